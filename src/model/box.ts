@@ -1,0 +1,85 @@
+/** Input domains: axis-aligned boxes, and unions of boxes (VNN-LIB disjunctions). */
+import { fail } from '../errors.ts';
+
+export interface Box {
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+}
+
+export function makeBox(lo: ArrayLike<number>, hi: ArrayLike<number>): Box {
+  return { lo: Float64Array.from(lo), hi: Float64Array.from(hi) };
+}
+
+/** Throws a one-line error unless `box` has `n` finite coordinates with lo <= hi. */
+export function validateBox(box: Box, n: number, where: string): void {
+  if (box.lo.length !== n || box.hi.length !== n) {
+    fail(`${where}: the domain has ${box.lo.length} coordinates but the network has ${n} inputs`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(box.lo[i]) || !Number.isFinite(box.hi[i])) {
+      fail(`${where}: domain coordinate ${i} is not finite ([${box.lo[i]}, ${box.hi[i]}])`);
+    }
+    if (box.lo[i] > box.hi[i]) fail(`${where}: domain coordinate ${i} is empty (lo ${box.lo[i]} > hi ${box.hi[i]})`);
+  }
+}
+
+/** Parses `lo1,lo2,..:hi1,hi2,..` (or `lo:hi` applied to every input when `n` is given and one value each). */
+export function parseBoxSpec(spec: string, n: number, where = '--domain'): Box {
+  const parts = spec.split(':');
+  if (parts.length !== 2) fail(`${where}: expected lo1,lo2,...:hi1,hi2,... but got '${spec}'`);
+  const num = (s: string): number => {
+    const t = s.trim();
+    const v = Number(t);
+    if (t === '' || Number.isNaN(v)) fail(`${where}: '${t}' is not a number`);
+    return v;
+  };
+  let lo = parts[0].split(',').map(num);
+  let hi = parts[1].split(',').map(num);
+  if (lo.length === 1 && n > 1) lo = new Array(n).fill(lo[0]);
+  if (hi.length === 1 && n > 1) hi = new Array(n).fill(hi[0]);
+  const box = makeBox(lo, hi);
+  validateBox(box, n, where);
+  return box;
+}
+
+export function boxWidth(box: Box, i: number): number {
+  return box.hi[i] - box.lo[i];
+}
+
+export function boxCenter(box: Box): Float64Array {
+  const c = new Float64Array(box.lo.length);
+  for (let i = 0; i < c.length; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
+  return c;
+}
+
+export function containsPoint(box: Box, x: ArrayLike<number>, tol = 0): boolean {
+  for (let i = 0; i < box.lo.length; i++) if (x[i] < box.lo[i] - tol || x[i] > box.hi[i] + tol) return false;
+  return true;
+}
+
+/** Splits a box at coordinate `i`'s midpoint (or at `at`). */
+export function splitBox(box: Box, i: number, at?: number): [Box, Box] {
+  const m = at ?? 0.5 * (box.lo[i] + box.hi[i]);
+  const aHi = Float64Array.from(box.hi);
+  aHi[i] = m;
+  const bLo = Float64Array.from(box.lo);
+  bLo[i] = m;
+  return [
+    { lo: Float64Array.from(box.lo), hi: aHi },
+    { lo: bLo, hi: Float64Array.from(box.hi) },
+  ];
+}
+
+/** `count` points drawn uniformly from the box (batch x n, row-major), from a seeded generator. */
+export function samplePoints(box: Box, count: number, rng: () => number): Float64Array {
+  const n = box.lo.length;
+  const out = new Float64Array(count * n);
+  for (let s = 0; s < count; s++) {
+    for (let i = 0; i < n; i++) out[s * n + i] = box.lo[i] + (box.hi[i] - box.lo[i]) * rng();
+  }
+  return out;
+}
+
+export function boxToJSON(box: Box): { lo: number[]; hi: number[] } {
+  return { lo: Array.from(box.lo), hi: Array.from(box.hi) };
+}

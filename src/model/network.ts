@@ -1,0 +1,175 @@
+/**
+ * The one in-memory model every layer of nnshrink works on: a feed-forward network of dense layers.
+ * Each neuron carries its own activation (ReLU or identity), so a neuron proved always active can become
+ * linear without changing the representation. Networks are treated as immutable: passes build new ones.
+ */
+import { fail } from '../errors.ts';
+
+export interface Layer {
+  readonly inSize: number;
+  readonly outSize: number;
+  /** out x in, row-major: y_i = sum_j W[i*in + j] x_j + b_i */
+  readonly weights: Float64Array;
+  readonly bias: Float64Array;
+  /** per output neuron: 1 = ReLU, 0 = identity */
+  readonly relu: Uint8Array;
+}
+
+export interface Network {
+  readonly inputSize: number;
+  readonly layers: readonly Layer[];
+}
+
+export function outputSize(net: Network): number {
+  return net.layers.length ? net.layers[net.layers.length - 1].outSize : net.inputSize;
+}
+
+export function makeLayer(
+  inSize: number,
+  outSize: number,
+  weights: Float64Array,
+  bias: Float64Array,
+  relu: Uint8Array | boolean,
+): Layer {
+  const r = typeof relu === 'boolean' ? new Uint8Array(outSize).fill(relu ? 1 : 0) : relu;
+  if (weights.length !== inSize * outSize) fail(`layer weights have ${weights.length} values, expected ${outSize}x${inSize}`);
+  if (bias.length !== outSize) fail(`layer bias has ${bias.length} values, expected ${outSize}`);
+  if (r.length !== outSize) fail(`layer activation list has ${r.length} entries, expected ${outSize}`);
+  return { inSize, outSize, weights, bias, relu: r };
+}
+
+/** Checks shapes chain and every number is finite. `where` names the source for the error message. */
+export function validateNetwork(net: Network, where: string): void {
+  let prev = net.inputSize;
+  if (!(prev > 0)) fail(`${where}: network has no inputs`);
+  if (net.layers.length === 0) fail(`${where}: network has no layers`);
+  net.layers.forEach((L, k) => {
+    if (L.inSize !== prev) fail(`${where}: layer ${k + 1} takes ${L.inSize} inputs but the previous layer gives ${prev}`);
+    if (L.weights.length !== L.inSize * L.outSize) fail(`${where}: layer ${k + 1} weight count ${L.weights.length} != ${L.outSize}x${L.inSize}`);
+    if (L.bias.length !== L.outSize) fail(`${where}: layer ${k + 1} bias count ${L.bias.length} != ${L.outSize}`);
+    for (let i = 0; i < L.weights.length; i++) {
+      if (!Number.isFinite(L.weights[i])) {
+        fail(`${where}: layer ${k + 1} weight [${Math.floor(i / L.inSize)},${i % L.inSize}] is ${L.weights[i]}`);
+      }
+    }
+    for (let i = 0; i < L.bias.length; i++) {
+      if (!Number.isFinite(L.bias[i])) fail(`${where}: layer ${k + 1} bias [${i}] is ${L.bias[i]}`);
+    }
+    prev = L.outSize;
+  });
+}
+
+/** Applies one layer to a batch (row-major batch x in). Returns pre-activations and post-activations. */
+export function layerForward(L: Layer, x: Float64Array, batch: number): { pre: Float64Array; post: Float64Array } {
+  const { inSize: n, outSize: m, weights: W, bias: b, relu } = L;
+  const pre = new Float64Array(batch * m);
+  const post = new Float64Array(batch * m);
+  for (let s = 0; s < batch; s++) {
+    const xo = s * n;
+    const yo = s * m;
+    for (let i = 0; i < m; i++) {
+      let acc = b[i];
+      const wo = i * n;
+      for (let j = 0; j < n; j++) acc += W[wo + j] * x[xo + j];
+      pre[yo + i] = acc;
+      post[yo + i] = relu[i] && acc < 0 ? 0 : acc;
+    }
+  }
+  return { pre, post };
+}
+
+/** Batch forward pass: `x` is batch x inputSize, row-major. */
+export function forward(net: Network, x: Float64Array, batch = 1): Float64Array {
+  let cur = x;
+  for (const L of net.layers) cur = layerForward(L, cur, batch).post;
+  return cur;
+}
+
+export interface Trace {
+  /** pre[k]: batch x outSize of layer k, before its activation */
+  pre: Float64Array[];
+  /** post[k]: after the activation; post[last] is the network output */
+  post: Float64Array[];
+}
+
+/** Batch forward pass that keeps every layer's pre- and post-activations. */
+export function forwardTrace(net: Network, x: Float64Array, batch = 1): Trace {
+  const pre: Float64Array[] = [];
+  const post: Float64Array[] = [];
+  let cur = x;
+  for (const L of net.layers) {
+    const r = layerForward(L, cur, batch);
+    pre.push(r.pre);
+    post.push(r.post);
+    cur = r.post;
+  }
+  return { pre, post };
+}
+
+/** Evaluates a single input given as a plain array. */
+export function evaluate(net: Network, input: ArrayLike<number>): Float64Array {
+  return forward(net, Float64Array.from(input), 1);
+}
+
+export interface SizeMetrics {
+  layers: number;
+  /** hidden neurons (all layers but the output) */
+  neurons: number;
+  /** neurons of any layer (output included) whose activation is ReLU */
+  reluNeurons: number;
+  /** weights + biases */
+  parameters: number;
+  /** nonzero weights + nonzero biases */
+  nonzeroParameters: number;
+  /** multiply-adds of one forward pass (one per weight) */
+  multiplyAdds: number;
+  layerSizes: number[];
+}
+
+export function sizeMetrics(net: Network): SizeMetrics {
+  let neurons = 0;
+  let reluNeurons = 0;
+  let parameters = 0;
+  let nonzero = 0;
+  let macs = 0;
+  net.layers.forEach((L, k) => {
+    if (k < net.layers.length - 1) neurons += L.outSize;
+    for (let i = 0; i < L.outSize; i++) reluNeurons += L.relu[i];
+    parameters += L.weights.length + L.bias.length;
+    macs += L.weights.length;
+    for (let i = 0; i < L.weights.length; i++) if (L.weights[i] !== 0) nonzero++;
+    for (let i = 0; i < L.bias.length; i++) if (L.bias[i] !== 0) nonzero++;
+  });
+  return {
+    layers: net.layers.length,
+    neurons,
+    reluNeurons,
+    parameters,
+    nonzeroParameters: nonzero,
+    multiplyAdds: macs,
+    layerSizes: [net.inputSize, ...net.layers.map((L) => L.outSize)],
+  };
+}
+
+/** Deep copy (fresh typed arrays), for passes that edit in place before freezing a result. */
+export function cloneNetwork(net: Network): Network {
+  return {
+    inputSize: net.inputSize,
+    layers: net.layers.map((L) => ({
+      inSize: L.inSize,
+      outSize: L.outSize,
+      weights: Float64Array.from(L.weights),
+      bias: Float64Array.from(L.bias),
+      relu: Uint8Array.from(L.relu),
+    })),
+  };
+}
+
+/** Max absolute difference of two networks' outputs on a batch. */
+export function maxAbsDiff(a: Network, b: Network, x: Float64Array, batch: number): number {
+  const ya = forward(a, x, batch);
+  const yb = forward(b, x, batch);
+  let m = 0;
+  for (let i = 0; i < ya.length; i++) m = Math.max(m, Math.abs(ya[i] - yb[i]));
+  return m;
+}
