@@ -1,0 +1,39 @@
+/** What every format reader returns, and what every writer takes. */
+import type { Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+
+export type ModelFormat = 'nnet' | 'onnx' | 'json';
+
+/** NNet normalisation constants, kept so the normalised view and NNet writing can be reproduced. */
+export interface NNetNormalization {
+  inputMin: Float64Array;
+  inputMax: Float64Array;
+  inputMean: Float64Array;
+  inputRange: Float64Array;
+  outputMean: number;
+  outputRange: number;
+}
+
+export interface LoadedModel {
+  /** the function, from (raw) inputs to (raw) outputs */
+  network: Network;
+  /** the network's natural domain if the file states one (NNet: the raw [min, max] box) */
+  domain?: Box;
+  format: ModelFormat;
+  path: string;
+  /** ONNX input tensor shape (e.g. [1,1,1,5]); reused when writing ONNX back */
+  inputShape?: number[];
+  /** NNet files: their normalisation constants */
+  nnet?: NNetNormalization;
+  /** for the normalised NNet view: which view was loaded */
+  view?: 'raw' | 'normalized';
+}
+
+export interface SaveOptions {
+  /** domain to store where the format has room for it (NNet min/max; ONNX metadata; JSON) */
+  domain?: Box;
+  /** ONNX: store weights as float32 (default) or float64 */
+  precision?: 'float32' | 'float64';
+  /** ONNX input shape to declare (default [1, n]) */
+  inputShape?: number[];
+}
