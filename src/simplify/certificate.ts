@@ -1,0 +1,106 @@
+/**
+ * The certificate of a prune run: what went in, what came out, every step and the verdict that licensed it, the
+ * floating-point slack, and the final end-to-end check. Plain JSON so that other tools can read it; `nnshrink check`
+ * re-runs the final check from it.
+ */
+import type { Network, SizeMetrics } from '../model/network.ts';
+import { networkHash } from '../model/hash.ts';
+import { boxToJSON, makeBox, type Box } from '../model/box.ts';
+import type { Tolerance } from '../verify/tolerance.ts';
+import { fail } from '../errors.ts';
+import type { NeuronMap } from './compact.ts';
+import type { FinalCheckResult, PairHints } from './final-check.ts';
+import type { Step } from './prune.ts';
+import type { PhaseCensus } from '../verify/phase.ts';
+
+export const CERTIFICATE_FORMAT = 'nnshrink-certificate';
+
+export interface Certificate {
+  format: typeof CERTIFICATE_FORMAT;
+  version: 1;
+  tool: string;
+  createdAt: string;
+  input: { path: string; sha256: string; view?: string; sizes: SizeMetrics };
+  output: { path: string; sha256: string; precision: 'float32' | 'float64'; sizes: SizeMetrics };
+  domain: Array<{ lo: number[]; hi: number[] }>;
+  tolerance: Tolerance;
+  floatingPoint: {
+    boundWidening: string;
+    exactTolerance: number;
+    note: string;
+  };
+  census: { never: number; always: number; both: number; unknown: number; boxes: number; timeMs: number };
+  steps: Step[];
+  /** how the written network's neurons correspond to the original's (needed to re-run the check) */
+  correspondence: { kept: number[][]; sizes: number[] } & PairHints;
+  finalCheck: FinalCheckResult;
+  totalTimeMs: number;
+}
+
+export interface CertificateInput {
+  inputPath: string;
+  inputView?: string;
+  original: Network;
+  outputPath: string;
+  written: Network;
+  precision: 'float32' | 'float64';
+  domain: Box[];
+  tolerance: Tolerance;
+  exactTolerance: number;
+  boundWidening: string;
+  census: PhaseCensus;
+  steps: Step[];
+  map: NeuronMap;
+  hints: PairHints;
+  finalCheck: FinalCheckResult;
+  before: SizeMetrics;
+  after: SizeMetrics;
+  totalTimeMs: number;
+  version: string;
+}
+
+export function buildCertificate(c: CertificateInput): Certificate {
+  return {
+    format: CERTIFICATE_FORMAT,
+    version: 1,
+    tool: `nnshrink ${c.version}`,
+    createdAt: new Date().toISOString(),
+    input: { path: c.inputPath, sha256: networkHash(c.original), view: c.inputView, sizes: c.before },
+    output: { path: c.outputPath, sha256: networkHash(c.written), precision: c.precision, sizes: c.after },
+    domain: c.domain.map(boxToJSON),
+    tolerance: c.tolerance,
+    floatingPoint: {
+      boundWidening: c.boundWidening,
+      exactTolerance: c.exactTolerance,
+      note:
+        'every bound is widened outward; difference bounds add a summation-error term per layer; ' +
+        '"exact" means equal up to exactTolerance (floating-point rounding of merged and folded weights, float32 storage)',
+    },
+    census: { ...c.census.counts, boxes: c.census.boxes, timeMs: c.census.timeMs },
+    steps: c.steps,
+    correspondence: { kept: c.map.kept, sizes: c.map.sizes, merges: c.hints.merges, affine: c.hints.affine },
+    finalCheck: c.finalCheck,
+    totalTimeMs: c.totalTimeMs,
+  };
+}
+
+/** Parses and validates a certificate file's text (one-line errors). */
+export function parseCertificate(text: string, path: string): Certificate {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    fail(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const c = obj as Partial<Certificate>;
+  if (!c || c.format !== CERTIFICATE_FORMAT) fail(`${path}: not an nnshrink certificate (format field missing or wrong)`);
+  if (c.version !== 1) fail(`${path}: unsupported certificate version ${String(c.version)}`);
+  for (const k of ['input', 'output', 'domain', 'tolerance', 'correspondence', 'finalCheck'] as const) {
+    if (c[k] === undefined) fail(`${path}: certificate has no '${k}' field`);
+  }
+  return c as Certificate;
+}
+
+export function certificateDomain(c: Certificate): Box[] {
+  return c.domain.map((b) => makeBox(b.lo, b.hi));
+}

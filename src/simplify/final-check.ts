@@ -1,0 +1,142 @@
+/**
+ * The final, fresh end-to-end check of the original f against a pruned network AS WRITTEN (read back from its file,
+ * so float32 storage is included): a new equivalence query (no cached reasoning from the passes), plus a large
+ * random-sample comparison. The pairing hints (which neurons were merged or replaced by a line) only guide how the
+ * difference is decomposed; the verifier is sound whatever they say.
+ */
+import { forward, type Network } from '../model/network.ts';
+import { samplePoints, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
+import type { Tolerance } from '../verify/tolerance.ts';
+import type { Verdict } from '../verify/verdict.ts';
+import { alignedPair } from '../verify/diff-pair.ts';
+import { expandToAligned, type NeuronMap } from './compact.ts';
+
+export interface PairHints {
+  merges: Array<{ layer: number; from: number; into: number; alpha: number }>;
+  affine: Array<{ layer: number; neuron: number; s: number; c: number }>;
+}
+
+export interface FinalCheckResult {
+  claim: string;
+  /** the tolerance actually checked (linf: epsilon; exact: the floating-point tolerance) */
+  epsilon?: number;
+  verdict: { status: Verdict['status']; method: string; timeMs: number; reason?: string; boxes?: number };
+  /** proved max |f - g| (linf and exact modes) */
+  provedBound?: number;
+  sampling: { points: number; maxAbsDiff: number; classDisagreements?: number };
+  /** a re-checked counterexample, if the claim is false */
+  witness?: number[];
+}
+
+export interface FinalCheckOptions {
+  boundsFn: BoundsFn;
+  outputLinearLower?: OutputLinearLower;
+  timeoutMs: number;
+  samples: number;
+  seed: number;
+}
+
+/** The floating-point tolerance of "exact": relative to the size of the outputs over the domain. */
+export function exactTolerance(outputScale: number, precision: 'float32' | 'float64'): number {
+  return (precision === 'float32' ? 1e-5 : 1e-9) * Math.max(1, outputScale);
+}
+
+export function finalCheck(
+  f: Network,
+  written: Network,
+  map: NeuronMap,
+  hints: PairHints,
+  domain: Box[],
+  tolerance: Tolerance,
+  exactEps: number,
+  opts: FinalCheckOptions,
+): FinalCheckResult {
+  const g = expandToAligned(written, map);
+  const pair = alignedPair(f, g);
+  for (const m of hints.merges) {
+    pair.mergeInto[m.layer][m.from] = m.into;
+    pair.mergeFactor[m.layer][m.from] = m.alpha;
+  }
+  for (const a of hints.affine) {
+    pair.refScale[a.layer][a.neuron] = a.s;
+    pair.refShift[a.layer][a.neuron] = a.c;
+  }
+  const sampling = sampleCompare(f, written, domain, tolerance, opts.samples, opts.seed);
+  const eqOpts = {
+    boundsFn: opts.boundsFn,
+    outputLinearLower: opts.outputLinearLower,
+    timeoutMs: opts.timeoutMs,
+    seed: opts.seed + 1,
+  };
+  if (tolerance.kind === 'class') {
+    const r = checkClass(pair, domain, tolerance.order, tolerance.margin, eqOpts);
+    return {
+      claim: `same ${tolerance.order} class wherever the original's winner leads by at least ${tolerance.margin}`,
+      verdict: summary(r.verdict, r.boxes),
+      sampling,
+      witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined,
+    };
+  }
+  const eps = tolerance.kind === 'linf' ? tolerance.epsilon : exactEps;
+  const r = checkLinf(pair, domain, eps, eqOpts);
+  return {
+    claim: `max |f(x) - g(x)| <= ${eps} for every output and every x in the domain`,
+    epsilon: eps,
+    verdict: summary(r.verdict, r.boxes),
+    provedBound: r.verdict.status === 'proved' ? r.provedBound : undefined,
+    sampling,
+    witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined,
+  };
+}
+
+function summary(v: Verdict, boxes: number): FinalCheckResult['verdict'] {
+  return {
+    status: v.status,
+    method: v.method,
+    timeMs: v.timeMs,
+    reason: v.status === 'unknown' ? v.reason : undefined,
+    boxes,
+  };
+}
+
+function sampleCompare(
+  f: Network,
+  g: Network,
+  domain: Box[],
+  tol: Tolerance,
+  count: number,
+  seed: number,
+): FinalCheckResult['sampling'] {
+  const rng = mulberry32(seed);
+  let maxAbs = 0;
+  let disagree = 0;
+  const per = Math.ceil(count / domain.length);
+  const m = f.layers[f.layers.length - 1].outSize;
+  for (const b of domain) {
+    for (let done = 0; done < per; done += 4096) {
+      const batch = Math.min(4096, per - done);
+      const xs = samplePoints(b, batch, rng);
+      const a = forward(f, xs, batch);
+      const c = forward(g, xs, batch);
+      for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(a[i] - c[i]));
+      if (tol.kind === 'class') {
+        const sg = tol.order === 'argmin' ? 1 : -1;
+        for (let s = 0; s < batch; s++) {
+          let wf = 0;
+          let wg = 0;
+          for (let j = 1; j < m; j++) {
+            if (sg * a[s * m + j] < sg * a[s * m + wf]) wf = j;
+            if (sg * c[s * m + j] < sg * c[s * m + wg]) wg = j;
+          }
+          // only count it where f's winner leads by the margin (elsewhere the claim says nothing)
+          let lead = Infinity;
+          for (let j = 0; j < m; j++) if (j !== wf) lead = Math.min(lead, sg * (a[s * m + j] - a[s * m + wf]));
+          if (wf !== wg && lead >= tol.margin) disagree++;
+        }
+      }
+    }
+  }
+  return { points: per * domain.length, maxAbsDiff: maxAbs, classDisagreements: tol.kind === 'class' ? disagree : undefined };
+}

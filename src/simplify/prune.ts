@@ -1,0 +1,271 @@
+/**
+ * The prune pipeline: Network x Domain x Tolerance -> smaller Network + the steps that license it.
+ *   1. phase census on the original: never active -> removed, always active -> linear (exact, each a proof);
+ *   2. exact merges of proportional neurons;
+ *   3. with a tolerance: greedy removal / linearisation in batches, each batch kept only if the END-TO-END
+ *      bound against the original f is proved (a verifier that runs out of time rejects the batch);
+ *   4. compaction (drop neurons with no outgoing weight) and the final, fresh end-to-end check (final-check.ts).
+ * Every change is licensed by a `proved` verdict; nothing unknown is ever removed.
+ */
+import { forward, sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
+import { samplePoints, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import { phaseCensus, type PhaseCensus } from '../verify/phase.ts';
+import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
+import type { Tolerance } from '../verify/tolerance.ts';
+import type { Verdict } from '../verify/verdict.ts';
+import { AFFINE, KEEP, LINEAR, MERGED, REMOVED, applyEdits, cloneEdits, emptyEdits, type Edits } from './edits.ts';
+import { findProportionalNeurons } from './merge.ts';
+import { neuronSensitivity } from './sensitivity.ts';
+import { compact, type NeuronMap } from './compact.ts';
+
+export interface Step {
+  kind: 'never-active' | 'always-active' | 'merge' | 'tolerance-remove' | 'tolerance-linearise';
+  layer: number;
+  neuron: number;
+  /** for merges: the neuron that absorbed this one, and the factor */
+  into?: number;
+  alpha?: number;
+  verdict: { status: Verdict['status']; method: string; timeMs: number; note?: string };
+}
+
+export interface PruneProgress {
+  phase: string;
+  done: number;
+  total: number;
+  removed: number;
+}
+
+export interface PruneOptions {
+  domain: Box[];
+  tolerance: Tolerance;
+  boundsFn: BoundsFn;
+  outputLinearLower?: OutputLinearLower;
+  /** time limit of one verification query (phase census, one tolerance batch) */
+  queryTimeoutMs: number;
+  /** overall time limit of the tolerance search (default: 20 x queryTimeoutMs) */
+  toleranceBudgetMs?: number;
+  seed?: number;
+  onProgress?: (p: PruneProgress) => void;
+}
+
+export interface PruneResult {
+  original: Network;
+  /** aligned with the original (same shapes) */
+  aligned: Network;
+  edits: Edits;
+  network: Network;
+  map: NeuronMap;
+  census: PhaseCensus;
+  steps: Step[];
+  before: SizeMetrics;
+  after: SizeMetrics;
+  /** the end-to-end bound the tolerance search last proved (linf mode), for the report */
+  searchBound?: number;
+}
+
+export function prune(f: Network, opts: PruneOptions): PruneResult {
+  const progress = opts.onProgress ?? (() => {});
+  const steps: Step[] = [];
+  const edits = emptyEdits(f);
+  progress({ phase: 'phase census', done: 0, total: 1, removed: 0 });
+  const census = phaseCensus(f, opts.domain, {
+    boundsFn: opts.boundsFn,
+    timeoutMs: opts.queryTimeoutMs * 10,
+    seed: opts.seed,
+    onProgress: (d, t) => progress({ phase: 'phase census', done: d, total: t, removed: 0 }),
+  });
+  for (const np of census.neurons) {
+    if (np.phase === 'never' || np.phase === 'always') {
+      edits.state[np.layer][np.index] = np.phase === 'never' ? REMOVED : LINEAR;
+      steps.push({
+        kind: np.phase === 'never' ? 'never-active' : 'always-active',
+        layer: np.layer,
+        neuron: np.index,
+        verdict: { status: 'proved', method: np.method, timeMs: 0 },
+      });
+    }
+  }
+  // exact merges among neurons that are still there and of the same kind
+  const merges = findProportionalNeurons(f, (k, j) => {
+    const s = edits.state[k][j];
+    return s === KEEP || s === LINEAR;
+  });
+  for (const m of merges) {
+    if (edits.state[m.layer][m.from] !== edits.state[m.layer][m.into]) continue;
+    edits.state[m.layer][m.from] = MERGED;
+    edits.mergeInto[m.layer][m.from] = m.into;
+    edits.mergeFactor[m.layer][m.from] = m.alpha;
+    steps.push({
+      kind: 'merge',
+      layer: m.layer,
+      neuron: m.from,
+      into: m.into,
+      alpha: m.alpha,
+      verdict: { status: 'proved', method: 'proportional-rows', timeMs: 0, note: 'checked end to end by the final check' },
+    });
+  }
+  let searchBound: number | undefined;
+  if (opts.tolerance.kind !== 'exact') {
+    searchBound = toleranceSearch(f, edits, steps, opts);
+  }
+  const aligned = applyEdits(f, edits).g;
+  const { net, map } = compact(aligned);
+  return {
+    original: f,
+    aligned,
+    edits,
+    network: net,
+    map,
+    census,
+    steps,
+    before: sizeMetrics(f),
+    after: sizeMetrics(net),
+    searchBound,
+  };
+}
+
+interface Candidate {
+  layer: number;
+  neuron: number;
+  kind: 'remove' | 'linearise';
+  /** estimated output effect, for ordering only */
+  estimate: number;
+  s: number;
+  c: number;
+}
+
+/** f's bounds on the whole domain (for chords and error estimates): the hull over the domain's boxes. */
+function domainBounds(f: Network, boxes: Box[], fn: BoundsFn): NetworkBounds {
+  const all = boxes.map((b) => fn(f, b));
+  return all[0].map((lb, k) => ({
+    lo: lb.lo.map((_, i) => Math.min(...all.map((a) => a[k].lo[i]))),
+    hi: lb.hi.map((_, i) => Math.max(...all.map((a) => a[k].hi[i]))),
+  }));
+}
+
+/**
+ * Greedy tolerance search. Candidates are ordered by estimated effect and tried in batches; a batch that cannot be
+ * proved is halved, down to single candidates, and a single one that fails is dropped.
+ */
+function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): number | undefined {
+  const t0 = Date.now();
+  const budget = opts.toleranceBudgetMs ?? opts.queryTimeoutMs * 20;
+  const tol = opts.tolerance;
+  const rng = mulberry32((opts.seed ?? 1) + 17);
+  const batchSamples = 256;
+  const xs = samplePoints(opts.domain[0], batchSamples, rng);
+  const sens = neuronSensitivity(f, xs, batchSamples);
+  const fb = domainBounds(f, opts.domain, opts.boundsFn);
+  const cands: Candidate[] = [];
+  for (let k = 0; k < f.layers.length - 1; k++) {
+    for (let j = 0; j < f.layers[k].outSize; j++) {
+      if (edits.state[k][j] !== KEEP || !f.layers[k].relu[j]) continue;
+      const l = fb[k].lo[j];
+      const u = fb[k].hi[j];
+      if (!(u > 0 && l < 0)) continue;
+      // remove: replace by the constant 0 (error <= u); linearise: minimax line s z + c on [l, u] (error s|l|/2)
+      cands.push({ layer: k, neuron: j, kind: 'remove', estimate: sens[k][j] * u, s: 0, c: 0 });
+      const s = u / (u - l);
+      cands.push({ layer: k, neuron: j, kind: 'linearise', estimate: sens[k][j] * (-s * l) / 2, s, c: (-s * l) / 2 });
+    }
+  }
+  cands.sort((a, b) => a.estimate - b.estimate || a.layer - b.layer || a.neuron - b.neuron);
+  let lastBound: number | undefined;
+  const tryEdits = (trial: Edits): boolean => {
+    const pair = applyEdits(f, trial);
+    const remaining = Math.max(1, budget - (Date.now() - t0));
+    const timeoutMs = Math.min(opts.queryTimeoutMs, remaining);
+    if (tol.kind === 'linf') {
+      const r = checkLinf(pair, opts.domain, tol.epsilon, {
+        boundsFn: opts.boundsFn,
+        timeoutMs,
+        seed: opts.seed,
+        samples: 256,
+      });
+      if (r.verdict.status === 'proved') lastBound = r.provedBound;
+      return r.verdict.status === 'proved';
+    }
+    if (tol.kind === 'class') {
+      const r = checkClass(pair, opts.domain, tol.order, tol.margin, {
+        boundsFn: opts.boundsFn,
+        outputLinearLower: opts.outputLinearLower,
+        timeoutMs,
+        seed: opts.seed,
+        samples: 256,
+      });
+      return r.verdict.status === 'proved';
+    }
+    return false;
+  };
+  const apply = (e: Edits, c: Candidate): void => {
+    if (c.kind === 'remove') e.state[c.layer][c.neuron] = REMOVED;
+    else {
+      e.state[c.layer][c.neuron] = AFFINE;
+      e.affS[c.layer][c.neuron] = c.s;
+      e.affC[c.layer][c.neuron] = c.c;
+    }
+  };
+  const used = new Set<string>();
+  let queue = cands.slice();
+  let batch = Math.max(1, Math.ceil(queue.length / 8));
+  let accepted = 0;
+  while (queue.length > 0 && Date.now() - t0 < budget) {
+    // skip candidates whose neuron already changed
+    queue = queue.filter((c) => !used.has(`${c.layer}:${c.neuron}`));
+    if (!queue.length) break;
+    const chunk: Candidate[] = [];
+    const chunkNeurons = new Set<string>();
+    for (const c of queue) {
+      const key = `${c.layer}:${c.neuron}`;
+      if (chunkNeurons.has(key)) continue;
+      chunk.push(c);
+      chunkNeurons.add(key);
+      if (chunk.length >= batch) break;
+    }
+    const trial = cloneEdits(edits);
+    for (const c of chunk) apply(trial, c);
+    const tStep = Date.now();
+    const ok = tryEdits(trial);
+    opts.onProgress?.({ phase: `tolerance search (batch ${chunk.length})`, done: accepted, total: cands.length / 2, removed: accepted });
+    if (ok) {
+      for (const c of chunk) {
+        apply(edits, c);
+        used.add(`${c.layer}:${c.neuron}`);
+        steps.push({
+          kind: c.kind === 'remove' ? 'tolerance-remove' : 'tolerance-linearise',
+          layer: c.layer,
+          neuron: c.neuron,
+          verdict: { status: 'proved', method: 'diff-bab', timeMs: Date.now() - tStep, note: `batch of ${chunk.length}` },
+        });
+      }
+      accepted += chunk.length;
+      queue = queue.filter((c) => !chunk.includes(c));
+    } else if (chunk.length > 1) {
+      batch = Math.max(1, chunk.length >> 1);
+    } else {
+      // this single change cannot be proved: drop it (the other option for the same neuron stays queued)
+      queue = queue.filter((c) => c !== chunk[0]);
+      batch = Math.max(1, batch);
+    }
+  }
+  return lastBound;
+}
+
+/** Largest |f - g| over a batch of random points of the domain (the sampling half of the final check). */
+export function sampledMaxDiff(f: Network, g: Network, boxes: Box[], count: number, seed: number): number {
+  const rng = mulberry32(seed);
+  let m = 0;
+  const per = Math.ceil(count / boxes.length);
+  for (const b of boxes) {
+    for (let done = 0; done < per; done += 4096) {
+      const batch = Math.min(4096, per - done);
+      const xs = samplePoints(b, batch, rng);
+      const a = forward(f, xs, batch);
+      const c = forward(g, xs, batch);
+      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - c[i]));
+    }
+  }
+  return m;
+}

@@ -1,0 +1,303 @@
+/**
+ * Equivalence of a network f and a network g derived from it, over a union of boxes, by input-splitting branch and
+ * bound on the layer-by-layer difference bounds (diff-bounds.ts). Falsification first (samples, box centres);
+ * every witness is re-checked by plain forward evaluation of both networks.
+ */
+import { forward, type Network } from '../model/network.ts';
+import { samplePoints, splitBox, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import type { Verdict } from './verdict.ts';
+import type { AlignedPair } from './diff-pair.ts';
+import { differenceBounds, planDifference, type DiffBounds, type DiffPlan } from './diff-bounds.ts';
+import { MaxHeap } from './heap.ts';
+
+export type BoundsFn = (net: Network, box: Box) => NetworkBounds;
+/** A sound lower bound of c . f(x) over the box (c over f's outputs), given f's bounds there. */
+export type OutputLinearLower = (net: Network, box: Box, fb: NetworkBounds, c: Float64Array) => number;
+
+export interface EquivOptions {
+  boundsFn: BoundsFn;
+  outputLinearLower?: OutputLinearLower;
+  timeoutMs: number;
+  maxBoxes?: number;
+  samples?: number;
+  seed?: number;
+  /** called now and then with the number of boxes processed and the open ones */
+  onProgress?: (done: number, open: number) => void;
+}
+
+export interface LinfResult {
+  verdict: Verdict;
+  /** proved: max |f - g| <= provedBound over the domain (Infinity if nothing was proved) */
+  provedBound: number;
+  /** the largest |f - g| seen at a concrete point */
+  foundMax: number;
+  boxes: number;
+}
+
+interface Node {
+  box: Box;
+  bound: number;
+}
+
+/** Diff bounds of one box, with f's bounds computed on it. */
+function boxDiff(plan: DiffPlan, box: Box, opts: EquivOptions): { d: DiffBounds; fb: NetworkBounds } {
+  const fb = opts.boundsFn(plan.pair.f, box);
+  return { d: differenceBounds(plan, box, fb), fb };
+}
+
+function worstAbs(d: DiffBounds): number {
+  const k = d.lo.length - 1;
+  let m = 0;
+  for (let i = 0; i < d.lo[k].length; i++) m = Math.max(m, -d.lo[k][i], d.hi[k][i]);
+  return m;
+}
+
+/** Chooses the input coordinate to split: by trial for few inputs, else the widest relative to the root. */
+export function chooseSplit(
+  box: Box,
+  root: Box,
+  score: (b: Box) => number,
+): { dim: number; children: [Box, Box]; values: [number, number] } {
+  const n = box.lo.length;
+  if (n <= 8) {
+    let best = -1;
+    let bestVal = Infinity;
+    let bestChildren: [Box, Box] | null = null;
+    let bestValues: [number, number] = [0, 0];
+    for (let i = 0; i < n; i++) {
+      if (!(box.hi[i] > box.lo[i])) continue;
+      const ch = splitBox(box, i);
+      const vs: [number, number] = [score(ch[0]), score(ch[1])];
+      const v = Math.max(vs[0], vs[1]) + 1e-3 * Math.min(vs[0], vs[1]);
+      if (v < bestVal) {
+        bestVal = v;
+        best = i;
+        bestChildren = ch;
+        bestValues = vs;
+      }
+    }
+    if (best >= 0 && bestChildren) return { dim: best, children: bestChildren, values: bestValues };
+  }
+  let best = 0;
+  let bestW = -1;
+  for (let i = 0; i < n; i++) {
+    const rw = root.hi[i] > root.lo[i] ? (box.hi[i] - box.lo[i]) / (root.hi[i] - root.lo[i]) : 0;
+    if (rw > bestW) {
+      bestW = rw;
+      best = i;
+    }
+  }
+  const children = splitBox(box, best);
+  return { dim: best, children, values: [score(children[0]), score(children[1])] };
+}
+
+/** Max over outputs of |f - g| at the points of a batch; returns the value and the index of the worst point. */
+function worstPoint(f: Network, g: Network, xs: Float64Array, batch: number): { value: number; index: number } {
+  const yf = forward(f, xs, batch);
+  const yg = forward(g, xs, batch);
+  const m = yf.length / batch;
+  let value = -Infinity;
+  let index = -1;
+  for (let s = 0; s < batch; s++) {
+    for (let i = 0; i < m; i++) {
+      const v = Math.abs(yf[s * m + i] - yg[s * m + i]);
+      if (v > value) {
+        value = v;
+        index = s;
+      }
+    }
+  }
+  return { value, index };
+}
+
+function center(box: Box): Float64Array {
+  const c = new Float64Array(box.lo.length);
+  for (let i = 0; i < c.length; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
+  return c;
+}
+
+/**
+ * Proves max |f - g| <= epsilon over the union of boxes, or refutes it with a re-checked witness.
+ * With epsilon = 0 and a box budget it serves as "how large can the difference be": it refines the worst box first
+ * and reports both the proved bound and the largest difference found.
+ */
+export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts: EquivOptions): LinfResult {
+  const t0 = Date.now();
+  const plan = planDifference(pair);
+  const { f, g } = pair;
+  const rng = mulberry32(opts.seed ?? 1);
+  const maxBoxes = opts.maxBoxes ?? 2_000_000;
+  let foundMax = 0;
+  let witness: Float64Array | null = null;
+  const n = f.inputSize;
+  const consider = (xs: Float64Array, batch: number): void => {
+    const w = worstPoint(f, g, xs, batch);
+    if (w.value > foundMax) {
+      foundMax = w.value;
+      witness = xs.slice(w.index * n, (w.index + 1) * n);
+    }
+  };
+  for (const b of boxes) consider(samplePoints(b, opts.samples ?? 512, rng), opts.samples ?? 512);
+  const done = (verdict: Verdict, provedBound: number, count: number): LinfResult => ({
+    verdict,
+    provedBound,
+    foundMax,
+    boxes: count,
+  });
+  if (foundMax > epsilon && witness) {
+    return done(refuted(witness, t0, foundMax), Infinity, 0);
+  }
+  const heap = new MaxHeap<Node>();
+  let count = 0;
+  let closedMax = 0;
+  const score = (b: Box): number => {
+    count++;
+    return worstAbs(boxDiff(plan, b, opts).d);
+  };
+  for (const b of boxes) {
+    const v = score(b);
+    if (v <= epsilon && epsilon > 0) closedMax = Math.max(closedMax, v);
+    else heap.push(v, { box: b, bound: v });
+  }
+  while (heap.size > 0) {
+    const top = heap.peekKey();
+    // The worst open box decides the proved bound; stop when it is good enough.
+    if (epsilon > 0 ? top <= epsilon : top <= Math.max(foundMax * 1.001, foundMax + 1e-12)) break;
+    if (Date.now() - t0 > opts.timeoutMs || count >= maxBoxes) {
+      const bound = Math.max(closedMax, top);
+      const v: Verdict =
+        epsilon > 0
+          ? { status: 'unknown', method: 'diff-bab', timeMs: Date.now() - t0, reason: count >= maxBoxes ? 'box budget exhausted' : 'timeout', detail: { boxes: count, openBound: top } }
+          : { status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: count, bound } };
+      return done(v, bound, count);
+    }
+    const node = heap.pop()!;
+    const c = center(node.box);
+    consider(c, 1);
+    if (epsilon > 0 && foundMax > epsilon && witness) return done(refuted(witness, t0, foundMax), Infinity, count);
+    const { children, values } = chooseSplit(node.box, boxes[0], score);
+    children.forEach((ch, i) => {
+      const v = values[i];
+      if (epsilon > 0 && v <= epsilon) closedMax = Math.max(closedMax, v);
+      else heap.push(v, { box: ch, bound: v });
+    });
+    if (opts.onProgress && count % 256 === 0) opts.onProgress(count, heap.size);
+  }
+  const bound = Math.max(closedMax, heap.size ? heap.peekKey() : 0);
+  return done({ status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: count, bound } }, bound, count);
+}
+
+function refuted(witness: Float64Array, t0: number, value: number): Verdict {
+  return { status: 'refuted', method: 'sampling', timeMs: Date.now() - t0, witness, detail: { difference: value } };
+}
+
+export interface ClassResult {
+  verdict: Verdict;
+  boxes: number;
+}
+
+/**
+ * Proves that wherever f's winning output (argmin or argmax) beats every other output by at least `margin`,
+ * g's winner is the same output. Violation (what we show impossible), for outputs m != i with scores sigma * y:
+ * sigma (f_i - f_m) + margin <= 0 and sigma (g_m - g_j) <= 0 for all j != m.
+ */
+export function checkClass(
+  pair: AlignedPair,
+  boxes: Box[],
+  order: 'argmax' | 'argmin',
+  margin: number,
+  opts: EquivOptions,
+): ClassResult {
+  const t0 = Date.now();
+  const plan = planDifference(pair);
+  const { f, g } = pair;
+  const sigma = order === 'argmin' ? 1 : -1;
+  const m = f.layers[f.layers.length - 1].outSize;
+  const n = f.inputSize;
+  const rng = mulberry32(opts.seed ?? 1);
+  const maxBoxes = opts.maxBoxes ?? 2_000_000;
+  const lowerDiff = (box: Box, fb: NetworkBounds, a: number, b: number): number => {
+    // lower bound of sigma (f_a - f_b)
+    if (opts.outputLinearLower) {
+      const c = new Float64Array(m);
+      c[a] = sigma;
+      c[b] = -sigma;
+      return opts.outputLinearLower(f, box, fb, c);
+    }
+    const last = fb[fb.length - 1];
+    return sigma > 0 ? last.lo[a] - last.hi[b] : last.lo[b] - last.hi[a];
+  };
+  const violationAt = (xs: Float64Array, batch: number): number => {
+    const yf = forward(f, xs, batch);
+    const yg = forward(g, xs, batch);
+    for (let s = 0; s < batch; s++) {
+      let w = 0;
+      for (let j = 1; j < m; j++) if (sigma * yg[s * m + j] < sigma * yg[s * m + w]) w = j;
+      for (let i = 0; i < m; i++) {
+        if (i !== w && sigma * (yf[s * m + i] - yf[s * m + w]) + margin <= 0) return s;
+      }
+    }
+    return -1;
+  };
+  for (const b of boxes) {
+    const xs = samplePoints(b, opts.samples ?? 512, rng);
+    const s = violationAt(xs, opts.samples ?? 512);
+    if (s >= 0) return { verdict: classWitness(xs.slice(s * n, (s + 1) * n), t0), boxes: 0 };
+  }
+  // openness of a box: how far the least-refuted disjunct is from being infeasible (<= 0 means closed)
+  let count = 0;
+  const score = (box: Box): number => {
+    count++;
+    const { d, fb } = boxDiff(plan, box, opts);
+    const k = d.lo.length - 1;
+    const dl = d.lo[k];
+    const dh = d.hi[k];
+    const L = new Float64Array(m * m);
+    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) if (a !== b) L[a * m + b] = lowerDiff(box, fb, a, b);
+    let worst = -Infinity;
+    for (let w = 0; w < m; w++) {
+      // can g's winner be w? needs sigma (g_w - g_j) <= 0 for all j: infeasible if some lower bound > 0
+      let gBlocked = -Infinity;
+      for (let j = 0; j < m; j++) {
+        if (j === w) continue;
+        const dd = sigma > 0 ? dl[w] - dh[j] : dl[j] - dh[w];
+        gBlocked = Math.max(gBlocked, L[w * m + j] + dd);
+      }
+      for (let i = 0; i < m; i++) {
+        if (i === w) continue;
+        const fBlocked = L[i * m + w] + margin;
+        const blocked = Math.max(gBlocked, fBlocked);
+        worst = Math.max(worst, -blocked);
+      }
+    }
+    return worst;
+  };
+  const heap = new MaxHeap<Box>();
+  for (const b of boxes) {
+    const v = score(b);
+    if (v >= 0) heap.push(v, b);
+  }
+  while (heap.size > 0) {
+    if (Date.now() - t0 > opts.timeoutMs || count >= maxBoxes) {
+      return {
+        verdict: { status: 'unknown', method: 'diff-bab', timeMs: Date.now() - t0, reason: count >= maxBoxes ? 'box budget exhausted' : 'timeout', detail: { boxes: count } },
+        boxes: count,
+      };
+    }
+    const box = heap.pop()!;
+    const c = center(box);
+    if (violationAt(c, 1) >= 0) return { verdict: classWitness(c, t0), boxes: count };
+    const { children, values } = chooseSplit(box, boxes[0], score);
+    children.forEach((ch, i) => {
+      if (values[i] >= 0) heap.push(values[i], ch);
+    });
+    if (opts.onProgress && count % 256 === 0) opts.onProgress(count, heap.size);
+  }
+  return { verdict: { status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: count } }, boxes: count };
+}
+
+function classWitness(x: Float64Array, t0: number): Verdict {
+  return { status: 'refuted', method: 'sampling', timeMs: Date.now() - t0, witness: x };
+}

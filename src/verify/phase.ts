@@ -1,0 +1,222 @@
+/**
+ * Phase census: for every hidden ReLU neuron, is it never active, always active, or both over a domain?
+ *
+ * 1. Falsify: sample the domain (plus box corners when there are few inputs); a neuron seen positive and negative is
+ *    "both", with the two inputs as witnesses (they come from plain forward evaluation).
+ * 2. Prove the rest with ONE shared input-splitting tree: every leaf box carries the candidates still open on it;
+ *    sound bounds on the leaf settle most of them, the leaf centre may refute some (globally), and the leaf is split
+ *    while candidates stay open. A neuron is proved never (always) active when its upper (lower) bound is <= 0
+ *    (>= 0) on every leaf that covers the domain.
+ * 3. What is left when the time or box budget runs out is "unknown": it keeps the neuron.
+ */
+import { forwardTrace, type Network } from '../model/network.ts';
+import { samplePoints, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import { MaxHeap } from './heap.ts';
+import { chooseSplit, type BoundsFn } from './equiv.ts';
+
+export type Phase = 'never' | 'always' | 'both' | 'unknown';
+
+export interface NeuronPhase {
+  layer: number;
+  index: number;
+  phase: Phase;
+  /** how it was decided: sampling, bounds, input-split, or the fallback's name */
+  method: string;
+  /** for 'both': an input where the pre-activation is > 0 and one where it is < 0 */
+  activeWitness?: Float64Array;
+  inactiveWitness?: Float64Array;
+}
+
+export interface PhaseCensus {
+  neurons: NeuronPhase[];
+  counts: Record<Phase, number>;
+  boxes: number;
+  timeMs: number;
+}
+
+export interface PhaseOptions {
+  boundsFn: BoundsFn;
+  timeoutMs: number;
+  samples?: number;
+  maxBoxes?: number;
+  seed?: number;
+  /** which layers to examine (default: every hidden layer) */
+  layers?: number[];
+  onProgress?: (decided: number, total: number, boxes: number) => void;
+}
+
+/** Candidate neuron still open: layer, index, and the sign we try to prove (+1 always active, -1 never active). */
+interface Cand {
+  id: number;
+  layer: number;
+  index: number;
+  sign: 1 | -1;
+}
+
+export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
+  const t0 = Date.now();
+  const rng = mulberry32(opts.seed ?? 7);
+  const hidden = opts.layers ?? net.layers.slice(0, -1).map((_, k) => k);
+  const result: NeuronPhase[] = [];
+  const slot = new Map<number, NeuronPhase>();
+  const key = (k: number, i: number): number => k * 1_000_000 + i;
+  for (const k of hidden) {
+    const L = net.layers[k];
+    for (let i = 0; i < L.outSize; i++) {
+      if (!L.relu[i]) continue;
+      const np: NeuronPhase = { layer: k, index: i, phase: 'unknown', method: 'none' };
+      result.push(np);
+      slot.set(key(k, i), np);
+    }
+  }
+  const n = net.inputSize;
+  // 1. sampling
+  const pos = new Map<number, Float64Array>();
+  const neg = new Map<number, Float64Array>();
+  const look = (xs: Float64Array, batch: number): void => {
+    const tr = forwardTrace(net, xs, batch);
+    for (const np of result) {
+      const kk = key(np.layer, np.index);
+      if (pos.has(kk) && neg.has(kk)) continue;
+      const m = net.layers[np.layer].outSize;
+      const pre = tr.pre[np.layer];
+      for (let s = 0; s < batch; s++) {
+        const v = pre[s * m + np.index];
+        if (v > 0 && !pos.has(kk)) pos.set(kk, xs.slice(s * n, (s + 1) * n));
+        else if (v < 0 && !neg.has(kk)) neg.set(kk, xs.slice(s * n, (s + 1) * n));
+      }
+    }
+  };
+  const samples = opts.samples ?? 4096;
+  for (const b of domain) {
+    look(samplePoints(b, samples, rng), samples);
+    if (n <= 12) look(corners(b), 1 << n);
+  }
+  for (const np of result) {
+    const kk = key(np.layer, np.index);
+    if (pos.has(kk) && neg.has(kk)) {
+      np.phase = 'both';
+      np.method = 'sampling';
+      np.activeWitness = pos.get(kk);
+      np.inactiveWitness = neg.get(kk);
+    }
+  }
+  // 2. shared input-splitting tree for the rest
+  const cands: Cand[] = [];
+  for (const np of result) {
+    if (np.phase !== 'unknown') continue;
+    const kk = key(np.layer, np.index);
+    // seen only negative: try "never active"; seen only positive: try "always active"; neither: both in turn
+    const id = cands.length;
+    if (!pos.has(kk)) cands.push({ id, layer: np.layer, index: np.index, sign: -1 });
+    else cands.push({ id, layer: np.layer, index: np.index, sign: 1 });
+  }
+  const openLeaves = new Int32Array(cands.length); // leaves on which the candidate is still open
+  const dead = new Uint8Array(cands.length); // refuted somewhere: stop working on it
+  let boxes = 0;
+  const heap = new MaxHeap<{ box: Box; open: Cand[]; depth: number }>();
+  const settle = (box: Box, open: Cand[]): { rest: Cand[]; bounds: NetworkBounds } => {
+    boxes++;
+    const b = opts.boundsFn(net, box);
+    const rest: Cand[] = [];
+    for (const c of open) {
+      if (dead[c.id]) continue;
+      const lo = b[c.layer].lo[c.index];
+      const hi = b[c.layer].hi[c.index];
+      if (c.sign < 0 ? hi <= 0 : lo >= 0) continue;
+      rest.push(c);
+    }
+    return { rest, bounds: b };
+  };
+  const refuteAt = (x: Float64Array, open: Cand[]): void => {
+    const tr = forwardTrace(net, x, 1);
+    for (const c of open) {
+      if (dead[c.id]) continue;
+      const v = tr.pre[c.layer][c.index];
+      const np = slot.get(key(c.layer, c.index))!;
+      const kk = key(c.layer, c.index);
+      if (c.sign < 0 && v > 0) {
+        pos.set(kk, x.slice());
+        dead[c.id] = 1;
+      } else if (c.sign > 0 && v < 0) {
+        neg.set(kk, x.slice());
+        dead[c.id] = 1;
+      }
+      if (dead[c.id] && pos.has(kk) && neg.has(kk)) {
+        np.phase = 'both';
+        np.method = 'input-split';
+        np.activeWitness = pos.get(kk);
+        np.inactiveWitness = neg.get(kk);
+      }
+    }
+  };
+  const push = (box: Box, open: Cand[], depth: number): void => {
+    if (open.length === 0) return;
+    for (const c of open) openLeaves[c.id]++;
+    heap.push(open.length - depth * 1e-3, { box, open, depth });
+  };
+  for (const b of domain) push(b, settle(b, cands).rest, 0);
+  const maxBoxes = opts.maxBoxes ?? 5_000_000;
+  let timedOut = false;
+  while (heap.size > 0) {
+    if (Date.now() - t0 > opts.timeoutMs || boxes >= maxBoxes) {
+      timedOut = true;
+      break;
+    }
+    const node = heap.pop()!;
+    for (const c of node.open) openLeaves[c.id]--;
+    const open = node.open.filter((c) => !dead[c.id]);
+    if (open.length === 0) continue;
+    refuteAt(centerOf(node.box), open);
+    const still = open.filter((c) => !dead[c.id]);
+    if (still.length === 0) continue;
+    const seen = new Map<Box, Cand[]>();
+    const { children } = chooseSplit(node.box, domain[0], (bx) => {
+      const r = settle(bx, still);
+      seen.set(bx, r.rest);
+      return r.rest.length;
+    });
+    for (const ch of children) push(ch, seen.get(ch) ?? settle(ch, still).rest, node.depth + 1);
+    if (opts.onProgress && boxes % 64 === 0) {
+      let open2 = 0;
+      for (let i = 0; i < cands.length; i++) if (!dead[i] && openLeaves[i] > 0) open2++;
+      opts.onProgress(result.length - open2, result.length, boxes);
+    }
+  }
+  for (const c of cands) {
+    const np = slot.get(key(c.layer, c.index))!;
+    if (np.phase !== 'unknown') continue;
+    if (dead[c.id]) {
+      // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
+      np.phase = 'unknown';
+      np.method = 'refuted-one-way';
+      continue;
+    }
+    if (timedOut && openLeaves[c.id] > 0) {
+      np.method = 'timeout';
+      continue;
+    }
+    np.phase = c.sign < 0 ? 'never' : 'always';
+    np.method = boxes > domain.length ? 'input-split' : 'bounds';
+  }
+  const counts: Record<Phase, number> = { never: 0, always: 0, both: 0, unknown: 0 };
+  for (const np of result) counts[np.phase]++;
+  return { neurons: result, counts, boxes, timeMs: Date.now() - t0 };
+}
+
+function centerOf(box: Box): Float64Array {
+  const c = new Float64Array(box.lo.length);
+  for (let i = 0; i < c.length; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
+  return c;
+}
+
+/** All 2^n corners of a box, row-major. */
+function corners(box: Box): Float64Array {
+  const n = box.lo.length;
+  const count = 1 << n;
+  const out = new Float64Array(count * n);
+  for (let s = 0; s < count; s++) for (let i = 0; i < n; i++) out[s * n + i] = (s >> i) & 1 ? box.hi[i] : box.lo[i];
+  return out;
+}

@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { forward, forwardTrace } from '../src/model/network.ts';
+import { samplePoints } from '../src/model/box.ts';
+import { mulberry32 } from '../src/model/rng.ts';
+import { AFFINE, LINEAR, MERGED, REMOVED, applyEdits, emptyEdits } from '../src/simplify/edits.ts';
+import { differenceBounds, planDifference } from '../src/verify/diff-bounds.ts';
+import { checkClass, checkLinf } from '../src/verify/equiv.ts';
+import { alignedPair } from '../src/verify/diff-pair.ts';
+import { randomBox, randomNetwork, naiveIntervalBounds } from './helpers/nets.ts';
+
+/** Random edits of every kind on a random network; hints may even be wrong (soundness must not depend on them). */
+function randomPair(seed: number) {
+  const rng = mulberry32(seed);
+  const sizes = [2 + Math.floor(rng() * 2), 3 + Math.floor(rng() * 4), 3 + Math.floor(rng() * 4), 2];
+  const f = randomNetwork(seed, sizes, 0.2);
+  const e = emptyEdits(f);
+  for (let k = 0; k < f.layers.length - 1; k++) {
+    for (let j = 0; j < f.layers[k].outSize; j++) {
+      const r = rng();
+      if (r < 0.15) e.state[k][j] = REMOVED;
+      else if (r < 0.3) e.state[k][j] = LINEAR;
+      else if (r < 0.45) {
+        e.state[k][j] = AFFINE;
+        e.affS[k][j] = rng();
+        e.affC[k][j] = rng() - 0.5;
+      } else if (r < 0.55 && j > 0) {
+        e.state[k][j] = MERGED;
+        e.mergeInto[k][j] = 0;
+        e.mergeFactor[k][j] = 0.1 + rng();
+      }
+    }
+  }
+  return { f, pair: applyEdits(f, e) };
+}
+
+test('difference bounds contain every sampled g(x) - f(x), whatever the hints (property)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+      const { f, pair } = randomPair(seed);
+      const box = randomBox(seed + 1, f.inputSize);
+      const plan = planDifference(pair);
+      const d = differenceBounds(plan, box, naiveIntervalBounds(f, box));
+      const xs = samplePoints(box, 300, mulberry32(seed + 2));
+      const tf = forwardTrace(f, xs, 300);
+      const tg = forwardTrace(pair.g, xs, 300);
+      for (let k = 0; k < f.layers.length; k++) {
+        const m = f.layers[k].outSize;
+        for (let s = 0; s < 300; s++) {
+          for (let j = 0; j < m; j++) {
+            const ref = pair.refScale[k][j] * tf.pre[k][s * m + j] + pair.refShift[k][j];
+            const D = tg.pre[k][s * m + j] - ref;
+            if (!(D >= d.lo[k][j] - 1e-9 && D <= d.hi[k][j] + 1e-9)) return false;
+          }
+        }
+      }
+      return true;
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('an untouched copy has a zero difference bound', () => {
+  const f = randomNetwork(5, [3, 8, 8, 2]);
+  const pair = alignedPair(f, f);
+  const box = randomBox(9, 3);
+  const d = differenceBounds(planDifference(pair), box, naiveIntervalBounds(f, box));
+  const last = d.lo.length - 1;
+  for (let i = 0; i < 2; i++) {
+    assert.ok(Math.abs(d.lo[last][i]) < 1e-12 && Math.abs(d.hi[last][i]) < 1e-12, `${d.lo[last][i]} ${d.hi[last][i]}`);
+  }
+});
+
+test('checkLinf: proved bounds are never below the sampled difference; refutations re-check', () => {
+  for (let seed = 1; seed <= 25; seed++) {
+    const { f, pair } = randomPair(seed * 7919);
+    const box = randomBox(seed, f.inputSize);
+    const xs = samplePoints(box, 4000, mulberry32(seed));
+    const a = forward(f, xs, 4000);
+    const b = forward(pair.g, xs, 4000);
+    let sampled = 0;
+    for (let i = 0; i < a.length; i++) sampled = Math.max(sampled, Math.abs(a[i] - b[i]));
+    const r = checkLinf(pair, [box], 0, { boundsFn: naiveIntervalBounds, timeoutMs: 2000, maxBoxes: 3000 });
+    assert.ok(r.provedBound >= sampled - 1e-12, `seed ${seed}: proved ${r.provedBound} < sampled ${sampled}`);
+    const eps = sampled / 2;
+    if (eps > 0) {
+      const r2 = checkLinf(pair, [box], eps, { boundsFn: naiveIntervalBounds, timeoutMs: 2000 });
+      assert.notEqual(r2.verdict.status, 'proved', `seed ${seed}: claimed ${eps} but a sample shows ${sampled}`);
+      if (r2.verdict.status === 'refuted') {
+        const w = r2.verdict.witness;
+        const d = Math.max(...Array.from(forward(f, w, 1), (v, i) => Math.abs(v - forward(pair.g, w, 1)[i])));
+        assert.ok(d > eps, 'witness must really violate the tolerance');
+      }
+    }
+  }
+});
+
+test('checkClass: proved claims survive sampling', () => {
+  let proved = 0;
+  for (let seed = 1; seed <= 30; seed++) {
+    const f = randomNetwork(seed, [2, 6, 6, 3]);
+    const e = emptyEdits(f);
+    e.state[1][seed % 6] = REMOVED;
+    const pair = applyEdits(f, e);
+    const box = randomBox(seed + 100, 2, 0.3);
+    const r = checkClass(pair, [box], 'argmin', 0.05, { boundsFn: naiveIntervalBounds, timeoutMs: 1500 });
+    if (r.verdict.status !== 'proved') continue;
+    proved++;
+    const xs = samplePoints(box, 20000, mulberry32(seed));
+    const a = forward(f, xs, 20000);
+    const b = forward(pair.g, xs, 20000);
+    for (let s = 0; s < 20000; s++) {
+      const fa = Array.from(a.subarray(s * 3, s * 3 + 3));
+      const ga = Array.from(b.subarray(s * 3, s * 3 + 3));
+      const wf = fa.indexOf(Math.min(...fa));
+      const wg = ga.indexOf(Math.min(...ga));
+      const lead = Math.min(...fa.filter((_, i) => i !== wf)) - fa[wf];
+      if (lead >= 0.05) assert.equal(wg, wf, `seed ${seed}: class changed at a sampled point`);
+    }
+  }
+  assert.ok(proved >= 5, `only ${proved} class claims proved: the check is too weak to be tested`);
+});
