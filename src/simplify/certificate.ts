@@ -8,8 +8,8 @@ import { networkHash } from '../model/hash.ts';
 import { boxToJSON, makeBox, type Box } from '../model/box.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { fail } from '../errors.ts';
-import type { NeuronMap } from './compact.ts';
-import type { FinalCheckResult, PairHints } from './final-check.ts';
+import type { FinalCheckResult } from './final-check.ts';
+import type { EditsJSON } from './edits.ts';
 import type { Step } from './prune.ts';
 import type { PhaseCensus } from '../verify/phase.ts';
 
@@ -31,8 +31,9 @@ export interface Certificate {
   };
   census: { never: number; always: number; both: number; unknown: number; boxes: number; timeMs: number };
   steps: Step[];
-  /** how the written network's neurons correspond to the original's (needed to re-run the check) */
-  correspondence: { kept: number[][]; sizes: number[] } & PairHints;
+  /** what was done to each neuron of the original, and which original layers each written layer stands for */
+  edits: EditsJSON;
+  groups: number[][];
   finalCheck: FinalCheckResult;
   totalTimeMs: number;
 }
@@ -50,8 +51,8 @@ export interface CertificateInput {
   boundWidening: string;
   census: PhaseCensus;
   steps: Step[];
-  map: NeuronMap;
-  hints: PairHints;
+  edits: EditsJSON;
+  groups: number[][];
   finalCheck: FinalCheckResult;
   before: SizeMetrics;
   after: SizeMetrics;
@@ -78,7 +79,8 @@ export function buildCertificate(c: CertificateInput): Certificate {
     },
     census: { ...c.census.counts, boxes: c.census.boxes, timeMs: c.census.timeMs },
     steps: c.steps,
-    correspondence: { kept: c.map.kept, sizes: c.map.sizes, merges: c.hints.merges, affine: c.hints.affine },
+    edits: c.edits,
+    groups: c.groups,
     finalCheck: c.finalCheck,
     totalTimeMs: c.totalTimeMs,
   };
@@ -95,7 +97,7 @@ export function parseCertificate(text: string, path: string): Certificate {
   const c = obj as Partial<Certificate>;
   if (!c || c.format !== CERTIFICATE_FORMAT) fail(`${path}: not an nnshrink certificate (format field missing or wrong)`);
   if (c.version !== 1) fail(`${path}: unsupported certificate version ${String(c.version)}`);
-  for (const k of ['input', 'output', 'domain', 'tolerance', 'correspondence', 'finalCheck'] as const) {
+  for (const k of ['input', 'output', 'domain', 'tolerance', 'edits', 'groups', 'finalCheck'] as const) {
     if (c[k] === undefined) fail(`${path}: certificate has no '${k}' field`);
   }
   return c as Certificate;

@@ -6,6 +6,7 @@
  */
 import type { Network, Layer } from '../model/network.ts';
 import { alignedPair, type AlignedPair } from '../verify/diff-pair.ts';
+import { fail } from '../errors.ts';
 
 export const KEEP = 0;
 /** removed: outgoing weights zeroed (never active, or within the tolerance) */
@@ -117,4 +118,47 @@ export function countEdits(e: Edits): EditCounts {
     }
   }
   return c;
+}
+
+export interface EditsJSON {
+  state: number[][];
+  mergeInto: number[][];
+  mergeFactor: number[][];
+  affS: number[][];
+  affC: number[][];
+}
+
+export function editsToJSON(e: Edits): EditsJSON {
+  return {
+    state: e.state.map((a) => Array.from(a)),
+    mergeInto: e.mergeInto.map((a) => Array.from(a)),
+    mergeFactor: e.mergeFactor.map((a) => Array.from(a)),
+    affS: e.affS.map((a) => Array.from(a)),
+    affC: e.affC.map((a) => Array.from(a)),
+  };
+}
+
+/** Rebuilds edits for network f from JSON, checking every array has f's shape (one-line errors). */
+export function editsFromJSON(j: EditsJSON, f: Network, where: string): Edits {
+  const shape = (name: keyof EditsJSON): number[][] => {
+    const a = j?.[name];
+    if (!Array.isArray(a) || a.length !== f.layers.length) fail(`${where}: edits.${name} does not match the network's layers`);
+    a.forEach((row, k) => {
+      if (!Array.isArray(row) || row.length !== f.layers[k].outSize) fail(`${where}: edits.${name}[${k}] has the wrong length`);
+    });
+    return a;
+  };
+  const e: Edits = {
+    state: shape('state').map((r) => Uint8Array.from(r)),
+    mergeInto: shape('mergeInto').map((r) => Int32Array.from(r)),
+    mergeFactor: shape('mergeFactor').map((r) => Float64Array.from(r)),
+    affS: shape('affS').map((r) => Float64Array.from(r)),
+    affC: shape('affC').map((r) => Float64Array.from(r)),
+  };
+  e.mergeInto.forEach((r, k) =>
+    r.forEach((q, p) => {
+      if (q >= f.layers[k].outSize || (e.state[k][p] === MERGED && q < 0)) fail(`${where}: edits.mergeInto[${k}][${p}] is out of range`);
+    }),
+  );
+  return e;
 }

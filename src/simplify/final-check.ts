@@ -10,21 +10,19 @@ import { mulberry32 } from '../model/rng.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
-import { alignedPair } from '../verify/diff-pair.ts';
-import { expandToAligned, type NeuronMap } from './compact.ts';
-
-export interface PairHints {
-  merges: Array<{ layer: number; from: number; into: number; alpha: number }>;
-  affine: Array<{ layer: number; neuron: number; s: number; c: number }>;
-}
+import { applyEdits, type Edits } from './edits.ts';
+import { compact } from './compact.ts';
+import { refactorBound } from './refactor-check.ts';
 
 export interface FinalCheckResult {
   claim: string;
   /** the tolerance actually checked (linf: epsilon; exact: the floating-point tolerance) */
   epsilon?: number;
   verdict: { status: Verdict['status']; method: string; timeMs: number; reason?: string; boxes?: number };
-  /** proved max |f - g| (linf and exact modes) */
+  /** proved max |f - g| (linf and exact modes): the pruned network before folding/rounding, plus refactorBound */
   provedBound?: number;
+  /** sound bound of the change made by folding linear layers and by the storage precision */
+  refactorBound: number;
   sampling: { points: number; maxAbsDiff: number; classDisagreements?: number };
   /** a re-checked counterexample, if the claim is false */
   witness?: number[];
@@ -43,26 +41,25 @@ export function exactTolerance(outputScale: number, precision: 'float32' | 'floa
   return (precision === 'float32' ? 1e-5 : 1e-9) * Math.max(1, outputScale);
 }
 
+/**
+ * Checks f against `written` along a chain that the certificate records and `nnshrink check` re-runs:
+ *   f  ~  g = edits applied to f (same shapes; differential branch and bound, a fresh query)
+ *   g  == compact(g) bit for bit (only zero terms dropped)
+ *   compact(g)  ~  written (folded linear layers and storage rounding: refactorBound)
+ */
 export function finalCheck(
   f: Network,
+  edits: Edits,
   written: Network,
-  map: NeuronMap,
-  hints: PairHints,
+  groups: number[][],
   domain: Box[],
   tolerance: Tolerance,
   exactEps: number,
   opts: FinalCheckOptions,
 ): FinalCheckResult {
-  const g = expandToAligned(written, map);
-  const pair = alignedPair(f, g);
-  for (const m of hints.merges) {
-    pair.mergeInto[m.layer][m.from] = m.into;
-    pair.mergeFactor[m.layer][m.from] = m.alpha;
-  }
-  for (const a of hints.affine) {
-    pair.refScale[a.layer][a.neuron] = a.s;
-    pair.refShift[a.layer][a.neuron] = a.c;
-  }
+  const pair = applyEdits(f, edits);
+  const ref = compact(pair.g).net;
+  const rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
   const sampling = sampleCompare(f, written, domain, tolerance, opts.samples, opts.seed);
   const eqOpts = {
     boundsFn: opts.boundsFn,
@@ -71,8 +68,9 @@ export function finalCheck(
     seed: opts.seed + 1,
   };
   if (tolerance.kind === 'class') {
-    const r = checkClass(pair, domain, tolerance.order, tolerance.margin, eqOpts);
+    const r = checkClass(pair, domain, tolerance.order, tolerance.margin, { ...eqOpts, gSlack: 2 * rb });
     return {
+      refactorBound: rb,
       claim: `same ${tolerance.order} class wherever the original's winner leads by at least ${tolerance.margin}`,
       verdict: summary(r.verdict, r.boxes),
       sampling,
@@ -80,12 +78,23 @@ export function finalCheck(
     };
   }
   const eps = tolerance.kind === 'linf' ? tolerance.epsilon : exactEps;
-  const r = checkLinf(pair, domain, eps, eqOpts);
+  const claim = `max |f(x) - g(x)| <= ${eps} for every output and every x in the domain`;
+  if (!(rb < eps)) {
+    return {
+      claim,
+      epsilon: eps,
+      refactorBound: rb,
+      verdict: { status: 'unknown', method: 'refactor-bound', timeMs: 0, reason: `folding/storage error bound ${rb} leaves no room` },
+      sampling,
+    };
+  }
+  const r = checkLinf(pair, domain, eps - rb, eqOpts);
   return {
-    claim: `max |f(x) - g(x)| <= ${eps} for every output and every x in the domain`,
+    claim,
     epsilon: eps,
+    refactorBound: rb,
     verdict: summary(r.verdict, r.boxes),
-    provedBound: r.verdict.status === 'proved' ? r.provedBound : undefined,
+    provedBound: r.verdict.status === 'proved' ? r.provedBound + rb : undefined,
     sampling,
     witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined,
   };

@@ -19,6 +19,7 @@ import { AFFINE, KEEP, LINEAR, MERGED, REMOVED, applyEdits, cloneEdits, emptyEdi
 import { findProportionalNeurons } from './merge.ts';
 import { neuronSensitivity } from './sensitivity.ts';
 import { compact, type NeuronMap } from './compact.ts';
+import { foldLinearLayers } from './fold.ts';
 
 export interface Step {
   kind: 'never-active' | 'always-active' | 'merge' | 'tolerance-remove' | 'tolerance-linearise';
@@ -55,8 +56,11 @@ export interface PruneResult {
   /** aligned with the original (same shapes) */
   aligned: Network;
   edits: Edits;
+  /** the result: compacted, linear layers folded */
   network: Network;
   map: NeuronMap;
+  /** groups[i]: the compacted layers that result layer i stands for */
+  groups: number[][];
   census: PhaseCensus;
   steps: Step[];
   before: SizeMetrics;
@@ -111,8 +115,10 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
     searchBound = toleranceSearch(f, edits, steps, opts);
   }
   const aligned = applyEdits(f, edits).g;
-  const { net, map } = compact(aligned);
+  const { net: compactNet, map } = compact(aligned);
+  const { net, groups } = foldLinearLayers(compactNet);
   return {
+    groups,
     original: f,
     aligned,
     edits,

@@ -23,6 +23,8 @@ export interface EquivOptions {
   maxBoxes?: number;
   samples?: number;
   seed?: number;
+  /** class mode: g's scores are only known within +-gSlack/2 (folding/rounding), so g's winner needs this lead */
+  gSlack?: number;
   /** called now and then with the number of boxes processed and the open ones */
   onProgress?: (done: number, open: number) => void;
 }
@@ -263,7 +265,7 @@ export function checkClass(
       for (let j = 0; j < m; j++) {
         if (j === w) continue;
         const dd = sigma > 0 ? dl[w] - dh[j] : dl[j] - dh[w];
-        gBlocked = Math.max(gBlocked, L[w * m + j] + dd);
+        gBlocked = Math.max(gBlocked, L[w * m + j] + dd - (opts.gSlack ?? 0));
       }
       for (let i = 0; i < m; i++) {
         if (i === w) continue;

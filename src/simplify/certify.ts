@@ -1,0 +1,72 @@
+/**
+ * Prune, then check the result as it will be stored, then certify: the one entry point that `nnshrink prune` and
+ * every slice use. Storage is a callback (serialise + parse back), so this layer knows no file format; if the final
+ * check does not prove the claim, it throws and nothing is written.
+ */
+import type { Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import { fail } from '../errors.ts';
+import type { Tolerance } from '../verify/tolerance.ts';
+import { prune, type PruneOptions, type PruneResult } from './prune.ts';
+import { exactTolerance, finalCheck, type FinalCheckResult } from './final-check.ts';
+import { editsToJSON } from './edits.ts';
+
+export interface CertifiedPrune {
+  result: PruneResult;
+  /** the network as it will be stored (read back after serialisation) */
+  written: Network;
+  check: FinalCheckResult;
+  exactEps: number;
+  timeMs: number;
+}
+
+export interface CertifyOptions extends PruneOptions {
+  /** serialise and parse back: returns the network exactly as the output file will hold it */
+  roundTrip: (net: Network) => Network;
+  precision: 'float32' | 'float64';
+  finalTimeoutMs: number;
+  finalSamples: number;
+}
+
+/** Largest |output| bound of f over the domain, the scale of "exact" tolerances. */
+export function outputScale(f: Network, domain: Box[], boundsFn: PruneOptions['boundsFn']): number {
+  let s = 0;
+  for (const b of domain) {
+    const bd = boundsFn(f, b);
+    const last = bd[bd.length - 1];
+    for (let i = 0; i < last.lo.length; i++) s = Math.max(s, Math.abs(last.lo[i]), Math.abs(last.hi[i]));
+  }
+  return s;
+}
+
+export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune {
+  const t0 = Date.now();
+  const scale = outputScale(f, opts.domain, opts.boundsFn);
+  const exactEps = exactTolerance(scale, opts.precision);
+  // leave room for storage rounding and folding inside a user tolerance
+  const tol: Tolerance =
+    opts.tolerance.kind === 'linf' ? { kind: 'linf', epsilon: opts.tolerance.epsilon * 0.98 } : opts.tolerance;
+  const result = prune(f, { ...opts, tolerance: tol });
+  const written = opts.roundTrip(result.network);
+  opts.onProgress?.({ phase: 'final check', done: 0, total: 1, removed: 0 });
+  const check = finalCheck(f, result.edits, written, result.groups, opts.domain, opts.tolerance, exactEps, {
+    boundsFn: opts.boundsFn,
+    outputLinearLower: opts.outputLinearLower,
+    timeoutMs: opts.finalTimeoutMs,
+    samples: opts.finalSamples,
+    seed: (opts.seed ?? 1) + 1000,
+  });
+  if (check.verdict.status !== 'proved') {
+    const why =
+      check.verdict.status === 'refuted'
+        ? `a counterexample was found at x = [${check.witness?.map((v) => v.toPrecision(6)).join(', ')}]`
+        : `the verifier gave up (${check.verdict.reason ?? 'unknown'})`;
+    fail(`final check failed: could not prove "${check.claim}": ${why}; no output was written`);
+  }
+  if (opts.tolerance.kind === 'class' ? (check.sampling.classDisagreements ?? 0) > 0 : check.sampling.maxAbsDiff > (check.epsilon ?? Infinity)) {
+    fail('final check failed: random sampling contradicts the proof (this is a bug in nnshrink); no output was written');
+  }
+  return { result, written, check, exactEps, timeMs: Date.now() - t0 };
+}
+
+export { editsToJSON };

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forward, sizeMetrics } from '../src/model/network.ts';
+import { makeBox, samplePoints } from '../src/model/box.ts';
+import { mulberry32 } from '../src/model/rng.ts';
+import { plantedNetwork } from '../src/demo/planted.ts';
+import { pruneAndCheck } from '../src/simplify/certify.ts';
+import { naiveIntervalBounds } from './helpers/nets.ts';
+
+const f32 = (net: import('../src/model/network.ts').Network) => ({
+  inputSize: net.inputSize,
+  layers: net.layers.map((L) => ({ ...L, weights: Float64Array.from(Float32Array.from(L.weights)), bias: Float64Array.from(Float32Array.from(L.bias)) })),
+});
+
+function maxDiff(a: import('../src/model/network.ts').Network, b: import('../src/model/network.ts').Network, n: number) {
+  const box = makeBox(new Array(n).fill(-1), new Array(n).fill(1));
+  const xs = samplePoints(box, 100_000, mulberry32(3));
+  const ya = forward(a, xs, 100_000);
+  const yb = forward(b, xs, 100_000);
+  let m = 0;
+  for (let i = 0; i < ya.length; i++) m = Math.max(m, Math.abs(ya[i] - yb[i]));
+  return m;
+}
+
+test('exact prune finds every planted redundancy and stays equivalent on 1e5 samples', () => {
+  const p = plantedNetwork(11);
+  const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
+  const r = pruneAndCheck(p.net, {
+    domain,
+    tolerance: { kind: 'exact' },
+    boundsFn: naiveIntervalBounds,
+    queryTimeoutMs: 5000,
+    roundTrip: (n) => n,
+    precision: 'float64',
+    finalTimeoutMs: 20000,
+    finalSamples: 20000,
+  });
+  const steps = r.result.steps;
+  for (const [k, i] of p.dead) assert.ok(steps.some((s) => s.kind === 'never-active' && s.layer === k && s.neuron === i), `dead ${k}:${i}`);
+  for (const [k, i] of p.alwaysActive) assert.ok(steps.some((s) => s.kind === 'always-active' && s.layer === k && s.neuron === i), `always ${k}:${i}`);
+  for (const [k, c, o] of p.duplicates) {
+    // a copy of a neuron that is itself never active on the domain goes as never active instead
+    const merged = steps.some((s) => s.kind === 'merge' && s.layer === k && s.neuron === c && s.into === o);
+    const bothDead = steps.some((s) => s.kind === 'never-active' && s.layer === k && s.neuron === c) &&
+      steps.some((s) => s.kind === 'never-active' && s.layer === k && s.neuron === o);
+    assert.ok(merged || bothDead, `duplicate ${k}:${c}`);
+  }
+  // the planted linear layer is folded away: one layer fewer
+  assert.equal(r.written.layers.length, p.net.layers.length - 1);
+  assert.equal(r.check.verdict.status, 'proved');
+  assert.ok(sizeMetrics(r.written).parameters < sizeMetrics(p.net).parameters);
+  assert.ok(maxDiff(p.net, r.written, 3) < 1e-9);
+  assert.ok((r.check.provedBound ?? Infinity) <= r.exactEps);
+});
+
+test('float32 storage is part of the final check', () => {
+  const p = plantedNetwork(12);
+  const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
+  const r = pruneAndCheck(p.net, {
+    domain,
+    tolerance: { kind: 'exact' },
+    boundsFn: naiveIntervalBounds,
+    queryTimeoutMs: 5000,
+    roundTrip: f32,
+    precision: 'float32',
+    finalTimeoutMs: 20000,
+    finalSamples: 20000,
+  });
+  assert.equal(r.check.verdict.status, 'proved');
+  assert.ok(r.check.refactorBound > 0, 'rounding to float32 must show up in the bound');
+  assert.ok(maxDiff(p.net, r.written, 3) <= (r.check.provedBound ?? 0));
+});
+
+test('epsilon prune: the largest deviation found by search stays within epsilon', () => {
+  const p = plantedNetwork(13);
+  const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
+  const exact = pruneAndCheck(p.net, {
+    domain, tolerance: { kind: 'exact' }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 3000,
+    roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 20000, finalSamples: 10000,
+  });
+  const eps = 0.05;
+  const r = pruneAndCheck(p.net, {
+    domain, tolerance: { kind: 'linf', epsilon: eps }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 1500,
+    toleranceBudgetMs: 15000, roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 20000, finalSamples: 20000,
+  });
+  assert.equal(r.check.verdict.status, 'proved');
+  assert.ok(maxDiff(p.net, r.written, 3) <= eps);
+  assert.ok(sizeMetrics(r.written).reluNeurons <= sizeMetrics(exact.written).reluNeurons);
+});
