@@ -57,13 +57,24 @@ function worstAbs(d: DiffBounds): number {
 }
 
 /** Chooses the input coordinate to split: by trial for few inputs, else the widest relative to the root. */
+export type SplitRule = 'widest' | 'trial';
+
+/**
+ * Chooses the input coordinate to split. 'widest': the widest relative to the root box (cheap, never stalls).
+ * 'trial': for few inputs, try every coordinate and keep the one whose worse half scores best; ties and
+ * no-improvement cases fall back to the widest, so the search cannot stall on one coordinate.
+ */
 export function chooseSplit(
   box: Box,
   root: Box,
   score: (b: Box) => number,
+  rule: SplitRule = 'widest',
 ): { dim: number; children: [Box, Box]; values: [number, number] } {
   const n = box.lo.length;
-  if (n <= 8) {
+  const relWidth = (i: number): number => (root.hi[i] > root.lo[i] ? (box.hi[i] - box.lo[i]) / (root.hi[i] - root.lo[i]) : 0);
+  let widest = 0;
+  for (let i = 1; i < n; i++) if (relWidth(i) > relWidth(widest)) widest = i;
+  if (rule === 'trial' && n <= 8) {
     let best = -1;
     let bestVal = Infinity;
     let bestChildren: [Box, Box] | null = null;
@@ -73,7 +84,7 @@ export function chooseSplit(
       const ch = splitBox(box, i);
       const vs: [number, number] = [score(ch[0]), score(ch[1])];
       const v = Math.max(vs[0], vs[1]) + 1e-3 * Math.min(vs[0], vs[1]);
-      if (v < bestVal) {
+      if (v < bestVal - 1e-12 * Math.abs(bestVal) || (v <= bestVal && relWidth(i) > relWidth(best))) {
         bestVal = v;
         best = i;
         bestChildren = ch;
@@ -82,17 +93,8 @@ export function chooseSplit(
     }
     if (best >= 0 && bestChildren) return { dim: best, children: bestChildren, values: bestValues };
   }
-  let best = 0;
-  let bestW = -1;
-  for (let i = 0; i < n; i++) {
-    const rw = root.hi[i] > root.lo[i] ? (box.hi[i] - box.lo[i]) / (root.hi[i] - root.lo[i]) : 0;
-    if (rw > bestW) {
-      bestW = rw;
-      best = i;
-    }
-  }
-  const children = splitBox(box, best);
-  return { dim: best, children, values: [score(children[0]), score(children[1])] };
+  const children = splitBox(box, widest);
+  return { dim: widest, children, values: [score(children[0]), score(children[1])] };
 }
 
 /** Max over outputs of |f - g| at the points of a batch; returns the value and the index of the worst point. */

@@ -15,6 +15,7 @@ import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { MaxHeap } from './heap.ts';
 import { chooseSplit, type BoundsFn } from './equiv.ts';
+import { maximizeBySearch } from './search.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
@@ -75,6 +76,9 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   // 1. sampling
   const pos = new Map<number, Float64Array>();
   const neg = new Map<number, Float64Array>();
+  // the sampled points closest to flipping each neuron: starts for the local search below
+  const maxAt = new Map<number, { v: number; x: Float64Array }>();
+  const minAt = new Map<number, { v: number; x: Float64Array }>();
   const look = (xs: Float64Array, batch: number): void => {
     const tr = forwardTrace(net, xs, batch);
     for (const np of result) {
@@ -82,11 +86,25 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       if (pos.has(kk) && neg.has(kk)) continue;
       const m = net.layers[np.layer].outSize;
       const pre = tr.pre[np.layer];
+      let hiV = -Infinity;
+      let hiS = 0;
+      let loV = Infinity;
+      let loS = 0;
       for (let s = 0; s < batch; s++) {
         const v = pre[s * m + np.index];
         if (v > 0 && !pos.has(kk)) pos.set(kk, xs.slice(s * n, (s + 1) * n));
         else if (v < 0 && !neg.has(kk)) neg.set(kk, xs.slice(s * n, (s + 1) * n));
+        if (v > hiV) {
+          hiV = v;
+          hiS = s;
+        }
+        if (v < loV) {
+          loV = v;
+          loS = s;
+        }
       }
+      if (!(maxAt.get(kk)?.v! >= hiV)) maxAt.set(kk, { v: hiV, x: xs.slice(hiS * n, (hiS + 1) * n) });
+      if (!(minAt.get(kk)?.v! <= loV)) minAt.set(kk, { v: loV, x: xs.slice(loS * n, (loS + 1) * n) });
     }
   };
   const samples = opts.samples ?? 4096;
@@ -94,11 +112,29 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
     look(samplePoints(b, samples, rng), samples);
     if (n <= 12) look(corners(b), 1 << n);
   }
+  // local search toward the unseen sign, from the closest samples and the box centres
+  for (const np of result) {
+    const kk = key(np.layer, np.index);
+    if (pos.has(kk) && neg.has(kk)) continue;
+    const m = net.layers[np.layer].outSize;
+    const c = new Float64Array(m);
+    const wantPos = !pos.has(kk);
+    c[np.index] = wantPos ? 1 : -1;
+    const near = (wantPos ? maxAt : minAt).get(kk);
+    for (const b of domain) {
+      const starts = [centerOf(b)];
+      if (near) starts.unshift(near.x);
+      const r = maximizeBySearch(net, b, np.layer, c, starts);
+      const z = forwardTrace(net, r.x, 1).pre[np.layer][np.index];
+      if (wantPos && z > 0) pos.set(kk, r.x);
+      if (!wantPos && z < 0) neg.set(kk, r.x);
+    }
+  }
   for (const np of result) {
     const kk = key(np.layer, np.index);
     if (pos.has(kk) && neg.has(kk)) {
       np.phase = 'both';
-      np.method = 'sampling';
+      np.method = 'falsified';
       np.activeWitness = pos.get(kk);
       np.inactiveWitness = neg.get(kk);
     }

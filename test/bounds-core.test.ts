@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { forward, forwardTrace } from '../src/model/network.ts';
+import { samplePoints } from '../src/model/box.ts';
+import { mulberry32 } from '../src/model/rng.ts';
+import { intervalBounds } from '../src/bounds/interval.ts';
+import { symbolicBounds, outputLinearLower } from '../src/bounds/symbolic.ts';
+import { crownBounds } from '../src/bounds/backward.ts';
+import { randomBox, randomNetwork } from './helpers/nets.ts';
+
+const methods = { interval: intervalBounds, symbolic: symbolicBounds, crown: crownBounds };
+
+for (const [name, fn] of Object.entries(methods)) {
+  test(`${name} bounds contain every sampled pre-activation (property)`, () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 4 }), (seed, depth) => {
+        const rng = mulberry32(seed);
+        const sizes = [1 + Math.floor(rng() * 4)];
+        for (let i = 0; i < depth; i++) sizes.push(2 + Math.floor(rng() * 8));
+        sizes.push(1 + Math.floor(rng() * 3));
+        const net = randomNetwork(seed, sizes, 0.25);
+        const box = randomBox(seed + 3, sizes[0], 1 + rng() * 4);
+        const b = fn(net, box);
+        const xs = samplePoints(box, 200, mulberry32(seed + 5));
+        const tr = forwardTrace(net, xs, 200);
+        for (let k = 0; k < net.layers.length; k++) {
+          const m = net.layers[k].outSize;
+          for (let s = 0; s < 200; s++) {
+            for (let i = 0; i < m; i++) {
+              const v = tr.pre[k][s * m + i];
+              if (v < b[k].lo[i] || v > b[k].hi[i]) return false;
+            }
+          }
+        }
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
+}
+
+test('symbolic bounds are never looser than interval bounds, and much tighter on deep random nets', () => {
+  let ratio = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const net = randomNetwork(seed, [3, 20, 20, 20, 20, 2]);
+    const box = randomBox(seed, 3, 1);
+    const a = intervalBounds(net, box);
+    const b = symbolicBounds(net, box);
+    for (let k = 0; k < net.layers.length; k++) {
+      for (let i = 0; i < net.layers[k].outSize; i++) {
+        assert.ok(b[k].lo[i] >= a[k].lo[i] - 1e-9 && b[k].hi[i] <= a[k].hi[i] + 1e-9);
+      }
+    }
+    const w = (x: typeof a) => x[4].hi.reduce((s, v, i) => s + v - x[4].lo[i], 0);
+    ratio += w(b) / w(a) / 20;
+  }
+  assert.ok(ratio < 0.7, `symbolic/interval width ratio ${ratio}`);
+});
+
+test('outputLinearLower is a sound lower bound of c.y and beats the interval difference', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const net = randomNetwork(seed, [3, 10, 10, 3]);
+    const box = randomBox(seed + 9, 3, 0.5);
+    const b = symbolicBounds(net, box);
+    const c = Float64Array.from([1, -1, 0]);
+    const lower = outputLinearLower(net, box, b, c);
+    const xs = samplePoints(box, 2000, mulberry32(seed));
+    const y = forward(net, xs, 2000);
+    for (let s = 0; s < 2000; s++) assert.ok(y[s * 3] - y[s * 3 + 1] >= lower - 1e-12);
+    assert.ok(lower >= b[2].lo[0] - b[2].hi[1] - 1e-9);
+  }
+});
