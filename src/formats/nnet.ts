@@ -1,0 +1,187 @@
+/**
+ * NNet (the ACAS Xu text format): read as the function from RAW inputs to RAW outputs (input normalisation folded
+ * into the first layer, output de-normalisation into the last), or as the stored normalised network (what the
+ * VNN-COMP ONNX files compute). NNet also clips raw inputs to [min, max]; on the domain that is the identity, so
+ * the loaded network equals NNet semantics on its natural domain, the raw [min, max] box.
+ */
+import { makeLayer, validateNetwork, type Layer, type Network } from '../model/network.ts';
+import { makeBox, type Box } from '../model/box.ts';
+import { fail } from '../errors.ts';
+import type { LoadedModel, NNetNormalization } from './model-file.ts';
+import { readInputFile } from './read-text.ts';
+import { writeFileAtomic } from './atomic.ts';
+
+/** Bounds written for an unbounded input (NNet has no infinity); read back as "no domain". */
+const HUGE = 1e300;
+
+interface Cursor {
+  lines: { no: number; text: string }[];
+  i: number;
+}
+
+function numbersOf(path: string, line: { no: number; text: string }): number[] {
+  const toks = line.text.split(',').map((t) => t.trim());
+  if (toks.length && toks[toks.length - 1] === '') toks.pop();
+  return toks.map((t, j) => {
+    const v = Number(t);
+    if (t === '' || Number.isNaN(v) && t.toLowerCase() !== 'nan') fail(`${path}:${line.no}: value ${j + 1} '${t}' is not a number`);
+    if (!Number.isFinite(v)) fail(`${path}:${line.no}: value ${j + 1} is ${t} (weights must be finite)`);
+    return v;
+  });
+}
+
+function nextLine(path: string, c: Cursor, what: string): { no: number; text: string } {
+  if (c.i >= c.lines.length) fail(`${path}: file ends early: expected ${what}`);
+  return c.lines[c.i++];
+}
+
+function expectCount(path: string, line: { no: number }, vals: number[], n: number, what: string): void {
+  if (vals.length !== n) fail(`${path}:${line.no}: ${what}: expected ${n} values, found ${vals.length}`);
+}
+
+export interface ParsedNNet {
+  raw: Network;
+  normalized: Network;
+  norm: NNetNormalization;
+  domain: Box;
+  /** false when the file states no finite input bounds */
+  hasDomain: boolean;
+}
+
+export function parseNNet(text: string, path: string): ParsedNNet {
+  const all = text.split(/\r?\n/).map((t, i) => ({ no: i + 1, text: t }));
+  const lines = all.filter((l) => l.text.trim() !== '' && !l.text.trimStart().startsWith('//'));
+  if (!lines.length) fail(`${path}: empty file (no NNet header)`);
+  const c: Cursor = { lines, i: 0 };
+  const h = nextLine(path, c, 'the header');
+  const head = numbersOf(path, h);
+  if (head.length < 4) fail(`${path}:${h.no}: header needs numLayers,inputSize,outputSize,maxLayerSize`);
+  const [numLayers, inputSize, outputSize] = head;
+  if (!(Number.isInteger(numLayers) && numLayers >= 1)) fail(`${path}:${h.no}: numLayers ${numLayers} is not a positive integer`);
+  const sl = nextLine(path, c, 'the layer sizes');
+  const sizes = numbersOf(path, sl);
+  expectCount(path, sl, sizes, numLayers + 1, `layer sizes (numLayers ${numLayers} + 1)`);
+  sizes.forEach((s) => {
+    if (!(Number.isInteger(s) && s >= 1)) fail(`${path}:${sl.no}: layer size ${s} is not a positive integer`);
+  });
+  if (sizes[0] !== inputSize) fail(`${path}:${sl.no}: first layer size ${sizes[0]} != inputSize ${inputSize} in the header`);
+  if (sizes[numLayers] !== outputSize) fail(`${path}:${sl.no}: last layer size ${sizes[numLayers]} != outputSize ${outputSize} in the header`);
+  nextLine(path, c, 'the symmetric flag');
+  const read = (what: string, n: number): number[] => {
+    const l = nextLine(path, c, what);
+    const v = numbersOf(path, l);
+    expectCount(path, l, v, n, what);
+    return v;
+  };
+  const mins = read('input minimums', inputSize);
+  const maxs = read('input maximums', inputSize);
+  const means = read('means (one per input, then the output mean)', inputSize + 1);
+  const ranges = read('ranges (one per input, then the output range)', inputSize + 1);
+  mins.forEach((m, i) => {
+    if (m > maxs[i]) fail(`${path}: input ${i} has minimum ${m} > maximum ${maxs[i]}`);
+  });
+  ranges.forEach((r, i) => {
+    if (r === 0) fail(`${path}: range ${i} is zero (division by zero in the normalisation)`);
+  });
+  const layers: Layer[] = [];
+  for (let k = 0; k < numLayers; k++) {
+    const n = sizes[k];
+    const m = sizes[k + 1];
+    const W = new Float64Array(m * n);
+    const b = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const row = read(`layer ${k + 1} weights of neuron ${i + 1}`, n);
+      for (let j = 0; j < n; j++) W[i * n + j] = row[j];
+    }
+    for (let i = 0; i < m; i++) b[i] = read(`layer ${k + 1} bias of neuron ${i + 1}`, 1)[0];
+    layers.push(makeLayer(n, m, W, b, k < numLayers - 1));
+  }
+  const normalized: Network = { inputSize, layers };
+  validateNetwork(normalized, path);
+  const norm: NNetNormalization = {
+    inputMin: Float64Array.from(mins),
+    inputMax: Float64Array.from(maxs),
+    inputMean: Float64Array.from(means.slice(0, inputSize)),
+    inputRange: Float64Array.from(ranges.slice(0, inputSize)),
+    outputMean: means[inputSize],
+    outputRange: ranges[inputSize],
+  };
+  const raw = denormalize(normalized, norm);
+  const hasDomain = mins.every((v) => Math.abs(v) < HUGE) && maxs.every((v) => Math.abs(v) < HUGE);
+  return { raw, normalized, norm, domain: makeBox(mins, maxs), hasDomain };
+}
+
+/** Folds (x - mean)/range into the first layer and y*range + mean into the last. */
+function denormalize(net: Network, nm: NNetNormalization): Network {
+  const layers = net.layers.map((L) => ({ ...L, weights: Float64Array.from(L.weights), bias: Float64Array.from(L.bias) }));
+  const F = layers[0];
+  for (let i = 0; i < F.outSize; i++) {
+    for (let j = 0; j < F.inSize; j++) {
+      const w = F.weights[i * F.inSize + j] / nm.inputRange[j];
+      F.weights[i * F.inSize + j] = w;
+      F.bias[i] -= w * nm.inputMean[j];
+    }
+  }
+  const O = layers[layers.length - 1];
+  for (let i = 0; i < O.outSize; i++) {
+    for (let j = 0; j < O.inSize; j++) O.weights[i * O.inSize + j] *= nm.outputRange;
+    O.bias[i] = O.bias[i] * nm.outputRange + nm.outputMean;
+  }
+  return { inputSize: net.inputSize, layers };
+}
+
+function normalizedBox(nm: NNetNormalization): Box {
+  const lo = nm.inputMin.map((v, i) => (v - nm.inputMean[i]) / nm.inputRange[i]);
+  const hi = nm.inputMax.map((v, i) => (v - nm.inputMean[i]) / nm.inputRange[i]);
+  return makeBox(lo.map((v, i) => Math.min(v, hi[i])), hi.map((v, i) => Math.max(v, lo[i])));
+}
+
+export function readNNet(path: string, view: 'raw' | 'normalized' = 'raw'): LoadedModel {
+  const p = parseNNet(readInputFile(path).toString('utf8'), path);
+  return {
+    network: view === 'raw' ? p.raw : p.normalized,
+    domain: p.hasDomain ? (view === 'raw' ? p.domain : normalizedBox(p.norm)) : undefined,
+    format: 'nnet',
+    path,
+    nnet: p.norm,
+    view,
+  };
+}
+
+/** Shortest text that reads back as the same double. */
+const num = (v: number): string => (Object.is(v, -0) ? '0' : String(v));
+
+export function nnetText(net: Network, opts: { domain?: Box; comment?: string } = {}): string {
+  const last = net.layers.length - 1;
+  net.layers.forEach((L, k) => {
+    const lin = L.relu.reduce((s, r) => s + (r ? 0 : 1), 0);
+    if (k < last && lin > 0) {
+      fail(`NNet cannot express linear neurons inside hidden layers (layer ${k + 1} has ${lin}); write ONNX instead`);
+    }
+    if (k === last && lin < L.outSize) fail('NNet cannot express a ReLU on the output layer; write ONNX instead');
+  });
+  const n = net.inputSize;
+  const sizes = [n, ...net.layers.map((L) => L.outSize)];
+  const out: string[] = [];
+  out.push(`// ${opts.comment ?? 'Written by nnshrink'}`);
+  out.push(`${net.layers.length},${n},${sizes[sizes.length - 1]},${Math.max(...sizes)},`);
+  out.push(sizes.join(',') + ',');
+  out.push('0,');
+  const lo = opts.domain ? Array.from(opts.domain.lo) : new Array(n).fill(-HUGE);
+  const hi = opts.domain ? Array.from(opts.domain.hi) : new Array(n).fill(HUGE);
+  out.push(lo.map(num).join(',') + ',');
+  out.push(hi.map(num).join(',') + ',');
+  out.push(new Array(n + 1).fill('0').join(',') + ',');
+  out.push(new Array(n + 1).fill('1').join(',') + ',');
+  for (const L of net.layers) {
+    for (let i = 0; i < L.outSize; i++) {
+      out.push(Array.from(L.weights.subarray(i * L.inSize, (i + 1) * L.inSize), num).join(',') + ',');
+    }
+    for (let i = 0; i < L.outSize; i++) out.push(num(L.bias[i]) + ',');
+  }
+  return out.join('\n') + '\n';
+}
+
+export function writeNNet(net: Network, path: string, opts: { domain?: Box; comment?: string } = {}): void {
+  writeFileAtomic(path, nnetText(net, opts));
+}

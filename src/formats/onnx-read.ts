@@ -1,0 +1,354 @@
+/**
+ * ONNX -> Network. The graph is walked from its input in topological order, tracking the value on the main path as
+ * an affine function M x + c of the current layer's input; every Relu (or 0/1 PRelu) closes a dense layer. Constant
+ * operands (initializers, Constant nodes) fold into M and c, so chains like MatMul -> Add -> Mul -> BatchNorm become
+ * one layer. Anything outside the supported operator set is a one-line error naming the node.
+ */
+import { validateNetwork, type Layer, type Network } from '../model/network.ts';
+import { makeBox, validateBox } from '../model/box.ts';
+import { fail } from '../errors.ts';
+import type { LoadedModel } from './model-file.ts';
+import { readInputFile } from './read-text.ts';
+import {
+  decodeModel,
+  ONNX_DOUBLE,
+  ONNX_FLOAT,
+  ONNX_FLOAT16,
+  ONNX_INT32,
+  ONNX_INT64,
+  type OAttr,
+  type OGraph,
+  type ONode,
+  type OTensor,
+} from './onnx-schema.ts';
+
+export const SUPPORTED_OPS = [
+  'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'PRelu', 'Flatten', 'Reshape', 'Transpose', 'Identity',
+  'Dropout', 'Constant', 'BatchNormalization', 'Squeeze', 'Unsqueeze',
+];
+
+interface Const {
+  dims: number[];
+  data: Float64Array;
+}
+
+function half(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** Tensor contents as float64, reading raw_data through a DataView (it is often not 4-byte aligned). */
+export function tensorData(t: OTensor, where: string): Const {
+  const dims = (t.dims ?? []).map(Number);
+  const count = dims.reduce((a, b) => a * b, 1);
+  const type = t.data_type ?? 0;
+  let data: Float64Array;
+  const raw = t.raw_data;
+  if (raw && raw.length > 0) {
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const size = type === ONNX_DOUBLE || type === ONNX_INT64 ? 8 : type === ONNX_FLOAT16 ? 2 : 4;
+    if (raw.length !== count * size) fail(`${where}: tensor '${t.name}' has ${raw.length} bytes, expected ${count * size}`);
+    data = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      if (type === ONNX_FLOAT) data[i] = dv.getFloat32(i * 4, true);
+      else if (type === ONNX_DOUBLE) data[i] = dv.getFloat64(i * 8, true);
+      else if (type === ONNX_INT64) data[i] = Number(dv.getBigInt64(i * 8, true));
+      else if (type === ONNX_INT32) data[i] = dv.getInt32(i * 4, true);
+      else if (type === ONNX_FLOAT16) data[i] = half(dv.getUint16(i * 2, true));
+      else fail(`${where}: tensor '${t.name}' has unsupported data type ${type}`);
+    }
+  } else {
+    const src =
+      type === ONNX_FLOAT ? t.float_data : type === ONNX_DOUBLE ? t.double_data : type === ONNX_INT64 ? t.int64_data : type === ONNX_INT32 ? t.int32_data : undefined;
+    if (!src && count > 0) fail(`${where}: tensor '${t.name}' has unsupported data type ${type}`);
+    data = Float64Array.from(src ?? []);
+    if (data.length !== count) fail(`${where}: tensor '${t.name}' has ${data.length} values, expected ${count}`);
+  }
+  return { dims, data };
+}
+
+function attr(node: ONode, name: string): OAttr | undefined {
+  return node.attribute?.find((a) => a.name === name);
+}
+const attrI = (n: ONode, name: string, d: number): number => (attr(n, name)?.i !== undefined ? Number(attr(n, name)!.i) : d);
+const attrF = (n: ONode, name: string, d: number): number => (attr(n, name)?.f !== undefined ? Number(attr(n, name)!.f) : d);
+
+/** The main-path value: rows = current tensor elements, columns = current layer's inputs (+ constant). */
+interface Affine {
+  M: Float64Array;
+  c: Float64Array;
+  rows: number;
+  cols: number;
+  shape: number[];
+  /** M is exactly the identity (c may be anything): lets MatMul/Gemm skip a full matrix product */
+  isId: boolean;
+}
+
+function identityAffine(n: number, shape: number[]): Affine {
+  const M = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) M[i * n + i] = 1;
+  return { M, c: new Float64Array(n), rows: n, cols: n, shape, isId: true };
+}
+
+const prod = (d: number[]): number => d.reduce((a, b) => a * b, 1);
+
+export function parseOnnx(bytes: Uint8Array, path: string): LoadedModel {
+  let model;
+  try {
+    model = decodeModel(bytes);
+  } catch (e) {
+    fail(`${path}: not a valid ONNX file (${(e as Error).message.split('\n')[0]})`);
+  }
+  const g = model.graph;
+  if (!g || !g.node || g.node.length === 0) fail(`${path}: not a valid ONNX file (no graph nodes)`);
+  return graphToNetwork(g, path, model.metadata_props);
+}
+
+function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; value?: string }>): LoadedModel {
+  const consts = new Map<string, Const>();
+  for (const t of g.initializer ?? []) consts.set(t.name ?? '', tensorData(t, path));
+  const inputs = (g.input ?? []).filter((v) => !consts.has(v.name ?? ''));
+  if (inputs.length !== 1) fail(`${path}: expected exactly one non-constant graph input, found ${inputs.length}`);
+  const inName = inputs[0].name ?? '';
+  const inShape = (inputs[0].type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value && d.dim_value > 0 ? Number(d.dim_value) : 1));
+  const nIn = prod(inShape);
+  if (!(nIn > 0)) fail(`${path}: input '${inName}' has no usable shape`);
+  const layers: Layer[] = [];
+  let cur = identityAffine(nIn, inShape);
+  let curName = inName;
+  let layerIn = nIn;
+  let pendingAct: Uint8Array | null = null; // activation that closed the last layer, if it was the last op
+  const outName = g.output?.[0]?.name;
+  const nodes = g.node ?? [];
+  const where = (n: ONode): string => `${path}: node '${n.name || n.output?.[0] || '?'}' (${n.op_type})`;
+  const mainIndex = (n: ONode): number => (n.input ?? []).indexOf(curName);
+  const constOf = (n: ONode, name: string | undefined): Const => {
+    const c = name !== undefined ? consts.get(name) : undefined;
+    if (!c) fail(`${where(n)}: operand '${name}' must be a constant (only one data path is supported)`);
+    return c;
+  };
+  const closeLayer = (relu: Uint8Array): void => {
+    layers.push({ inSize: cur.cols, outSize: cur.rows, weights: cur.M, bias: cur.c, relu });
+    layerIn = cur.rows;
+    cur = identityAffine(layerIn, cur.shape);
+  };
+  const remaining = nodes.slice();
+  let guard = 0;
+  while (remaining.length) {
+    if (guard++ > 100000) fail(`${path}: graph could not be ordered`);
+    // next node: a Constant, or a node that consumes the current main value
+    const idx = remaining.findIndex((n) => n.op_type === 'Constant' || (n.input ?? []).includes(curName));
+    if (idx < 0) {
+      const n = remaining[0];
+      fail(`${where(n)}: does not consume the network's data path (branching graphs are not supported)`);
+    }
+    const n = remaining.splice(idx, 1)[0];
+    const op = n.op_type ?? '';
+    const out = n.output?.[0] ?? '';
+    if (op === 'Constant') {
+      const a = attr(n, 'value');
+      if (!a?.t) fail(`${where(n)}: only tensor-valued Constant nodes are supported`);
+      consts.set(out, tensorData(a.t, where(n)));
+      continue;
+    }
+    if (!SUPPORTED_OPS.includes(op)) {
+      fail(`${where(n)}: unsupported operator ${op} (supported: ${SUPPORTED_OPS.join(', ')})`);
+    }
+    const mi = mainIndex(n);
+    pendingAct = null;
+    switch (op) {
+      case 'Identity':
+      case 'Dropout':
+        break;
+      case 'Flatten': {
+        const axis = attrI(n, 'axis', 1);
+        const s = cur.shape;
+        const ax = axis < 0 ? axis + s.length : axis;
+        cur.shape = [prod(s.slice(0, ax)), prod(s.slice(ax))];
+        break;
+      }
+      case 'Reshape': {
+        const sh = Array.from(constOf(n, n.input?.[1]).data);
+        let unknown = -1;
+        const shape = sh.map((v, i) => {
+          if (v === 0) return cur.shape[i];
+          if (v === -1) {
+            unknown = i;
+            return 1;
+          }
+          return v;
+        });
+        if (unknown >= 0) shape[unknown] = cur.rows / prod(shape);
+        if (prod(shape) !== cur.rows) fail(`${where(n)}: cannot reshape ${cur.rows} values to [${sh.join(',')}]`);
+        cur.shape = shape;
+        break;
+      }
+      case 'Squeeze':
+      case 'Unsqueeze':
+        cur.shape = op === 'Squeeze' ? cur.shape.filter((d) => d !== 1) : [1, ...cur.shape];
+        break;
+      case 'Transpose': {
+        const s = cur.shape;
+        const perm = attr(n, 'perm')?.ints?.map(Number) ?? s.map((_, i) => s.length - 1 - i);
+        const ns = perm.map((p) => s[p]);
+        // element at new multi-index j comes from old index with old[perm[t]] = j[t]
+        const strides = s.map((_, i) => prod(s.slice(i + 1)));
+        const M = new Float64Array(cur.M.length);
+        const c = new Float64Array(cur.rows);
+        const idxv = new Array(ns.length).fill(0);
+        for (let r = 0; r < cur.rows; r++) {
+          let old = 0;
+          for (let t = 0; t < ns.length; t++) old += idxv[t] * strides[perm[t]];
+          M.set(cur.M.subarray(old * cur.cols, (old + 1) * cur.cols), r * cur.cols);
+          c[r] = cur.c[old];
+          for (let t = ns.length - 1; t >= 0; t--) {
+            if (++idxv[t] < ns[t]) break;
+            idxv[t] = 0;
+          }
+        }
+        cur = { ...cur, M, c, shape: ns, isId: false };
+        break;
+      }
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div': {
+        const other = constOf(n, n.input?.[1 - mi]);
+        const k = other.data.length;
+        if (k !== 1 && k !== cur.rows) fail(`${where(n)}: constant of ${k} values does not broadcast to ${cur.rows}`);
+        const v = (r: number): number => (k === 1 ? other.data[0] : other.data[r]);
+        for (let r = 0; r < cur.rows; r++) {
+          const x = v(r);
+          if (op === 'Add') cur.c[r] += x;
+          else if (op === 'Sub') {
+            if (mi === 0) cur.c[r] -= x;
+            else {
+              cur.c[r] = x - cur.c[r];
+              cur.isId = false;
+              for (let j = 0; j < cur.cols; j++) cur.M[r * cur.cols + j] = -cur.M[r * cur.cols + j];
+            }
+          } else {
+            if (op === 'Div' && mi !== 0) fail(`${where(n)}: division BY the data is not affine`);
+            const f = op === 'Mul' ? x : 1 / x;
+            if (f !== 1) cur.isId = false;
+            cur.c[r] *= f;
+            for (let j = 0; j < cur.cols; j++) cur.M[r * cur.cols + j] *= f;
+          }
+        }
+        break;
+      }
+      case 'MatMul':
+      case 'Gemm': {
+        const gemm = op === 'Gemm';
+        const tA = gemm ? attrI(n, 'transA', 0) : 0;
+        const tB = gemm ? attrI(n, 'transB', 0) : 0;
+        const alpha = gemm ? attrF(n, 'alpha', 1) : 1;
+        const beta = gemm ? attrF(n, 'beta', 1) : 1;
+        if (mi > 1) fail(`${where(n)}: the data must be operand A or B`);
+        const W = constOf(n, n.input?.[1 - mi]);
+        if (W.dims.length !== 2) fail(`${where(n)}: constant operand must be 2-D, got [${W.dims.join(',')}]`);
+        // y = T x + c' with T (outN x cur.rows)
+        let outN: number;
+        let T: (o: number, i: number) => number;
+        if (mi === 0) {
+          // data is A: y = alpha op(A) op(B); with a single row, op(A) is the vector itself
+          const [r0, c0] = W.dims;
+          const K = tB ? c0 : r0;
+          outN = tB ? r0 : c0;
+          if (K !== cur.rows) fail(`${where(n)}: weight has inner size ${K} but the data has ${cur.rows} values`);
+          if (tA) fail(`${where(n)}: transA on the data operand is not supported`);
+          T = tB ? (o, i) => W.data[o * c0 + i] : (o, i) => W.data[i * c0 + o];
+        } else {
+          // data is B (a column): y = alpha op(A) x
+          const [r0, c0] = W.dims;
+          const K = tA ? r0 : c0;
+          outN = tA ? c0 : r0;
+          if (K !== cur.rows) fail(`${where(n)}: weight has inner size ${K} but the data has ${cur.rows} values`);
+          T = tA ? (o, i) => W.data[i * c0 + o] : (o, i) => W.data[o * c0 + i];
+        }
+        const M = new Float64Array(outN * cur.cols);
+        const c = new Float64Array(outN);
+        for (let o = 0; o < outN; o++) {
+          let cc = 0;
+          for (let i = 0; i < cur.rows; i++) {
+            const t = alpha * T(o, i);
+            if (t === 0) continue;
+            cc += t * cur.c[i];
+            if (cur.isId) {
+              M[o * cur.cols + i] = t;
+              continue;
+            }
+            const src = i * cur.cols;
+            for (let j = 0; j < cur.cols; j++) M[o * cur.cols + j] += t * cur.M[src + j];
+          }
+          c[o] = cc;
+        }
+        if (gemm && n.input && n.input.length > 2 && n.input[2]) {
+          const C = constOf(n, n.input[2]);
+          if (C.data.length !== 1 && C.data.length !== outN) fail(`${where(n)}: bias of ${C.data.length} values for ${outN} outputs`);
+          for (let o = 0; o < outN; o++) c[o] += beta * (C.data.length === 1 ? C.data[0] : C.data[o]);
+        }
+        cur = { M, c, rows: outN, cols: cur.cols, shape: mi === 0 ? [1, outN] : [outN, 1], isId: false };
+        break;
+      }
+      case 'BatchNormalization': {
+        const [scale, bias, mean, vr] = [1, 2, 3, 4].map((i) => constOf(n, n.input?.[i]).data);
+        const eps = attrF(n, 'epsilon', 1e-5);
+        const ch = scale.length;
+        if (cur.rows % ch !== 0) fail(`${where(n)}: ${ch} channels do not divide ${cur.rows} values`);
+        const per = cur.rows / ch;
+        for (let r = 0; r < cur.rows; r++) {
+          const k = Math.floor(r / per);
+          const f = scale[k] / Math.sqrt(vr[k] + eps);
+          cur.c[r] = (cur.c[r] - mean[k]) * f + bias[k];
+          if (f !== 1) cur.isId = false;
+          for (let j = 0; j < cur.cols; j++) cur.M[r * cur.cols + j] *= f;
+        }
+        break;
+      }
+      case 'Relu':
+      case 'PRelu': {
+        let relu = new Uint8Array(cur.rows).fill(1);
+        if (op === 'PRelu') {
+          const s = constOf(n, n.input?.[1]).data;
+          if (s.length !== 1 && s.length !== cur.rows) fail(`${where(n)}: slope of ${s.length} values for ${cur.rows} neurons`);
+          relu = Uint8Array.from({ length: cur.rows }, (_, i) => {
+            const v = s.length === 1 ? s[0] : s[i];
+            if (v !== 0 && v !== 1) fail(`${where(n)}: PRelu slope ${v} is not supported (only 0 = ReLU and 1 = linear)`);
+            return v === 0 ? 1 : 0;
+          });
+        }
+        closeLayer(relu);
+        pendingAct = relu;
+        break;
+      }
+    }
+    curName = out;
+  }
+  if (outName !== undefined && curName !== outName) fail(`${path}: the graph output '${outName}' is not the end of the data path`);
+  if (!pendingAct) closeLayer(new Uint8Array(cur.rows));
+  // (an activation right before the output stays on the last layer: a network with an output ReLU)
+  const network: Network = { inputSize: nIn, layers };
+  validateNetwork(network, path);
+  let domain;
+  const dm = meta?.find((m) => m.key === 'nnshrink.domain')?.value;
+  if (dm) {
+    try {
+      const o = JSON.parse(dm);
+      domain = makeBox(o.lo, o.hi);
+    } catch {
+      fail(`${path}: metadata 'nnshrink.domain' is not valid JSON {lo, hi}`);
+    }
+    validateBox(domain, nIn, `${path}: metadata domain`);
+  }
+  return { network, domain, format: 'onnx', path, inputShape: inShape };
+}
+
+export function readOnnx(path: string): LoadedModel {
+  const buf = readInputFile(path);
+  return parseOnnx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+}
