@@ -1,0 +1,46 @@
+import { fail } from '../errors.ts';
+import { loadModel } from '../formats/load.ts';
+import { readInputFile } from '../formats/read-text.ts';
+import { networkHash } from '../model/hash.ts';
+import { certificateDomain, parseCertificate } from '../simplify/certificate.ts';
+import { editsFromJSON } from '../simplify/edits.ts';
+import { finalCheck } from '../simplify/final-check.ts';
+import { outputLinearLower } from '../bounds/symbolic.ts';
+import { defaultModel } from '../demo/default-network.ts';
+import { boundsFor, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
+
+export const checkCommand: CommandSpec = {
+  name: 'check',
+  summary: "re-run a prune certificate's final end-to-end check",
+  usage: 'nnshrink check CERTIFICATE.json [--timeout S] [--json]',
+  options: { timeout: { type: 'string' } },
+  run(values, positionals) {
+    const path = positionals[0];
+    if (!path) fail('check: missing CERTIFICATE');
+    const cert = parseCertificate(readInputFile(path).toString('utf8'), path);
+    const input = cert.input.path === '<default>' ? defaultModel() : loadModel(cert.input.path, { view: cert.input.view === 'normalized' ? 'normalized' : 'raw' });
+    if (networkHash(input.network) !== cert.input.sha256) fail(`${cert.input.path}: the network differs from the one the certificate was made for (hash mismatch)`);
+    const output = loadModel(cert.output.path);
+    if (networkHash(output.network) !== cert.output.sha256) fail(`${cert.output.path}: the network differs from the one the certificate describes (hash mismatch)`);
+    const f = input.network;
+    const edits = editsFromJSON(cert.edits, f, path);
+    const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
+    const r = finalCheck(f, edits, output.network, cert.groups, certificateDomain(cert), cert.tolerance, cert.floatingPoint.exactTolerance, {
+      boundsFn: boundsFor(f),
+      outputLinearLower,
+      timeoutMs: timeoutS * 1000,
+      samples: 100_000,
+      seed: 4242,
+    });
+    const ok = r.verdict.status === 'proved';
+    if (values.json) printJson({ certificate: path, ok, check: r });
+    else {
+      process.stdout.write(
+        `${ok ? 'PROVED' : r.verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED'}: ${r.claim}` +
+          (r.provedBound !== undefined ? ` (proved max |f-g| <= ${fmt(r.provedBound)})` : '') +
+          `\n  ${r.verdict.method}, ${r.verdict.boxes ?? 0} boxes, ${(r.verdict.timeMs / 1000).toFixed(1)} s; sampling ${r.sampling.points} points, largest |f-g| ${fmt(r.sampling.maxAbsDiff)}\n`,
+      );
+    }
+    return ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,23 @@
+import { fail } from '../errors.ts';
+import { saveModel } from '../formats/load.ts';
+import { sizeMetrics } from '../model/network.ts';
+import { modelArg, printJson, type CommandSpec } from './common.ts';
+
+export const convertCommand: CommandSpec = {
+  name: 'convert',
+  summary: 'convert a model between NNet, ONNX and nnshrink JSON',
+  usage: 'nnshrink convert IN|--default OUT [--precision float32|float64] [--view raw|normalized] [--json]',
+  options: { default: { type: 'boolean' }, view: { type: 'string' }, precision: { type: 'string' } },
+  run(values, positionals) {
+    const inPos = values.default ? [] : positionals.slice(0, 1);
+    const out = values.default ? positionals[0] : positionals[1];
+    if (!out) fail('convert: missing OUT path');
+    const p = values.precision ?? 'float32';
+    if (p !== 'float32' && p !== 'float64') fail(`--precision: '${String(p)}' (expected float32 or float64)`);
+    const m = modelArg(values, inPos, 'convert');
+    saveModel(m.network, out, { domain: m.domain, precision: p, inputShape: m.inputShape });
+    if (values.json) printJson({ input: m.path, output: out, ...sizeMetrics(m.network) });
+    else process.stdout.write(`wrote ${out}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { fail } from '../errors.ts';
+import { forward } from '../model/network.ts';
+import { containsPoint } from '../model/box.ts';
+import { modelArg, parse, printJson, type CommandSpec } from './common.ts';
+import { isFamilyPath, evalFamilyAt } from './family-eval.ts';
+
+function parseVector(s: string, where: string): number[] {
+  return s.split(',').map((t, i) => {
+    const v = Number(t.trim());
+    if (t.trim() === '' || !Number.isFinite(v)) fail(`${where}: value ${i + 1} '${t.trim()}' is not a finite number`);
+    return v;
+  });
+}
+
+export const evalCommand: CommandSpec = {
+  name: 'eval',
+  summary: 'evaluate a model (or a slice family) on inputs',
+  usage: 'nnshrink eval MODEL|FAMILY_DIR|--default (--input v1,v2,... | --input-file CSV) [--view raw|normalized] [--json]',
+  options: { default: { type: 'boolean' }, view: { type: 'string' }, input: { type: 'string' }, 'input-file': { type: 'string' } },
+  run(values, positionals) {
+    const inputs: number[][] = [];
+    if (typeof values.input === 'string') inputs.push(parseVector(values.input, '--input'));
+    if (typeof values['input-file'] === 'string') {
+      const f = values['input-file'];
+      let text: string;
+      try {
+        text = readFileSync(f, 'utf8');
+      } catch {
+        fail(`${f}: no such file`);
+      }
+      text.split(/\r?\n/).forEach((line, i) => {
+        if (line.trim() && !line.startsWith('#')) inputs.push(parseVector(line, `${f}:${i + 1}`));
+      });
+    }
+    if (!inputs.length) fail('eval: give --input v1,v2,... or --input-file CSV');
+    if (positionals.length && isFamilyPath(positionals[0])) {
+      const rows = inputs.map((x) => evalFamilyAt(positionals[0], x));
+      if (values.json) printJson(rows);
+      else for (const r of rows) process.stdout.write(`slice ${r.slice}: ${r.output.join(', ')}\n`);
+      return 0;
+    }
+    const m = modelArg(values, positionals, 'eval');
+    const n = m.network.inputSize;
+    const rows = inputs.map((x, i) => {
+      if (x.length !== n) fail(`input ${i + 1} has ${x.length} values but ${m.path} takes ${n}`);
+      const outside = m.domain ? !containsPoint(m.domain, x) : false;
+      if (outside && !values.json) process.stderr.write(`nnshrink: warning: input ${i + 1} lies outside the model's domain\n`);
+      return { input: x, output: Array.from(forward(m.network, Float64Array.from(x))), outsideDomain: outside };
+    });
+    if (values.json) printJson(rows);
+    else for (const r of rows) process.stdout.write(r.output.join(', ') + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,136 @@
+import { fail } from '../errors.ts';
+import { formatOf, modelBytes, parseModelBytes } from '../formats/load.ts';
+import { writeFileAtomic } from '../formats/atomic.ts';
+import type { Box } from '../model/box.ts';
+import { makeBox } from '../model/box.ts';
+import type { Network } from '../model/network.ts';
+import { pruneAndCheck } from '../simplify/certify.ts';
+import { buildCertificate } from '../simplify/certificate.ts';
+import { editsToJSON } from '../simplify/edits.ts';
+import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
+import { outputLinearLower } from '../bounds/symbolic.ts';
+import { describeTolerance } from '../verify/tolerance.ts';
+import { boundsFor, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { makeProgress } from './progress.ts';
+import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
+import { VERSION } from './version.ts';
+
+export function hull(boxes: Box[]): Box {
+  const n = boxes[0].lo.length;
+  const lo = new Array(n).fill(Infinity);
+  const hi = new Array(n).fill(-Infinity);
+  for (const b of boxes) for (let i = 0; i < n; i++) {
+    lo[i] = Math.min(lo[i], b.lo[i]);
+    hi[i] = Math.max(hi[i], b.hi[i]);
+  }
+  return makeBox(lo, hi);
+}
+
+export const pruneCommand: CommandSpec = {
+  name: 'prune',
+  summary: 'remove provably redundant neurons; writes the smaller network and a certificate',
+  usage:
+    'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
+    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--timeout S] [--json]',
+  options: {
+    default: { type: 'boolean' },
+    view: { type: 'string' },
+    domain: { type: 'string' },
+    vnnlib: { type: 'string' },
+    ...TOLERANCE_OPTIONS,
+    output: { type: 'string', short: 'o' },
+    certificate: { type: 'string' },
+    precision: { type: 'string' },
+    timeout: { type: 'string' },
+    seed: { type: 'string' },
+  },
+  run(values, positionals) {
+    const t0 = Date.now();
+    const model = modelArg(values, positionals, 'prune');
+    const domain = resolveDomain(model, values);
+    const tolerance = toleranceFrom(values);
+    const out = values.output;
+    if (typeof out !== 'string') fail('prune: missing -o OUT.(onnx|nnet|json)');
+    const fmtOut = formatOf(out);
+    const precision = (values.precision ?? (fmtOut === 'onnx' ? 'float32' : 'float64')) as string;
+    if (precision !== 'float32' && precision !== 'float64') fail(`--precision: '${precision}' (expected float32 or float64)`);
+    if (fmtOut !== 'onnx' && precision === 'float32') fail('--precision float32 applies to ONNX output only');
+    const timeoutS = numberOpt(values, 'timeout', 30, 0.1);
+    const seed = numberOpt(values, 'seed', 1, 0);
+    const f = model.network;
+    const boundsFn = boundsFor(f);
+    const progress = makeProgress(!values.json);
+    const writeDomain = hull(domain);
+    let bytes: Uint8Array | string = '';
+    const roundTrip = (net: Network): Network => {
+      bytes = modelBytes(net, fmtOut, { domain: writeDomain, precision, inputShape: model.inputShape });
+      return parseModelBytes(bytes, fmtOut, out).network;
+    };
+    let r;
+    try {
+      r = pruneAndCheck(f, {
+        domain,
+        tolerance,
+        boundsFn,
+        outputLinearLower,
+        queryTimeoutMs: timeoutS * 1000,
+        toleranceBudgetMs: timeoutS * 1000 * 10,
+        roundTrip,
+        precision,
+        finalTimeoutMs: timeoutS * 1000 * 4,
+        finalSamples: 100_000,
+        seed,
+        onProgress: (p) => progress.update(p.phase, Math.round(p.done), Math.round(p.total), p.removed ? `changed ${p.removed}` : ''),
+      });
+    } finally {
+      progress.done();
+    }
+    const cert = buildCertificate({
+      inputPath: model.path,
+      inputView: model.view,
+      original: f,
+      outputPath: out,
+      written: r.written,
+      precision,
+      domain,
+      tolerance,
+      exactTolerance: r.exactEps,
+      boundWidening: BOUND_WIDENING_TEXT,
+      census: r.result.census,
+      steps: r.result.steps,
+      edits: editsToJSON(r.result.edits),
+      groups: r.result.groups,
+      finalCheck: r.check,
+      before: r.result.before,
+      after: r.result.after,
+      totalTimeMs: Date.now() - t0,
+      version: VERSION,
+    });
+    writeFileAtomic(out, bytes);
+    const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
+    writeFileAtomic(certPath, JSON.stringify(cert, null, 1) + '\n');
+    if (values.json) {
+      printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, census: cert.census, finalCheck: r.check, timeMs: cert.totalTimeMs });
+      return 0;
+    }
+    const b = r.result.before;
+    const a = r.result.after;
+    const c = r.result.census.counts;
+    const kinds = new Map<string, number>();
+    for (const s of r.result.steps) kinds.set(s.kind, (kinds.get(s.kind) ?? 0) + 1);
+    const lines = [
+      `nnshrink prune: ${model.path} -> ${out}`,
+      `  domain: ${domain.length} box(es); tolerance: ${describeTolerance(tolerance)}`,
+      `  phase census: ${c.never} never active, ${c.always} always active, ${c.both} both, ${c.unknown} unknown (kept) [${(r.result.census.timeMs / 1000).toFixed(1)} s, ${r.result.census.boxes} boxes]`,
+      `  changes: ${[...kinds].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
+      `  ReLU neurons ${b.reluNeurons} -> ${a.reluNeurons}, hidden neurons ${b.neurons} -> ${a.neurons}, layers ${b.layers} -> ${a.layers}, parameters ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}% fewer)`,
+      `  final check (${r.check.verdict.method}, ${r.check.verdict.boxes ?? 0} boxes, ${(r.check.verdict.timeMs / 1000).toFixed(1)} s): PROVED ${r.check.claim}` +
+        (r.check.provedBound !== undefined ? `; proved max |f-g| <= ${fmt(r.check.provedBound)}` : ''),
+      `  sampling: ${r.check.sampling.points} points, largest |f-g| ${fmt(r.check.sampling.maxAbsDiff)}` +
+        (r.check.sampling.classDisagreements !== undefined ? `, ${r.check.sampling.classDisagreements} class disagreements` : ''),
+      `  certificate: ${certPath}   (re-check: nnshrink check ${certPath})`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,83 @@
+/** Shared pieces of the commands: loading the model or the default, resolving the domain, printing. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { fail } from '../errors.ts';
+import { loadModel } from '../formats/load.ts';
+import type { LoadedModel } from '../formats/model-file.ts';
+import { defaultModel } from '../demo/default-network.ts';
+import { parseBoxSpec, validateBox, type Box } from '../model/box.ts';
+import { readVnnlib } from '../formats/vnnlib.ts';
+import type { Network } from '../model/network.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import { symbolicBounds } from '../bounds/symbolic.ts';
+import { crownBounds } from '../bounds/backward.ts';
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run: (values: Record<string, string | boolean | undefined>, positionals: string[]) => Promise<number> | number;
+}
+
+export const COMMON_OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function parse(spec: CommandSpec, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+  } catch (e) {
+    fail(`${spec.name}: ${(e as Error).message.split('\n')[0]} (see 'nnshrink ${spec.name} --help')`);
+  }
+}
+
+/** MODEL positional or --default. */
+export function modelArg(values: Record<string, unknown>, positionals: string[], cmd: string): LoadedModel {
+  if (values.default) {
+    if (positionals.length) fail(`${cmd}: give either MODEL or --default, not both`);
+    return defaultModel();
+  }
+  if (!positionals.length) fail(`${cmd}: missing MODEL (a .nnet, .onnx or .json file, or --default)`);
+  return loadModel(positionals[0], { view: values.view === 'normalized' ? 'normalized' : 'raw' });
+}
+
+/** The domain: --domain, or --vnnlib (its input boxes), or the model's own. */
+export function resolveDomain(model: LoadedModel, values: Record<string, unknown>): Box[] {
+  const n = model.network.inputSize;
+  if (values.domain && values.vnnlib) fail('give either --domain or --vnnlib, not both');
+  if (typeof values.domain === 'string') return [parseBoxSpec(values.domain, n)];
+  if (typeof values.vnnlib === 'string') {
+    const p = readVnnlib(values.vnnlib);
+    if (p.nInputs !== n) fail(`${values.vnnlib}: the property has ${p.nInputs} inputs but the network has ${n}`);
+    p.regions.forEach((r) => validateBox(r.box, n, values.vnnlib as string));
+    return p.regions.map((r) => r.box);
+  }
+  if (model.domain) return [model.domain];
+  fail(`${model.path}: the model states no input domain; give one with --domain lo1,..:hi1,.. or --vnnlib FILE`);
+}
+
+/** Bounds used by the verifier: forward symbolic for few inputs (input splitting does the rest), CROWN otherwise. */
+export function boundsFor(net: Network): (net: Network, box: Box) => NetworkBounds {
+  return net.inputSize <= 16 ? symbolicBounds : crownBounds;
+}
+
+export function printJson(obj: unknown): void {
+  process.stdout.write(JSON.stringify(obj, (_k, v) => (v instanceof Float64Array || v instanceof Uint8Array || v instanceof Int32Array ? Array.from(v) : v), 2) + '\n');
+}
+
+export function numberOpt(values: Record<string, unknown>, name: string, def: number, min = 0): number {
+  const v = values[name];
+  if (v === undefined) return def;
+  const x = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(x) || x < min) fail(`--${name}: '${String(v)}' is not a number >= ${min}`);
+  return x;
+}
+
+export function fmt(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1e5 || a < 1e-3 ? x.toExponential(digits - 1) : Number(x.toPrecision(digits)).toString();
+}

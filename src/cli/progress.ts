@@ -1,0 +1,38 @@
+/**
+ * Progress on stderr, only when stderr is a terminal and not in --json mode: phase, done/total, an estimate of the
+ * time left, and extra fields. Throttled to 10 redraws a second; `done()` clears the line.
+ */
+export interface Progress {
+  update(phase: string, done: number, total: number, extra?: string): void;
+  done(): void;
+}
+
+export function makeProgress(enabled: boolean): Progress {
+  const tty = enabled && process.stderr.isTTY === true;
+  let last = 0;
+  let phaseStart = Date.now();
+  let curPhase = '';
+  let shown = false;
+  return {
+    update(phase, done, total, extra) {
+      if (!tty) return;
+      const now = Date.now();
+      if (phase !== curPhase) {
+        curPhase = phase;
+        phaseStart = now;
+      }
+      if (now - last < 100) return;
+      last = now;
+      const frac = total > 0 ? Math.min(1, done / total) : 0;
+      const el = (now - phaseStart) / 1000;
+      const eta = frac > 0.02 && frac < 1 ? ` ~${Math.ceil((el * (1 - frac)) / frac)}s left` : '';
+      const line = `${phase}: ${done}/${total}${eta}${extra ? `  ${extra}` : ''}  [${el.toFixed(0)}s]`;
+      process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+      shown = true;
+    },
+    done() {
+      if (tty && shown) process.stderr.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * VNN-LIB properties (an SMT-LIB subset). The file asserts the VIOLATION: "sat" means a counterexample exists.
+ * Result: one region per input box; each region has the counterexample condition over the outputs as a DNF of
+ * linear constraints coeffs . y <= rhs. Input constraints must be plain bounds on single X variables.
+ */
+import { fail } from '../errors.ts';
+import { makeBox, type Box } from '../model/box.ts';
+import { readInputFile } from './read-text.ts';
+
+export interface LinearConstraint {
+  coeffs: Float64Array;
+  rhs: number;
+}
+
+export interface VnnRegion {
+  box: Box;
+  /** disjunction of conjunctions: the counterexample condition on the outputs */
+  unsafe: LinearConstraint[][];
+}
+
+export interface VnnProperty {
+  nInputs: number;
+  nOutputs: number;
+  regions: VnnRegion[];
+}
+
+type SExpr = { atom: string; line: number } | { list: SExpr[]; line: number };
+
+function tokenize(text: string, path: string): SExpr[] {
+  const out: SExpr[] = [];
+  const stack: { list: SExpr[]; line: number }[] = [];
+  let line = 1;
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '\n') {
+      line++;
+      i++;
+    } else if (ch === ';') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (ch === '(') {
+      stack.push({ list: [], line });
+      i++;
+    } else if (ch === ')') {
+      const top = stack.pop();
+      if (!top) fail(`${path}:${line}: unbalanced parentheses (a ')' closes nothing)`);
+      (stack.length ? stack[stack.length - 1].list : out).push(top);
+      i++;
+    } else if (/\s/.test(ch)) {
+      i++;
+    } else {
+      let j = i;
+      while (j < text.length && !/[\s();]/.test(text[j])) j++;
+      const atom = { atom: text.slice(i, j), line };
+      (stack.length ? stack[stack.length - 1].list : out).push(atom);
+      i = j;
+    }
+  }
+  if (stack.length) fail(`${path}:${stack[stack.length - 1].line}: unbalanced parentheses ('(' never closed)`);
+  return out;
+}
+
+/** A linear term over X and Y: coefficient maps plus a constant. */
+interface Lin {
+  x: Map<number, number>;
+  y: Map<number, number>;
+  c: number;
+}
+
+const isList = (e: SExpr): e is { list: SExpr[]; line: number } => 'list' in e;
+
+/** One atomic constraint lhs <= rhs as a linear form (lhs - rhs <= 0). */
+interface Atom {
+  lin: Lin;
+  line: number;
+}
+
+type Formula = { kind: 'atom'; atom: Atom } | { kind: 'and'; parts: Formula[] } | { kind: 'or'; parts: Formula[] };
+
+export function parseVnnlib(text: string, path: string): VnnProperty {
+  const exprs = tokenize(text, path);
+  const xs = new Set<number>();
+  const ys = new Set<number>();
+  const asserts: Formula[] = [];
+  const parseVar = (name: string, line: number): { kind: 'x' | 'y'; i: number } => {
+    const m = /^([XY])_(\d+)$/.exec(name);
+    if (!m) fail(`${path}:${line}: unknown variable or malformed token '${name}'`);
+    const i = Number(m[2]);
+    const kind = m[1] === 'X' ? 'x' : 'y';
+    if (!(kind === 'x' ? xs : ys).has(i)) fail(`${path}:${line}: variable ${name} is used before it is declared`);
+    return { kind, i };
+  };
+  const term = (e: SExpr): Lin => {
+    if (!isList(e)) {
+      const v = Number(e.atom);
+      if (e.atom !== '' && Number.isFinite(v) && /^[-+0-9.eE]+$/.test(e.atom)) return { x: new Map(), y: new Map(), c: v };
+      const p = parseVar(e.atom, e.line);
+      const l: Lin = { x: new Map(), y: new Map(), c: 0 };
+      (p.kind === 'x' ? l.x : l.y).set(p.i, 1);
+      return l;
+    }
+    const [head, ...args] = e.list;
+    if (!head || isList(head)) fail(`${path}:${e.line}: expected an operator`);
+    const op = head.atom;
+    const parts = args.map(term);
+    const add = (a: Lin, b: Lin, s: number): Lin => {
+      const r: Lin = { x: new Map(a.x), y: new Map(a.y), c: a.c + s * b.c };
+      b.x.forEach((v, k) => r.x.set(k, (r.x.get(k) ?? 0) + s * v));
+      b.y.forEach((v, k) => r.y.set(k, (r.y.get(k) ?? 0) + s * v));
+      return r;
+    };
+    const scale = (a: Lin, s: number): Lin => ({
+      x: new Map([...a.x].map(([k, v]) => [k, v * s])),
+      y: new Map([...a.y].map(([k, v]) => [k, v * s])),
+      c: a.c * s,
+    });
+    if (op === '+') return parts.reduce((a, b) => add(a, b, 1));
+    if (op === '-') return parts.length === 1 ? scale(parts[0], -1) : parts.slice(1).reduce((a, b) => add(a, b, -1), parts[0]);
+    if (op === '*') {
+      const consts = parts.filter((p) => p.x.size === 0 && p.y.size === 0);
+      const vars = parts.filter((p) => p.x.size > 0 || p.y.size > 0);
+      if (vars.length > 1) fail(`${path}:${e.line}: product of variables is not linear`);
+      const k = consts.reduce((a, p) => a * p.c, 1);
+      return vars.length ? scale(vars[0], k) : { x: new Map(), y: new Map(), c: k };
+    }
+    fail(`${path}:${e.line}: unsupported operator '${op}' in a term`);
+  };
+  const formula = (e: SExpr): Formula => {
+    if (!isList(e) || !e.list.length || isList(e.list[0])) fail(`${path}:${e.line}: expected a constraint`);
+    const op = (e.list[0] as { atom: string }).atom;
+    const args = e.list.slice(1);
+    if (op === 'and' || op === 'or') return { kind: op, parts: args.map(formula) };
+    if (op === '<=' || op === '>=' || op === '<' || op === '>') {
+      if (args.length !== 2) fail(`${path}:${e.line}: '${op}' needs two operands`);
+      const [a, b] = args.map(term);
+      // a <= b  ->  a - b <= 0 ;  a >= b  ->  b - a <= 0  (strict and non-strict coincide for these checks)
+      const lhs = op === '<=' || op === '<' ? a : b;
+      const rhs = op === '<=' || op === '<' ? b : a;
+      const lin: Lin = { x: new Map(lhs.x), y: new Map(lhs.y), c: lhs.c - rhs.c };
+      rhs.x.forEach((v, k) => lin.x.set(k, (lin.x.get(k) ?? 0) - v));
+      rhs.y.forEach((v, k) => lin.y.set(k, (lin.y.get(k) ?? 0) - v));
+      return { kind: 'atom', atom: { lin, line: e.line } };
+    }
+    fail(`${path}:${e.line}: unsupported operator '${op}' in an assertion`);
+  };
+  for (const e of exprs) {
+    if (!isList(e) || !e.list.length || isList(e.list[0])) fail(`${path}:${e.line}: expected (declare-const ...) or (assert ...)`);
+    const head = (e.list[0] as { atom: string }).atom;
+    if (head === 'declare-const') {
+      const nm = e.list[1];
+      if (!nm || isList(nm)) fail(`${path}:${e.line}: declare-const needs a name`);
+      const m = /^([XY])_(\d+)$/.exec(nm.atom);
+      if (!m) fail(`${path}:${e.line}: variable '${nm.atom}' is not named X_i or Y_j`);
+      (m[1] === 'X' ? xs : ys).add(Number(m[2]));
+    } else if (head === 'assert') {
+      if (e.list.length !== 2) fail(`${path}:${e.line}: assert takes one formula`);
+      asserts.push(formula(e.list[1]));
+    } else {
+      fail(`${path}:${e.line}: unsupported command '${head}'`);
+    }
+  }
+  const nIn = xs.size;
+  const nOut = ys.size;
+  if (!nIn) fail(`${path}: no input variables X_i declared`);
+  if (!nOut) fail(`${path}: no output variables Y_j declared`);
+  for (let i = 0; i < nIn; i++) if (!xs.has(i)) fail(`${path}: inputs must be X_0..X_${nIn - 1} (X_${i} missing)`);
+  for (let i = 0; i < nOut; i++) if (!ys.has(i)) fail(`${path}: outputs must be Y_0..Y_${nOut - 1} (Y_${i} missing)`);
+
+  // Normalise the conjunction of assertions to DNF: a list of conjunctions of atoms.
+  const dnf = (f: Formula): Atom[][] => {
+    if (f.kind === 'atom') return [[f.atom]];
+    if (f.kind === 'or') return f.parts.flatMap(dnf);
+    let acc: Atom[][] = [[]];
+    for (const p of f.parts) {
+      const d = dnf(p);
+      const next: Atom[][] = [];
+      for (const a of acc) for (const b of d) next.push([...a, ...b]);
+      acc = next;
+      if (acc.length > 100000) fail(`${path}: the property expands to too many cases`);
+    }
+    return acc;
+  };
+  const cases = dnf({ kind: 'and', parts: asserts });
+  // Group cases by their input box; output constraints form the DNF of that region.
+  const regions = new Map<string, VnnRegion>();
+  for (const conj of cases) {
+    const lo = new Array(nIn).fill(-Infinity);
+    const hi = new Array(nIn).fill(Infinity);
+    const outs: LinearConstraint[] = [];
+    for (const a of conj) {
+      const { lin } = a;
+      if (lin.x.size && lin.y.size) fail(`${path}:${a.line}: constraints mixing inputs and outputs are not supported`);
+      if (lin.x.size) {
+        if (lin.x.size !== 1) fail(`${path}:${a.line}: input constraints must bound a single X variable`);
+        const [[i, coef]] = [...lin.x];
+        if (coef === 0) continue;
+        const bound = -lin.c / coef; // coef x + c <= 0
+        if (coef > 0) hi[i] = Math.min(hi[i], bound);
+        else lo[i] = Math.max(lo[i], bound);
+      } else if (lin.y.size) {
+        const coeffs = new Float64Array(nOut);
+        lin.y.forEach((v, k) => (coeffs[k] = v));
+        outs.push({ coeffs, rhs: -lin.c });
+      } else if (lin.c > 0) {
+        outs.push({ coeffs: new Float64Array(nOut), rhs: -lin.c }); // constant false
+      }
+    }
+    for (let i = 0; i < nIn; i++) {
+      if (!Number.isFinite(lo[i]) || !Number.isFinite(hi[i])) fail(`${path}: input X_${i} needs both a lower and an upper bound`);
+      if (lo[i] > hi[i]) continue; // this case is empty
+    }
+    if (lo.some((v, i) => v > hi[i])) continue;
+    const key = lo.join(',') + '|' + hi.join(',');
+    const reg = regions.get(key) ?? { box: makeBox(lo, hi), unsafe: [] };
+    reg.unsafe.push(outs);
+    regions.set(key, reg);
+  }
+  if (!regions.size) fail(`${path}: every input case is empty (some lower bound exceeds its upper bound)`);
+  return { nInputs: nIn, nOutputs: nOut, regions: [...regions.values()] };
+}
+
+export function readVnnlib(path: string): VnnProperty {
+  return parseVnnlib(readInputFile(path).toString('utf8'), path);
+}
+
+/** x lies in some region's box and y satisfies one of that region's conjunctions (within tol). */
+export function isCounterexample(prop: VnnProperty, x: ArrayLike<number>, y: ArrayLike<number>, tol = 1e-9): boolean {
+  for (const r of prop.regions) {
+    let inside = true;
+    for (let i = 0; i < prop.nInputs && inside; i++) if (x[i] < r.box.lo[i] - tol || x[i] > r.box.hi[i] + tol) inside = false;
+    if (!inside) continue;
+    for (const conj of r.unsafe) {
+      if (conj.every((c) => c.coeffs.reduce((s, v, k) => s + v * y[k], 0) <= c.rhs + tol)) return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,58 @@
+/**
+ * The adaptive slicer's split rule: split the coordinate whose midpoint cut stabilises the most ReLU neurons
+ * according to cheap sound bounds on the two halves. With many inputs only the coordinates that can matter most
+ * (width times the size of their first-layer weights) are tried.
+ */
+import type { Network } from '../model/network.ts';
+import { splitBox, type Box } from '../model/box.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import type { BoundsFn } from '../verify/equiv.ts';
+
+export function unstableCount(net: Network, b: NetworkBounds): number {
+  let c = 0;
+  for (let k = 0; k < net.layers.length - 1; k++) {
+    const L = net.layers[k];
+    for (let i = 0; i < L.outSize; i++) if (L.relu[i] && b[k].lo[i] < 0 && b[k].hi[i] > 0) c++;
+  }
+  return c;
+}
+
+export interface SplitChoice {
+  dim: number;
+  at: number;
+  /** unstable neurons removed by the split (parent minus the mean of the halves): higher is better */
+  gain: number;
+  unstableLeft: number;
+  unstableRight: number;
+}
+
+export function makeSplitChooser(
+  net: Network,
+  boundsFn: BoundsFn,
+  opts: { maxTrials?: number } = {},
+): (box: Box) => SplitChoice | null {
+  const n = net.inputSize;
+  const colMag = new Float64Array(n);
+  const L0 = net.layers[0];
+  for (let i = 0; i < L0.outSize; i++) for (let j = 0; j < n; j++) colMag[j] += Math.abs(L0.weights[i * n + j]);
+  const maxTrials = opts.maxTrials ?? 8;
+  return (box: Box): SplitChoice | null => {
+    const parent = unstableCount(net, boundsFn(net, box));
+    if (parent === 0) return null;
+    const dims = [...Array(n).keys()]
+      .filter((i) => box.hi[i] > box.lo[i])
+      .sort((a, b) => (box.hi[b] - box.lo[b]) * colMag[b] - (box.hi[a] - box.lo[a]) * colMag[a] || a - b)
+      .slice(0, maxTrials);
+    let best: SplitChoice | null = null;
+    for (const d of dims) {
+      const [l, r] = splitBox(box, d);
+      const ul = unstableCount(net, boundsFn(net, l));
+      const ur = unstableCount(net, boundsFn(net, r));
+      const gain = parent - (ul + ur) / 2;
+      if (!best || gain > best.gain) {
+        best = { dim: d, at: 0.5 * (box.lo[d] + box.hi[d]), gain, unstableLeft: ul, unstableRight: ur };
+      }
+    }
+    return best;
+  };
+}

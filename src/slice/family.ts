@@ -1,0 +1,107 @@
+/**
+ * A slice family on disk: a directory with family.json (root box, split tree, per-slice box, network file, sizes,
+ * certificate file) and one network + certificate per slice. Written to a temporary sibling directory and renamed
+ * into place, so a failed run never leaves half a family.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fail } from '../errors.ts';
+import { forward, type Network, type SizeMetrics } from '../model/network.ts';
+import { boxToJSON, makeBox, type Box } from '../model/box.ts';
+import type { SplitTree } from './partition.ts';
+import { locate } from './dispatch.ts';
+
+export const FAMILY_FORMAT = 'nnshrink-family';
+
+export interface FamilySliceEntry {
+  box: { lo: number[]; hi: number[] };
+  network: string;
+  certificate: string;
+  sizes: SizeMetrics;
+}
+
+export interface FamilyManifest {
+  format: typeof FAMILY_FORMAT;
+  version: 1;
+  source: { path: string; sha256: string; sizes: SizeMetrics };
+  tolerance: unknown;
+  strategy: string;
+  root: { lo: number[]; hi: number[] };
+  tree: SplitTree;
+  slices: FamilySliceEntry[];
+  check: Record<string, unknown>;
+}
+
+export interface SliceFiles {
+  networkText: string;
+  certificateText: string;
+}
+
+/** Writes the family directory atomically (temp dir + rename; an existing family at `dir` is replaced). */
+export function writeFamily(dir: string, manifest: FamilyManifest, files: SliceFiles[]): void {
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    mkdirSync(tmp, { recursive: true });
+    manifest.slices.forEach((s, i) => {
+      writeFileSync(join(tmp, s.network), files[i].networkText);
+      writeFileSync(join(tmp, s.certificate), files[i].certificateText);
+    });
+    writeFileSync(join(tmp, 'family.json'), JSON.stringify(manifest, null, 1) + '\n');
+    if (existsSync(dir)) {
+      if (!existsSync(join(dir, 'family.json'))) fail(`${dir}: exists and is not a slice family; not overwriting it`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+export interface LoadedFamily {
+  dir: string;
+  manifest: FamilyManifest;
+  root: Box;
+  /** networks are loaded lazily by the caller through `networkPath` */
+  networkPath: (i: number) => string;
+}
+
+function checkTree(t: SplitTree, n: number, count: number, where: string, seen: Set<number>): void {
+  if ('leaf' in t) {
+    if (!Number.isInteger(t.leaf) || t.leaf < 0 || t.leaf >= count || seen.has(t.leaf)) fail(`${where}: split tree has a bad leaf index ${t.leaf}`);
+    seen.add(t.leaf);
+    return;
+  }
+  if (!Number.isInteger(t.dim) || t.dim < 0 || t.dim >= n || !Number.isFinite(t.at)) fail(`${where}: split tree has a bad node`);
+  checkTree(t.left, n, count, where, seen);
+  checkTree(t.right, n, count, where, seen);
+}
+
+export function readFamily(dir: string): LoadedFamily {
+  const mf = join(dir, 'family.json');
+  if (!existsSync(mf)) fail(`${dir}: not a slice family (no family.json)`);
+  let m: FamilyManifest;
+  try {
+    m = JSON.parse(readFileSync(mf, 'utf8'));
+  } catch (e) {
+    fail(`${mf}: not valid JSON (${(e as Error).message})`);
+  }
+  if (m.format !== FAMILY_FORMAT || m.version !== 1) fail(`${mf}: not an nnshrink family manifest (version 1)`);
+  if (!m.root || !Array.isArray(m.slices) || !m.tree) fail(`${mf}: manifest lacks root, tree or slices`);
+  const root = makeBox(m.root.lo, m.root.hi);
+  const seen = new Set<number>();
+  checkTree(m.tree, root.lo.length, m.slices.length, mf, seen);
+  if (seen.size !== m.slices.length) fail(`${mf}: the split tree does not reach every slice`);
+  m.slices.forEach((s, i) => {
+    if (!existsSync(join(dir, s.network))) fail(`${dir}: slice ${i} network file ${s.network} is missing`);
+  });
+  return { dir, manifest: m, root, networkPath: (i) => join(dir, m.slices[i].network) };
+}
+
+export function familyEval(fam: LoadedFamily, nets: (i: number) => Network, x: ArrayLike<number>): { slice: number; output: Float64Array } {
+  const i = locate(fam.manifest.tree, fam.root, x);
+  return { slice: i, output: forward(nets(i), Float64Array.from(x)) };
+}
+
+export { boxToJSON };
