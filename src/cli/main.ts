@@ -10,9 +10,10 @@ import { evalCommand } from './cmd-eval.ts';
 import { convertCommand } from './cmd-convert.ts';
 import { pruneCommand } from './cmd-prune.ts';
 import { checkCommand } from './cmd-check.ts';
+import { sliceCommand } from './cmd-slice.ts';
 import { VERSION } from './version.ts';
 
-const COMMANDS: CommandSpec[] = [infoCommand, evalCommand, convertCommand, pruneCommand, checkCommand];
+const COMMANDS: CommandSpec[] = [infoCommand, evalCommand, convertCommand, pruneCommand, checkCommand, sliceCommand];
 
 export function registerCommand(c: CommandSpec): void {
   COMMANDS.push(c);

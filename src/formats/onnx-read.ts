@@ -24,7 +24,7 @@ import {
 
 export const SUPPORTED_OPS = [
   'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'PRelu', 'Flatten', 'Reshape', 'Transpose', 'Identity',
-  'Dropout', 'Constant', 'BatchNormalization', 'Squeeze', 'Unsqueeze',
+  'Dropout', 'Constant', 'BatchNormalization', 'Squeeze', 'Unsqueeze', 'Max (as Max(z, z*s) with s in {0,1})',
 ];
 
 interface Const {
@@ -154,6 +154,19 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
       if (!a?.t) fail(`${where(n)}: only tensor-valued Constant nodes are supported`);
       consts.set(out, tensorData(a.t, where(n)));
       continue;
+    }
+    // Max(z, z * s) with a 0/1 constant s: per-neuron ReLU (s = 0) or identity (s = 1), nnshrink's own mixed layer
+    if (op === 'Mul') {
+      const other = consts.get(n.input?.[1 - mainIndex(n)] ?? '');
+      const mx = remaining.findIndex((q) => q.op_type === 'Max' && q.input?.length === 2 && q.input.includes(curName) && q.input.includes(out));
+      if (other && mx >= 0 && other.data.length === cur.rows && other.data.every((v) => v === 0 || v === 1)) {
+        const maxNode = remaining.splice(mx, 1)[0];
+        const relu = Uint8Array.from(other.data, (v) => (v === 0 ? 1 : 0));
+        closeLayer(relu);
+        pendingAct = relu;
+        curName = maxNode.output?.[0] ?? '';
+        continue;
+      }
     }
     if (!SUPPORTED_OPS.includes(op)) {
       fail(`${where(n)}: unsupported operator ${op} (supported: ${SUPPORTED_OPS.join(', ')})`);

@@ -1,7 +1,8 @@
 /**
  * Network -> ONNX (IR 8, opset 13) that onnxruntime runs: per layer a Gemm (weights out x in, transB = 1), then Relu
- * when all its neurons are ReLU, PRelu with slope 0 (ReLU) / 1 (linear) per neuron when mixed, nothing when all
- * linear. Weights in float32 (default) or float64. The domain is stored in metadata_props "nnshrink.domain".
+ * when all its neurons are ReLU, nothing when all linear, and for a mixed layer y = Max(z, z * s) with s = 0 for a
+ * ReLU neuron and 1 for a linear one (exact in floating point; PRelu would do too but onnxruntime has no float64
+ * PRelu). Weights in float32 (default) or float64. The domain is stored in metadata_props "nnshrink.domain".
  */
 import type { Network } from '../model/network.ts';
 import { boxToJSON } from '../model/box.ts';
@@ -72,7 +73,8 @@ export function networkNodes(
     } else {
       const s = `${prefix}S${k}`;
       inits.push(floatTensor(s, [L.outSize], Array.from(L.relu, (r) => (r ? 0 : 1)), precision));
-      nodes.push({ op_type: 'PRelu', name: `${prefix}prelu${k}`, input: [cur, s], output: [actOut] });
+      nodes.push({ op_type: 'Mul', name: `${prefix}mask${k}`, input: [cur, s], output: [`${prefix}m${k}`] });
+      nodes.push({ op_type: 'Max', name: `${prefix}max${k}`, input: [cur, `${prefix}m${k}`], output: [actOut] });
     }
     cur = actOut;
   });

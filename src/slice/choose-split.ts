@@ -29,7 +29,7 @@ export interface SplitChoice {
 export function makeSplitChooser(
   net: Network,
   boundsFn: BoundsFn,
-  opts: { maxTrials?: number } = {},
+  opts: { maxTrials?: number; root?: Box } = {},
 ): (box: Box) => SplitChoice | null {
   const n = net.inputSize;
   const colMag = new Float64Array(n);
@@ -52,6 +52,20 @@ export function makeSplitChooser(
       if (!best || gain > best.gain) {
         best = { dim: d, at: 0.5 * (box.lo[d] + box.hi[d]), gain, unstableLeft: ul, unstableRight: ur };
       }
+    }
+    if (best && best.gain <= 0 && opts.root) {
+      // no single cut helps yet: halve the widest coordinate (relative to the root); a tiny gain that prefers
+      // large boxes keeps real gains first in the queue
+      const root = opts.root;
+      let d = dims[0];
+      let vol = 1;
+      for (let i = 0; i < n; i++) {
+        const w = root.hi[i] > root.lo[i] ? (box.hi[i] - box.lo[i]) / (root.hi[i] - root.lo[i]) : 0;
+        if (root.hi[i] > root.lo[i]) vol *= w;
+        const wd = root.hi[d] > root.lo[d] ? (box.hi[d] - box.lo[d]) / (root.hi[d] - root.lo[d]) : 0;
+        if (w > wd) d = i;
+      }
+      return { dim: d, at: 0.5 * (box.lo[d] + box.hi[d]), gain: 1e-6 * vol, unstableLeft: parent, unstableRight: parent };
     }
     return best;
   };

@@ -16,6 +16,7 @@ import type { NetworkBounds } from '../bounds/types.ts';
 import { MaxHeap } from './heap.ts';
 import { chooseSplit, type BoundsFn } from './equiv.ts';
 import { maximizeBySearch } from './search.ts';
+import { backwardBound } from '../bounds/backward.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
@@ -45,6 +46,8 @@ export interface PhaseOptions {
   seed?: number;
   /** which layers to examine (default: every hidden layer) */
   layers?: number[];
+  /** refine each open candidate by back-substitution (default on) */
+  backSubstitute?: boolean;
   onProgress?: (decided: number, total: number, boxes: number) => void;
 }
 
@@ -162,6 +165,12 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       const lo = b[c.layer].lo[c.index];
       const hi = b[c.layer].hi[c.index];
       if (c.sign < 0 ? hi <= 0 : lo >= 0) continue;
+      // back-substitution for this one neuron: tighter than the forward bounds on deep layers, and cheap
+      if (c.layer > 0 && opts.backSubstitute !== false) {
+        const e = unit(net.layers[c.layer].outSize, c.index);
+        const r = backwardBound(net, box, b, c.layer, e, 0, c.sign < 0 ? 'upper' : 'lower');
+        if (c.sign < 0 ? r.hi <= 0 : r.lo >= 0) continue;
+      }
       rest.push(c);
     }
     return { rest, bounds: b };
@@ -240,6 +249,18 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   const counts: Record<Phase, number> = { never: 0, always: 0, both: 0, unknown: 0 };
   for (const np of result) counts[np.phase]++;
   return { neurons: result, counts, boxes, timeMs: Date.now() - t0 };
+}
+
+const units = new Map<string, Float64Array>();
+function unit(n: number, i: number): Float64Array {
+  const k = `${n}:${i}`;
+  let u = units.get(k);
+  if (!u) {
+    u = new Float64Array(n);
+    u[i] = 1;
+    units.set(k, u);
+  }
+  return u;
 }
 
 function centerOf(box: Box): Float64Array {

@@ -1,0 +1,130 @@
+/**
+ * Slicing: partition the domain (uniform or adaptive), prune every slice with its own proof, and check the family
+ * through the dispatcher by sampling (random points and points on every cut). Slices are independent jobs.
+ */
+import { fail } from '../errors.ts';
+import { forward, sizeMetrics, type Network } from '../model/network.ts';
+import { samplePoints, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import type { BoundsFn } from '../verify/equiv.ts';
+import type { Tolerance } from '../verify/tolerance.ts';
+import { pruneAndCheck, type CertifiedPrune, type CertifyOptions } from '../simplify/certify.ts';
+import { adaptivePartition, uniformPartition, type Partition, type SplitTree } from './partition.ts';
+import { makeSplitChooser } from './choose-split.ts';
+import { locate } from './dispatch.ts';
+
+export interface SliceOptions {
+  strategy: 'uniform' | 'adaptive';
+  levels?: number;
+  maxSlices?: number;
+  maxDepth?: number;
+  tolerance: Tolerance;
+  boundsFn: BoundsFn;
+  certify: Omit<CertifyOptions, 'domain' | 'tolerance' | 'boundsFn' | 'onProgress'>;
+  onProgress?: (done: number, total: number, meanRelu: number) => void;
+}
+
+export interface SliceRun {
+  partition: Partition;
+  slices: CertifiedPrune[];
+  familyCheck: { points: number; boundaryPoints: number; maxAbsDiff: number; classDisagreements: number };
+  timeMs: number;
+}
+
+export const UNIFORM_MAX_SLICES = 1 << 16;
+
+export function makePartition(f: Network, root: Box, opts: SliceOptions): Partition {
+  const d = f.inputSize;
+  if (opts.strategy === 'uniform') {
+    const levels = opts.levels ?? 1;
+    if (d * levels > 16) {
+      fail(`uniform slicing is impractical here: ${levels} level(s) over ${d} inputs means 2^${d * levels} slices; use --strategy adaptive, which splits only the coordinates that matter`);
+    }
+    return uniformPartition(root, levels);
+  }
+  const maxSlices = opts.maxSlices ?? (opts.levels ? 2 ** (d * opts.levels) : 32);
+  const choose = makeSplitChooser(f, opts.boundsFn, { root });
+  return adaptivePartition(root, { maxLeaves: maxSlices, maxDepth: opts.maxDepth ?? 40, choose });
+}
+
+export function sliceNetwork(f: Network, root: Box, opts: SliceOptions): SliceRun {
+  const t0 = Date.now();
+  const partition = makePartition(f, root, opts);
+  const slices: CertifiedPrune[] = [];
+  let reluSum = 0;
+  partition.boxes.forEach((box, i) => {
+    const r = pruneAndCheck(f, { ...opts.certify, domain: [box], tolerance: opts.tolerance, boundsFn: opts.boundsFn, seed: (opts.certify.seed ?? 1) + i });
+    slices.push(r);
+    reluSum += sizeMetrics(r.written).reluNeurons;
+    opts.onProgress?.(i + 1, partition.boxes.length, reluSum / (i + 1));
+  });
+  const familyCheck = checkFamily(f, partition, slices.map((s) => s.written), opts.tolerance, slices.map((s) => s.exactEps));
+  const worstAllowed = opts.tolerance.kind === 'linf' ? opts.tolerance.epsilon : Math.max(...slices.map((s) => s.exactEps));
+  if (opts.tolerance.kind !== 'class' && familyCheck.maxAbsDiff > worstAllowed) {
+    fail(`family check failed: the dispatcher's answer differs from the original by ${familyCheck.maxAbsDiff}; no family written`);
+  }
+  if (opts.tolerance.kind === 'class' && familyCheck.classDisagreements > 0) {
+    fail(`family check failed: ${familyCheck.classDisagreements} sampled points change class; no family written`);
+  }
+  return { partition, slices, familyCheck, timeMs: Date.now() - t0 };
+}
+
+/** Points on every cut of the split tree (inside that node's box), plus random points; all through the dispatcher. */
+export function checkFamily(
+  f: Network,
+  p: Partition,
+  nets: Network[],
+  tol: Tolerance,
+  _eps: number[],
+  count = 20000,
+  seed = 777,
+): SliceRun['familyCheck'] {
+  const rng = mulberry32(seed);
+  const n = f.inputSize;
+  const pts: Float64Array[] = [];
+  const rand = samplePoints(p.root, count, rng);
+  for (let s = 0; s < count; s++) pts.push(rand.subarray(s * n, (s + 1) * n));
+  let boundary = 0;
+  const walk = (t: SplitTree, box: Box): void => {
+    if ('leaf' in t) return;
+    const k = 4;
+    const xs = samplePoints(box, k, rng);
+    for (let s = 0; s < k; s++) {
+      const x = xs.slice(s * n, (s + 1) * n);
+      x[t.dim] = t.at;
+      pts.push(x);
+      boundary++;
+    }
+    const lhi = Float64Array.from(box.hi);
+    lhi[t.dim] = t.at;
+    const rlo = Float64Array.from(box.lo);
+    rlo[t.dim] = t.at;
+    walk(t.left, { lo: box.lo, hi: lhi });
+    walk(t.right, { lo: rlo, hi: box.hi });
+  };
+  walk(p.tree, p.root);
+  let maxAbs = 0;
+  let disagree = 0;
+  for (const x of pts) {
+    const i = locate(p.tree, p.root, x);
+    const a = forward(f, x);
+    const b = forward(nets[i], x);
+    let wa = 0;
+    let wb = 0;
+    for (let j = 0; j < a.length; j++) {
+      maxAbs = Math.max(maxAbs, Math.abs(a[j] - b[j]));
+      if (tol.kind === 'class') {
+        const sg = tol.order === 'argmin' ? 1 : -1;
+        if (sg * a[j] < sg * a[wa]) wa = j;
+        if (sg * b[j] < sg * b[wb]) wb = j;
+      }
+    }
+    if (tol.kind === 'class' && wa !== wb) {
+      const sg = tol.order === 'argmin' ? 1 : -1;
+      let lead = Infinity;
+      for (let j = 0; j < a.length; j++) if (j !== wa) lead = Math.min(lead, sg * (a[j] - a[wa]));
+      if (lead >= tol.margin) disagree++;
+    }
+  }
+  return { points: pts.length, boundaryPoints: boundary, maxAbsDiff: maxAbs, classDisagreements: disagree };
+}
