@@ -1,0 +1,133 @@
+/** The command line as a user meets it: real processes, one-line errors with exit code 2, no partial outputs. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nnetText } from '../src/formats/nnet.ts';
+import { onnxBytes } from '../src/formats/onnx-write.ts';
+import { encodeModel, ONNX_FLOAT } from '../src/formats/onnx-schema.ts';
+import { floatTensor, valueInfo } from '../src/formats/onnx-write.ts';
+import { randomNetwork } from './helpers/nets.ts';
+import { makeBox } from '../src/model/box.ts';
+
+const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'nnshrink-cli-'));
+
+function run(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+const net = randomNetwork(3, [3, 6, 4, 2]);
+const good = join(dir, 'good.nnet');
+writeFileSync(good, nnetText(net, { domain: makeBox([-1, -1, -1], [1, 1, 1]) }));
+
+function expectError(r: ReturnType<typeof run>, pattern: RegExp): void {
+  assert.equal(r.code, 2, `exit code (stderr: ${r.err})`);
+  const lines = r.err.trim().split('\n');
+  assert.equal(lines.length, 1, `one line: ${r.err}`);
+  assert.match(lines[0], /^nnshrink: error: /);
+  assert.match(lines[0], pattern);
+  assert.ok(!/\bat .*\(.*:\d+:\d+\)/.test(r.err), 'no stack trace');
+}
+
+test('info, eval and convert work on a generated NNet and on the default', () => {
+  const i = run('info', good, '--json');
+  assert.equal(i.code, 0, i.err);
+  const info = JSON.parse(i.out);
+  assert.equal(info.parameters, 3 * 6 + 6 + 6 * 4 + 4 + 4 * 2 + 2);
+  const e = run('eval', good, '--input', '0.1,0.2,-0.3', '--json');
+  assert.equal(e.code, 0, e.err);
+  assert.equal(JSON.parse(e.out)[0].output.length, 2);
+  const c = run('convert', good, join(dir, 'good.onnx'));
+  assert.equal(c.code, 0, c.err);
+  const e2 = run('eval', join(dir, 'good.onnx'), '--input', '0.1,0.2,-0.3', '--json');
+  const a = JSON.parse(e.out)[0].output;
+  const b = JSON.parse(e2.out)[0].output;
+  a.forEach((v: number, k: number) => assert.ok(Math.abs(v - b[k]) < 1e-5));
+  assert.equal(run('info', '--default').code, 0);
+});
+
+const lines = readFileSync(good, 'utf8').split('\n');
+const cases: Array<[string, string, RegExp]> = [
+  ['truncated.nnet', lines.slice(0, lines.length - 4).join('\n'), /truncated\.nnet: file ends early/],
+  ['header.nnet', lines.map((l, i) => (i === 2 ? '3,6,4,2,2,' : l)).join('\n'), /header\.nnet:3: layer sizes \(numLayers 3 \+ 1\): expected 4 values, found 5/],
+  ['token.nnet', lines.map((l, i) => (i === 9 ? l.replace(/^[^,]+/, 'abc') : l)).join('\n'), /token\.nnet:10: value 1 'abc' is not a number/],
+  ['nan.nnet', lines.map((l, i) => (i === 9 ? l.replace(/^[^,]+/, 'NaN') : l)).join('\n'), /nan\.nnet:10: value 1 is NaN/],
+  ['inf.nnet', lines.map((l, i) => (i === 9 ? l.replace(/^[^,]+/, 'Infinity') : l)).join('\n'), /inf\.nnet:10: value 1 is Infinity/],
+  ['dims.nnet', lines.map((l, i) => (i === 1 ? '3,3,6,2,3,' : l)).join('\n'), /dims\.nnet:3: last layer size 2 != outputSize 6 in the header/],
+  ['row.nnet', lines.map((l, i) => (i === 20 ? l + '0.5,' : l)).join('\n'), /row\.nnet:21: layer 2 weights of neuron 1: expected 6 values, found 7/],
+];
+
+for (const [name, text, pattern] of cases) {
+  test(`bad input: ${name}`, () => {
+    writeFileSync(join(dir, name), text);
+    const out = join(dir, `${name}.out.onnx`);
+    expectError(run('convert', join(dir, name), out), pattern);
+    assert.ok(!existsSync(out), 'no output file');
+  });
+}
+
+test('bad input: missing file, unknown extension, wrong --input size, bad --domain', () => {
+  expectError(run('info', join(dir, 'nope.nnet')), /nope\.nnet: no such file/);
+  writeFileSync(join(dir, 'x.txt'), 'hello');
+  expectError(run('info', join(dir, 'x.txt')), /x\.txt: unknown model format \(supported extensions: \.nnet, \.onnx, \.json\)/);
+  expectError(run('eval', good, '--input', '1,2'), /input 1 has 2 values but .*good\.nnet takes 3/);
+  const out = join(dir, 'p.onnx');
+  expectError(run('prune', good, '--domain', '0,0,0:1,-1,1', '-o', out), /--domain: domain coordinate 1 is empty \(lo 0 > hi -1\)/);
+  expectError(run('prune', good, '--domain', '0,0:1,1', '-o', out), /--domain: the domain has 2 coordinates but the network has 3 inputs/);
+  expectError(run('prune', good, '--domain', '0,a,0:1,1,1', '-o', out), /--domain: 'a' is not a number/);
+  assert.ok(!existsSync(out));
+  expectError(run('frobnicate'), /unknown command 'frobnicate'/);
+  expectError(run('info', good, '--bogus'), /info: Unknown option '--bogus'/);
+});
+
+test('bad input: dimension mismatch between layers (JSON) and an unsupported ONNX operator', () => {
+  const j = { format: 'nnshrink-network', version: 1, inputSize: 2, layers: [{ weights: [[1, 2], [3, 4]], bias: [0, 0], activation: ['relu', 'relu'] }, { weights: [[1, 2, 3]], bias: [0], activation: ['identity'] }] };
+  writeFileSync(join(dir, 'mis.json'), JSON.stringify(j));
+  expectError(run('info', join(dir, 'mis.json')), /mis\.json: layer 2: weight row 1 has 3 values, expected 2/);
+  const bytes = encodeModel({
+    ir_version: 8,
+    graph: {
+      name: 'g',
+      node: [{ op_type: 'MatMul', name: 'mm', input: ['x', 'W'], output: ['m'] }, { op_type: 'Sigmoid', name: 'sig', input: ['m'], output: ['y'] }],
+      initializer: [floatTensor('W', [2, 2], [1, 2, 3, 4], 'float32')],
+      input: [valueInfo('x', ONNX_FLOAT, [1, 2])],
+      output: [valueInfo('y', ONNX_FLOAT, [1, 2])],
+    },
+    opset_import: [{ domain: '', version: 13 }],
+  });
+  writeFileSync(join(dir, 'sig.onnx'), bytes);
+  expectError(run('info', join(dir, 'sig.onnx')), /sig\.onnx: node 'sig' \(Sigmoid\): unsupported operator Sigmoid/);
+});
+
+test('prune on the default writes an ONNX file and a certificate that check re-proves; NNet with linear neurons is refused', () => {
+  const out = join(dir, 'd.onnx');
+  const r = run('prune', '--default', '--domain', '0,0,0,0,0:1,1,1,1,1', '-o', out, '--json');
+  assert.equal(r.code, 0, r.err);
+  const res = JSON.parse(r.out);
+  assert.equal(res.finalCheck.verdict.status, 'proved');
+  assert.ok(res.after.reluNeurons < res.before.reluNeurons);
+  const c = run('check', `${out}.certificate.json`, '--json');
+  assert.equal(c.code, 0, c.err);
+  assert.equal(JSON.parse(c.out).ok, true);
+  const nn = join(dir, 'd.nnet');
+  const r2 = run('prune', '--default', '--domain', '0,0,0,0,0:1,1,1,1,1', '-o', nn);
+  if (res.after.reluNeurons < res.after.neurons) {
+    expectError(r2, /NNet cannot express linear neurons inside hidden layers .*write ONNX instead/);
+    assert.ok(!existsSync(nn));
+  }
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
+});
+
+test('a tampered output makes check fail', () => {
+  const out = join(dir, 't.json');
+  assert.equal(run('prune', '--default', '--domain', '0,0,0,0,0:1,1,1,1,1', '-o', out).code, 0);
+  const j = JSON.parse(readFileSync(out, 'utf8'));
+  j.layers[0].bias[0] += 0.5;
+  writeFileSync(out, JSON.stringify(j));
+  expectError(run('check', `${out}.certificate.json`), /t\.json: the network differs from the one the certificate describes/);
+});
