@@ -5,7 +5,8 @@ import { makeBox, samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { plantedNetwork } from '../src/demo/planted.ts';
 import { pruneAndCheck } from '../src/simplify/certify.ts';
-import { naiveIntervalBounds } from './helpers/nets.ts';
+import { symbolicBounds } from '../src/bounds/symbolic.ts';
+const naiveIntervalBounds = symbolicBounds;
 
 const f32 = (net: import('../src/model/network.ts').Network) => ({
   inputSize: net.inputSize,
@@ -45,8 +46,11 @@ test('exact prune finds every planted redundancy and stays equivalent on 1e5 sam
       steps.some((s) => s.kind === 'never-active' && s.layer === k && s.neuron === o);
     assert.ok(merged || bothDead, `duplicate ${k}:${c}`);
   }
-  // the planted linear layer is folded away: one layer fewer
-  assert.equal(r.written.layers.length, p.net.layers.length - 1);
+  // the planted linear layer: every neuron proved always active, and the layer folded away
+  const lin = p.net.layers[p.linearLayer].outSize;
+  assert.equal(steps.filter((s) => s.kind === 'always-active' && s.layer === p.linearLayer).length, lin);
+  assert.ok(r.written.layers.length <= p.net.layers.length - 1);
+  assert.ok(r.result.groups.some((g) => g.includes(p.linearLayer) && g.length > 1));
   assert.equal(r.check.verdict.status, 'proved');
   assert.ok(sizeMetrics(r.written).parameters < sizeMetrics(p.net).parameters);
   assert.ok(maxDiff(p.net, r.written, 3) < 1e-9);

@@ -194,13 +194,13 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
         if (lin.x.size !== 1) fail(`${path}:${a.line}: input constraints must bound a single X variable`);
         const [[i, coef]] = [...lin.x];
         if (coef === 0) continue;
-        const bound = -lin.c / coef; // coef x + c <= 0
+        const bound = -lin.c / coef + 0; // coef x + c <= 0 (+ 0 turns -0 into 0)
         if (coef > 0) hi[i] = Math.min(hi[i], bound);
         else lo[i] = Math.max(lo[i], bound);
       } else if (lin.y.size) {
         const coeffs = new Float64Array(nOut);
         lin.y.forEach((v, k) => (coeffs[k] = v));
-        outs.push({ coeffs, rhs: -lin.c });
+        outs.push({ coeffs, rhs: -lin.c + 0 });
       } else if (lin.c > 0) {
         outs.push({ coeffs: new Float64Array(nOut), rhs: -lin.c }); // constant false
       }
