@@ -9,6 +9,7 @@ import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from './types.ts';
 import { widenHi, widenLo } from './round.ts';
+import { backwardBound } from './backward.ts';
 
 /** Output-layer linear functions kept per bounds object, so linear objectives need no recomputation. */
 interface OutputSym {
@@ -142,7 +143,9 @@ export function outputLinearLower(net: Network, box: Box, fb: NetworkBounds, c: 
     iv += c[o] > 0 ? c[o] * last.lo[o] : c[o] * last.hi[o];
     imag += Math.abs(c[o]) * Math.max(Math.abs(last.lo[o]), Math.abs(last.hi[o]));
   }
-  const ivLow = widenLo(iv, imag);
+  let ivLow = widenLo(iv, imag);
+  // back-substitution of the objective itself through the relaxations (cheap: one row)
+  if (net.layers.length > 1) ivLow = Math.max(ivLow, backwardBound(net, box, fb, net.layers.length - 1, c, 0, 'lower').lo);
   if (!sym) return ivLow;
   const { d, lower, upper } = sym;
   const D = d + 1;

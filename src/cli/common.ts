@@ -60,7 +60,7 @@ export function resolveDomain(model: LoadedModel, values: Record<string, unknown
 
 /** Bounds used by the verifier: forward symbolic for few inputs (input splitting does the rest), CROWN otherwise. */
 export function boundsFor(net: Network): (net: Network, box: Box) => NetworkBounds {
-  return net.inputSize <= 16 ? symbolicBounds : crownBounds;
+  return process.env.NNSHRINK_BOUNDS === "symbolic" ? symbolicBounds : crownBounds;
 }
 
 export function printJson(obj: unknown): void {

@@ -11,9 +11,22 @@ import { convertCommand } from './cmd-convert.ts';
 import { pruneCommand } from './cmd-prune.ts';
 import { checkCommand } from './cmd-check.ts';
 import { sliceCommand } from './cmd-slice.ts';
+import { verifyCommand } from './cmd-verify.ts';
+import { equivCommand } from './cmd-equiv.ts';
+import { boundsCommand } from './cmd-bounds.ts';
 import { VERSION } from './version.ts';
 
-const COMMANDS: CommandSpec[] = [infoCommand, evalCommand, convertCommand, pruneCommand, checkCommand, sliceCommand];
+const COMMANDS: CommandSpec[] = [
+  infoCommand,
+  evalCommand,
+  convertCommand,
+  boundsCommand,
+  verifyCommand,
+  equivCommand,
+  pruneCommand,
+  checkCommand,
+  sliceCommand,
+];
 
 export function registerCommand(c: CommandSpec): void {
   COMMANDS.push(c);

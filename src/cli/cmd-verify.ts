@@ -1,0 +1,32 @@
+import { fail } from '../errors.ts';
+import { readVnnlib } from '../formats/vnnlib.ts';
+import { outputLinearLower } from '../bounds/symbolic.ts';
+import { decideProperty } from '../verify/property.ts';
+import { boundsFor, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
+
+export const verifyCommand: CommandSpec = {
+  name: 'verify',
+  summary: 'decide a VNN-LIB property: sat (with a checked counterexample), unsat, or unknown',
+  usage: 'nnshrink verify MODEL PROPERTY.vnnlib [--timeout S] [--view raw|normalized] [--json]',
+  options: { view: { type: 'string' }, timeout: { type: 'string' } },
+  run(values, positionals) {
+    if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib');
+    const model = modelArg(values, positionals.slice(0, 1), 'verify');
+    const prop = readVnnlib(positionals[1]);
+    if (prop.nInputs !== model.network.inputSize) fail(`${positionals[1]}: the property has ${prop.nInputs} inputs but the network has ${model.network.inputSize}`);
+    const nOut = model.network.layers[model.network.layers.length - 1].outSize;
+    if (prop.nOutputs !== nOut) fail(`${positionals[1]}: the property has ${prop.nOutputs} outputs but the network has ${nOut}`);
+    const r = decideProperty(model.network, prop, {
+      boundsFn: boundsFor(model.network),
+      outputLinearLower,
+      timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+    });
+    if (values.json) printJson(r);
+    else {
+      process.stdout.write(`${r.result}\n`);
+      if (r.counterexample) process.stdout.write(`counterexample x = [${r.counterexample.x.join(', ')}]\n  y = [${r.counterexample.y.join(', ')}]\n`);
+      process.stderr.write(`(${r.boxes} boxes, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
+    }
+    return 0;
+  },
+};

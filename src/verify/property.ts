@@ -1,0 +1,151 @@
+/**
+ * VNN-LIB properties: is there an input in a region whose outputs satisfy one of the counterexample conjunctions?
+ * Falsify first (samples, then sign-gradient descent on the most violated constraint of each conjunction), then
+ * input-splitting branch and bound with sound linear bounds on each constraint (c . y - rhs > 0 on a box rules the
+ * conjunction out there). Answers in the VNN-COMP style: sat (with a re-checked counterexample), unsat, unknown.
+ */
+import { forward, type Network } from '../model/network.ts';
+import { samplePoints, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import type { LinearConstraint, VnnProperty } from '../formats/vnnlib.ts';
+import { isCounterexample } from '../formats/vnnlib.ts';
+import { MaxHeap } from './heap.ts';
+import { chooseSplit, type BoundsFn, type OutputLinearLower } from './equiv.ts';
+import { inputGradient } from './search.ts';
+
+export interface PropertyResult {
+  result: 'sat' | 'unsat' | 'unknown';
+  counterexample?: { x: number[]; y: number[] };
+  boxes: number;
+  timeMs: number;
+  reason?: string;
+}
+
+export interface PropertyOptions {
+  boundsFn: BoundsFn;
+  outputLinearLower: OutputLinearLower;
+  timeoutMs: number;
+  samples?: number;
+  seed?: number;
+}
+
+/** How far y is from satisfying the conjunction (<= 0: satisfied). */
+function violation(conj: LinearConstraint[], y: ArrayLike<number>): number {
+  let v = -Infinity;
+  for (const c of conj) {
+    let s = -c.rhs;
+    for (let k = 0; k < c.coeffs.length; k++) s += c.coeffs[k] * y[k];
+    v = Math.max(v, s);
+  }
+  return v;
+}
+
+/** Sign-gradient descent on the most violated constraint, projected on the box. */
+function descend(net: Network, box: Box, conj: LinearConstraint[], x0: Float64Array, steps = 30): Float64Array {
+  const n = net.inputSize;
+  const last = net.layers.length - 1;
+  let x = x0.slice();
+  let v = violation(conj, forward(net, x));
+  let step = 0.25;
+  for (let it = 0; it < steps && v > 0; it++) {
+    const y = forward(net, x);
+    let worst = conj[0];
+    let wv = -Infinity;
+    for (const c of conj) {
+      let s = -c.rhs;
+      for (let k = 0; k < c.coeffs.length; k++) s += c.coeffs[k] * y[k];
+      if (s > wv) {
+        wv = s;
+        worst = c;
+      }
+    }
+    const g = inputGradient(net, x, last, worst.coeffs);
+    const z = new Float64Array(n);
+    for (let i = 0; i < n; i++) z[i] = Math.min(box.hi[i], Math.max(box.lo[i], x[i] - step * (box.hi[i] - box.lo[i]) * Math.sign(g[i])));
+    const vz = violation(conj, forward(net, z));
+    if (vz < v) {
+      x = z;
+      v = vz;
+    } else {
+      step *= 0.5;
+      if (step < 1e-7) break;
+    }
+  }
+  return x;
+}
+
+export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOptions): PropertyResult {
+  const t0 = Date.now();
+  const rng = mulberry32(opts.seed ?? 3);
+  const n = net.inputSize;
+  let boxes = 0;
+  const found = (x: Float64Array): PropertyResult | null => {
+    const y = forward(net, x);
+    // a witness is only trusted after plain evaluation says it violates the property
+    if (!isCounterexample(prop, x, y, 0)) return null;
+    return { result: 'sat', counterexample: { x: Array.from(x), y: Array.from(y) }, boxes, timeMs: Date.now() - t0 };
+  };
+  // 1. falsification
+  for (const r of prop.regions) {
+    const count = opts.samples ?? 2000;
+    const xs = samplePoints(r.box, count, rng);
+    const ys = forward(net, xs, count);
+    const m = ys.length / count;
+    for (const conj of r.unsafe) {
+      let best = Infinity;
+      let bestI = 0;
+      for (let s = 0; s < count; s++) {
+        const v = violation(conj, ys.subarray(s * m, (s + 1) * m));
+        if (v < best) {
+          best = v;
+          bestI = s;
+        }
+      }
+      const hit = found(xs.slice(bestI * n, (bestI + 1) * n));
+      if (hit) return hit;
+      const hit2 = found(descend(net, r.box, conj, xs.slice(bestI * n, (bestI + 1) * n)));
+      if (hit2) return hit2;
+    }
+  }
+  // 2. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0
+  for (const r of prop.regions) {
+    const openness = (box: Box): { v: number; fb: NetworkBounds } => {
+      boxes++;
+      const fb = opts.boundsFn(net, box);
+      let worst = -Infinity;
+      for (const conj of r.unsafe) {
+        let blocked = -Infinity;
+        for (const c of conj) {
+          const lo = opts.outputLinearLower(net, box, fb, c.coeffs) - c.rhs;
+          if (lo > blocked) blocked = lo;
+          if (blocked > 0) break;
+        }
+        worst = Math.max(worst, -blocked);
+      }
+      return { v: worst, fb };
+    };
+    const heap = new MaxHeap<Box>();
+    const first = openness(r.box).v;
+    if (first >= 0) heap.push(first, r.box);
+    while (heap.size > 0) {
+      if (Date.now() - t0 > opts.timeoutMs) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'timeout' };
+      const box = heap.pop()!;
+      const c = new Float64Array(n);
+      for (let i = 0; i < n; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
+      const hit = found(c);
+      if (hit) return hit;
+      if (boxes % 64 === 0) {
+        for (const conj of r.unsafe) {
+          const h = found(descend(net, box, conj, c, 10));
+          if (h) return h;
+        }
+      }
+      const { children, values } = chooseSplit(box, r.box, (b) => openness(b).v, 'widest');
+      children.forEach((ch, i) => {
+        if (values[i] >= 0) heap.push(values[i], ch);
+      });
+    }
+  }
+  return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
+}
