@@ -64,10 +64,17 @@ test('slicing a planted network: every slice proved, the family equals the origi
   const common = {
     tolerance: { kind: 'exact' as const },
     boundsFn: symbolicBounds,
-    certify: { queryTimeoutMs: 3000, roundTrip: (n: typeof net) => n, precision: 'float64' as const, finalTimeoutMs: 10000, finalSamples: 2000 },
+    bounds: 'crown' as const,
+    queryTimeoutMs: 3000,
+    finalTimeoutMs: 10000,
+    finalSamples: 2000,
   };
-  const uni = sliceNetwork(net, dom, { ...common, strategy: 'uniform', levels: 1 });
-  const ada = sliceNetwork(net, dom, { ...common, strategy: 'adaptive', maxSlices: 8 });
+  const uni = await sliceNetwork(net, dom, { ...common, strategy: 'uniform', levels: 1 });
+  const ada = await sliceNetwork(net, dom, { ...common, strategy: 'adaptive', maxSlices: 8 });
+  // the same family with two worker threads
+  const ada2 = await sliceNetwork(net, dom, { ...common, strategy: 'adaptive', maxSlices: 8, workers: 2 });
+  assert.deepEqual(ada2.slices.map((s) => s.result.after), ada.slices.map((s) => s.result.after));
+  assert.deepEqual(ada2.partition.tree, ada.partition.tree);
   for (const run of [uni, ada]) {
     assert.ok(run.slices.every((s) => s.check.verdict.status === 'proved'));
     assert.ok(run.familyCheck.maxAbsDiff < 1e-9);
@@ -85,12 +92,12 @@ test('slicing a planted network: every slice proved, the family equals the origi
   }
 });
 
-test('uniform slicing refuses a partition that cannot be built', () => {
+test('uniform slicing refuses a partition that cannot be built', async () => {
   const big = randomNetwork(1, [20, 8, 2]);
-  assert.throws(
+  await assert.rejects(
     () => sliceNetwork(big, makeBox(new Array(20).fill(0), new Array(20).fill(1)), {
-      strategy: 'uniform', levels: 1, tolerance: { kind: 'exact' }, boundsFn: symbolicBounds,
-      certify: { queryTimeoutMs: 100, roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 100, finalSamples: 10 },
+      strategy: 'uniform', levels: 1, tolerance: { kind: 'exact' }, boundsFn: symbolicBounds, bounds: 'crown',
+      queryTimeoutMs: 100, finalTimeoutMs: 100, finalSamples: 10,
     }),
     (e: unknown) => e instanceof NnsError && /uniform slicing is impractical.*2\^20 slices.*adaptive/.test(e.message),
   );

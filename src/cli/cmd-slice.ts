@@ -1,10 +1,10 @@
 import { fail } from '../errors.ts';
-import { jsonNetworkText, parseJsonNetwork } from '../formats/json.ts';
+import { jsonNetworkText } from '../formats/json.ts';
+import { defaultWorkers } from '../pool/pool.ts';
 import { networkHash } from '../model/hash.ts';
 import { boxToJSON } from '../model/box.ts';
-import { sizeMetrics, type Network } from '../model/network.ts';
+import { sizeMetrics } from '../model/network.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
-import { outputLinearLower } from '../bounds/symbolic.ts';
 import { buildCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
 import { sliceNetwork } from '../slice/slicer.ts';
@@ -26,7 +26,7 @@ export const sliceCommand: CommandSpec = {
   summary: 'split the domain into boxes and prune each: a family of small networks with a dispatcher',
   usage:
     'nnshrink slice MODEL|--default [--domain ..] [--strategy uniform|adaptive] [--levels K | --max-slices N]\n' +
-    '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--timeout S] [--json]',
+    '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--jobs N] [--timeout S] [--json]',
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },
@@ -38,8 +38,9 @@ export const sliceCommand: CommandSpec = {
     output: { type: 'string', short: 'o' },
     onnx: { type: 'string' },
     timeout: { type: 'string' },
+    jobs: { type: 'string' },
   },
-  run(values, positionals) {
+  async run(values, positionals) {
     const model = modelArg(values, positionals, 'slice');
     const domain = resolveDomain(model, values);
     if (domain.length !== 1) fail('slice: the domain must be a single box');
@@ -55,25 +56,21 @@ export const sliceCommand: CommandSpec = {
     const timeoutS = numberOpt(values, 'timeout', 10, 0.1);
     const f = model.network;
     const progress = makeProgress(!values.json);
-    const roundTrip = (net: Network): Network => parseJsonNetwork(jsonNetworkText(net), 'slice').network;
+    const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
     let run;
     try {
-      run = sliceNetwork(f, domain[0], {
+      run = await sliceNetwork(f, domain[0], {
         strategy,
         levels,
         maxSlices,
         tolerance,
         boundsFn: boundsFor(f),
-        certify: {
-          outputLinearLower,
-          queryTimeoutMs: timeoutS * 1000,
-          toleranceBudgetMs: timeoutS * 1000 * 5,
-          roundTrip,
-          precision: 'float64',
-          finalTimeoutMs: timeoutS * 4000,
-          finalSamples: 5000,
-          seed: 1,
-        },
+        bounds: 'crown',
+        queryTimeoutMs: timeoutS * 1000,
+        toleranceBudgetMs: timeoutS * 1000 * 5,
+        finalTimeoutMs: timeoutS * 4000,
+        finalSamples: 5000,
+        workers,
         onProgress: (d, t, mean) => progress.update('slicing', d, t, `mean ReLUs ${mean.toFixed(1)}`),
       });
     } finally {

@@ -8,7 +8,9 @@ import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { BoundsFn } from '../verify/equiv.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
-import { pruneAndCheck, type CertifiedPrune, type CertifyOptions } from '../simplify/certify.ts';
+import type { CertifiedPrune } from '../simplify/certify.ts';
+import { runPool } from '../pool/pool.ts';
+import type { SliceJob } from './jobs.ts';
 import { adaptivePartition, uniformPartition, type Partition, type SplitTree } from './partition.ts';
 import { makeSplitChooser } from './choose-split.ts';
 import { locate } from './dispatch.ts';
@@ -19,8 +21,16 @@ export interface SliceOptions {
   maxSlices?: number;
   maxDepth?: number;
   tolerance: Tolerance;
+  /** bounds used to choose adaptive splits */
   boundsFn: BoundsFn;
-  certify: Omit<CertifyOptions, 'domain' | 'tolerance' | 'boundsFn' | 'onProgress'>;
+  /** bounds the per-slice verifier uses (by name: a job must be plain data) */
+  bounds: SliceJob['bounds'];
+  queryTimeoutMs: number;
+  toleranceBudgetMs?: number;
+  finalTimeoutMs: number;
+  finalSamples: number;
+  /** worker threads (1 = in this thread); the family does not depend on it */
+  workers?: number;
   onProgress?: (done: number, total: number, meanRelu: number) => void;
 }
 
@@ -47,16 +57,26 @@ export function makePartition(f: Network, root: Box, opts: SliceOptions): Partit
   return adaptivePartition(root, { maxLeaves: maxSlices, maxDepth: opts.maxDepth ?? 40, choose });
 }
 
-export function sliceNetwork(f: Network, root: Box, opts: SliceOptions): SliceRun {
+export async function sliceNetwork(f: Network, root: Box, opts: SliceOptions): Promise<SliceRun> {
   const t0 = Date.now();
   const partition = makePartition(f, root, opts);
-  const slices: CertifiedPrune[] = [];
   let reluSum = 0;
-  partition.boxes.forEach((box, i) => {
-    const r = pruneAndCheck(f, { ...opts.certify, domain: [box], tolerance: opts.tolerance, boundsFn: opts.boundsFn, seed: (opts.certify.seed ?? 1) + i });
-    slices.push(r);
+  let done = 0;
+  const jobs: SliceJob[] = partition.boxes.map((box, i) => ({
+    f,
+    box,
+    tolerance: opts.tolerance,
+    bounds: opts.bounds,
+    queryTimeoutMs: opts.queryTimeoutMs,
+    toleranceBudgetMs: opts.toleranceBudgetMs,
+    finalTimeoutMs: opts.finalTimeoutMs,
+    finalSamples: opts.finalSamples,
+    seed: 1 + i,
+  }));
+  const slices = await runPool<SliceJob, CertifiedPrune>(new URL('./jobs.ts', import.meta.url).href, 'pruneSliceJob', jobs, opts.workers ?? 1, (_i, r) => {
     reluSum += sizeMetrics(r.written).reluNeurons;
-    opts.onProgress?.(i + 1, partition.boxes.length, reluSum / (i + 1));
+    done++;
+    opts.onProgress?.(done, partition.boxes.length, reluSum / done);
   });
   const familyCheck = checkFamily(f, partition, slices.map((s) => s.written), opts.tolerance, slices.map((s) => s.exactEps));
   const worstAllowed = opts.tolerance.kind === 'linf' ? opts.tolerance.epsilon : Math.max(...slices.map((s) => s.exactEps));

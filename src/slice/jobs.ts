@@ -1,0 +1,37 @@
+/** Slice pruning as a plain-data job, so the pool can run slices in worker threads (results do not depend on it). */
+import type { Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import type { Tolerance } from '../verify/tolerance.ts';
+import { crownBounds } from '../bounds/backward.ts';
+import { symbolicBounds, outputLinearLower } from '../bounds/symbolic.ts';
+import { jsonNetworkText, parseJsonNetwork } from '../formats/json.ts';
+import { pruneAndCheck, type CertifiedPrune } from '../simplify/certify.ts';
+
+export interface SliceJob {
+  f: Network;
+  box: Box;
+  tolerance: Tolerance;
+  bounds: 'crown' | 'symbolic';
+  queryTimeoutMs: number;
+  toleranceBudgetMs?: number;
+  finalTimeoutMs: number;
+  finalSamples: number;
+  seed: number;
+}
+
+export function pruneSliceJob(job: SliceJob): CertifiedPrune {
+  return pruneAndCheck(job.f, {
+    domain: [job.box],
+    tolerance: job.tolerance,
+    boundsFn: job.bounds === 'crown' ? crownBounds : symbolicBounds,
+    outputLinearLower,
+    queryTimeoutMs: job.queryTimeoutMs,
+    toleranceBudgetMs: job.toleranceBudgetMs,
+    // slices are stored as nnshrink JSON (exact float64): the check runs on what that file holds
+    roundTrip: (net) => parseJsonNetwork(jsonNetworkText(net), 'slice').network,
+    precision: 'float64',
+    finalTimeoutMs: job.finalTimeoutMs,
+    finalSamples: job.finalSamples,
+    seed: job.seed,
+  });
+}
