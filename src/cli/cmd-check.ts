@@ -25,7 +25,7 @@ export const checkCommand: CommandSpec = {
     const f = input.network;
     const edits = editsFromJSON(cert.edits, f, path);
     const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
-    const r = finalCheck(f, edits, output.network, cert.groups, certificateDomain(cert), cert.tolerance, cert.floatingPoint.exactTolerance, {
+    const r = finalCheck(f, edits, cert.steps, output.network, cert.groups, certificateDomain(cert), cert.tolerance, cert.floatingPoint.exactTolerance, {
       boundsFn: boundsFor(f),
       outputLinearLower,
       timeoutMs: timeoutS * 1000,

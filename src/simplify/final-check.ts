@@ -8,10 +8,11 @@ import { forward, type Network } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
+import { phaseCensus } from '../verify/phase.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { applyEdits, type Edits } from './edits.ts';
-import { compact } from './compact.ts';
+import { compact, expandToAligned } from './compact.ts';
 import { refactorBound } from './refactor-check.ts';
 
 export interface FinalCheckResult {
@@ -19,6 +20,8 @@ export interface FinalCheckResult {
   /** the tolerance actually checked (linf: epsilon; exact: the floating-point tolerance) */
   epsilon?: number;
   verdict: { status: Verdict['status']; method: string; timeMs: number; reason?: string; boxes?: number };
+  /** the phase facts re-proved afresh before the difference check (and how many of them held up in time) */
+  phaseFacts?: { claimed: number; reproved: number; boxes: number; timeMs: number };
   /** proved max |f - g| (linf and exact modes): the pruned network before folding/rounding, plus refactorBound */
   provedBound?: number;
   /** sound bound of the change made by folding linear layers and by the storage precision */
@@ -47,9 +50,18 @@ export function exactTolerance(outputScale: number, precision: 'float32' | 'floa
  *   g  == compact(g) bit for bit (only zero terms dropped)
  *   compact(g)  ~  written (folded linear layers and storage rounding: refactorBound)
  */
+/** The neurons the edits claim never active (removed by the census) or always active (made linear). */
+export function phaseFacts(edits: Edits, steps: Array<{ kind: string; layer: number; neuron: number }>): Array<{ layer: number; index: number; sign: 1 | -1 }> {
+  return steps
+    .filter((s) => s.kind === 'never-active' || s.kind === 'always-active')
+    .filter((s) => edits.state[s.layer]?.[s.neuron] !== undefined)
+    .map((s) => ({ layer: s.layer, index: s.neuron, sign: s.kind === 'never-active' ? (-1 as const) : (1 as const) }));
+}
+
 export function finalCheck(
   f: Network,
   edits: Edits,
+  steps: Array<{ kind: string; layer: number; neuron: number }>,
   written: Network,
   groups: number[][],
   domain: Box[],
@@ -57,9 +69,37 @@ export function finalCheck(
   exactEps: number,
   opts: FinalCheckOptions,
 ): FinalCheckResult {
+  // 1. re-prove, afresh, the phase facts the edits rely on; the difference check may then use them on every box
+  const facts = phaseFacts(edits, steps);
+  const t0 = Date.now();
+  const re = facts.length
+    ? phaseCensus(f, domain, { boundsFn: opts.boundsFn, timeoutMs: opts.timeoutMs, claims: facts, seed: opts.seed })
+    : null;
+  const proved = re ? re.neurons.filter((n) => n.phase === 'never' || n.phase === 'always') : [];
+  const phaseMs = Date.now() - t0;
+  const pf = { claimed: facts.length, reproved: proved.length, boxes: re?.boxes ?? 0, timeMs: phaseMs };
+  const baseBounds = opts.boundsFn;
+  const boundsFn: BoundsFn = proved.length
+    ? (net, box) => {
+        const b = baseBounds(net, box);
+        if (net !== f) return b;
+        for (const p of proved) {
+          if (p.phase === 'never') b[p.layer].hi[p.index] = Math.min(b[p.layer].hi[p.index], 0);
+          else b[p.layer].lo[p.index] = Math.max(b[p.layer].lo[p.index], 0);
+        }
+        return b;
+      }
+    : baseBounds;
+  opts = { ...opts, boundsFn, timeoutMs: Math.max(1000, opts.timeoutMs - phaseMs) };
   const pair = applyEdits(f, edits);
-  const ref = compact(pair.g).net;
-  const rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
+  const { net: ref, map } = compact(pair.g);
+  let rb = 0;
+  if (groups.every((g) => g.length === 1) && sameShapes(ref, written)) {
+    // nothing folded: compare f with the written numbers themselves, put back into f's coordinates (exact)
+    pair.g = expandToAligned(written, map);
+  } else {
+    rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
+  }
   const sampling = sampleCompare(f, written, domain, tolerance, opts.samples, opts.seed);
   const eqOpts = {
     boundsFn: opts.boundsFn,
@@ -70,6 +110,7 @@ export function finalCheck(
   if (tolerance.kind === 'class') {
     const r = checkClass(pair, domain, tolerance.order, tolerance.margin, { ...eqOpts, gSlack: 2 * rb });
     return {
+      phaseFacts: pf,
       refactorBound: rb,
       claim: `same ${tolerance.order} class wherever the original's winner leads by at least ${tolerance.margin}`,
       verdict: summary(r.verdict, r.boxes),
@@ -81,6 +122,7 @@ export function finalCheck(
   const claim = `max |f(x) - g(x)| <= ${eps} for every output and every x in the domain`;
   if (!(rb < eps)) {
     return {
+      phaseFacts: pf,
       claim,
       epsilon: eps,
       refactorBound: rb,
@@ -90,6 +132,7 @@ export function finalCheck(
   }
   const r = checkLinf(pair, domain, eps - rb, eqOpts);
   return {
+    phaseFacts: pf,
     claim,
     epsilon: eps,
     refactorBound: rb,
@@ -98,6 +141,10 @@ export function finalCheck(
     sampling,
     witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined,
   };
+}
+
+function sameShapes(a: Network, b: Network): boolean {
+  return a.layers.length === b.layers.length && a.layers.every((L, k) => L.outSize === b.layers[k].outSize && L.inSize === b.layers[k].inSize);
 }
 
 function summary(v: Verdict, boxes: number): FinalCheckResult['verdict'] {

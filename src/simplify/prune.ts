@@ -61,6 +61,8 @@ export interface PruneResult {
   map: NeuronMap;
   /** groups[i]: the compacted layers that result layer i stands for */
   groups: number[][];
+  /** the result before folding linear layers */
+  compactNetwork: Network;
   census: PhaseCensus;
   steps: Step[];
   before: SizeMetrics;
@@ -76,7 +78,7 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
   progress({ phase: 'phase census', done: 0, total: 1, removed: 0 });
   const census = phaseCensus(f, opts.domain, {
     boundsFn: opts.boundsFn,
-    timeoutMs: opts.queryTimeoutMs * 10,
+    timeoutMs: opts.queryTimeoutMs * 3,
     seed: opts.seed,
     onProgress: (d, t) => progress({ phase: 'phase census', done: d, total: t, removed: 0 }),
   });
@@ -119,6 +121,7 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
   const { net, groups } = foldLinearLayers(compactNet);
   return {
     groups,
+    compactNetwork: compactNet,
     original: f,
     aligned,
     edits,

@@ -150,7 +150,8 @@ export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts
     foundMax,
     boxes: count,
   });
-  if (foundMax > epsilon && witness) {
+  // epsilon = 0 asks for the bound itself (how large can the difference be), so nothing is refuted then
+  if (epsilon > 0 && foundMax > epsilon && witness) {
     return done(refuted(witness, t0, foundMax), Infinity, 0);
   }
   const heap = new MaxHeap<Node>();
@@ -168,7 +169,7 @@ export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts
   while (heap.size > 0) {
     const top = heap.peekKey();
     // The worst open box decides the proved bound; stop when it is good enough.
-    if (epsilon > 0 ? top <= epsilon : top <= Math.max(foundMax * 1.001, foundMax + 1e-12)) break;
+    if (epsilon > 0 ? top <= epsilon : top <= foundMax * 1.01 + 1e-9) break;
     if (Date.now() - t0 > opts.timeoutMs || count >= maxBoxes) {
       const bound = Math.max(closedMax, top);
       const v: Verdict =

@@ -46,6 +46,11 @@ export interface PhaseOptions {
   seed?: number;
   /** which layers to examine (default: every hidden layer) */
   layers?: number[];
+  /**
+   * Prove only these claims (+1 always active, -1 never active), with no sampling: a fresh re-proof of facts found
+   * earlier. Claims that cannot be proved in time come back 'unknown'.
+   */
+  claims?: Array<{ layer: number; index: number; sign: 1 | -1 }>;
   /** refine each open candidate by back-substitution (default on) */
   backSubstitute?: boolean;
   onProgress?: (decided: number, total: number, boxes: number) => void;
@@ -66,10 +71,13 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   const result: NeuronPhase[] = [];
   const slot = new Map<number, NeuronPhase>();
   const key = (k: number, i: number): number => k * 1_000_000 + i;
+  const claimSign = new Map<number, 1 | -1>();
+  for (const c of opts.claims ?? []) claimSign.set(key(c.layer, c.index), c.sign);
   for (const k of hidden) {
     const L = net.layers[k];
     for (let i = 0; i < L.outSize; i++) {
       if (!L.relu[i]) continue;
+      if (opts.claims && !claimSign.has(key(k, i))) continue;
       const np: NeuronPhase = { layer: k, index: i, phase: 'unknown', method: 'none' };
       result.push(np);
       slot.set(key(k, i), np);
@@ -110,13 +118,13 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       if (!(minAt.get(kk)?.v! <= loV)) minAt.set(kk, { v: loV, x: xs.slice(loS * n, (loS + 1) * n) });
     }
   };
-  const samples = opts.samples ?? 4096;
-  for (const b of domain) {
+  const samples = opts.claims ? 0 : opts.samples ?? 4096;
+  for (const b of opts.claims ? [] : domain) {
     look(samplePoints(b, samples, rng), samples);
     if (n <= 12) look(corners(b), 1 << n);
   }
   // local search toward the unseen sign, from the closest samples and the box centres
-  for (const np of result) {
+  for (const np of opts.claims ? [] : result) {
     const kk = key(np.layer, np.index);
     if (pos.has(kk) && neg.has(kk)) continue;
     const m = net.layers[np.layer].outSize;
@@ -149,7 +157,9 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
     const kk = key(np.layer, np.index);
     // seen only negative: try "never active"; seen only positive: try "always active"; neither: both in turn
     const id = cands.length;
-    if (!pos.has(kk)) cands.push({ id, layer: np.layer, index: np.index, sign: -1 });
+    const claimed = claimSign.get(kk);
+    if (claimed) cands.push({ id, layer: np.layer, index: np.index, sign: claimed });
+    else if (!pos.has(kk)) cands.push({ id, layer: np.layer, index: np.index, sign: -1 });
     else cands.push({ id, layer: np.layer, index: np.index, sign: 1 });
   }
   const openLeaves = new Int32Array(cands.length); // leaves on which the candidate is still open

@@ -1,0 +1,25 @@
+/**
+ * ACAS Xu phase census: all 45 networks over the full raw NNet input box; per network never / always / both /
+ * unknown and the time. Run: node --import tsx bench/census.ts [timeLimitSeconds=20] [networks e.g. 1_1,5_9]
+ */
+import { readNNet } from '../src/formats/nnet.ts';
+import { phaseCensus } from '../src/verify/phase.ts';
+import { crownBounds } from '../src/bounds/backward.ts';
+import { acasNnet } from '../test/helpers/shared.ts';
+
+const limit = Number(process.argv[2] ?? 20) * 1000;
+const which = process.argv[3]?.split(',') ?? [...Array(45).keys()].map((k) => `${Math.floor(k / 9) + 1}_${(k % 9) + 1}`);
+console.log(`| network | never | always | both | unknown | boxes | time (s) |`);
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+const times: number[] = [];
+let unknownNets = 0;
+for (const id of which) {
+  const [i, j] = id.split('_').map(Number);
+  const m = readNNet(acasNnet(i, j));
+  const c = phaseCensus(m.network, [m.domain!], { boundsFn: crownBounds, timeoutMs: limit });
+  times.push(c.timeMs / 1000);
+  if (c.counts.unknown) unknownNets++;
+  console.log(`| ${id} | ${c.counts.never} | ${c.counts.always} | ${c.counts.both} | ${c.counts.unknown} | ${c.boxes} | ${(c.timeMs / 1000).toFixed(1)} |`);
+}
+times.sort((a, b) => a - b);
+console.log(`\nmedian ${times[Math.floor(times.length / 2)].toFixed(1)} s per network; networks with unknowns: ${unknownNets} of ${which.length}`);
