@@ -73,10 +73,16 @@ export function planDifference(pair: AlignedPair): DiffPlan {
         if (isMerged[p]) {
           E[j * inp + p] += wg;
           Eerr[j * inp + p] += Math.abs(wg) * 2 * U;
+        } else if (sj === 1) {
+          // one subtraction: error at most U |result| (0 when g copies f's weight exactly)
+          const e = wg - wf;
+          E[j * inp + p] += e;
+          Eerr[j * inp + p] += 2 * U * Math.abs(e);
         } else {
           const t = sj * wf;
-          E[j * inp + p] += wg - t;
-          Eerr[j * inp + p] += (Math.abs(t) + Math.abs(wg) + Math.abs(wg - t)) * 4 * U;
+          const e = wg - t;
+          E[j * inp + p] += e;
+          Eerr[j * inp + p] += (Math.abs(t) + Math.abs(e)) * 2 * U;
         }
       }
       merged.forEach((p, m) => {
@@ -86,9 +92,14 @@ export function planDifference(pair: AlignedPair): DiffPlan {
         Eerr[j * inp + q] += (Math.abs(t) + Math.abs(E[j * inp + q])) * 6 * U;
         rhoCoef[j * merged.length + m] = -sj * Lf.weights[j * inp + p];
       });
-      const t = sj * Lf.bias[j];
-      bd[j] = Lg.bias[j] - t - c[j];
-      bdErr[j] = (Math.abs(Lg.bias[j]) + Math.abs(t) + Math.abs(c[j]) + Math.abs(bd[j])) * 6 * U;
+      if (sj === 1 && c[j] === 0) {
+        bd[j] = Lg.bias[j] - Lf.bias[j];
+        bdErr[j] = 2 * U * Math.abs(bd[j]);
+      } else {
+        const t = sj * Lf.bias[j];
+        bd[j] = Lg.bias[j] - t - c[j];
+        bdErr[j] = (Math.abs(Lg.bias[j]) + Math.abs(t) + Math.abs(c[j]) + Math.abs(bd[j])) * 6 * U;
+      }
     }
     const mergeTarget = Int32Array.from(mergedList.map((p) => mergeInto[p]));
     const mergeAlpha = Float64Array.from(mergedList.map((p) => mergeFac[p]));
