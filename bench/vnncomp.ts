@@ -8,7 +8,7 @@ import { loadModel } from '../src/formats/load.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';
 import { decideProperty } from '../src/verify/property.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
-import { outputLinearLower } from '../src/bounds/symbolic.ts';
+import { outputLinearLower } from '../src/bounds/objective.ts';
 import { SHARED_NETS } from '../test/helpers/shared.ts';
 
 const timeout = Number(process.argv[2] ?? 10) * 1000;

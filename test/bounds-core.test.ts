@@ -5,7 +5,8 @@ import { forward, forwardTrace } from '../src/model/network.ts';
 import { samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { intervalBounds } from '../src/bounds/interval.ts';
-import { symbolicBounds, outputLinearLower } from '../src/bounds/symbolic.ts';
+import { symbolicBounds } from '../src/bounds/symbolic.ts';
+import { outputLinearLower } from '../src/bounds/objective.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { randomBox, randomNetwork } from './helpers/nets.ts';
 

@@ -9,7 +9,6 @@ import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from './types.ts';
 import { widenHi, widenLo } from './round.ts';
-import { backwardBound } from './backward.ts';
 
 /** Output-layer linear functions kept per bounds object, so linear objectives need no recomputation. */
 interface OutputSym {
@@ -17,7 +16,7 @@ interface OutputSym {
   upper: Float64Array;
   d: number;
 }
-const outputSym = new WeakMap<NetworkBounds, OutputSym>();
+export const outputSym = new WeakMap<NetworkBounds, OutputSym>();
 
 export function symbolicBounds(net: Network, box: Box): NetworkBounds {
   const d = net.inputSize;
@@ -129,40 +128,3 @@ export function symbolicBounds(net: Network, box: Box): NetworkBounds {
   return out;
 }
 
-/**
- * Sound lower bound of c . y over the box (y = the output layer), using the output's symbolic functions when the
- * bounds came from symbolicBounds (linear parts cancel), else the output intervals.
- */
-export function outputLinearLower(net: Network, box: Box, fb: NetworkBounds, c: Float64Array): number {
-  const sym = outputSym.get(fb);
-  const last = fb[fb.length - 1];
-  let iv = 0;
-  let imag = 0;
-  for (let o = 0; o < c.length; o++) {
-    if (c[o] === 0) continue;
-    iv += c[o] > 0 ? c[o] * last.lo[o] : c[o] * last.hi[o];
-    imag += Math.abs(c[o]) * Math.max(Math.abs(last.lo[o]), Math.abs(last.hi[o]));
-  }
-  let ivLow = widenLo(iv, imag);
-  // back-substitution of the objective itself through the relaxations (cheap: one row)
-  if (net.layers.length > 1) ivLow = Math.max(ivLow, backwardBound(net, box, fb, net.layers.length - 1, c, 0, 'lower').lo);
-  if (!sym) return ivLow;
-  const { d, lower, upper } = sym;
-  const D = d + 1;
-  const coef = new Float64Array(D);
-  let mag = 0;
-  for (let o = 0; o < c.length; o++) {
-    const co = c[o];
-    if (co === 0) continue;
-    const src = co > 0 ? lower : upper;
-    for (let t = 0; t < D; t++) coef[t] += co * src[o * D + t];
-  }
-  let s = coef[d];
-  mag += Math.abs(s);
-  for (let t = 0; t < d; t++) {
-    const ct = coef[t];
-    s += ct > 0 ? ct * box.lo[t] : ct * box.hi[t];
-    mag += Math.abs(ct) * Math.max(Math.abs(box.lo[t]), Math.abs(box.hi[t]));
-  }
-  return Math.max(ivLow, widenLo(s, mag * net.layers.length));
-}

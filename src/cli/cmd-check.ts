@@ -5,7 +5,7 @@ import { networkHash } from '../model/hash.ts';
 import { certificateDomain, parseCertificate } from '../simplify/certificate.ts';
 import { editsFromJSON } from '../simplify/edits.ts';
 import { finalCheck } from '../simplify/final-check.ts';
-import { outputLinearLower } from '../bounds/symbolic.ts';
+import { outputLinearLower } from '../bounds/objective.ts';
 import { defaultModel } from '../demo/default-network.ts';
 import { boundsFor, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
 

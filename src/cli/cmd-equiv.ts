@@ -1,6 +1,6 @@
 import { fail } from '../errors.ts';
 import { loadModel } from '../formats/load.ts';
-import { outputLinearLower } from '../bounds/symbolic.ts';
+import { outputLinearLower } from '../bounds/objective.ts';
 import { checkClass, checkLinf } from '../verify/equiv.ts';
 import { alignedPair } from '../verify/diff-pair.ts';
 import { boundsFor, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';

@@ -8,7 +8,7 @@ import { pruneAndCheck } from '../simplify/certify.ts';
 import { buildCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
-import { outputLinearLower } from '../bounds/symbolic.ts';
+import { outputLinearLower } from '../bounds/objective.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
 import { boundsFor, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';

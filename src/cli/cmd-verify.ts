@@ -1,6 +1,6 @@
 import { fail } from '../errors.ts';
 import { readVnnlib } from '../formats/vnnlib.ts';
-import { outputLinearLower } from '../bounds/symbolic.ts';
+import { outputLinearLower } from '../bounds/objective.ts';
 import { decideProperty } from '../verify/property.ts';
 import { boundsFor, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
 

@@ -3,7 +3,8 @@ import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { crownBounds } from '../bounds/backward.ts';
-import { symbolicBounds, outputLinearLower } from '../bounds/symbolic.ts';
+import { symbolicBounds } from '../bounds/symbolic.ts';
+import { outputLinearLower } from '../bounds/objective.ts';
 import { jsonNetworkText, parseJsonNetwork } from '../formats/json.ts';
 import { pruneAndCheck, type CertifiedPrune } from '../simplify/certify.ts';
 
