@@ -102,13 +102,18 @@ export function onnxBytes(net: Network, opts: SaveOptions = {}): Uint8Array {
     input: [valueInfo('input', elem, shape)],
     output: [valueInfo('output', elem, [1, m])],
   };
+  return encodeGraph(graph, opts.domain ? { 'nnshrink.domain': JSON.stringify(boxToJSON(opts.domain)) } : {});
+}
+
+/** A model around a graph: IR 8, opset 13, producer nnshrink, with string metadata. */
+export function encodeGraph(graph: OGraph, metadata: Record<string, string>): Uint8Array {
   return encodeModel({
     ir_version: 8,
     producer_name: 'nnshrink',
     producer_version: '0.1.0',
     graph,
     opset_import: [{ domain: '', version: 13 }],
-    metadata_props: opts.domain ? [{ key: 'nnshrink.domain', value: JSON.stringify(boxToJSON(opts.domain)) }] : [],
+    metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
   });
 }
 

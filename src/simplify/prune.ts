@@ -7,7 +7,7 @@
  *   4. compaction (drop neurons with no outgoing weight) and the final, fresh end-to-end check (final-check.ts).
  * Every change is licensed by a `proved` verdict; nothing unknown is ever removed.
  */
-import { forward, sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
+import { sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
@@ -260,21 +260,4 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     }
   }
   return lastBound;
-}
-
-/** Largest |f - g| over a batch of random points of the domain (the sampling half of the final check). */
-export function sampledMaxDiff(f: Network, g: Network, boxes: Box[], count: number, seed: number): number {
-  const rng = mulberry32(seed);
-  let m = 0;
-  const per = Math.ceil(count / boxes.length);
-  for (const b of boxes) {
-    for (let done = 0; done < per; done += 4096) {
-      const batch = Math.min(4096, per - done);
-      const xs = samplePoints(b, batch, rng);
-      const a = forward(f, xs, batch);
-      const c = forward(g, xs, batch);
-      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - c[i]));
-    }
-  }
-  return m;
 }

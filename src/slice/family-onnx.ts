@@ -3,8 +3,8 @@
  * then-branch, the same convention as the dispatcher), each leaf branch a slice network. onnxruntime runs it.
  */
 import type { Network } from '../model/network.ts';
-import { ATTR_GRAPH, ATTR_INT, encodeModel, ONNX_DOUBLE, ONNX_FLOAT, type OGraph, type ONode, type OTensor } from '../formats/onnx-schema.ts';
-import { floatTensor, int64Tensor, networkNodes, valueInfo, type Precision } from '../formats/onnx-write.ts';
+import { ATTR_GRAPH, ATTR_INT, ONNX_DOUBLE, ONNX_FLOAT, type OGraph, type ONode, type OTensor } from '../formats/onnx-schema.ts';
+import { encodeGraph, floatTensor, int64Tensor, networkNodes, valueInfo, type Precision } from '../formats/onnx-write.ts';
 import type { Partition, SplitTree } from './partition.ts';
 
 export function familyOnnxBytes(p: Partition, nets: Network[], precision: Precision): Uint8Array {
@@ -50,12 +50,5 @@ export function familyOnnxBytes(p: Partition, nets: Network[], precision: Precis
     input: [valueInfo('input', elem, [1, n])],
     output: [valueInfo('output', elem, [1, m])],
   };
-  return encodeModel({
-    ir_version: 8,
-    producer_name: 'nnshrink',
-    producer_version: '0.1.0',
-    graph,
-    opset_import: [{ domain: '', version: 13 }],
-    metadata_props: [{ key: 'nnshrink.family', value: JSON.stringify({ slices: nets.length, root: { lo: Array.from(p.root.lo), hi: Array.from(p.root.hi) } }) }],
-  });
+  return encodeGraph(graph, { 'nnshrink.family': JSON.stringify({ slices: nets.length, root: { lo: Array.from(p.root.lo), hi: Array.from(p.root.hi) } }) });
 }
