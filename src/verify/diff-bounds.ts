@@ -270,9 +270,9 @@ export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds): D
         const [h0, h1] = activationGap(s[j], c[j], gr, fr, l, u);
         const e0 = gr ? Math.min(d0, 0) : d0;
         const e1 = gr ? Math.max(d1, 0) : d1;
-        const mag = Math.abs(h0) + Math.abs(h1) + Math.abs(e0) + Math.abs(e1);
-        ndLo[j] = h0 + e0 - mag * 4 * U;
-        ndHi[j] = h1 + e1 + mag * 4 * U;
+        // one addition each: rounding at most U of the result
+        ndLo[j] = h0 + e0 - Math.abs(h0 + e0) * 2 * U;
+        ndHi[j] = h1 + e1 + Math.abs(h1 + e1) * 2 * U;
       }
     }
     aLoBelow = aLo;
@@ -287,6 +287,11 @@ export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds): D
 
 /** Range of act_g(s z + c) - act_f(z) for z in [l, u] (piecewise linear: check the breakpoints). */
 function activationGap(s: number, c: number, gRelu: boolean, fRelu: boolean, l: number, u: number): [number, number] {
+  if (s === 1 && c === 0) {
+    // exact, no rounding: z - relu(z) = min(z, 0) and relu(z) - z = max(-z, 0), both monotone
+    if (gRelu === fRelu) return [0, 0];
+    return gRelu ? [Math.max(-u, 0), Math.max(-l, 0)] : [Math.min(l, 0), Math.min(u, 0)];
+  }
   const h = (z: number): number => {
     const v = s * z + c;
     return (gRelu ? Math.max(v, 0) : v) - (fRelu ? Math.max(z, 0) : z);
