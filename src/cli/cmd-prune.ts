@@ -93,7 +93,7 @@ export const pruneCommand: CommandSpec = {
       written: r.written,
       precision,
       domain,
-      tolerance,
+      tolerance: r.tolerance,
       exactTolerance: r.exactEps,
       boundWidening: BOUND_WIDENING_TEXT,
       census: r.result.census,
@@ -120,7 +120,7 @@ export const pruneCommand: CommandSpec = {
     for (const s of r.result.steps) kinds.set(s.kind, (kinds.get(s.kind) ?? 0) + 1);
     const lines = [
       `nnshrink prune: ${model.path} -> ${out}`,
-      `  domain: ${domain.length} box(es); tolerance: ${describeTolerance(tolerance)}`,
+      `  domain: ${domain.length} box(es); tolerance: ${describeTolerance(r.tolerance)}`,
       `  phase census: ${c.never} never active, ${c.always} always active, ${c.both} both, ${c.unknown} unknown (kept) [${(r.result.census.timeMs / 1000).toFixed(1)} s, ${r.result.census.boxes} boxes]`,
       `  changes: ${[...kinds].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
       `  ReLU neurons ${b.reluNeurons} -> ${a.reluNeurons}, hidden neurons ${b.neurons} -> ${a.neurons}, layers ${b.layers} -> ${a.layers}, parameters ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}% fewer)`,

@@ -98,7 +98,7 @@ export const sliceCommand: CommandSpec = {
         written: s.written,
         precision: 'float64',
         domain: [run.partition.boxes[i]],
-        tolerance,
+        tolerance: s.tolerance,
         exactTolerance: s.exactEps,
         boundWidening: BOUND_WIDENING_TEXT,
         census: s.result.census,

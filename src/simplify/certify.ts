@@ -18,6 +18,8 @@ export interface CertifiedPrune {
   written: Network;
   check: FinalCheckResult;
   exactEps: number;
+  /** the tolerance actually proved (a class claim gets a small positive margin when none was given) */
+  tolerance: Tolerance;
   timeMs: number;
 }
 
@@ -49,6 +51,10 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
   const scale = outputScale(f, opts.domain);
   const exactEps = exactTolerance(scale, opts.precision);
   // leave room for storage rounding and folding inside a user tolerance
+  // a class claim needs a positive margin: at exact ties of the original no proof can say which output "wins"
+  if (opts.tolerance.kind === 'class' && !(opts.tolerance.margin > 0)) {
+    opts = { ...opts, tolerance: { ...opts.tolerance, margin: 10 * exactEps } };
+  }
   const tol: Tolerance =
     opts.tolerance.kind === 'linf' ? { kind: 'linf', epsilon: opts.tolerance.epsilon * 0.98 } : opts.tolerance;
   const result = prune(f, { ...opts, tolerance: tol });
@@ -82,7 +88,7 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
   if (opts.tolerance.kind === 'class' ? (check.sampling.classDisagreements ?? 0) > 0 : check.sampling.maxAbsDiff > (check.epsilon ?? Infinity)) {
     fail('final check failed: random sampling contradicts the proof (this is a bug in nnshrink); no output was written');
   }
-  return { result, written, check, exactEps, timeMs: Date.now() - t0 };
+  return { result, written, check, exactEps, tolerance: opts.tolerance, timeMs: Date.now() - t0 };
 }
 
 export { editsToJSON };

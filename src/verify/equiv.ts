@@ -273,7 +273,11 @@ export function checkClass(
       for (let i = 0; i < m; i++) {
         if (i === w) continue;
         const fBlocked = L[i * m + w] + margin;
-        const blocked = Math.max(gBlocked, fBlocked);
+        // the sum of sigma (f_i - f_w) + margin <= 0 and sigma (g_w - g_i) <= 0 is margin + sigma (D_w - D_i) <= 0:
+        // near f's decision boundaries the two only contradict each other jointly
+        const dd = sigma > 0 ? dl[w] - dh[i] : dl[i] - dh[w];
+        const jointBlocked = margin + dd - (opts.gSlack ?? 0);
+        const blocked = Math.max(gBlocked, fBlocked, jointBlocked);
         worst = Math.max(worst, -blocked);
       }
     }
