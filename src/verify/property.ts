@@ -141,7 +141,7 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
           if (h) return h;
         }
       }
-      const { children, values } = chooseSplit(box, r.box, (b) => openness(b).v, 'widest');
+      const { children, values } = chooseSplit(box, r.box, (b) => openness(b).v, box.lo.length <= 8 ? 'trial' : 'widest');
       children.forEach((ch, i) => {
         if (values[i] >= 0) heap.push(values[i], ch);
       });
