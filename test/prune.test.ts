@@ -91,3 +91,26 @@ test('epsilon prune: the largest deviation found by search stays within epsilon'
   assert.ok(maxDiff(p.net, r.written, 3) <= eps);
   assert.ok(sizeMetrics(r.written).reluNeurons <= sizeMetrics(exact.written).reluNeurons);
 });
+
+test('a pruned network written to ONNX runs in onnxruntime with the original outputs', async () => {
+  const { ortSession } = await import('./helpers/ort.ts');
+  const { onnxBytes } = await import('../src/formats/onnx-write.ts');
+  const { parseOnnx } = await import('../src/formats/onnx-read.ts');
+  const p = plantedNetwork(14);
+  const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
+  let bytes: Uint8Array = new Uint8Array();
+  const r = pruneAndCheck(p.net, {
+    domain, tolerance: { kind: 'exact' }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 3000,
+    roundTrip: (n) => parseOnnx((bytes = onnxBytes(n, { precision: 'float64' })), 'mem').network,
+    precision: 'float64', finalTimeoutMs: 10000, finalSamples: 5000,
+  });
+  assert.ok(r.result.after.reluNeurons < r.result.before.reluNeurons);
+  const run = await ortSession(bytes);
+  const xs = samplePoints(domain[0], 200, mulberry32(8));
+  for (let s = 0; s < 200; s++) {
+    const x = xs.subarray(s * 3, s * 3 + 3);
+    const yr = await run(x, [1, 3], 'float64');
+    const y = forward(p.net, x);
+    y.forEach((v, k) => assert.ok(Math.abs(v - yr[k]) <= 1e-9 * (1 + Math.abs(v)), `${v} vs ${yr[k]}`));
+  }
+});
