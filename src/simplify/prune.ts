@@ -7,7 +7,7 @@
  *   4. compaction (drop neurons with no outgoing weight) and the final, fresh end-to-end check (final-check.ts).
  * Every change is licensed by a `proved` verdict; nothing unknown is ever removed.
  */
-import { sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
+import { forwardTrace, sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
@@ -22,7 +22,7 @@ import { compact, type NeuronMap } from './compact.ts';
 import { foldLinearLayers } from './fold.ts';
 
 export interface Step {
-  kind: 'never-active' | 'always-active' | 'merge' | 'tolerance-remove' | 'tolerance-linearise';
+  kind: 'never-active' | 'always-active' | 'merge' | 'tolerance-remove' | 'tolerance-linearise' | 'tolerance-merge';
   layer: number;
   neuron: number;
   /** for merges: the neuron that absorbed this one, and the factor */
@@ -138,7 +138,9 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
 interface Candidate {
   layer: number;
   neuron: number;
-  kind: 'remove' | 'linearise';
+  kind: 'remove' | 'linearise' | 'merge';
+  /** merge: the neuron that absorbs this one, and the factor */
+  into?: number;
   /** estimated output effect, for ordering only */
   estimate: number;
   s: number;
@@ -180,6 +182,34 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
       cands.push({ layer: k, neuron: j, kind: 'linearise', estimate: sens[k][j] * (-s * l) / 2, s, c: (-s * l) / 2 });
     }
   }
+  // approximate merges: j ~ alpha i on samples (least squares); the verifier bounds the residual soundly
+  const tr = forwardTrace(f, xs, batchSamples);
+  for (let k = 0; k < f.layers.length - 1; k++) {
+    const m = f.layers[k].outSize;
+    const post = tr.post[k];
+    const col = (j: number): Float64Array => Float64Array.from({ length: batchSamples }, (_, s) => post[s * m + j]);
+    const cols = Array.from({ length: m }, (_, j) => col(j));
+    for (let j = 0; j < m; j++) {
+      if (edits.state[k][j] !== KEEP || !f.layers[k].relu[j]) continue;
+      let best: Candidate | null = null;
+      for (let i = 0; i < m; i++) {
+        if (i === j || edits.state[k][i] !== KEEP || !f.layers[k].relu[i]) continue;
+        let aa = 0;
+        let ab = 0;
+        for (let s = 0; s < batchSamples; s++) {
+          aa += cols[i][s] * cols[i][s];
+          ab += cols[i][s] * cols[j][s];
+        }
+        if (!(aa > 0) || !(ab > 0)) continue;
+        const alpha = ab / aa;
+        let r = 0;
+        for (let s = 0; s < batchSamples; s++) r = Math.max(r, Math.abs(cols[j][s] - alpha * cols[i][s]));
+        const est = sens[k][j] * r;
+        if (!best || est < best.estimate) best = { layer: k, neuron: j, kind: 'merge', into: i, estimate: est, s: alpha, c: 0 };
+      }
+      if (best) cands.push(best);
+    }
+  }
   cands.sort((a, b) => a.estimate - b.estimate || a.layer - b.layer || a.neuron - b.neuron);
   let lastBound: number | undefined;
   const tryEdits = (trial: Edits): boolean => {
@@ -210,7 +240,13 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
   };
   const apply = (e: Edits, c: Candidate): void => {
     if (c.kind === 'remove') e.state[c.layer][c.neuron] = REMOVED;
-    else {
+    else if (c.kind === 'merge') {
+      // only while the absorbing neuron is still an untouched ReLU (else this candidate is skipped)
+      if (e.state[c.layer][c.into!] !== KEEP) return;
+      e.state[c.layer][c.neuron] = MERGED;
+      e.mergeInto[c.layer][c.neuron] = c.into!;
+      e.mergeFactor[c.layer][c.neuron] = c.s;
+    } else {
       e.state[c.layer][c.neuron] = AFFINE;
       e.affS[c.layer][c.neuron] = c.s;
       e.affC[c.layer][c.neuron] = c.c;
@@ -229,8 +265,10 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     for (const c of queue) {
       const key = `${c.layer}:${c.neuron}`;
       if (chunkNeurons.has(key)) continue;
+      if (c.kind === 'merge' && (chunkNeurons.has(`${c.layer}:${c.into}`) || used.has(`${c.layer}:${c.into}`))) continue;
       chunk.push(c);
       chunkNeurons.add(key);
+      if (c.kind === 'merge') chunkNeurons.add(`${c.layer}:${c.into}`);
       if (chunk.length >= batch) break;
     }
     const trial = cloneEdits(edits);
@@ -242,10 +280,12 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
       for (const c of chunk) {
         apply(edits, c);
         used.add(`${c.layer}:${c.neuron}`);
+        if (c.kind === 'merge') used.add(`${c.layer}:${c.into}`);
         steps.push({
-          kind: c.kind === 'remove' ? 'tolerance-remove' : 'tolerance-linearise',
+          kind: c.kind === 'remove' ? 'tolerance-remove' : c.kind === 'merge' ? 'tolerance-merge' : 'tolerance-linearise',
           layer: c.layer,
           neuron: c.neuron,
+          ...(c.kind === 'merge' ? { into: c.into, alpha: c.s } : {}),
           verdict: { status: 'proved', method: 'diff-bab', timeMs: Date.now() - tStep, note: `batch of ${chunk.length}` },
         });
       }
