@@ -3,7 +3,7 @@
  * duplicates, and one whole hidden layer that is linear on the domain [-1, 1]^n. Deterministic from a seed.
  */
 import type { Layer, Network } from '../model/network.ts';
-import { mulberry32 } from '../model/rng.ts';
+import { randomNetwork } from './random-network.ts';
 
 export interface Planted {
   net: Network;
@@ -15,18 +15,8 @@ export interface Planted {
 }
 
 export function plantedNetwork(seed: number, sizes = [3, 16, 16, 12, 12, 2]): Planted {
-  const rng = mulberry32(seed);
-  const layers: Layer[] = [];
-  for (let k = 1; k < sizes.length; k++) {
-    const n = sizes[k - 1];
-    const m = sizes[k];
-    const w = new Float64Array(m * n);
-    for (let i = 0; i < w.length; i++) w[i] = (rng() * 2 - 1) * (1.5 / Math.sqrt(n));
-    const b = new Float64Array(m);
-    for (let i = 0; i < m; i++) b[i] = (rng() * 2 - 1) * 0.2;
-    layers.push({ inSize: n, outSize: m, weights: w, bias: b, relu: new Uint8Array(m).fill(k < sizes.length - 1 ? 1 : 0) });
-  }
-  const net: Network = { inputSize: sizes[0], layers };
+  const net = randomNetwork(seed, sizes, { weightScale: 1.5, biasScale: 0.2 });
+  const layers = net.layers as Layer[];
   const p: Planted = { net, dead: [], alwaysActive: [], duplicates: [], linearLayer: 2 };
   // Upper bound of |pre-activation input| per layer on [-1,1]^n, by interval propagation, to make planted facts hold.
   const mag = (k: number, i: number): number => {

@@ -1,25 +1,10 @@
 /** Small random networks and a plain interval bound, written independently of src/bounds for cross-checking. */
-import type { Network, Layer } from '../../src/model/network.ts';
+import type { Network } from '../../src/model/network.ts';
 import type { Box } from '../../src/model/box.ts';
 import type { NetworkBounds } from '../../src/bounds/types.ts';
 import { mulberry32 } from '../../src/model/rng.ts';
 
-export function randomNetwork(seed: number, sizes: number[], identityFraction = 0): Network {
-  const rng = mulberry32(seed);
-  const layers: Layer[] = [];
-  for (let k = 1; k < sizes.length; k++) {
-    const n = sizes[k - 1];
-    const m = sizes[k];
-    const w = new Float64Array(m * n);
-    for (let i = 0; i < w.length; i++) w[i] = (rng() * 2 - 1) * (2 / Math.sqrt(n));
-    const b = new Float64Array(m);
-    for (let i = 0; i < m; i++) b[i] = (rng() * 2 - 1) * 0.5;
-    const relu = new Uint8Array(m);
-    if (k < sizes.length - 1) for (let i = 0; i < m; i++) relu[i] = rng() < identityFraction ? 0 : 1;
-    layers.push({ inSize: n, outSize: m, weights: w, bias: b, relu });
-  }
-  return { inputSize: sizes[0], layers };
-}
+export { randomNetwork } from '../../src/demo/random-network.ts';
 
 export function randomBox(seed: number, n: number, maxWidth = 2): Box {
   const rng = mulberry32(seed);
