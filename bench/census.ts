@@ -1,11 +1,15 @@
 /**
  * ACAS Xu phase census: all 45 networks over the full raw NNet input box; per network never / always / both /
  * unknown and the time. Run: node --import tsx bench/census.ts [timeLimitSeconds=20] [networks e.g. 1_1,5_9]
+ * (NNSHRINK_NO_MILP=1: input splitting only)
  */
 import { readNNet } from '../src/formats/nnet.ts';
 import { phaseCensus } from '../src/verify/phase.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { acasNnet } from '../test/helpers/shared.ts';
+import { loadMilpSolver } from '../src/verify/milp.ts';
+
+if (process.env.NNSHRINK_NO_MILP !== '1') await loadMilpSolver();
 
 const limit = Number(process.argv[2] ?? 20) * 1000;
 const which = process.argv[3]?.split(',') ?? [...Array(45).keys()].map((k) => `${Math.floor(k / 9) + 1}_${(k % 9) + 1}`);

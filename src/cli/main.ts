@@ -15,6 +15,7 @@ import { verifyCommand } from './cmd-verify.ts';
 import { equivCommand } from './cmd-equiv.ts';
 import { boundsCommand } from './cmd-bounds.ts';
 import { VERSION } from './version.ts';
+import { loadMilpSolver } from '../verify/milp.ts';
 
 const COMMANDS: CommandSpec[] = [
   infoCommand,
@@ -63,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
       return 0;
     }
+    // commands that run a phase census finish it with the MILP solver (loaded once: WebAssembly compilation)
+    if (['prune', 'check', 'slice'].includes(cmd.name)) await loadMilpSolver();
     return await cmd.run(values, positionals);
   } catch (e) {
     if (e instanceof NnsError) {

@@ -7,6 +7,7 @@ import { symbolicBounds } from '../bounds/symbolic.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { jsonNetworkText, parseJsonNetwork } from '../formats/json.ts';
 import { pruneAndCheck, type CertifiedPrune } from '../simplify/certify.ts';
+import { loadMilpSolver } from '../verify/milp.ts';
 
 export interface SliceJob {
   f: Network;
@@ -20,7 +21,8 @@ export interface SliceJob {
   seed: number;
 }
 
-export function pruneSliceJob(job: SliceJob): CertifiedPrune {
+export async function pruneSliceJob(job: SliceJob): Promise<CertifiedPrune> {
+  await loadMilpSolver();
   return pruneAndCheck(job.f, {
     domain: [job.box],
     tolerance: job.tolerance,

@@ -17,6 +17,7 @@ import { MaxHeap } from './heap.ts';
 import { chooseSplit, type BoundsFn } from './equiv.ts';
 import { maximizeBySearch } from './search.ts';
 import { backwardBound } from '../bounds/backward.ts';
+import { milpAvailable, milpNeuronSign } from './milp.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
@@ -51,6 +52,8 @@ export interface PhaseOptions {
    * earlier. Claims that cannot be proved in time come back 'unknown'.
    */
   claims?: Array<{ layer: number; index: number; sign: 1 | -1 }>;
+  /** finish open candidates with the MILP solver when it is loaded (default on) */
+  milp?: boolean;
   /** refine each open candidate by back-substitution (default on) */
   backSubstitute?: boolean;
   onProgress?: (decided: number, total: number, boxes: number) => void;
@@ -219,9 +222,11 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   };
   for (const b of domain) push(b, settle(b, cands).rest, 0);
   const maxBoxes = opts.maxBoxes ?? 5_000_000;
+  // with an exact solver at hand, input splitting gets half the time and MILP the rest
+  const splitMs = milpAvailable() && opts.milp !== false ? opts.timeoutMs / 2 : opts.timeoutMs;
   let timedOut = false;
   while (heap.size > 0) {
-    if (Date.now() - t0 > opts.timeoutMs || boxes >= maxBoxes) {
+    if (Date.now() - t0 > splitMs || boxes >= maxBoxes) {
       timedOut = true;
       break;
     }
@@ -251,10 +256,45 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       opts.onProgress(result.length - open2, result.length, boxes);
     }
   }
+  // MILP for the candidates input splitting left open, shallow layers first (tight big-M there)
+  const milpProved = new Set<number>();
+  if (timedOut && milpAvailable() && opts.milp !== false) {
+    const open = cands.filter((c) => !dead[c.id] && openLeaves[c.id] > 0).sort((a, b) => a.layer - b.layer || a.index - b.index);
+    const rootBounds = domain.map((b) => opts.boundsFn(net, b));
+    open.forEach((c, idx) => {
+      const left = opts.timeoutMs - (Date.now() - t0);
+      if (left <= 50) return;
+      const each = Math.min(10000, left / (open.length - idx));
+      let all = true;
+      domain.forEach((b, bi) => {
+        if (!all) return;
+        const r = milpNeuronSign(net, b, rootBounds[bi], c.layer, c.index, c.sign < 0 ? 1 : -1, each / domain.length);
+        if (r.status === 'refuted' && r.witness) {
+          (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), r.witness);
+          dead[c.id] = 1;
+        }
+        if (r.status !== 'proved') all = false;
+      });
+      if (all) milpProved.add(c.id);
+    });
+  }
   for (const c of cands) {
     const np = slot.get(key(c.layer, c.index))!;
     if (np.phase !== 'unknown') continue;
+    if (milpProved.has(c.id)) {
+      np.phase = c.sign < 0 ? 'never' : 'always';
+      np.method = 'milp';
+      continue;
+    }
     if (dead[c.id]) {
+      const kk = key(c.layer, c.index);
+      if (pos.has(kk) && neg.has(kk)) {
+        np.phase = 'both';
+        np.method = 'milp-witness';
+        np.activeWitness = pos.get(kk);
+        np.inactiveWitness = neg.get(kk);
+        continue;
+      }
       // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
       np.phase = 'unknown';
       np.method = 'refuted-one-way';

@@ -1,0 +1,160 @@
+/**
+ * Exact decisions by mixed-integer programming (HiGHS, WebAssembly): the largest (or smallest) pre-activation of
+ * one neuron over a box, with a binary only for each ReLU the given bounds leave unstable (big-M from those bounds:
+ * tight bounds are what make this tractable). HiGHS works to ~1e-6 tolerances, so a bound it reports is trusted
+ * only after widening by MILP_REL x (magnitude of the objective's terms) + MILP_ABS; a solution is trusted only
+ * after plain forward evaluation.
+ */
+import type { Highs } from 'highs';
+import { forwardTrace, type Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+
+export const MILP_REL = 1e-5;
+export const MILP_ABS = 1e-6;
+
+let solver: Highs | null = null;
+
+/** Loads the solver once per process (it compiles WebAssembly: about a second). */
+export async function loadMilpSolver(): Promise<void> {
+  if (solver) return;
+  const mod = (await import('highs')) as unknown as { default: () => Promise<Highs> };
+  solver = await mod.default();
+}
+
+export function milpAvailable(): boolean {
+  return solver !== null;
+}
+
+export interface NeuronExtreme {
+  /** 'proved': sign * z <= 0 on the whole box; 'refuted': witness x with sign * z > 0; 'unknown': time ran out */
+  status: 'proved' | 'refuted' | 'unknown';
+  bound?: number;
+  witness?: Float64Array;
+  timeMs: number;
+}
+
+/**
+ * Decides sign * z_{k,i} <= 0 over the box (sign = +1: never active; sign = -1: always active, as -z <= 0).
+ */
+export function milpNeuronSign(net: Network, box: Box, bounds: NetworkBounds, k: number, i: number, sign: 1 | -1, timeMs: number): NeuronExtreme {
+  const t0 = Date.now();
+  if (!solver) return { status: 'unknown', timeMs: 0 };
+  const n0 = net.inputSize;
+  // columns: inputs, then per layer < k one column per neuron that is not fixed at 0, then binaries
+  const colLower: number[] = [];
+  const colUpper: number[] = [];
+  const integrality: number[] = [];
+  for (let t = 0; t < n0; t++) {
+    colLower.push(box.lo[t]);
+    colUpper.push(box.hi[t]);
+    integrality.push(0);
+  }
+  let prevCols: Int32Array = Int32Array.from({ length: n0 }, (_, t) => t); // column of each activation, -1 = zero
+  const rowsStart: number[] = [0];
+  const rowIdx: number[] = [];
+  const rowVal: number[] = [];
+  const rowLower: number[] = [];
+  const rowUpper: number[] = [];
+  const addRow = (terms: Array<[number, number]>, lo: number, hi: number): void => {
+    for (const [c, v] of terms) {
+      rowIdx.push(c);
+      rowVal.push(v);
+    }
+    rowsStart.push(rowIdx.length);
+    rowLower.push(lo);
+    rowUpper.push(hi);
+  };
+  const INF = Infinity;
+  for (let l = 0; l < k; l++) {
+    const L = net.layers[l];
+    const cols = new Int32Array(L.outSize).fill(-1);
+    for (let j = 0; j < L.outSize; j++) {
+      const lo = bounds[l].lo[j];
+      const hi = bounds[l].hi[j];
+      const relu = L.relu[j] === 1;
+      if (relu && hi <= 0) continue; // never active here: the activation is 0
+      const lin: Array<[number, number]> = [];
+      for (let t = 0; t < L.inSize; t++) {
+        const w = L.weights[j * L.inSize + t];
+        if (w !== 0 && prevCols[t] >= 0) lin.push([prevCols[t], -w]);
+      }
+      const a = colLower.length;
+      cols[j] = a;
+      const b = L.bias[j];
+      if (!relu || lo >= 0) {
+        colLower.push(relu ? Math.max(lo, 0) : lo);
+        colUpper.push(hi);
+        integrality.push(0);
+        addRow([[a, 1], ...lin], b, b); // a = W a_prev + b
+        continue;
+      }
+      colLower.push(0);
+      colUpper.push(hi);
+      integrality.push(0);
+      const d = colLower.length;
+      colLower.push(0);
+      colUpper.push(1);
+      integrality.push(1);
+      addRow([[a, 1], ...lin], b, INF); // a >= z
+      addRow([[a, 1], ...lin, [d, -lo]], -INF, b - lo); // a <= z - lo (1 - d)
+      addRow([[a, 1], [d, -hi]], -INF, 0); // a <= hi d
+    }
+    prevCols = cols;
+  }
+  // objective: sign * (W_k[i] . a_{k-1} + b)
+  const Lk = net.layers[k];
+  const numCols = colLower.length;
+  const cost = new Float64Array(numCols);
+  let mag = Math.abs(Lk.bias[i]);
+  for (let t = 0; t < Lk.inSize; t++) {
+    const c = prevCols[t];
+    if (c < 0) continue;
+    const w = sign * Lk.weights[i * Lk.inSize + t];
+    cost[c] += w;
+    mag += Math.abs(w) * Math.max(Math.abs(colLower[c]), Math.abs(colUpper[c]));
+  }
+  const model = solver.createModel({
+    numCols,
+    numRows: rowLower.length,
+    sense: solver.constants.objectiveSense.maximize,
+    offset: sign * Lk.bias[i],
+    colCost: cost,
+    colLower: Float64Array.from(colLower),
+    colUpper: Float64Array.from(colUpper),
+    rowLower: Float64Array.from(rowLower, (v) => (v === -INF ? -solver!.infinity : v)),
+    rowUpper: Float64Array.from(rowUpper, (v) => (v === INF ? solver!.infinity : v)),
+    matrix: { format: 'csr', numRows: rowLower.length, numCols, starts: Int32Array.from(rowsStart), indices: Int32Array.from(rowIdx), values: Float64Array.from(rowVal) },
+    integrality: Int32Array.from(integrality),
+  });
+  try {
+    const slack = MILP_REL * (1 + mag) + MILP_ABS;
+    // cut off everything that cannot reach -slack: "infeasible" then means max sign*z < -slack (+ solver tolerance)
+    model.options.set({ time_limit: Math.max(0.05, timeMs / 1000), output_flag: false, mip_heuristic_effort: 0.01, objective_bound: -slack });
+    model.run();
+    const status = model.getModelStatus();
+    const info = model.info as unknown as { get(name: string): number };
+    let dual = Infinity;
+    try {
+      dual = Number(info.get('mip_dual_bound'));
+    } catch {
+      dual = Infinity;
+    }
+    if (status === 8) return { status: 'proved', bound: -slack, timeMs: Date.now() - t0 };
+    // a feasible point: re-evaluate it; only plain evaluation can refute
+    try {
+      const sol = model.getSolution() as unknown as { colValue: Float64Array };
+      if (sol?.colValue?.length) {
+        const x = Float64Array.from({ length: n0 }, (_, t) => Math.min(box.hi[t], Math.max(box.lo[t], sol.colValue[t])));
+        const z = forwardTrace(net, x, 1).pre[k][i];
+        if (sign * z > 0) return { status: 'refuted', witness: x, timeMs: Date.now() - t0 };
+      }
+    } catch {
+      // no solution to read
+    }
+    if (Number.isFinite(dual) && dual + slack < 0) return { status: 'proved', bound: dual + slack, timeMs: Date.now() - t0 };
+    return { status: 'unknown', bound: Number.isFinite(dual) ? dual + slack : undefined, timeMs: Date.now() - t0 };
+  } finally {
+    model.dispose();
+  }
+}
