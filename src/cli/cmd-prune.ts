@@ -52,7 +52,8 @@ export const pruneCommand: CommandSpec = {
     const out = values.output;
     if (typeof out !== 'string') fail('prune: missing -o OUT.(onnx|nnet|json)');
     const fmtOut = formatOf(out);
-    const precision = (values.precision ?? (fmtOut === 'onnx' ? 'float32' : 'float64')) as string;
+    // float64 by default: float32 storage is a perturbation the final check must prove small, which can be costly
+    const precision = (values.precision ?? 'float64') as string;
     if (precision !== 'float32' && precision !== 'float64') fail(`--precision: '${precision}' (expected float32 or float64)`);
     if (fmtOut !== 'onnx' && precision === 'float32') fail('--precision float32 applies to ONNX output only');
     const timeoutS = numberOpt(values, 'timeout', 30, 0.1);
