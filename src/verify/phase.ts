@@ -222,8 +222,8 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   };
   for (const b of domain) push(b, settle(b, cands).rest, 0);
   const maxBoxes = opts.maxBoxes ?? 5_000_000;
-  // with an exact solver at hand, input splitting gets half the time and MILP the rest
-  const splitMs = milpAvailable() && opts.milp !== false ? opts.timeoutMs / 2 : opts.timeoutMs;
+  // with an exact solver at hand, input splitting gets three quarters of the time and MILP the rest
+  const splitMs = milpAvailable() && opts.milp !== false ? opts.timeoutMs * 0.75 : opts.timeoutMs;
   let timedOut = false;
   while (heap.size > 0) {
     if (Date.now() - t0 > splitMs || boxes >= maxBoxes) {
@@ -259,7 +259,11 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   // MILP for the candidates input splitting left open, shallow layers first (tight big-M there)
   const milpProved = new Set<number>();
   if (timedOut && milpAvailable() && opts.milp !== false) {
-    const open = cands.filter((c) => !dead[c.id] && openLeaves[c.id] > 0).sort((a, b) => a.layer - b.layer || a.index - b.index);
+    // big-M from bounds over the whole domain is only tight near the input: measured on ACAS Xu, MILP settles
+    // open neurons of the first three layers in seconds and deeper ones rarely
+    const open = cands
+      .filter((c) => !dead[c.id] && openLeaves[c.id] > 0 && c.layer <= 2)
+      .sort((a, b) => a.layer - b.layer || a.index - b.index);
     const rootBounds = domain.map((b) => opts.boundsFn(net, b));
     open.forEach((c, idx) => {
       const left = opts.timeoutMs - (Date.now() - t0);
