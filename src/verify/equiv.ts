@@ -4,13 +4,14 @@
  * every witness is re-checked by plain forward evaluation of both networks.
  */
 import { forward, type Network } from '../model/network.ts';
-import { samplePoints, splitBox, type Box } from '../model/box.ts';
+import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { Verdict } from './verdict.ts';
 import type { AlignedPair } from './diff-pair.ts';
 import { differenceBounds, planDifference, type DiffBounds, type DiffPlan } from './diff-bounds.ts';
 import { MaxHeap } from './heap.ts';
+import { chooseSplit } from './split.ts';
 
 export type BoundsFn = (net: Network, box: Box) => NetworkBounds;
 /** A sound lower bound of c . f(x) over the box (c over f's outputs), given f's bounds there. */
@@ -57,46 +58,6 @@ function worstAbs(d: DiffBounds): number {
 }
 
 /** Chooses the input coordinate to split: by trial for few inputs, else the widest relative to the root. */
-export type SplitRule = 'widest' | 'trial';
-
-/**
- * Chooses the input coordinate to split. 'widest': the widest relative to the root box (cheap, never stalls).
- * 'trial': for few inputs, try every coordinate and keep the one whose worse half scores best; ties and
- * no-improvement cases fall back to the widest, so the search cannot stall on one coordinate.
- */
-export function chooseSplit(
-  box: Box,
-  root: Box,
-  score: (b: Box) => number,
-  rule: SplitRule = 'widest',
-): { dim: number; children: [Box, Box]; values: [number, number] } {
-  const n = box.lo.length;
-  const relWidth = (i: number): number => (root.hi[i] > root.lo[i] ? (box.hi[i] - box.lo[i]) / (root.hi[i] - root.lo[i]) : 0);
-  let widest = 0;
-  for (let i = 1; i < n; i++) if (relWidth(i) > relWidth(widest)) widest = i;
-  if (rule === 'trial' && n <= 8) {
-    let best = -1;
-    let bestVal = Infinity;
-    let bestChildren: [Box, Box] | null = null;
-    let bestValues: [number, number] = [0, 0];
-    for (let i = 0; i < n; i++) {
-      if (!(box.hi[i] > box.lo[i])) continue;
-      const ch = splitBox(box, i);
-      const vs: [number, number] = [score(ch[0]), score(ch[1])];
-      const v = Math.max(vs[0], vs[1]) + 1e-3 * Math.min(vs[0], vs[1]);
-      if (v < bestVal - 1e-12 * Math.abs(bestVal) || (v <= bestVal && relWidth(i) > relWidth(best))) {
-        bestVal = v;
-        best = i;
-        bestChildren = ch;
-        bestValues = vs;
-      }
-    }
-    if (best >= 0 && bestChildren) return { dim: best, children: bestChildren, values: bestValues };
-  }
-  const children = splitBox(box, widest);
-  return { dim: widest, children, values: [score(children[0]), score(children[1])] };
-}
-
 /** Max over outputs of |f - g| at the points of a batch; returns the value and the index of the worst point. */
 function worstPoint(f: Network, g: Network, xs: Float64Array, batch: number): { value: number; index: number } {
   const yf = forward(f, xs, batch);

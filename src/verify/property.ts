@@ -11,7 +11,8 @@ import type { NetworkBounds } from '../bounds/types.ts';
 import type { LinearConstraint, VnnProperty } from '../formats/vnnlib.ts';
 import { isCounterexample } from '../formats/vnnlib.ts';
 import { MaxHeap } from './heap.ts';
-import { chooseSplit, type BoundsFn, type OutputLinearLower } from './equiv.ts';
+import type { BoundsFn, OutputLinearLower } from './equiv.ts';
+import { chooseSplit } from './split.ts';
 import { inputGradient } from './search.ts';
 
 export interface PropertyResult {
