@@ -7,6 +7,7 @@ import type { Network, SizeMetrics } from '../model/network.ts';
 import { networkHash } from '../model/hash.ts';
 import { boxToJSON, makeBox, type Box } from '../model/box.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
+import { MILP_ABS, MILP_REL } from '../verify/milp.ts';
 import { fail } from '../errors.ts';
 import type { FinalCheckResult } from './final-check.ts';
 import type { EditsJSON } from './edits.ts';
@@ -26,6 +27,7 @@ export interface Certificate {
   tolerance: Tolerance;
   floatingPoint: {
     boundWidening: string;
+    milpWidening: string;
     exactTolerance: number;
     note: string;
   };
@@ -72,6 +74,7 @@ export function buildCertificate(c: CertificateInput): Certificate {
     tolerance: c.tolerance,
     floatingPoint: {
       boundWidening: c.boundWidening,
+      milpWidening: `MILP optima are trusted as bounds only after widening by ${MILP_REL} x (magnitude of the objective's terms) + ${MILP_ABS}`,
       exactTolerance: c.exactTolerance,
       note:
         'every bound is widened outward; difference bounds add a summation-error term per layer; ' +
