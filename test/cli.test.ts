@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nnetText } from '../src/formats/nnet.ts';
-import { onnxBytes } from '../src/formats/onnx-write.ts';
 import { encodeModel, ONNX_FLOAT } from '../src/formats/onnx-schema.ts';
 import { floatTensor, valueInfo } from '../src/formats/onnx-write.ts';
 import { randomNetwork } from './helpers/nets.ts';

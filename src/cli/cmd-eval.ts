@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fail } from '../errors.ts';
 import { forward } from '../model/network.ts';
 import { containsPoint } from '../model/box.ts';
-import { modelArg, parse, printJson, type CommandSpec } from './common.ts';
+import { modelArg, printJson, type CommandSpec } from './common.ts';
 import { isFamilyPath, evalFamilyAt } from './family-eval.ts';
 
 function parseVector(s: string, where: string): number[] {

@@ -1,6 +1,6 @@
 import { sizeMetrics } from '../model/network.ts';
 import { boxToJSON } from '../model/box.ts';
-import { modelArg, parse, printJson, type CommandSpec } from './common.ts';
+import { modelArg, printJson, type CommandSpec } from './common.ts';
 
 export const infoCommand: CommandSpec = {
   name: 'info',
