@@ -145,15 +145,17 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       if (!wantPos && z < 0) neg.set(kk, r.x);
     }
   }
-  for (const np of result) {
+  /** Marks a neuron 'both' once an active and an inactive witness are known (both from plain evaluation). */
+  const markBoth = (np: NeuronPhase, method: string): boolean => {
     const kk = key(np.layer, np.index);
-    if (pos.has(kk) && neg.has(kk)) {
-      np.phase = 'both';
-      np.method = 'falsified';
-      np.activeWitness = pos.get(kk);
-      np.inactiveWitness = neg.get(kk);
-    }
-  }
+    if (!(pos.has(kk) && neg.has(kk))) return false;
+    np.phase = 'both';
+    np.method = method;
+    np.activeWitness = pos.get(kk);
+    np.inactiveWitness = neg.get(kk);
+    return true;
+  };
+  for (const np of result) markBoth(np, 'falsified');
   // 2. shared input-splitting tree for the rest
   const cands: Cand[] = [];
   for (const np of result) {
@@ -208,12 +210,7 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
         neg.set(kk, x.slice());
         dead[c.id] = 1;
       }
-      if (dead[c.id] && pos.has(kk) && neg.has(kk)) {
-        np.phase = 'both';
-        np.method = 'input-split';
-        np.activeWitness = pos.get(kk);
-        np.inactiveWitness = neg.get(kk);
-      }
+      if (dead[c.id]) markBoth(np, 'input-split');
     }
   };
   const push = (box: Box, open: Cand[], depth: number): void => {
@@ -292,14 +289,7 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       continue;
     }
     if (dead[c.id]) {
-      const kk = key(c.layer, c.index);
-      if (pos.has(kk) && neg.has(kk)) {
-        np.phase = 'both';
-        np.method = 'milp-witness';
-        np.activeWitness = pos.get(kk);
-        np.inactiveWitness = neg.get(kk);
-        continue;
-      }
+      if (markBoth(np, 'milp-witness')) continue;
       // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
       np.phase = 'unknown';
       np.method = 'refuted-one-way';

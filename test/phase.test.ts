@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forwardTrace } from '../src/model/network.ts';
+import { makeBox } from '../src/model/box.ts';
+import { phaseCensus } from '../src/verify/phase.ts';
+import { crownBounds } from '../src/bounds/backward.ts';
+import { decideProperty } from '../src/verify/property.ts';
+import { outputLinearLower } from '../src/bounds/objective.ts';
+import { isCounterexample, type VnnProperty } from '../src/formats/vnnlib.ts';
+import { randomNetwork } from './helpers/nets.ts';
+
+/** Dense grid over [-1,1]^2: the truth about every neuron, up to the grid's resolution. */
+function grid(net: ReturnType<typeof randomNetwork>, steps = 201) {
+  const xs = new Float64Array(steps * steps * 2);
+  for (let a = 0; a < steps; a++) for (let b = 0; b < steps; b++) {
+    xs[(a * steps + b) * 2] = -1 + (2 * a) / (steps - 1);
+    xs[(a * steps + b) * 2 + 1] = -1 + (2 * b) / (steps - 1);
+  }
+  return { xs, tr: forwardTrace(net, xs, steps * steps), count: steps * steps };
+}
+
+test('phase census: sound against a dense grid, complete where the grid is clear, witnesses re-checked', () => {
+  let decided = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const net = randomNetwork(seed, [2, 8, 8, 8, 2]);
+    const box = makeBox([-1, -1], [1, 1]);
+    const c = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000, seed });
+    const { tr, count } = grid(net);
+    for (const np of c.neurons) {
+      const m = net.layers[np.layer].outSize;
+      let mx = -Infinity;
+      let mn = Infinity;
+      for (let s = 0; s < count; s++) {
+        const v = tr.pre[np.layer][s * m + np.index];
+        mx = Math.max(mx, v);
+        mn = Math.min(mn, v);
+      }
+      if (np.phase === 'never') assert.ok(mx <= 0, `seed ${seed}: ${np.layer}:${np.index} claimed never active, grid max ${mx}`);
+      if (np.phase === 'always') assert.ok(mn >= 0, `seed ${seed}: ${np.layer}:${np.index} claimed always active, grid min ${mn}`);
+      if (np.phase === 'both') {
+        const a = forwardTrace(net, np.activeWitness!, 1).pre[np.layer][np.index];
+        const b = forwardTrace(net, np.inactiveWitness!, 1).pre[np.layer][np.index];
+        assert.ok(a > 0 && b < 0, 'both-phase witnesses must really be active and inactive');
+      }
+      // completeness where the grid leaves no doubt
+      if (mx < -0.05) assert.equal(np.phase, 'never', `seed ${seed}: ${np.layer}:${np.index} clearly never active`);
+      if (mn > 0.05) assert.equal(np.phase, 'always', `seed ${seed}: ${np.layer}:${np.index} clearly always active`);
+      if (mx > 0.05 && mn < -0.05) assert.equal(np.phase, 'both');
+      if (np.phase !== 'unknown') decided++;
+    }
+  }
+  assert.ok(decided > 100);
+});
+
+test('property decisions agree with a dense grid; counterexamples re-check', () => {
+  let sat = 0;
+  let unsat = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const net = randomNetwork(seed + 50, [2, 10, 10, 2]);
+    const box = makeBox([-1, -1], [1, 1]);
+    const { tr, count } = grid(net);
+    const y = tr.post[tr.post.length - 1];
+    let best = Infinity;
+    for (let s = 0; s < count; s++) best = Math.min(best, y[s * 2] - y[s * 2 + 1]);
+    // unsafe: y0 - y1 <= t, with t chosen clearly below or above the grid minimum
+    for (const t of [best - 0.05, best + 0.05]) {
+      const prop: VnnProperty = { nInputs: 2, nOutputs: 2, regions: [{ box, unsafe: [[{ coeffs: Float64Array.from([1, -1]), rhs: t }]] }] };
+      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 5000 });
+      if (t < best) {
+        assert.equal(r.result, 'unsat', `seed ${seed}`);
+        unsat++;
+      } else {
+        assert.equal(r.result, 'sat', `seed ${seed}`);
+        assert.ok(isCounterexample(prop, r.counterexample!.x, r.counterexample!.y, 0));
+        sat++;
+      }
+    }
+  }
+  assert.ok(sat === 20 && unsat === 20);
+});
