@@ -78,3 +78,27 @@ test('property decisions agree with a dense grid; counterexamples re-check', () 
   }
   assert.ok(sat === 20 && unsat === 20);
 });
+
+test('phase proofs alone (no sampling): a claim is proved only when the grid agrees', () => {
+  let proved = 0;
+  for (let seed = 1; seed <= 8; seed++) {
+    const net = randomNetwork(seed + 300, [2, 8, 8, 2]);
+    const box = makeBox([-1, -1], [1, 1]);
+    const { tr, count } = grid(net);
+    const claims: Array<{ layer: number; index: number; sign: 1 | -1 }> = [];
+    for (let k = 0; k < 2; k++) for (let i = 0; i < 8; i++) claims.push({ layer: k, index: i, sign: -1 }, { layer: k, index: i, sign: 1 });
+    for (const sign of [-1, 1] as const) {
+      const c = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 1000, claims: claims.filter((x) => x.sign === sign), milp: false });
+      for (const np of c.neurons) {
+        if (np.phase === 'unknown') continue;
+        proved++;
+        const m = net.layers[np.layer].outSize;
+        for (let s = 0; s < count; s++) {
+          const v = tr.pre[np.layer][s * m + np.index];
+          assert.ok(np.phase === 'never' ? v <= 0 : v >= 0, `seed ${seed}: ${np.phase} claim for ${np.layer}:${np.index} fails at a grid point (${v})`);
+        }
+      }
+    }
+  }
+  assert.ok(proved > 10, `${proved} claims proved`);
+});
