@@ -81,7 +81,7 @@ export const pruneCommand: CommandSpec = {
         finalTimeoutMs: timeoutS * 1000 * 4,
         finalSamples: 100_000,
         seed,
-        onProgress: (p) => progress.update(p.phase, Math.round(p.done), Math.round(p.total), p.removed ? `changed ${p.removed}` : ''),
+        onProgress: (p) => progress.update(p.phase, Math.round(p.done), Math.round(p.total), [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim()),
       });
     } finally {
       progress.done();

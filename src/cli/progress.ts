@@ -27,7 +27,8 @@ export function makeProgress(enabled: boolean): Progress {
       const el = (now - phaseStart) / 1000;
       const eta = frac > 0.02 && frac < 1 ? ` ~${Math.ceil((el * (1 - frac)) / frac)}s left` : '';
       const line = `${phase}: ${done}/${total}${eta}${extra ? `  ${extra}` : ''}  [${el.toFixed(0)}s]`;
-      process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+      const cols = process.stderr.columns && process.stderr.columns > 20 ? process.stderr.columns : 120;
+      process.stderr.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
       shown = true;
     },
     done() {

@@ -36,6 +36,8 @@ export interface PruneProgress {
   done: number;
   total: number;
   removed: number;
+  /** anything else worth showing (boxes searched, ...) */
+  extra?: string;
 }
 
 export interface PruneOptions {
@@ -80,7 +82,7 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
     boundsFn: opts.boundsFn,
     timeoutMs: opts.queryTimeoutMs * 3,
     seed: opts.seed,
-    onProgress: (d, t) => progress({ phase: 'phase census', done: d, total: t, removed: 0 }),
+    onProgress: (d, t, boxes) => progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes` }),
   });
   for (const np of census.neurons) {
     if (np.phase === 'never' || np.phase === 'always') {

@@ -117,6 +117,7 @@ export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts
   }
   const heap = new MaxHeap<Node>();
   let count = 0;
+  let nextReport = 256;
   let closedMax = 0;
   const score = (b: Box): number => {
     count++;
@@ -149,7 +150,10 @@ export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts
       if (epsilon > 0 && v <= epsilon) closedMax = Math.max(closedMax, v);
       else heap.push(v, { box: ch, bound: v });
     });
-    if (opts.onProgress && count % 256 === 0) opts.onProgress(count, heap.size);
+    if (opts.onProgress && count >= nextReport) {
+      nextReport = count + 256;
+      opts.onProgress(count, heap.size);
+    }
   }
   const bound = Math.max(closedMax, heap.size ? heap.peekKey() : 0);
   return done({ status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: count, bound } }, bound, count);
@@ -245,6 +249,7 @@ export function checkClass(
     return worst;
   };
   const heap = new MaxHeap<Box>();
+  let nextReport = 256;
   for (const b of boxes) {
     const v = score(b);
     if (v >= 0) heap.push(v, b);
@@ -263,7 +268,10 @@ export function checkClass(
     children.forEach((ch, i) => {
       if (values[i] >= 0) heap.push(values[i], ch);
     });
-    if (opts.onProgress && count % 256 === 0) opts.onProgress(count, heap.size);
+    if (opts.onProgress && count >= nextReport) {
+      nextReport = count + 256;
+      opts.onProgress(count, heap.size);
+    }
   }
   return { verdict: { status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: count } }, boxes: count };
 }

@@ -223,6 +223,7 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   // with an exact solver at hand, input splitting gets three quarters of the time and MILP the rest
   const splitMs = milpAvailable() && opts.milp !== false ? opts.timeoutMs * 0.75 : opts.timeoutMs;
   let timedOut = false;
+  let nextReport = 64;
   while (heap.size > 0) {
     if (Date.now() - t0 > splitMs || boxes >= maxBoxes) {
       timedOut = true;
@@ -248,7 +249,8 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       'widest',
     );
     for (const ch of children) push(ch, seen.get(ch) ?? settle(ch, still).rest, node.depth + 1);
-    if (opts.onProgress && boxes % 64 === 0) {
+    if (opts.onProgress && boxes >= nextReport) {
+      nextReport = boxes + 64;
       let open2 = 0;
       for (let i = 0; i < cands.length; i++) if (!dead[i] && openLeaves[i] > 0) open2++;
       opts.onProgress(result.length - open2, result.length, boxes);
