@@ -102,3 +102,42 @@ test('phase proofs alone (no sampling): a claim is proved only when the grid agr
   }
   assert.ok(proved > 10, `${proved} claims proved`);
 });
+
+test('MILP decisions of a neuron sign agree with a dense grid; witnesses re-check', async () => {
+  const { loadMilpSolver, milpNeuronSign } = await import('../src/verify/milp.ts');
+  await loadMilpSolver();
+  let proved = 0;
+  let refuted = 0;
+  for (let seed = 1; seed <= 6; seed++) {
+    const net = randomNetwork(seed + 900, [2, 8, 8, 8, 2]);
+    const box = makeBox([-1, -1], [1, 1]);
+    const bounds = crownBounds(net, box);
+    const { tr, count } = grid(net);
+    for (let k = 1; k < 3; k++) {
+      for (let i = 0; i < 8; i++) {
+        let mx = -Infinity;
+        let mn = Infinity;
+        for (let s = 0; s < count; s++) {
+          const v = tr.pre[k][s * 8 + i];
+          mx = Math.max(mx, v);
+          mn = Math.min(mn, v);
+        }
+        for (const sign of [1, -1] as const) {
+          const r = milpNeuronSign(net, box, bounds, k, i, sign, 5000);
+          if (r.status === 'proved') {
+            proved++;
+            assert.ok(sign > 0 ? mx <= 0 : mn >= 0, `seed ${seed} ${k}:${i} sign ${sign}: proved but the grid disagrees`);
+          } else if (r.status === 'refuted') {
+            refuted++;
+            const z = forwardTrace(net, r.witness!, 1).pre[k][i];
+            assert.ok(sign * z > 0);
+          }
+          // complete where the grid is clear
+          if (sign > 0 && mx < -0.05) assert.equal(r.status, 'proved');
+          if (sign < 0 && mn > 0.05) assert.equal(r.status, 'proved');
+        }
+      }
+    }
+  }
+  assert.ok(proved > 5 && refuted > 20, `${proved} proved, ${refuted} refuted`);
+});

@@ -51,4 +51,12 @@ export class MaxHeap<T> {
     }
     return top;
   }
+
+  /** Every item still queued (in no particular order); the heap is left empty. */
+  drain(): T[] {
+    const out = this.items;
+    this.items = [];
+    this.keys = [];
+    return out;
+  }
 }

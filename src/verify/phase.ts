@@ -256,29 +256,48 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       opts.onProgress(result.length - open2, result.length, boxes);
     }
   }
-  // MILP for the candidates input splitting left open, shallow layers first (tight big-M there)
+  // MILP for the candidates input splitting left open: on the few leaf boxes where one is still open (tight
+  // big-M there), else, near the input only, on the whole domain (big-M from domain-wide bounds is loose deeper)
   const milpProved = new Set<number>();
   if (timedOut && milpAvailable() && opts.milp !== false) {
-    // big-M from bounds over the whole domain is only tight near the input: measured on ACAS Xu, MILP settles
-    // open neurons of the first three layers in seconds and deeper ones rarely
+    const leavesOf = new Map<number, Box[]>();
+    for (const node of heap.drain()) {
+      for (const c of node.open) {
+        if (dead[c.id]) continue;
+        const l = leavesOf.get(c.id) ?? [];
+        l.push(node.box);
+        leavesOf.set(c.id, l);
+      }
+    }
+    const MAX_LEAVES = 24;
     const open = cands
-      .filter((c) => !dead[c.id] && openLeaves[c.id] > 0 && c.layer <= 2)
-      .sort((a, b) => a.layer - b.layer || a.index - b.index);
-    const rootBounds = domain.map((b) => opts.boundsFn(net, b));
+      .filter((c) => !dead[c.id] && (leavesOf.get(c.id)?.length ?? 0) > 0)
+      .filter((c) => leavesOf.get(c.id)!.length <= MAX_LEAVES || c.layer <= 2)
+      .sort((a, b) => leavesOf.get(a.id)!.length - leavesOf.get(b.id)!.length || a.layer - b.layer || a.index - b.index);
+    const boundsCache = new Map<Box, NetworkBounds>();
+    const boundsAt = (b: Box): NetworkBounds => {
+      let v = boundsCache.get(b);
+      if (!v) boundsCache.set(b, (v = opts.boundsFn(net, b)));
+      return v;
+    };
     open.forEach((c, idx) => {
       const left = opts.timeoutMs - (Date.now() - t0);
       if (left <= 50) return;
       const each = Math.min(10000, left / (open.length - idx));
+      const leaves = leavesOf.get(c.id)!;
+      const boxesToProve = leaves.length <= MAX_LEAVES ? leaves : domain;
       let all = true;
-      domain.forEach((b, bi) => {
-        if (!all) return;
-        const r = milpNeuronSign(net, b, rootBounds[bi], c.layer, c.index, c.sign < 0 ? 1 : -1, each / domain.length);
+      for (const b of boxesToProve) {
+        const r = milpNeuronSign(net, b, boundsAt(b), c.layer, c.index, c.sign < 0 ? 1 : -1, each / boxesToProve.length);
         if (r.status === 'refuted' && r.witness) {
           (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), r.witness);
           dead[c.id] = 1;
         }
-        if (r.status !== 'proved') all = false;
-      });
+        if (r.status !== 'proved') {
+          all = false;
+          break;
+        }
+      }
       if (all) milpProved.add(c.id);
     });
   }
