@@ -23,19 +23,23 @@ function maxDiff(a: import('../src/model/network.ts').Network, b: import('../src
   return m;
 }
 
-test('exact prune finds every planted redundancy and stays equivalent on 1e5 samples', () => {
-  const p = plantedNetwork(11);
-  const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
-  const r = pruneAndCheck(p.net, {
-    domain,
+/** Exact pruning of a planted network on [-1,1]^3 with the given storage. */
+function pruneCube(net: import('../src/model/network.ts').Network, roundTrip: (n: import('../src/model/network.ts').Network) => import('../src/model/network.ts').Network, precision: 'float32' | 'float64') {
+  return pruneAndCheck(net, {
+    domain: [makeBox([-1, -1, -1], [1, 1, 1])],
     tolerance: { kind: 'exact' },
     boundsFn: naiveIntervalBounds,
     queryTimeoutMs: 5000,
-    roundTrip: (n) => n,
-    precision: 'float64',
+    roundTrip,
+    precision,
     finalTimeoutMs: 20000,
     finalSamples: 20000,
   });
+}
+
+test('exact prune finds every planted redundancy and stays equivalent on 1e5 samples', () => {
+  const p = plantedNetwork(11);
+  const r = pruneCube(p.net, (n) => n, 'float64');
   const steps = r.result.steps;
   for (const [k, i] of p.dead) assert.ok(steps.some((s) => s.kind === 'never-active' && s.layer === k && s.neuron === i), `dead ${k}:${i}`);
   for (const [k, i] of p.alwaysActive) assert.ok(steps.some((s) => s.kind === 'always-active' && s.layer === k && s.neuron === i), `always ${k}:${i}`);
@@ -59,17 +63,7 @@ test('exact prune finds every planted redundancy and stays equivalent on 1e5 sam
 
 test('float32 storage is part of the final check', () => {
   const p = plantedNetwork(12);
-  const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
-  const r = pruneAndCheck(p.net, {
-    domain,
-    tolerance: { kind: 'exact' },
-    boundsFn: naiveIntervalBounds,
-    queryTimeoutMs: 5000,
-    roundTrip: f32,
-    precision: 'float32',
-    finalTimeoutMs: 20000,
-    finalSamples: 20000,
-  });
+  const r = pruneCube(p.net, f32, 'float32');
   assert.equal(r.check.verdict.status, 'proved');
   assert.ok(r.check.refactorBound > 0, 'rounding to float32 must show up in the bound');
   assert.ok(maxDiff(p.net, r.written, 3) <= (r.check.provedBound ?? 0));
