@@ -24,6 +24,8 @@ export function backwardBound(
   c: Float64Array,
   d = 0,
   side: 'both' | 'upper' | 'lower' = 'both',
+  /** receives the input coefficients of the (last computed) side's linear bound: how much each input matters */
+  coefOut?: Float64Array,
 ): { lo: number; hi: number } {
   const L = net.layers[k];
   const n = L.inSize;
@@ -82,6 +84,7 @@ export function backwardBound(
       }
       A = B;
     }
+    if (coefOut) coefOut.set(A);
     // concretise over the box
     let s = cst;
     for (let t = 0; t < A.length; t++) {

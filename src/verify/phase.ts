@@ -10,14 +10,14 @@
  * 3. What is left when the time or box budget runs out is "unknown": it keeps the neuron.
  */
 import { forwardTrace, type Network } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
+import { samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { MaxHeap } from './heap.ts';
 import type { BoundsFn } from './equiv.ts';
 import { chooseSplit } from './split.ts';
 import { maximizeBySearch } from './search.ts';
-import { backwardBound } from '../bounds/backward.ts';
+import { backwardBound, crownBounds } from '../bounds/backward.ts';
 import { milpAvailable, milpNeuronSign } from './milp.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
@@ -55,6 +55,8 @@ export interface PhaseOptions {
   claims?: Array<{ layer: number; index: number; sign: 1 | -1 }>;
   /** finish open candidates with the MILP solver when it is loaded (default on) */
   milp?: boolean;
+  /** how to choose the input to split: 'smear' (the input that matters most to the worst open candidates) or 'widest' */
+  splitRule?: 'smear' | 'widest';
   /** refine each open candidate by back-substitution (default on) */
   backSubstitute?: boolean;
   onProgress?: (decided: number, total: number, boxes: number) => void;
@@ -127,10 +129,17 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
     look(samplePoints(b, samples, rng), samples);
     if (n <= 12) look(corners(b), 1 << n);
   }
-  // local search toward the unseen sign, from the closest samples and the box centres
+  // local search toward the unseen sign, from the closest samples and the box centres; not for neurons the domain's
+  // bounds already settle (on small domains most are, and the search is the costly part)
+  const rootBounds = opts.claims ? [] : domain.map((b) => opts.boundsFn(net, b));
+  const settledAtRoot = (k: number, i: number, wantPos: boolean): boolean =>
+    rootBounds.every((b) => (wantPos ? b[k].hi[i] <= 0 : b[k].lo[i] >= 0));
   for (const np of opts.claims ? [] : result) {
     const kk = key(np.layer, np.index);
     if (pos.has(kk) && neg.has(kk)) continue;
+    if (settledAtRoot(np.layer, np.index, !pos.has(kk))) continue;
+    // the search only finds witnesses faster than the proof stage would; it must not eat the proof's time
+    if (Date.now() - t0 > 0.3 * opts.timeoutMs) break;
     const m = net.layers[np.layer].outSize;
     const c = new Float64Array(m);
     const wantPos = !pos.has(kk);
@@ -171,19 +180,24 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   const openLeaves = new Int32Array(cands.length); // leaves on which the candidate is still open
   const dead = new Uint8Array(cands.length); // refuted somewhere: stop working on it
   let boxes = 0;
-  const heap = new MaxHeap<{ box: Box; open: Cand[]; depth: number }>();
-  const settle = (box: Box, open: Cand[]): { rest: Cand[]; bounds: NetworkBounds; excess: number } => {
+  const heap = new MaxHeap<{ box: Box; open: Cand[]; depth: number; dimScore: Float64Array }>();
+  // crownBounds already back-substitutes every unstable neuron: a second pass per candidate would repeat it
+  const backSub = opts.backSubstitute !== false && opts.boundsFn !== crownBounds;
+  const splitRule = opts.splitRule ?? 'smear';
+  const coef = new Float64Array(n);
+  const settle = (box: Box, open: Cand[]): { rest: Cand[]; bounds: NetworkBounds; excess: number; dimScore: Float64Array } => {
     boxes++;
     const b = opts.boundsFn(net, box);
     const rest: Cand[] = [];
+    const gaps: number[] = [];
     let excess = 0;
     for (const c of open) {
       if (dead[c.id]) continue;
       let lo = b[c.layer].lo[c.index];
       let hi = b[c.layer].hi[c.index];
       if (c.sign < 0 ? hi <= 0 : lo >= 0) continue;
-      // back-substitution for this one neuron: tighter than the forward bounds on deep layers, and cheap
-      if (c.layer > 0 && opts.backSubstitute !== false) {
+      // back-substitution for this one neuron: tighter than forward bounds on deep layers, and cheap
+      if (c.layer > 0 && backSub) {
         const e = unit(net.layers[c.layer].outSize, c.index);
         const r = backwardBound(net, box, b, c.layer, e, 0, c.sign < 0 ? 'upper' : 'lower');
         lo = Math.max(lo, r.lo);
@@ -191,10 +205,30 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
         if (c.sign < 0 ? hi <= 0 : lo >= 0) continue;
       }
       // how far the bound is from settling it, relative to the neuron's range: guides the choice of split
-      excess += c.sign < 0 ? hi / (hi - lo + 1e-300) : -lo / (hi - lo + 1e-300);
+      const gap = c.sign < 0 ? hi / (hi - lo + 1e-300) : -lo / (hi - lo + 1e-300);
+      excess += gap;
+      gaps.push(gap);
       rest.push(c);
     }
-    return { rest, bounds: b, excess };
+    // which input matters most for the candidates furthest from settled: |coefficient| x width of the linear bound
+    // (ReluVal's "smear"), summed over the worst few; splitting there shrinks their bounds fastest
+    const dimScore = new Float64Array(n);
+    if (splitRule === 'smear' && rest.length > 0) {
+      const order = rest.map((_, i) => i).sort((a, z) => gaps[z] - gaps[a]).slice(0, 3);
+      for (const i of order) {
+        const c = rest[i];
+        if (c.layer === 0) {
+          for (let t = 0; t < n; t++) coef[t] = net.layers[0].weights[c.index * n + t];
+        } else {
+          backwardBound(net, box, b, c.layer, unit(net.layers[c.layer].outSize, c.index), 0, c.sign < 0 ? 'upper' : 'lower', coef);
+        }
+        let tot = 0;
+        for (let t = 0; t < n; t++) tot += Math.abs(coef[t]) * (box.hi[t] - box.lo[t]);
+        if (!(tot > 0)) continue;
+        for (let t = 0; t < n; t++) dimScore[t] += (gaps[i] * Math.abs(coef[t]) * (box.hi[t] - box.lo[t])) / tot;
+      }
+    }
+    return { rest, bounds: b, excess, dimScore };
   };
   const refuteAt = (x: Float64Array, open: Cand[]): void => {
     const tr = forwardTrace(net, x, 1);
@@ -213,12 +247,13 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
       if (dead[c.id]) markBoth(np, 'input-split');
     }
   };
-  const push = (box: Box, open: Cand[], depth: number): void => {
+  const push = (box: Box, r: { rest: Cand[]; dimScore: Float64Array }, depth: number): void => {
+    const open = r.rest;
     if (open.length === 0) return;
     for (const c of open) openLeaves[c.id]++;
-    heap.push(open.length - depth * 1e-3, { box, open, depth });
+    heap.push(open.length - depth * 1e-3, { box, open, depth, dimScore: r.dimScore });
   };
-  for (const b of domain) push(b, settle(b, cands).rest, 0);
+  for (const b of domain) push(b, settle(b, cands), 0);
   const maxBoxes = opts.maxBoxes ?? 5_000_000;
   // with an exact solver at hand, input splitting gets three quarters of the time and MILP the rest
   const splitMs = milpAvailable() && opts.milp !== false ? opts.timeoutMs * 0.75 : opts.timeoutMs;
@@ -236,19 +271,24 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
     refuteAt(centerOf(node.box), open);
     const still = open.filter((c) => !dead[c.id]);
     if (still.length === 0) continue;
-    const seen = new Map<Box, Cand[]>();
-    const { children } = chooseSplit(
-      node.box,
-      domain[0],
-      (bx) => {
-        const r = settle(bx, still);
-        seen.set(bx, r.rest);
-        return r.rest.length + r.excess;
-      },
-      // measured on ACAS Xu: trying every coordinate costs more than it saves here (unlike property checks)
-      'widest',
-    );
-    for (const ch of children) push(ch, seen.get(ch) ?? settle(ch, still).rest, node.depth + 1);
+    let dim = -1;
+    for (let t = 0; t < n; t++) if (node.box.hi[t] > node.box.lo[t] && (dim < 0 || node.dimScore[t] > node.dimScore[dim])) dim = t;
+    if (splitRule === 'smear' && dim >= 0 && node.dimScore[dim] > 0) {
+      for (const ch of splitBox(node.box, dim)) push(ch, settle(ch, still), node.depth + 1);
+    } else {
+      const seen = new Map<Box, { rest: Cand[]; dimScore: Float64Array }>();
+      const { children } = chooseSplit(
+        node.box,
+        domain[0],
+        (bx) => {
+          const r = settle(bx, still);
+          seen.set(bx, r);
+          return r.rest.length + r.excess;
+        },
+        'widest',
+      );
+      for (const ch of children) push(ch, seen.get(ch) ?? settle(ch, still), node.depth + 1);
+    }
     if (opts.onProgress && boxes >= nextReport) {
       nextReport = boxes + 64;
       let open2 = 0;
