@@ -55,6 +55,10 @@ test('exact prune finds every planted redundancy and stays equivalent on 1e5 sam
   assert.equal(steps.filter((s) => s.kind === 'always-active' && s.layer === p.linearLayer).length, lin);
   assert.ok(r.written.layers.length <= p.net.layers.length - 1);
   assert.ok(r.result.groups.some((g) => g.includes(p.linearLayer) && g.length > 1));
+  // six linear neurons in layer 0 span a space of dimension 4 ([w | b], 3 inputs): two are re-expressed
+  assert.equal(steps.filter((s) => s.kind === 'linear-basis' && s.layer === 0).length, 2);
+  assert.equal(r.written.layers[0].relu.filter((x) => x === 0).length, 4);
+  assert.ok((r.check.basisBound ?? 0) > 0 && r.check.basisBound! < 1e-9);
   assert.equal(r.check.verdict.status, 'proved');
   assert.ok(sizeMetrics(r.written).parameters < sizeMetrics(p.net).parameters);
   assert.ok(maxDiff(p.net, r.written, 3) < 1e-9);

@@ -31,6 +31,7 @@ export const checkCommand: CommandSpec = {
       timeoutMs: timeoutS * 1000,
       samples: 100_000,
       seed: 4242,
+      basisReduced: cert.basisReduced === true,
     });
     const ok = r.verdict.status === 'proved';
     if (values.json) printJson({ certificate: path, ok, check: r });

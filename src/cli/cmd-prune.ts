@@ -101,6 +101,7 @@ export const pruneCommand: CommandSpec = {
       steps: r.result.steps,
       edits: editsToJSON(r.result.edits),
       groups: r.result.groups,
+      basisReduced: r.result.basisReduced,
       finalCheck: r.check,
       before: r.result.before,
       after: r.result.after,

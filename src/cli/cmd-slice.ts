@@ -105,6 +105,7 @@ export const sliceCommand: CommandSpec = {
         steps: s.result.steps,
         edits: editsToJSON(s.result.edits),
         groups: s.result.groups,
+        basisReduced: s.result.basisReduced,
         finalCheck: s.check,
         before,
         after: s.result.after,

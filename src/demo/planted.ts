@@ -1,6 +1,7 @@
 /**
  * Networks with planted redundancy, for tests and demos: dead neurons, always-active neurons, exact and scaled
- * duplicates, and one whole hidden layer that is linear on the domain [-1, 1]^n. Deterministic from a seed.
+ * duplicates, linearly dependent always-active neurons, and one whole hidden layer that is linear on the domain
+ * [-1, 1]^n. Deterministic from a seed.
  */
 import type { Layer, Network } from '../model/network.ts';
 import { randomNetwork } from './random-network.ts';
@@ -52,8 +53,11 @@ export function plantedNetwork(seed: number, sizes = [3, 16, 16, 12, 12, 2]): Pl
     L0.bias[i] = -mag(0, i) - 0.3;
     p.dead.push([0, i]);
   }
-  L0.bias[6] = mag(0, 6) + 0.3;
-  p.alwaysActive.push([0, 6]);
+  // six always active: linear rows in a 4-dimensional space ([w | b] with 3 inputs), so two are linearly dependent
+  for (const i of [6, 10, 12, 13, 14, 15]) {
+    L0.bias[i] = mag(0, i) + 0.3;
+    p.alwaysActive.push([0, i]);
+  }
   const copyRow = (L: Layer, from: number, to: number, a: number): void => {
     for (let j = 0; j < L.inSize; j++) L.weights[to * L.inSize + j] = a * L.weights[from * L.inSize + j];
     L.bias[to] = a * L.bias[from];

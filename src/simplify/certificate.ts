@@ -36,6 +36,8 @@ export interface Certificate {
   /** what was done to each neuron of the original, and which original layers each written layer stands for */
   edits: EditsJSON;
   groups: number[][];
+  /** linear neurons were reduced to a basis before folding (`nnshrink check` re-derives the reduction) */
+  basisReduced?: boolean;
   finalCheck: FinalCheckResult;
   totalTimeMs: number;
 }
@@ -55,6 +57,7 @@ export interface CertificateInput {
   steps: Step[];
   edits: EditsJSON;
   groups: number[][];
+  basisReduced?: boolean;
   finalCheck: FinalCheckResult;
   before: SizeMetrics;
   after: SizeMetrics;
@@ -84,6 +87,7 @@ export function buildCertificate(c: CertificateInput): Certificate {
     steps: c.steps,
     edits: c.edits,
     groups: c.groups,
+    basisReduced: c.basisReduced ?? false,
     finalCheck: c.finalCheck,
     totalTimeMs: c.totalTimeMs,
   };

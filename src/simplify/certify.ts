@@ -68,11 +68,14 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
       timeoutMs: Math.max(opts.finalTimeoutMs, 2 * result.census.timeMs),
       samples: opts.finalSamples,
       seed: (opts.seed ?? 1) + 1000,
+      basisReduced: result.basisReduced,
     });
   let check = run(written, result.groups);
   if (check.verdict.status === 'unknown' && check.verdict.method === 'refactor-bound') {
     // folded layers stored in low precision leave no room: keep the layers unfolded (checked neuron by neuron)
     result.network = result.compactNetwork;
+    result.basisReduced = false;
+    result.steps = result.steps.filter((s) => s.kind !== 'linear-basis');
     result.groups = result.compactNetwork.layers.map((_, k) => [k]);
     result.after = sizeMetrics(result.network);
     written = opts.roundTrip(result.network);

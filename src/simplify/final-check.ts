@@ -14,6 +14,7 @@ import type { Verdict } from '../verify/verdict.ts';
 import { applyEdits, type Edits } from './edits.ts';
 import { compact, expandToAligned } from './compact.ts';
 import { refactorBound } from './refactor-check.ts';
+import { reduceLinearBasis } from './basis.ts';
 
 export interface FinalCheckResult {
   claim: string;
@@ -24,8 +25,10 @@ export interface FinalCheckResult {
   phaseFacts?: { claimed: number; reproved: number; boxes: number; timeMs: number };
   /** proved max |f - g| (linf and exact modes): the pruned network before folding/rounding, plus refactorBound */
   provedBound?: number;
-  /** sound bound of the change made by folding linear layers and by the storage precision */
+  /** sound bound of the change made by the linear-basis reduction, folding linear layers and the storage precision */
   refactorBound: number;
+  /** the part of refactorBound due to the linear-basis reduction */
+  basisBound?: number;
   sampling: { points: number; maxAbsDiff: number; classDisagreements?: number };
   /** a re-checked counterexample, if the claim is false */
   witness?: number[];
@@ -37,6 +40,8 @@ export interface FinalCheckOptions {
   timeoutMs: number;
   samples: number;
   seed: number;
+  /** the written network went through the linear-basis reduction (re-derived here, its rounding bounded) */
+  basisReduced?: boolean;
 }
 
 /** The floating-point tolerance of "exact": relative to the size of the outputs over the domain. */
@@ -94,7 +99,13 @@ export function finalCheck(
   const pair = applyEdits(f, edits);
   const { net: ref, map } = compact(pair.g);
   let rb = 0;
-  if (groups.every((g) => g.length === 1) && sameShapes(ref, written)) {
+  let basisBound: number | undefined;
+  if (opts.basisReduced) {
+    // the reduction is deterministic: re-derive it from the pruned network and bound what it changes
+    const red = reduceLinearBasis(ref, { domain, boundsFn: opts.boundsFn });
+    basisBound = red.bound;
+    rb = red.bound + refactorBound(red.net, written, groups, domain, opts.boundsFn);
+  } else if (groups.every((g) => g.length === 1) && sameShapes(ref, written)) {
     // nothing folded: compare f with the written numbers themselves, put back into f's coordinates (exact)
     pair.g = expandToAligned(written, map);
   } else {
@@ -112,6 +123,7 @@ export function finalCheck(
     return {
       phaseFacts: pf,
       refactorBound: rb,
+      basisBound,
       claim: `same ${tolerance.order} class wherever the original's winner leads by at least ${tolerance.margin}`,
       verdict: summary(r.verdict, r.boxes),
       sampling,
@@ -126,6 +138,7 @@ export function finalCheck(
       claim,
       epsilon: eps,
       refactorBound: rb,
+      basisBound,
       verdict: { status: 'unknown', method: 'refactor-bound', timeMs: 0, reason: `folding/storage error bound ${rb} leaves no room` },
       sampling,
     };
@@ -136,6 +149,7 @@ export function finalCheck(
     claim,
     epsilon: eps,
     refactorBound: rb,
+    basisBound,
     verdict: summary(r.verdict, r.boxes),
     provedBound: r.verdict.status === 'proved' ? r.provedBound + rb : undefined,
     sampling,

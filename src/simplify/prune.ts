@@ -20,9 +20,10 @@ import { findProportionalNeurons } from './merge.ts';
 import { neuronSensitivity } from './sensitivity.ts';
 import { compact, type NeuronMap } from './compact.ts';
 import { foldLinearLayers } from './fold.ts';
+import { reduceLinearBasis } from './basis.ts';
 
 export interface Step {
-  kind: 'never-active' | 'always-active' | 'merge' | 'tolerance-remove' | 'tolerance-linearise' | 'tolerance-merge';
+  kind: 'never-active' | 'always-active' | 'merge' | 'tolerance-remove' | 'tolerance-linearise' | 'tolerance-merge' | 'linear-basis';
   layer: number;
   neuron: number;
   /** for merges: the neuron that absorbed this one, and the factor */
@@ -63,8 +64,10 @@ export interface PruneResult {
   map: NeuronMap;
   /** groups[i]: the compacted layers that result layer i stands for */
   groups: number[][];
-  /** the result before folding linear layers */
+  /** the result before folding linear layers (and before the basis reduction) */
   compactNetwork: Network;
+  /** whether linear neurons were reduced to a basis before folding (the final check re-derives the reduction) */
+  basisReduced: boolean;
   census: PhaseCensus;
   steps: Step[];
   before: SizeMetrics;
@@ -120,9 +123,33 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
   }
   const aligned = applyEdits(f, edits).g;
   const { net: compactNet, map } = compact(aligned);
-  const { net, groups } = foldLinearLayers(compactNet);
+  // linear neurons reduced to a basis, then linear layers folded; kept only when that is smaller
+  const reduced = reduceLinearBasis(compactNet);
+  const plain = foldLinearLayers(compactNet);
+  const viaBasis = reduced.steps.length ? foldLinearLayers(reduced.net) : null;
+  const useBasis = viaBasis !== null && sizeMetrics(viaBasis.net).parameters < sizeMetrics(plain.net).parameters;
+  const { net, groups } = useBasis ? viaBasis : plain;
+  if (useBasis) {
+    for (const s of reduced.steps) {
+      const fIndex = (i: number): number => map.kept[s.layer][i];
+      for (const d of s.dependent) {
+        steps.push({
+          kind: 'linear-basis',
+          layer: s.layer,
+          neuron: fIndex(d),
+          verdict: {
+            status: 'proved',
+            method: 'linear-basis',
+            timeMs: 0,
+            note: `linear, re-expressed on linear neurons ${s.basis.map(fIndex).join(', ')} of its layer (rounding bounded by the final check)`,
+          },
+        });
+      }
+    }
+  }
   return {
     groups,
+    basisReduced: useBasis,
     compactNetwork: compactNet,
     original: f,
     aligned,
