@@ -1,10 +1,11 @@
 /**
  * ACAS Xu phase census: all 45 networks over the full raw NNet input box; per network never / always / both /
- * unknown and the time. Run: node --import tsx bench/census.ts [timeLimitSeconds=20] [networks e.g. 1_1,5_9]
- * (NNSHRINK_NO_MILP=1: input splitting only)
+ * unknown and the time. Run: node --import tsx bench/census.ts [timeLimitSeconds=20] [networks e.g. 1_1,5_9 or all]
+ * [workers=2] (the input-splitting tree gets the time limit, then the MILP tasks run on the workers;
+ * NNSHRINK_NO_MILP=1: input splitting only)
  */
 import { readNNet } from '../src/formats/nnet.ts';
-import { phaseCensus } from '../src/verify/phase.ts';
+import { phaseCensus, phaseCensusParallel } from '../src/verify/phase.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { acasNnet } from '../test/helpers/shared.ts';
 import { loadMilpSolver } from '../src/verify/milp.ts';
@@ -12,7 +13,8 @@ import { loadMilpSolver } from '../src/verify/milp.ts';
 if (process.env.NNSHRINK_NO_MILP !== '1') await loadMilpSolver();
 
 const limit = Number(process.argv[2] ?? 20) * 1000;
-const which = process.argv[3]?.split(',') ?? [...Array(45).keys()].map((k) => `${Math.floor(k / 9) + 1}_${(k % 9) + 1}`);
+const workers = Number(process.argv[4] ?? 2);
+const which = process.argv[3] && process.argv[3] !== 'all' ? process.argv[3].split(',') : [...Array(45).keys()].map((k) => `${Math.floor(k / 9) + 1}_${(k % 9) + 1}`);
 console.log(`| network | never | always | both | unknown | boxes | time (s) |`);
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 const times: number[] = [];
@@ -20,7 +22,10 @@ let unknownNets = 0;
 for (const id of which) {
   const [i, j] = id.split('_').map(Number);
   const m = readNNet(acasNnet(i, j));
-  const c = phaseCensus(m.network, [m.domain!], { boundsFn: crownBounds, timeoutMs: limit });
+  const t0 = Date.now();
+  const opts = { boundsFn: crownBounds, timeoutMs: limit, milp: process.env.NNSHRINK_NO_MILP !== '1' };
+  const c = workers > 1 ? await phaseCensusParallel(m.network, [m.domain!], opts, workers) : phaseCensus(m.network, [m.domain!], opts);
+  c.timeMs = Date.now() - t0;
   times.push(c.timeMs / 1000);
   if (c.counts.unknown) unknownNets++;
   console.log(`| ${id} | ${c.counts.never} | ${c.counts.always} | ${c.counts.both} | ${c.counts.unknown} | ${c.boxes} | ${(c.timeMs / 1000).toFixed(1)} |`);

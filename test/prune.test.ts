@@ -112,3 +112,27 @@ test('a pruned network written to ONNX runs in onnxruntime with the original out
     y.forEach((v, k) => assert.ok(Math.abs(v - yr[k]) <= 1e-9 * (1 + Math.abs(v)), `${v} vs ${yr[k]}`));
   }
 });
+
+test('a census that claims a false phase fact cannot get through: the fresh re-proof drops it and the neuron stays', async () => {
+  const { phaseCensus } = await import('../src/verify/phase.ts');
+  const p = plantedNetwork(11);
+  const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
+  const census = phaseCensus(p.net, domain, { boundsFn: naiveIntervalBounds, timeoutMs: 5000 });
+  const victim = census.neurons.find((n) => n.phase === 'both' && n.layer === 1)!;
+  // lie: claim a neuron that is active somewhere is never active
+  const lie = { ...census, neurons: census.neurons.map((n) => (n === victim ? { ...n, phase: 'never' as const, method: 'forged' } : n)) };
+  const r = pruneAndCheck(p.net, {
+    domain,
+    tolerance: { kind: 'exact' },
+    boundsFn: naiveIntervalBounds,
+    queryTimeoutMs: 5000,
+    roundTrip: (n) => n,
+    precision: 'float64',
+    finalTimeoutMs: 20000,
+    finalSamples: 20000,
+    census: lie,
+  });
+  assert.equal(r.check.verdict.status, 'proved');
+  assert.ok(!r.result.steps.some((s) => s.layer === victim.layer && s.neuron === victim.index), 'the forged fact was dropped');
+  assert.ok(maxDiff(p.net, r.written, 3) < 1e-9);
+});

@@ -4,7 +4,10 @@ import { writeFileAtomic } from '../formats/atomic.ts';
 import type { Box } from '../model/box.ts';
 import { makeBox } from '../model/box.ts';
 import type { Network } from '../model/network.ts';
-import { pruneAndCheck } from '../simplify/certify.ts';
+import { pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
+import { censusOptions, type PruneProgress } from '../simplify/prune.ts';
+import { phaseCensusParallel } from '../verify/phase.ts';
+import { defaultWorkers } from '../pool/pool.ts';
 import { buildCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
@@ -31,7 +34,7 @@ export const pruneCommand: CommandSpec = {
   summary: 'remove provably redundant neurons; writes the smaller network and a certificate',
   usage:
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
-    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--timeout S] [--json]',
+    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--json]',
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },
@@ -43,8 +46,9 @@ export const pruneCommand: CommandSpec = {
     precision: { type: 'string' },
     timeout: { type: 'string' },
     seed: { type: 'string' },
+    jobs: { type: 'string' },
   },
-  run(values, positionals) {
+  async run(values, positionals) {
     const t0 = Date.now();
     const model = modelArg(values, positionals, 'prune');
     const domain = resolveDomain(model, values);
@@ -67,9 +71,10 @@ export const pruneCommand: CommandSpec = {
       bytes = modelBytes(net, fmtOut, { domain: writeDomain, precision, inputShape: model.inputShape });
       return parseModelBytes(bytes, fmtOut, out).network;
     };
+    const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
     let r;
     try {
-      r = pruneAndCheck(f, {
+      const popts: CertifyOptions = {
         domain,
         tolerance,
         boundsFn,
@@ -77,12 +82,16 @@ export const pruneCommand: CommandSpec = {
         queryTimeoutMs: timeoutS * 1000,
         toleranceBudgetMs: timeoutS * 1000 * 10,
         roundTrip,
-        precision,
+        precision: precision as 'float32' | 'float64',
         finalTimeoutMs: timeoutS * 1000 * 4,
         finalSamples: 100_000,
         seed,
-        onProgress: (p) => progress.update(p.phase, Math.round(p.done), Math.round(p.total), [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim()),
-      });
+        onProgress: (p: PruneProgress) => progress.update(p.phase, Math.round(p.done), Math.round(p.total), [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim()),
+      };
+      // the census's MILP queries run on the worker pool (each with its own time limit: same verdicts for any N)
+      popts.onProgress?.({ phase: 'phase census', done: 0, total: 1, removed: 0 });
+      const census = await phaseCensusParallel(f, domain, censusOptions(popts), workers);
+      r = pruneAndCheck(f, { ...popts, census });
     } finally {
       progress.done();
     }

@@ -8,7 +8,8 @@ import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { fail } from '../errors.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
-import { prune, type PruneOptions, type PruneResult } from './prune.ts';
+import { assemble, prune, type PruneOptions, type PruneResult } from './prune.ts';
+import { KEEP, cloneEdits } from './edits.ts';
 import { exactTolerance, finalCheck, type FinalCheckResult } from './final-check.ts';
 import { editsToJSON } from './edits.ts';
 
@@ -57,20 +58,39 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
   }
   const tol: Tolerance =
     opts.tolerance.kind === 'linf' ? { kind: 'linf', epsilon: opts.tolerance.epsilon * 0.98 } : opts.tolerance;
-  const result = prune(f, { ...opts, tolerance: tol });
+  let result = prune(f, { ...opts, tolerance: tol });
   let written = opts.roundTrip(result.network);
   opts.onProgress?.({ phase: 'final check', done: 0, total: 1, removed: 0 });
-  const run = (w: Network, groups: number[][]) =>
-    finalCheck(f, result.edits, result.steps, w, groups, opts.domain, opts.tolerance, exactEps, {
+  const run = (w: Network, r: PruneResult) =>
+    finalCheck(f, r.edits, r.steps, w, r.groups, opts.domain, opts.tolerance, exactEps, {
       boundsFn: opts.boundsFn,
       outputLinearLower: opts.outputLinearLower,
-      // a fresh proof re-does what the census proved: give it at least the census's time again, twice over
-      timeoutMs: Math.max(opts.finalTimeoutMs, 2 * result.census.timeMs),
+      // a fresh proof re-does what the census proved: give it at least the census's time again
+      timeoutMs: Math.max(opts.finalTimeoutMs, r.census.timeMs),
       samples: opts.finalSamples,
       seed: (opts.seed ?? 1) + 1000,
-      basisReduced: result.basisReduced,
+      basisReduced: r.basisReduced,
     });
-  let check = run(written, result.groups);
+  let check = run(written, result);
+  const lost = check.phaseFacts?.notReproved;
+  if (check.verdict.status !== 'proved' && lost?.length) {
+    // phase facts the fresh proof could not redo in time: keep those neurons (always sound) and check again
+    const back = new Set(lost.map(([k, i]) => `${k}:${i}`));
+    const edits = cloneEdits(result.edits);
+    for (const s of result.steps) {
+      if (s.kind === 'merge' || s.kind === 'tolerance-merge') {
+        if (back.has(`${s.layer}:${s.into}`)) back.add(`${s.layer}:${s.neuron}`);
+      }
+    }
+    for (const key of back) {
+      const [k, i] = key.split(':').map(Number);
+      edits.state[k][i] = KEEP;
+    }
+    const steps = result.steps.filter((s) => !back.has(`${s.layer}:${s.neuron}`) && s.kind !== 'linear-basis');
+    result = { ...assemble(f, edits, steps), census: result.census, searchBound: result.searchBound };
+    written = opts.roundTrip(result.network);
+    check = run(written, result);
+  }
   if (check.verdict.status === 'unknown' && check.verdict.method === 'refactor-bound') {
     // folded layers stored in low precision leave no room: keep the layers unfolded (checked neuron by neuron)
     result.network = result.compactNetwork;
@@ -79,7 +99,7 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
     result.groups = result.compactNetwork.layers.map((_, k) => [k]);
     result.after = sizeMetrics(result.network);
     written = opts.roundTrip(result.network);
-    check = run(written, result.groups);
+    check = run(written, result);
   }
   if (check.verdict.status !== 'proved') {
     const why =

@@ -22,7 +22,7 @@ export interface FinalCheckResult {
   epsilon?: number;
   verdict: { status: Verdict['status']; method: string; timeMs: number; reason?: string; boxes?: number };
   /** the phase facts re-proved afresh before the difference check (and how many of them held up in time) */
-  phaseFacts?: { claimed: number; reproved: number; boxes: number; timeMs: number };
+  phaseFacts?: { claimed: number; reproved: number; boxes: number; timeMs: number; notReproved?: Array<[number, number]> };
   /** proved max |f - g| (linf and exact modes): the pruned network before folding/rounding, plus refactorBound */
   provedBound?: number;
   /** sound bound of the change made by the linear-basis reduction, folding linear layers and the storage precision */
@@ -82,7 +82,8 @@ export function finalCheck(
     : null;
   const proved = re ? re.neurons.filter((n) => n.phase === 'never' || n.phase === 'always') : [];
   const phaseMs = Date.now() - t0;
-  const pf = { claimed: facts.length, reproved: proved.length, boxes: re?.boxes ?? 0, timeMs: phaseMs };
+  const notReproved = re ? re.neurons.filter((n) => n.phase !== 'never' && n.phase !== 'always').map((n): [number, number] => [n.layer, n.index]) : [];
+  const pf = { claimed: facts.length, reproved: proved.length, boxes: re?.boxes ?? 0, timeMs: phaseMs, ...(notReproved.length ? { notReproved } : {}) };
   const baseBounds = opts.boundsFn;
   const boundsFn: BoundsFn = proved.length
     ? (net, box) => {

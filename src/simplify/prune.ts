@@ -11,7 +11,7 @@ import { forwardTrace, sizeMetrics, type Network, type SizeMetrics } from '../mo
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
-import { phaseCensus, type PhaseCensus } from '../verify/phase.ts';
+import { phaseCensus, type PhaseCensus, type PhaseOptions } from '../verify/phase.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
@@ -52,6 +52,19 @@ export interface PruneOptions {
   toleranceBudgetMs?: number;
   seed?: number;
   onProgress?: (p: PruneProgress) => void;
+  /** a phase census of f on this domain made beforehand (for example on a worker pool); made here if absent */
+  census?: PhaseCensus;
+}
+
+/** The census prune makes for itself: time limit 3 x the query limit. */
+export function censusOptions(opts: PruneOptions): PhaseOptions {
+  const progress = opts.onProgress ?? (() => {});
+  return {
+    boundsFn: opts.boundsFn,
+    timeoutMs: opts.queryTimeoutMs * 3,
+    seed: opts.seed,
+    onProgress: (d, t, boxes) => progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes` }),
+  };
 }
 
 export interface PruneResult {
@@ -81,12 +94,7 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
   const steps: Step[] = [];
   const edits = emptyEdits(f);
   progress({ phase: 'phase census', done: 0, total: 1, removed: 0 });
-  const census = phaseCensus(f, opts.domain, {
-    boundsFn: opts.boundsFn,
-    timeoutMs: opts.queryTimeoutMs * 3,
-    seed: opts.seed,
-    onProgress: (d, t, boxes) => progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes` }),
-  });
+  const census = opts.census ?? phaseCensus(f, opts.domain, censusOptions(opts));
   for (const np of census.neurons) {
     if (np.phase === 'never' || np.phase === 'always') {
       edits.state[np.layer][np.index] = np.phase === 'never' ? REMOVED : LINEAR;
@@ -121,9 +129,16 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
   if (opts.tolerance.kind !== 'exact') {
     searchBound = toleranceSearch(f, edits, steps, opts);
   }
+  return { ...assemble(f, edits, steps), census, searchBound };
+}
+
+/**
+ * From edits to the network to write: apply, compact, reduce linear neurons to a basis, fold linear layers
+ * (whichever representation is smaller). Appends the basis steps to `steps`.
+ */
+export function assemble(f: Network, edits: Edits, steps: Step[]): Omit<PruneResult, 'census' | 'searchBound'> {
   const aligned = applyEdits(f, edits).g;
   const { net: compactNet, map } = compact(aligned);
-  // linear neurons reduced to a basis, then linear layers folded; kept only when that is smaller
   const reduced = reduceLinearBasis(compactNet);
   const plain = foldLinearLayers(compactNet);
   const viaBasis = reduced.steps.length ? foldLinearLayers(reduced.net) : null;
@@ -156,11 +171,9 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
     edits,
     network: net,
     map,
-    census,
     steps,
     before: sizeMetrics(f),
     after: sizeMetrics(net),
-    searchBound,
   };
 }
 

@@ -18,7 +18,9 @@ import type { BoundsFn } from './equiv.ts';
 import { chooseSplit } from './split.ts';
 import { maximizeBySearch } from './search.ts';
 import { backwardBound, crownBounds } from '../bounds/backward.ts';
-import { milpAvailable, milpNeuronSign } from './milp.ts';
+import { milpAvailable } from './milp.ts';
+import { runMilpTask, type MilpTask, type MilpTaskResult } from './milp-task.ts';
+import { runPool } from '../pool/pool.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
@@ -55,6 +57,9 @@ export interface PhaseOptions {
   claims?: Array<{ layer: number; index: number; sign: 1 | -1 }>;
   /** finish open candidates with the MILP solver when it is loaded (default on) */
   milp?: boolean;
+  /** at most this many MILP tasks (default 16), each with this time limit (default timeoutMs / 8, 0.1-10 s) */
+  milpTasks?: number;
+  milpTaskMs?: number;
   /** how to choose the input to split: 'smear' (the input that matters most to the worst open candidates) or 'widest' */
   splitRule?: 'smear' | 'widest';
   /** refine each open candidate by back-substitution (default on) */
@@ -70,7 +75,12 @@ interface Cand {
   sign: 1 | -1;
 }
 
-export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
+/** Sampling, local search and the shared input-splitting tree; returns the MILP tasks left and how to conclude. */
+function censusSearch(
+  net: Network,
+  domain: Box[],
+  opts: PhaseOptions & { milpParallel: boolean },
+): { tasks: MilpTask[]; finish: (results: MilpTaskResult[]) => PhaseCensus } {
   const t0 = Date.now();
   const rng = mulberry32(opts.seed ?? 7);
   const hidden = opts.layers ?? net.layers.slice(0, -1).map((_, k) => k);
@@ -256,13 +266,26 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
   for (const b of domain) push(b, settle(b, cands), 0);
   const maxBoxes = opts.maxBoxes ?? 5_000_000;
   // with an exact solver at hand, input splitting gets three quarters of the time and MILP the rest
-  const splitMs = milpAvailable() && opts.milp !== false ? opts.timeoutMs * 0.75 : opts.timeoutMs;
+  const splitMs = opts.timeoutMs;
   let timedOut = false;
+  const MAX_LEAVES = 24;
   let nextReport = 64;
+  let nextStallCheck = 256;
   while (heap.size > 0) {
     if (Date.now() - t0 > splitMs || boxes >= maxBoxes) {
       timedOut = true;
       break;
+    }
+    // re-proving claims: once every open claim is down to a few leaf boxes, MILP there is quicker than more splits
+    // (the census got its MILP facts the same way)
+    if (opts.claims && boxes >= nextStallCheck) {
+      nextStallCheck = boxes + 256;
+      let ready = true;
+      for (let i = 0; i < cands.length && ready; i++) if (!dead[i] && openLeaves[i] > MAX_LEAVES / 2 && cands[i].layer > 2) ready = false;
+      if (ready && Date.now() - t0 > 0.2 * splitMs) {
+        timedOut = true;
+        break;
+      }
     }
     const node = heap.pop()!;
     for (const c of node.open) openLeaves[c.id]--;
@@ -297,9 +320,11 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
     }
   }
   // MILP for the candidates input splitting left open: on the few leaf boxes where one is still open (tight
-  // big-M there), else, near the input only, on the whole domain (big-M from domain-wide bounds is loose deeper)
-  const milpProved = new Set<number>();
-  if (timedOut && milpAvailable() && opts.milp !== false) {
+  // big-M there), else, near the input only, on the whole domain (big-M from domain-wide bounds is loose deeper).
+  // A fixed number of tasks, each with its own time limit: the verdicts do not depend on who runs them.
+  const tasks: MilpTask[] = [];
+  const taskCand: Cand[] = [];
+  if (timedOut && opts.milp !== false && (milpAvailable() || opts.milpParallel)) {
     const leavesOf = new Map<number, Box[]>();
     for (const node of heap.drain()) {
       for (const c of node.open) {
@@ -309,63 +334,71 @@ export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): Ph
         leavesOf.set(c.id, l);
       }
     }
-    const MAX_LEAVES = 24;
     const open = cands
       .filter((c) => !dead[c.id] && (leavesOf.get(c.id)?.length ?? 0) > 0)
       .filter((c) => leavesOf.get(c.id)!.length <= MAX_LEAVES || c.layer <= 2)
-      .sort((a, b) => leavesOf.get(a.id)!.length - leavesOf.get(b.id)!.length || a.layer - b.layer || a.index - b.index);
-    const boundsCache = new Map<Box, NetworkBounds>();
-    const boundsAt = (b: Box): NetworkBounds => {
-      let v = boundsCache.get(b);
-      if (!v) boundsCache.set(b, (v = opts.boundsFn(net, b)));
-      return v;
-    };
-    open.forEach((c, idx) => {
-      const left = opts.timeoutMs - (Date.now() - t0);
-      if (left <= 50) return;
-      const each = Math.min(10000, left / (open.length - idx));
+      .sort((a, b) => leavesOf.get(a.id)!.length - leavesOf.get(b.id)!.length || a.layer - b.layer || a.index - b.index)
+      .slice(0, opts.milpTasks ?? 16);
+    const timeMs = opts.milpTaskMs ?? Math.min(10000, Math.max(100, opts.timeoutMs / 8));
+    for (const c of open) {
       const leaves = leavesOf.get(c.id)!;
-      const boxesToProve = leaves.length <= MAX_LEAVES ? leaves : domain;
-      let all = true;
-      for (const b of boxesToProve) {
-        const r = milpNeuronSign(net, b, boundsAt(b), c.layer, c.index, c.sign < 0 ? 1 : -1, each / boxesToProve.length);
-        if (r.status === 'refuted' && r.witness) {
+      tasks.push({ net, boxes: leaves.length <= MAX_LEAVES ? leaves : domain, layer: c.layer, index: c.index, sign: c.sign, timeMs });
+      taskCand.push(c);
+    }
+  }
+  const finish = (results: MilpTaskResult[]): PhaseCensus => {
+    const milpProved = new Set<number>();
+    results.forEach((r, t) => {
+      const c = taskCand[t];
+      if (r.status === 'proved') milpProved.add(c.id);
+      else if (r.status === 'refuted' && r.witness) {
+        const z = forwardTrace(net, r.witness, 1).pre[c.layer][c.index];
+        if (c.sign < 0 ? z > 0 : z < 0) {
           (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), r.witness);
           dead[c.id] = 1;
         }
-        if (r.status !== 'proved') {
-          all = false;
-          break;
-        }
       }
-      if (all) milpProved.add(c.id);
     });
-  }
-  for (const c of cands) {
-    const np = slot.get(key(c.layer, c.index))!;
-    if (np.phase !== 'unknown') continue;
-    if (milpProved.has(c.id)) {
+    for (const c of cands) {
+      const np = slot.get(key(c.layer, c.index))!;
+      if (np.phase !== 'unknown') continue;
+      if (milpProved.has(c.id)) {
+        np.phase = c.sign < 0 ? 'never' : 'always';
+        np.method = 'milp';
+        continue;
+      }
+      if (dead[c.id]) {
+        if (markBoth(np, 'milp-witness')) continue;
+        // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
+        np.phase = 'unknown';
+        np.method = 'refuted-one-way';
+        continue;
+      }
+      if (timedOut && openLeaves[c.id] > 0) {
+        np.method = 'timeout';
+        continue;
+      }
       np.phase = c.sign < 0 ? 'never' : 'always';
-      np.method = 'milp';
-      continue;
+      np.method = boxes > domain.length ? 'input-split' : 'bounds';
     }
-    if (dead[c.id]) {
-      if (markBoth(np, 'milp-witness')) continue;
-      // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
-      np.phase = 'unknown';
-      np.method = 'refuted-one-way';
-      continue;
-    }
-    if (timedOut && openLeaves[c.id] > 0) {
-      np.method = 'timeout';
-      continue;
-    }
-    np.phase = c.sign < 0 ? 'never' : 'always';
-    np.method = boxes > domain.length ? 'input-split' : 'bounds';
-  }
-  const counts: Record<Phase, number> = { never: 0, always: 0, both: 0, unknown: 0 };
-  for (const np of result) counts[np.phase]++;
-  return { neurons: result, counts, boxes, timeMs: Date.now() - t0 };
+    const counts: Record<Phase, number> = { never: 0, always: 0, both: 0, unknown: 0 };
+    for (const np of result) counts[np.phase]++;
+    return { neurons: result, counts, boxes, timeMs: Date.now() - t0 };
+  };
+  return { tasks, finish };
+}
+
+/** The census in this thread (MILP tasks run here when the solver is loaded). */
+export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
+  const st = censusSearch(net, domain, { ...opts, milpParallel: false });
+  return st.finish(st.tasks.map(runMilpTask));
+}
+
+/** The census with its MILP tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
+export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number): Promise<PhaseCensus> {
+  const st = censusSearch(net, domain, { ...opts, milpParallel: true });
+  const results = await runPool<MilpTask, MilpTaskResult>(new URL('./milp-task.ts', import.meta.url).href, 'milpTaskJob', st.tasks, workers);
+  return st.finish(results);
 }
 
 const units = new Map<string, Float64Array>();
