@@ -1,22 +1,32 @@
 /**
  * Prune ACAS Xu networks on the full raw NNet box (exact, epsilon = p% of the sampled output range, class-preserving
- * argmin) and on the input boxes of VNN-COMP properties 1-4 (normalised view, exact): neurons and parameters before
- * and after, time. Run: node --import tsx bench/prune-acas.ts [timeoutSeconds=5] [networks=1_1,2_5,3_3,4_7,5_9]
+ * argmin) and on the distinct input boxes of VNN-COMP properties 1-4 (normalised view, exact): neurons and
+ * parameters before and after, time. One phase census per (network, domain) is shared by that domain's modes (as
+ * `prune` would make it); every row still runs its own final check (fresh re-proof + difference check + samples).
+ * Run: node --import tsx bench/prune-acas.ts [timeoutSeconds=2] [networks=all|1_1,5_9] [workers=1] [full|props|both]
+ * Rows also go to bench/out/prune-acas.jsonl.
  */
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { readNNet } from '../src/formats/nnet.ts';
-import { forward } from '../src/model/network.ts';
+import { forward, type Network } from '../src/model/network.ts';
 import { samplePoints, type Box } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
-import { pruneAndCheck } from '../src/simplify/certify.ts';
+import { pruneAndCheck, type CertifyOptions } from '../src/simplify/certify.ts';
+import { censusOptions } from '../src/simplify/prune.ts';
+import { phaseCensusParallel, type PhaseCensus } from '../src/verify/phase.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';
 import type { Tolerance } from '../src/verify/tolerance.ts';
-import type { Network } from '../src/model/network.ts';
 import { acasNnet, sharedPath } from '../test/helpers/shared.ts';
 
-const t = Number(process.argv[2] ?? 5) * 1000;
-const nets = (process.argv[3] ?? '1_1,2_5,3_3,4_7,5_9').split(',');
+const t = Number(process.argv[2] ?? 2) * 1000;
+const all = [...Array(45).keys()].map((k) => `${Math.floor(k / 9) + 1}_${(k % 9) + 1}`);
+const nets = !process.argv[3] || process.argv[3] === 'all' ? all : process.argv[3].split(',');
+const workers = Number(process.argv[4] ?? 1);
+const which = process.argv[5] ?? 'both';
+mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
+const jsonl = new URL('./out/prune-acas.jsonl', import.meta.url);
 
 function range(f: Network, box: Box): number {
   const xs = samplePoints(box, 5000, mulberry32(1));
@@ -24,36 +34,58 @@ function range(f: Network, box: Box): number {
   return Math.max(...y) - Math.min(...y);
 }
 
-function row(net: string, domain: string, mode: string, f: Network, box: Box, tol: Tolerance): void {
+const base = (box: Box, tol: Tolerance): CertifyOptions => ({
+  domain: [box], tolerance: tol, boundsFn: crownBounds, outputLinearLower, queryTimeoutMs: t, toleranceBudgetMs: 4 * t,
+  roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 4 * t, finalSamples: 20000,
+});
+
+async function census(f: Network, box: Box): Promise<PhaseCensus> {
+  return phaseCensusParallel(f, [box], censusOptions(base(box, { kind: 'exact' })), workers);
+}
+
+function row(net: string, domain: string, mode: string, f: Network, box: Box, tol: Tolerance, c: PhaseCensus): void {
   const t0 = Date.now();
   try {
-    const r = pruneAndCheck(f, {
-      domain: [box], tolerance: tol, boundsFn: crownBounds, outputLinearLower, queryTimeoutMs: t, toleranceBudgetMs: 6 * t,
-      roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 4 * t, finalSamples: 20000,
-    });
+    const r = pruneAndCheck(f, { ...base(box, tol), census: c });
     const b = r.result.before;
     const a = r.result.after;
-    const c = r.result.census.counts;
-    console.log(`| ${net} | ${domain} | ${mode} | ${c.never}/${c.always}/${c.both}/${c.unknown} | ${b.reluNeurons} -> ${a.reluNeurons} | ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}%) | ${a.layers} | ${r.check.verdict.status} | ${((Date.now() - t0) / 1000).toFixed(1)} |`);
+    const k = c.counts;
+    const basis = r.result.steps.filter((s) => s.kind === 'linear-basis').length;
+    const tolSteps = r.result.steps.filter((s) => s.kind.startsWith('tolerance')).length;
+    const time = (Date.now() - t0 + c.timeMs) / 1000;
+    console.log(`| ${net} | ${domain} | ${mode} | ${k.never}/${k.always}/${k.both}/${k.unknown} | ${tolSteps} | ${basis} | ${b.reluNeurons} -> ${a.reluNeurons} | ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}%) | ${r.check.verdict.status} | ${time.toFixed(1)} |`);
+    appendFileSync(jsonl, JSON.stringify({ net, domain, mode, census: k, tolSteps, basis, before: b, after: a, check: r.check.verdict.status, time }) + '\n');
   } catch (e) {
-    console.log(`| ${net} | ${domain} | ${mode} | - | - | - | - | failed: ${(e as Error).message.slice(0, 80)} | ${((Date.now() - t0) / 1000).toFixed(1)} |`);
+    console.log(`| ${net} | ${domain} | ${mode} | - | - | - | - | - | failed: ${(e as Error).message.slice(0, 80)} | ${((Date.now() - t0) / 1000).toFixed(1)} |`);
+    appendFileSync(jsonl, JSON.stringify({ net, domain, mode, failed: (e as Error).message }) + '\n');
   }
 }
 
-console.log('| network | domain | mode | census never/always/both/unknown | ReLUs | parameters | layers | final check | time (s) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+const sameBox = (a: Box, b: Box): boolean => a.lo.every((v, i) => v === b.lo[i] && a.hi[i] === b.hi[i]);
+console.log(`query limit ${t / 1000} s (census: ${(3 * t) / 1000} s of splitting + MILP tasks), ${workers} worker(s)\n`);
+console.log('| network | domain | mode | census never/always/both/unknown | tolerance steps | basis | ReLUs | parameters | final check | time (s) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const id of nets) {
   const [i, j] = id.split('_').map(Number);
-  const m = readNNet(acasNnet(i, j));
-  const f = m.network;
-  const box = m.domain!;
-  const R = range(f, box);
-  row(id, 'full', 'exact', f, box, { kind: 'exact' });
-  for (const p of [0.1, 1, 5]) row(id, 'full', `eps ${p}% (${(R * p / 100).toPrecision(3)})`, f, box, { kind: 'linf', epsilon: (R * p) / 100 });
-  row(id, 'full', 'argmin', f, box, { kind: 'class', order: 'argmin', margin: 0 });
-  const nv = readNNet(acasNnet(i, j), 'normalized');
-  for (const prop of [1, 2, 3, 4]) {
-    const pb = readVnnlib(sharedPath('acasxu', 'vnnlib', `prop_${prop}.vnnlib`)).regions[0].box;
-    row(id, `prop ${prop} box`, 'exact', nv.network, pb, { kind: 'exact' });
+  if (which !== 'props') {
+    const m = readNNet(acasNnet(i, j));
+    const f = m.network;
+    const box = m.domain!;
+    const R = range(f, box);
+    const c = await census(f, box);
+    row(id, 'full', 'exact', f, box, { kind: 'exact' }, c);
+    for (const p of [0.1, 1, 5]) row(id, 'full', `eps ${p}% (${((R * p) / 100).toPrecision(3)})`, f, box, { kind: 'linf', epsilon: (R * p) / 100 }, c);
+    row(id, 'full', 'argmin', f, box, { kind: 'class', order: 'argmin', margin: 0 }, c);
+  }
+  if (which !== 'full') {
+    const nv = readNNet(acasNnet(i, j), 'normalized');
+    const boxes: Array<{ name: string; box: Box }> = [];
+    for (const prop of [1, 2, 3, 4]) {
+      const pb = readVnnlib(sharedPath('acasxu', 'vnnlib', `prop_${prop}.vnnlib`)).regions[0].box;
+      const same = boxes.find((b) => sameBox(b.box, pb));
+      if (same) same.name += `/${prop}`;
+      else boxes.push({ name: `prop ${prop}`, box: pb });
+    }
+    for (const b of boxes) row(id, `${b.name} box`, 'exact', nv.network, b.box, { kind: 'exact' }, await census(nv.network, b.box));
   }
 }

@@ -136,3 +136,50 @@ test('a census that claims a false phase fact cannot get through: the fresh re-p
   assert.ok(!r.result.steps.some((s) => s.layer === victim.layer && s.neuron === victim.index), 'the forged fact was dropped');
   assert.ok(maxDiff(p.net, r.written, 3) < 1e-9);
 });
+
+test('fixpoint: neurons that the tolerance changes make stable are removed too, re-proved on the changed network', async () => {
+  const { randomNetwork } = await import('../src/demo/random-network.ts');
+  const { applyEdits, cloneEdits, KEEP } = await import('../src/simplify/edits.ts');
+  const { forwardTrace } = await import('../src/model/network.ts');
+  const net = randomNetwork(3, [3, 12, 12, 10, 2]);
+  const eps = 0.2;
+  const r = pruneAndCheck(net, {
+    domain: [makeBox([-1, -1, -1], [1, 1, 1])],
+    tolerance: { kind: 'linf', epsilon: eps },
+    boundsFn: naiveIntervalBounds,
+    queryTimeoutMs: 300,
+    roundTrip: (n) => n,
+    precision: 'float64',
+    finalTimeoutMs: 3000,
+    finalSamples: 5000,
+  });
+  const late = r.result.steps.filter((s) => s.stage === 1);
+  assert.ok(late.length >= 1, 'a neuron became stable after the tolerance changes');
+  assert.equal(r.check.verdict.status, 'proved');
+  assert.ok(maxDiff(net, r.written, 3) <= eps);
+  // independent look: on the network before the late facts, those neurons have one sign on 1e5 samples, while on the
+  // original they take both signs (else the first census would have had them)
+  const before = cloneEdits(r.result.edits);
+  for (const s of late) before.state[s.layer][s.neuron] = KEEP;
+  const g1 = applyEdits(net, before).g;
+  const xs = samplePoints(makeBox([-1, -1, -1], [1, 1, 1]), 100_000, mulberry32(8));
+  const tg = forwardTrace(g1, xs, 100_000);
+  const tf = forwardTrace(net, xs, 100_000);
+  for (const s of late) {
+    const m = net.layers[s.layer].outSize;
+    let gPos = false;
+    let gNeg = false;
+    let fPos = false;
+    let fNeg = false;
+    for (let i = 0; i < 100_000; i++) {
+      const vg = tg.pre[s.layer][i * m + s.neuron];
+      const vf = tf.pre[s.layer][i * m + s.neuron];
+      gPos ||= vg > 0;
+      gNeg ||= vg < 0;
+      fPos ||= vf > 0;
+      fNeg ||= vf < 0;
+    }
+    assert.ok(s.kind === 'never-active' ? !gPos : !gNeg, `late fact ${s.kind} ${s.layer}:${s.neuron} holds on g`);
+    assert.ok(fPos && fNeg, 'it was not stable on the original');
+  }
+});

@@ -11,7 +11,7 @@ import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '..
 import { phaseCensus } from '../verify/phase.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
-import { applyEdits, type Edits } from './edits.ts';
+import { KEEP, applyEdits, cloneEdits, type Edits } from './edits.ts';
 import { compact, expandToAligned } from './compact.ts';
 import { refactorBound } from './refactor-check.ts';
 import { reduceLinearBasis } from './basis.ts';
@@ -56,17 +56,26 @@ export function exactTolerance(outputScale: number, precision: 'float32' | 'floa
  *   compact(g)  ~  written (folded linear layers and storage rounding: refactorBound)
  */
 /** The neurons the edits claim never active (removed by the census) or always active (made linear). */
-export function phaseFacts(edits: Edits, steps: Array<{ kind: string; layer: number; neuron: number }>): Array<{ layer: number; index: number; sign: 1 | -1 }> {
+export function phaseFacts(edits: Edits, steps: FactStep[]): Array<{ layer: number; index: number; sign: 1 | -1 }> {
   return steps
-    .filter((s) => s.kind === 'never-active' || s.kind === 'always-active')
+    .filter((s) => (s.kind === 'never-active' || s.kind === 'always-active') && s.stage !== 1)
     .filter((s) => edits.state[s.layer]?.[s.neuron] !== undefined)
+    .map((s) => ({ layer: s.layer, index: s.neuron, sign: s.kind === 'never-active' ? (-1 as const) : (1 as const) }));
+}
+
+type FactStep = { kind: string; layer: number; neuron: number; stage?: number };
+
+/** Phase facts of the network after the tolerance changes (the fixpoint step), re-proved on that network. */
+function stageOneFacts(steps: FactStep[]): Array<{ layer: number; index: number; sign: 1 | -1 }> {
+  return steps
+    .filter((s) => (s.kind === 'never-active' || s.kind === 'always-active') && s.stage === 1)
     .map((s) => ({ layer: s.layer, index: s.neuron, sign: s.kind === 'never-active' ? (-1 as const) : (1 as const) }));
 }
 
 export function finalCheck(
   f: Network,
   edits: Edits,
-  steps: Array<{ kind: string; layer: number; neuron: number }>,
+  steps: FactStep[],
   written: Network,
   groups: number[][],
   domain: Box[],
@@ -83,7 +92,28 @@ export function finalCheck(
   const proved = re ? re.neurons.filter((n) => n.phase === 'never' || n.phase === 'always') : [];
   const phaseMs = Date.now() - t0;
   const notReproved = re ? re.neurons.filter((n) => n.phase !== 'never' && n.phase !== 'always').map((n): [number, number] => [n.layer, n.index]) : [];
-  const pf = { claimed: facts.length, reproved: proved.length, boxes: re?.boxes ?? 0, timeMs: phaseMs, ...(notReproved.length ? { notReproved } : {}) };
+  // facts of the changed network g1 (before they were applied): the difference check compares f with g1, and these
+  // facts, re-proved on g1, say that the network with them applied computes exactly what g1 does
+  const late = stageOneFacts(steps);
+  let compared = applyEdits(f, edits);
+  let lateProved = 0;
+  if (late.length) {
+    const before = cloneEdits(edits);
+    for (const l of late) before.state[l.layer][l.index] = KEEP;
+    compared = applyEdits(f, before);
+    const re1 = phaseCensus(compared.g, domain, { boundsFn: opts.boundsFn, timeoutMs: opts.timeoutMs, claims: late, seed: opts.seed });
+    for (const n of re1.neurons) {
+      if (n.phase === 'never' || n.phase === 'always') lateProved++;
+      else notReproved.push([n.layer, n.index]);
+    }
+  }
+  const pf = {
+    claimed: facts.length + late.length,
+    reproved: proved.length + lateProved,
+    boxes: re?.boxes ?? 0,
+    timeMs: Date.now() - t0,
+    ...(notReproved.length ? { notReproved } : {}),
+  };
   const baseBounds = opts.boundsFn;
   const boundsFn: BoundsFn = proved.length
     ? (net, box) => {
@@ -97,8 +127,8 @@ export function finalCheck(
       }
     : baseBounds;
   opts = { ...opts, boundsFn, timeoutMs: Math.max(1000, opts.timeoutMs - phaseMs) };
-  const pair = applyEdits(f, edits);
-  const { net: ref, map } = compact(pair.g);
+  const pair = compared;
+  const { net: ref, map } = compact(applyEdits(f, edits).g);
   let rb = 0;
   let basisBound: number | undefined;
   if (opts.basisReduced) {
@@ -106,7 +136,7 @@ export function finalCheck(
     const red = reduceLinearBasis(ref, { domain, boundsFn: opts.boundsFn });
     basisBound = red.bound;
     rb = red.bound + refactorBound(red.net, written, groups, domain, opts.boundsFn);
-  } else if (groups.every((g) => g.length === 1) && sameShapes(ref, written)) {
+  } else if (late.length === 0 && groups.every((g) => g.length === 1) && sameShapes(ref, written)) {
     // nothing folded: compare f with the written numbers themselves, put back into f's coordinates (exact)
     pair.g = expandToAligned(written, map);
   } else {

@@ -26,6 +26,11 @@ export interface Step {
   kind: 'never-active' | 'always-active' | 'merge' | 'tolerance-remove' | 'tolerance-linearise' | 'tolerance-merge' | 'linear-basis';
   layer: number;
   neuron: number;
+  /**
+   * 1: a phase fact of the network AFTER the tolerance changes (not of the original): it leaves that network's
+   * values unchanged, and the final check re-proves it on that network
+   */
+  stage?: 1;
   /** for merges: the neuron that absorbed this one, and the factor */
   into?: number;
   alpha?: number;
@@ -54,6 +59,9 @@ export interface PruneOptions {
   onProgress?: (p: PruneProgress) => void;
   /** a phase census of f on this domain made beforehand (for example on a worker pool); made here if absent */
   census?: PhaseCensus;
+  /** the census's MILP stage: at most this many queries (default 16), each with this time limit */
+  milpTasks?: number;
+  milpTaskMs?: number;
 }
 
 /** The census prune makes for itself: time limit 3 x the query limit. */
@@ -63,6 +71,8 @@ export function censusOptions(opts: PruneOptions): PhaseOptions {
     boundsFn: opts.boundsFn,
     timeoutMs: opts.queryTimeoutMs * 3,
     seed: opts.seed,
+    milpTasks: opts.milpTasks,
+    milpTaskMs: opts.milpTaskMs,
     onProgress: (d, t, boxes) => progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes` }),
   };
 }
@@ -128,6 +138,7 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
   let searchBound: number | undefined;
   if (opts.tolerance.kind !== 'exact') {
     searchBound = toleranceSearch(f, edits, steps, opts);
+    if (steps.some((s) => s.kind.startsWith('tolerance'))) phaseAfterChanges(f, edits, steps, opts);
   }
   return { ...assemble(f, edits, steps), census, searchBound };
 }
@@ -175,6 +186,30 @@ export function assemble(f: Network, edits: Edits, steps: Step[]): Omit<PruneRes
     before: sizeMetrics(f),
     after: sizeMetrics(net),
   };
+}
+
+/**
+ * The fixpoint step: removing or linearising neurons within the tolerance changes the values downstream, so other
+ * neurons may now be stable. A census of the changed network g finds them; removing (linearising) them leaves g's
+ * values exactly as they are, so the end-to-end bound proved for g still holds. (Values are unchanged by these
+ * facts, so a second census would find nothing new: one round reaches the fixpoint for phases.)
+ */
+function phaseAfterChanges(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): void {
+  const g = applyEdits(f, edits).g;
+  opts.onProgress?.({ phase: 'phase census after the tolerance changes', done: 0, total: 1, removed: 0 });
+  const c = phaseCensus(g, opts.domain, { ...censusOptions(opts), onProgress: undefined });
+  for (const np of c.neurons) {
+    if (np.phase !== 'never' && np.phase !== 'always') continue;
+    if (edits.state[np.layer][np.index] !== KEEP || !f.layers[np.layer].relu[np.index]) continue;
+    edits.state[np.layer][np.index] = np.phase === 'never' ? REMOVED : LINEAR;
+    steps.push({
+      kind: np.phase === 'never' ? 'never-active' : 'always-active',
+      stage: 1,
+      layer: np.layer,
+      neuron: np.index,
+      verdict: { status: 'proved', method: np.method, timeMs: 0, note: 'on the network after the tolerance changes' },
+    });
+  }
 }
 
 interface Candidate {

@@ -19,6 +19,7 @@ export interface SliceJob {
   finalTimeoutMs: number;
   finalSamples: number;
   seed: number;
+  milpTasks?: number;
 }
 
 export async function pruneSliceJob(job: SliceJob): Promise<CertifiedPrune> {
@@ -36,5 +37,6 @@ export async function pruneSliceJob(job: SliceJob): Promise<CertifiedPrune> {
     finalTimeoutMs: job.finalTimeoutMs,
     finalSamples: job.finalSamples,
     seed: job.seed,
+    milpTasks: job.milpTasks,
   });
 }

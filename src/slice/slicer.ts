@@ -29,6 +29,8 @@ export interface SliceOptions {
   toleranceBudgetMs?: number;
   finalTimeoutMs: number;
   finalSamples: number;
+  /** per slice: at most this many MILP queries in the census (default 16) */
+  milpTasks?: number;
   /** worker threads (1 = in this thread); the family does not depend on it */
   workers?: number;
   onProgress?: (done: number, total: number, meanRelu: number) => void;
@@ -72,6 +74,7 @@ export async function sliceNetwork(f: Network, root: Box, opts: SliceOptions): P
     finalTimeoutMs: opts.finalTimeoutMs,
     finalSamples: opts.finalSamples,
     seed: 1 + i,
+    milpTasks: opts.milpTasks,
   }));
   const slices = await runPool<SliceJob, CertifiedPrune>(new URL('./jobs.ts', import.meta.url).href, 'pruneSliceJob', jobs, opts.workers ?? 1, (_i, r) => {
     reluSum += sizeMetrics(r.written).reluNeurons;

@@ -94,19 +94,16 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     const ys = forward(net, xs, count);
     const m = ys.length / count;
     for (const conj of r.unsafe) {
-      let best = Infinity;
-      let bestI = 0;
-      for (let s = 0; s < count; s++) {
-        const v = violation(conj, ys.subarray(s * m, (s + 1) * m));
-        if (v < best) {
-          best = v;
-          bestI = s;
-        }
-      }
-      const hit = found(xs.slice(bestI * n, (bestI + 1) * n));
+      // the closest samples first, then local descent from the 16 closest (counterexamples often sit in small
+      // pockets that one start misses)
+      const vs = Float64Array.from({ length: count }, (_, s) => violation(conj, ys.subarray(s * m, (s + 1) * m)));
+      const order = Array.from({ length: count }, (_, s) => s).sort((a, b) => vs[a] - vs[b]).slice(0, 16);
+      const hit = found(xs.slice(order[0] * n, (order[0] + 1) * n));
       if (hit) return hit;
-      const hit2 = found(descend(net, r.box, conj, xs.slice(bestI * n, (bestI + 1) * n)));
-      if (hit2) return hit2;
+      for (const s of order) {
+        const h = found(descend(net, r.box, conj, xs.slice(s * n, (s + 1) * n), 60));
+        if (h) return h;
+      }
     }
   }
   // 2. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0
