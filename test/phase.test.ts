@@ -141,3 +141,40 @@ test('MILP decisions of a neuron sign agree with a dense grid; witnesses re-chec
   }
   assert.ok(proved > 5 && refuted > 20, `${proved} proved, ${refuted} refuted`);
 });
+
+test('property decisions with many inputs (CROWN, then MILP) agree with a dense grid', async () => {
+  const { loadMilpSolver } = await import('../src/verify/milp.ts');
+  await loadMilpSolver();
+  let sat = 0;
+  let unsat = 0;
+  for (let seed = 1; seed <= 8; seed++) {
+    // 10 inputs, of which only the first two matter: a grid over those two sees the whole function
+    const net = randomNetwork(seed + 80, [10, 12, 12, 2]);
+    const L0 = net.layers[0];
+    for (let i = 0; i < L0.outSize; i++) for (let t = 2; t < 10; t++) L0.weights[i * 10 + t] = 0;
+    const W2 = new Float64Array(L0.outSize * 2);
+    for (let i = 0; i < L0.outSize; i++) for (let t = 0; t < 2; t++) W2[i * 2 + t] = L0.weights[i * 10 + t];
+    const two = { inputSize: 2, layers: [{ ...L0, inSize: 2, weights: W2 }, ...net.layers.slice(1)] };
+    const { tr, count } = grid(two);
+    const y = tr.post[tr.post.length - 1];
+    let best = Infinity;
+    for (let s = 0; s < count; s++) best = Math.min(best, y[s * 2] - y[s * 2 + 1]);
+    const box = makeBox(new Array(10).fill(-1), new Array(10).fill(1));
+    for (const t of [best - 0.05, best + 0.05]) {
+      const prop: VnnProperty = { nInputs: 10, nOutputs: 2, regions: [{ box, unsafe: [[{ coeffs: Float64Array.from([1, -1]), rhs: t }]] }] };
+      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 10000, samples: 50 });
+      if (t < best) {
+        assert.equal(r.result, 'unsat', `seed ${seed}`);
+        unsat++;
+      } else {
+        assert.notEqual(r.result, 'unsat', `seed ${seed}`);
+        if (r.result === 'sat') {
+          assert.ok(isCounterexample(prop, r.counterexample!.x, r.counterexample!.y, 0));
+          sat++;
+        }
+      }
+    }
+  }
+  assert.equal(unsat, 8);
+  assert.ok(sat >= 6, `sat found ${sat} of 8`);
+});

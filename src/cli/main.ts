@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     // commands that run a phase census finish it with the MILP solver (loaded once: WebAssembly compilation)
-    if (['prune', 'check', 'slice'].includes(cmd.name)) await loadMilpSolver();
+    if (['prune', 'check', 'slice', 'verify'].includes(cmd.name)) await loadMilpSolver();
     return await cmd.run(values, positionals);
   } catch (e) {
     if (e instanceof NnsError) {

@@ -38,6 +38,16 @@ export interface NeuronExtreme {
  * Decides sign * z_{k,i} <= 0 over the box (sign = +1: never active; sign = -1: always active, as -z <= 0).
  */
 export function milpNeuronSign(net: Network, box: Box, bounds: NetworkBounds, k: number, i: number, sign: 1 | -1, timeMs: number): NeuronExtreme {
+  const c = new Float64Array(net.layers[k].outSize);
+  c[i] = sign;
+  return milpLinearSign(net, box, bounds, k, c, 0, timeMs);
+}
+
+/**
+ * Decides c . z_k + d <= 0 over the box, z_k = layer k's pre-activations ('proved'), or finds an input where it is
+ * > 0 ('refuted', re-evaluated). With k = the output layer this decides one output constraint of a property.
+ */
+export function milpLinearSign(net: Network, box: Box, bounds: NetworkBounds, k: number, c: Float64Array, d: number, timeMs: number): NeuronExtreme {
   const t0 = Date.now();
   if (!solver) return { status: 'unknown', timeMs: 0 };
   const n0 = net.inputSize;
@@ -102,23 +112,29 @@ export function milpNeuronSign(net: Network, box: Box, bounds: NetworkBounds, k:
     }
     prevCols = cols;
   }
-  // objective: sign * (W_k[i] . a_{k-1} + b)
+  // objective: c . (W_k a_{k-1} + b_k) + d
   const Lk = net.layers[k];
   const numCols = colLower.length;
   const cost = new Float64Array(numCols);
-  let mag = Math.abs(Lk.bias[i]);
-  for (let t = 0; t < Lk.inSize; t++) {
-    const c = prevCols[t];
-    if (c < 0) continue;
-    const w = sign * Lk.weights[i * Lk.inSize + t];
-    cost[c] += w;
-    mag += Math.abs(w) * Math.max(Math.abs(colLower[c]), Math.abs(colUpper[c]));
+  let offset = d;
+  let mag = Math.abs(d);
+  for (let i = 0; i < Lk.outSize; i++) {
+    if (c[i] === 0) continue;
+    offset += c[i] * Lk.bias[i];
+    mag += Math.abs(c[i] * Lk.bias[i]);
+    for (let t = 0; t < Lk.inSize; t++) {
+      const col = prevCols[t];
+      if (col < 0) continue;
+      const w = c[i] * Lk.weights[i * Lk.inSize + t];
+      cost[col] += w;
+      mag += Math.abs(w) * Math.max(Math.abs(colLower[col]), Math.abs(colUpper[col]));
+    }
   }
   const model = solver.createModel({
     numCols,
     numRows: rowLower.length,
     sense: solver.constants.objectiveSense.maximize,
-    offset: sign * Lk.bias[i],
+    offset,
     colCost: cost,
     colLower: Float64Array.from(colLower),
     colUpper: Float64Array.from(colUpper),
@@ -146,8 +162,10 @@ export function milpNeuronSign(net: Network, box: Box, bounds: NetworkBounds, k:
       const sol = model.getSolution() as unknown as { colValue: Float64Array };
       if (sol?.colValue?.length) {
         const x = Float64Array.from({ length: n0 }, (_, t) => Math.min(box.hi[t], Math.max(box.lo[t], sol.colValue[t])));
-        const z = forwardTrace(net, x, 1).pre[k][i];
-        if (sign * z > 0) return { status: 'refuted', witness: x, timeMs: Date.now() - t0 };
+        const z = forwardTrace(net, x, 1).pre[k];
+        let v = d;
+        for (let i = 0; i < z.length; i++) v += c[i] * z[i];
+        if (v > 0) return { status: 'refuted', witness: x, timeMs: Date.now() - t0 };
       }
     } catch {
       // no solution to read

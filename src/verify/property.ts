@@ -14,6 +14,7 @@ import { MaxHeap } from './heap.ts';
 import type { BoundsFn, OutputLinearLower } from './equiv.ts';
 import { chooseSplit } from './split.ts';
 import { inputGradient } from './search.ts';
+import { milpAvailable, milpLinearSign } from './milp.ts';
 
 export interface PropertyResult {
   result: 'sat' | 'unsat' | 'unknown';
@@ -106,7 +107,9 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
       }
     }
   }
-  // 2. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0
+  // 2. many inputs (input splitting cannot help): CROWN on the region, then an exact MILP per open conjunction
+  if (n > 8) return decideByMilp(net, prop, opts, t0, found);
+  // 3. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0
   for (const r of prop.regions) {
     const openness = (box: Box): { v: number; fb: NetworkBounds } => {
       boxes++;
@@ -146,4 +149,48 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     }
   }
   return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
+}
+
+/**
+ * For many inputs: a conjunction is ruled out on a region when the CROWN bound of one of its constraints already
+ * does it, else (single-constraint conjunctions) by MILP: max over the region of rhs - c . y < 0 proves it, and a
+ * solver point where it is >= 0 is a counterexample once plain evaluation confirms it. Time is shared evenly.
+ */
+function decideByMilp(
+  net: Network,
+  prop: VnnProperty,
+  opts: PropertyOptions,
+  t0: number,
+  found: (x: Float64Array) => PropertyResult | null,
+): PropertyResult {
+  const last = net.layers.length - 1;
+  const open: Array<{ box: Box; bounds: NetworkBounds; c: LinearConstraint }> = [];
+  let undecidable = false;
+  for (const r of prop.regions) {
+    const fb = opts.boundsFn(net, r.box);
+    for (const conj of r.unsafe) {
+      if (conj.some((c) => opts.outputLinearLower(net, r.box, fb, c.coeffs) - c.rhs > 0)) continue;
+      if (conj.length === 1) open.push({ box: r.box, bounds: fb, c: conj[0] });
+      else undecidable = true;
+    }
+  }
+  const boxes = prop.regions.length;
+  if (open.length === 0 && !undecidable) return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
+  if (!milpAvailable()) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'bounds too loose and no MILP solver loaded' };
+  let allProved = !undecidable;
+  for (let i = 0; i < open.length; i++) {
+    const left = opts.timeoutMs - (Date.now() - t0);
+    if (left <= 0) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'timeout' };
+    const { box, bounds, c } = open[i];
+    const neg = Float64Array.from(c.coeffs, (v) => -v);
+    const r = milpLinearSign(net, box, bounds, last, neg, c.rhs, left / (open.length - i));
+    if (r.status === 'refuted' && r.witness) {
+      const hit = found(r.witness);
+      if (hit) return hit;
+    }
+    if (r.status !== 'proved') allProved = false;
+  }
+  return allProved
+    ? { result: 'unsat', boxes, timeMs: Date.now() - t0 }
+    : { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: undecidable ? 'multi-constraint conjunction with many inputs' : 'timeout' };
 }
