@@ -4,7 +4,7 @@
  * weights are re-expressed on the basis, W'[:, j] = W[:, j] + sum_d W[:, d] C_dj. A layer's linear rows have rank at
  * most inSize + 1, so on small domains (where many first-layer neurons are always active) this removes most of them.
  *
- * `basisBound` is the sound price of it in floating point: the residual of each re-expressed row, the rounding of
+ * `basisStepBound` is the sound price of it in floating point: the residual of each re-expressed row, the rounding of
  * both networks' sums and of W', propagated through the later layers (ReLU and identity are 1-Lipschitz).
  */
 import type { Layer, Network } from '../model/network.ts';
@@ -193,11 +193,12 @@ export function basisStepBound(N: Network, s: BasisStep, domain: Box[], boundsFn
   const { absIn, absPre, absPost } = absActivations(N, domain, boundsFn);
   const aIn = k === 0 ? absIn : absPost[k - 1];
   // rounding of each neuron's own sum in layer k (identical in both networks, but it enters the residual)
-  const rho = (i: number): number => {
+  const rhoOf = Float64Array.from({ length: L.outSize }, (_, i) => {
     let s2 = Math.abs(L.bias[i]);
     for (let t = 0; t < n; t++) s2 += Math.abs(L.weights[i * n + t]) * aIn[t];
     return gamma(n + 1) * s2;
-  };
+  });
+  const rho = (i: number): number => rhoOf[i];
   const m = s.basis.length;
   const resid = s.dependent.map((d, di) => {
     // |row_d - C_d V_B| elementwise, computed plus its own rounding, times |a| (and 1 for the bias)
@@ -221,6 +222,7 @@ export function basisStepBound(N: Network, s: BasisStep, domain: Box[], boundsFn
   const Rn = R.layers[k + 1];
   let err = new Float64Array(next.outSize);
   const basisCol = new Map(s.basis.map((b, j) => [b, j]));
+  const dep = new Set(s.dependent);
   for (let r = 0; r < next.outSize; r++) {
     let e = 0;
     s.dependent.forEach((d, di) => (e += Math.abs(next.weights[r * next.inSize + d]) * resid[di]));
@@ -236,7 +238,7 @@ export function basisStepBound(N: Network, s: BasisStep, domain: Box[], boundsFn
     let magR = Math.abs(next.bias[r]);
     let c = 0;
     for (let i = 0; i < L.outSize; i++) {
-      if (s.dependent.includes(i)) continue;
+      if (dep.has(i)) continue;
       magR += Math.abs(Rn.weights[r * Rn.inSize + c]) * absPost[k][i];
       c++;
     }

@@ -9,9 +9,8 @@ import { mulberry32 } from '../model/rng.ts';
 import { fail } from '../errors.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { assemble, prune, type PruneOptions, type PruneResult } from './prune.ts';
-import { KEEP, cloneEdits } from './edits.ts';
 import { exactTolerance, finalCheck, type FinalCheckResult } from './final-check.ts';
-import { editsToJSON } from './edits.ts';
+import { KEEP, cloneEdits, editsToJSON } from './edits.ts';
 
 export interface CertifiedPrune {
   result: PruneResult;

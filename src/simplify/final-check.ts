@@ -55,20 +55,16 @@ export function exactTolerance(outputScale: number, precision: 'float32' | 'floa
  *   g  == compact(g) bit for bit (only zero terms dropped)
  *   compact(g)  ~  written (folded linear layers and storage rounding: refactorBound)
  */
-/** The neurons the edits claim never active (removed by the census) or always active (made linear). */
-export function phaseFacts(edits: Edits, steps: FactStep[]): Array<{ layer: number; index: number; sign: 1 | -1 }> {
-  return steps
-    .filter((s) => (s.kind === 'never-active' || s.kind === 'always-active') && s.stage !== 1)
-    .filter((s) => edits.state[s.layer]?.[s.neuron] !== undefined)
-    .map((s) => ({ layer: s.layer, index: s.neuron, sign: s.kind === 'never-active' ? (-1 as const) : (1 as const) }));
-}
-
 type FactStep = { kind: string; layer: number; neuron: number; stage?: number };
 
-/** Phase facts of the network after the tolerance changes (the fixpoint step), re-proved on that network. */
-function stageOneFacts(steps: FactStep[]): Array<{ layer: number; index: number; sign: 1 | -1 }> {
+/**
+ * The neurons the edits claim never active (removed) or always active (made linear): stage 0, facts of the
+ * original; stage 1, facts of the network after the tolerance changes (the fixpoint step), re-proved on that one.
+ */
+export function phaseFacts(edits: Edits, steps: FactStep[], stage: 0 | 1 = 0): Array<{ layer: number; index: number; sign: 1 | -1 }> {
   return steps
-    .filter((s) => (s.kind === 'never-active' || s.kind === 'always-active') && s.stage === 1)
+    .filter((s) => (s.kind === 'never-active' || s.kind === 'always-active') && (s.stage ?? 0) === stage)
+    .filter((s) => edits.state[s.layer]?.[s.neuron] !== undefined)
     .map((s) => ({ layer: s.layer, index: s.neuron, sign: s.kind === 'never-active' ? (-1 as const) : (1 as const) }));
 }
 
@@ -94,7 +90,7 @@ export function finalCheck(
   const notReproved = re ? re.neurons.filter((n) => n.phase !== 'never' && n.phase !== 'always').map((n): [number, number] => [n.layer, n.index]) : [];
   // facts of the changed network g1 (before they were applied): the difference check compares f with g1, and these
   // facts, re-proved on g1, say that the network with them applied computes exactly what g1 does
-  const late = stageOneFacts(steps);
+  const late = phaseFacts(edits, steps, 1);
   let compared = applyEdits(f, edits);
   let lateProved = 0;
   if (late.length) {

@@ -12,7 +12,6 @@
 import { forwardTrace, type Network } from '../model/network.ts';
 import { samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
 import { MaxHeap } from './heap.ts';
 import type { BoundsFn } from './equiv.ts';
 import { chooseSplit } from './split.ts';
@@ -195,7 +194,7 @@ function censusSearch(
   const backSub = opts.backSubstitute !== false && opts.boundsFn !== crownBounds;
   const splitRule = opts.splitRule ?? 'smear';
   const coef = new Float64Array(n);
-  const settle = (box: Box, open: Cand[]): { rest: Cand[]; bounds: NetworkBounds; excess: number; dimScore: Float64Array } => {
+  const settle = (box: Box, open: Cand[]): { rest: Cand[]; excess: number; dimScore: Float64Array } => {
     boxes++;
     const b = opts.boundsFn(net, box);
     const rest: Cand[] = [];
@@ -238,7 +237,7 @@ function censusSearch(
         for (let t = 0; t < n; t++) dimScore[t] += (gaps[i] * Math.abs(coef[t]) * (box.hi[t] - box.lo[t])) / tot;
       }
     }
-    return { rest, bounds: b, excess, dimScore };
+    return { rest, excess, dimScore };
   };
   const refuteAt = (x: Float64Array, open: Cand[]): void => {
     const tr = forwardTrace(net, x, 1);
@@ -265,14 +264,13 @@ function censusSearch(
   };
   for (const b of domain) push(b, settle(b, cands), 0);
   const maxBoxes = opts.maxBoxes ?? 5_000_000;
-  // with an exact solver at hand, input splitting gets three quarters of the time and MILP the rest
-  const splitMs = opts.timeoutMs;
+  // input splitting gets the whole time limit; the MILP tasks after it have limits of their own
   let timedOut = false;
   const MAX_LEAVES = 24;
   let nextReport = 64;
   let nextStallCheck = 256;
   while (heap.size > 0) {
-    if (Date.now() - t0 > splitMs || boxes >= maxBoxes) {
+    if (Date.now() - t0 > opts.timeoutMs || boxes >= maxBoxes) {
       timedOut = true;
       break;
     }
@@ -282,7 +280,7 @@ function censusSearch(
       nextStallCheck = boxes + 256;
       let ready = true;
       for (let i = 0; i < cands.length && ready; i++) if (!dead[i] && openLeaves[i] > MAX_LEAVES / 2 && cands[i].layer > 2) ready = false;
-      if (ready && Date.now() - t0 > 0.2 * splitMs) {
+      if (ready && Date.now() - t0 > 0.2 * opts.timeoutMs) {
         timedOut = true;
         break;
       }
