@@ -18,7 +18,11 @@ interface OutputSym {
 }
 export const outputSym = new WeakMap<NetworkBounds, OutputSym>();
 
-export function symbolicBounds(net: Network, box: Box): NetworkBounds {
+/**
+ * `parent`: sound bounds over a box containing this one (the parent in a branch and bound tree); intersecting with
+ * them is sound and makes the relaxations of the following layers tighter.
+ */
+export function symbolicBounds(net: Network, box: Box, parent?: NetworkBounds): NetworkBounds {
   const d = net.inputSize;
   const D = d + 1;
   const lo = box.lo;
@@ -88,6 +92,13 @@ export function symbolicBounds(net: Network, box: Box): NetworkBounds {
       const depth = k + 1;
       zl[i] = Math.max(widenLo(sl, ml * depth), widenLo(il, imag));
       zh[i] = Math.min(widenHi(sh, mh * depth), widenHi(ih, imag));
+    }
+    if (parent) {
+      const P = parent[k];
+      for (let i = 0; i < m; i++) {
+        if (P.lo[i] > zl[i]) zl[i] = P.lo[i];
+        if (P.hi[i] < zh[i]) zh[i] = P.hi[i];
+      }
     }
     out.push({ lo: zl, hi: zh });
     if (k === last) {

@@ -64,7 +64,40 @@ export function layerForward(L: Layer, x: Float64Array, batch: number): { pre: F
   const { inSize: n, outSize: m, weights: W, bias: b, relu } = L;
   const pre = new Float64Array(batch * m);
   const post = new Float64Array(batch * m);
-  for (let s = 0; s < batch; s++) {
+  // four samples at a time: each weight is loaded once for four products (about twice as fast in V8)
+  let s = 0;
+  for (; s + 4 <= batch; s += 4) {
+    const x0 = s * n;
+    const x1 = x0 + n;
+    const x2 = x1 + n;
+    const x3 = x2 + n;
+    for (let i = 0; i < m; i++) {
+      const bi = b[i];
+      let a0 = bi;
+      let a1 = bi;
+      let a2 = bi;
+      let a3 = bi;
+      const wo = i * n;
+      for (let j = 0; j < n; j++) {
+        const w = W[wo + j];
+        a0 += w * x[x0 + j];
+        a1 += w * x[x1 + j];
+        a2 += w * x[x2 + j];
+        a3 += w * x[x3 + j];
+      }
+      const y0 = s * m + i;
+      pre[y0] = a0;
+      pre[y0 + m] = a1;
+      pre[y0 + 2 * m] = a2;
+      pre[y0 + 3 * m] = a3;
+      const r = relu[i];
+      post[y0] = r && a0 < 0 ? 0 : a0;
+      post[y0 + m] = r && a1 < 0 ? 0 : a1;
+      post[y0 + 2 * m] = r && a2 < 0 ? 0 : a2;
+      post[y0 + 3 * m] = r && a3 < 0 ? 0 : a3;
+    }
+  }
+  for (; s < batch; s++) {
     const xo = s * n;
     const yo = s * m;
     for (let i = 0; i < m; i++) {

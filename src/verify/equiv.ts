@@ -13,7 +13,8 @@ import { differenceBounds, planDifference, type DiffBounds, type DiffPlan } from
 import { MaxHeap } from './heap.ts';
 import { chooseSplit } from './split.ts';
 
-export type BoundsFn = (net: Network, box: Box) => NetworkBounds;
+/** Bounds of every layer over a box; `parent`, if given, holds sound bounds over a box that contains it. */
+export type BoundsFn = (net: Network, box: Box, parent?: NetworkBounds) => NetworkBounds;
 /** A sound lower bound of c . f(x) over the box (c over f's outputs), given f's bounds there. */
 export type OutputLinearLower = (net: Network, box: Box, fb: NetworkBounds, c: Float64Array) => number;
 

@@ -13,6 +13,7 @@ import { forwardTrace, type Network } from '../model/network.ts';
 import { samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { MaxHeap } from './heap.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
 import type { BoundsFn } from './equiv.ts';
 import { chooseSplit } from './split.ts';
 import { maximizeBySearch } from './search.ts';
@@ -189,14 +190,15 @@ function censusSearch(
   const openLeaves = new Int32Array(cands.length); // leaves on which the candidate is still open
   const dead = new Uint8Array(cands.length); // refuted somewhere: stop working on it
   let boxes = 0;
-  const heap = new MaxHeap<{ box: Box; open: Cand[]; depth: number; dimScore: Float64Array }>();
+  const heap = new MaxHeap<{ box: Box; open: Cand[]; depth: number; dimScore: Float64Array; bounds?: NetworkBounds }>();
   // crownBounds already back-substitutes every unstable neuron: a second pass per candidate would repeat it
   const backSub = opts.backSubstitute !== false && opts.boundsFn !== crownBounds;
   const splitRule = opts.splitRule ?? 'smear';
   const coef = new Float64Array(n);
-  const settle = (box: Box, open: Cand[]): { rest: Cand[]; excess: number; dimScore: Float64Array } => {
+  type Settled = { rest: Cand[]; excess: number; dimScore: Float64Array; bounds: NetworkBounds };
+  const settle = (box: Box, open: Cand[], parent?: NetworkBounds): Settled => {
     boxes++;
-    const b = opts.boundsFn(net, box);
+    const b = opts.boundsFn(net, box, parent);
     const rest: Cand[] = [];
     const gaps: number[] = [];
     let excess = 0;
@@ -237,7 +239,7 @@ function censusSearch(
         for (let t = 0; t < n; t++) dimScore[t] += (gaps[i] * Math.abs(coef[t]) * (box.hi[t] - box.lo[t])) / tot;
       }
     }
-    return { rest, excess, dimScore };
+    return { rest, excess, dimScore, bounds: b };
   };
   const refuteAt = (x: Float64Array, open: Cand[]): void => {
     const tr = forwardTrace(net, x, 1);
@@ -256,11 +258,13 @@ function censusSearch(
       if (dead[c.id]) markBoth(np, 'input-split');
     }
   };
-  const push = (box: Box, r: { rest: Cand[]; dimScore: Float64Array }, depth: number): void => {
+  const push = (box: Box, r: Settled, depth: number): void => {
     const open = r.rest;
     if (open.length === 0) return;
     for (const c of open) openLeaves[c.id]++;
-    heap.push(open.length - depth * 1e-3, { box, open, depth, dimScore: r.dimScore });
+    // the children start from these bounds (sound on every sub-box); past a large frontier, memory comes first
+    const bounds = heap.size < 50_000 ? r.bounds : undefined;
+    heap.push(open.length - depth * 1e-3, { box, open, depth, dimScore: r.dimScore, bounds });
   };
   for (const b of domain) push(b, settle(b, cands), 0);
   const maxBoxes = opts.maxBoxes ?? 5_000_000;
@@ -295,20 +299,20 @@ function censusSearch(
     let dim = -1;
     for (let t = 0; t < n; t++) if (node.box.hi[t] > node.box.lo[t] && (dim < 0 || node.dimScore[t] > node.dimScore[dim])) dim = t;
     if (splitRule === 'smear' && dim >= 0 && node.dimScore[dim] > 0) {
-      for (const ch of splitBox(node.box, dim)) push(ch, settle(ch, still), node.depth + 1);
+      for (const ch of splitBox(node.box, dim)) push(ch, settle(ch, still, node.bounds), node.depth + 1);
     } else {
-      const seen = new Map<Box, { rest: Cand[]; dimScore: Float64Array }>();
+      const seen = new Map<Box, Settled>();
       const { children } = chooseSplit(
         node.box,
         domain[0],
         (bx) => {
-          const r = settle(bx, still);
+          const r = settle(bx, still, node.bounds);
           seen.set(bx, r);
           return r.rest.length + r.excess;
         },
         'widest',
       );
-      for (const ch of children) push(ch, seen.get(ch) ?? settle(ch, still), node.depth + 1);
+      for (const ch of children) push(ch, seen.get(ch) ?? settle(ch, still, node.bounds), node.depth + 1);
     }
     if (opts.onProgress && boxes >= nextReport) {
       nextReport = boxes + 64;
