@@ -17,7 +17,8 @@ for (const [name, fn] of Object.entries(methods)) {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 4 }), (seed, depth) => {
         const rng = mulberry32(seed);
-        const sizes = [1 + Math.floor(rng() * 4)];
+        // up to 12 inputs: crownBounds switches to layer-by-layer intervals when inputs outnumber the widest layer
+        const sizes = [1 + Math.floor(rng() * 12)];
         for (let i = 0; i < depth; i++) sizes.push(2 + Math.floor(rng() * 8));
         sizes.push(1 + Math.floor(rng() * 3));
         const net = randomNetwork(seed, sizes, 0.25);
@@ -40,6 +41,52 @@ for (const [name, fn] of Object.entries(methods)) {
     );
   });
 }
+
+test('bounds given a parent (bounds over a larger box) still contain every sample of the smaller box (property)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1e6 }), (seed) => {
+      const rng = mulberry32(seed);
+      const sizes = [1 + Math.floor(rng() * 12), 2 + Math.floor(rng() * 8), 2 + Math.floor(rng() * 8), 2];
+      const net = randomNetwork(seed, sizes, 0.25);
+      const big = randomBox(seed + 3, sizes[0], 2);
+      const small = { lo: big.lo.slice(), hi: big.hi.slice() };
+      for (let i = 0; i < sizes[0]; i++) {
+        const a = big.lo[i] + rng() * (big.hi[i] - big.lo[i]);
+        const b = big.lo[i] + rng() * (big.hi[i] - big.lo[i]);
+        small.lo[i] = Math.min(a, b);
+        small.hi[i] = Math.max(a, b);
+      }
+      for (const fn of [symbolicBounds, crownBounds]) {
+        const b = fn(net, small, fn(net, big));
+        const xs = samplePoints(small, 200, mulberry32(seed + 5));
+        const tr = forwardTrace(net, xs, 200);
+        for (let k = 0; k < net.layers.length; k++) {
+          const m = net.layers[k].outSize;
+          for (let s = 0; s < 200 * m; s++) if (tr.pre[k][s] < b[k].lo[s % m] || tr.pre[k][s] > b[k].hi[s % m]) return false;
+        }
+      }
+      return true;
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('with many inputs, crown bounds (intervals + back-substitution) beat symbolic ones on the outputs', () => {
+  // intermediate neurons that intervals already settle keep interval ranges (only their sign matters downstream)
+  let ws = 0;
+  let wc = 0;
+  for (let seed = 1; seed <= 10; seed++) {
+    const net = randomNetwork(seed, [40, 12, 12, 12, 3]);
+    const box = randomBox(seed, 40, 0.3);
+    const a = symbolicBounds(net, box)[3];
+    const b = crownBounds(net, box)[3];
+    for (let i = 0; i < 3; i++) {
+      ws += a.hi[i] - a.lo[i];
+      wc += b.hi[i] - b.lo[i];
+    }
+  }
+  assert.ok(wc < 0.8 * ws, `crown ${wc} vs symbolic ${ws}`);
+});
 
 test('symbolic bounds are never looser than interval bounds, and much tighter on deep random nets', () => {
   let ratio = 0;

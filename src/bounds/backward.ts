@@ -135,9 +135,14 @@ export function backwardBound(
  * and bound tree most of the work.
  */
 export function crownBounds(net: Network, box: Box, parent?: NetworkBounds): NetworkBounds {
-  const b = symbolicBounds(net, box, parent);
+  let widest = 0;
+  for (const L of net.layers) widest = Math.max(widest, L.outSize);
+  // forward symbolic bounds cost (inputs + 1) per weight: with many inputs (MNIST) start from intervals instead
+  const b = net.inputSize + 1 > widest ? layerwiseIntervals(net, box, parent) : symbolicBounds(net, box, parent);
+  const lazy = lazyLayers.get(b);
   for (let k = 1; k < net.layers.length; k++) {
     const L = net.layers[k];
+    if (lazy) layerInterval(net, box, b, k, lazy.parent);
     const c = new Float64Array(L.outSize);
     for (let i = 0; i < L.outSize; i++) {
       const unstable = L.relu[i] ? b[k].lo[i] < 0 && b[k].hi[i] > 0 : k === net.layers.length - 1;
@@ -150,4 +155,63 @@ export function crownBounds(net: Network, box: Box, parent?: NetworkBounds): Net
     }
   }
   return b;
+}
+
+/**
+ * Interval bounds computed layer by layer FROM the bounds being refined: crownBounds tightens layer k (by
+ * back-substitution) before layer k+1's interval is taken, so each layer starts from the best bounds below it.
+ * Layers not yet reached hold provisional intervals until their turn.
+ */
+function layerwiseIntervals(net: Network, box: Box, parent?: NetworkBounds): NetworkBounds {
+  const out: NetworkBounds = net.layers.map((L) => ({ lo: new Float64Array(L.outSize), hi: new Float64Array(L.outSize) }));
+  layerInterval(net, box, out, 0, parent);
+  lazyLayers.set(out, { box, parent });
+  return out;
+}
+const lazyLayers = new WeakMap<NetworkBounds, { box: Box; parent?: NetworkBounds }>();
+
+/** Interval bounds of layer k's pre-activation from layer k-1's bounds (or the box), intersected with parent. */
+function layerInterval(net: Network, box: Box, b: NetworkBounds, k: number, parent?: NetworkBounds): void {
+  const L = net.layers[k];
+  const n = L.inSize;
+  const P = k > 0 ? net.layers[k - 1] : undefined;
+  const zl = b[k].lo;
+  const zh = b[k].hi;
+  for (let i = 0; i < L.outSize; i++) {
+    let a = L.bias[i];
+    let c = L.bias[i];
+    let mag = Math.abs(L.bias[i]);
+    const row = i * n;
+    for (let j = 0; j < n; j++) {
+      const w = L.weights[row + j];
+      if (w === 0) continue;
+      let lo: number;
+      let hi: number;
+      if (!P) {
+        lo = box.lo[j];
+        hi = box.hi[j];
+      } else {
+        lo = b[k - 1].lo[j];
+        hi = b[k - 1].hi[j];
+        if (P.relu[j]) {
+          lo = Math.max(lo, 0);
+          hi = Math.max(hi, 0);
+        }
+      }
+      if (w > 0) {
+        a += w * lo;
+        c += w * hi;
+      } else {
+        a += w * hi;
+        c += w * lo;
+      }
+      mag += Math.abs(w) * Math.max(Math.abs(lo), Math.abs(hi));
+    }
+    zl[i] = widenLo(a, mag);
+    zh[i] = widenHi(c, mag);
+    if (parent) {
+      zl[i] = Math.max(zl[i], parent[k].lo[i]);
+      zh[i] = Math.min(zh[i], parent[k].hi[i]);
+    }
+  }
 }

@@ -6,6 +6,7 @@
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import { crownBounds } from '../bounds/backward.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
 import { loadMilpSolver, milpNeuronSign } from './milp.ts';
 
 export interface MilpTask {
@@ -16,6 +17,8 @@ export interface MilpTask {
   /** -1: prove never active (z <= 0); +1: prove always active (z >= 0) */
   sign: 1 | -1;
   timeMs: number;
+  /** sound bounds over each box (the census tree's, tighter than fresh ones); computed here if absent */
+  bounds?: NetworkBounds[];
 }
 
 export interface MilpTaskResult {
@@ -26,8 +29,8 @@ export interface MilpTaskResult {
 
 /** Runs one task in this thread (the solver must be loaded). */
 export function runMilpTask(t: MilpTask): MilpTaskResult {
-  for (const b of t.boxes) {
-    const r = milpNeuronSign(t.net, b, crownBounds(t.net, b), t.layer, t.index, t.sign < 0 ? 1 : -1, t.timeMs / t.boxes.length);
+  for (const [i, b] of t.boxes.entries()) {
+    const r = milpNeuronSign(t.net, b, t.bounds?.[i] ?? crownBounds(t.net, b), t.layer, t.index, t.sign < 0 ? 1 : -1, t.timeMs / t.boxes.length);
     if (r.status === 'refuted' && r.witness) return { status: 'refuted', witness: r.witness };
     if (r.status !== 'proved') return { status: 'unknown' };
   }

@@ -328,7 +328,9 @@ function censusSearch(
   const taskCand: Cand[] = [];
   if (timedOut && opts.milp !== false && (milpAvailable() || opts.milpParallel)) {
     const leavesOf = new Map<number, Box[]>();
+    const leafBounds = new Map<Box, NetworkBounds | undefined>();
     for (const node of heap.drain()) {
+      leafBounds.set(node.box, node.bounds);
       for (const c of node.open) {
         if (dead[c.id]) continue;
         const l = leavesOf.get(c.id) ?? [];
@@ -344,7 +346,9 @@ function censusSearch(
     const timeMs = opts.milpTaskMs ?? Math.min(10000, Math.max(100, opts.timeoutMs / 8));
     for (const c of open) {
       const leaves = leavesOf.get(c.id)!;
-      tasks.push({ net, boxes: leaves.length <= MAX_LEAVES ? leaves : domain, layer: c.layer, index: c.index, sign: c.sign, timeMs });
+      const boxes = leaves.length <= MAX_LEAVES ? leaves : domain;
+      const bounds = boxes.map((b) => leafBounds.get(b));
+      tasks.push({ net, boxes, layer: c.layer, index: c.index, sign: c.sign, timeMs, ...(bounds.every((b) => b) ? { bounds: bounds as NetworkBounds[] } : {}) });
       taskCand.push(c);
     }
   }
