@@ -121,3 +121,33 @@ test('checkClass: proved claims survive sampling', () => {
   }
   assert.ok(proved >= 5, `only ${proved} class claims proved: the check is too weak to be tested`);
 });
+
+test('proved class margins (bounds, else MILP) hold on every sample', async () => {
+  const { loadMilpSolver } = await import('../src/verify/milp.ts');
+  const { provedClassMargins } = await import('../src/verify/class-margins.ts');
+  const { crownBounds } = await import('../src/bounds/backward.ts');
+  const { outputLinearLower } = await import('../src/bounds/objective.ts');
+  await loadMilpSolver();
+  let proved = 0;
+  let viaMilp = 0;
+  let nulls = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const f = randomNetwork(seed, [20, 16, 16, 4]);
+    const box = randomBox(seed + 40, 20, 0.5 + 0.25 * (seed % 4));
+    const order = seed % 2 ? 'argmax' : 'argmin';
+    const r = provedClassMargins(f, [box], order, { boundsFn: crownBounds, outputLinearLower, timeMs: 2000 });
+    if (!r) {
+      nulls++;
+      continue;
+    }
+    const sigma = order === 'argmin' ? 1 : -1;
+    const xs = samplePoints(box, 20000, mulberry32(seed));
+    const y = forward(f, xs, 20000);
+    for (const p of r.proved) {
+      proved++;
+      if (p.method === 'milp') viaMilp++;
+      for (let s = 0; s < 20000; s++) assert.ok(sigma * (y[s * 4 + p.output] - y[s * 4 + r.winner]) >= p.margin - 1e-9, `seed ${seed} output ${p.output}`);
+    }
+  }
+  assert.ok(proved >= 10 && viaMilp >= 1, `proved ${proved} margins, ${viaMilp} by MILP, ${nulls} boxes with two winners`);
+});

@@ -9,6 +9,7 @@ import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import { phaseCensus } from '../verify/phase.ts';
+import { provedClassMargins, type ClassMargins } from '../verify/class-margins.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { KEEP, applyEdits, cloneEdits, type Edits } from './edits.ts';
@@ -30,6 +31,8 @@ export interface FinalCheckResult {
   /** the part of refactorBound due to the linear-basis reduction */
   basisBound?: number;
   sampling: { points: number; maxAbsDiff: number; classDisagreements?: number };
+  /** class mode: the margins of f's winner proved afresh for the class check (when f has one winner on the domain) */
+  classMargins?: { winner: number; proved: ClassMargins['proved']; timeMs: number };
   /** a re-checked counterexample, if the claim is false */
   witness?: number[];
 }
@@ -146,8 +149,13 @@ export function finalCheck(
     seed: opts.seed + 1,
   };
   if (tolerance.kind === 'class') {
-    const r = checkClass(pair, domain, tolerance.order, tolerance.margin, { ...eqOpts, gSlack: 2 * rb });
+    // f's own class margins, proved afresh here (not taken from the pruning passes)
+    const margins = opts.outputLinearLower
+      ? provedClassMargins(f, domain, tolerance.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: Math.max(1000, opts.timeoutMs / 10), seed: opts.seed + 2 })
+      : null;
+    const r = checkClass(pair, domain, tolerance.order, tolerance.margin, { ...eqOpts, gSlack: 2 * rb, fLower: margins?.lower });
     return {
+      classMargins: margins ? { winner: margins.winner, proved: margins.proved, timeMs: margins.timeMs } : undefined,
       phaseFacts: pf,
       refactorBound: rb,
       basisBound,

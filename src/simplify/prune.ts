@@ -13,6 +13,7 @@ import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { phaseCensus, type PhaseCensus, type PhaseOptions } from '../verify/phase.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
+import { provedClassMargins } from '../verify/class-margins.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { AFFINE, KEEP, LINEAR, MERGED, REMOVED, applyEdits, cloneEdits, emptyEdits, type Edits } from './edits.ts';
@@ -238,9 +239,16 @@ function domainBounds(f: Network, boxes: Box[], fn: BoundsFn): NetworkBounds {
  * proved is halved, down to single candidates, and a single one that fails is dropped.
  */
 function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): number | undefined {
+  const tol = opts.tolerance;
+  // class mode: f's own margins, proved once (MILP if need be; not charged to the search budget), let every check
+  // below start from them
+  const margins =
+    tol.kind === 'class' && opts.outputLinearLower
+      ? provedClassMargins(f, opts.domain, tol.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: opts.queryTimeoutMs, seed: opts.seed })
+      : null;
+  if (margins) opts.onProgress?.({ phase: `class margins: ${margins.proved.length} proved`, done: 0, total: 1, removed: 0 });
   const t0 = Date.now();
   const budget = opts.toleranceBudgetMs ?? opts.queryTimeoutMs * 20;
-  const tol = opts.tolerance;
   const rng = mulberry32((opts.seed ?? 1) + 17);
   const batchSamples = 256;
   const xs = samplePoints(opts.domain[0], batchSamples, rng);
@@ -310,6 +318,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
         timeoutMs,
         seed: opts.seed,
         samples: 256,
+        fLower: margins?.lower,
       });
       return r.verdict.status === 'proved';
     }

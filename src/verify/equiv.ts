@@ -27,6 +27,8 @@ export interface EquivOptions {
   seed?: number;
   /** class mode: g's scores are only known within +-gSlack/2 (folding/rounding), so g's winner needs this lead */
   gSlack?: number;
+  /** class mode: proved lower bounds of sigma (f_a - f_b) over every box (index a * m + b), e.g. class-margins.ts */
+  fLower?: Float64Array;
   /** called now and then with the number of boxes processed and the open ones */
   onProgress?: (done: number, open: number) => void;
 }
@@ -43,6 +45,14 @@ export interface LinfResult {
 interface Node {
   box: Box;
   bound: number;
+}
+
+/**
+ * Input splitting pays with few inputs; with hundreds (an MNIST ball) halving one pixel's range barely moves any
+ * bound, so a failed root box is not worth seconds of splitting: a few boxes, then "unknown".
+ */
+function defaultMaxBoxes(inputs: number): number {
+  return inputs > 32 ? 4 : 2_000_000;
 }
 
 /** Diff bounds of one box, with f's bounds computed on it. */
@@ -94,7 +104,7 @@ export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts
   const plan = planDifference(pair);
   const { f, g } = pair;
   const rng = mulberry32(opts.seed ?? 1);
-  const maxBoxes = opts.maxBoxes ?? 2_000_000;
+  const maxBoxes = opts.maxBoxes ?? defaultMaxBoxes(pair.f.inputSize);
   let foundMax = 0;
   let witness: Float64Array | null = null;
   const n = f.inputSize;
@@ -188,7 +198,7 @@ export function checkClass(
   const m = f.layers[f.layers.length - 1].outSize;
   const n = f.inputSize;
   const rng = mulberry32(opts.seed ?? 1);
-  const maxBoxes = opts.maxBoxes ?? 2_000_000;
+  const maxBoxes = opts.maxBoxes ?? defaultMaxBoxes(pair.f.inputSize);
   const lowerDiff = (box: Box, fb: NetworkBounds, a: number, b: number): number => {
     // lower bound of sigma (f_a - f_b)
     if (opts.outputLinearLower) {
@@ -226,7 +236,9 @@ export function checkClass(
     const dl = d.lo[k];
     const dh = d.hi[k];
     const L = new Float64Array(m * m);
-    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) if (a !== b) L[a * m + b] = lowerDiff(box, fb, a, b);
+    for (let a = 0; a < m; a++) {
+      for (let b = 0; b < m; b++) if (a !== b) L[a * m + b] = Math.max(lowerDiff(box, fb, a, b), opts.fLower?.[a * m + b] ?? -Infinity);
+    }
     let worst = -Infinity;
     for (let w = 0; w < m; w++) {
       // can g's winner be w? needs sigma (g_w - g_j) <= 0 for all j: infeasible if some lower bound > 0

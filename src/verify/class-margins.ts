@@ -1,0 +1,87 @@
+/**
+ * Proved class margins of f: on a domain where f picks the same winner c everywhere (a robust MNIST ball), a lower
+ * bound mu_w > 0 of how far every other output w trails c. Bound propagation alone often cannot show the winner is
+ * unique (its margins come out negative), and without that no change to f can be proved class-preserving, however
+ * small; one MILP query per output settles it. The margins hold on every sub-box, so the class check's branch and
+ * bound can use them everywhere. Each is proved by a fresh query (CROWN or MILP); none is taken from samples.
+ */
+import { forward, type Network } from '../model/network.ts';
+import { samplePoints, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import type { BoundsFn, OutputLinearLower } from './equiv.ts';
+import { milpLinearSign } from './milp.ts';
+
+export interface ClassMargins {
+  /** the output f picks on every sample of the domain */
+  winner: number;
+  /** lower[a * m + b]: a proved lower bound of sigma (f_a - f_b) over the whole domain (-Infinity if none) */
+  lower: Float64Array;
+  /** per other output: the margin proved, and how */
+  proved: Array<{ output: number; margin: number; method: 'bounds' | 'milp' }>;
+  timeMs: number;
+}
+
+export interface ClassMarginOptions {
+  boundsFn: BoundsFn;
+  outputLinearLower: OutputLinearLower;
+  /** per MILP query */
+  timeMs: number;
+  samples?: number;
+  seed?: number;
+}
+
+/** Margins of f's winner over the domain, or null when samples show more than one winner. */
+export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 'argmin', opts: ClassMarginOptions): ClassMargins | null {
+  const t0 = Date.now();
+  const sigma = order === 'argmin' ? 1 : -1;
+  const m = f.layers[f.layers.length - 1].outSize;
+  const last = f.layers.length - 1;
+  const rng = mulberry32(opts.seed ?? 31);
+  const count = opts.samples ?? 512;
+  // the smallest lead of the winner over each output on the samples: the margin to aim for is half of it
+  const seen = new Float64Array(m).fill(Infinity);
+  let winner = -1;
+  for (const b of domain) {
+    const y = forward(f, samplePoints(b, count, rng), count);
+    for (let s = 0; s < count; s++) {
+      let w = 0;
+      for (let j = 1; j < m; j++) if (sigma * y[s * m + j] < sigma * y[s * m + w]) w = j;
+      if (winner < 0) winner = w;
+      if (w !== winner) return null;
+      for (let j = 0; j < m; j++) if (j !== w) seen[j] = Math.min(seen[j], sigma * (y[s * m + j] - y[s * m + w]));
+    }
+  }
+  if (winner < 0) return null;
+  const lower = new Float64Array(m * m).fill(-Infinity);
+  const proved: ClassMargins['proved'] = [];
+  for (let w = 0; w < m; w++) {
+    if (w === winner || !(seen[w] > 0)) continue;
+    const target = seen[w] / 2;
+    // c . y = sigma (y_w - y_winner)
+    const c = new Float64Array(m);
+    c[w] = sigma;
+    c[winner] = -sigma;
+    let byBounds = Infinity;
+    for (const b of domain) byBounds = Math.min(byBounds, opts.outputLinearLower(f, b, opts.boundsFn(f, b), c));
+    if (byBounds > 0) {
+      lower[w * m + winner] = byBounds;
+      proved.push({ output: w, margin: byBounds, method: 'bounds' });
+      continue;
+    }
+    // MILP: prove -c . y + target <= 0 on every box
+    const neg = c.map((v) => -v);
+    let ok = true;
+    for (const b of domain) {
+      const r = milpLinearSign(f, b, opts.boundsFn(f, b), last, neg, target, opts.timeMs);
+      if (r.status !== 'proved') {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      lower[w * m + winner] = target;
+      proved.push({ output: w, margin: target, method: 'milp' });
+    }
+  }
+  return { winner, lower, proved, timeMs: Date.now() - t0 };
+}
