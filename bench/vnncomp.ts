@@ -1,6 +1,6 @@
 /**
  * VNN-COMP 2021 ACAS Xu: the 186 instances of acasxu_instances.csv; verdict per instance against the published one.
- * Run: node --import tsx bench/vnncomp.ts [timeoutSeconds=10] [firstN]
+ * Run: node --import tsx bench/vnncomp.ts [timeoutSeconds=10] [count] [first row, 0-based]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,12 +18,13 @@ const expected = new Map(readFileSync(join(dir, 'vnnlib/expected_verdicts.csv'),
   const [n, p, v] = l.split(',');
   return [`${n},${p}`, v.trim()];
 }));
+const start = Number(process.argv[4] ?? 0);
 const n = Number(process.argv[3] ?? rows.length);
 const tally = { sat: 0, unsat: 0, unknown: 0, wrong: 0 };
 let total = 0;
 console.log('| network | property | verdict | expected | boxes | time (s) |');
 console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [net, prop] of rows.slice(0, n)) {
+for (const [net, prop] of rows.slice(start, start + n)) {
   const m = loadModel(join(dir, 'onnx', net));
   const p = readVnnlib(join(dir, 'vnnlib', prop));
   const r = decideProperty(m.network, p, { boundsFn: crownBounds, outputLinearLower, timeoutMs: timeout });

@@ -5,7 +5,7 @@
  * conjunction out there). Answers in the VNN-COMP style: sat (with a re-checked counterexample), unsat, unknown.
  */
 import { forward, type Network } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
+import { samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { LinearConstraint, VnnProperty } from '../formats/vnnlib.ts';
@@ -15,6 +15,7 @@ import type { BoundsFn, OutputLinearLower } from './equiv.ts';
 import { chooseSplit } from './split.ts';
 import { inputGradient } from './search.ts';
 import { milpAvailable, milpLinearSign } from './milp.ts';
+import { backwardBound } from '../bounds/backward.ts';
 
 export interface PropertyResult {
   result: 'sat' | 'unsat' | 'unknown';
@@ -30,6 +31,9 @@ export interface PropertyOptions {
   timeoutMs: number;
   samples?: number;
   seed?: number;
+  /** how to pick the input to split: 'smear' (default; input coefficient x width of the constraint closest to
+   * closing, one bound per child) or 'trial' (bound both halves for every input, keep the best) */
+  split?: 'smear' | 'trial';
 }
 
 /** How far y is from satisfying the conjunction (<= 0: satisfied). */
@@ -111,40 +115,92 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   if (n > 8) return decideByMilp(net, prop, opts, t0, found);
   // 3. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0
   for (const r of prop.regions) {
-    const openness = (box: Box): { v: number; fb: NetworkBounds } => {
+    const openness = (box: Box, parent?: NetworkBounds): { v: number; fb: NetworkBounds; closest: LinearConstraint[] } => {
       boxes++;
-      const fb = opts.boundsFn(net, box);
+      const fb = opts.boundsFn(net, box, parent);
       let worst = -Infinity;
+      const closest: LinearConstraint[] = [];
       for (const conj of r.unsafe) {
         let blocked = -Infinity;
+        let best = conj[0];
         for (const c of conj) {
           const lo = opts.outputLinearLower(net, box, fb, c.coeffs) - c.rhs;
-          if (lo > blocked) blocked = lo;
+          if (lo > blocked) {
+            blocked = lo;
+            best = c;
+          }
           if (blocked > 0) break;
         }
+        if (blocked <= 0) closest.push(best);
         worst = Math.max(worst, -blocked);
       }
-      return { v: worst, fb };
+      return { v: worst, fb, closest };
     };
-    const heap = new MaxHeap<Box>();
-    const first = openness(r.box).v;
-    if (first >= 0) heap.push(first, r.box);
+    const last = net.layers.length - 1;
+    const coef = new Float64Array(n);
+    // ReluVal's "smear": the input whose coefficient in the open constraints' linear bounds, times its width, is largest
+    // also probes, for each open constraint, the corner where its linear lower bound is smallest: counterexamples
+    // sit in small pockets, and that corner points at one far more often than the box centre does
+    const smearDims = (box: Box, fb: NetworkBounds, closest: LinearConstraint[]): { dims: number[]; hit: PropertyResult | null } => {
+      const score = new Float64Array(n);
+      for (const c of closest) {
+        backwardBound(net, box, fb, last, c.coeffs, 0, 'lower', coef);
+        const corner = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          score[i] += Math.abs(coef[i]) * (box.hi[i] - box.lo[i]);
+          corner[i] = coef[i] > 0 ? box.lo[i] : box.hi[i];
+        }
+        const hit = found(corner);
+        if (hit) return { dims: [], hit };
+      }
+      const dims = [...Array(n).keys()].filter((i) => box.hi[i] > box.lo[i] && score[i] > 0).sort((a, b) => score[b] - score[a] || a - b);
+      return { dims, hit: null };
+    };
+    // each open box keeps its bounds: its children start from them (sound on sub-boxes, and most of the work)
+    type Open = { box: Box; fb: NetworkBounds; closest: LinearConstraint[] };
+    const heap = new MaxHeap<Open>();
+    const first = openness(r.box);
+    if (first.v >= 0) heap.push(first.v, { box: r.box, ...first });
     while (heap.size > 0) {
       if (Date.now() - t0 > opts.timeoutMs) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'timeout' };
-      const box = heap.pop()!;
+      const { box, fb: parent, closest } = heap.pop()!;
       const c = new Float64Array(n);
       for (let i = 0; i < n; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
       const hit = found(c);
       if (hit) return hit;
-      if (boxes % 64 === 0) {
-        for (const conj of r.unsafe) {
-          const h = found(descend(net, box, conj, c, 10));
-          if (h) return h;
+      // a short descent from every open box's centre: cheap next to the bounds of its children
+      for (const conj of r.unsafe) {
+        const h = found(descend(net, box, conj, c, 10));
+        if (h) return h;
+      }
+      const seen = new Map<Box, Open>();
+      const score = (b: Box): number => {
+        const o = openness(b, parent);
+        seen.set(b, { box: b, ...o });
+        return o.v;
+      };
+      // the two inputs smear ranks highest, each tried (both halves bounded), the better kept: a fifth of the
+      // bounds of trying all five ACAS Xu inputs, and it does not stall the way smear alone can
+      let dims: number[] = [];
+      if (opts.split !== 'trial') {
+        const sm = smearDims(box, parent, closest);
+        if (sm.hit) return sm.hit;
+        dims = sm.dims.slice(0, 2);
+      }
+      let pick: { children: Box[]; values: number[] } | null = null;
+      let pickVal = Infinity;
+      for (const d of dims) {
+        const ch = splitBox(box, d);
+        const vs = [score(ch[0]), score(ch[1])];
+        const v = Math.max(vs[0], vs[1]) + 1e-3 * Math.min(vs[0], vs[1]);
+        if (v < pickVal) {
+          pickVal = v;
+          pick = { children: ch, values: vs };
         }
       }
-      const { children, values } = chooseSplit(box, r.box, (b) => openness(b).v, box.lo.length <= 8 ? 'trial' : 'widest');
+      const { children, values } = pick ?? chooseSplit(box, r.box, score, box.lo.length <= 8 ? 'trial' : 'widest');
       children.forEach((ch, i) => {
-        if (values[i] >= 0) heap.push(values[i], ch);
+        if (values[i] >= 0) heap.push(values[i], seen.get(ch)!);
       });
     }
   }
