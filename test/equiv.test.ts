@@ -132,10 +132,11 @@ test('proved class margins (bounds, else MILP) hold on every sample', async () =
   let viaMilp = 0;
   let nulls = 0;
   for (let seed = 1; seed <= 12; seed++) {
-    const f = randomNetwork(seed, [20, 16, 16, 4]);
-    const box = randomBox(seed + 40, 20, 0.5 + 0.25 * (seed % 4));
+    // wide boxes on small networks: CROWN leaves some margins open and the MILP settles them in milliseconds
+    const f = randomNetwork(seed, [20, 10, 10, 4]);
+    const box = randomBox(seed + 40, 20, 0.8);
     const order = seed % 2 ? 'argmax' : 'argmin';
-    const r = provedClassMargins(f, [box], order, { boundsFn: crownBounds, outputLinearLower, timeMs: 2000 });
+    const r = provedClassMargins(f, [box], order, { boundsFn: crownBounds, outputLinearLower, timeMs: 5000 });
     if (!r) {
       nulls++;
       continue;
@@ -149,5 +150,5 @@ test('proved class margins (bounds, else MILP) hold on every sample', async () =
       for (let s = 0; s < 20000; s++) assert.ok(sigma * (y[s * 4 + p.output] - y[s * 4 + r.winner]) >= p.margin - 1e-9, `seed ${seed} output ${p.output}`);
     }
   }
-  assert.ok(proved >= 10 && viaMilp >= 1, `proved ${proved} margins, ${viaMilp} by MILP, ${nulls} boxes with two winners`);
+  assert.ok(proved >= 8 && viaMilp >= 2, `proved ${proved} margins, ${viaMilp} by MILP, ${nulls} boxes with two winners`);
 });

@@ -102,3 +102,24 @@ test('uniform slicing refuses a partition that cannot be built', async () => {
     (e: unknown) => e instanceof NnsError && /uniform slicing is impractical.*2\^20 slices.*adaptive/.test(e.message),
   );
 });
+
+test('the fallback of a slice (keep everything) is the original network, and its final check proves it', async () => {
+  const { pruneAndCheck } = await import('../src/simplify/certify.ts');
+  const f = randomNetwork(5, [2, 8, 8, 2]);
+  const r = pruneAndCheck(f, {
+    domain: [root],
+    tolerance: { kind: 'exact' },
+    boundsFn: symbolicBounds,
+    queryTimeoutMs: 200,
+    roundTrip: (n) => n,
+    precision: 'float64',
+    finalTimeoutMs: 1000,
+    finalSamples: 1000,
+    keepEverything: true,
+  });
+  assert.equal(r.check.verdict.status, 'proved');
+  assert.deepEqual(r.result.after, r.result.before);
+  assert.equal(r.result.steps.length, 0);
+  const xs = samplePoints(root, 500, mulberry32(2));
+  assert.deepEqual(forward(r.written, xs, 500), forward(f, xs, 500));
+});

@@ -111,8 +111,15 @@ export const sliceCommand: CommandSpec = {
         after: s.result.after,
         totalTimeMs: s.timeMs,
         version: VERSION,
+        fallback: s.fallback,
       });
-      manifest.slices.push({ box: boxToJSON(run.partition.boxes[i]), network: `${name}.json`, certificate: `${name}.certificate.json`, sizes: s.result.after });
+      manifest.slices.push({
+        box: boxToJSON(run.partition.boxes[i]),
+        network: `${name}.json`,
+        certificate: `${name}.certificate.json`,
+        sizes: s.result.after,
+        ...(s.fallback ? { fallback: s.fallback } : {}),
+      });
       return { networkText: jsonNetworkText(s.written, { domain: run.partition.boxes[i] }), certificateText: JSON.stringify(cert) + '\n' };
     });
     writeFamily(out, manifest, files);
@@ -128,6 +135,8 @@ export const sliceCommand: CommandSpec = {
       reluFraction: relu,
       parameterFraction: par,
       familyCheck: run.familyCheck,
+      /** slices whose pruned network failed its final check and kept the original */
+      fallbackSlices: run.slices.filter((s) => s.fallback).length,
       timeMs: run.timeMs,
       onnx: values.onnx ?? null,
     };
@@ -139,6 +148,7 @@ export const sliceCommand: CommandSpec = {
           `nnshrink slice: ${model.path} -> ${out} (${run.slices.length} slices, ${strategy})`,
           `  ReLU neurons per slice vs original: mean ${pc(relu.mean)}, median ${pc(relu.median)}, max ${pc(relu.max)}`,
           `  parameters per slice vs original:   mean ${pc(par.mean)}, median ${pc(par.median)}, max ${pc(par.max)}`,
+          ...(summary.fallbackSlices ? [`  ${summary.fallbackSlices} slice(s) kept the original network: their pruned version was not proved in time (see their certificates)`] : []),
           `  every slice: final check proved on its box; family sampling through the dispatcher: ${run.familyCheck.points} points (${run.familyCheck.boundaryPoints} on cuts), largest |f-g| ${run.familyCheck.maxAbsDiff.toExponential(2)}`,
           `  time ${(run.timeMs / 1000).toFixed(1)} s${values.onnx ? `; single-file ONNX: ${values.onnx}` : ''}`,
           `  evaluate: nnshrink eval ${out} --input ...`,

@@ -40,6 +40,7 @@ export interface Certificate {
   basisReduced?: boolean;
   finalCheck: FinalCheckResult;
   totalTimeMs: number;
+  fallback?: string;
 }
 
 export interface CertificateInput {
@@ -63,6 +64,8 @@ export interface CertificateInput {
   after: SizeMetrics;
   totalTimeMs: number;
   version: string;
+  /** the pruned network failed its final check and the original was kept instead (slices): why */
+  fallback?: string;
 }
 
 export function buildCertificate(c: CertificateInput): Certificate {
@@ -90,6 +93,7 @@ export function buildCertificate(c: CertificateInput): Certificate {
     basisReduced: c.basisReduced ?? false,
     finalCheck: c.finalCheck,
     totalTimeMs: c.totalTimeMs,
+    ...(c.fallback ? { fallback: c.fallback } : {}),
   };
 }
 

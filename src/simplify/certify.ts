@@ -21,6 +21,8 @@ export interface CertifiedPrune {
   /** the tolerance actually proved (a class claim gets a small positive margin when none was given) */
   tolerance: Tolerance;
   timeMs: number;
+  /** set when the pruned network failed its final check and the original was kept instead: why */
+  fallback?: string;
 }
 
 export interface CertifyOptions extends PruneOptions {

@@ -63,6 +63,8 @@ export interface PruneOptions {
   /** the census's MILP stage: at most this many queries (default 16), each with this time limit */
   milpTasks?: number;
   milpTaskMs?: number;
+  /** change nothing (the fallback of a slice whose pruned network failed its final check): f, checked as usual */
+  keepEverything?: boolean;
 }
 
 /** The census prune makes for itself: time limit 3 x the query limit. */
@@ -105,7 +107,8 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
   const steps: Step[] = [];
   const edits = emptyEdits(f);
   progress({ phase: 'phase census', done: 0, total: 1, removed: 0 });
-  const census = opts.census ?? phaseCensus(f, opts.domain, censusOptions(opts));
+  const census = opts.keepEverything ? unknownCensus(f) : opts.census ?? phaseCensus(f, opts.domain, censusOptions(opts));
+  if (opts.keepEverything) return { ...assemble(f, edits, steps), census };
   for (const np of census.neurons) {
     if (np.phase === 'never' || np.phase === 'always') {
       edits.state[np.layer][np.index] = np.phase === 'never' ? REMOVED : LINEAR;
@@ -142,6 +145,12 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
     if (steps.some((s) => s.kind.startsWith('tolerance'))) phaseAfterChanges(f, edits, steps, opts);
   }
   return { ...assemble(f, edits, steps), census, searchBound };
+}
+
+/** A census that decides nothing (every hidden ReLU 'unknown'). */
+function unknownCensus(f: Network): PhaseCensus {
+  const neurons = f.layers.slice(0, -1).flatMap((L, k) => Array.from({ length: L.outSize }, (_, i) => ({ layer: k, index: i, phase: 'unknown' as const, method: 'not run' })));
+  return { neurons, counts: { never: 0, always: 0, both: 0, unknown: neurons.length }, boxes: 0, timeMs: 0 };
 }
 
 /**

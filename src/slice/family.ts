@@ -18,6 +18,8 @@ export interface FamilySliceEntry {
   network: string;
   certificate: string;
   sizes: SizeMetrics;
+  /** the pruned slice failed its final check; the original network serves this box (why) */
+  fallback?: string;
 }
 
 export interface FamilyManifest {

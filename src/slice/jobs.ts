@@ -8,6 +8,7 @@ import { outputLinearLower } from '../bounds/objective.ts';
 import { jsonNetworkText, parseJsonNetwork } from '../formats/json.ts';
 import { pruneAndCheck, type CertifiedPrune } from '../simplify/certify.ts';
 import { loadMilpSolver } from '../verify/milp.ts';
+import { NnsError } from '../errors.ts';
 
 export interface SliceJob {
   f: Network;
@@ -24,7 +25,19 @@ export interface SliceJob {
 
 export async function pruneSliceJob(job: SliceJob): Promise<CertifiedPrune> {
   await loadMilpSolver();
+  try {
+    return pruneSlice(job, false);
+  } catch (e) {
+    if (!(e instanceof NnsError)) throw e;
+    // the pruned slice could not be proved in time: this slice keeps the original network (checked all the same),
+    // so one hard slice costs size, not the whole family
+    return { ...pruneSlice(job, true), fallback: e.message };
+  }
+}
+
+function pruneSlice(job: SliceJob, keepEverything: boolean): CertifiedPrune {
   return pruneAndCheck(job.f, {
+    keepEverything,
     domain: [job.box],
     tolerance: job.tolerance,
     boundsFn: job.bounds === 'crown' ? crownBounds : symbolicBounds,

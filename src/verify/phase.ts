@@ -190,12 +190,12 @@ function censusSearch(
   const openLeaves = new Int32Array(cands.length); // leaves on which the candidate is still open
   const dead = new Uint8Array(cands.length); // refuted somewhere: stop working on it
   let boxes = 0;
-  const heap = new MaxHeap<{ box: Box; open: Cand[]; depth: number; dimScore: Float64Array; bounds?: NetworkBounds }>();
+  const heap = new MaxHeap<{ box: Box; open: Cand[]; gaps: number[]; depth: number; bounds?: NetworkBounds }>();
   // crownBounds already back-substitutes every unstable neuron: a second pass per candidate would repeat it
   const backSub = opts.backSubstitute !== false && opts.boundsFn !== crownBounds;
   const splitRule = opts.splitRule ?? 'smear';
   const coef = new Float64Array(n);
-  type Settled = { rest: Cand[]; excess: number; dimScore: Float64Array; bounds: NetworkBounds };
+  type Settled = { rest: Cand[]; gaps: number[]; excess: number; bounds: NetworkBounds };
   const settle = (box: Box, open: Cand[], parent?: NetworkBounds): Settled => {
     boxes++;
     const b = opts.boundsFn(net, box, parent);
@@ -221,25 +221,29 @@ function censusSearch(
       gaps.push(gap);
       rest.push(c);
     }
-    // which input matters most for the candidates furthest from settled: |coefficient| x width of the linear bound
-    // (ReluVal's "smear"), summed over the worst few; splitting there shrinks their bounds fastest
+    return { rest, gaps, excess, bounds: b };
+  };
+  /**
+   * Which input matters most for the open candidates furthest from settled: |coefficient| x width of their linear
+   * bounds (ReluVal's "smear"), summed over the worst few; splitting there shrinks their bounds fastest. Computed
+   * when a box is split, not when it is bounded (most bounded boxes are never split).
+   */
+  const smear = (box: Box, b: NetworkBounds, rest: Cand[], gaps: number[]): Float64Array => {
     const dimScore = new Float64Array(n);
-    if (splitRule === 'smear' && rest.length > 0) {
-      const order = rest.map((_, i) => i).sort((a, z) => gaps[z] - gaps[a]).slice(0, 3);
-      for (const i of order) {
-        const c = rest[i];
-        if (c.layer === 0) {
-          for (let t = 0; t < n; t++) coef[t] = net.layers[0].weights[c.index * n + t];
-        } else {
-          backwardBound(net, box, b, c.layer, unit(net.layers[c.layer].outSize, c.index), 0, c.sign < 0 ? 'upper' : 'lower', coef);
-        }
-        let tot = 0;
-        for (let t = 0; t < n; t++) tot += Math.abs(coef[t]) * (box.hi[t] - box.lo[t]);
-        if (!(tot > 0)) continue;
-        for (let t = 0; t < n; t++) dimScore[t] += (gaps[i] * Math.abs(coef[t]) * (box.hi[t] - box.lo[t])) / tot;
+    const order = rest.map((_, i) => i).sort((a, z) => gaps[z] - gaps[a]).slice(0, 3);
+    for (const i of order) {
+      const c = rest[i];
+      if (c.layer === 0) {
+        for (let t = 0; t < n; t++) coef[t] = net.layers[0].weights[c.index * n + t];
+      } else {
+        backwardBound(net, box, b, c.layer, unit(net.layers[c.layer].outSize, c.index), 0, c.sign < 0 ? 'upper' : 'lower', coef);
       }
+      let tot = 0;
+      for (let t = 0; t < n; t++) tot += Math.abs(coef[t]) * (box.hi[t] - box.lo[t]);
+      if (!(tot > 0)) continue;
+      for (let t = 0; t < n; t++) dimScore[t] += (gaps[i] * Math.abs(coef[t]) * (box.hi[t] - box.lo[t])) / tot;
     }
-    return { rest, excess, dimScore, bounds: b };
+    return dimScore;
   };
   const refuteAt = (x: Float64Array, open: Cand[]): void => {
     const tr = forwardTrace(net, x, 1);
@@ -264,7 +268,7 @@ function censusSearch(
     for (const c of open) openLeaves[c.id]++;
     // the children start from these bounds (sound on every sub-box); past a large frontier, memory comes first
     const bounds = heap.size < 50_000 ? r.bounds : undefined;
-    heap.push(open.length - depth * 1e-3, { box, open, depth, dimScore: r.dimScore, bounds });
+    heap.push(open.length - depth * 1e-3, { box, open, gaps: r.gaps, depth, bounds });
   };
   for (const b of domain) push(b, settle(b, cands), 0);
   const maxBoxes = opts.maxBoxes ?? 5_000_000;
@@ -297,8 +301,13 @@ function censusSearch(
     const still = open.filter((c) => !dead[c.id]);
     if (still.length === 0) continue;
     let dim = -1;
-    for (let t = 0; t < n; t++) if (node.box.hi[t] > node.box.lo[t] && (dim < 0 || node.dimScore[t] > node.dimScore[dim])) dim = t;
-    if (splitRule === 'smear' && dim >= 0 && node.dimScore[dim] > 0) {
+    if (splitRule === 'smear') {
+      const gaps = node.open.map((c, i) => (dead[c.id] ? -1 : node.gaps[i])).filter((g) => g >= 0);
+      const dimScore = smear(node.box, node.bounds ?? opts.boundsFn(net, node.box), still, gaps);
+      for (let t = 0; t < n; t++) if (node.box.hi[t] > node.box.lo[t] && (dim < 0 || dimScore[t] > dimScore[dim])) dim = t;
+      if (dim >= 0 && !(dimScore[dim] > 0)) dim = -1;
+    }
+    if (dim >= 0) {
       for (const ch of splitBox(node.box, dim)) push(ch, settle(ch, still, node.bounds), node.depth + 1);
     } else {
       const seen = new Map<Box, Settled>();
