@@ -10,6 +10,7 @@ import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { BoundsFn, OutputLinearLower } from './equiv.ts';
 import { milpLinearSign } from './milp.ts';
+import { maximizeBySearch } from './search.ts';
 
 export interface ClassMargins {
   /** the output f picks on every sample of the domain */
@@ -39,40 +40,62 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
   const rng = mulberry32(opts.seed ?? 31);
   const count = opts.samples ?? 512;
   // the smallest lead of the winner over each output on the samples: the margin to aim for is half of it
+  const n = f.inputSize;
   const seen = new Float64Array(m).fill(Infinity);
+  const closest: Array<Array<Float64Array | null>> = domain.map(() => new Array(m).fill(null));
   let winner = -1;
-  for (const b of domain) {
-    const y = forward(f, samplePoints(b, count, rng), count);
+  for (const [bi, b] of domain.entries()) {
+    const xs = samplePoints(b, count, rng);
+    const y = forward(f, xs, count);
     for (let s = 0; s < count; s++) {
       let w = 0;
       for (let j = 1; j < m; j++) if (sigma * y[s * m + j] < sigma * y[s * m + w]) w = j;
       if (winner < 0) winner = w;
       if (w !== winner) return null;
-      for (let j = 0; j < m; j++) if (j !== w) seen[j] = Math.min(seen[j], sigma * (y[s * m + j] - y[s * m + w]));
+      for (let j = 0; j < m; j++) {
+        if (j === w) continue;
+        const v = sigma * (y[s * m + j] - y[s * m + w]);
+        if (v < seen[j]) {
+          seen[j] = v;
+          closest[bi][j] = xs.slice(s * n, (s + 1) * n);
+        }
+      }
     }
   }
   if (winner < 0) return null;
+  const fbs = domain.map((b) => opts.boundsFn(f, b));
   const lower = new Float64Array(m * m).fill(-Infinity);
   const proved: ClassMargins['proved'] = [];
   for (let w = 0; w < m; w++) {
     if (w === winner || !(seen[w] > 0)) continue;
-    const target = seen[w] / 2;
     // c . y = sigma (y_w - y_winner)
     const c = new Float64Array(m);
     c[w] = sigma;
     c[winner] = -sigma;
     let byBounds = Infinity;
-    for (const b of domain) byBounds = Math.min(byBounds, opts.outputLinearLower(f, b, opts.boundsFn(f, b), c));
+    for (const [bi, b] of domain.entries()) byBounds = Math.min(byBounds, opts.outputLinearLower(f, b, fbs[bi], c));
     if (byBounds > 0) {
       lower[w * m + winner] = byBounds;
       proved.push({ output: w, margin: byBounds, method: 'bounds' });
       continue;
     }
+    // a local search from the closest sample: an adversarial point shows there is no single winner (no MILP is
+    // worth running then), and a smaller margin than sampling saw lowers the target to something provable
+    for (const [bi, b] of domain.entries()) {
+      const start = closest[bi][w];
+      if (!start) continue;
+      const r = maximizeBySearch(f, b, last, c.map((v) => -v), [start], 30);
+      const y = forward(f, r.x);
+      const v = sigma * (y[w] - y[winner]);
+      if (!(v > 0)) return null;
+      seen[w] = Math.min(seen[w], v);
+    }
+    const target = seen[w] / 2;
     // MILP: prove -c . y + target <= 0 on every box
     const neg = c.map((v) => -v);
     let ok = true;
-    for (const b of domain) {
-      const r = milpLinearSign(f, b, opts.boundsFn(f, b), last, neg, target, opts.timeMs);
+    for (const [bi, b] of domain.entries()) {
+      const r = milpLinearSign(f, b, fbs[bi], last, neg, target, opts.timeMs);
       if (r.status !== 'proved') {
         ok = false;
         break;
