@@ -267,7 +267,7 @@ function censusSearch(
     if (open.length === 0) return;
     for (const c of open) openLeaves[c.id]++;
     // the children start from these bounds (sound on every sub-box); past a large frontier, memory comes first
-    const bounds = heap.size < 50_000 ? r.bounds : undefined;
+    const bounds = heap.size < 20_000 ? r.bounds : undefined;
     heap.push(open.length - depth * 1e-3, { box, open, gaps: r.gaps, depth, bounds });
   };
   for (const b of domain) push(b, settle(b, cands), 0);

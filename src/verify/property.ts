@@ -138,9 +138,9 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     };
     const last = net.layers.length - 1;
     const coef = new Float64Array(n);
-    // ReluVal's "smear": the input whose coefficient in the open constraints' linear bounds, times its width, is largest
-    // also probes, for each open constraint, the corner where its linear lower bound is smallest: counterexamples
-    // sit in small pockets, and that corner points at one far more often than the box centre does
+    // ReluVal's "smear": inputs ranked by |coefficient| x width in the open constraints' linear bounds. On the way,
+    // probe each open constraint's corner where its linear lower bound is smallest: counterexamples sit in small
+    // pockets, and that corner points at one more often than the box centre does
     const smearDims = (box: Box, fb: NetworkBounds, closest: LinearConstraint[]): { dims: number[]; hit: PropertyResult | null } => {
       const score = new Float64Array(n);
       for (const c of closest) {
