@@ -130,3 +130,24 @@ test('a tampered output makes check fail', () => {
   writeFileSync(out, JSON.stringify(j));
   expectError(run('check', `${out}.certificate.json`), /t\.json: the network differs from the one the certificate describes/);
 });
+
+test('slice from the command line: a VNN-LIB box, a family directory and ONNX file, eval through the dispatcher', () => {
+  const prop = join(dir, 'box.vnnlib');
+  const lines = ['(declare-const X_0 Real)', '(declare-const X_1 Real)', '(declare-const X_2 Real)', '(declare-const X_3 Real)', '(declare-const X_4 Real)'];
+  for (let i = 0; i < 5; i++) lines.push(`(assert (>= X_${i} 0.0))`, `(assert (<= X_${i} 0.5))`);
+  lines.push('(declare-const Y_0 Real)', '(assert (<= Y_0 -1000.0))');
+  writeFileSync(prop, lines.join('\n') + '\n');
+  const fam = join(dir, 'family');
+  const r = run('slice', '--default', '--vnnlib', prop, '--max-slices', '4', '--timeout', '0.3', '-o', fam, '--onnx', join(dir, 'family.onnx'), '--jobs', '1', '--json');
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out);
+  assert.equal(s.slices, 4);
+  assert.equal(s.fallbackSlices, 0);
+  assert.ok(s.familyCheck.maxAbsDiff < 1e-9);
+  const manifest = JSON.parse(readFileSync(join(fam, 'family.json'), 'utf8'));
+  assert.equal(manifest.slices.length, 4);
+  const viaFamily = JSON.parse(run('eval', fam, '--input', '0.1,0.2,0.3,0.4,0.25', '--json').out);
+  const direct = JSON.parse(run('eval', '--default', '--input', '0.1,0.2,0.3,0.4,0.25', '--json').out);
+  viaFamily[0].output.forEach((v: number, i: number) => assert.ok(Math.abs(v - direct[0].output[i]) < 1e-9));
+  expectError(run('eval', fam, '--input', '0.9,0.2,0.3,0.4,0.25'), /outside/);
+});

@@ -25,12 +25,13 @@ export const sliceCommand: CommandSpec = {
   name: 'slice',
   summary: 'split the domain into boxes and prune each: a family of small networks with a dispatcher',
   usage:
-    'nnshrink slice MODEL|--default [--domain ..] [--strategy uniform|adaptive] [--levels K | --max-slices N]\n' +
+    'nnshrink slice MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--strategy uniform|adaptive] [--levels K | --max-slices N]\n' +
     '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--jobs N] [--timeout S] [--json]',
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },
     domain: { type: 'string' },
+    vnnlib: { type: 'string' },
     strategy: { type: 'string' },
     levels: { type: 'string' },
     'max-slices': { type: 'string' },
@@ -43,7 +44,7 @@ export const sliceCommand: CommandSpec = {
   async run(values, positionals) {
     const model = modelArg(values, positionals, 'slice');
     const domain = resolveDomain(model, values);
-    if (domain.length !== 1) fail('slice: the domain must be a single box');
+    if (domain.length !== 1) fail(`slice: the domain must be a single box (${values.vnnlib ?? 'it'} has ${domain.length})`);
     const out = values.output;
     if (typeof out !== 'string') fail('slice: missing -o FAMILY_DIR');
     const strategy = (values.strategy ?? 'adaptive') as string;
