@@ -92,8 +92,9 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
     written = opts.roundTrip(result.network);
     check = run(written, result);
   }
-  if (check.verdict.status === 'unknown' && check.verdict.method === 'refactor-bound') {
-    // folded layers stored in low precision leave no room: keep the layers unfolded (checked neuron by neuron)
+  if (check.verdict.status === 'unknown' && (check.verdict.method === 'refactor-bound' || check.refactorBound > 0)) {
+    // the rounding of folded layers or of the basis re-expression leaves no room (in class mode it eats the margin
+    // that closes boxes at once): keep the layers unfolded, compared with f coefficient by coefficient
     result.network = result.compactNetwork;
     result.basisReduced = false;
     result.steps = result.steps.filter((s) => s.kind !== 'linear-basis');
