@@ -38,10 +38,13 @@ export function symbolicBounds(net: Network, box: Box, parent?: NetworkBounds): 
   let pHi: Float64Array = box.hi;
   const out: NetworkBounds = [];
   const last = net.layers.length - 1;
+  // activations that are identically zero (dead ReLUs) add nothing: only the others are visited
+  let liveIn = Int32Array.from({ length: d }, (_, i) => i);
   for (let k = 0; k <= last; k++) {
     const L = net.layers[k];
     const n = L.inSize;
     const m = L.outSize;
+    const nLive = liveIn.length;
     const zL = new Float64Array(m * D);
     const zU = new Float64Array(m * D);
     const zl = new Float64Array(m);
@@ -53,7 +56,8 @@ export function symbolicBounds(net: Network, box: Box, parent?: NetworkBounds): 
       let il = L.bias[i];
       let ih = L.bias[i];
       let imag = Math.abs(L.bias[i]);
-      for (let j = 0; j < n; j++) {
+      for (let q = 0; q < nLive; q++) {
+        const j = liveIn[q];
         const w = L.weights[i * n + j];
         if (w === 0) continue;
         const jo = j * D;
@@ -110,7 +114,9 @@ export function symbolicBounds(net: Network, box: Box, parent?: NetworkBounds): 
     const nU = new Float64Array(m * D);
     const nLo = new Float64Array(m);
     const nHi = new Float64Array(m);
+    const live: number[] = [];
     for (let i = 0; i < m; i++) {
+      if (!L.relu[i] || zh[i] > 0) live.push(i);
       const ro = i * D;
       const l = zl[i];
       const u = zh[i];
@@ -135,6 +141,7 @@ export function symbolicBounds(net: Network, box: Box, parent?: NetworkBounds): 
     aU = nU;
     pLo = nLo;
     pHi = nHi;
+    liveIn = Int32Array.from(live);
   }
   return out;
 }
