@@ -1,8 +1,9 @@
 /**
  * ACAS Xu phase census: all 45 networks over the full raw NNet input box; per network never / always / both /
  * unknown and the time. Run: node --import tsx bench/census.ts [timeLimitSeconds=20] [networks e.g. 1_1,5_9 or all]
- * [workers=2] (the input-splitting tree gets the time limit, then the MILP tasks run on the workers;
- * NNSHRINK_NO_MILP=1: input splitting only)
+ * [workers=2] [tasks=64] [taskSeconds: default the limit shared among them] [splitShare=0.75] (the shared input-splitting tree gets the time limit,
+ * then one task per open neuron, input splitting aimed at it then MILP, runs on the workers; NNSHRINK_NO_MILP=1:
+ * the shared tree only)
  */
 import { readNNet } from '../src/formats/nnet.ts';
 import { phaseCensus, phaseCensusParallel } from '../src/verify/phase.ts';
@@ -23,7 +24,12 @@ for (const id of which) {
   const [i, j] = id.split('_').map(Number);
   const m = readNNet(acasNnet(i, j));
   const t0 = Date.now();
-  const opts = { boundsFn: crownBounds, timeoutMs: limit, milp: process.env.NNSHRINK_NO_MILP !== '1' };
+  const opts = {
+    boundsFn: crownBounds, timeoutMs: limit, finish: process.env.NNSHRINK_NO_MILP !== '1',
+    finishTasks: Number(process.argv[5] ?? 64),
+    ...(process.argv[6] ? { finishTaskMs: Number(process.argv[6]) * 1000 } : {}),
+    ...(process.argv[7] ? { finishSplitShare: Number(process.argv[7]) } : {}),
+  };
   const c = workers > 1 ? await phaseCensusParallel(m.network, [m.domain!], opts, workers) : phaseCensus(m.network, [m.domain!], opts);
   c.timeMs = Date.now() - t0;
   times.push(c.timeMs / 1000);

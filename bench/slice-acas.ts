@@ -2,7 +2,7 @@
  * Slice ACAS Xu networks on the full raw NNet box, exact or argmin mode: uniform with 1 level (32 slices) against adaptive
  * with the same budget; slice size relative to the original (ReLUs, parameters) and total time.
  * Run: node --import tsx bench/slice-acas.ts [timeoutSeconds=2] [networks=1_1,5_9] [workers=2] [levels=1] [exact|argmin]
- *   [milpTasks per slice, default 16] [final-check samples per slice, default 2000]
+ *   [finishTasks per slice, default 64] [final-check samples per slice, default 2000]
  *   [tolerance-search budget per slice in seconds, default 20 x the query limit]
  * (levels 1: 32 slices, 2: 1,024; adaptive gets the same budget). "kept whole": slices whose pruned network was not
  * proved in time and that keep the original. Rows also go to bench/out/slice-acas.jsonl.
@@ -18,7 +18,7 @@ const nets = (process.argv[3] ?? '1_1,5_9').split(',');
 const workers = Number(process.argv[4] ?? 2);
 const levels = Number(process.argv[5] ?? 1);
 const mode = process.argv[6] ?? 'exact';
-const milpTasks = process.argv[7] ? Number(process.argv[7]) : undefined;
+const finishTasks = process.argv[7] ? Number(process.argv[7]) : undefined;
 const finalSamples = Number(process.argv[8] ?? 2000);
 const toleranceBudgetMs = process.argv[9] ? Number(process.argv[9]) * 1000 : undefined;
 const tolerance = mode === 'argmin' ? ({ kind: 'class', order: 'argmin', margin: 0 } as const) : ({ kind: 'exact' } as const);
@@ -38,7 +38,7 @@ for (const id of nets) {
     const t0 = Date.now();
     const run = await sliceNetwork(m.network, m.domain!, {
       strategy, levels, maxSlices: 2 ** (5 * levels), tolerance, boundsFn: crownBounds, bounds: 'crown',
-      queryTimeoutMs: t, toleranceBudgetMs, finalTimeoutMs: 4 * t, finalSamples, workers, milpTasks,
+      queryTimeoutMs: t, toleranceBudgetMs, finalTimeoutMs: 4 * t, finalSamples, workers, finishTasks,
     });
     const before = run.slices[0].result.before;
     const relu = run.slices.map((s) => s.result.after.reluNeurons / before.reluNeurons);

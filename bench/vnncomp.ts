@@ -1,14 +1,13 @@
 /**
  * VNN-COMP 2021 ACAS Xu: the 186 instances of acasxu_instances.csv; verdict per instance against the published one.
- * Run: node --import tsx bench/vnncomp.ts [timeoutSeconds=10] [count] [first row, 0-based]
+ * Instances run side by side on the worker pool (one per core by default); the total is wall-clock time.
+ * Run: node --import tsx bench/vnncomp.ts [timeoutSeconds=10] [count] [first row, 0-based] [workers]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../src/formats/load.ts';
-import { readVnnlib } from '../src/formats/vnnlib.ts';
-import { decideProperty } from '../src/verify/property.ts';
-import { crownBounds } from '../src/bounds/backward.ts';
-import { outputLinearLower } from '../src/bounds/objective.ts';
+import { runPool, defaultWorkers } from '../src/pool/pool.ts';
+import type { PropertyResult } from '../src/verify/property.ts';
+import type { InstanceJob } from './vnncomp-job.ts';
 import { SHARED_NETS } from '../test/helpers/shared.ts';
 
 const timeout = Number(process.argv[2] ?? 10) * 1000;
@@ -19,19 +18,23 @@ const expected = new Map(readFileSync(join(dir, 'vnnlib/expected_verdicts.csv'),
   return [`${n},${p}`, v.trim()];
 }));
 const start = Number(process.argv[4] ?? 0);
-const n = Number(process.argv[3] ?? rows.length);
+const n = Math.min(Number(process.argv[3] ?? rows.length), rows.length - start);
+const workers = Number(process.argv[5] ?? defaultWorkers());
+const chosen = rows.slice(start, start + n);
+const jobs: InstanceJob[] = chosen.map(([net, prop]) => ({ model: join(dir, 'onnx', net), property: join(dir, 'vnnlib', prop), timeoutMs: timeout }));
 const tally = { sat: 0, unsat: 0, unknown: 0, wrong: 0 };
-let total = 0;
+let cpu = 0;
+const t0 = Date.now();
+const results = await runPool<InstanceJob, PropertyResult>(new URL('./vnncomp-job.ts', import.meta.url).href, 'decideInstance', jobs, workers);
 console.log('| network | property | verdict | expected | boxes | time (s) |');
 console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [net, prop] of rows.slice(start, start + n)) {
-  const m = loadModel(join(dir, 'onnx', net));
-  const p = readVnnlib(join(dir, 'vnnlib', prop));
-  const r = decideProperty(m.network, p, { boundsFn: crownBounds, outputLinearLower, timeoutMs: timeout });
+chosen.forEach(([net, prop], i) => {
+  const r = results[i];
   const exp = expected.get(`${net},${prop}`) ?? '?';
   tally[r.result]++;
   if (r.result !== 'unknown' && exp !== '?' && r.result !== exp) tally.wrong++;
-  total += r.timeMs;
+  cpu += r.timeMs;
   console.log(`| ${net.replace('ACASXU_run2a_', '').replace('_batch_2000.onnx', '')} | ${prop.replace('.vnnlib', '')} | ${r.result} | ${exp} | ${r.boxes} | ${(r.timeMs / 1000).toFixed(2)} |`);
-}
-console.log(`\n${n} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown, ${tally.wrong} disagreeing with the published verdict; total ${(total / 1000).toFixed(0)} s (timeout ${timeout / 1000} s each)`);
+});
+const wall = (Date.now() - t0) / 1000;
+console.log(`\n${n} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown, ${tally.wrong} disagreeing with the published verdict; wall-clock ${wall.toFixed(0)} s on ${workers} worker(s), ${(cpu / 1000).toFixed(0)} s summed over instances (timeout ${timeout / 1000} s each)`);

@@ -88,7 +88,7 @@ test('phase proofs alone (no sampling): a claim is proved only when the grid agr
     const claims: Array<{ layer: number; index: number; sign: 1 | -1 }> = [];
     for (let k = 0; k < 2; k++) for (let i = 0; i < 8; i++) claims.push({ layer: k, index: i, sign: -1 }, { layer: k, index: i, sign: 1 });
     for (const sign of [-1, 1] as const) {
-      const c = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 1000, claims: claims.filter((x) => x.sign === sign), milp: false });
+      const c = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 1000, claims: claims.filter((x) => x.sign === sign), finish: false });
       for (const np of c.neurons) {
         if (np.phase === 'unknown') continue;
         proved++;
@@ -177,4 +177,51 @@ test('property decisions with many inputs (CROWN, then MILP) agree with a dense 
   }
   assert.equal(unsat, 8);
   assert.ok(sat >= 6, `sat found ${sat} of 8`);
+});
+
+test('census finishing tasks (input splitting aimed at one neuron, then MILP) agree with a dense grid', async () => {
+  const { runNeuronTask } = await import('../src/verify/neuron-task.ts');
+  let proved = 0;
+  let refuted = 0;
+  for (let seed = 1; seed <= 4; seed++) {
+    const net = randomNetwork(seed + 950, [2, 8, 8, 8, 2]);
+    const box = makeBox([-1, -1], [1, 1]);
+    // two leaves covering the box, with their own bounds (as the census hands them over), and the box alone
+    const halves = [makeBox([-1, -1], [0, 1]), makeBox([0, -1], [1, 1])];
+    const { tr, count } = grid(net);
+    for (let k = 1; k < 4; k++) {
+      const m = net.layers[k].outSize;
+      for (let i = 0; i < m; i++) {
+        let mx = -Infinity;
+        let mn = Infinity;
+        for (let s = 0; s < count; s++) {
+          const v = tr.pre[k][s * m + i];
+          mx = Math.max(mx, v);
+          mn = Math.min(mn, v);
+        }
+        for (const sign of [1, -1] as const) {
+          const withLeaves = (i + k) % 2 === 0;
+          const r = runNeuronTask({
+            net, layer: k, index: i, sign, timeMs: 2000, splitShare: 1,
+            ...(withLeaves ? { boxes: halves, bounds: halves.map((b) => crownBounds(net, b)) } : { boxes: [box] }),
+          });
+          // sign +1 claims z >= 0 everywhere (always active), -1 claims z <= 0 (never active)
+          if (r.status === 'proved') {
+            proved++;
+            assert.ok(sign > 0 ? mn >= 0 : mx <= 0, `seed ${seed} ${k}:${i} sign ${sign}: proved but the grid disagrees`);
+          } else if (r.status === 'refuted') {
+            refuted++;
+            const z = forwardTrace(net, r.witness!, 1).pre[k][i];
+            assert.ok(sign > 0 ? z < 0 : z > 0, `seed ${seed} ${k}:${i} sign ${sign}: witness gives ${z}`);
+          }
+          // complete where the grid is clear
+          if (sign > 0 && mn > 0.05) assert.equal(r.status, 'proved', `seed ${seed} ${k}:${i} always active by ${mn}`);
+          if (sign < 0 && mx < -0.05) assert.equal(r.status, 'proved', `seed ${seed} ${k}:${i} never active by ${-mx}`);
+          if (sign > 0 && mn < -0.05) assert.equal(r.status, 'refuted');
+          if (sign < 0 && mx > 0.05) assert.equal(r.status, 'refuted');
+        }
+      }
+    }
+  }
+  assert.ok(proved > 5 && refuted > 40, `${proved} proved, ${refuted} refuted`);
 });

@@ -61,21 +61,23 @@ export interface PruneOptions {
   /** a phase census of f on this domain made beforehand (for example on a worker pool); made here if absent */
   census?: PhaseCensus;
   /** the census's MILP stage: at most this many queries (default 16), each with this time limit */
-  milpTasks?: number;
-  milpTaskMs?: number;
+  finishTasks?: number;
+  finishTaskMs?: number;
   /** change nothing (the fallback of a slice whose pruned network failed its final check): f, checked as usual */
   keepEverything?: boolean;
 }
 
-/** The census prune makes for itself: time limit 3 x the query limit. */
+/** The census prune makes for itself: 3 x the query limit in all. */
 export function censusOptions(opts: PruneOptions): PhaseOptions {
   const progress = opts.onProgress ?? (() => {});
   return {
     boundsFn: opts.boundsFn,
-    timeoutMs: opts.queryTimeoutMs * 3,
+    // the shared tree, then the tasks finishing what it left open (the same total as the tree alone had before)
+    timeoutMs: opts.queryTimeoutMs * 1.5,
+    finishBudgetMs: opts.queryTimeoutMs * 1.5,
     seed: opts.seed,
-    milpTasks: opts.milpTasks,
-    milpTaskMs: opts.milpTaskMs,
+    finishTasks: opts.finishTasks,
+    finishTaskMs: opts.finishTaskMs,
     onProgress: (d, t, boxes) => progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes` }),
   };
 }

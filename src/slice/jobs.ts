@@ -20,7 +20,7 @@ export interface SliceJob {
   finalTimeoutMs: number;
   finalSamples: number;
   seed: number;
-  milpTasks?: number;
+  finishTasks?: number;
 }
 
 export async function pruneSliceJob(job: SliceJob): Promise<CertifiedPrune> {
@@ -50,6 +50,6 @@ function pruneSlice(job: SliceJob, keepEverything: boolean): CertifiedPrune {
     finalTimeoutMs: job.finalTimeoutMs,
     finalSamples: job.finalSamples,
     seed: job.seed,
-    milpTasks: job.milpTasks,
+    finishTasks: job.finishTasks,
   });
 }

@@ -30,7 +30,7 @@ export interface SliceOptions {
   finalTimeoutMs: number;
   finalSamples: number;
   /** per slice: at most this many MILP queries in the census (default 16) */
-  milpTasks?: number;
+  finishTasks?: number;
   /** worker threads (1 = in this thread); the family does not depend on it */
   workers?: number;
   onProgress?: (done: number, total: number, meanRelu: number) => void;
@@ -74,7 +74,7 @@ export async function sliceNetwork(f: Network, root: Box, opts: SliceOptions): P
     finalTimeoutMs: opts.finalTimeoutMs,
     finalSamples: opts.finalSamples,
     seed: 1 + i,
-    milpTasks: opts.milpTasks,
+    finishTasks: opts.finishTasks,
   }));
   const slices = await runPool<SliceJob, CertifiedPrune>(new URL('./jobs.ts', import.meta.url).href, 'pruneSliceJob', jobs, opts.workers ?? 1, (_i, r) => {
     reluSum += sizeMetrics(r.written).reluNeurons;

@@ -18,8 +18,7 @@ import type { BoundsFn } from './equiv.ts';
 import { chooseSplit } from './split.ts';
 import { maximizeBySearch } from './search.ts';
 import { backwardBound, crownBounds } from '../bounds/backward.ts';
-import { milpAvailable } from './milp.ts';
-import { runMilpTask, type MilpTask, type MilpTaskResult } from './milp-task.ts';
+import { runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
 import { runPool } from '../pool/pool.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
@@ -55,11 +54,16 @@ export interface PhaseOptions {
    * earlier. Claims that cannot be proved in time come back 'unknown'.
    */
   claims?: Array<{ layer: number; index: number; sign: 1 | -1 }>;
-  /** finish open candidates with the MILP solver when it is loaded (default on) */
-  milp?: boolean;
-  /** at most this many MILP tasks (default 16), each with this time limit (default timeoutMs / 8, 0.1-10 s) */
-  milpTasks?: number;
-  milpTaskMs?: number;
+  /** finish the candidates the shared tree leaves open (timeoutMs is the tree's limit) with one task each: input
+   * splitting aimed at the one neuron, then MILP when the solver is loaded (default on) */
+  finish?: boolean;
+  /** at most this many finishing tasks (default 64), the fewest open leaves first */
+  finishTasks?: number;
+  /** the tasks' total time (default timeoutMs), shared evenly (each 0.1-10 s) unless finishTaskMs is given */
+  finishBudgetMs?: number;
+  finishTaskMs?: number;
+  /** share of each task's time for input splitting aimed at its neuron, before MILP (default 0.75) */
+  finishSplitShare?: number;
   /** how to choose the input to split: 'smear' (the input that matters most to the worst open candidates) or 'widest' */
   splitRule?: 'smear' | 'widest';
   /** refine each open candidate by back-substitution (default on) */
@@ -79,8 +83,8 @@ interface Cand {
 function censusSearch(
   net: Network,
   domain: Box[],
-  opts: PhaseOptions & { milpParallel: boolean },
-): { tasks: MilpTask[]; finish: (results: MilpTaskResult[]) => PhaseCensus } {
+  opts: PhaseOptions,
+): { tasks: NeuronTask[]; finish: (results: NeuronTaskResult[]) => PhaseCensus } {
   const t0 = Date.now();
   const rng = mulberry32(opts.seed ?? 7);
   const hidden = opts.layers ?? net.layers.slice(0, -1).map((_, k) => k);
@@ -196,9 +200,14 @@ function censusSearch(
   const splitRule = opts.splitRule ?? 'smear';
   const coef = new Float64Array(n);
   type Settled = { rest: Cand[]; gaps: number[]; excess: number; bounds: NetworkBounds };
+  // a box's bounds are needed only up to the deepest candidate still open on it: the network cut there is cheaper
+  // to bound (boxes where only shallow neurons are open cost a fraction of a full pass)
+  const cut = net.layers.map((_, k) => ({ inputSize: net.inputSize, layers: net.layers.slice(0, k + 1) }));
   const settle = (box: Box, open: Cand[], parent?: NetworkBounds): Settled => {
     boxes++;
-    const b = opts.boundsFn(net, box, parent);
+    let deepest = 0;
+    for (const c of open) if (!dead[c.id] && c.layer > deepest) deepest = c.layer;
+    const b = opts.boundsFn(cut[deepest], box, parent);
     const rest: Cand[] = [];
     const gaps: number[] = [];
     let excess = 0;
@@ -330,12 +339,12 @@ function censusSearch(
       opts.onProgress(result.length - open2, result.length, boxes);
     }
   }
-  // MILP for the candidates input splitting left open: on the few leaf boxes where one is still open (tight
-  // big-M there), else, near the input only, on the whole domain (big-M from domain-wide bounds is loose deeper).
-  // A fixed number of tasks, each with its own time limit: the verdicts do not depend on who runs them.
-  const tasks: MilpTask[] = [];
+  // One task per candidate the shared tree left open (the fewest open leaves first): input splitting aimed at it
+  // from its open leaves, then MILP. A fixed number of tasks, each with its own time limit: the verdicts do not
+  // depend on who runs them.
+  const tasks: NeuronTask[] = [];
   const taskCand: Cand[] = [];
-  if (timedOut && opts.milp !== false && (milpAvailable() || opts.milpParallel)) {
+  if (timedOut && opts.finish !== false) {
     const leavesOf = new Map<number, Box[]>();
     const leafBounds = new Map<Box, NetworkBounds | undefined>();
     for (const node of heap.drain()) {
@@ -349,23 +358,29 @@ function censusSearch(
     }
     const open = cands
       .filter((c) => !dead[c.id] && (leavesOf.get(c.id)?.length ?? 0) > 0)
-      .filter((c) => leavesOf.get(c.id)!.length <= MAX_LEAVES || c.layer <= 2)
       .sort((a, b) => leavesOf.get(a.id)!.length - leavesOf.get(b.id)!.length || a.layer - b.layer || a.index - b.index)
-      .slice(0, opts.milpTasks ?? 16);
-    const timeMs = opts.milpTaskMs ?? Math.min(10000, Math.max(100, opts.timeoutMs / 8));
+      .slice(0, opts.finishTasks ?? 64);
+    const timeMs = opts.finishTaskMs ?? Math.min(10000, Math.max(100, (opts.finishBudgetMs ?? opts.timeoutMs) / Math.max(1, open.length)));
     for (const c of open) {
       const leaves = leavesOf.get(c.id)!;
-      const boxes = leaves.length <= MAX_LEAVES ? leaves : domain;
-      const bounds = boxes.map((b) => leafBounds.get(b));
-      tasks.push({ net, boxes, layer: c.layer, index: c.index, sign: c.sign, timeMs, ...(bounds.every((b) => b) ? { bounds: bounds as NetworkBounds[] } : {}) });
+      const bounds = leaves.map((b) => leafBounds.get(b));
+      // MILP on the leaves when they are few; on the whole domain near the input only (big-M from domain-wide
+      // bounds is loose deeper)
+      const milpBoxes = leaves.length <= MAX_LEAVES ? undefined : c.layer <= 2 ? domain : [];
+      tasks.push({
+        net, boxes: leaves, layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare: opts.finishSplitShare ?? 0.75,
+        ...(bounds.every((b) => b) ? { bounds: bounds as NetworkBounds[] } : {}),
+        ...(milpBoxes ? { milpBoxes } : {}),
+      });
       taskCand.push(c);
     }
   }
-  const finish = (results: MilpTaskResult[]): PhaseCensus => {
-    const milpProved = new Set<number>();
+  const finish = (results: NeuronTaskResult[]): PhaseCensus => {
+    const milpProved = new Map<number, string>();
     results.forEach((r, t) => {
+      
       const c = taskCand[t];
-      if (r.status === 'proved') milpProved.add(c.id);
+      if (r.status === 'proved') milpProved.set(c.id, r.method ?? 'milp');
       else if (r.status === 'refuted' && r.witness) {
         const z = forwardTrace(net, r.witness, 1).pre[c.layer][c.index];
         if (c.sign < 0 ? z > 0 : z < 0) {
@@ -379,7 +394,7 @@ function censusSearch(
       if (np.phase !== 'unknown') continue;
       if (milpProved.has(c.id)) {
         np.phase = c.sign < 0 ? 'never' : 'always';
-        np.method = 'milp';
+        np.method = milpProved.get(c.id)!;
         continue;
       }
       if (dead[c.id]) {
@@ -405,14 +420,14 @@ function censusSearch(
 
 /** The census in this thread (MILP tasks run here when the solver is loaded). */
 export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
-  const st = censusSearch(net, domain, { ...opts, milpParallel: false });
-  return st.finish(st.tasks.map(runMilpTask));
+  const st = censusSearch(net, domain, opts);
+  return st.finish(st.tasks.map(runNeuronTask));
 }
 
 /** The census with its MILP tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
 export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number): Promise<PhaseCensus> {
-  const st = censusSearch(net, domain, { ...opts, milpParallel: true });
-  const results = await runPool<MilpTask, MilpTaskResult>(new URL('./milp-task.ts', import.meta.url).href, 'milpTaskJob', st.tasks, workers);
+  const st = censusSearch(net, domain, opts);
+  const results = await runPool<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', st.tasks, workers);
   return st.finish(results);
 }
 

@@ -34,6 +34,12 @@ export interface PropertyOptions {
   /** how to pick the input to split: 'smear' (default; input coefficient x width of the constraint closest to
    * closing, one bound per child) or 'trial' (bound both halves for every input, keep the best) */
   split?: 'smear' | 'trial';
+  /** smear split: try the second-ranked input too unless its score is below this fraction of the first's (0) */
+  trialRatio?: number;
+  /** local descents from the closest samples, per region and conjunction (default 16) */
+  descents?: number;
+  /** sound bounds already known over each region's box (children start from them) */
+  regionBounds?: NetworkBounds[];
 }
 
 /** How far y is from satisfying the conjunction (<= 0: satisfied). */
@@ -93,7 +99,9 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     return { result: 'sat', counterexample: { x: Array.from(x), y: Array.from(y) }, boxes, timeMs: Date.now() - t0 };
   };
   // 1. falsification
+  const timedOut = (): PropertyResult => ({ result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'timeout' });
   for (const r of prop.regions) {
+    if (Date.now() - t0 > opts.timeoutMs) return timedOut();
     const count = opts.samples ?? 2000;
     const xs = samplePoints(r.box, count, rng);
     const ys = forward(net, xs, count);
@@ -102,7 +110,7 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
       // the closest samples first, then local descent from the 16 closest (counterexamples often sit in small
       // pockets that one start misses)
       const vs = Float64Array.from({ length: count }, (_, s) => violation(conj, ys.subarray(s * m, (s + 1) * m)));
-      const order = Array.from({ length: count }, (_, s) => s).sort((a, b) => vs[a] - vs[b]).slice(0, 16);
+      const order = Array.from({ length: count }, (_, s) => s).sort((a, b) => vs[a] - vs[b]).slice(0, opts.descents ?? 16);
       const hit = found(xs.slice(order[0] * n, (order[0] + 1) * n));
       if (hit) return hit;
       for (const s of order) {
@@ -114,7 +122,7 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   // 2. many inputs (input splitting cannot help): CROWN on the region, then an exact MILP per open conjunction
   if (n > 8) return decideByMilp(net, prop, opts, t0, found);
   // 3. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0
-  for (const r of prop.regions) {
+  for (const [ri, r] of prop.regions.entries()) {
     const openness = (box: Box, parent?: NetworkBounds): { v: number; fb: NetworkBounds; closest: LinearConstraint[] } => {
       boxes++;
       const fb = opts.boundsFn(net, box, parent);
@@ -154,15 +162,18 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
         if (hit) return { dims: [], hit };
       }
       const dims = [...Array(n).keys()].filter((i) => box.hi[i] > box.lo[i] && score[i] > 0).sort((a, b) => score[b] - score[a] || a - b);
+      // a clear winner is split at once; two close ones are both tried
+      const ratio = opts.trialRatio ?? 0;
+      if (dims.length > 1 && score[dims[1]] < ratio * score[dims[0]]) dims.length = 1;
       return { dims, hit: null };
     };
     // each open box keeps its bounds: its children start from them (sound on sub-boxes, and most of the work)
     type Open = { box: Box; fb: NetworkBounds; closest: LinearConstraint[] };
     const heap = new MaxHeap<Open>();
-    const first = openness(r.box);
+    const first = openness(r.box, opts.regionBounds?.[ri]);
     if (first.v >= 0) heap.push(first.v, { box: r.box, ...first });
     while (heap.size > 0) {
-      if (Date.now() - t0 > opts.timeoutMs) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'timeout' };
+      if (Date.now() - t0 > opts.timeoutMs) return timedOut();
       const { box, fb: parent, closest } = heap.pop()!;
       const c = new Float64Array(n);
       for (let i = 0; i < n; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
@@ -233,19 +244,30 @@ function decideByMilp(
   const boxes = prop.regions.length;
   if (open.length === 0 && !undecidable) return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
   if (!milpAvailable()) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'bounds too loose and no MILP solver loaded' };
-  let allProved = !undecidable;
-  for (let i = 0; i < open.length; i++) {
-    const left = opts.timeoutMs - (Date.now() - t0);
-    if (left <= 0) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'timeout' };
-    const { box, bounds, c } = open[i];
-    const neg = Float64Array.from(c.coeffs, (v) => -v);
-    const r = milpLinearSign(net, box, bounds, last, neg, c.rhs, left / (open.length - i));
-    if (r.status === 'refuted' && r.witness) {
-      const hit = found(r.witness);
-      if (hit) return hit;
+  // two rounds: every query with a share of half the time (most are easy), then the ones left with all the rest
+  let pending = open;
+  for (let round = 0; round < 2 && pending.length > 0; round++) {
+    const unresolved: typeof open = [];
+    const roundEnd = round === 0 ? t0 + 0.5 * opts.timeoutMs + 0.5 * (Date.now() - t0) : t0 + opts.timeoutMs;
+    for (let i = 0; i < pending.length; i++) {
+      const left = roundEnd - Date.now();
+      if (left <= 0) {
+        unresolved.push(...pending.slice(i));
+        break;
+      }
+      const { box, bounds, c } = pending[i];
+      const neg = Float64Array.from(c.coeffs, (v) => -v);
+      const r = milpLinearSign(net, box, bounds, last, neg, c.rhs, left / (pending.length - i));
+      if (r.status === 'refuted' && r.witness) {
+        const hit = found(r.witness);
+        if (hit) return hit;
+      }
+      if (r.status !== 'proved') unresolved.push(pending[i]);
     }
-    if (r.status !== 'proved') allProved = false;
+    pending = unresolved;
   }
+  const allProved = !undecidable && pending.length === 0;
+  if (!allProved && Date.now() - t0 >= opts.timeoutMs) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'timeout' };
   return allProved
     ? { result: 'unsat', boxes, timeMs: Date.now() - t0 }
     : { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: undecidable ? 'multi-constraint conjunction with many inputs' : 'timeout' };

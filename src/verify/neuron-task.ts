@@ -1,0 +1,91 @@
+/**
+ * One open candidate of the phase census as plain data, so the census can hand what its shared tree left to the
+ * worker pool: prove z_{layer,index} <= 0 (never active) or >= 0 (always active) on every given box. First input splitting aimed at this one neuron,
+ * on the network cut just after it (a handful of layers bounds many times faster than the whole network), then
+ * MILP (big-M from the boxes' bounds) with the time left. Each task has its own time limit, so verdicts do not
+ * depend on how many workers share the tasks.
+ */
+import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import { crownBounds } from '../bounds/backward.ts';
+import { outputLinearLower } from '../bounds/objective.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import { loadMilpSolver, milpAvailable, milpNeuronSign } from './milp.ts';
+import { decideProperty } from './property.ts';
+
+export interface NeuronTask {
+  net: Network;
+  boxes: Box[];
+  layer: number;
+  index: number;
+  /** -1: prove never active (z <= 0); +1: prove always active (z >= 0) */
+  sign: 1 | -1;
+  timeMs: number;
+  /** sound bounds over each box (the census tree's, tighter than fresh ones); computed here if absent */
+  bounds?: NetworkBounds[];
+  /** where MILP runs after input splitting (fresh bounds): default the same boxes (with their bounds) */
+  milpBoxes?: Box[];
+  /** share of the time for input splitting before MILP (default 0.5; 0 = MILP only) */
+  splitShare?: number;
+}
+
+export interface NeuronTaskResult {
+  status: 'proved' | 'refuted' | 'unknown';
+  /** a plain-evaluated input where the claim fails */
+  witness?: Float64Array;
+  /** what settled it */
+  method?: 'input-split' | 'milp';
+}
+
+/**
+ * The network up to the task's layer, its last layer reduced to the one neuron, as an identity output o = -sign * z:
+ * the claim is o <= 0 everywhere, and its refutation the VNN-LIB-style question "is o >= 0 reachable?".
+ */
+function cutAt(net: Network, layer: number, index: number, sign: 1 | -1): Network {
+  const L = net.layers[layer];
+  const row = new Float64Array(L.inSize);
+  for (let j = 0; j < L.inSize; j++) row[j] = -sign * L.weights[index * L.inSize + j];
+  return { inputSize: net.inputSize, layers: [...net.layers.slice(0, layer), makeLayer(L.inSize, 1, row, Float64Array.of(-sign * L.bias[index]), false)] };
+}
+
+/** Runs one task in this thread (MILP only when the solver is loaded). */
+export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
+  const t0 = Date.now();
+  const share = t.splitShare ?? 0.5;
+  if (share > 0) {
+    const cut = cutAt(t.net, t.layer, t.index, t.sign);
+    // the cut network's bounds: the boxes' own below the layer, the one neuron's (times -sign) at it
+    const regionBounds = t.bounds?.map((b): NetworkBounds => {
+      const lo = b[t.layer].lo[t.index];
+      const hi = b[t.layer].hi[t.index];
+      return [...b.slice(0, t.layer), t.sign < 0 ? { lo: Float64Array.of(lo), hi: Float64Array.of(hi) } : { lo: Float64Array.of(-hi), hi: Float64Array.of(-lo) }];
+    });
+    // counterexample: o >= 0 (coefficient -1, rhs 0: -o <= 0); "unsat" proves o < 0, stronger than the claim
+    const prop = { nInputs: t.net.inputSize, nOutputs: 1, regions: t.boxes.map((box) => ({ box, unsafe: [[{ coeffs: Float64Array.of(-1), rhs: 0 }]] })) };
+    const r = decideProperty(cut, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: share * t.timeMs, samples: 64, descents: 2, regionBounds });
+    if (r.result === 'unsat') return { status: 'proved', method: 'input-split' };
+    if (r.result === 'sat' && r.counterexample) {
+      // the cut network's counterexample has o >= 0; the claim fails only where o > 0 (z = 0 is allowed)
+      const x = Float64Array.from(r.counterexample.x);
+      const z = forwardTrace(t.net, x, 1).pre[t.layer][t.index];
+      if (t.sign < 0 ? z > 0 : z < 0) return { status: 'refuted', witness: x, method: 'input-split' };
+    }
+  }
+  if (!milpAvailable()) return { status: 'unknown' };
+  const left = Math.max(0, t.timeMs - (Date.now() - t0));
+  const boxes = t.milpBoxes ?? t.boxes;
+  if (boxes.length === 0) return { status: 'unknown' };
+  for (const [i, b] of boxes.entries()) {
+    const known = t.milpBoxes ? undefined : t.bounds?.[i];
+    const r = milpNeuronSign(t.net, b, known ?? crownBounds(t.net, b), t.layer, t.index, t.sign < 0 ? 1 : -1, left / boxes.length);
+    if (r.status === 'refuted' && r.witness) return { status: 'refuted', witness: r.witness, method: 'milp' };
+    if (r.status !== 'proved') return { status: 'unknown' };
+  }
+  return { status: 'proved', method: 'milp' };
+}
+
+/** The pool's entry point. */
+export async function neuronTaskJob(t: NeuronTask): Promise<NeuronTaskResult> {
+  await loadMilpSolver();
+  return runNeuronTask(t);
+}
