@@ -31,16 +31,32 @@ export interface PropertyOptions {
   timeoutMs: number;
   samples?: number;
   seed?: number;
-  /** how to pick the input to split: 'smear' (default; input coefficient x width of the constraint closest to
-   * closing, one bound per child) or 'trial' (bound both halves for every input, keep the best) */
+  /** how to pick the input to split: 'smear' (default: the top inputs by smear, as the strategies say) or 'trial'
+   * (bound both halves for every input, keep the best) */
   split?: 'smear' | 'trial';
-  /** smear split: try the second-ranked input too unless its score is below this fraction of the first's (0) */
-  trialRatio?: number;
+  /** the split strategies that take turns (default DEFAULT_STRATEGIES) */
+  strategies?: SplitStrategy[];
   /** local descents from the closest samples, per region and conjunction (default 16) */
   descents?: number;
   /** sound bounds already known over each region's box (children start from them) */
   regionBounds?: NetworkBounds[];
 }
+
+/**
+ * How a box is split: the `trialDims` inputs smear ranks highest are each tried (both halves bounded) and the best
+ * kept, by the worse child's openness ('worst') or the sum of both children's ('sum', which favours a cut that
+ * closes one half outright).
+ */
+export interface SplitStrategy {
+  trialDims: number;
+  score: 'worst' | 'sum';
+}
+
+/** Measured on VNN-COMP ACAS Xu: each solves instances on which the other stalls. */
+export const DEFAULT_STRATEGIES: SplitStrategy[] = [
+  { trialDims: 4, score: 'worst' },
+  { trialDims: 3, score: 'sum' },
+];
 
 /** How far y is from satisfying the conjunction (<= 0: satisfied). */
 function violation(conj: LinearConstraint[], y: ArrayLike<number>): number {
@@ -121,101 +137,110 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   }
   // 2. many inputs (input splitting cannot help): CROWN on the region, then an exact MILP per open conjunction
   if (n > 8) return decideByMilp(net, prop, opts, t0, found);
-  // 3. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0
-  for (const [ri, r] of prop.regions.entries()) {
-    const openness = (box: Box, parent?: NetworkBounds): { v: number; fb: NetworkBounds; closest: LinearConstraint[] } => {
-      boxes++;
-      const fb = opts.boundsFn(net, box, parent);
-      let worst = -Infinity;
-      const closest: LinearConstraint[] = [];
-      for (const conj of r.unsafe) {
-        let blocked = -Infinity;
-        let best = conj[0];
-        for (const c of conj) {
-          const lo = opts.outputLinearLower(net, box, fb, c.coeffs) - c.rhs;
-          if (lo > blocked) {
-            blocked = lo;
-            best = c;
-          }
-          if (blocked > 0) break;
-        }
-        if (blocked <= 0) closest.push(best);
-        worst = Math.max(worst, -blocked);
-      }
-      return { v: worst, fb, closest };
-    };
-    const last = net.layers.length - 1;
-    const coef = new Float64Array(n);
-    // ReluVal's "smear": inputs ranked by |coefficient| x width in the open constraints' linear bounds. On the way,
-    // probe each open constraint's corner where its linear lower bound is smallest: counterexamples sit in small
-    // pockets, and that corner points at one more often than the box centre does
-    const smearDims = (box: Box, fb: NetworkBounds, closest: LinearConstraint[]): { dims: number[]; hit: PropertyResult | null } => {
-      const score = new Float64Array(n);
-      for (const c of closest) {
-        backwardBound(net, box, fb, last, c.coeffs, 0, 'lower', coef);
-        const corner = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          score[i] += Math.abs(coef[i]) * (box.hi[i] - box.lo[i]);
-          corner[i] = coef[i] > 0 ? box.lo[i] : box.hi[i];
-        }
-        const hit = found(corner);
-        if (hit) return { dims: [], hit };
-      }
-      const dims = [...Array(n).keys()].filter((i) => box.hi[i] > box.lo[i] && score[i] > 0).sort((a, b) => score[b] - score[a] || a - b);
-      // a clear winner is split at once; two close ones are both tried
-      const ratio = opts.trialRatio ?? 0;
-      if (dims.length > 1 && score[dims[1]] < ratio * score[dims[0]]) dims.length = 1;
-      return { dims, hit: null };
-    };
-    // each open box keeps its bounds: its children start from them (sound on sub-boxes, and most of the work)
-    type Open = { box: Box; fb: NetworkBounds; closest: LinearConstraint[] };
-    const heap = new MaxHeap<Open>();
-    const first = openness(r.box, opts.regionBounds?.[ri]);
-    if (first.v >= 0) heap.push(first.v, { box: r.box, ...first });
-    while (heap.size > 0) {
-      if (Date.now() - t0 > opts.timeoutMs) return timedOut();
-      const { box, fb: parent, closest } = heap.pop()!;
-      const c = new Float64Array(n);
-      for (let i = 0; i < n; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
-      const hit = found(c);
-      if (hit) return hit;
-      // a short descent from every open box's centre: cheap next to the bounds of its children
-      for (const conj of r.unsafe) {
-        const h = found(descend(net, box, conj, c, 10));
-        if (h) return h;
-      }
-      const seen = new Map<Box, Open>();
-      const score = (b: Box): number => {
-        const o = openness(b, parent);
-        seen.set(b, { box: b, ...o });
-        return o.v;
-      };
-      // the two inputs smear ranks highest, each tried (both halves bounded), the better kept: a fifth of the
-      // bounds of trying all five ACAS Xu inputs, and it does not stall the way smear alone can
-      let dims: number[] = [];
-      if (opts.split !== 'trial') {
-        const sm = smearDims(box, parent, closest);
-        if (sm.hit) return sm.hit;
-        dims = sm.dims.slice(0, 2);
-      }
-      let pick: { children: Box[]; values: number[] } | null = null;
-      let pickVal = Infinity;
-      for (const d of dims) {
-        const ch = splitBox(box, d);
-        const vs = [score(ch[0]), score(ch[1])];
-        const v = Math.max(vs[0], vs[1]) + 1e-3 * Math.min(vs[0], vs[1]);
-        if (v < pickVal) {
-          pickVal = v;
-          pick = { children: ch, values: vs };
-        }
-      }
-      const { children, values } = pick ?? chooseSplit(box, r.box, score, box.lo.length <= 8 ? 'trial' : 'widest');
-      children.forEach((ch, i) => {
-        if (values[i] >= 0) heap.push(values[i], seen.get(ch)!);
-      });
-    }
+  // 3. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0.
+  // Which split is best is erratic (one choice closes a region in 170 boxes, another is open after 23,000), so two
+  // split strategies take turns: each gets an equal share of the time left, a verdict from either is final.
+  const strategies = opts.strategies ?? DEFAULT_STRATEGIES;
+  for (let si = 0; si < strategies.length; si++) {
+    const deadline = Date.now() + (t0 + opts.timeoutMs - Date.now()) / (strategies.length - si);
+    const r = splitSearch(strategies[si], deadline);
+    if (r) return r;
   }
-  return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
+  return timedOut();
+
+  /** One branch and bound over every region; null when the deadline passes first. */
+  function splitSearch(strategy: SplitStrategy, deadline: number): PropertyResult | null {
+    for (const [ri, r] of prop.regions.entries()) {
+      const openness = (box: Box, parent?: NetworkBounds): { v: number; fb: NetworkBounds; closest: LinearConstraint[] } => {
+        boxes++;
+        const fb = opts.boundsFn(net, box, parent);
+        let worst = -Infinity;
+        const closest: LinearConstraint[] = [];
+        for (const conj of r.unsafe) {
+          let blocked = -Infinity;
+          let best = conj[0];
+          for (const c of conj) {
+            const lo = opts.outputLinearLower(net, box, fb, c.coeffs) - c.rhs;
+            if (lo > blocked) {
+              blocked = lo;
+              best = c;
+            }
+            if (blocked > 0) break;
+          }
+          if (blocked <= 0) closest.push(best);
+          worst = Math.max(worst, -blocked);
+        }
+        return { v: worst, fb, closest };
+      };
+      const last = net.layers.length - 1;
+      const coef = new Float64Array(n);
+      // ReluVal's "smear": inputs ranked by |coefficient| x width in the open constraints' linear bounds. On the way,
+      // probe each open constraint's corner where its linear lower bound is smallest: counterexamples sit in small
+      // pockets, and that corner points at one more often than the box centre does
+      const smearDims = (box: Box, fb: NetworkBounds, closest: LinearConstraint[]): { dims: number[]; hit: PropertyResult | null } => {
+        const score = new Float64Array(n);
+        for (const c of closest) {
+          backwardBound(net, box, fb, last, c.coeffs, 0, 'lower', coef);
+          const corner = new Float64Array(n);
+          for (let i = 0; i < n; i++) {
+            score[i] += Math.abs(coef[i]) * (box.hi[i] - box.lo[i]);
+            corner[i] = coef[i] > 0 ? box.lo[i] : box.hi[i];
+          }
+          const hit = found(corner);
+          if (hit) return { dims: [], hit };
+        }
+        const dims = [...Array(n).keys()].filter((i) => box.hi[i] > box.lo[i] && score[i] > 0).sort((a, b) => score[b] - score[a] || a - b);
+        return { dims, hit: null };
+      };
+      // each open box keeps its bounds: its children start from them (sound on sub-boxes, and most of the work)
+      type Open = { box: Box; fb: NetworkBounds; closest: LinearConstraint[] };
+      const heap = new MaxHeap<Open>();
+      const first = openness(r.box, opts.regionBounds?.[ri]);
+      if (first.v >= 0) heap.push(first.v, { box: r.box, ...first });
+      while (heap.size > 0) {
+        if (Date.now() > deadline) return null;
+        const { box, fb: parent, closest } = heap.pop()!;
+        const c = new Float64Array(n);
+        for (let i = 0; i < n; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
+        const hit = found(c);
+        if (hit) return hit;
+        // a short descent from every open box's centre: cheap next to the bounds of its children
+        for (const conj of r.unsafe) {
+          const h = found(descend(net, box, conj, c, 10));
+          if (h) return h;
+        }
+        const seen = new Map<Box, Open>();
+        const score = (b: Box): number => {
+          const o = openness(b, parent);
+          seen.set(b, { box: b, ...o });
+          return o.v;
+        };
+        // the inputs smear ranks highest, each tried (both halves bounded), the best kept (smear alone stalls)
+        let dims: number[] = [];
+        if (opts.split !== 'trial') {
+          const sm = smearDims(box, parent, closest);
+          if (sm.hit) return sm.hit;
+          dims = sm.dims.slice(0, strategy.trialDims);
+        }
+        let pick: { children: Box[]; values: number[] } | null = null;
+        let pickVal = Infinity;
+        for (const d of dims) {
+          const ch = splitBox(box, d);
+          const vs = [score(ch[0]), score(ch[1])];
+          const v = strategy.score === 'sum' ? Math.max(vs[0], 0) + Math.max(vs[1], 0) + 1e-3 * (vs[0] + vs[1]) : Math.max(vs[0], vs[1]) + 1e-3 * Math.min(vs[0], vs[1]);
+          if (v < pickVal) {
+            pickVal = v;
+            pick = { children: ch, values: vs };
+          }
+        }
+        const { children, values } = pick ?? chooseSplit(box, r.box, score, box.lo.length <= 8 ? 'trial' : 'widest');
+        children.forEach((ch, i) => {
+          if (values[i] >= 0) heap.push(values[i], seen.get(ch)!);
+        });
+      }
+    }
+    return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
+  }
 }
 
 /**
