@@ -31,6 +31,8 @@ export interface NeuronExtreme {
   status: 'proved' | 'refuted' | 'unknown';
   bound?: number;
   witness?: Float64Array;
+  /** 'unknown' with the solver's best point, which plain evaluation did not confirm (a start for local search) */
+  near?: Float64Array;
   timeMs: number;
 }
 
@@ -143,6 +145,7 @@ export function milpLinearSign(net: Network, box: Box, bounds: NetworkBounds, k:
     matrix: { format: 'csr', numRows: rowLower.length, numCols, starts: Int32Array.from(rowsStart), indices: Int32Array.from(rowIdx), values: Float64Array.from(rowVal) },
     integrality: Int32Array.from(integrality),
   });
+  let near: Float64Array | undefined;
   try {
     const slack = MILP_REL * (1 + mag) + MILP_ABS;
     // cut off everything that cannot reach -slack: "infeasible" then means max sign*z < -slack (+ solver tolerance)
@@ -166,12 +169,13 @@ export function milpLinearSign(net: Network, box: Box, bounds: NetworkBounds, k:
         let v = d;
         for (let i = 0; i < z.length; i++) v += c[i] * z[i];
         if (v > 0) return { status: 'refuted', witness: x, timeMs: Date.now() - t0 };
+        near = x;
       }
     } catch {
       // no solution to read
     }
     if (Number.isFinite(dual) && dual + slack < 0) return { status: 'proved', bound: dual + slack, timeMs: Date.now() - t0 };
-    return { status: 'unknown', bound: Number.isFinite(dual) ? dual + slack : undefined, timeMs: Date.now() - t0 };
+    return { status: 'unknown', bound: Number.isFinite(dual) ? dual + slack : undefined, ...(near ? { near } : {}), timeMs: Date.now() - t0 };
   } finally {
     model.dispose();
   }

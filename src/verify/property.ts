@@ -287,6 +287,12 @@ function decideByMilp(
         const hit = found(r.witness);
         if (hit) return hit;
       }
+      // the solver's point was not a counterexample in plain evaluation (the optimum is within its tolerance of
+      // the threshold): a descent from it may still cross
+      if (r.near) {
+        const hit = found(descend(net, box, [c], r.near, 200));
+        if (hit) return hit;
+      }
       if (r.status !== 'proved') unresolved.push(pending[i]);
     }
     pending = unresolved;
