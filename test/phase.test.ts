@@ -79,6 +79,38 @@ test('property decisions agree with a dense grid; counterexamples re-check', () 
   assert.ok(sat === 20 && unsat === 20);
 });
 
+test('conjunctions of several constraints (closed by one constraint or by their sum) agree with a dense grid', () => {
+  let sat = 0;
+  let unsat = 0;
+  for (let seed = 1; seed <= 16; seed++) {
+    const net = randomNetwork(seed + 700, [2, 10, 10, 3]);
+    const box = makeBox([-1, -1], [1, 1]);
+    const { tr, count } = grid(net);
+    const y = tr.post[tr.post.length - 1];
+    // unsafe: y0 - y1 <= t and y0 - y2 <= t, i.e. max(y0 - y1, y0 - y2) <= t
+    let best = Infinity;
+    for (let s = 0; s < count; s++) best = Math.min(best, Math.max(y[s * 3] - y[s * 3 + 1], y[s * 3] - y[s * 3 + 2]));
+    for (const t of [best - 0.05, best + 0.05]) {
+      const conj = [
+        { coeffs: Float64Array.from([1, -1, 0]), rhs: t },
+        { coeffs: Float64Array.from([1, 0, -1]), rhs: t },
+      ];
+      const prop: VnnProperty = { nInputs: 2, nOutputs: 3, regions: [{ box, unsafe: [conj] }] };
+      // almost no falsification up front: a wrongly closed box would show as a wrong "unsat"
+      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 5000, samples: 1, descents: 0 });
+      if (t < best) {
+        assert.equal(r.result, 'unsat', `seed ${seed}`);
+        unsat++;
+      } else {
+        assert.equal(r.result, 'sat', `seed ${seed}`);
+        assert.ok(isCounterexample(prop, r.counterexample!.x, r.counterexample!.y, 0));
+        sat++;
+      }
+    }
+  }
+  assert.ok(sat === 16 && unsat === 16);
+});
+
 test('phase proofs alone (no sampling): a claim is proved only when the grid agrees', () => {
   let proved = 0;
   for (let seed = 1; seed <= 8; seed++) {

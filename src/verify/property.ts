@@ -58,6 +58,9 @@ export const DEFAULT_STRATEGIES: SplitStrategy[] = [
   { trialDims: 3, score: 'sum' },
 ];
 
+/** Relative rounding of a sum of a few floating-point terms, generously (n terms err by at most n x 2^-53). */
+const SUM_ROUNDING = 1e-14;
+
 /** How far y is from satisfying the conjunction (<= 0: satisfied). */
 function violation(conj: LinearConstraint[], y: ArrayLike<number>): number {
   let v = -Infinity;
@@ -148,6 +151,32 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   }
   return timedOut();
 
+  /**
+   * A lower bound of sum_i (c_i . y - rhs_i) over the box: when it is > 0, some constraint of the conjunction fails
+   * everywhere on the box, though no single one may be provably failing (the relaxation of the sum is tighter than
+   * the sum of the relaxations). The sum itself is formed in floating point: its rounding (at most a few ulps of each
+   * summed magnitude, times the largest |y_k| the output bounds allow) is subtracted.
+   */
+  function combinedLower(box: Box, fb: NetworkBounds, conj: LinearConstraint[]): number {
+    const m = conj[0].coeffs.length;
+    const comb = new Float64Array(m);
+    const mag = new Float64Array(m);
+    let rhs = 0;
+    let rmag = 0;
+    for (const c of conj) {
+      for (let k = 0; k < m; k++) {
+        comb[k] += c.coeffs[k];
+        mag[k] += Math.abs(c.coeffs[k]);
+      }
+      rhs += c.rhs;
+      rmag += Math.abs(c.rhs);
+    }
+    const out = fb[fb.length - 1];
+    let err = SUM_ROUNDING * rmag;
+    for (let k = 0; k < m; k++) err += SUM_ROUNDING * mag[k] * Math.max(Math.abs(out.lo[k]), Math.abs(out.hi[k]));
+    return opts.outputLinearLower(net, box, fb, comb) - rhs - err;
+  }
+
   /** One branch and bound over every region; null when the deadline passes first. */
   function splitSearch(strategy: SplitStrategy, deadline: number): PropertyResult | null {
     for (const [ri, r] of prop.regions.entries()) {
@@ -166,6 +195,11 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
               best = c;
             }
             if (blocked > 0) break;
+          }
+          // no single constraint fails provably: perhaps their sum does (only closing counts, the split choice is kept)
+          if (blocked <= 0 && conj.length > 1) {
+            const cl = combinedLower(box, fb, conj);
+            if (cl > 0) blocked = cl;
           }
           if (blocked <= 0) closest.push(best);
           worst = Math.max(worst, -blocked);
