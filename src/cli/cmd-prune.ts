@@ -86,9 +86,10 @@ export const pruneCommand: CommandSpec = {
         finalTimeoutMs: timeoutS * 1000 * 4,
         finalSamples: 100_000,
         seed,
-        onProgress: (p: PruneProgress) => progress.update(p.phase, Math.round(p.done), Math.round(p.total), [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim()),
+        onProgress: (p: PruneProgress) =>
+          progress.update(p.phase, Math.round(p.done), Math.round(p.total), [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim(), p.leftS),
       };
-      // the census's MILP queries run on the worker pool (each with its own time limit: same verdicts for any N)
+      // the census's finishing tasks run on the worker pool (each with its own time limit: same verdicts for any N)
       popts.onProgress?.({ phase: 'phase census', done: 0, total: 1, removed: 0 });
       const census = await phaseCensusParallel(f, domain, censusOptions(popts), workers);
       r = pruneAndCheck(f, { ...popts, census });

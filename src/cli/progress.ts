@@ -3,7 +3,8 @@
  * time left, and extra fields. Throttled to 10 redraws a second; `done()` clears the line.
  */
 export interface Progress {
-  update(phase: string, done: number, total: number, extra?: string): void;
+  /** leftS: the caller's own bound on the time left (a time-limited search), instead of the done/total estimate */
+  update(phase: string, done: number, total: number, extra?: string, leftS?: number): void;
   done(): void;
 }
 
@@ -14,7 +15,7 @@ export function makeProgress(enabled: boolean): Progress {
   let curPhase = '';
   let shown = false;
   return {
-    update(phase, done, total, extra) {
+    update(phase, done, total, extra, leftS) {
       if (!tty) return;
       const now = Date.now();
       if (phase !== curPhase) {
@@ -25,7 +26,8 @@ export function makeProgress(enabled: boolean): Progress {
       last = now;
       const frac = total > 0 ? Math.min(1, done / total) : 0;
       const el = (now - phaseStart) / 1000;
-      const eta = frac > 0.02 && frac < 1 ? ` ~${Math.ceil((el * (1 - frac)) / frac)}s left` : '';
+      const eta =
+        leftS !== undefined ? ` at most ${Math.ceil(leftS)}s left` : frac > 0.02 && frac < 1 ? ` ~${Math.ceil((el * (1 - frac)) / frac)}s left` : '';
       const line = `${phase}: ${done}/${total}${eta}${extra ? `  ${extra}` : ''}  [${el.toFixed(0)}s]`;
       const cols = process.stderr.columns && process.stderr.columns > 20 ? process.stderr.columns : 120;
       process.stderr.write(`\r\x1b[K${line.slice(0, cols - 1)}`);

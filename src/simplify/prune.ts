@@ -45,6 +45,8 @@ export interface PruneProgress {
   removed: number;
   /** anything else worth showing (boxes searched, ...) */
   extra?: string;
+  /** an upper bound on the time this phase has left, when it is time-limited */
+  leftS?: number;
 }
 
 export interface PruneOptions {
@@ -70,15 +72,20 @@ export interface PruneOptions {
 /** The census prune makes for itself: 3 x the query limit in all. */
 export function censusOptions(opts: PruneOptions): PhaseOptions {
   const progress = opts.onProgress ?? (() => {});
+  // the shared tree, then the tasks finishing what it left open (the same total as the tree alone had before)
+  const treeMs = opts.queryTimeoutMs * 1.5;
+  const finishMs = opts.queryTimeoutMs * 1.5;
+  const t0 = Date.now();
   return {
     boundsFn: opts.boundsFn,
-    // the shared tree, then the tasks finishing what it left open (the same total as the tree alone had before)
-    timeoutMs: opts.queryTimeoutMs * 1.5,
-    finishBudgetMs: opts.queryTimeoutMs * 1.5,
+    timeoutMs: treeMs,
+    finishBudgetMs: finishMs,
     seed: opts.seed,
     finishTasks: opts.finishTasks,
     finishTaskMs: opts.finishTaskMs,
-    onProgress: (d, t, boxes) => progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes` }),
+    onProgress: (d, t, boxes) =>
+      progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes`, leftS: (treeMs + finishMs - (Date.now() - t0)) / 1000 }),
+    onFinishProgress: (d, t, leftMs) => progress({ phase: 'phase census (finishing open neurons)', done: d, total: t, removed: 0, leftS: leftMs / 1000 }),
   };
 }
 

@@ -69,6 +69,8 @@ export interface PhaseOptions {
   /** refine each open candidate by back-substitution (default on) */
   backSubstitute?: boolean;
   onProgress?: (decided: number, total: number, boxes: number) => void;
+  /** finishing tasks done / total, with a bound on the time they have left (all on one worker) */
+  onFinishProgress?: (done: number, total: number, leftMs: number) => void;
 }
 
 /** Candidate neuron still open: layer, index, and the sign we try to prove (+1 always active, -1 never active). */
@@ -421,13 +423,31 @@ function censusSearch(
 /** The census in this thread (MILP tasks run here when the solver is loaded). */
 export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
   const st = censusSearch(net, domain, opts);
-  return st.finish(st.tasks.map(runNeuronTask));
+  const report = finishReporter(st.tasks, opts);
+  return st.finish(st.tasks.map((t) => {
+    const r = runNeuronTask(t);
+    report(t);
+    return r;
+  }));
+}
+
+/** Progress of the finishing tasks: how many are done, and at most how long the rest can take. */
+function finishReporter(tasks: NeuronTask[], opts: PhaseOptions): (t: NeuronTask) => void {
+  let left = tasks.reduce((s, t) => s + t.timeMs, 0);
+  let done = 0;
+  if (tasks.length) opts.onFinishProgress?.(0, tasks.length, left);
+  return (t) => {
+    done++;
+    left -= t.timeMs;
+    opts.onFinishProgress?.(done, tasks.length, left);
+  };
 }
 
 /** The census with its MILP tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
 export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number): Promise<PhaseCensus> {
   const st = censusSearch(net, domain, opts);
-  const results = await runPool<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', st.tasks, workers);
+  const report = finishReporter(st.tasks, opts);
+  const results = await runPool<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', st.tasks, workers, (i) => report(st.tasks[i]));
   return st.finish(results);
 }
 
