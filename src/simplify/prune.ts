@@ -69,12 +69,12 @@ export interface PruneOptions {
   keepEverything?: boolean;
 }
 
-/** The census prune makes for itself: 3 x the query limit in all. */
+/** The census prune makes for itself: 3 x the query limit for the shared tree, as much for the finishing tasks. */
 export function censusOptions(opts: PruneOptions): PhaseOptions {
   const progress = opts.onProgress ?? (() => {});
-  // the shared tree, then the tasks finishing what it left open (the same total as the tree alone had before)
-  const treeMs = opts.queryTimeoutMs * 1.5;
-  const finishMs = opts.queryTimeoutMs * 1.5;
+  // the shared tree, then the tasks finishing what it left open (on the pool with --jobs)
+  const treeMs = opts.queryTimeoutMs * 3;
+  const finishMs = opts.queryTimeoutMs * 3;
   const t0 = Date.now();
   return {
     boundsFn: opts.boundsFn,
