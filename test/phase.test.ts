@@ -52,20 +52,32 @@ test('phase census: sound against a dense grid, complete where the grid is clear
   assert.ok(decided > 100);
 });
 
-test('property decisions agree with a dense grid; counterexamples re-check', () => {
+/**
+ * For seeds 1..count (plus seedOffset): a random network, the grid minimum `best` of a margin g(y), and the unsafe
+ * conjunction "g(y) <= t" for t clearly below (must be unsat) and above (must be sat, with a re-checked
+ * counterexample) that minimum.
+ */
+function gridVerdicts(
+  count: number,
+  seedOffset: number,
+  layers: number[],
+  margin: (y: Float64Array, s: number) => number,
+  conjunction: (t: number) => Array<{ coeffs: Float64Array; rhs: number }>,
+  extra: Partial<Parameters<typeof decideProperty>[2]> = {},
+): void {
   let sat = 0;
   let unsat = 0;
-  for (let seed = 1; seed <= 20; seed++) {
-    const net = randomNetwork(seed + 50, [2, 10, 10, 2]);
+  const outputs = layers[layers.length - 1];
+  for (let seed = 1; seed <= count; seed++) {
+    const net = randomNetwork(seed + seedOffset, layers);
     const box = makeBox([-1, -1], [1, 1]);
-    const { tr, count } = grid(net);
-    const y = tr.post[tr.post.length - 1];
+    const { tr, count: points } = grid(net);
+    const y = tr.post[tr.post.length - 1] as Float64Array;
     let best = Infinity;
-    for (let s = 0; s < count; s++) best = Math.min(best, y[s * 2] - y[s * 2 + 1]);
-    // unsafe: y0 - y1 <= t, with t chosen clearly below or above the grid minimum
+    for (let s = 0; s < points; s++) best = Math.min(best, margin(y, s));
     for (const t of [best - 0.05, best + 0.05]) {
-      const prop: VnnProperty = { nInputs: 2, nOutputs: 2, regions: [{ box, unsafe: [[{ coeffs: Float64Array.from([1, -1]), rhs: t }]] }] };
-      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 5000 });
+      const prop: VnnProperty = { nInputs: 2, nOutputs: outputs, regions: [{ box, unsafe: [conjunction(t)] }] };
+      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 5000, ...extra });
       if (t < best) {
         assert.equal(r.result, 'unsat', `seed ${seed}`);
         unsat++;
@@ -76,39 +88,28 @@ test('property decisions agree with a dense grid; counterexamples re-check', () 
       }
     }
   }
-  assert.ok(sat === 20 && unsat === 20);
+  assert.ok(sat === count && unsat === count);
+}
+
+test('property decisions agree with a dense grid; counterexamples re-check', () => {
+  // unsafe: y0 - y1 <= t
+  gridVerdicts(20, 50, [2, 10, 10, 2], (y, s) => y[s * 2] - y[s * 2 + 1], (t) => [{ coeffs: Float64Array.from([1, -1]), rhs: t }]);
 });
 
 test('conjunctions of several constraints (closed by one constraint or by their sum) agree with a dense grid', () => {
-  let sat = 0;
-  let unsat = 0;
-  for (let seed = 1; seed <= 16; seed++) {
-    const net = randomNetwork(seed + 700, [2, 10, 10, 3]);
-    const box = makeBox([-1, -1], [1, 1]);
-    const { tr, count } = grid(net);
-    const y = tr.post[tr.post.length - 1];
-    // unsafe: y0 - y1 <= t and y0 - y2 <= t, i.e. max(y0 - y1, y0 - y2) <= t
-    let best = Infinity;
-    for (let s = 0; s < count; s++) best = Math.min(best, Math.max(y[s * 3] - y[s * 3 + 1], y[s * 3] - y[s * 3 + 2]));
-    for (const t of [best - 0.05, best + 0.05]) {
-      const conj = [
-        { coeffs: Float64Array.from([1, -1, 0]), rhs: t },
-        { coeffs: Float64Array.from([1, 0, -1]), rhs: t },
-      ];
-      const prop: VnnProperty = { nInputs: 2, nOutputs: 3, regions: [{ box, unsafe: [conj] }] };
-      // almost no falsification up front: a wrongly closed box would show as a wrong "unsat"
-      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 5000, samples: 1, descents: 0 });
-      if (t < best) {
-        assert.equal(r.result, 'unsat', `seed ${seed}`);
-        unsat++;
-      } else {
-        assert.equal(r.result, 'sat', `seed ${seed}`);
-        assert.ok(isCounterexample(prop, r.counterexample!.x, r.counterexample!.y, 0));
-        sat++;
-      }
-    }
-  }
-  assert.ok(sat === 16 && unsat === 16);
+  // unsafe: y0 - y1 <= t and y0 - y2 <= t, i.e. max(y0 - y1, y0 - y2) <= t; almost no falsification up front, so a
+  // wrongly closed box would show as a wrong "unsat"
+  gridVerdicts(
+    16,
+    700,
+    [2, 10, 10, 3],
+    (y, s) => Math.max(y[s * 3] - y[s * 3 + 1], y[s * 3] - y[s * 3 + 2]),
+    (t) => [
+      { coeffs: Float64Array.from([1, -1, 0]), rhs: t },
+      { coeffs: Float64Array.from([1, 0, -1]), rhs: t },
+    ],
+    { samples: 1, descents: 0 },
+  );
 });
 
 test('phase proofs alone (no sampling): a claim is proved only when the grid agrees', () => {
