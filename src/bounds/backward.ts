@@ -146,7 +146,9 @@ function backSubstitute(
       for (let t = 0; t < m; t++) A[t] += ci * Lk.weights[row + colsK[t]];
     }
   }
-  const nzIdx = new Int32Array(m > 0 ? Math.max(m, ...net.layers.map((L) => L.outSize)) : 1);
+  let widest = 1;
+  for (let l = 0; l < k; l++) widest = Math.max(widest, net.layers[l].outSize);
+  const nzIdx = new Int32Array(widest);
   for (let l = k - 1; l >= 0; l--) {
     const Ll = net.layers[l];
     const rows = liveOf(net, bounds, cache, l);

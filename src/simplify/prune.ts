@@ -62,7 +62,8 @@ export interface PruneOptions {
   onProgress?: (p: PruneProgress) => void;
   /** a phase census of f on this domain made beforehand (for example on a worker pool); made here if absent */
   census?: PhaseCensus;
-  /** the census's MILP stage: at most this many queries (default 16), each with this time limit */
+  /** the census's finishing tasks (input splitting, then MILP, per neuron the shared tree left open): at most this
+   * many (default 64), each with this time limit (default: the finishing budget shared among them) */
   finishTasks?: number;
   finishTaskMs?: number;
   /** change nothing (the fallback of a slice whose pruned network failed its final check): f, checked as usual */

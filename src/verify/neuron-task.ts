@@ -1,8 +1,8 @@
 /**
  * One open candidate of the phase census as plain data, so the census can hand what its shared tree left to the
- * worker pool: prove z_{layer,index} <= 0 (never active) or >= 0 (always active) on every given box. First input splitting aimed at this one neuron,
- * on the network cut just after it (a handful of layers bounds many times faster than the whole network), then
- * MILP (big-M from the boxes' bounds) with the time left. Each task has its own time limit, so verdicts do not
+ * worker pool: prove z_{layer,index} <= 0 (never active) or >= 0 (always active) on every given box. First input
+ * splitting aimed at this one neuron, on the network cut just after it (a handful of layers bounds many times faster
+ * than the whole network), then MILP (big-M from the boxes' bounds) with the time left. Each task has its own time limit, so verdicts do not
  * depend on how many workers share the tasks.
  */
 import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
@@ -50,7 +50,7 @@ function cutAt(net: Network, layer: number, index: number, sign: 1 | -1): Networ
 
 /**
  * One split strategy for the whole (short) task: on the census's ACAS Xu benchmark the two property strategies, each
- * with half of the time, left 524 neurons unknown; this one alone 481.
+ * with half of the time, left 524 neurons unknown; this one alone 473.
  */
 const NEURON_SPLIT: SplitStrategy[] = [{ trialDims: 2, score: 'worst' }];
 

@@ -378,11 +378,10 @@ function censusSearch(
     }
   }
   const finish = (results: NeuronTaskResult[]): PhaseCensus => {
-    const milpProved = new Map<number, string>();
+    const taskProved = new Map<number, string>();
     results.forEach((r, t) => {
-      
       const c = taskCand[t];
-      if (r.status === 'proved') milpProved.set(c.id, r.method ?? 'milp');
+      if (r.status === 'proved') taskProved.set(c.id, r.method ?? 'milp');
       else if (r.status === 'refuted' && r.witness) {
         const z = forwardTrace(net, r.witness, 1).pre[c.layer][c.index];
         if (c.sign < 0 ? z > 0 : z < 0) {
@@ -394,9 +393,9 @@ function censusSearch(
     for (const c of cands) {
       const np = slot.get(key(c.layer, c.index))!;
       if (np.phase !== 'unknown') continue;
-      if (milpProved.has(c.id)) {
+      if (taskProved.has(c.id)) {
         np.phase = c.sign < 0 ? 'never' : 'always';
-        np.method = milpProved.get(c.id)!;
+        np.method = taskProved.get(c.id)!;
         continue;
       }
       if (dead[c.id]) {
@@ -420,7 +419,7 @@ function censusSearch(
   return { tasks, finish };
 }
 
-/** The census in this thread (MILP tasks run here when the solver is loaded). */
+/** The census in this thread, finishing tasks included (their MILP part only when the solver is loaded). */
 export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
   const st = censusSearch(net, domain, opts);
   const report = finishReporter(st.tasks, opts);
@@ -443,7 +442,7 @@ function finishReporter(tasks: NeuronTask[], opts: PhaseOptions): (t: NeuronTask
   };
 }
 
-/** The census with its MILP tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
+/** The census with its finishing tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
 export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number): Promise<PhaseCensus> {
   const st = censusSearch(net, domain, opts);
   const report = finishReporter(st.tasks, opts);

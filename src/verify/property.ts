@@ -305,6 +305,7 @@ function decideByMilp(
   if (!milpAvailable()) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'bounds too loose and no MILP solver loaded' };
   // two rounds: every query with a share of half the time (most are easy), then the ones left with all the rest
   let pending = open;
+  let stuck = false;
   for (let round = 0; round < 2 && pending.length > 0; round++) {
     const unresolved: typeof open = [];
     const roundEnd = round === 0 ? t0 + 0.5 * opts.timeoutMs + 0.5 * (Date.now() - t0) : t0 + opts.timeoutMs;
@@ -316,7 +317,8 @@ function decideByMilp(
       }
       const { box, bounds, c } = pending[i];
       const neg = Float64Array.from(c.coeffs, (v) => -v);
-      const r = milpLinearSign(net, box, bounds, last, neg, c.rhs, left / (pending.length - i));
+      const limit = left / (pending.length - i);
+      const r = milpLinearSign(net, box, bounds, last, neg, c.rhs, limit);
       if (r.status === 'refuted' && r.witness) {
         const hit = found(r.witness);
         if (hit) return hit;
@@ -327,13 +329,17 @@ function decideByMilp(
         const hit = found(descend(net, box, [c], r.near, 200));
         if (hit) return hit;
       }
-      if (r.status !== 'proved') unresolved.push(pending[i]);
+      // only a query stopped by its time limit may do better with more; one that ended early would end the same way
+      if (r.status !== 'proved' && r.timeMs >= 0.9 * limit) unresolved.push(pending[i]);
+      else if (r.status !== 'proved') stuck = true;
     }
     pending = unresolved;
   }
-  const allProved = !undecidable && pending.length === 0;
-  if (!allProved && Date.now() - t0 >= opts.timeoutMs) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'timeout' };
-  return allProved
-    ? { result: 'unsat', boxes, timeMs: Date.now() - t0 }
-    : { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: undecidable ? 'multi-constraint conjunction with many inputs' : 'timeout' };
+  if (!undecidable && !stuck && pending.length === 0) return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
+  const reason = undecidable
+    ? 'multi-constraint conjunction with many inputs'
+    : stuck
+      ? 'an exact MILP ended early without a verdict (as when its optimum lies within the solver tolerance of the threshold)'
+      : 'timeout';
+  return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason };
 }
