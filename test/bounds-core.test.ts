@@ -7,7 +7,8 @@ import { mulberry32 } from '../src/model/rng.ts';
 import { intervalBounds } from '../src/bounds/interval.ts';
 import { symbolicBounds } from '../src/bounds/symbolic.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
-import { crownBounds } from '../src/bounds/backward.ts';
+import { backwardBound, crownBounds } from '../src/bounds/backward.ts';
+import { alphaLower } from '../src/bounds/alpha.ts';
 import { randomBox, randomNetwork } from './helpers/nets.ts';
 
 const methods = { interval: intervalBounds, symbolic: symbolicBounds, crown: crownBounds };
@@ -118,4 +119,52 @@ test('outputLinearLower is a sound lower bound of c.y and beats the interval dif
     for (let s = 0; s < 2000; s++) assert.ok(y[s * 3] - y[s * 3 + 1] >= lower - 1e-12);
     assert.ok(lower >= b[2].lo[0] - b[2].hi[1] - 1e-9);
   }
+});
+
+test('optimised slopes (alphaLower) stay below every point of a dense grid and are never looser than CROWN (property)', () => {
+  let tighter = 0;
+  let runs = 0;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 4 }), (seed, depth) => {
+      runs++;
+      const rng = mulberry32(seed);
+      const sizes = [2];
+      for (let i = 0; i < depth; i++) sizes.push(3 + Math.floor(rng() * 8));
+      sizes.push(3);
+      const net = randomNetwork(seed, sizes, 0.25);
+      const box = randomBox(seed + 3, 2, 0.5 + rng() * 3);
+      const b = crownBounds(net, box);
+      const last = net.layers.length - 1;
+      // an output objective, and one on an intermediate layer when there is one
+      const cases: Array<{ k: number; c: Float64Array }> = [{ k: last, c: Float64Array.from([1, -1, rng() - 0.5]) }];
+      if (last > 1) cases.push({ k: last - 1, c: Float64Array.from({ length: sizes[last - 1 + 1] }, () => rng() * 2 - 1) });
+      const G = 60;
+      const xs = new Float64Array((G + 1) * (G + 1) * 2);
+      for (let a = 0; a <= G; a++) {
+        for (let q = 0; q <= G; q++) {
+          const s = a * (G + 1) + q;
+          xs[2 * s] = box.lo[0] + ((box.hi[0] - box.lo[0]) * a) / G;
+          xs[2 * s + 1] = box.lo[1] + ((box.hi[1] - box.lo[1]) * q) / G;
+        }
+      }
+      const count = (G + 1) * (G + 1);
+      const tr = forwardTrace(net, xs, count);
+      for (const { k, c } of cases) {
+        const crown = backwardBound(net, box, b, k, c, 0.1, 'lower').lo;
+        const alpha = alphaLower(net, box, b, k, c, 0.1, { iterations: 10 });
+        if (alpha < crown - 1e-9 * (1 + Math.abs(crown))) return false;
+        if (alpha > crown + 1e-9 * (1 + Math.abs(crown))) tighter++;
+        const m = net.layers[k].outSize;
+        for (let s = 0; s < count; s++) {
+          let v = 0.1;
+          for (let i = 0; i < m; i++) v += c[i] * tr.pre[k][s * m + i];
+          if (v < alpha) return false;
+        }
+      }
+      return true;
+    }),
+    { numRuns: 150 },
+  );
+  // the optimisation must actually move the slopes somewhere (a gradient of the wrong sign never tightens)
+  assert.ok(tighter > runs / 4, `tighter than CROWN on ${tighter} of ${runs} networks`);
 });

@@ -49,13 +49,13 @@ export function backwardBound(
  * Cached per bounds object and built on first use; bounds only ever tighten after that, so a neuron counted live
  * that later dies is merely relaxed to zero as before (sound, identical result).
  */
-interface LiveLayers {
+export interface LiveLayers {
   live: Array<Int32Array | undefined>;
   weights: Array<Float64Array | undefined>;
 }
 const liveCache = new WeakMap<NetworkBounds, LiveLayers>();
 
-function liveLayers(bounds: NetworkBounds): LiveLayers {
+export function liveLayers(bounds: NetworkBounds): LiveLayers {
   let c = liveCache.get(bounds);
   if (!c) {
     c = { live: [], weights: [] };
@@ -65,7 +65,7 @@ function liveLayers(bounds: NetworkBounds): LiveLayers {
 }
 
 /** Live neurons of layer l (l = -1: the inputs, all live). */
-function liveOf(net: Network, bounds: NetworkBounds, cache: LiveLayers, l: number): Int32Array {
+export function liveOf(net: Network, bounds: NetworkBounds, cache: LiveLayers, l: number): Int32Array {
   if (l < 0) {
     let all = cache.live[net.layers.length];
     if (!all) all = cache.live[net.layers.length] = Int32Array.from({ length: net.inputSize }, (_, i) => i);
@@ -83,7 +83,7 @@ function liveOf(net: Network, bounds: NetworkBounds, cache: LiveLayers, l: numbe
 }
 
 /** Layer l's weights restricted to its live neurons (rows) and the live neurons of layer l-1 (columns). */
-function liveWeights(net: Network, bounds: NetworkBounds, cache: LiveLayers, l: number): Float64Array {
+export function liveWeights(net: Network, bounds: NetworkBounds, cache: LiveLayers, l: number): Float64Array {
   let w = cache.weights[l];
   if (!w) {
     const rows = liveOf(net, bounds, cache, l);

@@ -1,0 +1,195 @@
+/**
+ * Optimised lower relaxation slopes for ONE objective (alpha-CROWN, restricted to the objective's own
+ * back-substitution; the layers' pre-activation bounds are taken as given). For an unstable ReLU the lower
+ * relaxation a >= alpha z is sound for every alpha in [0, 1]; CROWN fixes alpha at 0 or 1, but the best choice
+ * depends on the objective. The bound is a piecewise-linear function of the slopes with a cheap gradient: one
+ * backward pass gives the bound and the coefficient nu_j that meets each slope; one forward pass of the relaxed
+ * network from the box corner that minimises the final linear function gives g_j = d bound / d (coefficient of
+ * z_j); so d bound / d alpha_j = nu_j g_j. A few projected-gradient steps (Adam) cost a few back-substitutions of
+ * one row, next to the hundreds that bound the layers. Every iterate's bound is sound (any slopes in [0, 1] are);
+ * the best is returned, widened outward like the others. Works in the coordinates of the live neurons (as
+ * backward.ts does).
+ */
+import type { Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import type { NetworkBounds } from './types.ts';
+import { widenLo } from './round.ts';
+import { liveLayers, liveOf, liveWeights } from './backward.ts';
+
+export interface AlphaOptions {
+  /** gradient steps (default 8) */
+  iterations?: number;
+  /** Adam step size on the slopes (default 0.5) */
+  step?: number;
+  /** stop as soon as the bound exceeds this (default +Infinity: all iterations) */
+  target?: number;
+}
+
+/**
+ * A sound lower bound of c . z_k + d over the box, z_k = layer k's pre-activation, with slopes optimised for it.
+ * The first iterate uses CROWN's slopes, so the result is never worse than CROWN's (up to rounding).
+ * (Measured on ACAS Xu sub-boxes: 8 steps close about a fifth of the gap between CROWN's bound and the sampled
+ * minimum; a hundred steps hardly more.)
+ */
+export function alphaLower(net: Network, box: Box, bounds: NetworkBounds, k: number, c: Float64Array, d = 0, opts: AlphaOptions = {}): number {
+  const iters = opts.iterations ?? 8;
+  const lr = opts.step ?? 0.5;
+  const target = opts.target ?? Infinity;
+  const cache = liveLayers(bounds);
+  const rows: Int32Array[] = [];
+  const W: Float64Array[] = [];
+  // per live neuron of each layer below k: slope, the coefficient met there, Adam's moments, the relaxed values
+  const alpha: Float64Array[] = [];
+  const nu: Float64Array[] = [];
+  const m1: Float64Array[] = [];
+  const m2: Float64Array[] = [];
+  const g: Float64Array[] = [];
+  let unstable = 0;
+  for (let l = 0; l < k; l++) {
+    rows.push(liveOf(net, bounds, cache, l));
+    W.push(liveWeights(net, bounds, cache, l));
+  }
+  for (let l = 0; l < k; l++) {
+    const L = net.layers[l];
+    const r = rows[l];
+    const a = new Float64Array(r.length);
+    for (let t = 0; t < r.length; t++) {
+      const j = r[t];
+      const lo = bounds[l].lo[j];
+      const hi = bounds[l].hi[j];
+      if (L.relu[j] && lo < 0 && hi > 0) {
+        a[t] = hi > -lo ? 1 : 0;
+        unstable++;
+      }
+    }
+    alpha.push(a);
+    nu.push(new Float64Array(r.length));
+    m1.push(new Float64Array(r.length));
+    m2.push(new Float64Array(r.length));
+    g.push(new Float64Array(r.length));
+  }
+  // the objective over layer k-1's live activations
+  const Lk = net.layers[k];
+  const colsK = k > 0 ? rows[k - 1] : liveOf(net, bounds, cache, -1);
+  const top = new Float64Array(colsK.length);
+  let topCst = d;
+  let topMag = Math.abs(d);
+  for (let i = 0; i < Lk.outSize; i++) {
+    const ci = c[i];
+    if (ci === 0) continue;
+    topCst += ci * Lk.bias[i];
+    topMag += Math.abs(ci * Lk.bias[i]);
+    const row = i * Lk.inSize;
+    for (let t = 0; t < colsK.length; t++) top[t] += ci * Lk.weights[row + colsK[t]];
+  }
+  const n0 = net.inputSize;
+  const xStar = new Float64Array(n0);
+  let best = -Infinity;
+  const steps = unstable > 0 ? iters : 1;
+  for (let it = 0; it < steps; it++) {
+    const v = backward(net, box, bounds, k, rows, W, top, topCst, topMag, alpha, nu, xStar);
+    if (v > best) best = v;
+    if (best > target || it === steps - 1) break;
+    // forward through the relaxed network from the minimising corner; update the slopes on the way
+    const t1 = it + 1;
+    const c1 = 1 - 0.9 ** t1;
+    const c2 = 1 - 0.999 ** t1;
+    for (let l = 0; l < k; l++) {
+      const L = net.layers[l];
+      const r = rows[l];
+      const nin = l > 0 ? rows[l - 1].length : n0;
+      const prev = l > 0 ? g[l - 1] : xStar;
+      const Wl = W[l];
+      const gl = g[l];
+      const a = alpha[l];
+      const nl = nu[l];
+      const lb = bounds[l].lo;
+      const ub = bounds[l].hi;
+      for (let t = 0; t < r.length; t++) {
+        const j = r[t];
+        let s = L.bias[j];
+        const ro = t * nin;
+        for (let q = 0; q < nin; q++) s += Wl[ro + q] * prev[q];
+        // s is the relaxed pre-activation; gl[t] becomes the relaxed activation that feeds the next layer
+        if (!L.relu[j] || lb[j] >= 0) gl[t] = s;
+        else if (ub[j] <= 0) gl[t] = 0;
+        else if (nl[t] >= 0) {
+          gl[t] = a[t] * s;
+          const gr = nl[t] * s;
+          m1[l][t] = 0.9 * m1[l][t] + 0.1 * gr;
+          m2[l][t] = 0.999 * m2[l][t] + 0.001 * gr * gr;
+          a[t] = Math.min(1, Math.max(0, a[t] + (lr * m1[l][t]) / c1 / (Math.sqrt(m2[l][t] / c2) + 1e-12)));
+        } else {
+          gl[t] = (ub[j] / (ub[j] - lb[j])) * (s - lb[j]);
+        }
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * One back-substitution with the given lower slopes: returns the (widened) bound, records in nu[l] the coefficient
+ * of each live activation of layer l before relaxation and in xStar the corner of the box that minimises the final
+ * linear function.
+ */
+function backward(
+  net: Network,
+  box: Box,
+  bounds: NetworkBounds,
+  k: number,
+  rows: Int32Array[],
+  W: Float64Array[],
+  top: Float64Array,
+  topCst: number,
+  topMag: number,
+  alpha: Float64Array[],
+  nu: Float64Array[],
+  xStar: Float64Array,
+): number {
+  let A = top.slice();
+  let cst = topCst;
+  let mag = topMag;
+  for (let l = k - 1; l >= 0; l--) {
+    const L = net.layers[l];
+    const r = rows[l];
+    const lb = bounds[l].lo;
+    const ub = bounds[l].hi;
+    const a = alpha[l];
+    nu[l].set(A);
+    const nin = l > 0 ? rows[l - 1].length : net.inputSize;
+    const B = new Float64Array(nin);
+    const Wl = W[l];
+    for (let t = 0; t < r.length; t++) {
+      let v = A[t];
+      if (v === 0) continue;
+      const j = r[t];
+      if (L.relu[j] && lb[j] < 0) {
+        if (ub[j] <= 0) continue;
+        if (v >= 0) v *= a[t];
+        else {
+          const lam = ub[j] / (ub[j] - lb[j]);
+          v *= lam;
+          const s = v * lb[j];
+          cst -= s;
+          mag += Math.abs(s);
+        }
+        if (v === 0) continue;
+      }
+      cst += v * L.bias[j];
+      mag += Math.abs(v * L.bias[j]);
+      const ro = t * nin;
+      for (let q = 0; q < nin; q++) B[q] += v * Wl[ro + q];
+    }
+    A = B;
+  }
+  let s = cst;
+  for (let t = 0; t < A.length; t++) {
+    const v = A[t];
+    xStar[t] = v > 0 ? box.lo[t] : box.hi[t];
+    if (v === 0) continue;
+    s += v * xStar[t];
+    mag += Math.abs(v) * Math.max(Math.abs(box.lo[t]), Math.abs(box.hi[t]));
+  }
+  return widenLo(s, mag * (k + 1));
+}
