@@ -73,9 +73,6 @@ export interface PhaseOptions {
   onFinishProgress?: (done: number, total: number, leftMs: number) => void;
 }
 
-/** Share of a finishing task's time for input splitting when its neuron is in the first two layers (MILP after). */
-const SHALLOW_SPLIT_SHARE = 0.25;
-
 /** Candidate neuron still open: layer, index, and the sign we try to prove (+1 always active, -1 never active). */
 interface Cand {
   id: number;
@@ -372,11 +369,8 @@ function censusSearch(
       // MILP on the leaves when they are few; on the whole domain near the input only (big-M from domain-wide
       // bounds is loose deeper)
       const milpBoxes = leaves.length <= MAX_LEAVES ? undefined : c.layer <= 2 ? domain : [];
-      // the second hidden layer's MILP has at most one binary per neuron of the first: on ACAS Xu's whole domain it
-      // settles those in 0.6-1.7 s, where input splitting may need more than 10 s; so it gets most of the time
-      const share = c.layer <= 1 ? SHALLOW_SPLIT_SHARE : (opts.finishSplitShare ?? 0.75);
       tasks.push({
-        net, boxes: leaves, layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare: share,
+        net, boxes: leaves, layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare: opts.finishSplitShare ?? 0.75,
         ...(bounds.every((b) => b) ? { bounds: bounds as NetworkBounds[] } : {}),
         ...(milpBoxes ? { milpBoxes } : {}),
       });

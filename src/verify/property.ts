@@ -4,7 +4,7 @@
  * input-splitting branch and bound with sound linear bounds on each constraint (c . y - rhs > 0 on a box rules the
  * conjunction out there). Answers in the VNN-COMP style: sat (with a re-checked counterexample), unsat, unknown.
  */
-import { forward, type Network } from '../model/network.ts';
+import { forward, forwardTrace, type Network } from '../model/network.ts';
 import { samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
@@ -76,32 +76,42 @@ function violation(conj: LinearConstraint[], y: ArrayLike<number>): number {
   return v;
 }
 
-/** Sign-gradient descent on the most violated constraint, projected on the box. */
+/**
+ * Sign-gradient descent on the most violated constraint, projected on the box. One forward pass per step: the
+ * gradient is taken from the accepted point's trace and kept while steps are rejected (the point has not moved).
+ */
 function descend(net: Network, box: Box, conj: LinearConstraint[], x0: Float64Array, steps = 30): Float64Array {
   const n = net.inputSize;
   const last = net.layers.length - 1;
   let x = x0.slice();
-  let v = violation(conj, forward(net, x));
+  let tr = forwardTrace(net, x, 1);
+  let v = violation(conj, tr.post[last]);
+  let g: Float64Array | null = null;
   let step = 0.25;
   for (let it = 0; it < steps && v > 0; it++) {
-    const y = forward(net, x);
-    let worst = conj[0];
-    let wv = -Infinity;
-    for (const c of conj) {
-      let s = -c.rhs;
-      for (let k = 0; k < c.coeffs.length; k++) s += c.coeffs[k] * y[k];
-      if (s > wv) {
-        wv = s;
-        worst = c;
+    if (!g) {
+      const y = tr.post[last];
+      let worst = conj[0];
+      let wv = -Infinity;
+      for (const c of conj) {
+        let s = -c.rhs;
+        for (let k = 0; k < c.coeffs.length; k++) s += c.coeffs[k] * y[k];
+        if (s > wv) {
+          wv = s;
+          worst = c;
+        }
       }
+      g = inputGradient(net, x, last, worst.coeffs, tr);
     }
-    const g = inputGradient(net, x, last, worst.coeffs);
     const z = new Float64Array(n);
     for (let i = 0; i < n; i++) z[i] = Math.min(box.hi[i], Math.max(box.lo[i], x[i] - step * (box.hi[i] - box.lo[i]) * Math.sign(g[i])));
-    const vz = violation(conj, forward(net, z));
+    const tz = forwardTrace(net, z, 1);
+    const vz = violation(conj, tz.post[last]);
     if (vz < v) {
       x = z;
+      tr = tz;
       v = vz;
+      g = null;
     } else {
       step *= 0.5;
       if (step < 1e-7) break;
@@ -187,11 +197,12 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
 
   /** One branch and bound over every region; null when the deadline passes first. */
   function splitSearch(strategy: SplitStrategy, deadline: number): PropertyResult | null {
-    const openness = (ri: number, box: Box, parent?: NetworkBounds): { v: number; fb: NetworkBounds; closest: LinearConstraint[] } => {
+    const openness = (ri: number, box: Box, parent?: NetworkBounds): { v: number; fb: NetworkBounds; closest: LinearConstraint[]; open: LinearConstraint[][] } => {
       boxes++;
       const fb = opts.boundsFn(net, box, parent);
       let worst = -Infinity;
       const closest: LinearConstraint[] = [];
+      const open: LinearConstraint[][] = [];
       for (const conj of prop.regions[ri].unsafe) {
         let blocked = -Infinity;
         let best = conj[0];
@@ -211,10 +222,13 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
           const cl = combinedLower(box, fb, conj);
           if (cl > 0) blocked = cl;
         }
-        if (blocked <= 0) closest.push(best);
+        if (blocked <= 0) {
+          closest.push(best);
+          open.push(conj);
+        }
         worst = Math.max(worst, -blocked);
       }
-      return { v: worst, fb, closest };
+      return { v: worst, fb, closest, open };
     };
 
     const coef = new Float64Array(n);
@@ -239,7 +253,7 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     // one tree over all regions, the most open box first wherever it is (with many regions, as the census's
     // finishing tasks have, a hard region no longer hides a counterexample in the next); each open box keeps its
     // bounds: its children start from them (sound on sub-boxes, and most of the work)
-    type Open = { ri: number; box: Box; fb: NetworkBounds; closest: LinearConstraint[] };
+    type Open = { ri: number; box: Box; fb: NetworkBounds; closest: LinearConstraint[]; open: LinearConstraint[][] };
     const heap = new MaxHeap<Open>();
     for (const [ri, r] of prop.regions.entries()) {
       const first = openness(ri, r.box, opts.regionBounds?.[ri]);
@@ -248,14 +262,14 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     }
     while (heap.size > 0) {
       if (Date.now() > deadline) return null;
-      const { ri, box, fb: parent, closest } = heap.pop()!;
+      const { ri, box, fb: parent, closest, open } = heap.pop()!;
       const r = prop.regions[ri];
       const c = new Float64Array(n);
       for (let i = 0; i < n; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
       const hit = found(c);
       if (hit) return hit;
-      // a short descent from every open box's centre: cheap next to the bounds of its children
-      for (const conj of r.unsafe) {
+      // a short descent from the box's centre for each conjunction still open on it
+      for (const conj of open) {
         const h = found(descend(net, box, conj, c, 10));
         if (h) return h;
       }

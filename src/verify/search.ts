@@ -3,12 +3,12 @@
  * pre-activations over a box, from several starting points. Used to find inputs that make a neuron active (or
  * inactive) when plain sampling missed a small region. Results are plain evaluations: the caller re-checks them.
  */
-import { forwardTrace, type Network } from '../model/network.ts';
+import { forwardTrace, type Network, type Trace } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 
-/** Gradient of c . z_k (pre-activations of layer k) with respect to the input, at x. */
-export function inputGradient(net: Network, x: Float64Array, k: number, c: Float64Array): Float64Array {
-  const tr = forwardTrace(net, x, 1);
+/** Gradient of c . z_k (pre-activations of layer k) with respect to the input, at x (whose trace may be given). */
+export function inputGradient(net: Network, x: Float64Array, k: number, c: Float64Array, trace?: Trace): Float64Array {
+  const tr = trace ?? forwardTrace(net, x, 1);
   let g = Float64Array.from(c);
   for (let l = k; l >= 0; l--) {
     const L = net.layers[l];
