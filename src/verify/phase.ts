@@ -20,6 +20,7 @@ import { maximizeBySearch } from './search.ts';
 import { backwardBound, crownBounds } from '../bounds/backward.ts';
 import { runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
 import { runPool } from '../pool/pool.ts';
+import { alphaLower } from '../bounds/alpha.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
@@ -227,7 +228,15 @@ function censusSearch(
         if (c.sign < 0 ? hi <= 0 : lo >= 0) continue;
       }
       // how far the bound is from settling it, relative to the neuron's range: guides the choice of split
-      const gap = c.sign < 0 ? hi / (hi - lo + 1e-300) : -lo / (hi - lo + 1e-300);
+      let gap = c.sign < 0 ? hi / (hi - lo + 1e-300) : -lo / (hi - lo + 1e-300);
+      if (c.layer > 0 && gap < ALPHA_GAP) {
+        const e = c.sign < 0 ? negUnit(net.layers[c.layer].outSize, c.index) : unit(net.layers[c.layer].outSize, c.index);
+        const v = alphaLower(net, box, b, c.layer, e, 0, { iterations: ALPHA_STEPS, target: 0 });
+        if (c.sign < 0) hi = Math.min(hi, -v);
+        else lo = Math.max(lo, v);
+        if (c.sign < 0 ? hi <= 0 : lo >= 0) continue;
+        gap = c.sign < 0 ? hi / (hi - lo + 1e-300) : -lo / (hi - lo + 1e-300);
+      }
       excess += gap;
       gaps.push(gap);
       rest.push(c);
@@ -448,6 +457,26 @@ export async function phaseCensusParallel(net: Network, domain: Box[], opts: Pha
   const report = finishReporter(st.tasks, opts);
   const results = await runPool<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', st.tasks, workers, (i) => report(st.tasks[i]));
   return st.finish(results);
+}
+
+/**
+ * Slopes optimised for a candidate's own bound (alphaLower) when CROWN leaves it within this fraction of its range
+ * from settled: on ACAS Xu (3 s tree + finishing tasks, 6 networks) 58 -> 54 unknown, in less time; at every
+ * open candidate (fraction 1) no better and three times fewer boxes.
+ */
+const ALPHA_GAP = 0.2;
+const ALPHA_STEPS = 8;
+
+const negUnits = new Map<string, Float64Array>();
+function negUnit(n: number, i: number): Float64Array {
+  const k = `${n}:${i}`;
+  let u = negUnits.get(k);
+  if (!u) {
+    u = new Float64Array(n);
+    u[i] = -1;
+    negUnits.set(k, u);
+  }
+  return u;
 }
 
 const units = new Map<string, Float64Array>();
