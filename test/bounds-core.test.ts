@@ -8,10 +8,21 @@ import { intervalBounds } from '../src/bounds/interval.ts';
 import { symbolicBounds } from '../src/bounds/symbolic.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
 import { backwardBound, crownBounds } from '../src/bounds/backward.ts';
-import { alphaLower } from '../src/bounds/alpha.ts';
+import { alphaCrownBounds, alphaLower } from '../src/bounds/alpha.ts';
 import { randomBox, randomNetwork } from './helpers/nets.ts';
 
-const methods = { interval: intervalBounds, symbolic: symbolicBounds, crown: crownBounds };
+const methods = {
+  interval: intervalBounds,
+  symbolic: symbolicBounds,
+  crown: crownBounds,
+  // never looser than CROWN, checked here too (a looser bound would mean the copy or the merge is wrong)
+  'alpha-crown': (net: Parameters<typeof crownBounds>[0], box: Parameters<typeof crownBounds>[1]) => {
+    const c = crownBounds(net, box);
+    const a = alphaCrownBounds(net, box, c, 6);
+    for (let k = 0; k < c.length; k++) for (let i = 0; i < c[k].lo.length; i++) if (a[k].lo[i] < c[k].lo[i] || a[k].hi[i] > c[k].hi[i]) throw new Error('looser than CROWN');
+    return a;
+  },
+};
 
 for (const [name, fn] of Object.entries(methods)) {
   test(`${name} bounds contain every sampled pre-activation (property)`, () => {

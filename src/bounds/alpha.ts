@@ -193,3 +193,29 @@ function backward(
   }
   return widenLo(s, mag * (k + 1));
 }
+
+/**
+ * CROWN bounds, then every neuron still unstable, layer by layer from the input, re-bounded with slopes optimised
+ * for it (both sides); deeper layers start from the tightened ones below. Costs about 2 x steps back-substitutions
+ * per unstable neuron: meant for one box bounded once (a region with many inputs, before MILP), not for the boxes of
+ * a branch and bound tree. Stops tightening (keeping what it has, all sound) at the deadline.
+ */
+export function alphaCrownBounds(net: Network, box: Box, base: NetworkBounds, steps = 8, deadline = Infinity): NetworkBounds {
+  const b: NetworkBounds = base.map((l) => ({ lo: l.lo.slice(), hi: l.hi.slice() }));
+  const last = net.layers.length - 1;
+  for (let k = 1; k <= last; k++) {
+    const L = net.layers[k];
+    const e = new Float64Array(L.outSize);
+    for (let i = 0; i < L.outSize; i++) {
+      if (Date.now() > deadline) return b;
+      const unstable = L.relu[i] ? b[k].lo[i] < 0 && b[k].hi[i] > 0 : k === last;
+      if (!unstable) continue;
+      e[i] = 1;
+      b[k].lo[i] = Math.max(b[k].lo[i], alphaLower(net, box, b, k, e, 0, { iterations: steps, ...(L.relu[i] ? { target: 0 } : {}) }));
+      e[i] = -1;
+      if (!L.relu[i] || b[k].lo[i] < 0) b[k].hi[i] = Math.min(b[k].hi[i], -alphaLower(net, box, b, k, e, 0, { iterations: steps, ...(L.relu[i] ? { target: 0 } : {}) }));
+      e[i] = 0;
+    }
+  }
+  return b;
+}
