@@ -8,6 +8,7 @@
 import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import { crownBounds } from '../bounds/backward.ts';
+import { alphaCrownBounds } from '../bounds/alpha.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { loadMilpSolver, milpAvailable, milpNeuronSign } from './milp.ts';
@@ -83,7 +84,11 @@ export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
   if (boxes.length === 0) return { status: 'unknown' };
   for (const [i, b] of boxes.entries()) {
     const known = t.milpBoxes ? undefined : t.bounds?.[i];
-    const r = milpNeuronSign(t.net, b, known ?? crownBounds(t.net, b), t.layer, t.index, t.sign < 0 ? 1 : -1, left / boxes.length);
+    // fresh bounds (the whole domain): slopes optimised per neuron give tighter big-M constants, for little time next
+    // to the MILP (the layers below the neuron only)
+    const below = { inputSize: t.net.inputSize, layers: t.net.layers.slice(0, t.layer + 1) };
+    const bounds = known ?? alphaCrownBounds(below, b, crownBounds(below, b), 8, Date.now() + 0.25 * left);
+    const r = milpNeuronSign(t.net, b, bounds, t.layer, t.index, t.sign < 0 ? 1 : -1, Math.max(0, t.timeMs - (Date.now() - t0)) / (boxes.length - i));
     if (r.status === 'refuted' && r.witness) return { status: 'refuted', witness: r.witness, method: 'milp' };
     if (r.status !== 'proved') return { status: 'unknown' };
   }
