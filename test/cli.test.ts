@@ -151,3 +151,43 @@ test('slice from the command line: a VNN-LIB box, a family directory and ONNX fi
   viaFamily[0].output.forEach((v: number, i: number) => assert.ok(Math.abs(v - direct[0].output[i]) < 1e-9));
   expectError(run('eval', fam, '--input', '0.9,0.2,0.3,0.4,0.25'), /outside/);
 });
+
+test('verify, equiv and bounds from the command line: verdicts against sampling, quiet stderr in --json mode', async () => {
+  const { forward } = await import('../src/model/network.ts');
+  const { samplePoints } = await import('../src/model/box.ts');
+  const { mulberry32 } = await import('../src/model/rng.ts');
+  const box = makeBox([-1, -1, -1], [1, 1, 1]);
+  const xs = samplePoints(box, 20000, mulberry32(4));
+  const ys = forward(net, xs, 20000);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let s = 0; s < 20000; s++) {
+    min = Math.min(min, ys[2 * s] - ys[2 * s + 1]);
+    max = Math.max(max, ys[2 * s]);
+  }
+  const prop = (t: number): string => {
+    const p = join(dir, `p${t}.vnnlib`);
+    const lines = ['(declare-const X_0 Real)', '(declare-const X_1 Real)', '(declare-const X_2 Real)', '(declare-const Y_0 Real)', '(declare-const Y_1 Real)'];
+    for (let i = 0; i < 3; i++) lines.push(`(assert (>= X_${i} -1))`, `(assert (<= X_${i} 1))`);
+    lines.push(`(assert (<= (- Y_0 Y_1) ${t}))`);
+    writeFileSync(p, lines.join('\n') + '\n');
+    return p;
+  };
+  // unsafe y0 - y1 <= t: sat just above the sampled minimum (a sample satisfies it), unsat well below it
+  const sat = run('verify', good, prop(min + 0.01), '--timeout', '10', '--json');
+  assert.equal(sat.code, 0, sat.err);
+  assert.equal(sat.err, '');
+  const s = JSON.parse(sat.out);
+  assert.equal(s.result, 'sat');
+  assert.ok(s.counterexample.y[0] - s.counterexample.y[1] <= min + 0.01);
+  const unsat = JSON.parse(run('verify', good, prop(min - 1), '--timeout', '10', '--json').out);
+  assert.equal(unsat.result, 'unsat');
+  const eq = run('equiv', good, good, '--epsilon', '1e-9', '--timeout', '5', '--json');
+  assert.equal(eq.err, '');
+  assert.equal(JSON.parse(eq.out).result, 'proved');
+  const b = run('bounds', good, '--json');
+  assert.equal(b.code, 0, b.err);
+  const layers = JSON.parse(b.out).layers as Array<{ lo: number[]; hi: number[] }>;
+  const out = layers[layers.length - 1];
+  assert.ok(out.lo[0] <= max && max <= out.hi[0], `output 0: sampled max ${max} within [${out.lo[0]}, ${out.hi[0]}]`);
+});

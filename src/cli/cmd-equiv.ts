@@ -3,6 +3,7 @@ import { loadModel } from '../formats/load.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { checkClass, checkLinf } from '../verify/equiv.ts';
 import { alignedPair } from '../verify/diff-pair.ts';
+import { makeProgress } from './progress.ts';
 import { boundsFor, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
 export const equivCommand: CommandSpec = {
@@ -23,11 +24,19 @@ export const equivCommand: CommandSpec = {
     const domain = resolveDomain(a, values);
     const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
     const pair = alignedPair(a.network, b.network);
-    const opts = { boundsFn: boundsFor(a.network), outputLinearLower, timeoutMs };
+    const progress = makeProgress(!values.json);
+    const t0 = Date.now();
+    const opts = {
+      boundsFn: boundsFor(a.network),
+      outputLinearLower,
+      timeoutMs,
+      onProgress: (done: number, open: number) => progress.update('input splitting', 0, 0, `${done} boxes bounded, ${open} open`, (t0 + timeoutMs - Date.now()) / 1000),
+    };
     const sc = values['same-class'];
     if (sc !== undefined) {
       if (sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
       const r = checkClass(pair, domain, sc, numberOpt(values, 'margin', 0, 0), opts);
+      progress.done();
       const out = { result: r.verdict.status, witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined, boxes: r.boxes, timeMs: r.verdict.timeMs };
       if (values.json) printJson(out);
       else process.stdout.write(`${out.result}${out.witness ? ` (class differs at x = [${out.witness.join(', ')}])` : ''}  [${r.boxes} boxes, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`);
@@ -36,6 +45,7 @@ export const equivCommand: CommandSpec = {
     if (values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
     const eps = numberOpt(values, 'epsilon', 0, 0);
     const r = checkLinf(pair, domain, eps, { ...opts, maxBoxes: eps === 0 ? 20000 : undefined });
+    progress.done();
     const out = {
       result: r.verdict.status,
       provedMaxDiff: Number.isFinite(r.provedBound) ? r.provedBound : null,

@@ -2,6 +2,7 @@ import { fail } from '../errors.ts';
 import { readVnnlib } from '../formats/vnnlib.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { decideProperty } from '../verify/property.ts';
+import { makeProgress } from './progress.ts';
 import { boundsFor, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 export const verifyCommand: CommandSpec = {
@@ -16,11 +17,14 @@ export const verifyCommand: CommandSpec = {
     if (prop.nInputs !== model.network.inputSize) fail(`${positionals[1]}: the property has ${prop.nInputs} inputs but the network has ${model.network.inputSize}`);
     const nOut = model.network.layers[model.network.layers.length - 1].outSize;
     if (prop.nOutputs !== nOut) fail(`${positionals[1]}: the property has ${prop.nOutputs} outputs but the network has ${nOut}`);
+    const progress = makeProgress(!values.json);
     const r = decideProperty(model.network, prop, {
       boundsFn: boundsFor(model.network),
       outputLinearLower,
       timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+      onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
     });
+    progress.done();
     if (values.json) printJson(r);
     else {
       process.stdout.write(`${r.result}\n`);

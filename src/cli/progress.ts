@@ -28,7 +28,8 @@ export function makeProgress(enabled: boolean): Progress {
       const el = (now - phaseStart) / 1000;
       const eta =
         leftS !== undefined ? ` at most ${Math.ceil(leftS)}s left` : frac > 0.02 && frac < 1 ? ` ~${Math.ceil((el * (1 - frac)) / frac)}s left` : '';
-      const line = `${phase}: ${done}/${total}${eta}${extra ? `  ${extra}` : ''}  [${el.toFixed(0)}s]`;
+      // total <= 0: a search with no count to finish (only the extra text and the time)
+      const line = `${phase}:${total > 0 ? ` ${done}/${total}` : ''}${eta}${extra ? `  ${extra}` : ''}  [${el.toFixed(0)}s]`;
       const cols = process.stderr.columns && process.stderr.columns > 20 ? process.stderr.columns : 120;
       process.stderr.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
       shown = true;

@@ -42,6 +42,8 @@ export interface PropertyOptions {
   /** gradient steps on the lower relaxation slopes of each open constraint's bound, per box (default 8; 0: CROWN's
    * fixed slopes). On VNN-COMP ACAS Xu it halves the boxes per second and still decides more, sooner. */
   alphaSteps?: number;
+  /** now and then: what the search is doing, boxes bounded so far, boxes open, time left (ms) */
+  onProgress?: (phase: string, boxes: number, open: number, leftMs: number) => void;
   /** a deeper falsification round between split strategies (default on) */
   deepFalsify?: boolean;
   /** sound bounds already known over each region's box (children start from them) */
@@ -164,12 +166,17 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     }
     return null;
   };
+  const report = (phase: string, open: number): void => opts.onProgress?.(phase, boxes, open, t0 + opts.timeoutMs - Date.now());
   // 1. falsification
+  report('falsification', 0);
   const first = falsify(opts.samples ?? 2000, opts.descents ?? 16, t0 + opts.timeoutMs);
   if (first) return first;
   if (Date.now() - t0 > opts.timeoutMs) return timedOut();
   // 2. many inputs (input splitting cannot help): CROWN on the region, then an exact MILP per open conjunction
-  if (n > 8) return decideByMilp(net, prop, opts, t0, found);
+  if (n > 8) {
+    report('bounds and MILP', prop.regions.length);
+    return decideByMilp(net, prop, opts, t0, found);
+  }
   // 3. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0.
   // Which split is best is erratic (one choice closes a region in 170 boxes, another is open after 23,000), so two
   // split strategies take turns: each gets an equal share of the time left, a verdict from either is final.
@@ -186,6 +193,7 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     // seed of six), which 28,000 boxes of splitting missed
     if (si + 1 < strategies.length && opts.deepFalsify !== false) {
       const per = Math.max(1, prop.regions.length);
+      report('falsification (deeper round)', 0);
       const hit = falsify(Math.ceil(DEEP_SAMPLES / per), Math.ceil(DEEP_DESCENTS / per), Date.now() + Math.min(DEEP_MAX_MS, 0.3 * (t0 + opts.timeoutMs - Date.now())));
       if (hit) return hit;
     }
@@ -285,8 +293,13 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
       if (first.v >= 0) heap.push(first.v, { ri, box: r.box, ...first });
       if (Date.now() > deadline) return null;
     }
+    let nextReport = 0;
     while (heap.size > 0) {
       if (Date.now() > deadline) return null;
+      if (boxes >= nextReport) {
+        nextReport = boxes + 64;
+        report(`input splitting (strategy ${strategies.indexOf(strategy) + 1} of ${strategies.length})`, heap.size);
+      }
       const { ri, box, fb: parent, closest, open } = heap.pop()!;
       const r = prop.regions[ri];
       const c = new Float64Array(n);
