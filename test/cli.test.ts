@@ -190,4 +190,9 @@ test('verify, equiv and bounds from the command line: verdicts against sampling,
   const layers = JSON.parse(b.out).layers as Array<{ lo: number[]; hi: number[] }>;
   const out = layers[layers.length - 1];
   assert.ok(out.lo[0] <= max && max <= out.hi[0], `output 0: sampled max ${max} within [${out.lo[0]}, ${out.hi[0]}]`);
+  const a = run('bounds', good, '--method', 'alpha', '--json');
+  assert.equal(a.code, 0, a.err);
+  const al = JSON.parse(a.out).layers as Array<{ lo: number[]; hi: number[] }>;
+  const ao = al[al.length - 1];
+  assert.ok(ao.lo[0] <= max && max <= ao.hi[0] && ao.hi[0] <= out.hi[0] && ao.lo[0] >= out.lo[0], 'alpha bounds: sound and inside CROWN');
 });
