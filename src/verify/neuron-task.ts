@@ -82,11 +82,11 @@ export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
   const left = Math.max(0, t.timeMs - (Date.now() - t0));
   const boxes = t.milpBoxes ?? t.boxes;
   if (boxes.length === 0) return { status: 'unknown' };
+  // fresh bounds (the whole domain) need only the layers up to the neuron
+  const below = { inputSize: t.net.inputSize, layers: t.net.layers.slice(0, t.layer + 1) };
   for (const [i, b] of boxes.entries()) {
     const known = t.milpBoxes ? undefined : t.bounds?.[i];
-    // fresh bounds (the whole domain): slopes optimised per neuron give tighter big-M constants, for little time next
-    // to the MILP (the layers below the neuron only)
-    const below = { inputSize: t.net.inputSize, layers: t.net.layers.slice(0, t.layer + 1) };
+    // slopes optimised per neuron give tighter big-M constants, for little time next to the MILP
     const bounds = known ?? alphaCrownBounds(below, b, crownBounds(below, b), 8, Date.now() + 0.25 * left);
     const r = milpNeuronSign(t.net, b, bounds, t.layer, t.index, t.sign < 0 ? 1 : -1, Math.max(0, t.timeMs - (Date.now() - t0)) / (boxes.length - i));
     if (r.status === 'refuted' && r.witness) return { status: 'refuted', witness: r.witness, method: 'milp' };

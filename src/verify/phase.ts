@@ -230,7 +230,8 @@ function censusSearch(
       // how far the bound is from settling it, relative to the neuron's range: guides the choice of split
       let gap = c.sign < 0 ? hi / (hi - lo + 1e-300) : -lo / (hi - lo + 1e-300);
       if (c.layer > 0 && gap < ALPHA_GAP) {
-        const e = c.sign < 0 ? negUnit(net.layers[c.layer].outSize, c.index) : unit(net.layers[c.layer].outSize, c.index);
+        // a lower bound of sign x z: for "never active" (sign -1) that is minus an upper bound of z
+        const e = unit(net.layers[c.layer].outSize, c.index, c.sign);
         const v = alphaLower(net, box, b, c.layer, e, 0, { iterations: ALPHA_STEPS, target: 0 });
         if (c.sign < 0) hi = Math.min(hi, -v);
         else lo = Math.max(lo, v);
@@ -467,25 +468,14 @@ export async function phaseCensusParallel(net: Network, domain: Box[], opts: Pha
 const ALPHA_GAP = 0.2;
 const ALPHA_STEPS = 8;
 
-const negUnits = new Map<string, Float64Array>();
-function negUnit(n: number, i: number): Float64Array {
-  const k = `${n}:${i}`;
-  let u = negUnits.get(k);
-  if (!u) {
-    u = new Float64Array(n);
-    u[i] = -1;
-    negUnits.set(k, u);
-  }
-  return u;
-}
-
+/** The vector sign x e_i of length n, cached (objectives of one neuron's bound, built once per neuron). */
 const units = new Map<string, Float64Array>();
-function unit(n: number, i: number): Float64Array {
-  const k = `${n}:${i}`;
+function unit(n: number, i: number, sign: 1 | -1 = 1): Float64Array {
+  const k = `${n}:${i}:${sign}`;
   let u = units.get(k);
   if (!u) {
     u = new Float64Array(n);
-    u[i] = 1;
+    u[i] = sign;
     units.set(k, u);
   }
   return u;

@@ -76,13 +76,33 @@ const SUM_ROUNDING = 1e-14;
 
 /** How far y is from satisfying the conjunction (<= 0: satisfied). */
 function violation(conj: LinearConstraint[], y: ArrayLike<number>): number {
+  return mostViolated(conj, y).v;
+}
+
+/** The constraint of the conjunction furthest from holding at y, and by how much (c . y - rhs). */
+function mostViolated(conj: LinearConstraint[], y: ArrayLike<number>): { c: LinearConstraint; v: number } {
+  let worst = conj[0];
   let v = -Infinity;
   for (const c of conj) {
     let s = -c.rhs;
     for (let k = 0; k < c.coeffs.length; k++) s += c.coeffs[k] * y[k];
-    v = Math.max(v, s);
+    if (s > v) {
+      v = s;
+      worst = c;
+    }
   }
-  return v;
+  return { c: worst, v };
+}
+
+/**
+ * A sound lower bound of c . y - rhs over the box: CROWN's (outputLinearLower), and when that does not show the
+ * constraint failing, the better of it and a bound with slopes optimised for the constraint (`steps` gradient steps;
+ * 0: none).
+ */
+function constraintLower(net: Network, box: Box, fb: NetworkBounds, c: LinearConstraint, opts: PropertyOptions, steps: number): number {
+  const lo = opts.outputLinearLower(net, box, fb, c.coeffs) - c.rhs;
+  if (lo > 0 || steps <= 0) return lo;
+  return Math.max(lo, alphaLower(net, box, fb, net.layers.length - 1, c.coeffs, -c.rhs, { iterations: steps, target: 0 }));
 }
 
 /**
@@ -98,20 +118,7 @@ function descend(net: Network, box: Box, conj: LinearConstraint[], x0: Float64Ar
   let g: Float64Array | null = null;
   let step = 0.25;
   for (let it = 0; it < steps && v > 0; it++) {
-    if (!g) {
-      const y = tr.post[last];
-      let worst = conj[0];
-      let wv = -Infinity;
-      for (const c of conj) {
-        let s = -c.rhs;
-        for (let k = 0; k < c.coeffs.length; k++) s += c.coeffs[k] * y[k];
-        if (s > wv) {
-          wv = s;
-          worst = c;
-        }
-      }
-      g = inputGradient(net, x, last, worst.coeffs, tr);
-    }
+    if (!g) g = inputGradient(net, x, last, mostViolated(conj, tr.post[last]).c.coeffs, tr);
     const z = new Float64Array(n);
     for (let i = 0; i < n; i++) z[i] = Math.min(box.hi[i], Math.max(box.lo[i], x[i] - step * (box.hi[i] - box.lo[i]) * Math.sign(g[i])));
     const tz = forwardTrace(net, z, 1);
@@ -240,10 +247,9 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
         let blocked = -Infinity;
         let best = conj[0];
         for (const c of conj) {
-          let lo = opts.outputLinearLower(net, box, fb, c.coeffs) - c.rhs;
           // slopes optimised for the constraint: also sharpens the split choice, which is where most of its gain is
           // (used only to close boxes, it saved little on VNN-COMP ACAS Xu)
-          if (lo <= 0 && alphaSteps > 0) lo = Math.max(lo, alphaLower(net, box, fb, last, c.coeffs, -c.rhs, { iterations: alphaSteps, target: 0 }));
+          const lo = constraintLower(net, box, fb, c, opts, alphaSteps);
           if (lo > blocked) {
             blocked = lo;
             best = c;
@@ -362,14 +368,16 @@ function decideByMilp(
   const alphaSteps = opts.alphaSteps ?? 8;
   for (const r of prop.regions) {
     let fb = opts.boundsFn(net, r.box);
-    const closed = (c: LinearConstraint): boolean =>
-      opts.outputLinearLower(net, r.box, fb, c.coeffs) - c.rhs > 0 ||
-      (alphaSteps > 0 && alphaLower(net, r.box, fb, last, c.coeffs, -c.rhs, { iterations: 2 * alphaSteps, target: 0 }) > 0);
+    const closed = (c: LinearConstraint): boolean => constraintLower(net, r.box, fb, c, opts, 2 * alphaSteps) > 0;
+    let openConj = r.unsafe.filter((conj) => !conj.some(closed));
     // slopes optimised per neuron tighten every layer (on MNIST 256x2 prop_0_0.03: 4 open constraints -> 1, in
-    // 0.2 s) and so also the MILP's big-M constants; a quarter of the time at most
-    if (alphaSteps > 0 && r.unsafe.some((conj) => !conj.some(closed))) fb = alphaCrownBounds(net, r.box, fb, alphaSteps, t0 + 0.25 * opts.timeoutMs);
-    for (const conj of r.unsafe) {
-      if (conj.some(closed)) continue;
+    // 0.2 s) and so also the MILP's big-M constants; a quarter of the time at most. A conjunction already ruled out
+    // stays ruled out, so only the open ones are bounded again.
+    if (alphaSteps > 0 && openConj.length > 0) {
+      fb = alphaCrownBounds(net, r.box, fb, alphaSteps, t0 + 0.25 * opts.timeoutMs);
+      openConj = openConj.filter((conj) => !conj.some(closed));
+    }
+    for (const conj of openConj) {
       if (conj.length === 1) open.push({ box: r.box, bounds: fb, c: conj[0] });
       else undecidable = true;
     }
