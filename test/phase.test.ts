@@ -96,6 +96,14 @@ test('property decisions agree with a dense grid; counterexamples re-check', () 
   gridVerdicts(20, 50, [2, 10, 10, 2], (y, s) => y[s * 2] - y[s * 2 + 1], (t) => [{ coeffs: Float64Array.from([1, -1]), rhs: t }]);
 });
 
+test('property decisions with the widest-input split rule (the census tasks\' rule) agree with a dense grid', () => {
+  gridVerdicts(12, 80, [2, 10, 10, 2], (y, s) => y[s * 2] - y[s * 2 + 1], (t) => [{ coeffs: Float64Array.from([1, -1]), rhs: t }], {
+    samples: 1,
+    descents: 0,
+    strategies: [{ trialDims: 0, score: 'worst', rule: 'widest' }],
+  });
+});
+
 test('conjunctions of several constraints (closed by one constraint or by their sum) agree with a dense grid', () => {
   // unsafe: y0 - y1 <= t and y0 - y2 <= t, i.e. max(y0 - y1, y0 - y2) <= t; almost no falsification up front, so a
   // wrongly closed box would show as a wrong "unsat"

@@ -48,6 +48,8 @@ export interface PropertyOptions {
   deepFalsify?: boolean;
   /** sound bounds already known over each region's box (children start from them) */
   regionBounds?: NetworkBounds[];
+  /** the box relative to whose widths the 'widest' rule measures (regions cut from one domain: the domain) */
+  splitScale?: Box;
 }
 
 /**
@@ -58,6 +60,11 @@ export interface PropertyOptions {
 export interface SplitStrategy {
   trialDims: number;
   score: 'worst' | 'sum';
+  /**
+   * 'widest': always halve the input widest relative to `splitScale` (default the region), no trials (trialDims and
+   * score unused)
+   */
+  rule?: 'smear' | 'widest';
 }
 
 /** Measured on VNN-COMP ACAS Xu: each solves instances on which the other stalls. */
@@ -325,7 +332,8 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
       };
       // the inputs smear ranks highest, each tried (both halves bounded), the best kept (smear alone stalls)
       let dims: number[] = [];
-      if (opts.split !== 'trial') {
+      const widest = strategy.rule === 'widest';
+      if (opts.split !== 'trial' && !widest) {
         const sm = smearDims(box, parent, closest);
         if (sm.hit) return sm.hit;
         dims = sm.dims.slice(0, strategy.trialDims);
@@ -341,7 +349,7 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
           pick = { children: ch, values: vs };
         }
       }
-      const { children, values } = pick ?? chooseSplit(box, r.box, score, box.lo.length <= 8 ? 'trial' : 'widest');
+      const { children, values } = pick ?? chooseSplit(box, opts.splitScale ?? r.box, score, !widest && box.lo.length <= 8 ? 'trial' : 'widest');
       children.forEach((ch, i) => {
         if (values[i] >= 0) heap.push(values[i], seen.get(ch)!);
       });
