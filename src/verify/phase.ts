@@ -66,8 +66,8 @@ export interface PhaseOptions {
   finishSplitShare?: number;
   /**
    * how to choose the input to split: 'widest' (relative to the domain; default: on the 45 ACAS Xu networks, 3 s
-   * tree + 1 s tasks, 389 unknown against smear's 407) or 'smear' (the input that matters most to the worst open
-   * candidates)
+   * tree + 1 s tasks, 389 unknown against smear's 407, both with the tree's optimised slopes since removed) or
+   * 'smear' (the input that matters most to the worst open candidates)
    */
   splitRule?: 'smear' | 'widest';
   /** refine each open candidate by back-substitution (default on) */
@@ -457,7 +457,6 @@ export async function phaseCensusParallel(net: Network, domain: Box[], opts: Pha
   const results = await runPool<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', st.tasks, workers, (i) => report(st.tasks[i]));
   return st.finish(results);
 }
-
 
 /** The unit vector e_i of length n, cached (objectives of one neuron's bound, built once per neuron). */
 const units = new Map<string, Float64Array>();
