@@ -1,8 +1,7 @@
 import { fail } from '../errors.ts';
 import { formatOf, modelBytes, parseModelBytes } from '../formats/load.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
-import type { Box } from '../model/box.ts';
-import { makeBox } from '../model/box.ts';
+import { boxHull } from '../model/box.ts';
 import type { Network } from '../model/network.ts';
 import { pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
 import { censusOptions, type PruneProgress } from '../simplify/prune.ts';
@@ -17,17 +16,6 @@ import { boundsFor, fmt, modelArg, numberOpt, printJson, resolveDomain, type Com
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
-
-export function hull(boxes: Box[]): Box {
-  const n = boxes[0].lo.length;
-  const lo = new Array(n).fill(Infinity);
-  const hi = new Array(n).fill(-Infinity);
-  for (const b of boxes) for (let i = 0; i < n; i++) {
-    lo[i] = Math.min(lo[i], b.lo[i]);
-    hi[i] = Math.max(hi[i], b.hi[i]);
-  }
-  return makeBox(lo, hi);
-}
 
 export const pruneCommand: CommandSpec = {
   name: 'prune',
@@ -65,7 +53,7 @@ export const pruneCommand: CommandSpec = {
     const f = model.network;
     const boundsFn = boundsFor(f);
     const progress = makeProgress(!values.json);
-    const writeDomain = hull(domain);
+    const writeDomain = boxHull(domain);
     let bytes: Uint8Array | string = '';
     const roundTrip = (net: Network): Network => {
       bytes = modelBytes(net, fmtOut, { domain: writeDomain, precision, inputShape: model.inputShape });

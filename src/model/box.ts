@@ -52,6 +52,18 @@ export function boxCenter(box: Box): Float64Array {
   return c;
 }
 
+/** The smallest box containing all the given boxes (a domain that is a union of boxes). */
+export function boxHull(boxes: Box[]): Box {
+  const n = boxes[0].lo.length;
+  const lo = new Array(n).fill(Infinity);
+  const hi = new Array(n).fill(-Infinity);
+  for (const b of boxes) for (let i = 0; i < n; i++) {
+    lo[i] = Math.min(lo[i], b.lo[i]);
+    hi[i] = Math.max(hi[i], b.hi[i]);
+  }
+  return makeBox(lo, hi);
+}
+
 export function containsPoint(box: Box, x: ArrayLike<number>, tol = 0): boolean {
   for (let i = 0; i < box.lo.length; i++) if (x[i] < box.lo[i] - tol || x[i] > box.hi[i] + tol) return false;
   return true;

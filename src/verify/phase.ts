@@ -10,7 +10,7 @@
  * 3. What is left when the time or box budget runs out is "unknown": it keeps the neuron.
  */
 import { forwardTrace, type Network } from '../model/network.ts';
-import { makeBox, samplePoints, splitBox, type Box } from '../model/box.ts';
+import { boxCenter, boxHull, samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { MaxHeap } from './heap.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
@@ -166,7 +166,7 @@ function censusSearch(
     c[np.index] = wantPos ? 1 : -1;
     const near = (wantPos ? maxAt : minAt).get(kk);
     for (const b of domain) {
-      const starts = [centerOf(b)];
+      const starts = [boxCenter(b)];
       if (near) starts.unshift(near.x);
       const r = maximizeBySearch(net, b, np.layer, c, starts);
       const z = forwardTrace(net, r.x, 1).pre[np.layer][np.index];
@@ -205,7 +205,7 @@ function censusSearch(
   const backSub = opts.backSubstitute !== false && opts.boundsFn !== crownBounds;
   const splitRule = opts.splitRule ?? 'widest';
   // 'widest' is relative to the box around the whole domain; the finishing tasks continue that halving on their leaves
-  const hull = makeBox(domain[0].lo.map((_, i) => Math.min(...domain.map((b) => b.lo[i]))), domain[0].hi.map((_, i) => Math.max(...domain.map((b) => b.hi[i]))));
+  const hull = boxHull(domain);
   const coef = new Float64Array(n);
   type Settled = { rest: Cand[]; gaps: number[]; excess: number; bounds: NetworkBounds };
   // a box's bounds are needed only up to the deepest candidate still open on it: the network cut there is cheaper
@@ -316,7 +316,7 @@ function censusSearch(
     for (const c of node.open) openLeaves[c.id]--;
     const open = node.open.filter((c) => !dead[c.id]);
     if (open.length === 0) continue;
-    refuteAt(centerOf(node.box), open);
+    refuteAt(boxCenter(node.box), open);
     const still = open.filter((c) => !dead[c.id]);
     if (still.length === 0) continue;
     let dim = -1;
@@ -469,12 +469,6 @@ function unit(n: number, i: number): Float64Array {
     units.set(k, u);
   }
   return u;
-}
-
-function centerOf(box: Box): Float64Array {
-  const c = new Float64Array(box.lo.length);
-  for (let i = 0; i < c.length; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
-  return c;
 }
 
 /** All 2^n corners of a box, row-major. */

@@ -330,7 +330,8 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
         seen.set(b, { ri, box: b, ...o });
         return o.v;
       };
-      // the inputs smear ranks highest, each tried (both halves bounded), the best kept (smear alone stalls)
+      // the inputs smear ranks highest, each tried (both halves bounded), the best kept (smear alone stalls); or,
+      // with the 'widest' rule, no trials
       let dims: number[] = [];
       const widest = strategy.rule === 'widest';
       if (opts.split !== 'trial' && !widest) {
