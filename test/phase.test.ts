@@ -183,7 +183,7 @@ test('MILP decisions of a neuron sign agree with a dense grid; witnesses re-chec
   assert.ok(proved > 5 && refuted > 20, `${proved} proved, ${refuted} refuted`);
 });
 
-test('property decisions with many inputs (CROWN, then MILP) agree with a dense grid', async () => {
+test('property decisions with many inputs (CROWN, ReLU splitting, then MILP) agree with a dense grid', async () => {
   const { loadMilpSolver } = await import('../src/verify/milp.ts');
   await loadMilpSolver();
   let sat = 0;

@@ -15,6 +15,7 @@ import type { BoundsFn, OutputLinearLower } from './equiv.ts';
 import { chooseSplit } from './split.ts';
 import { inputGradient } from './search.ts';
 import { milpAvailable, milpLinearSign } from './milp.ts';
+import { ReluBab } from './relu-bab.ts';
 import { backwardBound } from '../bounds/backward.ts';
 import { alphaCrownBounds, alphaLower } from '../bounds/alpha.ts';
 
@@ -77,6 +78,13 @@ export const DEFAULT_STRATEGIES: SplitStrategy[] = [
 const DEEP_SAMPLES = 100_000;
 const DEEP_DESCENTS = 1_000;
 const DEEP_MAX_MS = 6_000;
+
+/**
+ * Many inputs: the share of the time for ReLU splitting before MILP, and the slice each open constraint's search
+ * runs before the next one's turn.
+ */
+const BAB_SHARE = 0.8;
+const BAB_SLICE_MS = 250;
 
 /** Relative rounding of a sum of a few floating-point terms, generously (n terms err by at most n x 2^-53). */
 const SUM_ROUNDING = 1e-14;
@@ -189,7 +197,7 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   // 2. many inputs (input splitting cannot help): CROWN on the region, then an exact MILP per open conjunction
   if (n > 8) {
     report('bounds and MILP', prop.regions.length);
-    return decideByMilp(net, prop, opts, t0, found);
+    return decideManyInputs(net, prop, opts, t0, found);
   }
   // 3. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0.
   // Which split is best is erratic (one choice closes a region in 170 boxes, another is open after 23,000), so two
@@ -361,10 +369,12 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
 
 /**
  * For many inputs: a conjunction is ruled out on a region when the CROWN bound of one of its constraints already
- * does it, else (single-constraint conjunctions) by MILP: max over the region of rhs - c . y < 0 proves it, and a
- * solver point where it is >= 0 is a counterexample once plain evaluation confirms it. Time is shared evenly.
+ * does it; else (single-constraint conjunctions) by branch and bound on ReLU phases, one search per open
+ * constraint, taking turns, for most of the time; what is left goes to an exact MILP: max over the region of
+ * rhs - c . y < 0 proves it, and a solver point where it is >= 0 is a counterexample once plain evaluation confirms
+ * it.
  */
-function decideByMilp(
+function decideManyInputs(
   net: Network,
   prop: VnnProperty,
   opts: PropertyOptions,
@@ -372,7 +382,7 @@ function decideByMilp(
   found: (x: Float64Array) => PropertyResult | null,
 ): PropertyResult {
   const last = net.layers.length - 1;
-  const open: Array<{ box: Box; bounds: NetworkBounds; c: LinearConstraint }> = [];
+  let open: Array<{ box: Box; bounds: NetworkBounds; c: LinearConstraint }> = [];
   let undecidable = false;
   const alphaSteps = opts.alphaSteps ?? 8;
   for (const r of prop.regions) {
@@ -380,8 +390,8 @@ function decideByMilp(
     const closed = (c: LinearConstraint): boolean => constraintLower(net, r.box, fb, c, opts, 2 * alphaSteps) > 0;
     let openConj = r.unsafe.filter((conj) => !conj.some(closed));
     // slopes optimised per neuron tighten every layer (on MNIST 256x2 prop_0_0.03: 4 open constraints -> 1, in
-    // 0.2 s) and so also the MILP's big-M constants; a quarter of the time at most. A conjunction already ruled out
-    // stays ruled out, so only the open ones are bounded again.
+    // 0.2 s), and every node of the branch and bound and the MILP's big-M constants inherit them; a quarter of the
+    // time at most. A conjunction already ruled out stays ruled out, so only the open ones are bounded again.
     if (alphaSteps > 0 && openConj.length > 0) {
       fb = alphaCrownBounds(net, r.box, fb, alphaSteps, t0 + 0.25 * opts.timeoutMs);
       openConj = openConj.filter((conj) => !conj.some(closed));
@@ -391,7 +401,36 @@ function decideByMilp(
       else undecidable = true;
     }
   }
-  const boxes = prop.regions.length;
+  // ReLU splitting: every open constraint's search in turn, a slice each, until all are decided or their share of
+  // the time (all of it without a MILP solver) is used
+  let babNodes = 0;
+  if (open.length > 0) {
+    const babEnd = t0 + (milpAvailable() ? BAB_SHARE : 1) * opts.timeoutMs;
+    const searches = open.map((o) => ({ o, bab: new ReluBab(net, o.box, o.bounds, o.c.coeffs, -o.c.rhs) }));
+    let pending = searches;
+    // left to the MILP: searches that can make no more progress, and witnesses of c . y <= rhs that plain
+    // evaluation does not confirm as counterexamples (the value sits exactly on the threshold)
+    const toMilp: typeof pending = [];
+    while (pending.length > 0 && Date.now() < babEnd) {
+      const next: typeof pending = [];
+      for (const s of pending) {
+        const v = s.bab.run(Math.min(babEnd, Date.now() + BAB_SLICE_MS));
+        if (v === 'refuted' && s.bab.witness) {
+          const hit = found(s.bab.witness);
+          if (hit) return hit;
+          toMilp.push(s);
+        } else if (v === 'unknown') (s.bab.exhausted ? toMilp : next).push(s);
+        if (Date.now() >= babEnd) {
+          next.push(...pending.slice(pending.indexOf(s) + 1));
+          break;
+        }
+      }
+      pending = next;
+    }
+    babNodes = searches.reduce((t, s) => t + s.bab.nodes, 0);
+    open = [...pending, ...toMilp].map((s) => s.o);
+  }
+  const boxes = prop.regions.length + babNodes;
   if (open.length === 0 && !undecidable) return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
   if (!milpAvailable()) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'bounds too loose and no MILP solver loaded' };
   // two rounds: every query with a share of half the time (most are easy), then the ones left with all the rest

@@ -1,0 +1,132 @@
+/**
+ * Branch and bound on ReLU phases, for networks with many inputs (where halving an input barely tightens anything):
+ * prove c . y + d > 0 over a box by splitting unstable neurons into their active and inactive halves, each node
+ * bounded with optimised slopes and split multipliers (bounds/beta.ts). A node closes when its bound is > 0; the
+ * box corner that minimises a node's bound is evaluated in plain arithmetic as a counterexample candidate. The
+ * worst node is split first (its bound decides the overall one), on the neuron whose relaxation costs it most.
+ */
+import { forward, type Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import { clipForSplit, splitLower, type ReluSplit, type SplitBoundState } from '../bounds/beta.ts';
+import { MaxHeap } from './heap.ts';
+
+export interface ReluBabOptions {
+  /** optimisation steps at the root (default 40) and per node (default 8) */
+  rootIterations?: number;
+  nodeIterations?: number;
+  /** at most this many open nodes kept (default 50,000): past it the search gives up (unknown) */
+  maxOpen?: number;
+}
+
+interface Node {
+  splits: ReluSplit[];
+  bounds: NetworkBounds;
+  lower: number;
+  scores: Float64Array[];
+  state: SplitBoundState;
+}
+
+/** c . y + d at x, in plain evaluation. */
+function objectiveAt(net: Network, x: Float64Array, c: Float64Array, d: number): number {
+  const y = forward(net, x);
+  let s = d;
+  for (let i = 0; i < c.length; i++) s += c[i] * y[i];
+  return s;
+}
+
+/** The unstable, unsplit neuron with the largest score, or null when none is left. */
+function pickNeuron(node: Node): { layer: number; index: number } | null {
+  let best: { layer: number; index: number } | null = null;
+  let bestScore = 0;
+  for (let l = 0; l < node.scores.length; l++) {
+    const sc = node.scores[l];
+    for (let j = 0; j < sc.length; j++) {
+      if (sc[j] > bestScore) {
+        bestScore = sc[j];
+        best = { layer: l, index: j };
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * One search, resumable: `run` continues it until a verdict or the deadline, so several searches (one per open
+ * output constraint) can take turns. `bounds` are sound pre-activation bounds over the box (the tighter the better:
+ * every node inherits them); the objective is over the network's outputs.
+ */
+export class ReluBab {
+  nodes = 0;
+  witness?: Float64Array;
+  private heap = new MaxHeap<Node>();
+  /** nodes with every neuron split or stable whose bound stayed <= 0 after a long optimisation: never proved */
+  private stuck: Node[] = [];
+  private status: 'proved' | 'refuted' | 'unknown' | 'open' = 'open';
+  private readonly k: number;
+
+  constructor(
+    private readonly net: Network,
+    private readonly box: Box,
+    bounds: NetworkBounds,
+    private readonly c: Float64Array,
+    private readonly d: number,
+    private readonly opts: ReluBabOptions = {},
+  ) {
+    this.k = net.layers.length - 1;
+    this.nodes = 1;
+    const root = splitLower(net, box, bounds, this.k, c, d, [], { iterations: opts.rootIterations ?? 40, target: 0 });
+    if (root.lower > 0) this.status = 'proved';
+    else if (!this.refutedAt(root.corner)) this.heap.push(-root.lower, { splits: [], bounds, lower: root.lower, scores: root.scores, state: root.state });
+  }
+
+  /** The best proved lower bound of c . y + d over the box so far (-Infinity when refuted). */
+  get lower(): number {
+    if (this.status === 'proved') return 0;
+    let lo = this.heap.size ? -this.heap.peekKey() : Infinity;
+    for (const s of this.stuck) lo = Math.min(lo, s.lower);
+    return this.status === 'refuted' ? -Infinity : lo;
+  }
+
+  /** no open node left, yet not proved (some node's bound stayed <= 0 with every neuron fixed) */
+  get exhausted(): boolean {
+    return this.status === 'open' && this.heap.size === 0;
+  }
+
+  private refutedAt(x: Float64Array): boolean {
+    if (objectiveAt(this.net, x, this.c, this.d) > 0) return false;
+    this.witness = x;
+    this.status = 'refuted';
+    return true;
+  }
+
+  run(deadline: number): 'proved' | 'refuted' | 'unknown' {
+    const { net, box, c, d, k, heap } = this;
+    const nodeIt = this.opts.nodeIterations ?? 8;
+    const maxOpen = this.opts.maxOpen ?? 50_000;
+    while (this.status === 'open' && heap.size > 0) {
+      if (Date.now() > deadline || heap.size > maxOpen) return 'unknown';
+      const node = heap.pop()!;
+      const pick = pickNeuron(node);
+      if (!pick) {
+        // every neuron stable or split: the bound is an LP's, reached when the multipliers converge
+        this.nodes++;
+        const r = splitLower(net, box, node.bounds, k, c, d, node.splits, { iterations: 200, target: 0, init: node.state });
+        if (r.lower <= 0 && !this.refutedAt(r.corner)) this.stuck.push(node);
+        continue;
+      }
+      for (const sign of [1, -1] as const) {
+        const split: ReluSplit = { layer: pick.layer, index: pick.index, sign };
+        const splits = [...node.splits, split];
+        const b = clipForSplit(node.bounds, split);
+        this.nodes++;
+        const r = splitLower(net, box, b, k, c, d, splits, { iterations: nodeIt, target: 0, init: node.state });
+        if (r.lower > 0) continue;
+        if (this.refutedAt(r.corner)) return 'refuted';
+        heap.push(-r.lower, { splits, bounds: b, lower: r.lower, scores: r.scores, state: r.state });
+      }
+    }
+    if (this.status === 'open' && heap.size === 0 && this.stuck.length === 0) this.status = 'proved';
+    return this.status === 'open' ? 'unknown' : this.status;
+  }
+}

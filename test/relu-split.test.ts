@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { forward, forwardTrace, type Network } from '../src/model/network.ts';
+import type { Box } from '../src/model/box.ts';
+import { mulberry32 } from '../src/model/rng.ts';
+import { backwardBound, crownBounds } from '../src/bounds/backward.ts';
+import { clipForSplit, splitLower, type ReluSplit } from '../src/bounds/beta.ts';
+import { ReluBab } from '../src/verify/relu-bab.ts';
+import { randomBox, randomNetwork } from './helpers/nets.ts';
+
+/** A (G+1) x (G+1) grid over a 2-input box, its trace, and the objective c . y at every point. */
+function grid(net: Network, box: Box, G: number) {
+  const count = (G + 1) * (G + 1);
+  const xs = new Float64Array(count * 2);
+  for (let a = 0; a <= G; a++) {
+    for (let q = 0; q <= G; q++) {
+      const s = a * (G + 1) + q;
+      xs[2 * s] = box.lo[0] + ((box.hi[0] - box.lo[0]) * a) / G;
+      xs[2 * s + 1] = box.lo[1] + ((box.hi[1] - box.lo[1]) * q) / G;
+    }
+  }
+  return { xs, count, tr: forwardTrace(net, xs, count) };
+}
+
+test('bounds under ReLU splits stay below every grid point of the split region and are never looser than CROWN without splits (property)', () => {
+  let tighterThanUnsplit = 0;
+  let runs = 0;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 3 }), (seed, depth) => {
+      const rng = mulberry32(seed);
+      const sizes = [2];
+      for (let i = 0; i < depth; i++) sizes.push(4 + Math.floor(rng() * 6));
+      sizes.push(3);
+      const net = randomNetwork(seed, sizes, 0.25);
+      const box = randomBox(seed + 3, 2, 0.5 + rng() * 3);
+      let b = crownBounds(net, box);
+      const last = net.layers.length - 1;
+      const c = Float64Array.from([1, -1, rng() - 0.5]);
+      const plain = splitLower(net, box, b, last, c, 0.1, [], { iterations: 10 });
+      const crown = backwardBound(net, box, b, last, c, 0.1, 'lower').lo;
+      if (plain.lower < crown - 1e-9 * (1 + Math.abs(crown))) return false;
+      // up to three splits on unstable neurons, random signs
+      const splits: ReluSplit[] = [];
+      for (let l = 0; l < last && splits.length < 3; l++) {
+        for (let j = 0; j < net.layers[l].outSize && splits.length < 3; j++) {
+          if (b[l].lo[j] < 0 && b[l].hi[j] > 0 && rng() < 0.5) {
+            const s: ReluSplit = { layer: l, index: j, sign: rng() < 0.5 ? 1 : -1 };
+            splits.push(s);
+            b = clipForSplit(b, s);
+          }
+        }
+      }
+      if (splits.length === 0) return true;
+      runs++;
+      const r = splitLower(net, box, b, last, c, 0.1, splits, { iterations: 30 });
+      const { xs, count, tr } = grid(net, box, 80);
+      let inRegion = 0;
+      let regionMin = Infinity;
+      for (let s = 0; s < count; s++) {
+        if (!splits.every((q) => q.sign * tr.pre[q.layer][s * net.layers[q.layer].outSize + q.index] >= 0)) continue;
+        inRegion++;
+        let v = 0.1;
+        for (let i = 0; i < 3; i++) v += c[i] * tr.post[last][s * 3 + i];
+        regionMin = Math.min(regionMin, v);
+        if (v < r.lower) return false;
+      }
+      // the corner is in the box
+      if (!r.corner.every((v, i) => v >= box.lo[i] && v <= box.hi[i])) return false;
+      if (inRegion > 0 && r.lower > plain.lower + 1e-9) tighterThanUnsplit++;
+      void xs;
+      void regionMin;
+      return true;
+    }),
+    { numRuns: 200 },
+  );
+  // splitting must pay somewhere (a sign error in the multipliers' gradient, or no clipping, never tightens)
+  assert.ok(tighterThanUnsplit > runs / 4, `tighter than unsplit on ${tighterThanUnsplit} of ${runs}`);
+});
+
+test('ReLU splitting decides c . y + d > 0 like a dense grid does, with margins either side of the grid minimum (property)', () => {
+  let proved = 0;
+  let refuted = 0;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1e6 }), (seed) => {
+      const rng = mulberry32(seed);
+      const net = randomNetwork(seed, [2, 6 + Math.floor(rng() * 5), 6 + Math.floor(rng() * 5), 2], 0.25);
+      const box = randomBox(seed + 3, 2, 1 + rng() * 3);
+      if (box.lo[0] === box.hi[0] || box.lo[1] === box.hi[1]) return true;
+      const b = crownBounds(net, box);
+      const c = Float64Array.from([1, -1]);
+      const G = 300;
+      const { count, tr } = grid(net, box, G);
+      let min = Infinity;
+      let max = -Infinity;
+      for (let s = 0; s < count; s++) {
+        const v = tr.post[2][2 * s] - tr.post[2][2 * s + 1];
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      const range = max - min;
+      if (!(range > 1e-6)) return true;
+      // below the grid minimum by a margin: must be proved (the grid is fine enough that the true minimum is within
+      // a few percent of the range); above it by a margin: must be refuted with a real witness
+      const up = new ReluBab(net, box, b, c, -min + 0.05 * range);
+      if (up.run(Date.now() + 20_000) !== 'proved') return false;
+      proved++;
+      const down = new ReluBab(net, box, b, c, -min - 0.02 * range);
+      const v = down.run(Date.now() + 20_000);
+      if (v === 'proved') return false;
+      if (v !== 'refuted' || !down.witness) return true;
+      const y = forward(net, down.witness);
+      if (!(y[0] - y[1] - min - 0.02 * range <= 0)) return false;
+      if (!down.witness.every((x, i) => x >= box.lo[i] && x <= box.hi[i])) return false;
+      refuted++;
+      return true;
+    }),
+    { numRuns: 60 },
+  );
+  assert.ok(proved > 30 && refuted > 30, `proved ${proved}, refuted ${refuted}`);
+});
