@@ -129,6 +129,9 @@ export function splitLower(
   let maxWidth = 0;
   for (let l = 0; l < k; l++) maxWidth = Math.max(maxWidth, layers[l].outSize);
   const bufA = new Float64Array(Math.max(maxWidth, n0, top.length));
+  const nzRows = new Int32Array(bufA.length);
+  const splitHere = layers.slice(0, k).map((L) => new Uint8Array(L.outSize));
+  for (const s of splits) splitHere[s.layer][s.index] = 1;
   const bufB = new Float64Array(bufA.length);
   const act = new Float64Array(bufA.length);
   const prevAct = new Float64Array(bufA.length);
@@ -166,13 +169,37 @@ export function splitLower(
       for (let q = 0; q < ns; q++) if (splits[q].layer === l) A[splits[q].index] -= beta[q] * splits[q].sign;
       // through the affine map
       B.fill(0, 0, nin);
+      let nz = 0;
       for (let j = 0; j < m; j++) {
         const v = A[j];
         if (v === 0) continue;
         cst += v * L.bias[j];
         mag += Math.abs(v * L.bias[j]);
+        nzRows[nz++] = j;
+      }
+      // four rows per pass over B: a quarter of its loads and stores (the kernel's bottleneck)
+      const W = L.weights;
+      let p = 0;
+      for (; p + 4 <= nz; p += 4) {
+        const j0 = nzRows[p];
+        const j1 = nzRows[p + 1];
+        const j2 = nzRows[p + 2];
+        const j3 = nzRows[p + 3];
+        const v0 = A[j0];
+        const v1 = A[j1];
+        const v2 = A[j2];
+        const v3 = A[j3];
+        const r0 = j0 * nin;
+        const r1 = j1 * nin;
+        const r2 = j2 * nin;
+        const r3 = j3 * nin;
+        for (let q = 0; q < nin; q++) B[q] += v0 * W[r0 + q] + v1 * W[r1 + q] + v2 * W[r2 + q] + v3 * W[r3 + q];
+      }
+      for (; p < nz; p++) {
+        const j = nzRows[p];
+        const v = A[j];
         const row = j * nin;
-        for (let q = 0; q < nin; q++) B[q] += v * L.weights[row + q];
+        for (let q = 0; q < nin; q++) B[q] += v * W[row + q];
       }
       const t = A;
       A = B;
@@ -210,6 +237,11 @@ export function splitLower(
       const nl = nu[l];
       const zh = zhat[l];
       for (let j = 0; j < m; j++) {
+        // a dead neuron feeds nothing forward; its value matters only when a split's multiplier meets it
+        if (L.relu[j] && ub[j] <= 0 && !splitHere[l][j]) {
+          act[j] = 0;
+          continue;
+        }
         let z = L.bias[j];
         const row = j * nin;
         for (let q = 0; q < nin; q++) z += L.weights[row + q] * prevAct[q];
