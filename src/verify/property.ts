@@ -83,7 +83,7 @@ const DEEP_MAX_MS = 6_000;
  * Many inputs: the share of the time for ReLU splitting before MILP, and the slice each open constraint's search
  * runs before the next one's turn.
  */
-const BAB_SHARE = 0.8;
+const BAB_SHARE = 0.9;
 const BAB_SLICE_MS = 250;
 
 /** Relative rounding of a sum of a few floating-point terms, generously (n terms err by at most n x 2^-53). */
