@@ -194,9 +194,10 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   const first = falsify(opts.samples ?? 2000, opts.descents ?? 16, t0 + opts.timeoutMs);
   if (first) return first;
   if (Date.now() - t0 > opts.timeoutMs) return timedOut();
-  // 2. many inputs (input splitting cannot help): CROWN on the region, then an exact MILP per open conjunction
+  // 2. many inputs (input splitting cannot help): CROWN on the region, then ReLU splitting and an exact MILP per
+  // open conjunction
   if (n > 8) {
-    report('bounds and MILP', prop.regions.length);
+    report('bounds, ReLU splitting and MILP', prop.regions.length);
     return decideManyInputs(net, prop, opts, t0, found);
   }
   // 3. branch and bound per region: a box is closed when every conjunction has a constraint with c.y - rhs > 0.

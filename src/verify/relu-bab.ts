@@ -3,7 +3,8 @@
  * prove c . y + d > 0 over a box by splitting unstable neurons into their active and inactive halves, each node
  * bounded with optimised slopes and split multipliers (bounds/beta.ts). A node closes when its bound is > 0; the
  * box corner that minimises a node's bound is evaluated in plain arithmetic as a counterexample candidate. The
- * worst node is split first (its bound decides the overall one), on the neuron whose relaxation costs it most.
+ * worst node is split first (its bound decides the overall one), on the one of the neurons whose relaxations cost it
+ * most that gives the best children.
  */
 import { forward, forwardTrace, type Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
@@ -31,7 +32,7 @@ const BRANCH_CANDIDATES = 48;
 
 /**
  * Descent steps from a node's minimising corner when looking for a counterexample, on every DESCENT_EVERY-th corner
- * (on all of them, the descents cost MNIST 256x2 prop_1_0.03, which is unsat, its verdict within 60 s).
+ * only: a descent costs about as much as a node's bound, and on an unsat instance every one is wasted.
  */
 const DESCENT_STEPS = 6;
 const DESCENT_EVERY = 8;
@@ -98,7 +99,7 @@ export class ReluBab {
     else if (!this.refutedAt(root.corner)) this.heap.push(-root.lower, { splits: [], bounds, lower: root.lower, scores: root.scores, state: root.state });
   }
 
-  /** The best proved lower bound of c . y + d over the box so far (-Infinity when refuted). */
+  /** The best proved lower bound of c . y + d over the box so far (0 once proved, -Infinity when refuted). */
   get lower(): number {
     if (this.status === 'proved') return 0;
     let lo = this.heap.size ? -this.heap.peekKey() : Infinity;
