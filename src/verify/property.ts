@@ -418,7 +418,8 @@ function decideManyInputs(
         const v = s.bab.run(Math.min(babEnd, Date.now() + BAB_SLICE_MS));
         if (v === 'refuted' && s.bab.witness) {
           const hit = found(s.bab.witness);
-          if (hit) return hit;
+          // boxes: the regions and the nodes bounded, as for a verdict of unsat
+          if (hit) return { ...hit, boxes: prop.regions.length + searches.reduce((t, q) => t + q.bab.nodes, 0) };
           toMilp.push(s);
         } else if (v === 'unknown') (s.bab.exhausted ? toMilp : next).push(s);
         if (Date.now() >= babEnd) {
