@@ -19,7 +19,8 @@ export interface ReluBabOptions {
   nodeIterations?: number;
   /** how many of the highest-scoring neurons are tried (both children bounded once) before a split (default BRANCH_CANDIDATES) */
   branchCandidates?: number;
-  /** at most this many open nodes kept (default 50,000): past it the search gives up (unknown) */
+  /** at most this many open nodes kept (default 20,000; each holds its slopes, scores and one layer of bounds, about
+   * 20 KB on MNIST 256x4): past it the search gives up (unknown) */
   maxOpen?: number;
 }
 
@@ -36,6 +37,8 @@ const BRANCH_CANDIDATES = 48;
  */
 const DESCENT_STEPS = 6;
 const DESCENT_EVERY = 8;
+
+const MAX_OPEN = 20_000;
 
 interface Node {
   splits: ReluSplit[];
@@ -107,9 +110,10 @@ export class ReluBab {
     return this.status === 'refuted' ? -Infinity : lo;
   }
 
-  /** no open node left, yet not proved (some node's bound stayed <= 0 with every neuron fixed) */
+  /** no more progress to make: no open node left yet not proved (a node's bound stayed <= 0 with every neuron
+   * fixed), or too many open nodes */
   get exhausted(): boolean {
-    return this.status === 'open' && this.heap.size === 0;
+    return this.status === 'open' && (this.heap.size === 0 || this.heap.size > (this.opts.maxOpen ?? MAX_OPEN));
   }
 
   /**
@@ -145,7 +149,7 @@ export class ReluBab {
   run(deadline: number): 'proved' | 'refuted' | 'unknown' {
     const { net, box, c, d, k, heap } = this;
     const nodeIt = this.opts.nodeIterations ?? 8;
-    const maxOpen = this.opts.maxOpen ?? 50_000;
+    const maxOpen = this.opts.maxOpen ?? MAX_OPEN;
     while (this.status === 'open' && heap.size > 0) {
       if (Date.now() > deadline || heap.size > maxOpen) return 'unknown';
       const node = heap.pop()!;
