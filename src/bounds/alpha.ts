@@ -14,7 +14,7 @@ import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from './types.ts';
 import { widenLo } from './round.ts';
-import { liveLayers, liveOf, liveWeights } from './backward.ts';
+import { liveLayers, liveOf, liveWeights, objectiveBelow } from './backward.ts';
 
 export interface AlphaOptions {
   /** gradient steps (default 8) */
@@ -71,17 +71,7 @@ export function alphaLower(net: Network, box: Box, bounds: NetworkBounds, k: num
   // the objective over layer k-1's live activations
   const Lk = net.layers[k];
   const colsK = k > 0 ? rows[k - 1] : liveOf(net, bounds, cache, -1);
-  const top = new Float64Array(colsK.length);
-  let topCst = d;
-  let topMag = Math.abs(d);
-  for (let i = 0; i < Lk.outSize; i++) {
-    const ci = c[i];
-    if (ci === 0) continue;
-    topCst += ci * Lk.bias[i];
-    topMag += Math.abs(ci * Lk.bias[i]);
-    const row = i * Lk.inSize;
-    for (let t = 0; t < colsK.length; t++) top[t] += ci * Lk.weights[row + colsK[t]];
-  }
+  const { top, cst: topCst, mag: topMag } = objectiveBelow(Lk, c, d, colsK);
   const n0 = net.inputSize;
   const xStar = new Float64Array(n0);
   let best = -Infinity;

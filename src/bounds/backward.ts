@@ -101,6 +101,58 @@ export function liveWeights(net: Network, bounds: NetworkBounds, cache: LiveLaye
 }
 
 /**
+ * The linear objective c . z_k + d written over layer k-1's activations (layer k's affine map folded in): the
+ * coefficients on the listed columns (all of them when `cols` is absent), the constant, and the magnitude of the
+ * constant's terms (for the outward rounding).
+ */
+export function objectiveBelow(Lk: Network['layers'][number], c: Float64Array, d: number, cols?: Int32Array): { top: Float64Array; cst: number; mag: number } {
+  const n = Lk.inSize;
+  const m = cols ? cols.length : n;
+  const top = new Float64Array(m);
+  let cst = d;
+  let mag = Math.abs(d);
+  for (let i = 0; i < Lk.outSize; i++) {
+    const ci = c[i];
+    if (ci === 0) continue;
+    cst += ci * Lk.bias[i];
+    mag += Math.abs(ci * Lk.bias[i]);
+    const row = i * n;
+    if (cols) for (let t = 0; t < m; t++) top[t] += ci * Lk.weights[row + cols[t]];
+    else for (let t = 0; t < m; t++) top[t] += ci * Lk.weights[row + t];
+  }
+  return { top, cst, mag };
+}
+
+/**
+ * B[bo + t] += sum over p < nz of A[ao + idx[p]] * W[idx[p] * nin + t]: rows of W (nin wide) scaled and summed into
+ * B. Four rows per pass over B: a quarter of its loads and stores, the back-substitution's bottleneck.
+ */
+export function addRows(B: Float64Array, bo: number, W: Float64Array, nin: number, A: Float64Array, ao: number, idx: Int32Array, nz: number): void {
+  let q = 0;
+  for (; q + 4 <= nz; q += 4) {
+    const t0 = idx[q];
+    const t1 = idx[q + 1];
+    const t2 = idx[q + 2];
+    const t3 = idx[q + 3];
+    const a0 = A[ao + t0];
+    const a1 = A[ao + t1];
+    const a2 = A[ao + t2];
+    const a3 = A[ao + t3];
+    const r0 = t0 * nin;
+    const r1 = t1 * nin;
+    const r2 = t2 * nin;
+    const r3 = t3 * nin;
+    for (let t = 0; t < nin; t++) B[bo + t] += a0 * W[r0 + t] + a1 * W[r1 + t] + a2 * W[r2 + t] + a3 * W[r3 + t];
+  }
+  for (; q < nz; q++) {
+    const t0 = idx[q];
+    const a = A[ao + t0];
+    const r0 = t0 * nin;
+    for (let t = 0; t < nin; t++) B[bo + t] += a * W[r0 + t];
+  }
+}
+
+/**
  * One side (upper or lower) of the back-substitution of several objectives over layer k at once: either the
  * pre-activations of the neurons listed in `units`, or one linear objective c . z_k + d. Results go to `out`
  * (one per objective), widened outward. Works in the coordinates of the live neurons only.
@@ -134,17 +186,10 @@ function backSubstitute(
       for (let t = 0; t < m; t++) A[r * m + t] = Lk.weights[row + colsK[t]];
     }
   } else {
-    const { c, d } = obj;
-    cst[0] = d;
-    mag[0] = Math.abs(d);
-    for (let i = 0; i < Lk.outSize; i++) {
-      const ci = c[i];
-      if (ci === 0) continue;
-      cst[0] += ci * Lk.bias[i];
-      mag[0] += Math.abs(ci * Lk.bias[i]);
-      const row = i * n;
-      for (let t = 0; t < m; t++) A[t] += ci * Lk.weights[row + colsK[t]];
-    }
+    const o = objectiveBelow(Lk, obj.c, obj.d, colsK);
+    A.set(o.top);
+    cst[0] = o.cst;
+    mag[0] = o.mag;
   }
   let widest = 1;
   for (let l = 0; l < k; l++) widest = Math.max(widest, net.layers[l].outSize);
@@ -192,30 +237,7 @@ function backSubstitute(
         mag[r] += Math.abs(a * bj);
         nzIdx[nz++] = t;
       }
-      // four rows of W per pass over B: a quarter of the loads and stores of B (the kernel's bottleneck)
-      const bo = r * nin;
-      let q = 0;
-      for (; q + 4 <= nz; q += 4) {
-        const t0 = nzIdx[q];
-        const t1 = nzIdx[q + 1];
-        const t2 = nzIdx[q + 2];
-        const t3 = nzIdx[q + 3];
-        const a0 = A[ao + t0];
-        const a1 = A[ao + t1];
-        const a2 = A[ao + t2];
-        const a3 = A[ao + t3];
-        const r0 = t0 * nin;
-        const r1 = t1 * nin;
-        const r2 = t2 * nin;
-        const r3 = t3 * nin;
-        for (let t = 0; t < nin; t++) B[bo + t] += a0 * W[r0 + t] + a1 * W[r1 + t] + a2 * W[r2 + t] + a3 * W[r3 + t];
-      }
-      for (; q < nz; q++) {
-        const t0 = nzIdx[q];
-        const a = A[ao + t0];
-        const r0 = t0 * nin;
-        for (let t = 0; t < nin; t++) B[bo + t] += a * W[r0 + t];
-      }
+      addRows(B, r * nin, W, nin, A, ao, nzIdx, nz);
     }
     A = B;
     m = nin;

@@ -17,6 +17,7 @@ import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from './types.ts';
 import { widenLo } from './round.ts';
+import { addRows, objectiveBelow } from './backward.ts';
 
 /** A split: neuron (layer, index) is constrained to sign * z >= 0 (+1 active, -1 inactive). */
 export interface ReluSplit {
@@ -105,18 +106,7 @@ export function splitLower(
   const bm1 = new Float64Array(ns);
   const bm2 = new Float64Array(ns);
   // the objective over layer k-1's activations (or the inputs when k = 0)
-  const Lk = layers[k];
-  const top = new Float64Array(Lk.inSize);
-  let topCst = d;
-  let topMag = Math.abs(d);
-  for (let i = 0; i < Lk.outSize; i++) {
-    const ci = c[i];
-    if (ci === 0) continue;
-    topCst += ci * Lk.bias[i];
-    topMag += Math.abs(ci * Lk.bias[i]);
-    const row = i * Lk.inSize;
-    for (let t = 0; t < Lk.inSize; t++) top[t] += ci * Lk.weights[row + t];
-  }
+  const { top, cst: topCst, mag: topMag } = objectiveBelow(layers[k], c, d);
   // betaStep is relative to the objective's scale: the size of the coefficients the multipliers compete with
   let scale = 0;
   for (let t = 0; t < top.length; t++) scale = Math.max(scale, Math.abs(top[t]));
@@ -177,30 +167,7 @@ export function splitLower(
         mag += Math.abs(v * L.bias[j]);
         nzRows[nz++] = j;
       }
-      // four rows per pass over B: a quarter of its loads and stores (the kernel's bottleneck)
-      const W = L.weights;
-      let p = 0;
-      for (; p + 4 <= nz; p += 4) {
-        const j0 = nzRows[p];
-        const j1 = nzRows[p + 1];
-        const j2 = nzRows[p + 2];
-        const j3 = nzRows[p + 3];
-        const v0 = A[j0];
-        const v1 = A[j1];
-        const v2 = A[j2];
-        const v3 = A[j3];
-        const r0 = j0 * nin;
-        const r1 = j1 * nin;
-        const r2 = j2 * nin;
-        const r3 = j3 * nin;
-        for (let q = 0; q < nin; q++) B[q] += v0 * W[r0 + q] + v1 * W[r1 + q] + v2 * W[r2 + q] + v3 * W[r3 + q];
-      }
-      for (; p < nz; p++) {
-        const j = nzRows[p];
-        const v = A[j];
-        const row = j * nin;
-        for (let q = 0; q < nin; q++) B[q] += v * W[row + q];
-      }
+      addRows(B, 0, L.weights, nin, A, 0, nzRows, nz);
       const t = A;
       A = B;
       B = t;

@@ -6,12 +6,12 @@
  * worst node is split first (its bound decides the overall one), on the one of the neurons whose relaxations cost it
  * most that gives the best children.
  */
-import { forward, forwardTrace, type Network } from '../model/network.ts';
+import { forward, type Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { clipForSplit, splitLower, type ReluSplit, type SplitBoundState } from '../bounds/beta.ts';
 import { MaxHeap } from './heap.ts';
-import { inputGradient } from './search.ts';
+import { maximizeBySearch } from './search.ts';
 
 export interface ReluBabOptions {
   /** optimisation steps at the root (default 40) and per node (default 8) */
@@ -81,6 +81,7 @@ export class ReluBab {
   nodes = 0;
   witness?: Float64Array;
   private corners = 0;
+  private readonly negC: Float64Array;
   private heap = new MaxHeap<Node>();
   /** nodes with every neuron split or stable whose bound stayed <= 0 after a long optimisation: never proved */
   private stuck: Node[] = [];
@@ -96,6 +97,7 @@ export class ReluBab {
     private readonly opts: ReluBabOptions = {},
   ) {
     this.k = net.layers.length - 1;
+    this.negC = c.map((v) => -v);
     this.nodes = 1;
     const root = splitLower(net, box, bounds, this.k, c, d, [], { iterations: opts.rootIterations ?? 40, target: 0 });
     if (root.lower > 0) this.status = 'proved';
@@ -123,22 +125,12 @@ export class ReluBab {
    */
   private refutedAt(x0: Float64Array): boolean {
     const { net, box, c, d } = this;
-    const last = net.layers.length - 1;
     let x = x0;
     let v = objectiveAt(net, x, c, d);
-    let step = 0.5;
-    const steps = this.corners++ % DESCENT_EVERY === 0 ? DESCENT_STEPS : 0;
-    let tr = steps > 0 && v > 0 ? forwardTrace(net, x, 1) : undefined;
-    for (let it = 0; it < steps && v > 0; it++) {
-      const g = inputGradient(net, x, last, c, tr);
-      const z = new Float64Array(x.length);
-      for (let i = 0; i < x.length; i++) z[i] = Math.min(box.hi[i], Math.max(box.lo[i], x[i] - step * (box.hi[i] - box.lo[i]) * Math.sign(g[i])));
-      const vz = objectiveAt(net, z, c, d);
-      if (vz < v) {
-        x = z;
-        v = vz;
-        tr = forwardTrace(net, x, 1);
-      } else step *= 0.5;
+    if (this.corners++ % DESCENT_EVERY === 0 && v > 0) {
+      // the output layer is linear: its pre-activations are the outputs, so maximising -c . z is minimising c . y
+      x = maximizeBySearch(net, box, net.layers.length - 1, this.negC, [x0], DESCENT_STEPS, 0.5).x;
+      v = objectiveAt(net, x, c, d);
     }
     if (v > 0) return false;
     this.witness = x;

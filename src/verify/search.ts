@@ -47,6 +47,8 @@ export function maximizeBySearch(
   c: Float64Array,
   starts: Float64Array[],
   steps = 40,
+  /** the first step, as a share of each input's range (halved after every step that does not improve) */
+  firstStep = 0.25,
 ): { x: Float64Array; value: number } {
   const n = net.inputSize;
   let bestX = starts[0].slice();
@@ -54,7 +56,7 @@ export function maximizeBySearch(
   for (const s of starts) {
     let x = s.slice();
     let v = objective(net, x, k, c);
-    let step = 0.25;
+    let step = firstStep;
     for (let it = 0; it < steps; it++) {
       const g = inputGradient(net, x, k, c);
       const y = new Float64Array(n);
