@@ -9,7 +9,7 @@ import { symbolicBounds } from '../src/bounds/symbolic.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
 import { backwardBound, crownBounds } from '../src/bounds/backward.ts';
 import { alphaCrownBounds, alphaLower } from '../src/bounds/alpha.ts';
-import { randomBox, randomNetwork } from './helpers/nets.ts';
+import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
 
 const methods = {
   interval: intervalBounds,
@@ -149,17 +149,7 @@ test('optimised slopes (alphaLower) stay below every point of a dense grid and a
       // an output objective, and one on an intermediate layer when there is one
       const cases: Array<{ k: number; c: Float64Array }> = [{ k: last, c: Float64Array.from([1, -1, rng() - 0.5]) }];
       if (last > 1) cases.push({ k: last - 1, c: Float64Array.from({ length: sizes[last - 1 + 1] }, () => rng() * 2 - 1) });
-      const G = 60;
-      const xs = new Float64Array((G + 1) * (G + 1) * 2);
-      for (let a = 0; a <= G; a++) {
-        for (let q = 0; q <= G; q++) {
-          const s = a * (G + 1) + q;
-          xs[2 * s] = box.lo[0] + ((box.hi[0] - box.lo[0]) * a) / G;
-          xs[2 * s + 1] = box.lo[1] + ((box.hi[1] - box.lo[1]) * q) / G;
-        }
-      }
-      const count = (G + 1) * (G + 1);
-      const tr = forwardTrace(net, xs, count);
+      const { count, tr } = boxGrid(net, box, 60);
       for (const { k, c } of cases) {
         const crown = backwardBound(net, box, b, k, c, 0.1, 'lower').lo;
         const alpha = alphaLower(net, box, b, k, c, 0.1, { iterations: 10 });

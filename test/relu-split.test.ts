@@ -1,27 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { forward, forwardTrace, type Network } from '../src/model/network.ts';
-import type { Box } from '../src/model/box.ts';
+import { forward } from '../src/model/network.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { backwardBound, crownBounds } from '../src/bounds/backward.ts';
 import { clipForSplit, splitLower, type ReluSplit } from '../src/bounds/beta.ts';
 import { ReluBab } from '../src/verify/relu-bab.ts';
-import { randomBox, randomNetwork } from './helpers/nets.ts';
-
-/** A (G+1) x (G+1) grid over a 2-input box, its trace, and the objective c . y at every point. */
-function grid(net: Network, box: Box, G: number) {
-  const count = (G + 1) * (G + 1);
-  const xs = new Float64Array(count * 2);
-  for (let a = 0; a <= G; a++) {
-    for (let q = 0; q <= G; q++) {
-      const s = a * (G + 1) + q;
-      xs[2 * s] = box.lo[0] + ((box.hi[0] - box.lo[0]) * a) / G;
-      xs[2 * s + 1] = box.lo[1] + ((box.hi[1] - box.lo[1]) * q) / G;
-    }
-  }
-  return { xs, count, tr: forwardTrace(net, xs, count) };
-}
+import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
 
 test('bounds under ReLU splits stay below every grid point of the split region and are never looser than CROWN without splits (property)', () => {
   let tighterThanUnsplit = 0;
@@ -54,22 +39,18 @@ test('bounds under ReLU splits stay below every grid point of the split region a
       if (splits.length === 0) return true;
       runs++;
       const r = splitLower(net, box, b, last, c, 0.1, splits, { iterations: 30 });
-      const { xs, count, tr } = grid(net, box, 80);
+      const { count, tr } = boxGrid(net, box, 80);
       let inRegion = 0;
-      let regionMin = Infinity;
       for (let s = 0; s < count; s++) {
         if (!splits.every((q) => q.sign * tr.pre[q.layer][s * net.layers[q.layer].outSize + q.index] >= 0)) continue;
         inRegion++;
         let v = 0.1;
         for (let i = 0; i < 3; i++) v += c[i] * tr.post[last][s * 3 + i];
-        regionMin = Math.min(regionMin, v);
         if (v < r.lower) return false;
       }
       // the corner is in the box
       if (!r.corner.every((v, i) => v >= box.lo[i] && v <= box.hi[i])) return false;
       if (inRegion > 0 && r.lower > plain.lower + 1e-9) tighterThanUnsplit++;
-      void xs;
-      void regionMin;
       return true;
     }),
     { numRuns: 200 },
@@ -90,7 +71,7 @@ test('ReLU splitting decides c . y + d > 0 like a dense grid does, with margins 
       const b = crownBounds(net, box);
       const c = Float64Array.from([1, -1]);
       const G = 300;
-      const { count, tr } = grid(net, box, G);
+      const { count, tr } = boxGrid(net, box, G);
       let min = Infinity;
       let max = -Infinity;
       for (let s = 0; s < count; s++) {

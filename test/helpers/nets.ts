@@ -1,5 +1,5 @@
 /** Small random networks and a plain interval bound, written independently of src/bounds for cross-checking. */
-import type { Network } from '../../src/model/network.ts';
+import { forwardTrace, type Network } from '../../src/model/network.ts';
 import type { Box } from '../../src/model/box.ts';
 import type { NetworkBounds } from '../../src/bounds/types.ts';
 import { mulberry32 } from '../../src/model/rng.ts';
@@ -44,4 +44,18 @@ export function naiveIntervalBounds(net: Network, box: Box): NetworkBounds {
     hi = Array.from(zh, (v, i) => (L.relu[i] ? Math.max(v, 0) : v));
   }
   return out;
+}
+
+/** A (G+1) x (G+1) grid over a 2-input box and the network's trace on it (an independent view of the function). */
+export function boxGrid(net: Network, box: Box, G: number) {
+  const count = (G + 1) * (G + 1);
+  const xs = new Float64Array(count * 2);
+  for (let a = 0; a <= G; a++) {
+    for (let q = 0; q <= G; q++) {
+      const s = a * (G + 1) + q;
+      xs[2 * s] = box.lo[0] + ((box.hi[0] - box.lo[0]) * a) / G;
+      xs[2 * s + 1] = box.lo[1] + ((box.hi[1] - box.lo[1]) * q) / G;
+    }
+  }
+  return { xs, count, tr: forwardTrace(net, xs, count) };
 }
