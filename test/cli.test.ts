@@ -196,3 +196,34 @@ test('verify, equiv and bounds from the command line: verdicts against sampling,
   const ao = al[al.length - 1];
   assert.ok(ao.lo[0] <= max && max <= ao.hi[0] && ao.hi[0] <= out.hi[0] && ao.lo[0] >= out.lo[0], 'alpha bounds: sound and inside CROWN');
 });
+
+test('bounds --max / --min: an enclosure that holds the sampled optimum, one-line errors for bad objectives', async () => {
+  const { forward } = await import('../src/model/network.ts');
+  const { samplePoints } = await import('../src/model/box.ts');
+  const { mulberry32 } = await import('../src/model/rng.ts');
+  const xs = samplePoints(makeBox([-1, -1, -1], [1, 1, 1]), 20000, mulberry32(5));
+  const ys = forward(net, xs, 20000);
+  let max = -Infinity;
+  let min = Infinity;
+  for (let s = 0; s < 20000; s++) {
+    max = Math.max(max, ys[2 * s]);
+    min = Math.min(min, ys[2 * s] - 2 * ys[2 * s + 1]);
+  }
+  const hi = run('bounds', good, '--max', '3:0', '--precision', '1e-4', '--relative-precision', '0', '--json');
+  assert.equal(hi.code, 0, hi.err);
+  assert.equal(hi.err, '');
+  const h = JSON.parse(hi.out);
+  assert.equal(h.status, 'proved');
+  assert.ok(h.value >= max - 1e-9 && h.bound >= h.value && h.bound - h.value <= 1e-4, `max ${max} in [${h.value}, ${h.bound}]`);
+  assert.equal(forward(net, Float64Array.from(h.witness))[0], h.value);
+  const lo = run('bounds', good, '--min', '3=1,-2');
+  assert.equal(lo.code, 0, lo.err);
+  const m = /minimum in \[(\S+), (\S+)\]: proved/.exec(lo.out);
+  assert.ok(m, lo.out);
+  assert.ok(Number(m[1]) <= min && Number(m[2]) <= min + 1e-9, `min ${min} vs ${lo.out}`);
+  expectError(run('bounds', good, '--max', '9:0'), /layer 9 does not exist/);
+  expectError(run('bounds', good, '--max', '3=1,2,3'), /3 coefficients for layer 3, which has 2 neurons/);
+  expectError(run('bounds', good, '--max', '2:7'), /neuron '7' of layer 2/);
+  expectError(run('bounds', good, '--max', 'y0'), /expected LAYER:INDEX/);
+  expectError(run('bounds', good, '--max', '3:0', '--min', '3:1'), /either --max or --min/);
+});

@@ -5,17 +5,28 @@ import { crownBounds } from '../bounds/backward.ts';
 import { alphaCrownBounds } from '../bounds/alpha.ts';
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
-import { fmt, modelArg, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { maximizeLinear, minimizeLinear } from '../verify/maximize.ts';
+import { makeProgress } from './progress.ts';
+import { boundsFor, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
 export const boundsCommand: CommandSpec = {
   name: 'bounds',
   summary: 'sound pre-activation bounds of every neuron over the domain',
   usage: 'nnshrink bounds MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--method interval|symbolic|crown|alpha] [--json]\n' +
-    '    (alpha: CROWN, then every unstable neuron re-bounded with relaxation slopes optimised for it; slower, tighter)',
-  options: { default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' } },
+    '    (alpha: CROWN, then every unstable neuron re-bounded with relaxation slopes optimised for it; slower, tighter)\n' +
+    'nnshrink bounds MODEL|--default [domain] (--max | --min) OBJECTIVE [--precision E] [--relative-precision R] [--timeout S] [--json]\n' +
+    '    the maximum (minimum) of one linear function of a layer\'s pre-activations (the last layer: the outputs), to a\n' +
+    '    precision: a witness input and its value, and a proved bound on the other side. OBJECTIVE is LAYER:INDEX (one\n' +
+    '    neuron) or LAYER=c1,c2,.. (one coefficient per neuron of the layer); layers count from 1 as listed above.\n' +
+    '    Stops once the gap is at most max(E, R x |value|) (defaults 1e-3 and 1e-3) or after S seconds (default 60).',
+  options: {
+    default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' },
+    max: { type: 'string' }, min: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
+  },
   run(values, positionals) {
     const m = modelArg(values, positionals, 'bounds');
     const domain = resolveDomain(m, values);
+    if (values.max !== undefined || values.min !== undefined) return optimise(m.network, domain, values);
     const method = (values.method ?? 'crown') as string;
     const alpha = (net: Network, box: Box) => alphaCrownBounds(net, box, crownBounds(net, box));
     const fn =
@@ -52,3 +63,56 @@ export const boundsCommand: CommandSpec = {
     return 0;
   },
 };
+
+/** LAYER:INDEX or LAYER=c1,c2,.. (layers from 1) into a layer index and a coefficient vector over its neurons. */
+export function parseObjective(spec: string, net: Network, flag: string): { layer: number; c: Float64Array } {
+  const m = /^\s*(\d+)\s*([:=])\s*(.+)$/.exec(spec);
+  if (!m) fail(`--${flag}: '${spec}' (expected LAYER:INDEX or LAYER=c1,c2,..)`);
+  const layer = Number(m[1]) - 1;
+  const L = net.layers;
+  if (!(layer >= 0 && layer < L.length)) fail(`--${flag}: layer ${m[1]} does not exist (the network has layers 1 to ${L.length})`);
+  const width = L[layer].outSize;
+  const c = new Float64Array(width);
+  if (m[2] === ':') {
+    const i = Number(m[3]);
+    if (!Number.isInteger(i) || i < 0 || i >= width) fail(`--${flag}: neuron '${m[3]}' of layer ${m[1]} (expected 0 to ${width - 1})`);
+    c[i] = 1;
+    return { layer, c };
+  }
+  const parts = m[3].split(',');
+  if (parts.length !== width) fail(`--${flag}: ${parts.length} coefficients for layer ${m[1]}, which has ${width} neurons`);
+  parts.forEach((p, i) => {
+    const v = Number(p);
+    if (p.trim() === '' || !Number.isFinite(v)) fail(`--${flag}: coefficient ${i + 1} '${p}' is not a number`);
+    c[i] = v;
+  });
+  return { layer, c };
+}
+
+function optimise(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): number {
+  if (values.max !== undefined && values.min !== undefined) fail('give either --max or --min, not both');
+  const flag = values.max !== undefined ? 'max' : 'min';
+  const { layer, c } = parseObjective(String(values[flag]), net, flag);
+  const progress = makeProgress(!values.json);
+  const r = (flag === 'max' ? maximizeLinear : minimizeLinear)(net, domain, layer, c, 0, {
+    boundsFn: boundsFor(net),
+    timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+    precision: numberOpt(values, 'precision', 1e-3),
+    relativePrecision: numberOpt(values, 'relative-precision', 1e-3),
+    onProgress: (v, b, boxes, open) => progress.update(`${flag}imising`, 0, 0, `in [${fmt(Math.min(v, b))}, ${fmt(Math.max(v, b))}], ${boxes} boxes, ${open} open`),
+  });
+  progress.done();
+  if (values.json) {
+    printJson({ objective: flag, layer: layer + 1, coefficients: c, ...r });
+    return 0;
+  }
+  const lo = Math.min(r.value, r.bound);
+  const hi = Math.max(r.value, r.bound);
+  const what = flag === 'max' ? 'maximum' : 'minimum';
+  const state = r.status === 'proved' ? 'proved to the precision asked' : `not within the precision asked (${r.reason})`;
+  process.stdout.write(`${what} in [${lo}, ${hi}]: ${state}\n`);
+  process.stdout.write(`  value ${r.value} at x = [${Array.from(r.witness).join(', ')}]\n`);
+  process.stdout.write(`  proved ${flag === 'max' ? 'upper' : 'lower'} bound ${r.bound}\n`);
+  process.stderr.write(`(${r.boxes} boxes, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
+  return 0;
+}

@@ -1,0 +1,202 @@
+/**
+ * Maximise (or minimise) a linear function c . z_k + d of one layer's pre-activations (for the last layer: the
+ * outputs) over a union of boxes, to a stated precision. The answer encloses the true optimum: `value` is the
+ * objective at a witness input (plain forward evaluation: a maximum is at least that), `bound` a sound bound on
+ * the other side (every box of a cover bounded by back-substitution, optimised slopes where that matters, widened
+ * outward). `proved` means the gap |bound - value| is within the precision asked; on a timeout the enclosure so far
+ * comes back `unknown`.
+ *
+ * Search: samples and sign-gradient ascents for the witness; best-first input splitting for the bound (the box with
+ * the highest bound is split, at its input widest relative to the domain). Boxes whose bound is within the precision
+ * of the best value found are closed; their bounds still count in `upper`.
+ */
+import { forwardTrace, type Network } from '../model/network.ts';
+import { boxCenter, samplePoints, splitBox, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import { backwardBound, crownBounds } from '../bounds/backward.ts';
+import { alphaCrownBounds, alphaLower } from '../bounds/alpha.ts';
+import { widenHi } from '../bounds/round.ts';
+import type { BoundsFn } from './equiv.ts';
+import { MaxHeap } from './heap.ts';
+import { maximizeBySearch } from './search.ts';
+
+export interface MaximizeOptions {
+  timeoutMs: number;
+  /** stop once the gap |bound - value| is at most max(precision, relativePrecision * |value|) (defaults 1e-3 and
+   * 1e-3: an output in the hundreds is wanted to three digits, not to a thousandth) */
+  precision?: number;
+  relativePrecision?: number;
+  /** bounds of every layer over a box (default CROWN) */
+  boundsFn?: BoundsFn;
+  /** slope optimisation steps for a box whose bound is not yet within the precision (default 8; 0: none) */
+  slopeSteps?: number;
+  /** at most this many open boxes (each keeps its layers' bounds); past it the answer is unknown (default 50,000) */
+  maxOpen?: number;
+  /** samples per domain box for the first witness (default 1,000; 200 with more than 8 inputs) */
+  samples?: number;
+  seed?: number;
+  /** called now and then with the witness's value and the bound so far, the boxes bounded and the open ones */
+  onProgress?: (value: number, bound: number, boxes: number, open: number) => void;
+}
+
+export interface MaximizeResult {
+  /** proved: |bound - value| is within the precision asked */
+  status: 'proved' | 'unknown';
+  /** the objective at `witness`, by plain evaluation (a maximum is at least this, a minimum at most) */
+  value: number;
+  witness: Float64Array;
+  /** sound: the objective is at most (maximising) or at least (minimising) this everywhere on the domain */
+  bound: number;
+  boxes: number;
+  timeMs: number;
+  reason?: 'timeout' | 'box limit';
+}
+
+interface Node {
+  region: number;
+  box: Box;
+  upper: number;
+  fb: NetworkBounds;
+}
+
+/** Sign-gradient ascent from one popped box in this many: a witness near the worst box tightens `lower` sooner. */
+const ASCENT_EVERY = 32;
+const ASCENT_STEPS = 40;
+const START_ASCENTS = 8;
+
+/**
+ * Maximum of c . z_k + d over the union of the domain's boxes, where z_k is layer k's pre-activation vector
+ * (c has layer k's width).
+ */
+export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: MaximizeOptions): MaximizeResult {
+  const t0 = Date.now();
+  const deadline = t0 + opts.timeoutMs;
+  const absPrec = opts.precision ?? 1e-3;
+  const relPrec = opts.relativePrecision ?? 1e-3;
+  const steps = opts.slopeSteps ?? 8;
+  const maxOpen = opts.maxOpen ?? 50_000;
+  const boundsFn = opts.boundsFn ?? crownBounds;
+  const n = net.inputSize;
+  const many = n > 8;
+  // the network up to layer k: nothing above it matters
+  const below: Network = { inputSize: n, layers: net.layers.slice(0, k + 1) };
+  const negC = c.map((v) => -v);
+  const valueAt = (xs: Float64Array, count: number): Float64Array => {
+    const pre = forwardTrace(below, xs, count).pre[k];
+    const m = c.length;
+    const out = new Float64Array(count);
+    for (let s = 0; s < count; s++) {
+      let v = d;
+      for (let i = 0; i < m; i++) v += c[i] * pre[s * m + i];
+      out[s] = v;
+    }
+    return out;
+  };
+  let best = -Infinity;
+  let witness = boxCenter(domain[0]);
+  // the gap allowed, which grows with |best|
+  let precision = absPrec;
+  const consider = (x: Float64Array): void => {
+    const v = valueAt(x, 1)[0];
+    if (v > best) {
+      best = v;
+      witness = x;
+      precision = Math.max(absPrec, relPrec * Math.abs(best));
+    }
+  };
+  let boxes = 0;
+  /** Sound upper bound over the box: the best of the layer's interval, the back-substitution and optimised slopes. */
+  const upperOn = (box: Box, fb: NetworkBounds): number => {
+    boxes++;
+    const L = fb[k];
+    let iv = d;
+    let mag = Math.abs(d);
+    for (let i = 0; i < c.length; i++) {
+      if (c[i] === 0) continue;
+      iv += c[i] > 0 ? c[i] * L.hi[i] : c[i] * L.lo[i];
+      mag += Math.abs(c[i]) * Math.max(Math.abs(L.lo[i]), Math.abs(L.hi[i]));
+    }
+    let u = Math.min(widenHi(iv, mag), backwardBound(below, box, fb, k, c, d, 'upper').hi);
+    if (k > 0 && steps > 0 && u > best + precision) {
+      u = Math.min(u, -alphaLower(below, box, fb, k, negC, -d, { iterations: steps, target: -(best + precision) }));
+    }
+    return u;
+  };
+
+  // 1. a first witness: samples, then ascents from the best of them and from each box's centre
+  const rng = mulberry32(opts.seed ?? 5);
+  domain.forEach((box) => {
+    const count = opts.samples ?? (many ? 200 : 1000);
+    const xs = samplePoints(box, count, rng);
+    const vs = valueAt(xs, count);
+    const order = Array.from({ length: count }, (_, s) => s).sort((a, b) => vs[b] - vs[a]).slice(0, START_ASCENTS);
+    const starts = [boxCenter(box), ...order.map((s) => xs.slice(s * n, (s + 1) * n))];
+    consider(maximizeBySearch(below, box, k, c, starts, ASCENT_STEPS).x);
+  });
+
+  // 2. best-first input splitting for the bound
+  const heap = new MaxHeap<Node>();
+  let closedMax = -Infinity;
+  const push = (region: number, box: Box, fb: NetworkBounds): void => {
+    consider(boxCenter(box));
+    const u = upperOn(box, fb);
+    if (u <= best + precision) closedMax = Math.max(closedMax, u);
+    else heap.push(u, { region, box, upper: u, fb });
+  };
+  domain.forEach((box, region) => {
+    let fb = boundsFn(below, box);
+    // with many inputs splitting helps little: the root's bounds are worth optimising once
+    if (many && k > 0) fb = alphaCrownBounds(below, box, fb, steps, deadline);
+    push(region, box, fb);
+  });
+  const upperNow = (): number => Math.max(closedMax, heap.size ? heap.peekKey() : -Infinity, best);
+  const done = (status: MaximizeResult['status'], reason?: MaximizeResult['reason']): MaximizeResult => ({
+    status, value: best, bound: upperNow(), witness, boxes, timeMs: Date.now() - t0, ...(reason ? { reason } : {}),
+  });
+  let pops = 0;
+  let nextReport = Date.now() + 500;
+  while (heap.size > 0) {
+    if (upperNow() - best <= precision) break;
+    if (Date.now() > deadline) return done('unknown', 'timeout');
+    if (heap.size > maxOpen) return done('unknown', 'box limit');
+    const node = heap.pop()!;
+    // the best value may have risen since it was pushed
+    if (node.upper <= best + precision) {
+      closedMax = Math.max(closedMax, node.upper);
+      continue;
+    }
+    if (++pops % ASCENT_EVERY === 0) consider(maximizeBySearch(below, domain[node.region], k, c, [boxCenter(node.box)], ASCENT_STEPS).x);
+    const root = domain[node.region];
+    let dim = 0;
+    let widest = -1;
+    for (let i = 0; i < n; i++) {
+      const rel = root.hi[i] > root.lo[i] ? (node.box.hi[i] - node.box.lo[i]) / (root.hi[i] - root.lo[i]) : 0;
+      if (rel > widest) {
+        widest = rel;
+        dim = i;
+      }
+    }
+    if (!(node.box.hi[dim] > node.box.lo[dim])) {
+      // a single point: its value is exact up to the bound's widening
+      consider(node.box.lo.slice());
+      closedMax = Math.max(closedMax, node.upper);
+      continue;
+    }
+    for (const child of splitBox(node.box, dim)) push(node.region, child, boundsFn(below, child, node.fb));
+    if (opts.onProgress && Date.now() > nextReport) {
+      nextReport = Date.now() + 500;
+      opts.onProgress(best, upperNow(), boxes, heap.size);
+    }
+  }
+  return done('proved');
+}
+
+/** Minimum of c . z_k + d: the maximum of -c . z_k - d, negated. */
+export function minimizeLinear(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: MaximizeOptions): MaximizeResult {
+  const r = maximizeLinear(net, domain, k, c.map((v) => -v), -d, {
+    ...opts,
+    ...(opts.onProgress ? { onProgress: (v: number, b: number, n: number, o: number) => opts.onProgress!(-v, -b, n, o) } : {}),
+  });
+  return { ...r, value: -r.value, bound: -r.bound };
+}

@@ -1,0 +1,81 @@
+/**
+ * Maximising / minimising a linear function of one layer over a box: the proved bound must hold at every point of
+ * a dense grid (an independent view of the function), the witness's value must be what plain evaluation gives, and a
+ * "proved" answer must be within the precision asked of the grid's optimum.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { forwardTrace } from '../src/model/network.ts';
+import { containsPoint, makeBox, samplePoints } from '../src/model/box.ts';
+import { mulberry32 } from '../src/model/rng.ts';
+import { readNNet } from '../src/formats/nnet.ts';
+import { maximizeLinear, minimizeLinear } from '../src/verify/maximize.ts';
+import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
+import { acasNnet, SKIP_SHARED } from './helpers/shared.ts';
+
+test('max and min of c . z_k over a box: bound beyond every grid point, witness value exact, gap within precision', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), (seed, k, maximise) => {
+      const rng = mulberry32(seed);
+      const net = randomNetwork(seed, [2, 8, 8, 6, 3], 0.2);
+      const box = randomBox(seed + 1, 2, 3);
+      const width = net.layers[k].outSize;
+      const c = Float64Array.from({ length: width }, () => (rng() < 0.5 ? 0 : rng() * 2 - 1));
+      const d = rng() - 0.5;
+      const precision = 1e-3;
+      const r = (maximise ? maximizeLinear : minimizeLinear)(net, [box], k, c, d, { timeoutMs: 3000, precision, relativePrecision: 0 });
+      const sgn = maximise ? 1 : -1;
+      // the witness: inside the box, and its value is the objective there
+      assert.ok(containsPoint(box, r.witness));
+      const at = forwardTrace(net, r.witness, 1).pre[k];
+      let v = d;
+      for (let i = 0; i < width; i++) v += c[i] * at[i];
+      assert.equal(r.value, v);
+      // the bound is beyond every grid point; the witness is no better than the bound
+      const G = 60;
+      const { count, tr } = boxGrid(net, box, G);
+      let opt = -Infinity;
+      for (let s = 0; s < count; s++) {
+        let g = d;
+        for (let i = 0; i < width; i++) g += c[i] * tr.pre[k][s * width + i];
+        opt = Math.max(opt, sgn * g);
+      }
+      assert.ok(sgn * r.bound >= opt, `bound ${r.bound} vs grid optimum ${sgn * opt}`);
+      assert.ok(sgn * r.bound >= sgn * r.value);
+      if (r.status === 'proved') {
+        assert.ok(sgn * (r.bound - r.value) <= precision, `gap ${Math.abs(r.bound - r.value)}`);
+        // so the witness is within the precision of the true optimum, which is at least the grid's
+        assert.ok(sgn * r.value >= opt - precision, `value ${r.value} vs grid optimum ${sgn * opt}`);
+      }
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('on a small network every query is proved to 1e-4 within the time limit', () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const net = randomNetwork(seed, [2, 6, 6, 2], 0.2);
+    const box = makeBox([-1, -1], [1, 1]);
+    const c = Float64Array.of(1, -1);
+    for (const f of [maximizeLinear, minimizeLinear]) {
+      const r = f(net, [box], 2, c, 0, { timeoutMs: 5000, precision: 1e-4, relativePrecision: 0 });
+      assert.equal(r.status, 'proved', `seed ${seed}: gap ${Math.abs(r.bound - r.value)} after ${r.boxes} boxes`);
+    }
+  }
+});
+
+test('ACAS Xu 1_1, a second-layer neuron: the proved minimum lies below 20,000 samples', { skip: SKIP_SHARED }, () => {
+  const m = readNNet(acasNnet(1, 1));
+  const net = m.network;
+  const D = m.domain!;
+  const c = new Float64Array(50);
+  c[3] = 1;
+  const r = minimizeLinear(net, [D], 1, c, 0, { timeoutMs: 20000 });
+  assert.equal(r.status, 'proved');
+  const N = 20000;
+  const tr = forwardTrace(net, samplePoints(D, N, mulberry32(3)), N);
+  let lo = Infinity;
+  for (let s = 0; s < N; s++) lo = Math.min(lo, tr.pre[1][s * 50 + 3]);
+  assert.ok(r.bound <= lo && r.value <= lo + Math.max(1e-3, 1e-3 * Math.abs(r.value)), `[${r.bound}, ${r.value}] vs sampled min ${lo}`);
+});
