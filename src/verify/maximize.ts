@@ -8,9 +8,10 @@
  *
  * Search: samples and sign-gradient ascents for the witness; best-first input splitting for the bound (the box with
  * the highest bound is split, at its input widest relative to the domain). Boxes whose bound is within the precision
- * of the best value found are closed; their bounds still count in `upper`.
+ * of the best value found are closed; their bounds still count in `upper`. With many inputs (more than 8), ReLU
+ * splitting (relu-bab.ts) instead of input splitting.
  */
-import { forwardTrace, type Network } from '../model/network.ts';
+import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
 import { boxCenter, samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
@@ -20,6 +21,7 @@ import { widenHi } from '../bounds/round.ts';
 import type { BoundsFn } from './equiv.ts';
 import { MaxHeap } from './heap.ts';
 import { maximizeBySearch } from './search.ts';
+import { ReluBab } from './relu-bab.ts';
 
 export interface MaximizeOptions {
   timeoutMs: number;
@@ -154,10 +156,11 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
   const done = (status: MaximizeResult['status'], reason?: MaximizeResult['reason']): MaximizeResult => ({
     status, value: best, bound: upperNow(), witness, boxes, timeMs: Date.now() - t0, ...(reason ? { reason } : {}),
   });
+  if (many && k > 0) return boundByReluSplitting();
   let pops = 0;
   let nextReport = Date.now() + 500;
   while (heap.size > 0) {
-    if (upperNow() - best <= precision) break;
+    if (upperNow() <= best + precision) break;
     if (Date.now() > deadline) return done('unknown', 'timeout');
     if (heap.size > maxOpen) return done('unknown', 'box limit');
     const node = heap.pop()!;
@@ -190,6 +193,45 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
     }
   }
   return done('proved');
+
+  /**
+   * Many inputs: halving one input of hundreds barely moves a bound, so each open domain box is bounded by ReLU
+   * splitting instead, on the network cut at layer k: prove c . z_k + d < t for t = best + precision; a
+   * counterexample raises `best` and the search restarts with the new threshold; at the deadline the search's proved
+   * lower bound of t - (c . z_k + d) gives the bound.
+   */
+  function boundByReluSplitting(): MaximizeResult {
+    const Lk = below.layers[k];
+    const cut: Network = { inputSize: n, layers: [...below.layers.slice(0, k), makeLayer(Lk.inSize, Lk.outSize, Lk.weights, Lk.bias, false)] };
+    const roots = heap.drain();
+    let upper = closedMax;
+    let reason: MaximizeResult['reason'] = 'timeout';
+    roots.forEach((node, r) => {
+      const share = Date.now() + (deadline - Date.now()) / (roots.length - r);
+      let u = node.upper;
+      for (;;) {
+        const t = best + precision;
+        if (u <= t) break;
+        const bab = new ReluBab(cut, node.box, node.fb, negC, t - d);
+        const st = bab.run(share);
+        boxes += bab.nodes;
+        if (st === 'proved') u = Math.min(u, t);
+        else if (st === 'unknown') {
+          u = Math.min(u, t - bab.lower);
+          if (bab.exhausted && Date.now() < share) reason = 'box limit';
+        }
+        // refuted: a witness of c . z_k + d >= t, evaluated again here; it raises best, so the next round is new
+        if (st !== 'refuted' || !bab.witness) break;
+        const before = best;
+        consider(bab.witness);
+        if (!(best > before)) break;
+      }
+      upper = Math.max(upper, u);
+    });
+    const bound = Math.max(upper, best);
+    const proved = bound <= best + precision;
+    return { status: proved ? 'proved' : 'unknown', value: best, bound, witness, boxes, timeMs: Date.now() - t0, ...(proved ? {} : { reason }) };
+  }
 }
 
 /** Minimum of c . z_k + d: the maximum of -c . z_k - d, negated. */

@@ -180,3 +180,49 @@ export function milpLinearSign(net: Network, box: Box, bounds: NetworkBounds, k:
     model.dispose();
   }
 }
+
+/**
+ * A point of the box minimising cost . x subject to dense rows lo_r <= row_r . x <= hi_r, by LP; undefined when the
+ * solver is not loaded, finds nothing in time, or the rows cannot be met. Only a candidate: the caller evaluates it.
+ */
+export function lpArgmin(box: Box, cost: Float64Array, rows: Float64Array[], lo: number[], hi: number[], timeMs: number): Float64Array | undefined {
+  if (!solver) return undefined;
+  const n = box.lo.length;
+  const starts = [0];
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (const r of rows) {
+    for (let t = 0; t < n; t++) {
+      if (r[t] === 0) continue;
+      idx.push(t);
+      val.push(r[t]);
+    }
+    starts.push(idx.length);
+  }
+  const inf = solver.infinity;
+  const model = solver.createModel({
+    numCols: n,
+    numRows: rows.length,
+    sense: solver.constants.objectiveSense.minimize,
+    offset: 0,
+    colCost: cost,
+    colLower: Float64Array.from(box.lo),
+    colUpper: Float64Array.from(box.hi),
+    rowLower: Float64Array.from(lo, (v) => (v === -Infinity ? -inf : v)),
+    rowUpper: Float64Array.from(hi, (v) => (v === Infinity ? inf : v)),
+    matrix: { format: 'csr', numRows: rows.length, numCols: n, starts: Int32Array.from(starts), indices: Int32Array.from(idx), values: Float64Array.from(val) },
+    integrality: new Int32Array(n),
+  });
+  try {
+    model.options.set({ time_limit: Math.max(0.05, timeMs / 1000), output_flag: false });
+    model.run();
+    if (model.getModelStatus() !== 7) return undefined; // HiGHS kOptimal
+    const sol = model.getSolution() as unknown as { colValue: Float64Array };
+    if (!sol?.colValue?.length) return undefined;
+    return Float64Array.from({ length: n }, (_, t) => Math.min(box.hi[t], Math.max(box.lo[t], sol.colValue[t])));
+  } catch {
+    return undefined;
+  } finally {
+    model.dispose();
+  }
+}

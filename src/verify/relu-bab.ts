@@ -12,6 +12,7 @@ import type { NetworkBounds } from '../bounds/types.ts';
 import { clipForSplit, splitLower, type ReluSplit, type SplitBoundState } from '../bounds/beta.ts';
 import { MaxHeap } from './heap.ts';
 import { maximizeBySearch } from './search.ts';
+import { lpArgmin, milpAvailable } from './milp.ts';
 
 export interface ReluBabOptions {
   /** optimisation steps at the root (default 40) and per node (default 8) */
@@ -40,12 +41,22 @@ const DESCENT_EVERY = 8;
 
 const MAX_OPEN = 20_000;
 
+/** Steps for a node with every neuron split or stable, and how many rounds (each doubling them) it may get. */
+const STUCK_ITERATIONS = 200;
+const MAX_STUCK_ROUNDS = 6;
+/** Descent steps from a fully split node's corner: its bound is close to exact there, so a counterexample is likely. */
+const STUCK_DESCENT_STEPS = 100;
+/** Time limit of the LP over a fully split node's region. */
+const LP_MS = 1000;
+
 interface Node {
   splits: ReluSplit[];
   bounds: NetworkBounds;
   lower: number;
   scores: Float64Array[];
   state: SplitBoundState;
+  /** fully split nodes: optimisation rounds so far */
+  rounds?: number;
 }
 
 /** c . y + d at x, in plain evaluation. */
@@ -123,19 +134,72 @@ export class ReluBab {
    * relaxed bound points toward a counterexample but seldom sits on one (MNIST 256x4 prop_1_0.05: found after 43 s
    * of corners alone).
    */
-  private refutedAt(x0: Float64Array): boolean {
+  private refutedAt(x0: Float64Array, steps = DESCENT_STEPS): boolean {
     const { net, box, c, d } = this;
     let x = x0;
     let v = objectiveAt(net, x, c, d);
-    if (this.corners++ % DESCENT_EVERY === 0 && v > 0) {
+    if ((steps > DESCENT_STEPS || this.corners++ % DESCENT_EVERY === 0) && v > 0) {
       // the output layer is linear: its pre-activations are the outputs, so maximising -c . z is minimising c . y
-      x = maximizeBySearch(net, box, net.layers.length - 1, this.negC, [x0], DESCENT_STEPS, 0.5).x;
+      x = maximizeBySearch(net, box, net.layers.length - 1, this.negC, [x0], steps, 0.5).x;
       v = objectiveAt(net, x, c, d);
     }
     if (v > 0) return false;
     this.witness = x;
     this.status = 'refuted';
     return true;
+  }
+
+  /**
+   * A node with every neuron split or stable has a polytope for its region (the box and one half-space per split)
+   * on which the network is affine: an LP gives the exact minimiser of c . y + d there, a counterexample when the
+   * minimum is <= 0, where the relaxed bound's corner need not even lie in the region. Needs the solver loaded.
+   */
+  private lpPoint(node: Node, deadline: number): Float64Array | undefined {
+    if (!milpAvailable()) return undefined;
+    const { net, box, c, k } = this;
+    const n = net.inputSize;
+    const W = n + 1;
+    const sign = new Map<number, 1 | -1>();
+    for (const s of node.splits) sign.set(s.layer * 1_000_000 + s.index, s.sign);
+    // H: the previous layer's activations as affine functions of the inputs (n coefficients, then the constant)
+    let H = new Float64Array(n * W);
+    for (let t = 0; t < n; t++) H[t * W + t] = 1;
+    const rows: Float64Array[] = [];
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (let l = 0; l <= k; l++) {
+      const L = net.layers[l];
+      const m = L.outSize;
+      const Z = new Float64Array(m * W);
+      for (let i = 0; i < m; i++) {
+        const zo = i * W;
+        Z[zo + n] = L.bias[i];
+        for (let j = 0; j < L.inSize; j++) {
+          const w = L.weights[i * L.inSize + j];
+          if (w === 0) continue;
+          const ho = j * W;
+          for (let t = 0; t < W; t++) Z[zo + t] += w * H[ho + t];
+        }
+      }
+      if (l === k) {
+        const cost = new Float64Array(n);
+        for (let i = 0; i < m; i++) if (c[i] !== 0) for (let t = 0; t < n; t++) cost[t] += c[i] * Z[i * W + t];
+        return lpArgmin(box, cost, rows, lo, hi, Math.min(LP_MS, deadline - Date.now()));
+      }
+      for (let i = 0; i < m; i++) {
+        if (!L.relu[i]) continue;
+        const s = sign.get(l * 1_000_000 + i);
+        if (s !== undefined) {
+          // s z >= 0 with z = a . x + b
+          rows.push(Z.slice(i * W, i * W + n));
+          lo.push(s > 0 ? -Z[i * W + n] : -Infinity);
+          hi.push(s > 0 ? Infinity : -Z[i * W + n]);
+        }
+        if (s !== undefined ? s < 0 : node.bounds[l].hi[i] <= 0) Z.fill(0, i * W, (i + 1) * W);
+      }
+      H = Z;
+    }
+    return undefined;
   }
 
   run(deadline: number): 'proved' | 'refuted' | 'unknown' {
@@ -167,8 +231,11 @@ export class ReluBab {
       if (!pick) {
         // every neuron stable or split: the bound is an LP's, reached when the multipliers converge
         this.nodes++;
-        const r = splitLower(net, box, node.bounds, k, c, d, node.splits, { iterations: 200, target: 0, init: node.state });
-        if (r.lower <= 0 && !this.refutedAt(r.corner)) this.stuck.push(node);
+        const r = splitLower(net, box, node.bounds, k, c, d, node.splits, { iterations: STUCK_ITERATIONS, target: 0, init: node.state });
+        if (r.lower > 0 || this.refutedAt(r.corner, STUCK_DESCENT_STEPS)) continue;
+        const lp = this.lpPoint(node, deadline);
+        if (lp && this.refutedAt(lp, STUCK_DESCENT_STEPS)) return 'refuted';
+        this.stuck.push({ ...node, lower: Math.max(node.lower, r.lower), state: r.state, rounds: 1 });
         continue;
       }
       for (const sign of [1, -1] as const) {
@@ -181,6 +248,17 @@ export class ReluBab {
         if (this.refutedAt(r.corner)) return 'refuted';
         heap.push(-r.lower, { splits, bounds: b, lower: r.lower, scores: r.scores, state: r.state });
       }
+    }
+    // nothing left to split: the fully split nodes' multipliers get more steps, each round twice the last, while
+    // time lasts (their bound tends to the LP optimum over the node's region, exact there)
+    while (this.status === 'open' && heap.size === 0 && this.stuck.length > 0 && Date.now() <= deadline) {
+      this.stuck.sort((a, b) => a.lower - b.lower);
+      const node = this.stuck[0];
+      if ((node.rounds ?? 1) >= MAX_STUCK_ROUNDS) break;
+      const r = splitLower(net, box, node.bounds, k, c, d, node.splits, { iterations: STUCK_ITERATIONS << node.rounds!, target: 0, init: node.state, alphaStep: 0.3 / (1 << node.rounds!), betaStep: 0.1 / (1 << node.rounds!) });
+      if (r.lower > 0) this.stuck.shift();
+      else if (this.refutedAt(r.corner)) return 'refuted';
+      else this.stuck[0] = { ...node, lower: Math.max(node.lower, r.lower), state: r.state, rounds: node.rounds! + 1 };
     }
     if (this.status === 'open' && heap.size === 0 && this.stuck.length === 0) this.status = 'proved';
     return this.status === 'open' ? 'unknown' : this.status;
