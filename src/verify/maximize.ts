@@ -137,40 +137,71 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
     consider(maximizeBySearch(below, box, k, c, starts, ASCENT_STEPS).x);
   });
 
-  // 2. best-first input splitting for the bound
-  const heap = new MaxHeap<Node>();
-  let closedMax = -Infinity;
-  const push = (region: number, box: Box, fb: NetworkBounds): void => {
-    consider(boxCenter(box));
-    const u = upperOn(box, fb);
-    if (u <= best + precision) closedMax = Math.max(closedMax, u);
-    else heap.push(u, { region, box, upper: u, fb });
-  };
-  domain.forEach((box, region) => {
-    let fb = boundsFn(below, box);
+  // 2. the bound: best-first input splitting, or ReLU splitting with many inputs
+  const rootBounds = domain.map((box) => {
+    const fb = boundsFn(below, box);
     // with many inputs splitting helps little: the root's bounds are worth optimising once
-    if (many && k > 0) fb = alphaCrownBounds(below, box, fb, steps, deadline);
-    push(region, box, fb);
-  });
-  const upperNow = (): number => Math.max(closedMax, heap.size ? heap.peekKey() : -Infinity, best);
-  const done = (status: MaximizeResult['status'], reason?: MaximizeResult['reason']): MaximizeResult => ({
-    status, value: best, bound: upperNow(), witness, boxes, timeMs: Date.now() - t0, ...(reason ? { reason } : {}),
+    return many && k > 0 ? alphaCrownBounds(below, box, fb, steps, deadline) : fb;
   });
   if (many && k > 0) return boundByReluSplitting();
-  let pops = 0;
-  let nextReport = Date.now() + 500;
-  while (heap.size > 0) {
-    if (upperNow() <= best + precision) break;
-    if (Date.now() > deadline) return done('unknown', 'timeout');
-    if (heap.size > maxOpen) return done('unknown', 'box limit');
-    const node = heap.pop()!;
-    // the best value may have risen since it was pushed
-    if (node.upper <= best + precision) {
-      closedMax = Math.max(closedMax, node.upper);
-      continue;
+  // Which split is best is erratic here too: trying every input (the one whose worse half bounds best) gave a
+  // bound of 0.49 where the widest input gave 307 (ACAS Xu 2_7, output 0 over property 1's box, 30 s), and the widest
+  // input -0.17 where trying every input gave 0.22 (5_9's fourth-layer neuron 48 over the full box). So both take
+  // turns, each with its own tree and half the time; each tree's bound is sound, the smaller one counts.
+  let bound = Infinity;
+  let reason: MaximizeResult['reason'] = 'timeout';
+  const rules: Array<'trial' | 'widest'> = n > 1 ? ['trial', 'widest'] : ['widest'];
+  for (const [i, rule] of rules.entries()) {
+    const r = splitSearch(rule, Date.now() + (deadline - Date.now()) / (rules.length - i));
+    bound = Math.min(bound, r.upper);
+    if (bound <= best + precision) return { status: 'proved', value: best, bound: Math.max(bound, best), witness, boxes, timeMs: Date.now() - t0 };
+    if (r.reason) reason = r.reason;
+  }
+  return { status: 'unknown', value: best, bound, witness, boxes, timeMs: Date.now() - t0, reason };
+
+  /** One best-first input-splitting tree over the domain until the precision is reached or the deadline passes. */
+  function splitSearch(rule: 'trial' | 'widest', until: number): { upper: number; reason?: MaximizeResult['reason'] } {
+    const heap = new MaxHeap<Node>();
+    let closedMax = -Infinity;
+    const push = (region: number, box: Box, fb: NetworkBounds): void => {
+      consider(boxCenter(box));
+      const u = upperOn(box, fb);
+      if (u <= best + precision) closedMax = Math.max(closedMax, u);
+      else heap.push(u, { region, box, upper: u, fb });
+    };
+    domain.forEach((box, region) => push(region, box, rootBounds[region]));
+    const upperNow = (): number => Math.max(closedMax, heap.size ? heap.peekKey() : -Infinity, best);
+    let pops = 0;
+    let nextReport = Date.now() + 500;
+    while (heap.size > 0) {
+      if (upperNow() <= best + precision) break;
+      if (Date.now() > until) return { upper: upperNow(), reason: 'timeout' };
+      if (heap.size > maxOpen) return { upper: upperNow(), reason: 'box limit' };
+      const node = heap.pop()!;
+      // the best value may have risen since it was pushed
+      if (node.upper <= best + precision) {
+        closedMax = Math.max(closedMax, node.upper);
+        continue;
+      }
+      if (++pops % ASCENT_EVERY === 0) consider(maximizeBySearch(below, domain[node.region], k, c, [boxCenter(node.box)], ASCENT_STEPS).x);
+      const children = rule === 'trial' ? bestSplit(node) : widestSplit(node, domain[node.region]);
+      if (!children) {
+        // a single point: its value is exact up to the bound's widening
+        consider(node.box.lo.slice());
+        closedMax = Math.max(closedMax, node.upper);
+        continue;
+      }
+      for (const ch of children) push(node.region, ch.box, ch.fb);
+      if (opts.onProgress && Date.now() > nextReport) {
+        nextReport = Date.now() + 500;
+        opts.onProgress(best, upperNow(), boxes, heap.size);
+      }
     }
-    if (++pops % ASCENT_EVERY === 0) consider(maximizeBySearch(below, domain[node.region], k, c, [boxCenter(node.box)], ASCENT_STEPS).x);
-    const root = domain[node.region];
+    return { upper: upperNow() };
+  }
+
+  /** The halves at the input widest relative to the domain box (null for a single point). */
+  function widestSplit(node: Node, root: Box): Array<{ box: Box; fb: NetworkBounds }> | null {
     let dim = 0;
     let widest = -1;
     for (let i = 0; i < n; i++) {
@@ -180,19 +211,27 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
         dim = i;
       }
     }
-    if (!(node.box.hi[dim] > node.box.lo[dim])) {
-      // a single point: its value is exact up to the bound's widening
-      consider(node.box.lo.slice());
-      closedMax = Math.max(closedMax, node.upper);
-      continue;
-    }
-    for (const child of splitBox(node.box, dim)) push(node.region, child, boundsFn(below, child, node.fb));
-    if (opts.onProgress && Date.now() > nextReport) {
-      nextReport = Date.now() + 500;
-      opts.onProgress(best, upperNow(), boxes, heap.size);
-    }
+    if (!(node.box.hi[dim] > node.box.lo[dim])) return null;
+    return splitBox(node.box, dim).map((box) => ({ box, fb: boundsFn(below, box, node.fb) }));
   }
-  return done('proved');
+
+  /** Every input halved in turn, each half bounded by back-substitution: the halves whose worse bound is lowest. */
+  function bestSplit(node: Node): Array<{ box: Box; fb: NetworkBounds }> | null {
+    let pick: Array<{ box: Box; fb: NetworkBounds }> | null = null;
+    let pickV = Infinity;
+    for (let i = 0; i < n; i++) {
+      if (!(node.box.hi[i] > node.box.lo[i])) continue;
+      const ch = splitBox(node.box, i).map((box) => ({ box, fb: boundsFn(below, box, node.fb) }));
+      boxes += 2;
+      const [u0, u1] = ch.map((x) => backwardBound(below, x.box, x.fb, k, c, d, 'upper').hi);
+      const v = Math.max(u0, u1) + 1e-3 * Math.min(u0, u1);
+      if (v < pickV || !pick) {
+        pickV = v;
+        pick = ch;
+      }
+    }
+    return pick;
+  }
 
   /**
    * Many inputs: halving one input of hundreds barely moves a bound, so each open domain box is bounded by ReLU
@@ -203,8 +242,8 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
   function boundByReluSplitting(): MaximizeResult {
     const Lk = below.layers[k];
     const cut: Network = { inputSize: n, layers: [...below.layers.slice(0, k), makeLayer(Lk.inSize, Lk.outSize, Lk.weights, Lk.bias, false)] };
-    const roots = heap.drain();
-    let upper = closedMax;
+    const roots = domain.map((box, region) => ({ box, fb: rootBounds[region], upper: upperOn(box, rootBounds[region]) }));
+    let upper = -Infinity;
     let reason: MaximizeResult['reason'] = 'timeout';
     roots.forEach((node, r) => {
       const share = Date.now() + (deadline - Date.now()) / (roots.length - r);
