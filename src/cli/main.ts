@@ -64,8 +64,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
       return 0;
     }
-    // commands that run a phase census finish it with the MILP solver (loaded once: WebAssembly compilation)
-    if (['prune', 'check', 'slice', 'verify'].includes(cmd.name)) await loadMilpSolver();
+    // commands that run a phase census finish it with the MILP solver (loaded once: WebAssembly compilation); with
+    // many inputs, maximising uses it for the LPs of fully split ReLU-splitting nodes
+    if (['prune', 'check', 'slice', 'verify'].includes(cmd.name) || (cmd.name === 'bounds' && (values.max !== undefined || values.min !== undefined))) await loadMilpSolver();
     return await cmd.run(values, positionals);
   } catch (e) {
     if (e instanceof NnsError) {
