@@ -7,9 +7,9 @@
  * comes back `unknown`.
  *
  * Search: samples and sign-gradient ascents for the witness; best-first input splitting for the bound (the box with
- * the highest bound is split, at its input widest relative to the domain). Boxes whose bound is within the precision
- * of the best value found are closed; their bounds still count in `upper`. With many inputs (more than 8), ReLU
- * splitting (relu-bab.ts) instead of input splitting.
+ * the highest bound is split; two trees, one halving the input widest relative to the domain and one trying every
+ * input, take turns). Boxes whose bound is within the precision of the best value found are closed; their bounds
+ * still count. With many inputs (more than 8), ReLU splitting (relu-bab.ts) instead of input splitting.
  */
 import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
 import { boxCenter, samplePoints, splitBox, type Box } from '../model/box.ts';
@@ -52,7 +52,9 @@ export interface MaximizeResult {
   bound: number;
   boxes: number;
   timeMs: number;
-  reason?: 'timeout' | 'box limit';
+  /** timeout; box limit (too many open boxes or nodes); incomplete (ReLU splitting has nothing left to split but
+   * could not close some fully split nodes) */
+  reason?: 'timeout' | 'box limit' | 'incomplete';
 }
 
 interface Node {
@@ -62,7 +64,7 @@ interface Node {
   fb: NetworkBounds;
 }
 
-/** Sign-gradient ascent from one popped box in this many: a witness near the worst box tightens `lower` sooner. */
+/** Sign-gradient ascent from one popped box in this many: a witness near the worst box raises the value sooner. */
 const ASCENT_EVERY = 32;
 const ASCENT_STEPS = 40;
 const START_ASCENTS = 8;
@@ -265,7 +267,7 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
         if (st === 'proved') u = Math.min(u, t);
         else if (st === 'unknown') {
           u = Math.min(u, t - bab.lower);
-          if (bab.exhausted && Date.now() < share) reason = 'box limit';
+          if (bab.exhausted && Date.now() < share) reason = bab.openNodes === 0 ? 'incomplete' : 'box limit';
         }
         // refuted: a witness of c . z_k + d >= t, evaluated again here; it raises best, so the next round is new
         if (st !== 'refuted' || !bab.witness) break;

@@ -123,6 +123,11 @@ export class ReluBab {
     return this.status === 'refuted' ? -Infinity : lo;
   }
 
+  /** nodes waiting to be split */
+  get openNodes(): number {
+    return this.heap.size;
+  }
+
   /** no more progress to make: no open node left yet not proved (a node's bound stayed <= 0 with every neuron
    * fixed), or too many open nodes */
   get exhausted(): boolean {
