@@ -259,14 +259,16 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
       const share = Date.now() + (deadline - Date.now()) / (roots.length - r);
       let u = node.upper;
       for (;;) {
-        const t = best + precision;
-        if (u <= t) break;
+        // a little below best + precision, so that the widened bound still meets the precision
+        const t = best + precision - (1e-9 * (Math.abs(best) + precision + Math.abs(d)) + 1e-11);
+        if (u <= best + precision) break;
         const bab = new ReluBab(cut, node.box, node.fb, negC, t - d);
         const st = bab.run(share);
         boxes += bab.nodes;
-        if (st === 'proved') u = Math.min(u, t);
+        // widened: t - d and the subtraction below round
+        if (st === 'proved') u = Math.min(u, widenHi(t, Math.abs(t) + Math.abs(d)));
         else if (st === 'unknown') {
-          u = Math.min(u, t - bab.lower);
+          u = Math.min(u, widenHi(t - bab.lower, Math.abs(t) + Math.abs(d) + Math.abs(bab.lower)));
           if (bab.exhausted && Date.now() < share) reason = bab.openNodes === 0 ? 'incomplete' : 'box limit';
         }
         // refuted: a witness of c . z_k + d >= t, evaluated again here; it raises best, so the next round is new

@@ -256,14 +256,19 @@ export class ReluBab {
     }
     // nothing left to split: the fully split nodes' multipliers get more steps, each round twice the last, while
     // time lasts (their bound tends to the LP optimum over the node's region, exact there)
-    while (this.status === 'open' && heap.size === 0 && this.stuck.length > 0 && Date.now() <= deadline) {
-      this.stuck.sort((a, b) => a.lower - b.lower);
-      const node = this.stuck[0];
-      if ((node.rounds ?? 1) >= MAX_STUCK_ROUNDS) break;
-      const r = splitLower(net, box, node.bounds, k, c, d, node.splits, { iterations: STUCK_ITERATIONS << node.rounds!, target: 0, init: node.state, alphaStep: 0.3 / (1 << node.rounds!), betaStep: 0.1 / (1 << node.rounds!) });
-      if (r.lower > 0) this.stuck.shift();
+    while (this.status === 'open' && heap.size === 0 && Date.now() <= deadline) {
+      // the worst node that still has rounds left
+      let at = -1;
+      for (let i = 0; i < this.stuck.length; i++) {
+        if (this.stuck[i].rounds! < MAX_STUCK_ROUNDS && (at < 0 || this.stuck[i].lower < this.stuck[at].lower)) at = i;
+      }
+      if (at < 0) break;
+      const node = this.stuck[at];
+      const round = node.rounds!;
+      const r = splitLower(net, box, node.bounds, k, c, d, node.splits, { iterations: STUCK_ITERATIONS << round, target: 0, init: node.state, alphaStep: 0.3 / (1 << round), betaStep: 0.1 / (1 << round) });
+      if (r.lower > 0) this.stuck.splice(at, 1);
       else if (this.refutedAt(r.corner)) return 'refuted';
-      else this.stuck[0] = { ...node, lower: Math.max(node.lower, r.lower), state: r.state, rounds: node.rounds! + 1 };
+      else this.stuck[at] = { ...node, lower: Math.max(node.lower, r.lower), state: r.state, rounds: round + 1 };
     }
     if (this.status === 'open' && heap.size === 0 && this.stuck.length === 0) this.status = 'proved';
     return this.status === 'open' ? 'unknown' : this.status;
