@@ -227,3 +227,35 @@ test('bounds --max / --min: an enclosure that holds the sampled optimum, one-lin
   expectError(run('bounds', good, '--max', 'y0'), /expected LAYER:INDEX/);
   expectError(run('bounds', good, '--max', '3:0', '--min', '3:1'), /either --max or --min/);
 });
+
+test('bounds --phase: the verdict agrees with 20,000 samples, witnesses re-evaluate, bad neurons are one-line errors', async () => {
+  const { forwardTrace } = await import('../src/model/network.ts');
+  const { samplePoints } = await import('../src/model/box.ts');
+  const { mulberry32 } = await import('../src/model/rng.ts');
+  const N = 20000;
+  const tr = forwardTrace(net, samplePoints(makeBox([-1, -1, -1], [1, 1, 1]), N, mulberry32(6)), N);
+  for (let i = 0; i < 6; i++) {
+    const r = run('bounds', good, '--phase', `1:${i}`, '--json');
+    assert.equal(r.code, 0, r.err);
+    const p = JSON.parse(r.out);
+    let pos = false;
+    let neg = false;
+    for (let s = 0; s < N; s++) {
+      const z = tr.pre[0][s * 6 + i];
+      if (z > 0) pos = true;
+      if (z < 0) neg = true;
+    }
+    if (p.phase === 'never') assert.ok(!pos, `neuron ${i}`);
+    if (p.phase === 'always') assert.ok(!neg, `neuron ${i}`);
+    if (pos && neg) assert.equal(p.phase, 'both', `neuron ${i}`);
+    if (p.phase === 'both') {
+      assert.ok(forwardTrace(net, Float64Array.from(p.activeWitness), 1).pre[0][i] > 0);
+      assert.ok(forwardTrace(net, Float64Array.from(p.inactiveWitness), 1).pre[0][i] < 0);
+    }
+  }
+  const text = run('bounds', good, '--phase', '2:0');
+  assert.match(text.out, /^neuron 0 of layer 2: (never active|always active|both|unknown)/);
+  expectError(run('bounds', good, '--phase', '3:0'), /output layer/);
+  expectError(run('bounds', good, '--phase', '2=1,0,0,0'), /expected LAYER:INDEX/);
+  expectError(run('bounds', good, '--phase', '2:9'), /neuron '9' of layer 2/);
+});

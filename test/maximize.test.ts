@@ -1,7 +1,8 @@
 /**
  * Maximising / minimising a linear function of one layer over a box: the proved bound must hold at every point of
  * a dense grid (an independent view of the function), the witness's value must be what plain evaluation gives, and a
- * "proved" answer must be within the precision asked of the grid's optimum.
+ * "proved" answer must be within the precision asked of the grid's optimum. One neuron's phase against the grid and
+ * the phase census.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,9 @@ import { forwardTrace } from '../src/model/network.ts';
 import { containsPoint, makeBox, samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { readNNet } from '../src/formats/nnet.ts';
-import { maximizeLinear, minimizeLinear } from '../src/verify/maximize.ts';
+import { maximizeLinear, minimizeLinear, neuronPhase } from '../src/verify/maximize.ts';
+import { phaseCensus } from '../src/verify/phase.ts';
+import { crownBounds } from '../src/bounds/backward.ts';
 import { loadMilpSolver } from '../src/verify/milp.ts';
 import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
 import { acasNnet, SKIP_SHARED } from './helpers/shared.ts';
@@ -108,4 +111,38 @@ test('many inputs (ReLU splitting): the bound holds at 20,000 samples and small 
       assert.ok(sgn * (r.bound - r.value) <= 1e-3 * (1 + 1e-9));
     }
   }
+});
+
+test('one neuron\'s phase: never / always proved only where a dense grid agrees, both with checked witnesses, and the census (a second algorithm) never contradicts it', () => {
+  let decided = 0;
+  for (let seed = 1; seed <= 8; seed++) {
+    const net = randomNetwork(seed, [2, 8, 8, 3], { biasScale: 1.5 });
+    const box = randomBox(seed + 3, 2, 2);
+    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000 });
+    const G = 80;
+    const { count, tr } = boxGrid(net, box, G);
+    for (const layer of [0, 1]) {
+      for (let i = 0; i < 8; i++) {
+        const r = neuronPhase(net, [box], layer, i, { timeoutMs: 2000 });
+        let gmax = -Infinity;
+        let gmin = Infinity;
+        for (let s = 0; s < count; s++) {
+          gmax = Math.max(gmax, tr.pre[layer][s * 8 + i]);
+          gmin = Math.min(gmin, tr.pre[layer][s * 8 + i]);
+        }
+        const where = `seed ${seed} neuron ${layer}:${i}`;
+        if (r.phase === 'never') assert.ok(gmax <= 0 && r.upper <= 0 && r.upper >= gmax, where);
+        if (r.phase === 'always') assert.ok(gmin >= 0 && r.lower >= 0 && r.lower <= gmin, where);
+        if (r.phase === 'both') {
+          assert.ok(forwardTrace(net, r.activeWitness!, 1).pre[layer][i] > 0, where);
+          assert.ok(forwardTrace(net, r.inactiveWitness!, 1).pre[layer][i] < 0, where);
+        }
+        if (gmax > 0 && gmin < 0) assert.equal(r.phase, 'both', where);
+        const c = census.neurons.find((x) => x.layer === layer && x.index === i)!;
+        if (c.phase !== 'unknown' && r.phase !== 'unknown') assert.equal(r.phase, c.phase, where);
+        if (r.phase !== 'unknown') decided++;
+      }
+    }
+  }
+  assert.equal(decided, 8 * 16, 'every neuron of these small networks decided');
 });

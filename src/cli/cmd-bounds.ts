@@ -5,7 +5,7 @@ import { crownBounds } from '../bounds/backward.ts';
 import { alphaCrownBounds } from '../bounds/alpha.ts';
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
-import { maximizeLinear, minimizeLinear } from '../verify/maximize.ts';
+import { maximizeLinear, minimizeLinear, neuronPhase } from '../verify/maximize.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
@@ -18,14 +18,18 @@ export const boundsCommand: CommandSpec = {
     '    the maximum (minimum) of one linear function of a layer\'s pre-activations (the last layer: the outputs), to a\n' +
     '    precision: a witness input and its value, and a proved bound on the other side. OBJECTIVE is LAYER:INDEX (one\n' +
     '    neuron) or LAYER=c1,c2,.. (one coefficient per neuron of the layer); layers count from 1 as listed above.\n' +
-    '    Stops once the gap is at most max(E, R x |value|) (defaults 1e-3 and 1e-3) or after S seconds (default 60).',
+    '    Stops once the gap is at most max(E, R x |value|) (defaults 1e-3 and 1e-3) or after S seconds (default 60).\n' +
+    'nnshrink bounds MODEL|--default [domain] --phase LAYER:INDEX [--timeout S] [--json]\n' +
+    '    one neuron\'s phase over the domain: never active or always active (proved), both (two checked witnesses),\n' +
+    '    or unknown (with the proved range of its pre-activation).',
   options: {
     default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' },
-    max: { type: 'string' }, min: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
+    max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
   },
   run(values, positionals) {
     const m = modelArg(values, positionals, 'bounds');
     const domain = resolveDomain(m, values);
+    if (values.phase !== undefined) return phase(m.network, domain, values);
     if (values.max !== undefined || values.min !== undefined) return optimise(m.network, domain, values);
     const method = (values.method ?? 'crown') as string;
     const alpha = (net: Network, box: Box) => alphaCrownBounds(net, box, crownBounds(net, box));
@@ -113,6 +117,34 @@ function optimise(net: Network, domain: Box[], values: Record<string, string | b
   process.stdout.write(`${what} in [${lo}, ${hi}]: ${state}\n`);
   process.stdout.write(`  value ${r.value} at x = [${Array.from(r.witness).join(', ')}]\n`);
   process.stdout.write(`  proved ${flag === 'max' ? 'upper' : 'lower'} bound ${r.bound}\n`);
+  process.stderr.write(`(${r.boxes} boxes, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
+  return 0;
+}
+
+function phase(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): number {
+  if (values.max !== undefined || values.min !== undefined) fail('give either --phase or --max / --min, not both');
+  const spec = String(values.phase);
+  if (!/^\s*\d+\s*:/.test(spec)) fail(`--phase: '${spec}' (expected LAYER:INDEX)`);
+  const { layer, c } = parseObjective(spec, net, 'phase');
+  if (layer === net.layers.length - 1) fail(`--phase: layer ${layer + 1} is the output layer (no ReLU); use --max / --min`);
+  const index = c.indexOf(1);
+  const progress = makeProgress(!values.json);
+  const r = neuronPhase(net, domain, layer, index, {
+    boundsFn: boundsFor(net),
+    timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+    onProgress: (v, b, boxes, open) => progress.update('deciding the phase', 0, 0, `${boxes} boxes, ${open} open`),
+  });
+  progress.done();
+  if (values.json) {
+    printJson({ layer: layer + 1, index, ...r });
+    return 0;
+  }
+  const name = `neuron ${index} of layer ${layer + 1}`;
+  const point = (x: Float64Array): string => `[${Array.from(x).join(', ')}]`;
+  if (r.phase === 'never') process.stdout.write(`${name}: never active (proved: its pre-activation is at most ${r.upper} everywhere)\n`);
+  else if (r.phase === 'always') process.stdout.write(`${name}: always active (proved: its pre-activation is at least ${r.lower} everywhere)\n`);
+  else if (r.phase === 'both') process.stdout.write(`${name}: both\n  active at x = ${point(r.activeWitness!)}\n  inactive at x = ${point(r.inactiveWitness!)}\n`);
+  else process.stdout.write(`${name}: unknown (its pre-activation lies in [${r.lower}, ${r.upper}])\n`);
   process.stderr.write(`(${r.boxes} boxes, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
   return 0;
 }

@@ -31,6 +31,11 @@ export interface MaximizeOptions {
   relativePrecision?: number;
   /** bounds of every layer over a box (default CROWN) */
   boundsFn?: BoundsFn;
+  /**
+   * Decide "is the maximum at most threshold?" instead: stop as soon as a witness's value is above it or the bound
+   * is at most it (then `proved` means settled either way; the precision is not used)
+   */
+  threshold?: number;
   /** slope optimisation steps for a box whose bound is not yet within the precision (default 8; 0: none) */
   slopeSteps?: number;
   /** at most this many open boxes (each keeps its layers' bounds); past it the answer is unknown (default 50,000) */
@@ -111,6 +116,10 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
       precision = Math.max(absPrec, relPrec * Math.abs(best));
     }
   };
+  // boxes whose bound is at most this are settled: within the precision of the best value, or with a threshold, at
+  // most the threshold; with a threshold, a value above it settles the whole question
+  const closeAt = (): number => opts.threshold ?? best + precision;
+  const settled = (): boolean => opts.threshold !== undefined && best > opts.threshold;
   let boxes = 0;
   /** Sound upper bound over the box: the best of the layer's interval, the back-substitution and optimised slopes. */
   const upperOn = (box: Box, fb: NetworkBounds): number => {
@@ -124,8 +133,8 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
       mag += Math.abs(c[i]) * Math.max(Math.abs(L.lo[i]), Math.abs(L.hi[i]));
     }
     let u = Math.min(widenHi(iv, mag), backwardBound(below, box, fb, k, c, d, 'upper').hi);
-    if (k > 0 && steps > 0 && u > best + precision) {
-      u = Math.min(u, -alphaLower(below, box, fb, k, negC, -d, { iterations: steps, target: -(best + precision) }));
+    if (k > 0 && steps > 0 && u > closeAt()) {
+      u = Math.min(u, -alphaLower(below, box, fb, k, negC, -d, { iterations: steps, target: -(closeAt()) }));
     }
     return u;
   };
@@ -152,14 +161,17 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
   // bound of 0.49 where the widest input gave 307 (ACAS Xu 2_7, output 0 over property 1's box, 30 s), and the widest
   // input proved 5_9's output 0 over property 3's box in 0.4 s where trying every input took 15 s. So two trees, one
   // per rule, take turns in short slices; each tree's bound is sound, the smaller one counts.
-  const trees = (n > 1 ? (['trial', 'widest'] as const) : (['widest'] as const)).map((rule) => splitTree(rule));
+  // A threshold question (a neuron's sign) takes the widest input alone, as the census does: 5_9's fourth-layer
+  // neuron 48 is proved never active in 14 s that way, and is still open after 30 s with the two trees.
+  const rules = n > 1 && opts.threshold === undefined ? (['trial', 'widest'] as const) : (['widest'] as const);
+  const trees = rules.map((rule) => splitTree(rule));
   const boundNow = (): number => Math.max(best, Math.min(...trees.map((t) => t.upper())));
   let nextReport = Date.now() + 500;
   for (;;) {
     for (const t of trees) {
       if (t.run(Math.min(deadline, Date.now() + SLICE_MS)) === 'done') return { status: 'proved', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0 };
     }
-    if (boundNow() <= best + precision) return { status: 'proved', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0 };
+    if (boundNow() <= closeAt() || settled()) return { status: 'proved', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0 };
     const full = trees.every((t) => t.full());
     if (Date.now() > deadline || full) return { status: 'unknown', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0, reason: full ? 'box limit' : 'timeout' };
     if (opts.onProgress && Date.now() > nextReport) {
@@ -175,7 +187,7 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
     const push = (region: number, box: Box, fb: NetworkBounds): void => {
       consider(boxCenter(box));
       const u = upperOn(box, fb);
-      if (u <= best + precision) closedMax = Math.max(closedMax, u);
+      if (u <= closeAt()) closedMax = Math.max(closedMax, u);
       else heap.push(u, { region, box, upper: u, fb });
     };
     domain.forEach((box, region) => push(region, box, rootBounds[region]));
@@ -187,11 +199,11 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
       full: (): boolean => heap.size > maxOpen,
       run(until: number): 'done' | 'open' {
         while (heap.size > 0) {
-          if (upper() <= best + precision) return 'done';
+          if (upper() <= closeAt() || settled()) return 'done';
           if (Date.now() > until || heap.size > maxOpen) return 'open';
           const node = heap.pop()!;
           // the best value may have risen since it was pushed
-          if (node.upper <= best + precision) {
+          if (node.upper <= closeAt()) {
             closedMax = Math.max(closedMax, node.upper);
             continue;
           }
@@ -245,7 +257,7 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
 
   /**
    * Many inputs: halving one input of hundreds barely moves a bound, so each open domain box is bounded by ReLU
-   * splitting instead, on the network cut at layer k: prove c . z_k + d < t for t = best + precision; a
+   * splitting instead, on the network cut at layer k: prove c . z_k + d < t for t = closeAt(); a
    * counterexample raises `best` and the search restarts with the new threshold; at the deadline the search's proved
    * lower bound of t - (c . z_k + d) gives the bound.
    */
@@ -259,9 +271,9 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
       const share = Date.now() + (deadline - Date.now()) / (roots.length - r);
       let u = node.upper;
       for (;;) {
-        // a little below best + precision, so that the widened bound still meets the precision
-        const t = best + precision - (1e-9 * (Math.abs(best) + precision + Math.abs(d)) + 1e-11);
-        if (u <= best + precision) break;
+        // a little below closeAt(), so that the widened bound still meets it
+        const t = closeAt() - (1e-9 * (Math.abs(closeAt()) + Math.abs(d)) + 1e-11);
+        if (u <= closeAt() || settled()) break;
         const bab = new ReluBab(cut, node.box, node.fb, negC, t - d);
         const st = bab.run(share);
         boxes += bab.nodes;
@@ -280,16 +292,48 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
       upper = Math.max(upper, u);
     });
     const bound = Math.max(upper, best);
-    const proved = bound <= best + precision;
+    const proved = bound <= closeAt() || settled();
     return { status: proved ? 'proved' : 'unknown', value: best, bound, witness, boxes, timeMs: Date.now() - t0, ...(proved ? {} : { reason }) };
   }
 }
 
-/** Minimum of c . z_k + d: the maximum of -c . z_k - d, negated. */
+/** Minimum of c . z_k + d: the maximum of -c . z_k - d, negated (a threshold asks "is the minimum at least it?"). */
 export function minimizeLinear(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: MaximizeOptions): MaximizeResult {
   const r = maximizeLinear(net, domain, k, c.map((v) => -v), -d, {
     ...opts,
+    ...(opts.threshold !== undefined ? { threshold: -opts.threshold } : {}),
     ...(opts.onProgress ? { onProgress: (v: number, b: number, n: number, o: number) => opts.onProgress!(-v, -b, n, o) } : {}),
   });
   return { ...r, value: -r.value, bound: -r.bound };
+}
+
+export interface NeuronPhaseAnswer {
+  phase: 'never' | 'always' | 'both' | 'unknown';
+  /** inputs where the pre-activation is > 0 / < 0 (plain evaluation), when found */
+  activeWitness?: Float64Array;
+  inactiveWitness?: Float64Array;
+  /** proved bounds: the pre-activation lies in [lower, upper] over the domain */
+  lower: number;
+  upper: number;
+  boxes: number;
+  timeMs: number;
+}
+
+/**
+ * The phase of one neuron over the domain: never active (its pre-activation is <= 0 everywhere, proved), always
+ * active (>= 0, proved), both (two witnesses) or unknown. Two threshold questions at 0, half the time each.
+ */
+export function neuronPhase(net: Network, domain: Box[], layer: number, index: number, opts: MaximizeOptions): NeuronPhaseAnswer {
+  const t0 = Date.now();
+  const c = new Float64Array(net.layers[layer].outSize);
+  c[index] = 1;
+  const hi = maximizeLinear(net, domain, layer, c, 0, { ...opts, threshold: 0, timeoutMs: opts.timeoutMs / 2 });
+  const base = { boxes: hi.boxes, upper: hi.bound, lower: -Infinity };
+  const active = hi.value > 0 ? { activeWitness: hi.witness } : {};
+  if (hi.status === 'proved' && hi.bound <= 0) return { phase: 'never', ...base, timeMs: Date.now() - t0 };
+  const lo = minimizeLinear(net, domain, layer, c, 0, { ...opts, threshold: 0, timeoutMs: Math.max(0, opts.timeoutMs - (Date.now() - t0)) });
+  const inactive = lo.value < 0 ? { inactiveWitness: lo.witness } : {};
+  const both = { ...base, ...active, ...inactive, lower: lo.bound, boxes: hi.boxes + lo.boxes, timeMs: Date.now() - t0 };
+  if (lo.status === 'proved' && lo.bound >= 0) return { phase: 'always', ...both };
+  return { phase: hi.value > 0 && lo.value < 0 ? 'both' : 'unknown', ...both };
 }
