@@ -48,7 +48,7 @@ export interface MaximizeOptions {
 }
 
 export interface MaximizeResult {
-  /** proved: |bound - value| is within the precision asked */
+  /** proved: |bound - value| is within the precision asked (with a threshold: the question is settled) */
   status: 'proved' | 'unknown';
   /** the objective at `witness`, by plain evaluation (a maximum is at least this, a minimum at most) */
   value: number;
@@ -312,7 +312,8 @@ export interface NeuronPhaseAnswer {
   /** inputs where the pre-activation is > 0 / < 0 (plain evaluation), when found */
   activeWitness?: Float64Array;
   inactiveWitness?: Float64Array;
-  /** proved bounds: the pre-activation lies in [lower, upper] over the domain */
+  /** proved bounds: the pre-activation lies in [lower, upper] over the domain (lower is not sought, -Infinity, once
+   * the neuron is proved never active) */
   lower: number;
   upper: number;
   boxes: number;
