@@ -15,6 +15,7 @@ import { maximizeLinear, minimizeLinear, neuronPhase } from '../src/verify/maxim
 import { phaseCensus } from '../src/verify/phase.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { loadMilpSolver } from '../src/verify/milp.ts';
+import { maximizeByRegions, maximizeBySearch } from '../src/verify/search.ts';
 import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
 import { acasNnet, SKIP_SHARED } from './helpers/shared.ts';
 
@@ -145,4 +146,29 @@ test('one neuron\'s phase: never / always proved only where a dense grid agrees,
     }
   }
   assert.equal(decided, 8 * 16, 'every neuron of these small networks decided');
+});
+
+test('walk over linear regions (LP per region): never below its starts, never above the proved maximum, a true evaluation', async () => {
+  await loadMilpSolver();
+  let better = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const net = randomNetwork(seed, [3, 10, 10, 2], { biasScale: 1 });
+    const box = randomBox(seed + 5, 3, 2);
+    const c = Float64Array.of(1, -1);
+    const xs = samplePoints(box, 4, mulberry32(seed));
+    const starts = [0, 1, 2, 3].map((s) => xs.slice(3 * s, 3 * s + 3));
+    const val = (x: Float64Array): number => {
+      const y = forwardTrace(net, x, 1).pre[2];
+      return y[0] - y[1];
+    };
+    const r = maximizeByRegions(net, box, 2, c, starts, Date.now() + 2000);
+    assert.ok(containsPoint(box, r.x));
+    assert.equal(r.value, val(r.x));
+    assert.ok(r.value >= Math.max(...starts.map(val)));
+    const asc = maximizeBySearch(net, box, 2, c, starts, 40);
+    const proved = maximizeLinear(net, [box], 2, c, 0, { timeoutMs: 3000 });
+    assert.ok(r.value <= proved.bound, `seed ${seed}: ${r.value} above the proved maximum ${proved.bound}`);
+    if (r.value > asc.value + 1e-9) better++;
+  }
+  assert.ok(better >= 1, 'the region walk beats plain ascent from the same starts somewhere');
 });

@@ -20,7 +20,7 @@ import { alphaCrownBounds, alphaLower } from '../bounds/alpha.ts';
 import { widenHi } from '../bounds/round.ts';
 import type { BoundsFn } from './equiv.ts';
 import { MaxHeap } from './heap.ts';
-import { maximizeBySearch } from './search.ts';
+import { maximizeByRegions } from './search.ts';
 import { ReluBab } from './relu-bab.ts';
 
 export interface MaximizeOptions {
@@ -69,10 +69,16 @@ interface Node {
   fb: NetworkBounds;
 }
 
-/** Sign-gradient ascent from one popped box in this many: a witness near the worst box raises the value sooner. */
+/**
+ * The witness comes from walks over linear regions (an LP on each, search.ts; plain ascent without the solver):
+ * from the best samples first (at most START_SHARE of the time), then from one popped box in ASCENT_EVERY, each at
+ * most WALK_MS. Against 40 steps of sign-gradient ascent: ACAS Xu 2_7, output 0 over property 1's box, 0.0545
+ * instead of 0.0420; the default network's y1, 1.1984 instead of 1.1975.
+ */
 const ASCENT_EVERY = 32;
-const ASCENT_STEPS = 40;
 const START_ASCENTS = 8;
+const START_SHARE = 0.05;
+const WALK_MS = 50;
 /** The two split rules' trees take turns in slices of this length. */
 const SLICE_MS = 200;
 
@@ -147,7 +153,7 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
     const vs = valueAt(xs, count);
     const order = Array.from({ length: count }, (_, s) => s).sort((a, b) => vs[b] - vs[a]).slice(0, START_ASCENTS);
     const starts = [boxCenter(box), ...order.map((s) => xs.slice(s * n, (s + 1) * n))];
-    consider(maximizeBySearch(below, box, k, c, starts, ASCENT_STEPS).x);
+    consider(maximizeByRegions(below, box, k, c, starts, Math.min(deadline, Date.now() + START_SHARE * opts.timeoutMs)).x);
   });
 
   // 2. the bound: best-first input splitting, or ReLU splitting with many inputs
@@ -207,7 +213,7 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
             closedMax = Math.max(closedMax, node.upper);
             continue;
           }
-          if (++pops % ASCENT_EVERY === 0) consider(maximizeBySearch(below, domain[node.region], k, c, [boxCenter(node.box)], ASCENT_STEPS).x);
+          if (++pops % ASCENT_EVERY === 0) consider(maximizeByRegions(below, domain[node.region], k, c, [boxCenter(node.box)], Math.min(until, Date.now() + WALK_MS)).x);
           const children = rule === 'trial' ? bestSplit(node) : widestSplit(node, domain[node.region]);
           if (!children) {
             // a single point: its value is exact up to the bound's widening

@@ -5,6 +5,7 @@
  */
 import { forwardTrace, type Network, type Trace } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
+import { lpArgmin, milpAvailable } from './milp.ts';
 
 /** Gradient of c . z_k (pre-activations of layer k) with respect to the input, at x (whose trace may be given). */
 export function inputGradient(net: Network, x: Float64Array, k: number, c: Float64Array, trace?: Trace): Float64Array {
@@ -79,4 +80,104 @@ export function maximizeBySearch(
     }
   }
   return { x: bestX, value: best };
+}
+
+/**
+ * A stronger local search for piecewise-linear networks: on the linear region of the current point (every ReLU below
+ * layer k keeps its sign) c . z_k is affine in the input, so an LP over that region (the box and one half-space per
+ * ReLU) gives its exact maximum; a few short sign-gradient steps from there cross into a better neighbouring region,
+ * and the walk repeats while it improves. Finds thin pockets that gradient steps alone stall before (ACAS Xu 4_9,
+ * neuron 5:9: +3.28 from the 16 best of 4,096 samples, where ascent reaches -2.78). Needs the LP solver (milp.ts);
+ * without it, plain ascent. Results are plain evaluations.
+ */
+export function maximizeByRegions(
+  net: Network,
+  box: Box,
+  k: number,
+  c: Float64Array,
+  starts: Float64Array[],
+  deadline: number,
+  maxSteps = 40,
+): { x: Float64Array; value: number } {
+  if (!milpAvailable()) return maximizeBySearch(net, box, k, c, starts);
+  let bestX: Float64Array = starts[0].slice();
+  let best = objective(net, bestX, k, c);
+  for (const s of starts) {
+    let x: Float64Array = s.slice();
+    let v = objective(net, x, k, c);
+    for (let it = 0; it < maxSteps && Date.now() < deadline; it++) {
+      let nx: Float64Array = x;
+      let nv = v;
+      const y = regionArgmax(net, box, k, c, x, deadline);
+      if (y) {
+        const vy = objective(net, y, k, c);
+        if (vy > nv) {
+          nx = y;
+          nv = vy;
+        }
+      }
+      const step = maximizeBySearch(net, box, k, c, [nx], 8, 0.002);
+      if (step.value > nv) {
+        nx = step.x;
+        nv = step.value;
+      }
+      if (!(nv > v + 1e-12 * (1 + Math.abs(v)))) break;
+      x = nx;
+      v = nv;
+    }
+    if (v > best) {
+      best = v;
+      bestX = x;
+    }
+    if (Date.now() >= deadline) break;
+  }
+  return { x: bestX, value: best };
+}
+
+/** The maximiser of c . z_k over the linear region of x (by LP), or undefined. */
+function regionArgmax(net: Network, box: Box, k: number, c: Float64Array, x: Float64Array, deadline: number): Float64Array | undefined {
+  const n = net.inputSize;
+  const W = n + 1;
+  const tr = forwardTrace(net, x, 1);
+  // H: the previous layer's activations on this region as affine functions of the inputs (coefficients, constant)
+  let H = new Float64Array(n * W);
+  for (let t = 0; t < n; t++) H[t * W + t] = 1;
+  const rows: Float64Array[] = [];
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let l = 0; l <= k; l++) {
+    const L = net.layers[l];
+    const m = L.outSize;
+    const Z = new Float64Array(m * W);
+    for (let i = 0; i < m; i++) {
+      const zo = i * W;
+      Z[zo + n] = L.bias[i];
+      for (let j = 0; j < L.inSize; j++) {
+        const w = L.weights[i * L.inSize + j];
+        if (w === 0) continue;
+        const ho = j * W;
+        for (let t = 0; t < W; t++) Z[zo + t] += w * H[ho + t];
+      }
+    }
+    if (l === k) {
+      const cost = new Float64Array(n);
+      for (let i = 0; i < m; i++) if (c[i] !== 0) for (let t = 0; t < n; t++) cost[t] -= c[i] * Z[i * W + t];
+      return lpArgmin(box, cost, rows, lo, hi, Math.max(10, deadline - Date.now()));
+    }
+    for (let i = 0; i < m; i++) {
+      if (!L.relu[i]) continue;
+      rows.push(Z.slice(i * W, i * W + n));
+      const b = Z[i * W + n];
+      if (tr.pre[l][i] >= 0) {
+        lo.push(-b);
+        hi.push(Infinity);
+      } else {
+        lo.push(-Infinity);
+        hi.push(-b);
+        Z.fill(0, i * W, (i + 1) * W);
+      }
+    }
+    H = Z;
+  }
+  return undefined;
 }
