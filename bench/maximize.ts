@@ -13,6 +13,10 @@ import type { Network } from '../src/model/network.ts';
 import type { Box } from '../src/model/box.ts';
 import { maximizeLinear, minimizeLinear } from '../src/verify/maximize.ts';
 import { acasNnet, acasOnnx, sharedPath } from '../test/helpers/shared.ts';
+import { loadMilpSolver } from '../src/verify/milp.ts';
+
+// as the command line does: the witness walks and the fully split ReLU-splitting nodes use the LP solver
+await loadMilpSolver();
 
 const seconds = Number(process.argv[2] ?? 30);
 console.log(`time limit ${seconds} s per question\n`);

@@ -6,6 +6,9 @@ import { mulberry32 } from '../src/model/rng.ts';
 import { backwardBound, crownBounds } from '../src/bounds/backward.ts';
 import { clipForSplit, splitLower, type ReluSplit } from '../src/bounds/beta.ts';
 import { ReluBab } from '../src/verify/relu-bab.ts';
+import { minimizeLinear } from '../src/verify/maximize.ts';
+import { loadMilpSolver } from '../src/verify/milp.ts';
+import { containsPoint } from '../src/model/box.ts';
 import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
 
 test('bounds under ReLU splits stay below every grid point of the split region and are never looser than CROWN without splits (property)', () => {
@@ -101,4 +104,21 @@ test('ReLU splitting decides c . y + d > 0 like a dense grid does, with margins 
   // refutations come only from the box corners that minimise nodes' relaxed bounds (the property search samples and
   // descends before it): about half of the refutable cases
   assert.ok(proved > 30 && refuted > 15, `proved ${proved}, refuted ${refuted}`);
+});
+
+test('ReLU splitting refutes a claim that fails by 1e-7 (fully split nodes: LP over the region), witnesses re-evaluated', async () => {
+  await loadMilpSolver();
+  for (let seed = 1; seed <= 8; seed++) {
+    const net = randomNetwork(seed, [12, 10, 8, 3], { biasScale: 1 });
+    const box = randomBox(seed + 7, 12, 0.6);
+    const c = Float64Array.of(1, -0.5, 0);
+    // a point's value v (plain evaluation): c . y + d > 0 with d = -(v + 1e-7) is false there
+    const v = minimizeLinear(net, [box], 2, c, 0, { timeoutMs: 3000, relativePrecision: 0 }).value;
+    const d = -(v + 1e-7);
+    const bab = new ReluBab(net, box, crownBounds(net, box), c, d);
+    assert.equal(bab.run(Date.now() + 5000), 'refuted', `seed ${seed}`);
+    const y = forward(net, bab.witness!);
+    assert.ok(c[0] * y[0] + c[1] * y[1] + c[2] * y[2] + d <= 0, `seed ${seed}: witness`);
+    assert.ok(containsPoint(box, bab.witness!));
+  }
 });

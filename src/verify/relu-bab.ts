@@ -12,7 +12,8 @@ import type { NetworkBounds } from '../bounds/types.ts';
 import { clipForSplit, splitLower, type ReluSplit, type SplitBoundState } from '../bounds/beta.ts';
 import { MaxHeap } from './heap.ts';
 import { maximizeBySearch } from './search.ts';
-import { lpArgmin, milpAvailable } from './milp.ts';
+import { milpAvailable } from './milp.ts';
+import { regionArgmin } from './linear-region.ts';
 
 export interface ReluBabOptions {
   /** optimisation steps at the root (default 40) and per node (default 8) */
@@ -161,50 +162,14 @@ export class ReluBab {
    */
   private lpPoint(node: Node, deadline: number): Float64Array | undefined {
     if (!milpAvailable()) return undefined;
-    const { net, box, c, k } = this;
-    const n = net.inputSize;
-    const W = n + 1;
     const sign = new Map<number, 1 | -1>();
     for (const s of node.splits) sign.set(s.layer * 1_000_000 + s.index, s.sign);
-    // H: the previous layer's activations as affine functions of the inputs (n coefficients, then the constant)
-    let H = new Float64Array(n * W);
-    for (let t = 0; t < n; t++) H[t * W + t] = 1;
-    const rows: Float64Array[] = [];
-    const lo: number[] = [];
-    const hi: number[] = [];
-    for (let l = 0; l <= k; l++) {
-      const L = net.layers[l];
-      const m = L.outSize;
-      const Z = new Float64Array(m * W);
-      for (let i = 0; i < m; i++) {
-        const zo = i * W;
-        Z[zo + n] = L.bias[i];
-        for (let j = 0; j < L.inSize; j++) {
-          const w = L.weights[i * L.inSize + j];
-          if (w === 0) continue;
-          const ho = j * W;
-          for (let t = 0; t < W; t++) Z[zo + t] += w * H[ho + t];
-        }
-      }
-      if (l === k) {
-        const cost = new Float64Array(n);
-        for (let i = 0; i < m; i++) if (c[i] !== 0) for (let t = 0; t < n; t++) cost[t] += c[i] * Z[i * W + t];
-        return lpArgmin(box, cost, rows, lo, hi, Math.min(LP_MS, deadline - Date.now()));
-      }
-      for (let i = 0; i < m; i++) {
-        if (!L.relu[i]) continue;
-        const s = sign.get(l * 1_000_000 + i);
-        if (s !== undefined) {
-          // s z >= 0 with z = a . x + b
-          rows.push(Z.slice(i * W, i * W + n));
-          lo.push(s > 0 ? -Z[i * W + n] : -Infinity);
-          hi.push(s > 0 ? Infinity : -Z[i * W + n]);
-        }
-        if (s !== undefined ? s < 0 : node.bounds[l].hi[i] <= 0) Z.fill(0, i * W, (i + 1) * W);
-      }
-      H = Z;
-    }
-    return undefined;
+    const phaseOf = (l: number, i: number): { active: boolean; enforce: boolean } => {
+      const s = sign.get(l * 1_000_000 + i);
+      // unsplit neurons are stable on the node: their sign needs no constraint
+      return s !== undefined ? { active: s > 0, enforce: true } : { active: node.bounds[l].hi[i] > 0, enforce: false };
+    };
+    return regionArgmin(this.net, this.box, this.k, this.c, phaseOf, Math.min(LP_MS, deadline - Date.now()));
   }
 
   run(deadline: number): 'proved' | 'refuted' | 'unknown' {

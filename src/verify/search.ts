@@ -5,7 +5,8 @@
  */
 import { forwardTrace, type Network, type Trace } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
-import { lpArgmin, milpAvailable } from './milp.ts';
+import { milpAvailable } from './milp.ts';
+import { regionArgmin } from './linear-region.ts';
 
 /** Gradient of c . z_k (pre-activations of layer k) with respect to the input, at x (whose trace may be given). */
 export function inputGradient(net: Network, x: Float64Array, k: number, c: Float64Array, trace?: Trace): Float64Array {
@@ -134,50 +135,9 @@ export function maximizeByRegions(
   return { x: bestX, value: best };
 }
 
-/** The maximiser of c . z_k over the linear region of x (by LP), or undefined. */
+/** The maximiser of c . z_k over the linear region of x (every ReLU below k keeps its sign there), or undefined. */
 function regionArgmax(net: Network, box: Box, k: number, c: Float64Array, x: Float64Array, deadline: number): Float64Array | undefined {
-  const n = net.inputSize;
-  const W = n + 1;
-  const tr = forwardTrace(net, x, 1);
-  // H: the previous layer's activations on this region as affine functions of the inputs (coefficients, constant)
-  let H = new Float64Array(n * W);
-  for (let t = 0; t < n; t++) H[t * W + t] = 1;
-  const rows: Float64Array[] = [];
-  const lo: number[] = [];
-  const hi: number[] = [];
-  for (let l = 0; l <= k; l++) {
-    const L = net.layers[l];
-    const m = L.outSize;
-    const Z = new Float64Array(m * W);
-    for (let i = 0; i < m; i++) {
-      const zo = i * W;
-      Z[zo + n] = L.bias[i];
-      for (let j = 0; j < L.inSize; j++) {
-        const w = L.weights[i * L.inSize + j];
-        if (w === 0) continue;
-        const ho = j * W;
-        for (let t = 0; t < W; t++) Z[zo + t] += w * H[ho + t];
-      }
-    }
-    if (l === k) {
-      const cost = new Float64Array(n);
-      for (let i = 0; i < m; i++) if (c[i] !== 0) for (let t = 0; t < n; t++) cost[t] -= c[i] * Z[i * W + t];
-      return lpArgmin(box, cost, rows, lo, hi, Math.max(10, deadline - Date.now()));
-    }
-    for (let i = 0; i < m; i++) {
-      if (!L.relu[i]) continue;
-      rows.push(Z.slice(i * W, i * W + n));
-      const b = Z[i * W + n];
-      if (tr.pre[l][i] >= 0) {
-        lo.push(-b);
-        hi.push(Infinity);
-      } else {
-        lo.push(-Infinity);
-        hi.push(-b);
-        Z.fill(0, i * W, (i + 1) * W);
-      }
-    }
-    H = Z;
-  }
-  return undefined;
+  const pre = forwardTrace(net, x, 1).pre;
+  const negC = c.map((v) => -v);
+  return regionArgmin(net, box, k, negC, (l, i) => ({ active: pre[l][i] >= 0, enforce: true }), Math.max(10, deadline - Date.now()));
 }
