@@ -145,7 +145,7 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
     return u;
   };
 
-  // 1. a first witness: samples, then ascents from the best of them and from each box's centre
+  // 1. a first witness: samples, then walks over linear regions from the best of them and from each box's centre
   const rng = mulberry32(opts.seed ?? 5);
   domain.forEach((box) => {
     const count = opts.samples ?? (many ? 200 : 1000);
@@ -169,7 +169,8 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
   // per rule, take turns in short slices; each tree's bound is sound, the smaller one counts.
   // A threshold question (a neuron's sign) takes the widest input alone, as the census does: 5_9's fourth-layer
   // neuron 48 is proved never active in 14 s that way, and is still open after 30 s with the two trees.
-  const rules = n > 1 && opts.threshold === undefined ? (['trial', 'widest'] as const) : (['widest'] as const);
+  // (With many inputs only k = 0 gets here, a linear objective whose root box closes at once.)
+  const rules = n > 1 && !many && opts.threshold === undefined ? (['trial', 'widest'] as const) : (['widest'] as const);
   const trees = rules.map((rule) => splitTree(rule));
   const boundNow = (): number => Math.max(best, Math.min(...trees.map((t) => t.upper())));
   let nextReport = Date.now() + 500;
@@ -281,7 +282,12 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
         const t = closeAt() - (1e-9 * (Math.abs(closeAt()) + Math.abs(d)) + 1e-11);
         if (u <= closeAt() || settled()) break;
         const bab = new ReluBab(cut, node.box, node.fb, negC, t - d);
-        const st = bab.run(share);
+        // in slices, to report progress
+        let st = bab.run(Math.min(share, Date.now() + 1000));
+        while (st === 'unknown' && !bab.exhausted && Date.now() < share) {
+          opts.onProgress?.(best, Math.max(best, Math.min(u, t - bab.lower)), boxes + bab.nodes, bab.openNodes);
+          st = bab.run(Math.min(share, Date.now() + 1000));
+        }
         boxes += bab.nodes;
         // widened: t - d and the subtraction below round
         if (st === 'proved') u = Math.min(u, widenHi(t, Math.abs(t) + Math.abs(d)));
