@@ -22,6 +22,7 @@ import type { BoundsFn } from './equiv.ts';
 import { MaxHeap } from './heap.ts';
 import { maximizeByRegions } from './search.ts';
 import { ReluBab } from './relu-bab.ts';
+import { widestInput } from './split.ts';
 
 export interface MaximizeOptions {
   timeoutMs: number;
@@ -231,15 +232,7 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
 
   /** The halves at the input widest relative to the domain box (null for a single point). */
   function widestSplit(node: Node, root: Box): Array<{ box: Box; fb: NetworkBounds }> | null {
-    let dim = 0;
-    let widest = -1;
-    for (let i = 0; i < n; i++) {
-      const rel = root.hi[i] > root.lo[i] ? (node.box.hi[i] - node.box.lo[i]) / (root.hi[i] - root.lo[i]) : 0;
-      if (rel > widest) {
-        widest = rel;
-        dim = i;
-      }
-    }
+    const dim = widestInput(node.box, root);
     if (!(node.box.hi[dim] > node.box.lo[dim])) return null;
     return splitBox(node.box, dim).map((box) => ({ box, fb: boundsFn(below, box, node.fb) }));
   }

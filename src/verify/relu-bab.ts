@@ -56,9 +56,10 @@ interface Node {
   lower: number;
   scores: Float64Array[];
   state: SplitBoundState;
-  /** fully split nodes: optimisation rounds so far */
-  rounds?: number;
 }
+
+/** A node with every neuron split or stable whose bound is not yet > 0, and its optimisation rounds so far. */
+type StuckNode = Node & { rounds: number };
 
 /** c . y + d at x, in plain evaluation. */
 function objectiveAt(net: Network, x: Float64Array, c: Float64Array, d: number): number {
@@ -96,7 +97,7 @@ export class ReluBab {
   private readonly negC: Float64Array;
   private heap = new MaxHeap<Node>();
   /** nodes with every neuron split or stable whose bound stayed <= 0 after a long optimisation: never proved */
-  private stuck: Node[] = [];
+  private stuck: StuckNode[] = [];
   private status: 'proved' | 'refuted' | 'unknown' | 'open' = 'open';
   private readonly k: number;
 
@@ -225,11 +226,11 @@ export class ReluBab {
       // the worst node that still has rounds left
       let at = -1;
       for (let i = 0; i < this.stuck.length; i++) {
-        if (this.stuck[i].rounds! < MAX_STUCK_ROUNDS && (at < 0 || this.stuck[i].lower < this.stuck[at].lower)) at = i;
+        if (this.stuck[i].rounds < MAX_STUCK_ROUNDS && (at < 0 || this.stuck[i].lower < this.stuck[at].lower)) at = i;
       }
       if (at < 0) break;
       const node = this.stuck[at];
-      const round = node.rounds!;
+      const round = node.rounds;
       const r = splitLower(net, box, node.bounds, k, c, d, node.splits, { iterations: STUCK_ITERATIONS << round, target: 0, init: node.state, alphaStep: 0.3 / (1 << round), betaStep: 0.1 / (1 << round) });
       if (r.lower > 0) this.stuck.splice(at, 1);
       else if (this.refutedAt(r.corner)) return 'refuted';

@@ -3,6 +3,18 @@ import { splitBox, type Box } from '../model/box.ts';
 
 export type SplitRule = 'widest' | 'trial';
 
+/** Input i's width in the box as a share of its width in the root box (0 where the root is flat). */
+function relativeWidth(box: Box, root: Box, i: number): number {
+  return root.hi[i] > root.lo[i] ? (box.hi[i] - box.lo[i]) / (root.hi[i] - root.lo[i]) : 0;
+}
+
+/** The input widest relative to the root box (the first of equals). */
+export function widestInput(box: Box, root: Box): number {
+  let widest = 0;
+  for (let i = 1; i < box.lo.length; i++) if (relativeWidth(box, root, i) > relativeWidth(box, root, widest)) widest = i;
+  return widest;
+}
+
 /**
  * Chooses the input coordinate to split. 'widest': the widest relative to the root box (cheap, never stalls).
  * 'trial': for few inputs, try every coordinate and keep the one whose worse half scores best; ties and
@@ -15,9 +27,8 @@ export function chooseSplit(
   rule: SplitRule = 'widest',
 ): { dim: number; children: [Box, Box]; values: [number, number] } {
   const n = box.lo.length;
-  const relWidth = (i: number): number => (root.hi[i] > root.lo[i] ? (box.hi[i] - box.lo[i]) / (root.hi[i] - root.lo[i]) : 0);
-  let widest = 0;
-  for (let i = 1; i < n; i++) if (relWidth(i) > relWidth(widest)) widest = i;
+  const relWidth = (i: number): number => relativeWidth(box, root, i);
+  const widest = widestInput(box, root);
   if (rule === 'trial' && n <= 8) {
     let best = -1;
     let bestVal = Infinity;
