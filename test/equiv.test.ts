@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { forward, forwardTrace } from '../src/model/network.ts';
+import { cloneNetwork, forward, forwardTrace } from '../src/model/network.ts';
 import { samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { AFFINE, LINEAR, MERGED, REMOVED, applyEdits, emptyEdits } from '../src/simplify/edits.ts';
-import { differenceBounds, planDifference } from '../src/verify/diff-bounds.ts';
+import { differenceBounds, maxAbsOutputDiff, planDifference } from '../src/verify/diff-bounds.ts';
+import { crownBounds } from '../src/bounds/backward.ts';
 import { checkClass, checkLinf } from '../src/verify/equiv.ts';
 import { alignedPair } from '../src/verify/diff-pair.ts';
 import { randomBox, randomNetwork, naiveIntervalBounds } from './helpers/nets.ts';
@@ -32,16 +33,26 @@ function randomPair(seed: number) {
       }
     }
   }
-  return { f, pair: applyEdits(f, e) };
+  const pair = applyEdits(f, e);
+  // half of the pairs also get g's weights and biases perturbed (as rounding would): the residual-weight terms
+  // (small, as rounding would, or large: neurons whose phase differs in f and g on the whole box)
+  if (rng() < 0.5) {
+    const size = rng() < 0.5 ? 0.01 : 1;
+    for (const L of pair.g.layers) {
+      L.weights.forEach((w, i) => (L.weights[i] = w * (1 + 2 * size * (rng() - 0.5))));
+      L.bias.forEach((b, i) => (L.bias[i] = b + size * (rng() - 0.5)));
+    }
+  }
+  return { f, pair };
 }
 
-test('difference bounds contain every sampled g(x) - f(x), whatever the hints (property)', () => {
+test('difference bounds, interval and symbolic, contain every sampled g(x) - f(x), whatever the hints (property)', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+    fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.boolean(), (seed, symbolic) => {
       const { f, pair } = randomPair(seed);
       const box = randomBox(seed + 1, f.inputSize);
       const plan = planDifference(pair);
-      const d = differenceBounds(plan, box, naiveIntervalBounds(f, box));
+      const d = differenceBounds(plan, box, crownBounds(f, box), symbolic);
       const xs = samplePoints(box, 300, mulberry32(seed + 2));
       const tf = forwardTrace(f, xs, 300);
       const tg = forwardTrace(pair.g, xs, 300);
@@ -57,8 +68,26 @@ test('difference bounds contain every sampled g(x) - f(x), whatever the hints (p
       }
       return true;
     }),
-    { numRuns: 150 },
+    { numRuns: 300 },
   );
+});
+
+test('the symbolic difference is tighter than the interval one where g shares most of f (perturbed weights)', () => {
+  let tighter = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const f = randomNetwork(seed, [3, 12, 12, 12, 2]);
+    const pair = alignedPair(f, cloneNetwork(f));
+    const rng = mulberry32(seed);
+    for (const L of pair.g.layers) L.weights.forEach((w, i) => (L.weights[i] = w * (1 + 1e-3 * (rng() - 0.5))));
+    const box = randomBox(seed + 3, 3);
+    const plan = planDifference(pair);
+    const fb = crownBounds(f, box);
+    const a = maxAbsOutputDiff(differenceBounds(plan, box, fb, false));
+    const b = maxAbsOutputDiff(differenceBounds(plan, box, fb, true));
+    assert.ok(b <= a, `seed ${seed}: ${b} > ${a}`);
+    if (b < 0.8 * a) tighter++;
+  }
+  assert.ok(tighter >= 10, `tighter on ${tighter} of 20`);
 });
 
 test('an untouched copy has a zero difference bound', () => {

@@ -14,6 +14,7 @@
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { AlignedPair } from './diff-pair.ts';
+import { SymbolicDifference } from './diff-symbolic.ts';
 
 const U = 2 ** -53;
 /** absolute slack added to every difference bound (covers underflow) */
@@ -114,8 +115,12 @@ export interface DiffBounds {
   hi: Float64Array[];
 }
 
-/** Bounds of g - f over `box`, given f's pre-activation bounds on that box (sound, outward rounded). */
-export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds): DiffBounds {
+/**
+ * Bounds of g - f over `box`, given f's pre-activation bounds on that box (sound, outward rounded). `symbolic`: also
+ * carry D as linear functions of the input (diff-symbolic.ts) and keep the tighter of the two at every layer.
+ */
+export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, symbolic = false): DiffBounds {
+  const sym = symbolic ? new SymbolicDifference(plan, box, fb) : null;
   const { f, g } = plan.pair;
   const lo: Float64Array[] = [];
   const hi: Float64Array[] = [];
@@ -229,9 +234,17 @@ export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds): D
       DLo[j] = l - slack;
       DHi[j] = h + slack;
     }
+    if (sym) {
+      const r = sym.layer(k, rLo, rHi);
+      for (let j = 0; j < out; j++) {
+        if (r.lo[j] > DLo[j]) DLo[j] = r.lo[j];
+        if (r.hi[j] < DHi[j]) DHi[j] = r.hi[j];
+      }
+    }
     lo.push(DLo);
     hi.push(DHi);
     if (k === f.layers.length - 1) break;
+    sym?.activate(k, DLo, DHi);
     // post-activation bounds of f and of the activation difference for this layer
     const Lf = f.layers[k];
     const zl = fb[k].lo;
@@ -286,7 +299,7 @@ export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds): D
 }
 
 /** Range of act_g(s z + c) - act_f(z) for z in [l, u] (piecewise linear: check the breakpoints). */
-function activationGap(s: number, c: number, gRelu: boolean, fRelu: boolean, l: number, u: number): [number, number] {
+export function activationGap(s: number, c: number, gRelu: boolean, fRelu: boolean, l: number, u: number): [number, number] {
   if (s === 1 && c === 0) {
     // exact, no rounding: z - relu(z) = min(z, 0) and relu(z) - z = max(-z, 0), both monotone
     if (gRelu === fRelu) return [0, 0];

@@ -55,10 +55,16 @@ function defaultMaxBoxes(inputs: number): number {
   return inputs > 32 ? 4 : 2_000_000;
 }
 
+/**
+ * The difference is carried symbolically (as linear functions of the input) up to this many inputs: its cost grows
+ * with n^2 x inputs per layer, and past a few dozen inputs one box costs more than the interval bounds gain.
+ */
+const SYMBOLIC_MAX_INPUTS = 32;
+
 /** Diff bounds of one box, with f's bounds computed on it. */
 function boxDiff(plan: DiffPlan, box: Box, opts: EquivOptions): { d: DiffBounds; fb: NetworkBounds } {
   const fb = opts.boundsFn(plan.pair.f, box);
-  return { d: differenceBounds(plan, box, fb), fb };
+  return { d: differenceBounds(plan, box, fb, box.lo.length <= SYMBOLIC_MAX_INPUTS), fb };
 }
 
 function worstAbs(d: DiffBounds): number {

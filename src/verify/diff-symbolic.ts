@@ -1,0 +1,293 @@
+/**
+ * Symbolic difference bounds (ReluDiff / NeuroDiff style): the difference D of every layer (diff-bounds.ts) is
+ * carried as a lower and an upper linear function of the input x, next to f's own activations as linear functions of
+ * x, so what the two networks share cancels symbolically instead of adding up interval widths layer after layer. For
+ * few inputs (cost O(n^2 (d+1)) per layer): input splitting then makes both relaxations as tight as needed.
+ *
+ * Through a ReLU the activation difference delta = relu(z + D) - relu(z) (z: f's pre-activation, bounds [l, u] from
+ * f's own bounds; D in [d0, d1]) is relaxed by cases: both sides surely active, delta = D; both inactive, 0; f active,
+ * D <= delta <= max(D, 0); f inactive, 0 <= delta <= relu(u + D); otherwise min(D, 0) <= delta <= max(D, 0), each
+ * side by its chord over [d0, d1]. The caller intersects the result with the interval bounds at every layer.
+ */
+import type { Box } from '../model/box.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import { widenHi, widenLo } from '../bounds/round.ts';
+import { activationGap, type DiffPlan } from './diff-bounds.ts';
+
+export class SymbolicDifference {
+  private readonly d: number;
+  private readonly D: number;
+  /** f's activations feeding the current layer, lower / upper functions of x (neuron x D, last column constant) */
+  private aL: Float64Array;
+  private aU: Float64Array;
+  /** the activation differences a_g - a_f feeding the current layer, and which are exactly 0 (skipped) */
+  private dL: Float64Array;
+  private dU: Float64Array;
+  private dZero: Uint8Array;
+  /** magnitudes of the terms behind each function (for outward rounding) */
+  private aMag: Float64Array;
+  private dMag: Float64Array;
+  /** f's concrete activation bounds feeding the current layer */
+  private aLo: Float64Array;
+  private aHi: Float64Array;
+  /** the current layer's f pre-activation functions and D functions (set by layer()) */
+  private zL = new Float64Array(0);
+  private zU = new Float64Array(0);
+  private zMag = new Float64Array(0);
+  private DL = new Float64Array(0);
+  private DU = new Float64Array(0);
+  private DMag = new Float64Array(0);
+
+  constructor(
+    private readonly plan: DiffPlan,
+    private readonly box: Box,
+    private readonly fb: NetworkBounds,
+  ) {
+    const d = box.lo.length;
+    this.d = d;
+    this.D = d + 1;
+    this.aL = new Float64Array(d * this.D);
+    for (let i = 0; i < d; i++) this.aL[i * this.D + i] = 1;
+    this.aU = this.aL.slice();
+    this.dL = new Float64Array(d * this.D);
+    this.dU = new Float64Array(d * this.D);
+    this.dZero = new Uint8Array(d).fill(1);
+    this.aMag = Float64Array.from({ length: d }, (_, i) => Math.max(Math.abs(box.lo[i]), Math.abs(box.hi[i])));
+    this.dMag = new Float64Array(d);
+    this.aLo = box.lo;
+    this.aHi = box.hi;
+  }
+
+  /** Sound bounds of D at layer k (given the merge residuals' intervals rLo, rHi of that layer, if any). */
+  layer(k: number, rLo: Float64Array, rHi: Float64Array): { lo: Float64Array; hi: Float64Array } {
+    const { d, D } = this;
+    const P = this.plan.layers[k];
+    const Lf = this.plan.pair.f.layers[k];
+    const Lg = this.plan.pair.g.layers[k];
+    const { out, inp } = P;
+    const nm = P.merged.length;
+    const zL = new Float64Array(out * D);
+    const zU = new Float64Array(out * D);
+    const DL = new Float64Array(out * D);
+    const DU = new Float64Array(out * D);
+    const zMag = new Float64Array(out);
+    const DMag = new Float64Array(out);
+    const lo = new Float64Array(out);
+    const hi = new Float64Array(out);
+    const { aL, aU, dL, dU, dZero, aMag, dMag, aLo, aHi } = this;
+    for (let j = 0; j < out; j++) {
+      const ro = j * D;
+      const row = j * inp;
+      // f's pre-activation
+      zL[ro + d] = Lf.bias[j];
+      zU[ro + d] = Lf.bias[j];
+      let zm = Math.abs(Lf.bias[j]);
+      // D: bias residual, merge residuals and the residual weights' rounding as constants
+      let cl = P.bd[j] - P.bdErr[j];
+      let ch = P.bd[j] + P.bdErr[j];
+      let dm = Math.abs(P.bd[j]) + P.bdErr[j];
+      for (let m = 0; m < nm; m++) {
+        const cf = P.rhoCoef[j * nm + m];
+        if (cf === 0) continue;
+        cl += cf > 0 ? cf * rLo[m] : cf * rHi[m];
+        ch += cf > 0 ? cf * rHi[m] : cf * rLo[m];
+        dm += Math.abs(cf) * Math.max(Math.abs(rLo[m]), Math.abs(rHi[m]));
+      }
+      for (let q = 0; q < inp; q++) {
+        const qo = q * D;
+        const wf = Lf.weights[row + q];
+        if (wf !== 0) {
+          addRow(zL, zU, ro, wf, aL, aU, qo, D);
+          zm += Math.abs(wf) * aMag[q];
+        }
+        const wg = Lg.weights[row + q];
+        if (wg !== 0 && !dZero[q]) {
+          addRow(DL, DU, ro, wg, dL, dU, qo, D);
+          dm += Math.abs(wg) * dMag[q];
+        }
+        const e = P.E[row + q];
+        if (e !== 0) {
+          addRow(DL, DU, ro, e, aL, aU, qo, D);
+          dm += Math.abs(e) * aMag[q];
+        }
+        const ee = P.Eerr[row + q];
+        if (ee !== 0) {
+          const w = ee * Math.max(Math.abs(aLo[q]), Math.abs(aHi[q]));
+          cl -= w;
+          ch += w;
+          dm += w;
+        }
+      }
+      DL[ro + d] += cl;
+      DU[ro + d] += ch;
+      zMag[j] = zm;
+      DMag[j] = dm;
+      // rounding accumulates over the layers in the functions' coefficients: widen by the terms' magnitude x depth
+      lo[j] = widenLo(lowerOver(DL, ro, d, this.box), dm * (k + 1));
+      hi[j] = widenHi(upperOver(DU, ro, d, this.box), dm * (k + 1));
+    }
+    this.zL = zL;
+    this.zU = zU;
+    this.zMag = zMag;
+    this.DL = DL;
+    this.DU = DU;
+    this.DMag = DMag;
+    return { lo, hi };
+  }
+
+  /** Through layer k's activations, given the final bounds [dLo, dHi] of D at layer k (intersected by the caller). */
+  activate(k: number, dLo: Float64Array, dHi: Float64Array): void {
+    const { d, D, zL, zU, DL, DU } = this;
+    const Lf = this.plan.pair.f.layers[k];
+    const Lg = this.plan.pair.g.layers[k];
+    const s = this.plan.pair.refScale[k];
+    const c = this.plan.pair.refShift[k];
+    const out = Lf.outSize;
+    const aL = new Float64Array(out * D);
+    const aU = new Float64Array(out * D);
+    const nL = new Float64Array(out * D);
+    const nU = new Float64Array(out * D);
+    const dZero = new Uint8Array(out);
+    const aMag = new Float64Array(out);
+    const dMag = new Float64Array(out);
+    const aLo = new Float64Array(out);
+    const aHi = new Float64Array(out);
+    const fl = this.fb[k].lo;
+    const fh = this.fb[k].hi;
+    for (let j = 0; j < out; j++) {
+      const ro = j * D;
+      const l = fl[j];
+      const u = fh[j];
+      const fr = Lf.relu[j] === 1;
+      const gr = Lg.relu[j] === 1;
+      // f's activation (as symbolic.ts: chord above, identity or 0 below, whichever side is larger)
+      aMag[j] = this.zMag[j];
+      if (!fr || l >= 0) {
+        copyRow(aL, zL, ro, D);
+        copyRow(aU, zU, ro, D);
+        aLo[j] = l;
+        aHi[j] = u;
+      } else if (u > 0) {
+        const lam = u / (u - l);
+        for (let t = 0; t < D; t++) aU[ro + t] = lam * zU[ro + t];
+        aU[ro + d] -= lam * l;
+        if (u > -l) copyRow(aL, zL, ro, D);
+        aHi[j] = u;
+      }
+      // the activation difference
+      const d0 = dLo[j];
+      const d1 = dHi[j];
+      dMag[j] = this.DMag[j] + Math.abs(d0) + Math.abs(d1);
+      if (s[j] === 1 && c[j] === 0 && fr === gr) {
+        if (!fr || (l >= 0 && l + d0 >= 0)) {
+          copyRow(nL, DL, ro, D);
+          copyRow(nU, DU, ro, D);
+        } else if (u <= 0 && u + d1 <= 0) {
+          dZero[j] = 1;
+        } else if (l >= 0) {
+          // delta = max(D, -z) with -z <= 0: between D and max(D, 0)
+          copyRow(nL, DL, ro, D);
+          if (d1 > 0) chordAbove(nU, DU, ro, D, d1, d0, d1);
+        } else if (u <= 0) {
+          // delta = relu(z + D) with z <= u: between 0 and relu(u + D)
+          if (u + d0 >= 0) {
+            copyRow(nU, DU, ro, D);
+            nU[ro + d] += u;
+          } else {
+            chordAbove(nU, DU, ro, D, u + d1, d0, d1);
+          }
+        } else {
+          genericRelu(nL, nU, DL, DU, ro, D, d0, d1);
+        }
+      } else {
+        // a_g - a_f = [act_g(s z + c) - act_f(z)] (an interval in z) + [act_g(s z + c + D) - act_g(s z + c)]
+        const [h0, h1] = activationGap(s[j], c[j], gr, fr, l, u);
+        if (gr) genericRelu(nL, nU, DL, DU, ro, D, d0, d1);
+        else {
+          copyRow(nL, DL, ro, D);
+          copyRow(nU, DU, ro, D);
+        }
+        nL[ro + d] += h0;
+        nU[ro + d] += h1;
+        dMag[j] += Math.abs(h0) + Math.abs(h1);
+      }
+    }
+    this.aL = aL;
+    this.aU = aU;
+    this.dL = nL;
+    this.dU = nU;
+    this.dZero = dZero;
+    this.aMag = aMag;
+    this.dMag = dMag;
+    for (let j = 0; j < out; j++) {
+      if (Lf.relu[j]) {
+        aLo[j] = Math.max(fl[j], 0);
+        aHi[j] = Math.max(fh[j], 0);
+      } else {
+        aLo[j] = fl[j];
+        aHi[j] = fh[j];
+      }
+    }
+    this.aLo = aLo;
+    this.aHi = aHi;
+  }
+}
+
+/** lower/upper rows += w x (the lower/upper functions of one activation), the sides swapped for w < 0 */
+function addRow(L: Float64Array, U: Float64Array, ro: number, w: number, aL: Float64Array, aU: Float64Array, qo: number, D: number): void {
+  if (w > 0) {
+    for (let t = 0; t < D; t++) {
+      L[ro + t] += w * aL[qo + t];
+      U[ro + t] += w * aU[qo + t];
+    }
+  } else {
+    for (let t = 0; t < D; t++) {
+      L[ro + t] += w * aU[qo + t];
+      U[ro + t] += w * aL[qo + t];
+    }
+  }
+}
+
+function copyRow(dst: Float64Array, src: Float64Array, ro: number, D: number): void {
+  for (let t = 0; t < D; t++) dst[ro + t] = src[ro + t];
+}
+
+/** dst = top / (d1 - d0) x (src - d0): the chord above a convex function of D that is 0 at d0 and top at d1 */
+function chordAbove(dst: Float64Array, src: Float64Array, ro: number, D: number, top: number, d0: number, d1: number): void {
+  const lam = top / (d1 - d0);
+  for (let t = 0; t < D; t++) dst[ro + t] = lam * src[ro + t];
+  dst[ro + D - 1] -= lam * d0;
+}
+
+/** min(D, 0) <= delta <= max(D, 0), each side linear in D: itself, 0, or its chord over [d0, d1] */
+function genericRelu(nL: Float64Array, nU: Float64Array, DL: Float64Array, DU: Float64Array, ro: number, D: number, d0: number, d1: number): void {
+  if (d0 >= 0) {
+    copyRow(nU, DU, ro, D);
+  } else if (d1 <= 0) {
+    copyRow(nL, DL, ro, D);
+  } else {
+    chordAbove(nU, DU, ro, D, d1, d0, d1);
+    // min(D, 0) >= -d0 / (d1 - d0) x (D - d1)
+    const mu = -d0 / (d1 - d0);
+    for (let t = 0; t < D; t++) nL[ro + t] = mu * DL[ro + t];
+    nL[ro + D - 1] -= mu * d1;
+  }
+}
+
+function lowerOver(R: Float64Array, ro: number, d: number, box: Box): number {
+  let v = R[ro + d];
+  for (let t = 0; t < d; t++) {
+    const w = R[ro + t];
+    v += w > 0 ? w * box.lo[t] : w * box.hi[t];
+  }
+  return v;
+}
+
+function upperOver(R: Float64Array, ro: number, d: number, box: Box): number {
+  let v = R[ro + d];
+  for (let t = 0; t < d; t++) {
+    const w = R[ro + t];
+    v += w > 0 ? w * box.hi[t] : w * box.lo[t];
+  }
+  return v;
+}
