@@ -259,3 +259,42 @@ test('bounds --phase: the verdict agrees with 20,000 samples, witnesses re-evalu
   expectError(run('bounds', good, '--phase', '2=1,0,0,0'), /expected LAYER:INDEX/);
   expectError(run('bounds', good, '--phase', '2:9'), /neuron '9' of layer 2/);
 });
+
+test('bounds --census: the phase of every neuron agrees with 20,000 samples, witnesses re-evaluate, the same with 1 or 2 workers', async () => {
+  const { forwardTrace } = await import('../src/model/network.ts');
+  const { samplePoints } = await import('../src/model/box.ts');
+  const { mulberry32 } = await import('../src/model/rng.ts');
+  const N = 20000;
+  const tr = forwardTrace(net, samplePoints(makeBox([-1, -1, -1], [1, 1, 1]), N, mulberry32(8)), N);
+  const one = run('bounds', good, '--census', '--jobs', '1', '--json');
+  const two = run('bounds', good, '--census', '--jobs', '2', '--json');
+  assert.equal(one.code, 0, one.err);
+  assert.equal(two.code, 0, two.err);
+  const c = JSON.parse(one.out);
+  assert.deepEqual(JSON.parse(two.out).counts, c.counts);
+  assert.equal(c.neurons.length, 10);
+  for (const np of c.neurons) {
+    const k = np.layer - 1;
+    const m = net.layers[k].outSize;
+    let pos = false;
+    let neg = false;
+    for (let s = 0; s < N; s++) {
+      const z = tr.pre[k][s * m + np.index];
+      if (z > 0) pos = true;
+      if (z < 0) neg = true;
+    }
+    if (np.phase === 'never') assert.ok(!pos, `${np.layer}:${np.index}`);
+    if (np.phase === 'always') assert.ok(!neg, `${np.layer}:${np.index}`);
+    if (pos && neg) assert.equal(np.phase, 'both', `${np.layer}:${np.index}`);
+    if (np.phase === 'both') {
+      assert.ok(forwardTrace(net, Float64Array.from(np.activeWitness), 1).pre[k][np.index] > 0);
+      assert.ok(forwardTrace(net, Float64Array.from(np.inactiveWitness), 1).pre[k][np.index] < 0);
+    }
+  }
+  const total = c.counts.never + c.counts.always + c.counts.both + c.counts.unknown;
+  assert.equal(total, 10);
+  const text = run('bounds', good, '--census');
+  assert.match(text.out, /^layer 1: 6 neurons: never active \d+/);
+  assert.match(text.out, /\nall: never active \d+, always active \d+, both \d+, unknown \d+\n$/);
+  expectError(run('bounds', good, '--census', '--phase', '1:0'), /--census alone/);
+});

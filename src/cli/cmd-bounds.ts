@@ -6,6 +6,8 @@ import { alphaCrownBounds } from '../bounds/alpha.ts';
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import { maximizeLinear, minimizeLinear, neuronPhase } from '../verify/maximize.ts';
+import { phaseCensusParallel, type NeuronPhase } from '../verify/phase.ts';
+import { defaultWorkers } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
@@ -21,14 +23,18 @@ export const boundsCommand: CommandSpec = {
     '    Stops once the gap is at most max(E, R x |value|) (defaults 1e-3 and 1e-3) or after S seconds (default 60).\n' +
     'nnshrink bounds MODEL|--default [domain] --phase LAYER:INDEX [--timeout S] [--json]\n' +
     '    one neuron\'s phase over the domain: never active or always active (proved), both (two checked witnesses),\n' +
-    '    or unknown (with the proved range of its pre-activation).',
+    '    or unknown (with the proved range of its pre-activation).\n' +
+    'nnshrink bounds MODEL|--default [domain] --census [--timeout S] [--jobs N] [--json]\n' +
+    '    the phase of every hidden neuron: S seconds (default 3) of one input-splitting tree shared by all, then one\n' +
+    '    task of S/3 seconds per neuron still open (at most 64, on N worker threads; the verdicts do not depend on N).',
   options: {
     default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' },
-    max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
+    max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, census: { type: 'boolean' }, jobs: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
   },
   run(values, positionals) {
     const m = modelArg(values, positionals, 'bounds');
     const domain = resolveDomain(m, values);
+    if (values.census) return census(m.network, domain, values);
     if (values.phase !== undefined) return phase(m.network, domain, values);
     if (values.max !== undefined || values.min !== undefined) return optimise(m.network, domain, values);
     const method = (values.method ?? 'crown') as string;
@@ -146,5 +152,46 @@ function phase(net: Network, domain: Box[], values: Record<string, string | bool
   else if (r.phase === 'both') process.stdout.write(`${name}: both\n  active at x = ${point(r.activeWitness!)}\n  inactive at x = ${point(r.inactiveWitness!)}\n`);
   else process.stdout.write(`${name}: unknown (its pre-activation lies in [${r.lower}, ${r.upper}])\n`);
   process.stderr.write(`(${r.boxes} boxes, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
+  return 0;
+}
+
+/**
+ * The phase census (issue 3's first benchmark as a command): the same budget as bench/census.ts by default, the
+ * shared tree's limit and one finishing task per open neuron of a third of it.
+ */
+async function census(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (values.phase !== undefined || values.max !== undefined || values.min !== undefined) fail('give --census alone, without --phase, --max or --min');
+  const treeMs = numberOpt(values, 'timeout', 3, 0.01) * 1000;
+  const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
+  const progress = makeProgress(!values.json);
+  const t0 = Date.now();
+  let c;
+  try {
+    c = await phaseCensusParallel(net, domain, {
+      boundsFn: boundsFor(net),
+      timeoutMs: treeMs,
+      finishTaskMs: treeMs / 3,
+      onProgress: (done, total, boxes) => progress.update('phase census (neurons decided)', done, total, `${boxes} boxes`, (treeMs - (Date.now() - t0)) / 1000),
+      onFinishProgress: (done, total, leftMs) => progress.update('phase census (finishing open neurons)', done, total, '', leftMs / 1000 / workers),
+    }, workers);
+  } finally {
+    progress.done();
+  }
+  const layers = net.layers.slice(0, -1).map((L, k) => {
+    const of = (ph: string): number[] => c.neurons.filter((np) => np.layer === k && np.phase === ph).map((np) => np.index);
+    return { layer: k + 1, neurons: L.outSize, never: of('never'), always: of('always'), both: of('both').length, unknown: of('unknown') };
+  });
+  if (values.json) {
+    const neuron = (np: NeuronPhase) => ({ ...np, layer: np.layer + 1 });
+    printJson({ counts: c.counts, boxes: c.boxes, timeMs: Date.now() - t0, layers, neurons: c.neurons.map(neuron) });
+    return 0;
+  }
+  for (const L of layers) {
+    const list = (xs: number[]): string => (xs.length ? ` (${xs.join(', ')})` : '');
+    process.stdout.write(`layer ${L.layer}: ${L.neurons} neurons: never active ${L.never.length}${list(L.never)}, always active ${L.always.length}${list(L.always)}, both ${L.both}, unknown ${L.unknown.length}${list(L.unknown)}\n`);
+  }
+  const k = c.counts;
+  process.stdout.write(`all: never active ${k.never}, always active ${k.always}, both ${k.both}, unknown ${k.unknown}\n`);
+  process.stderr.write(`(${c.boxes} boxes, ${((Date.now() - t0) / 1000).toFixed(2)} s)\n`);
   return 0;
 }
