@@ -1,0 +1,108 @@
+/**
+ * Completeness on small networks against an exact brute-force reference (every activation pattern, one LP each:
+ * helpers/brute.ts): the verifier's decisions must equal the exact ones, at margins far finer than a grid resolves.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forwardTrace } from '../src/model/network.ts';
+import { samplePoints } from '../src/model/box.ts';
+import { mulberry32 } from '../src/model/rng.ts';
+import { crownBounds } from '../src/bounds/backward.ts';
+import { outputLinearLower } from '../src/bounds/objective.ts';
+import { loadMilpSolver } from '../src/verify/milp.ts';
+import { phaseCensus } from '../src/verify/phase.ts';
+import { decideProperty } from '../src/verify/property.ts';
+import { maximizeLinear, minimizeLinear } from '../src/verify/maximize.ts';
+import { isCounterexample, type VnnProperty } from '../src/formats/vnnlib.ts';
+import { exactMax, exactMin } from './helpers/brute.ts';
+import { randomBox, randomNetwork } from './helpers/nets.ts';
+
+await loadMilpSolver();
+
+const NETS = [1, 2, 3, 4, 5, 6].map((seed) => {
+  const inputs = 2 + (seed % 2);
+  const net = randomNetwork(seed * 101, [inputs, 4, 4, 2]);
+  return { seed, net, box: randomBox(seed * 7, inputs, 1.5) };
+});
+
+test('the brute-force reference is attained and no sample beats it', () => {
+  for (const { seed, net, box } of NETS) {
+    const c = Float64Array.from([1, -1]);
+    const lo = exactMin(net, box, 2, c);
+    const N = 20_000;
+    const y = forwardTrace(net, samplePoints(box, N, mulberry32(seed)), N).pre[2];
+    let sampled = Infinity;
+    for (let s = 0; s < N; s++) sampled = Math.min(sampled, y[2 * s] - y[2 * s + 1]);
+    assert.ok(lo.value <= sampled + 1e-9, `seed ${seed}: exact ${lo.value} above a sample ${sampled}`);
+    const z = forwardTrace(net, lo.x, 1).pre[2];
+    assert.equal(z[0] - z[1], lo.value);
+  }
+});
+
+test('property decisions equal the exact ones 1e-3 either side of the exact minimum', () => {
+  for (const { seed, net, box } of NETS) {
+    const c = Float64Array.from([1, -1]);
+    const best = exactMin(net, box, 2, c).value;
+    for (const t of [best - 1e-3, best + 1e-3]) {
+      const prop: VnnProperty = { nInputs: net.inputSize, nOutputs: 2, regions: [{ box, unsafe: [[{ coeffs: c, rhs: t }]] }] };
+      // as configured, and with falsification cut to a single sample: then branch and bound must find the
+      // counterexample itself (in a box's corner or centre), and no box may close unsoundly before it does
+      for (const extra of [{}, { samples: 1, descents: 0, deepFalsify: false }]) {
+        const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 10_000, ...extra });
+        assert.equal(r.result, t < best ? 'unsat' : 'sat', `seed ${seed}, threshold ${t} against ${best}, ${JSON.stringify(extra)}`);
+        if (r.result === 'sat') assert.ok(isCounterexample(prop, r.counterexample!.x, r.counterexample!.y, 0));
+      }
+    }
+  }
+});
+
+test('maximise / minimise: proved to 1e-4, the enclosure holds the exact optimum', () => {
+  for (const { seed, net, box } of NETS) {
+    for (const [k, c] of [[2, Float64Array.from([1, 0])], [2, Float64Array.from([0.5, -2])], [1, Float64Array.from([1, -1, 0.5, 0])]] as const) {
+      const hi = exactMax(net, box, k, c).value;
+      const lo = exactMin(net, box, k, c).value;
+      const opts = { timeoutMs: 10_000, precision: 1e-4, relativePrecision: 0 };
+      const mx = maximizeLinear(net, [box], k, c, 0, opts);
+      const mn = minimizeLinear(net, [box], k, c, 0, opts);
+      const what = `seed ${seed}, layer ${k}, c ${Array.from(c)}`;
+      assert.equal(mx.status, 'proved', what);
+      assert.equal(mn.status, 'proved', what);
+      assert.ok(mx.value <= hi + 1e-9 && mx.bound >= hi - 1e-9 && hi - mx.value <= 1e-4 + 1e-9, `${what}: max ${hi} against [${mx.value}, ${mx.bound}]`);
+      assert.ok(mn.value >= lo - 1e-9 && mn.bound <= lo + 1e-9 && mn.value - lo <= 1e-4 + 1e-9, `${what}: min ${lo} against [${mn.bound}, ${mn.value}]`);
+    }
+  }
+});
+
+test('the phase census decides every neuron as the exact optimum does; proofs alone prove the true claims only', () => {
+  let decided = 0;
+  let falseClaims = 0;
+  for (const { seed, net, box } of NETS) {
+    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000, seed });
+    const claims: Array<{ layer: number; index: number; sign: 1 | -1; holds: boolean }> = [];
+    for (const np of census.neurons) {
+      const unit = new Float64Array(net.layers[np.layer].outSize);
+      unit[np.index] = 1;
+      const hi = exactMax(net, box, np.layer, unit).value;
+      const lo = exactMin(net, box, np.layer, unit).value;
+      // a neuron whose extreme is 0 to within the LP's tolerance has no clear answer
+      if (Math.abs(hi) < 1e-7 || Math.abs(lo) < 1e-7) continue;
+      const want = hi < 0 ? 'never' : lo > 0 ? 'always' : 'both';
+      assert.equal(np.phase, want, `seed ${seed}, neuron ${np.layer}:${np.index} in [${lo}, ${hi}]`);
+      decided++;
+      // without sampling: the true claim, or for a 'both' neuron the false claim nearest to holding
+      const sign: 1 | -1 = want === 'never' ? -1 : want === 'always' ? 1 : hi < -lo ? -1 : 1;
+      claims.push({ layer: np.layer, index: np.index, sign, holds: want !== 'both' });
+    }
+    const proofs = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000, seed, claims });
+    for (const c of claims) {
+      const got = proofs.neurons.find((np) => np.layer === c.layer && np.index === c.index)!.phase;
+      const claimed = c.sign < 0 ? 'never' : 'always';
+      if (c.holds) assert.equal(got, claimed, `seed ${seed}, true claim ${c.layer}:${c.index} ${claimed}`);
+      else {
+        assert.notEqual(got, claimed, `seed ${seed}, false claim ${c.layer}:${c.index} ${claimed} proved`);
+        falseClaims++;
+      }
+    }
+  }
+  assert.ok(decided >= 40 && falseClaims >= 15, `${decided} neurons compared, ${falseClaims} false claims`);
+});
