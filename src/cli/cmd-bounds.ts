@@ -25,8 +25,9 @@ export const boundsCommand: CommandSpec = {
     '    one neuron\'s phase over the domain: never active or always active (proved), both (two checked witnesses),\n' +
     '    or unknown (with the proved range of its pre-activation).\n' +
     'nnshrink bounds MODEL|--default [domain] --census [--timeout S] [--jobs N] [--json]\n' +
-    '    the phase of every hidden neuron: S seconds (default 3) of one input-splitting tree shared by all, then one\n' +
-    '    task of S/3 seconds per neuron still open (at most 64, on N worker threads; the verdicts do not depend on N).',
+    '    the phase of every hidden neuron: one input-splitting tree shared by all, as two halves of the domain with S/2\n' +
+    '    seconds each (S: default 3), then one task of S/3 seconds per neuron still open (at most 64); halves and tasks\n' +
+    '    run on N worker threads, and the verdicts do not depend on N.',
   options: {
     default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' },
     max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, census: { type: 'boolean' }, jobs: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },

@@ -15,9 +15,10 @@ import { mulberry32 } from '../model/rng.ts';
 import { MaxHeap } from './heap.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { BoundsFn } from './equiv.ts';
-import { chooseSplit } from './split.ts';
+import { chooseSplit, widestInput } from './split.ts';
 import { maximizeBySearch } from './search.ts';
 import { backwardBound, crownBounds } from '../bounds/backward.ts';
+import { symbolicBounds } from '../bounds/symbolic.ts';
 import { runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
 import { runPool } from '../pool/pool.ts';
 
@@ -85,12 +86,24 @@ interface Cand {
   sign: 1 | -1;
 }
 
-/** Sampling, local search and the shared input-splitting tree; returns the MILP tasks left and how to conclude. */
+/** The finishing tasks left after the trees, and how to conclude from their results. */
+interface CensusFinish {
+  tasks: NeuronTask[];
+  finish: (results: NeuronTaskResult[]) => PhaseCensus;
+}
+
+/** Neurons whose finishing tasks may run MILP on their open leaves: at most this many leaves. */
+const MAX_LEAVES = 24;
+
+/**
+ * Sampling and local search; then the candidates left, as tree jobs over any boxes with a share of the time limit,
+ * and how to merge the trees' results into finishing tasks and a census.
+ */
 function censusSearch(
   net: Network,
   domain: Box[],
   opts: PhaseOptions,
-): { tasks: NeuronTask[]; finish: (results: NeuronTaskResult[]) => PhaseCensus } {
+): { treeJob: (boxes: Box[], share: number) => TreeJob; reportTree?: (open: number, boxes: number) => void; absorb: (parts: TreeResult[], roots: number) => CensusFinish } {
   const t0 = Date.now();
   const rng = mulberry32(opts.seed ?? 7);
   const hidden = opts.layers ?? net.layers.slice(0, -1).map((_, k) => k);
@@ -197,15 +210,217 @@ function censusSearch(
     else if (!pos.has(kk)) cands.push({ id, layer: np.layer, index: np.index, sign: -1 });
     else cands.push({ id, layer: np.layer, index: np.index, sign: 1 });
   }
+  // the tree's time limit counts from the start, sampling included
+  const treeJob = (boxes: Box[], share: number): TreeJob => ({
+    net,
+    boxes,
+    cands,
+    timeoutMs: Math.max(0, opts.timeoutMs - (Date.now() - t0)) * share,
+    maxBoxes: Math.ceil((opts.maxBoxes ?? 5_000_000) * share),
+    hull: boxHull(domain),
+    splitRule: opts.splitRule ?? 'widest',
+    backSubstitute: opts.backSubstitute !== false,
+    claims: opts.claims !== undefined,
+    ...(opts.boundsFn === crownBounds ? { bounds: 'crown' as const } : opts.boundsFn === symbolicBounds ? { bounds: 'symbolic' as const } : {}),
+  });
+  const reportTree = opts.onProgress && ((open: number, boxes: number) => opts.onProgress!(result.length - open, result.length, boxes));
+  /** The trees' results merged (a witness from one part ends its candidate everywhere), and the finishing tasks. */
+  const absorb = (parts: TreeResult[], roots: number): CensusFinish => {
+    const openLeaves = new Int32Array(cands.length);
+    const dead = new Uint8Array(cands.length);
+    let boxes = 0;
+    let timedOut = false;
+    for (const part of parts) {
+      boxes += part.boxes;
+      timedOut ||= part.timedOut;
+      for (const w of part.witnesses) {
+        const c = cands[w.id];
+        (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), w.x);
+        dead[w.id] = 1;
+        markBoth(slot.get(key(c.layer, c.index))!, 'input-split');
+      }
+    }
+    const leaves = parts.flatMap((part) => part.leaves.map((l) => ({ ...l, open: l.open.filter((id) => !dead[id]) })));
+    for (const l of leaves) for (const id of l.open) openLeaves[id]++;
+    // One task per candidate the trees left open (the fewest open leaves first): input splitting aimed at it from
+    // its open leaves, then MILP. A fixed number of tasks, each with its own time limit: the verdicts do not depend
+    // on who runs them.
+    const tasks: NeuronTask[] = [];
+    const taskCand: Cand[] = [];
+    if (timedOut && opts.finish !== false) {
+      const leavesOf = new Map<number, Array<(typeof leaves)[number]>>();
+      for (const l of leaves) {
+        for (const id of l.open) {
+          const list = leavesOf.get(id) ?? [];
+          list.push(l);
+          leavesOf.set(id, list);
+        }
+      }
+      const open = cands
+        .filter((c) => !dead[c.id] && (leavesOf.get(c.id)?.length ?? 0) > 0)
+        .sort((a, b) => leavesOf.get(a.id)!.length - leavesOf.get(b.id)!.length || a.layer - b.layer || a.index - b.index)
+        .slice(0, opts.finishTasks ?? 64);
+      const timeMs = opts.finishTaskMs ?? Math.min(10000, Math.max(100, (opts.finishBudgetMs ?? opts.timeoutMs) / Math.max(1, open.length)));
+      for (const c of open) {
+        const mine = leavesOf.get(c.id)!;
+        // MILP on the leaves when they are few; on the whole domain near the input only (big-M from domain-wide
+        // bounds is loose deeper)
+        const milpBoxes = mine.length <= MAX_LEAVES ? undefined : c.layer <= 2 ? domain : [];
+        tasks.push({
+          net, boxes: mine.map((l) => l.box), layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare: opts.finishSplitShare ?? 0.75, splitScale: boxHull(domain),
+          ...(mine.every((l) => l.bounds) ? { bounds: mine.map((l) => l.bounds!) } : {}),
+          ...(milpBoxes ? { milpBoxes } : {}),
+        });
+        taskCand.push(c);
+      }
+    }
+    const finish = (results: NeuronTaskResult[]): PhaseCensus => {
+      const taskProved = new Map<number, string>();
+      results.forEach((r, t) => {
+        const c = taskCand[t];
+        if (r.status === 'proved') taskProved.set(c.id, r.method ?? 'milp');
+        else if (r.status === 'refuted' && r.witness) {
+          const z = forwardTrace(net, r.witness, 1).pre[c.layer][c.index];
+          if (c.sign < 0 ? z > 0 : z < 0) {
+            (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), r.witness);
+            dead[c.id] = 1;
+          }
+        }
+      });
+      for (const c of cands) {
+        const np = slot.get(key(c.layer, c.index))!;
+        if (np.phase !== 'unknown') continue;
+        if (taskProved.has(c.id)) {
+          np.phase = c.sign < 0 ? 'never' : 'always';
+          np.method = taskProved.get(c.id)!;
+          continue;
+        }
+        if (dead[c.id]) {
+          if (markBoth(np, 'milp-witness')) continue;
+          // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
+          np.phase = 'unknown';
+          np.method = 'refuted-one-way';
+          continue;
+        }
+        if (timedOut && openLeaves[c.id] > 0) {
+          np.method = 'timeout';
+          continue;
+        }
+        np.phase = c.sign < 0 ? 'never' : 'always';
+        np.method = boxes > roots ? 'input-split' : 'bounds';
+      }
+      const counts: Record<Phase, number> = { never: 0, always: 0, both: 0, unknown: 0 };
+      for (const np of result) counts[np.phase]++;
+      return { neurons: result, counts, boxes, timeMs: Date.now() - t0 };
+    };
+    return { tasks, finish };
+  };
+  return { treeJob, reportTree, absorb };
+}
+
+/** The census in this thread, finishing tasks included (their MILP part only when the solver is loaded). */
+export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
+  const st = censusSearch(net, domain, opts);
+  const fin = st.absorb([runTree(st.treeJob(domain, 1), opts.boundsFn, st.reportTree)], domain.length);
+  const report = finishReporter(fin.tasks, opts);
+  return fin.finish(fin.tasks.map((t) => {
+    const r = runNeuronTask(t);
+    report(t);
+    return r;
+  }));
+}
+
+/** Progress of the finishing tasks: how many are done, and at most how long the rest can take. */
+function finishReporter(tasks: NeuronTask[], opts: PhaseOptions): (t: NeuronTask) => void {
+  let left = tasks.reduce((s, t) => s + t.timeMs, 0);
+  let done = 0;
+  if (tasks.length) opts.onFinishProgress?.(0, tasks.length, left);
+  return (t) => {
+    done++;
+    left -= t.timeMs;
+    opts.onFinishProgress?.(done, tasks.length, left);
+  };
+}
+
+/** The census with its finishing tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
+export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number): Promise<PhaseCensus> {
+  const st = censusSearch(net, domain, opts);
+  // the tree as TREE_PARTS jobs, each a part of the domain with that share of the time (the same parts whatever the
+  // number of workers); in this thread when the bounds cannot be named to a worker or claims are re-proved
+  const whole = st.treeJob(domain, 1);
+  let fin: CensusFinish;
+  if (whole.bounds && !whole.claims && whole.cands.length > 0) {
+    const parts = domainParts(domain, whole.hull);
+    const jobs = parts.map((boxes) => st.treeJob(boxes, 1 / parts.length));
+    // the parts report only when done: a timer keeps the progress line (and its time left) moving meanwhile
+    let done = 0;
+    let boxes = 0;
+    const show = (): void => st.reportTree?.(done < jobs.length ? whole.cands.length : 0, boxes);
+    show();
+    const tick = st.reportTree ? setInterval(show, 250) : undefined;
+    try {
+      const trees = await runPool<TreeJob, TreeResult>(import.meta.url, 'censusTreeJob', jobs, workers, (_, r) => {
+        done++;
+        boxes += r.boxes;
+        show();
+      });
+      fin = st.absorb(trees, parts.reduce((s, p) => s + p.length, 0));
+    } finally {
+      clearInterval(tick);
+    }
+  } else {
+    fin = st.absorb([runTree(whole, opts.boundsFn, st.reportTree)], domain.length);
+  }
+  const report = finishReporter(fin.tasks, opts);
+  const results = await runPool<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', fin.tasks, workers, (i) => report(fin.tasks[i]));
+  return fin.finish(results);
+}
+
+
+/** One input-splitting tree of the census as plain data (so it can run on the worker pool). */
+export interface TreeJob {
+  net: Network;
+  boxes: Box[];
+  cands: Cand[];
+  timeoutMs: number;
+  maxBoxes: number;
+  /** the box around the whole domain: 'widest' is relative to it */
+  hull: Box;
+  splitRule: 'smear' | 'widest';
+  backSubstitute: boolean;
+  /** re-proving claims: stop early once every open claim is down to a few leaves (MILP finishes them) */
+  claims: boolean;
+  /** the bounds, by name, in a worker (functions do not cross threads) */
+  bounds?: 'crown' | 'symbolic';
+}
+
+export interface TreeResult {
+  boxes: number;
+  timedOut: boolean;
+  /** inputs where a candidate's claim fails (plain evaluation): it is 'both' */
+  witnesses: Array<{ id: number; x: Float64Array }>;
+  /** the open leaves when time ran out, the candidates open on each (ids) and their bounds when kept */
+  leaves: Array<{ box: Box; open: number[]; bounds?: NetworkBounds }>;
+}
+
+/**
+ * The shared tree: every leaf box carries the candidates still open on it; sound bounds on the leaf settle most of
+ * them, the leaf centre may refute some (globally), and the leaf is split while candidates stay open.
+ */
+function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, boxes: number) => void): TreeResult {
+  const t0 = Date.now();
+  const { net, cands } = job;
+  const n = net.inputSize;
   const openLeaves = new Int32Array(cands.length); // leaves on which the candidate is still open
   const dead = new Uint8Array(cands.length); // refuted somewhere: stop working on it
+  const witnesses: TreeResult['witnesses'] = [];
   let boxes = 0;
   const heap = new MaxHeap<{ box: Box; open: Cand[]; gaps: number[]; depth: number; bounds?: NetworkBounds }>();
   // crownBounds already back-substitutes every unstable neuron: a second pass per candidate would repeat it
-  const backSub = opts.backSubstitute !== false && opts.boundsFn !== crownBounds;
-  const splitRule = opts.splitRule ?? 'widest';
+  const backSub = job.backSubstitute && boundsFn !== crownBounds;
+  const splitRule = job.splitRule;
   // 'widest' is relative to the box around the whole domain; the finishing tasks continue that halving on their leaves
-  const hull = boxHull(domain);
+  const hull = job.hull;
   const coef = new Float64Array(n);
   type Settled = { rest: Cand[]; gaps: number[]; excess: number; bounds: NetworkBounds };
   // a box's bounds are needed only up to the deepest candidate still open on it: the network cut there is cheaper
@@ -215,7 +430,7 @@ function censusSearch(
     boxes++;
     let deepest = 0;
     for (const c of open) if (!dead[c.id] && c.layer > deepest) deepest = c.layer;
-    const b = opts.boundsFn(cut[deepest], box, parent);
+    const b = boundsFn(cut[deepest], box, parent);
     const rest: Cand[] = [];
     const gaps: number[] = [];
     let excess = 0;
@@ -269,16 +484,10 @@ function censusSearch(
     for (const c of open) {
       if (dead[c.id]) continue;
       const v = tr.pre[c.layer][c.index];
-      const np = slot.get(key(c.layer, c.index))!;
-      const kk = key(c.layer, c.index);
-      if (c.sign < 0 && v > 0) {
-        pos.set(kk, x.slice());
-        dead[c.id] = 1;
-      } else if (c.sign > 0 && v < 0) {
-        neg.set(kk, x.slice());
+      if (c.sign < 0 ? v > 0 : v < 0) {
+        witnesses.push({ id: c.id, x: x.slice() });
         dead[c.id] = 1;
       }
-      if (dead[c.id]) markBoth(np, 'input-split');
     }
   };
   const push = (box: Box, r: Settled, depth: number): void => {
@@ -289,25 +498,24 @@ function censusSearch(
     const bounds = heap.size < 20_000 ? r.bounds : undefined;
     heap.push(open.length - depth * 1e-3, { box, open, gaps: r.gaps, depth, bounds });
   };
-  for (const b of domain) push(b, settle(b, cands), 0);
-  const maxBoxes = opts.maxBoxes ?? 5_000_000;
+  for (const b of job.boxes) push(b, settle(b, cands), 0);
+  const maxBoxes = job.maxBoxes;
   // input splitting gets the whole time limit; the MILP tasks after it have limits of their own
   let timedOut = false;
-  const MAX_LEAVES = 24;
   let nextReport = 64;
   let nextStallCheck = 256;
   while (heap.size > 0) {
-    if (Date.now() - t0 > opts.timeoutMs || boxes >= maxBoxes) {
+    if (Date.now() - t0 > job.timeoutMs || boxes >= maxBoxes) {
       timedOut = true;
       break;
     }
     // re-proving claims: once every open claim is down to a few leaf boxes, MILP there is quicker than more splits
     // (the census got its MILP facts the same way)
-    if (opts.claims && boxes >= nextStallCheck) {
+    if (job.claims && boxes >= nextStallCheck) {
       nextStallCheck = boxes + 256;
       let ready = true;
       for (let i = 0; i < cands.length && ready; i++) if (!dead[i] && openLeaves[i] > MAX_LEAVES / 2 && cands[i].layer > 2) ready = false;
-      if (ready && Date.now() - t0 > 0.2 * opts.timeoutMs) {
+      if (ready && Date.now() - t0 > 0.2 * job.timeoutMs) {
         timedOut = true;
         break;
       }
@@ -322,7 +530,7 @@ function censusSearch(
     let dim = -1;
     if (splitRule === 'smear') {
       const gaps = node.open.map((c, i) => (dead[c.id] ? -1 : node.gaps[i])).filter((g) => g >= 0);
-      const dimScore = smear(node.box, node.bounds ?? opts.boundsFn(net, node.box), still, gaps);
+      const dimScore = smear(node.box, node.bounds ?? boundsFn(net, node.box), still, gaps);
       for (let t = 0; t < n; t++) if (node.box.hi[t] > node.box.lo[t] && (dim < 0 || dimScore[t] > dimScore[dim])) dim = t;
       if (dim >= 0 && !(dimScore[dim] > 0)) dim = -1;
     }
@@ -342,120 +550,36 @@ function censusSearch(
       );
       for (const ch of children) push(ch, seen.get(ch) ?? settle(ch, still, node.bounds), node.depth + 1);
     }
-    if (opts.onProgress && boxes >= nextReport) {
+    if (onProgress && boxes >= nextReport) {
       nextReport = boxes + 64;
       let open2 = 0;
       for (let i = 0; i < cands.length; i++) if (!dead[i] && openLeaves[i] > 0) open2++;
-      opts.onProgress(result.length - open2, result.length, boxes);
+      onProgress(open2, boxes);
     }
   }
-  // One task per candidate the shared tree left open (the fewest open leaves first): input splitting aimed at it
-  // from its open leaves, then MILP. A fixed number of tasks, each with its own time limit: the verdicts do not
-  // depend on who runs them.
-  const tasks: NeuronTask[] = [];
-  const taskCand: Cand[] = [];
-  if (timedOut && opts.finish !== false) {
-    const leavesOf = new Map<number, Box[]>();
-    const leafBounds = new Map<Box, NetworkBounds | undefined>();
+  // what is left open: the leaves, with the candidates still open on each
+  const leaves: TreeResult['leaves'] = [];
+  if (timedOut) {
     for (const node of heap.drain()) {
-      leafBounds.set(node.box, node.bounds);
-      for (const c of node.open) {
-        if (dead[c.id]) continue;
-        const l = leavesOf.get(c.id) ?? [];
-        l.push(node.box);
-        leavesOf.set(c.id, l);
-      }
-    }
-    const open = cands
-      .filter((c) => !dead[c.id] && (leavesOf.get(c.id)?.length ?? 0) > 0)
-      .sort((a, b) => leavesOf.get(a.id)!.length - leavesOf.get(b.id)!.length || a.layer - b.layer || a.index - b.index)
-      .slice(0, opts.finishTasks ?? 64);
-    const timeMs = opts.finishTaskMs ?? Math.min(10000, Math.max(100, (opts.finishBudgetMs ?? opts.timeoutMs) / Math.max(1, open.length)));
-    for (const c of open) {
-      const leaves = leavesOf.get(c.id)!;
-      const bounds = leaves.map((b) => leafBounds.get(b));
-      // MILP on the leaves when they are few; on the whole domain near the input only (big-M from domain-wide
-      // bounds is loose deeper)
-      const milpBoxes = leaves.length <= MAX_LEAVES ? undefined : c.layer <= 2 ? domain : [];
-      tasks.push({
-        net, boxes: leaves, layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare: opts.finishSplitShare ?? 0.75, splitScale: hull,
-        ...(bounds.every((b) => b) ? { bounds: bounds as NetworkBounds[] } : {}),
-        ...(milpBoxes ? { milpBoxes } : {}),
-      });
-      taskCand.push(c);
+      const open = node.open.filter((c) => !dead[c.id]).map((c) => c.id);
+      if (open.length) leaves.push({ box: node.box, open, ...(node.bounds ? { bounds: node.bounds } : {}) });
     }
   }
-  const finish = (results: NeuronTaskResult[]): PhaseCensus => {
-    const taskProved = new Map<number, string>();
-    results.forEach((r, t) => {
-      const c = taskCand[t];
-      if (r.status === 'proved') taskProved.set(c.id, r.method ?? 'milp');
-      else if (r.status === 'refuted' && r.witness) {
-        const z = forwardTrace(net, r.witness, 1).pre[c.layer][c.index];
-        if (c.sign < 0 ? z > 0 : z < 0) {
-          (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), r.witness);
-          dead[c.id] = 1;
-        }
-      }
-    });
-    for (const c of cands) {
-      const np = slot.get(key(c.layer, c.index))!;
-      if (np.phase !== 'unknown') continue;
-      if (taskProved.has(c.id)) {
-        np.phase = c.sign < 0 ? 'never' : 'always';
-        np.method = taskProved.get(c.id)!;
-        continue;
-      }
-      if (dead[c.id]) {
-        if (markBoth(np, 'milp-witness')) continue;
-        // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
-        np.phase = 'unknown';
-        np.method = 'refuted-one-way';
-        continue;
-      }
-      if (timedOut && openLeaves[c.id] > 0) {
-        np.method = 'timeout';
-        continue;
-      }
-      np.phase = c.sign < 0 ? 'never' : 'always';
-      np.method = boxes > domain.length ? 'input-split' : 'bounds';
-    }
-    const counts: Record<Phase, number> = { never: 0, always: 0, both: 0, unknown: 0 };
-    for (const np of result) counts[np.phase]++;
-    return { neurons: result, counts, boxes, timeMs: Date.now() - t0 };
-  };
-  return { tasks, finish };
+  return { boxes, timedOut, witnesses, leaves };
 }
 
-/** The census in this thread, finishing tasks included (their MILP part only when the solver is loaded). */
-export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
-  const st = censusSearch(net, domain, opts);
-  const report = finishReporter(st.tasks, opts);
-  return st.finish(st.tasks.map((t) => {
-    const r = runNeuronTask(t);
-    report(t);
-    return r;
-  }));
+/** The pool's entry point for one tree (bounds by name). */
+export function censusTreeJob(job: TreeJob): TreeResult {
+  return runTree(job, job.bounds === 'symbolic' ? symbolicBounds : crownBounds);
 }
 
-/** Progress of the finishing tasks: how many are done, and at most how long the rest can take. */
-function finishReporter(tasks: NeuronTask[], opts: PhaseOptions): (t: NeuronTask) => void {
-  let left = tasks.reduce((s, t) => s + t.timeMs, 0);
-  let done = 0;
-  if (tasks.length) opts.onFinishProgress?.(0, tasks.length, left);
-  return (t) => {
-    done++;
-    left -= t.timeMs;
-    opts.onFinishProgress?.(done, tasks.length, left);
-  };
-}
+/** How many parts the parallel census cuts its tree into (a fixed number: the verdicts do not depend on the workers). */
+const TREE_PARTS = 2;
 
-/** The census with its finishing tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
-export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number): Promise<PhaseCensus> {
-  const st = censusSearch(net, domain, opts);
-  const report = finishReporter(st.tasks, opts);
-  const results = await runPool<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', st.tasks, workers, (i) => report(st.tasks[i]));
-  return st.finish(results);
+/** The domain as TREE_PARTS parts: its boxes dealt out in turn, or one box halved along its widest input. */
+function domainParts(domain: Box[], hull: Box): Box[][] {
+  if (domain.length >= TREE_PARTS) return Array.from({ length: TREE_PARTS }, (_, p) => domain.filter((_, i) => i % TREE_PARTS === p));
+  return splitBox(domain[0], widestInput(domain[0], hull)).map((b) => [b]);
 }
 
 /** The unit vector e_i of length n, cached (objectives of one neuron's bound, built once per neuron). */
