@@ -1,9 +1,10 @@
 /**
  * ACAS Xu phase census: all 45 networks over the full raw NNet input box; per network never / always / both /
  * unknown and the time. Run: node --import tsx bench/census.ts [timeLimitSeconds=20] [networks e.g. 1_1,5_9 or all]
- * [workers=2] [tasks=64] [taskSeconds: default the limit shared among them] [splitShare=0.75] (the shared input-splitting tree gets the time limit,
- * then one task per open neuron, input splitting aimed at it then MILP, runs on the workers; NNSHRINK_NO_MILP=1:
- * the shared tree only)
+ * [workers=2] [tasks=64] [taskSeconds: default the limit shared among them] [splitShare=0.75] (the shared input-splitting
+ * tree gets the time limit: in this thread with one worker, as two halves of the domain with half of it each on the
+ * workers otherwise; then one task per open neuron, input splitting aimed at it then MILP, runs on the workers;
+ * NNSHRINK_NO_MILP=1: the shared tree only)
  */
 import { readNNet } from '../src/formats/nnet.ts';
 import { phaseCensus, phaseCensusParallel } from '../src/verify/phase.ts';
