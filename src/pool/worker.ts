@@ -1,14 +1,18 @@
-/** The worker loop: load the handler module named by the pool, run each job it is sent, post the result back. */
-import { parentPort, workerData } from 'node:worker_threads';
+/** The worker loop: run each job it is sent with the named export of the named module, post the result back. */
+import { parentPort } from 'node:worker_threads';
 import { NnsError } from '../errors.ts';
 
-const { moduleUrl, exportName } = workerData as { moduleUrl: string; exportName: string };
-const mod = (await import(moduleUrl)) as Record<string, (job: unknown) => unknown>;
-const handler = mod[exportName];
+type Handler = (job: unknown) => unknown;
+const modules = new Map<string, Promise<Record<string, Handler>>>();
 
-parentPort!.on('message', async (msg: { id: number; job: unknown }) => {
+parentPort!.on('message', async (msg: { id: number; moduleUrl: string; exportName: string; job: unknown }) => {
   try {
-    const result = await handler(msg.job);
+    let mod = modules.get(msg.moduleUrl);
+    if (!mod) {
+      mod = import(msg.moduleUrl) as Promise<Record<string, Handler>>;
+      modules.set(msg.moduleUrl, mod);
+    }
+    const result = await (await mod)[msg.exportName](msg.job);
     parentPort!.postMessage({ id: msg.id, result });
   } catch (e) {
     parentPort!.postMessage({ id: msg.id, error: (e as Error).message, user: e instanceof NnsError });

@@ -6,7 +6,7 @@
  * 2. Prove the rest with ONE shared input-splitting tree: every leaf box carries the candidates still open on it;
  *    sound bounds on the leaf settle most of them, the leaf centre may refute some (globally), and the leaf is split
  *    while candidates stay open. A neuron is proved never (always) active when its upper (lower) bound is <= 0
- *    (>= 0) on every leaf that covers the domain.
+ *    (>= 0) on every leaf that covers the domain. On the worker pool the tree runs as two halves of the domain.
  * 3. What is left when the time or box budget runs out is "unknown": it keeps the neuron.
  */
 import { forwardTrace, type Network } from '../model/network.ts';
@@ -20,7 +20,7 @@ import { maximizeBySearch } from './search.ts';
 import { backwardBound, crownBounds } from '../bounds/backward.ts';
 import { symbolicBounds } from '../bounds/symbolic.ts';
 import { runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
-import { runPool } from '../pool/pool.ts';
+import { WorkerPool } from '../pool/pool.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
@@ -344,6 +344,16 @@ function finishReporter(tasks: NeuronTask[], opts: PhaseOptions): (t: NeuronTask
 
 /** The census with its finishing tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
 export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number): Promise<PhaseCensus> {
+  // the workers start while this thread samples; the tree's halves and the finishing tasks share them
+  const pool = new WorkerPool(workers);
+  try {
+    return await censusOnPool(net, domain, opts, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, pool: WorkerPool): Promise<PhaseCensus> {
   const st = censusSearch(net, domain, opts);
   // the tree as TREE_PARTS jobs, each a part of the domain with that share of the time (the same parts whatever the
   // number of workers); in this thread when the bounds cannot be named to a worker or claims are re-proved
@@ -359,7 +369,7 @@ export async function phaseCensusParallel(net: Network, domain: Box[], opts: Pha
     show();
     const tick = st.reportTree ? setInterval(show, 250) : undefined;
     try {
-      const trees = await runPool<TreeJob, TreeResult>(import.meta.url, 'censusTreeJob', jobs, workers, (_, r) => {
+      const trees = await pool.run<TreeJob, TreeResult>(import.meta.url, 'censusTreeJob', jobs, (_, r) => {
         done++;
         boxes += r.boxes;
         show();
@@ -372,7 +382,7 @@ export async function phaseCensusParallel(net: Network, domain: Box[], opts: Pha
     fin = st.absorb([runTree(whole, opts.boundsFn, st.reportTree)], domain.length);
   }
   const report = finishReporter(fin.tasks, opts);
-  const results = await runPool<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', fin.tasks, workers, (i) => report(fin.tasks[i]));
+  const results = await pool.run<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', fin.tasks, (i) => report(fin.tasks[i]));
   return fin.finish(results);
 }
 
