@@ -234,7 +234,10 @@ function censusSearch(
       boxes += part.boxes;
       timedOut ||= part.timedOut;
       for (const w of part.witnesses) {
+        // evaluated where it was found; evaluated again here before it decides anything (it may come from a worker)
         const c = cands[w.id];
+        const z = forwardTrace(net, w.x, 1).pre[c.layer][c.index];
+        if (!(c.sign < 0 ? z > 0 : z < 0)) continue;
         (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), w.x);
         dead[w.id] = 1;
         markBoth(slot.get(key(c.layer, c.index))!, 'input-split');
