@@ -15,8 +15,8 @@ import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { AlignedPair } from './diff-pair.ts';
 import { SymbolicDifference } from './diff-symbolic.ts';
+import { activationGap, U } from './diff-activation.ts';
 
-const U = 2 ** -53;
 /** absolute slack added to every difference bound (covers underflow) */
 export const DIFF_ABS_SLACK = 1e-300;
 
@@ -296,34 +296,6 @@ export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, sy
     dHi = ndHi;
   }
   return { lo, hi };
-}
-
-/** Range of act_g(s z + c) - act_f(z) for z in [l, u] (piecewise linear: check the breakpoints). */
-export function activationGap(s: number, c: number, gRelu: boolean, fRelu: boolean, l: number, u: number): [number, number] {
-  if (s === 1 && c === 0) {
-    // exact, no rounding: z - relu(z) = min(z, 0) and relu(z) - z = max(-z, 0), both monotone
-    if (gRelu === fRelu) return [0, 0];
-    return gRelu ? [Math.max(-u, 0), Math.max(-l, 0)] : [Math.min(l, 0), Math.min(u, 0)];
-  }
-  const h = (z: number): number => {
-    const v = s * z + c;
-    return (gRelu ? Math.max(v, 0) : v) - (fRelu ? Math.max(z, 0) : z);
-  };
-  const pts = [l, u];
-  if (l < 0 && u > 0) pts.push(0);
-  if (s !== 0) {
-    const b = -c / s;
-    if (b > l && b < u) pts.push(b);
-  }
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const z of pts) {
-    const v = h(z);
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const slack = (Math.abs(lo) + Math.abs(hi) + Math.abs(s) * Math.max(Math.abs(l), Math.abs(u)) + Math.abs(c)) * 8 * U;
-  return [lo - slack, hi + slack];
 }
 
 /** Largest |g - f| bound over all outputs. */

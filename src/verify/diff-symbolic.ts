@@ -12,7 +12,8 @@
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { widenHi, widenLo } from '../bounds/round.ts';
-import { activationGap, type DiffPlan } from './diff-bounds.ts';
+import type { DiffPlan } from './diff-bounds.ts';
+import { activationGap } from './diff-activation.ts';
 
 export class SymbolicDifference {
   private readonly d: number;
