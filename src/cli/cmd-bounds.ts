@@ -24,13 +24,13 @@ export const boundsCommand: CommandSpec = {
     'nnshrink bounds MODEL|--default [domain] --phase LAYER:INDEX [--timeout S] [--json]\n' +
     '    one neuron\'s phase over the domain: never active or always active (proved), both (two checked witnesses),\n' +
     '    or unknown (with the proved range of its pre-activation).\n' +
-    'nnshrink bounds MODEL|--default [domain] --census [--timeout S] [--jobs N] [--json]\n' +
+    'nnshrink bounds MODEL|--default [domain] --census [--timeout S] [--task-timeout T] [--jobs N] [--json]\n' +
     '    the phase of every hidden neuron: one input-splitting tree shared by all, as two halves of the domain with S/2\n' +
-    '    seconds each (S: default 6), then one task of S/6 seconds per neuron still open (at most 64); halves and tasks\n' +
-    '    run on N worker threads, and the verdicts do not depend on N.',
+    '    seconds each (default S = 4), then one task of T seconds (default 1.5) per neuron still open (at most 64);\n' +
+    '    halves and tasks run on N worker threads, and the verdicts do not depend on N.',
   options: {
     default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' },
-    max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, census: { type: 'boolean' }, jobs: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
+    max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, census: { type: 'boolean' }, 'task-timeout': { type: 'string' }, jobs: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
   },
   run(values, positionals) {
     const m = modelArg(values, positionals, 'bounds');
@@ -158,11 +158,12 @@ function phase(net: Network, domain: Box[], values: Record<string, string | bool
 
 /**
  * The phase census (issue 3's first benchmark as a command): by default the budget of the recorded benchmark
- * (bench/census.ts 6 all 2 64 1): the tree's halves 3 s each, then 1 s per finishing task.
+ * (bench/census.ts 4 all 2 64 1.5): the tree's halves 2 s each, then 1.5 s per finishing task.
  */
 async function census(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): Promise<number> {
   if (values.phase !== undefined || values.max !== undefined || values.min !== undefined) fail('give --census alone, without --phase, --max or --min');
-  const treeMs = numberOpt(values, 'timeout', 6, 0.01) * 1000;
+  const treeMs = numberOpt(values, 'timeout', 4, 0.01) * 1000;
+  const taskMs = numberOpt(values, 'task-timeout', 1.5, 0.01) * 1000;
   const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
   const progress = makeProgress(!values.json);
   const t0 = Date.now();
@@ -171,7 +172,7 @@ async function census(net: Network, domain: Box[], values: Record<string, string
     c = await phaseCensusParallel(net, domain, {
       boundsFn: boundsFor(net),
       timeoutMs: treeMs,
-      finishTaskMs: treeMs / 6,
+      finishTaskMs: taskMs,
       onProgress: (done, total, boxes) => progress.update('phase census (neurons decided)', done, total, `${boxes} boxes`, (treeMs - (Date.now() - t0)) / 1000),
       onFinishProgress: (done, total, leftMs) => progress.update('phase census (finishing open neurons)', done, total, '', leftMs / 1000 / workers),
     }, workers);
