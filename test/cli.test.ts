@@ -228,30 +228,43 @@ test('bounds --max / --min: an enclosure that holds the sampled optimum, one-lin
   expectError(run('bounds', good, '--max', '3:0', '--min', '3:1'), /either --max or --min/);
 });
 
-test('bounds --phase: the verdict agrees with 20,000 samples, witnesses re-evaluate, bad neurons are one-line errors', async () => {
+/**
+ * Checks a phase verdict from the command line (JSON: phase and witnesses) of neuron (k, i), layers from 0, against
+ * 20,000 samples of the test network's box: never / always only where no sample disagrees, 'both' wherever the
+ * samples show both signs, witnesses that really have the signs they claim.
+ */
+async function checkPhaseAgainstSamples(seed: number): Promise<(p: { phase: string; activeWitness?: number[]; inactiveWitness?: number[] }, k: number, i: number) => void> {
   const { forwardTrace } = await import('../src/model/network.ts');
   const { samplePoints } = await import('../src/model/box.ts');
   const { mulberry32 } = await import('../src/model/rng.ts');
   const N = 20000;
-  const tr = forwardTrace(net, samplePoints(makeBox([-1, -1, -1], [1, 1, 1]), N, mulberry32(6)), N);
-  for (let i = 0; i < 6; i++) {
-    const r = run('bounds', good, '--phase', `1:${i}`, '--json');
-    assert.equal(r.code, 0, r.err);
-    const p = JSON.parse(r.out);
+  const tr = forwardTrace(net, samplePoints(makeBox([-1, -1, -1], [1, 1, 1]), N, mulberry32(seed)), N);
+  return (p, k, i) => {
+    const m = net.layers[k].outSize;
     let pos = false;
     let neg = false;
     for (let s = 0; s < N; s++) {
-      const z = tr.pre[0][s * 6 + i];
+      const z = tr.pre[k][s * m + i];
       if (z > 0) pos = true;
       if (z < 0) neg = true;
     }
-    if (p.phase === 'never') assert.ok(!pos, `neuron ${i}`);
-    if (p.phase === 'always') assert.ok(!neg, `neuron ${i}`);
-    if (pos && neg) assert.equal(p.phase, 'both', `neuron ${i}`);
+    const what = `neuron ${k + 1}:${i}`;
+    if (p.phase === 'never') assert.ok(!pos, what);
+    if (p.phase === 'always') assert.ok(!neg, what);
+    if (pos && neg) assert.equal(p.phase, 'both', what);
     if (p.phase === 'both') {
-      assert.ok(forwardTrace(net, Float64Array.from(p.activeWitness), 1).pre[0][i] > 0);
-      assert.ok(forwardTrace(net, Float64Array.from(p.inactiveWitness), 1).pre[0][i] < 0);
+      assert.ok(forwardTrace(net, Float64Array.from(p.activeWitness!), 1).pre[k][i] > 0, what);
+      assert.ok(forwardTrace(net, Float64Array.from(p.inactiveWitness!), 1).pre[k][i] < 0, what);
     }
+  };
+}
+
+test('bounds --phase: the verdict agrees with 20,000 samples, witnesses re-evaluate, bad neurons are one-line errors', async () => {
+  const check = await checkPhaseAgainstSamples(6);
+  for (let i = 0; i < 6; i++) {
+    const r = run('bounds', good, '--phase', `1:${i}`, '--json');
+    assert.equal(r.code, 0, r.err);
+    check(JSON.parse(r.out), 0, i);
   }
   const text = run('bounds', good, '--phase', '2:0');
   assert.match(text.out, /^neuron 0 of layer 2: (never active|always active|both|unknown)/);
@@ -261,11 +274,7 @@ test('bounds --phase: the verdict agrees with 20,000 samples, witnesses re-evalu
 });
 
 test('bounds --census: the phase of every neuron agrees with 20,000 samples, witnesses re-evaluate, the same with 1 or 2 workers', async () => {
-  const { forwardTrace } = await import('../src/model/network.ts');
-  const { samplePoints } = await import('../src/model/box.ts');
-  const { mulberry32 } = await import('../src/model/rng.ts');
-  const N = 20000;
-  const tr = forwardTrace(net, samplePoints(makeBox([-1, -1, -1], [1, 1, 1]), N, mulberry32(8)), N);
+  const check = await checkPhaseAgainstSamples(8);
   const one = run('bounds', good, '--census', '--jobs', '1', '--json');
   const two = run('bounds', good, '--census', '--jobs', '2', '--json');
   assert.equal(one.code, 0, one.err);
@@ -273,24 +282,7 @@ test('bounds --census: the phase of every neuron agrees with 20,000 samples, wit
   const c = JSON.parse(one.out);
   assert.deepEqual(JSON.parse(two.out).counts, c.counts);
   assert.equal(c.neurons.length, 10);
-  for (const np of c.neurons) {
-    const k = np.layer - 1;
-    const m = net.layers[k].outSize;
-    let pos = false;
-    let neg = false;
-    for (let s = 0; s < N; s++) {
-      const z = tr.pre[k][s * m + np.index];
-      if (z > 0) pos = true;
-      if (z < 0) neg = true;
-    }
-    if (np.phase === 'never') assert.ok(!pos, `${np.layer}:${np.index}`);
-    if (np.phase === 'always') assert.ok(!neg, `${np.layer}:${np.index}`);
-    if (pos && neg) assert.equal(np.phase, 'both', `${np.layer}:${np.index}`);
-    if (np.phase === 'both') {
-      assert.ok(forwardTrace(net, Float64Array.from(np.activeWitness), 1).pre[k][np.index] > 0);
-      assert.ok(forwardTrace(net, Float64Array.from(np.inactiveWitness), 1).pre[k][np.index] < 0);
-    }
-  }
+  for (const np of c.neurons) check(np, np.layer - 1, np.index);
   const total = c.counts.never + c.counts.always + c.counts.both + c.counts.unknown;
   assert.equal(total, 10);
   const text = run('bounds', good, '--census');

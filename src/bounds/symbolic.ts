@@ -117,25 +117,11 @@ export function symbolicBounds(net: Network, box: Box, parent?: NetworkBounds): 
     const live: number[] = [];
     for (let i = 0; i < m; i++) {
       if (!L.relu[i] || zh[i] > 0) live.push(i);
-      const ro = i * D;
       const l = zl[i];
       const u = zh[i];
-      if (!L.relu[i] || l >= 0) {
-        nL.set(zL.subarray(ro, ro + D), ro);
-        nU.set(zU.subarray(ro, ro + D), ro);
-        nLo[i] = l;
-        nHi[i] = u;
-      } else if (u <= 0) {
-        nLo[i] = 0;
-        nHi[i] = 0;
-      } else {
-        const lam = u / (u - l);
-        for (let t = 0; t < D; t++) nU[ro + t] = lam * zU[ro + t];
-        nU[ro + d] -= lam * l;
-        if (u > -l) nL.set(zL.subarray(ro, ro + D), ro);
-        nLo[i] = 0;
-        nHi[i] = u;
-      }
+      reluRelaxRows(zL, zU, nL, nU, i * D, D, L.relu[i] === 1, l, u);
+      nLo[i] = L.relu[i] ? Math.max(l, 0) : l;
+      nHi[i] = L.relu[i] ? Math.max(u, 0) : u;
     }
     aL = nL;
     aU = nU;
@@ -146,3 +132,19 @@ export function symbolicBounds(net: Network, box: Box, parent?: NetworkBounds): 
   return out;
 }
 
+/**
+ * Row `ro` of a neuron's lower / upper linear functions (zL, zU; D columns, the last the constant) through its
+ * activation, into nL, nU (which start at 0): unchanged where the neuron is linear or surely active, 0 where surely
+ * inactive; otherwise the chord u / (u - l) (z - l) above, and below z itself or 0, whichever side is larger.
+ */
+export function reluRelaxRows(zL: Float64Array, zU: Float64Array, nL: Float64Array, nU: Float64Array, ro: number, D: number, relu: boolean, l: number, u: number): void {
+  if (!relu || l >= 0) {
+    nL.set(zL.subarray(ro, ro + D), ro);
+    nU.set(zU.subarray(ro, ro + D), ro);
+  } else if (u > 0) {
+    const lam = u / (u - l);
+    for (let t = 0; t < D; t++) nU[ro + t] = lam * zU[ro + t];
+    nU[ro + D - 1] -= lam * l;
+    if (u > -l) nL.set(zL.subarray(ro, ro + D), ro);
+  }
+}

@@ -12,6 +12,7 @@
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { widenHi, widenLo } from '../bounds/round.ts';
+import { reluRelaxRows } from '../bounds/symbolic.ts';
 import type { DiffPlan } from './diff-bounds.ts';
 import { activationGap } from './diff-activation.ts';
 
@@ -161,20 +162,11 @@ export class SymbolicDifference {
       const u = fh[j];
       const fr = Lf.relu[j] === 1;
       const gr = Lg.relu[j] === 1;
-      // f's activation (as symbolic.ts: chord above, identity or 0 below, whichever side is larger)
+      // f's activation, relaxed as in forward symbolic bounds but from f's own (tighter) bounds
+      reluRelaxRows(zL, zU, aL, aU, ro, D, fr, l, u);
       aMag[j] = this.zMag[j];
-      if (!fr || l >= 0) {
-        copyRow(aL, zL, ro, D);
-        copyRow(aU, zU, ro, D);
-        aLo[j] = l;
-        aHi[j] = u;
-      } else if (u > 0) {
-        const lam = u / (u - l);
-        for (let t = 0; t < D; t++) aU[ro + t] = lam * zU[ro + t];
-        aU[ro + d] -= lam * l;
-        if (u > -l) copyRow(aL, zL, ro, D);
-        aHi[j] = u;
-      }
+      aLo[j] = fr ? Math.max(l, 0) : l;
+      aHi[j] = fr ? Math.max(u, 0) : u;
       // the activation difference
       const d0 = dLo[j];
       const d1 = dHi[j];
@@ -220,15 +212,6 @@ export class SymbolicDifference {
     this.dZero = dZero;
     this.aMag = aMag;
     this.dMag = dMag;
-    for (let j = 0; j < out; j++) {
-      if (Lf.relu[j]) {
-        aLo[j] = Math.max(fl[j], 0);
-        aHi[j] = Math.max(fh[j], 0);
-      } else {
-        aLo[j] = fl[j];
-        aHi[j] = fh[j];
-      }
-    }
     this.aLo = aLo;
     this.aHi = aHi;
   }

@@ -210,6 +210,8 @@ function censusSearch(
     else if (!pos.has(kk)) cands.push({ id, layer: np.layer, index: np.index, sign: -1 });
     else cands.push({ id, layer: np.layer, index: np.index, sign: 1 });
   }
+  // 'widest' splits are relative to the box around the whole domain; the finishing tasks continue that halving
+  const hull = boxHull(domain);
   // the tree's time limit counts from the start, sampling included
   const treeJob = (boxes: Box[], share: number): TreeJob => ({
     net,
@@ -217,7 +219,7 @@ function censusSearch(
     cands,
     timeoutMs: Math.max(0, opts.timeoutMs - (Date.now() - t0)) * share,
     maxBoxes: Math.ceil((opts.maxBoxes ?? 5_000_000) * share),
-    hull: boxHull(domain),
+    hull,
     splitRule: opts.splitRule ?? 'widest',
     backSubstitute: opts.backSubstitute !== false,
     claims: opts.claims !== undefined,
@@ -270,7 +272,7 @@ function censusSearch(
         // bounds is loose deeper)
         const milpBoxes = mine.length <= MAX_LEAVES ? undefined : c.layer <= 2 ? domain : [];
         tasks.push({
-          net, boxes: mine.map((l) => l.box), layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare: opts.finishSplitShare ?? 0.75, splitScale: boxHull(domain),
+          net, boxes: mine.map((l) => l.box), layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare: opts.finishSplitShare ?? 0.75, splitScale: hull,
           ...(mine.every((l) => l.bounds) ? { bounds: mine.map((l) => l.bounds!) } : {}),
           ...(milpBoxes ? { milpBoxes } : {}),
         });
@@ -389,7 +391,6 @@ async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, poo
   return fin.finish(results);
 }
 
-
 /** One input-splitting tree of the census as plain data (so it can run on the worker pool). */
 export interface TreeJob {
   net: Network;
@@ -432,7 +433,6 @@ function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, b
   // crownBounds already back-substitutes every unstable neuron: a second pass per candidate would repeat it
   const backSub = job.backSubstitute && boundsFn !== crownBounds;
   const splitRule = job.splitRule;
-  // 'widest' is relative to the box around the whole domain; the finishing tasks continue that halving on their leaves
   const hull = job.hull;
   const coef = new Float64Array(n);
   type Settled = { rest: Cand[]; gaps: number[]; excess: number; bounds: NetworkBounds };
