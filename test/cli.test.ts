@@ -48,6 +48,12 @@ test('info, eval and convert work on a generated NNet and on the default', () =>
   const b = JSON.parse(e2.out)[0].output;
   a.forEach((v: number, k: number) => assert.ok(Math.abs(v - b[k]) < 1e-5));
   assert.equal(run('info', '--default').code, 0);
+  // many inputs: the domain as the ranges that occur, not hundreds of numbers
+  const wide = join(dir, 'wide.nnet');
+  writeFileSync(wide, nnetText(randomNetwork(4, [40, 3, 2]), { domain: makeBox(new Array(40).fill(0).map((_, j) => (j < 30 ? 0 : -1)), new Array(40).fill(1)) }));
+  const w = run('info', wide);
+  assert.equal(w.code, 0, w.err);
+  assert.match(w.out, /domain: 30 inputs in \[0, 1\], 10 inputs in \[-1, 1\]\n/);
 });
 
 const lines = readFileSync(good, 'utf8').split('\n');

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forwardTrace } from '../src/model/network.ts';
-import { samplePoints } from '../src/model/box.ts';
+import { forwardTrace, type Network } from '../src/model/network.ts';
+import { samplePoints, type Box } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
@@ -105,4 +105,55 @@ test('the phase census decides every neuron as the exact optimum does; proofs al
     }
   }
   assert.ok(decided >= 40 && falseClaims >= 15, `${decided} neurons compared, ${falseClaims} false claims`);
+});
+
+/**
+ * A random network with 12 inputs, where hidden neuron 1:0 is relu(a) - relu(-a) - a - 0.01 = -0.01 everywhere
+ * (a = w . x + b, zero at the box's centre; "a" itself passes through layer 0 as the always-active relu(a + M)) and 1:1 its negation: never and
+ * always active, but the linear relaxation of relu(a) and relu(-a) cannot show it (whatever the box).
+ */
+function identityNetwork(seed: number): { net: Network; box: Box } {
+  const net = randomNetwork(seed * 313, [12, 6, 4, 2]);
+  const box = randomBox(seed * 17, 12, 1);
+  const L0 = net.layers[0];
+  const L1 = net.layers[1];
+  const w = Array.from({ length: 12 }, (_, j) => L0.weights[j]);
+  // a = w . (x - centre) changes sign in the box; M > |a|
+  const wc = w.reduce((s, v, j) => s + v * (box.lo[j] + box.hi[j]) / 2, 0);
+  const M = 1 + w.reduce((s, v, j) => s + Math.abs(v) * (box.hi[j] - box.lo[j]), 0);
+  for (let j = 0; j < 12; j++) {
+    L0.weights[12 + j] = -w[j];
+    L0.weights[24 + j] = w[j];
+  }
+  L0.bias[0] = -wc;
+  L0.bias[1] = wc;
+  L0.bias[2] = M - wc;
+  L1.weights.fill(0, 0, 12);
+  L1.weights.set([1, -1, -1], 0);
+  L1.bias[0] = M - 0.01;
+  L1.weights.set([-1, 1, 1], 6);
+  L1.bias[1] = -M + 0.01;
+  return { net, box };
+}
+
+test('with many inputs the census splits ReLUs, not inputs, and still decides every neuron as the exact optimum does', () => {
+  let decided = 0;
+  for (const seed of [1, 2, 3]) {
+    const { net, box } = identityNetwork(seed);
+    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 2000, finishTaskMs: 2000, seed });
+    assert.equal(census.boxes, 1, 'no input splitting with 12 inputs');
+    for (const np of census.neurons) {
+      const unit = new Float64Array(net.layers[np.layer].outSize);
+      unit[np.index] = 1;
+      const hi = exactMax(net, box, np.layer, unit).value;
+      const lo = exactMin(net, box, np.layer, unit).value;
+      if (Math.abs(hi) < 1e-7 || Math.abs(lo) < 1e-7) continue;
+      const want = hi < 0 ? 'never' : lo > 0 ? 'always' : 'both';
+      assert.equal(np.phase, want, `seed ${seed}, neuron ${np.layer}:${np.index} in [${lo}, ${hi}] (${np.method})`);
+      decided++;
+    }
+    const planted = census.neurons.filter((np) => np.layer === 1 && np.index < 2).map((np) => `${np.phase} ${np.method}`);
+    assert.deepEqual(planted, ['never relu-split', 'always relu-split'], `seed ${seed}`);
+  }
+  assert.ok(decided >= 25, `${decided} neurons compared`);
 });

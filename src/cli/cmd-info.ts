@@ -1,5 +1,5 @@
 import { sizeMetrics } from '../model/network.ts';
-import { boxToJSON } from '../model/box.ts';
+import { boxToJSON, type Box } from '../model/box.ts';
 import { modelArg, printJson, type CommandSpec } from './common.ts';
 
 export const infoCommand: CommandSpec = {
@@ -26,8 +26,21 @@ export const infoCommand: CommandSpec = {
     out.push(`  inputs ${m.network.inputSize}, outputs ${layers[layers.length - 1].out}, layers ${s.layers} (${s.layerSizes.join(' -> ')})`);
     out.push(`  hidden neurons ${s.neurons}, ReLU neurons ${s.reluNeurons}, parameters ${s.parameters} (${s.nonzeroParameters} nonzero), multiply-adds ${s.multiplyAdds}`);
     for (const l of layers) out.push(`  layer ${l.layer}: ${l.in} -> ${l.out}  (${l.relu} ReLU, ${l.linear} linear)`);
-    out.push(m.domain ? `  domain: [${Array.from(m.domain.lo).join(', ')}] .. [${Array.from(m.domain.hi).join(', ')}]` : '  domain: none stated');
+    out.push(m.domain ? `  domain: ${describeDomain(m.domain)}` : '  domain: none stated');
     process.stdout.write(out.join('\n') + '\n');
     return 0;
   },
 };
+
+/** The domain box, in full for a few inputs; for many (MNIST: 784) the ranges that occur, with how many inputs each. */
+function describeDomain(box: Box): string {
+  const n = box.lo.length;
+  if (n <= 12) return `[${Array.from(box.lo).join(', ')}] .. [${Array.from(box.hi).join(', ')}]`;
+  const ranges = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const r = `[${box.lo[i]}, ${box.hi[i]}]`;
+    ranges.set(r, (ranges.get(r) ?? 0) + 1);
+  }
+  if (ranges.size > 4) return `${n} inputs, ${ranges.size} different ranges (--json lists them)`;
+  return [...ranges].map(([r, c]) => (c === n ? `every input in ${r}` : `${c} inputs in ${r}`)).join(', ');
+}

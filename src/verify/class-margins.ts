@@ -13,6 +13,7 @@ import type { BoundsFn, OutputLinearLower } from './equiv.ts';
 import { milpLinearSign } from './milp.ts';
 import { ReluBab } from './relu-bab.ts';
 import { maximizeBySearch } from './search.ts';
+import { manyInputs } from './split.ts';
 
 export interface ClassMargins {
   /** the output f picks on every sample of the domain */
@@ -99,7 +100,7 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
     let method: 'relu-split' | 'milp' = 'relu-split';
     for (const [bi, b] of domain.entries()) {
       const start = Date.now();
-      if (n > 8 && new ReluBab(f, b, fbs[bi], c, -target).run(start + opts.timeMs / 2) === 'proved') continue;
+      if (manyInputs(n) && new ReluBab(f, b, fbs[bi], c, -target).run(start + opts.timeMs / 2) === 'proved') continue;
       method = 'milp';
       const r = milpLinearSign(f, b, fbs[bi], last, neg, target, opts.timeMs - (Date.now() - start));
       if (r.status !== 'proved') {

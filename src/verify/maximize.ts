@@ -22,7 +22,7 @@ import type { BoundsFn } from './equiv.ts';
 import { MaxHeap } from './heap.ts';
 import { maximizeByRegions } from './search.ts';
 import { ReluBab } from './relu-bab.ts';
-import { widestInput } from './split.ts';
+import { manyInputs, widestInput } from './split.ts';
 
 export interface MaximizeOptions {
   timeoutMs: number;
@@ -96,7 +96,7 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
   const maxOpen = opts.maxOpen ?? 50_000;
   const boundsFn = opts.boundsFn ?? crownBounds;
   const n = net.inputSize;
-  const many = n > 8;
+  const many = manyInputs(n);
   // the network up to layer k: nothing above it matters
   const below: Network = { inputSize: n, layers: net.layers.slice(0, k + 1) };
   const negC = c.map((v) => -v);

@@ -1,9 +1,10 @@
 /**
  * One open candidate of the phase census as plain data, so the census can hand what its shared tree left to the
- * worker pool: prove z_{layer,index} <= 0 (never active) or >= 0 (always active) on every given box. First input
- * splitting aimed at this one neuron, on the network cut just after it (a handful of layers bounds many times faster
- * than the whole network), then MILP (big-M from the boxes' bounds) with the time left. Each task has its own time limit, so verdicts do not
- * depend on how many workers share the tasks.
+ * worker pool: prove z_{layer,index} <= 0 (never active) or >= 0 (always active) on every given box. First branch
+ * and bound aimed at this one neuron, on the network cut just after it (a handful of layers bounds many times faster
+ * than the whole network): input splitting with few inputs, ReLU splitting with many; then MILP (big-M from the
+ * boxes' bounds) with the time left. Each task has its own time limit, so verdicts do not depend on how many
+ * workers share the tasks.
  */
 import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
@@ -13,6 +14,8 @@ import { outputLinearLower } from '../bounds/objective.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { loadMilpSolver, milpAvailable, milpNeuronSign } from './milp.ts';
 import { decideProperty, type SplitStrategy } from './property.ts';
+import { ReluBab } from './relu-bab.ts';
+import { manyInputs } from './split.ts';
 
 export interface NeuronTask {
   net: Network;
@@ -28,7 +31,7 @@ export interface NeuronTask {
   milpBoxes?: Box[];
   /** the box the boxes were cut from: splits halve the input widest relative to it (default each box itself) */
   splitScale?: Box;
-  /** share of the time for input splitting before MILP (default 0.5; 0 = MILP only) */
+  /** share of the time for branch and bound before MILP (default 0.5; 0 = MILP only) */
   splitShare?: number;
 }
 
@@ -37,7 +40,7 @@ export interface NeuronTaskResult {
   /** a plain-evaluated input where the claim fails */
   witness?: Float64Array;
   /** what settled it */
-  method?: 'input-split' | 'milp';
+  method?: 'input-split' | 'relu-split' | 'milp';
 }
 
 /**
@@ -58,18 +61,45 @@ function cutAt(net: Network, layer: number, index: number, sign: 1 | -1): Networ
  */
 const NEURON_SPLIT: SplitStrategy[] = [{ trialDims: 0, score: 'worst', rule: 'widest' }];
 
+/** The cut network's bounds: the box's own below the layer, the one neuron's (times -sign) at it. */
+function cutBounds(b: NetworkBounds, t: NeuronTask): NetworkBounds {
+  const lo = b[t.layer].lo[t.index];
+  const hi = b[t.layer].hi[t.index];
+  return [...b.slice(0, t.layer), t.sign < 0 ? { lo: Float64Array.of(lo), hi: Float64Array.of(hi) } : { lo: Float64Array.of(-hi), hi: Float64Array.of(-lo) }];
+}
+
+/**
+ * Many inputs: ReLU splitting on the cut network, box by box (each an equal share of the time left), proving
+ * -o > 0, so z < 0 (never active) or z > 0 (always active): strict, stronger than the claim. Proved on every box,
+ * refuted with a re-evaluated witness, or null (unknown: MILP may still settle it). On MNIST 10x20 over a 0.02 ball
+ * it decides neurons in a few hundred milliseconds that a 3 s MILP leaves open.
+ */
+function reluSplitTask(t: NeuronTask, deadline: number): NeuronTaskResult | null {
+  const cut = cutAt(t.net, t.layer, t.index, t.sign);
+  for (const [i, box] of t.boxes.entries()) {
+    const b = t.bounds?.[i] ? cutBounds(t.bounds[i], t) : crownBounds(cut, box);
+    const bab = new ReluBab(cut, box, b, Float64Array.of(-1), 0);
+    const st = bab.run(Date.now() + Math.max(0, deadline - Date.now()) / (t.boxes.length - i));
+    if (st === 'proved') continue;
+    if (st === 'refuted' && bab.witness) {
+      const z = forwardTrace(t.net, bab.witness, 1).pre[t.layer][t.index];
+      if (t.sign < 0 ? z > 0 : z < 0) return { status: 'refuted', witness: Float64Array.from(bab.witness), method: 'relu-split' };
+    }
+    return null;
+  }
+  return { status: 'proved', method: 'relu-split' };
+}
+
 /** Runs one task in this thread (MILP only when the solver is loaded). */
 export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
   const t0 = Date.now();
   const share = t.splitShare ?? 0.5;
-  if (share > 0) {
+  if (share > 0 && manyInputs(t.net.inputSize)) {
+    const r = reluSplitTask(t, t0 + share * t.timeMs);
+    if (r) return r;
+  } else if (share > 0) {
     const cut = cutAt(t.net, t.layer, t.index, t.sign);
-    // the cut network's bounds: the boxes' own below the layer, the one neuron's (times -sign) at it
-    const regionBounds = t.bounds?.map((b): NetworkBounds => {
-      const lo = b[t.layer].lo[t.index];
-      const hi = b[t.layer].hi[t.index];
-      return [...b.slice(0, t.layer), t.sign < 0 ? { lo: Float64Array.of(lo), hi: Float64Array.of(hi) } : { lo: Float64Array.of(-hi), hi: Float64Array.of(-lo) }];
-    });
+    const regionBounds = t.bounds?.map((b) => cutBounds(b, t));
     // counterexample: o >= 0 (coefficient -1, rhs 0: -o <= 0); "unsat" proves o < 0, stronger than the claim
     const prop = { nInputs: t.net.inputSize, nOutputs: 1, regions: t.boxes.map((box) => ({ box, unsafe: [[{ coeffs: Float64Array.of(-1), rhs: 0 }]] })) };
     const r = decideProperty(cut, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: share * t.timeMs, samples: 64, descents: 2, regionBounds, strategies: NEURON_SPLIT, ...(t.splitScale ? { splitScale: t.splitScale } : {}) });

@@ -7,7 +7,10 @@
  *    sound bounds on the leaf settle most of them, the leaf centre may refute some (globally), and the leaf is split
  *    while candidates stay open. A neuron is proved never (always) active when its upper (lower) bound is <= 0
  *    (>= 0) on every leaf that covers the domain. On the worker pool the tree runs as two halves of the domain.
- * 3. What is left when the time or box budget runs out is "unknown": it keeps the neuron.
+ *    With many inputs (MNIST) halving one input settles nothing: the tree only bounds the domain's boxes.
+ * 3. Finishing tasks, one per candidate left open (on the pool when there is one): branch and bound aimed at that
+ *    neuron (input splitting from its open leaves; ReLU splitting with many inputs), then MILP.
+ * 4. What is left when the time or box budget runs out is "unknown": it keeps the neuron.
  */
 import { forwardTrace, type Network } from '../model/network.ts';
 import { boxCenter, boxHull, samplePoints, splitBox, type Box } from '../model/box.ts';
@@ -15,7 +18,7 @@ import { mulberry32 } from '../model/rng.ts';
 import { MaxHeap } from './heap.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { BoundsFn } from './equiv.ts';
-import { chooseSplit, widestInput } from './split.ts';
+import { chooseSplit, manyInputs, widestInput } from './split.ts';
 import { maximizeBySearch } from './search.ts';
 import { backwardBound, crownBounds } from '../bounds/backward.ts';
 import { symbolicBounds } from '../bounds/symbolic.ts';
@@ -28,7 +31,8 @@ export interface NeuronPhase {
   layer: number;
   index: number;
   phase: Phase;
-  /** how it was decided: sampling, bounds, input-split, or the fallback's name */
+  /** how it was decided: falsified (samples, search), bounds, input-split, relu-split, milp, task-witness; why not:
+   * timeout, refuted-one-way */
   method: string;
   /** for 'both': an input where the pre-activation is > 0 and one where it is < 0 */
   activeWitness?: Float64Array;
@@ -55,15 +59,16 @@ export interface PhaseOptions {
    * earlier. Claims that cannot be proved in time come back 'unknown'.
    */
   claims?: Array<{ layer: number; index: number; sign: 1 | -1 }>;
-  /** finish the candidates the shared tree leaves open (timeoutMs is the tree's limit) with one task each: input
-   * splitting aimed at the one neuron, then MILP when the solver is loaded (default on) */
+  /** finish the candidates the shared tree leaves open (timeoutMs is the tree's limit) with one task each: branch
+   * and bound aimed at the one neuron, then MILP when the solver is loaded (default on) */
   finish?: boolean;
   /** at most this many finishing tasks (default 64), the fewest open leaves first */
   finishTasks?: number;
-  /** the tasks' total time (default timeoutMs), shared evenly (each 0.1-10 s) unless finishTaskMs is given */
+  /** the tasks' total time (default timeoutMs; with many inputs plus timeoutMs, which the tree does not use),
+   * shared evenly (each 0.1-10 s) unless finishTaskMs is given */
   finishBudgetMs?: number;
   finishTaskMs?: number;
-  /** share of each task's time for input splitting aimed at its neuron, before MILP (default 0.75) */
+  /** share of each task's time for branch and bound aimed at its neuron, before MILP (default 0.75) */
   finishSplitShare?: number;
   /**
    * how to choose the input to split: 'widest' (relative to the domain; default: on the 45 ACAS Xu networks, 3 s
@@ -86,11 +91,15 @@ interface Cand {
   sign: 1 | -1;
 }
 
-/** The finishing tasks left after the trees, and how to conclude from their results. */
-interface CensusFinish {
+/** A round of finishing tasks, and what follows from their results: the census, or a further round. */
+interface CensusRound {
   tasks: NeuronTask[];
-  finish: (results: NeuronTaskResult[]) => PhaseCensus;
+  finish: (results: NeuronTaskResult[]) => PhaseCensus | CensusRound;
 }
+
+/** With many inputs: a first round of short tasks, for at most this many open neurons. */
+const QUICK_TASKS = 4096;
+const QUICK_TASK_MS = 250;
 
 /** Neurons whose finishing tasks may run MILP on their open leaves: at most this many leaves. */
 const MAX_LEAVES = 24;
@@ -103,7 +112,7 @@ function censusSearch(
   net: Network,
   domain: Box[],
   opts: PhaseOptions,
-): { treeJob: (boxes: Box[], share: number) => TreeJob; reportTree?: (open: number, boxes: number) => void; absorb: (parts: TreeResult[], roots: number) => CensusFinish } {
+): { treeJob: (boxes: Box[], share: number) => TreeJob; reportTree?: (open: number, boxes: number) => void; absorb: (parts: TreeResult[], roots: number) => CensusRound } {
   const t0 = Date.now();
   const rng = mulberry32(opts.seed ?? 7);
   const hidden = opts.layers ?? net.layers.slice(0, -1).map((_, k) => k);
@@ -212,13 +221,15 @@ function censusSearch(
   }
   // 'widest' splits are relative to the box around the whole domain; the finishing tasks continue that halving
   const hull = boxHull(domain);
+  const many = manyInputs(n);
   // the tree's time limit counts from the start, sampling included
   const treeJob = (boxes: Box[], share: number): TreeJob => ({
     net,
     boxes,
     cands,
     timeoutMs: Math.max(0, opts.timeoutMs - (Date.now() - t0)) * share,
-    maxBoxes: Math.ceil((opts.maxBoxes ?? 5_000_000) * share),
+    // many inputs: the roots' bounds only (halving one input of hundreds settles nothing); the tasks split ReLUs
+    maxBoxes: many ? boxes.length : Math.ceil((opts.maxBoxes ?? 5_000_000) * share),
     hull,
     splitRule: opts.splitRule ?? 'widest',
     backSubstitute: opts.backSubstitute !== false,
@@ -227,7 +238,7 @@ function censusSearch(
   });
   const reportTree = opts.onProgress && ((open: number, boxes: number) => opts.onProgress!(result.length - open, result.length, boxes));
   /** The trees' results merged (a witness from one part ends its candidate everywhere), and the finishing tasks. */
-  const absorb = (parts: TreeResult[], roots: number): CensusFinish => {
+  const absorb = (parts: TreeResult[], roots: number): CensusRound => {
     const openLeaves = new Int32Array(cands.length);
     const dead = new Uint8Array(cands.length);
     let boxes = 0;
@@ -247,51 +258,58 @@ function censusSearch(
     }
     const leaves = parts.flatMap((part) => part.leaves.map((l) => ({ ...l, open: l.open.filter((id) => !dead[id]) })));
     for (const l of leaves) for (const id of l.open) openLeaves[id]++;
-    // One task per candidate the trees left open (the fewest open leaves first): input splitting aimed at it from
-    // its open leaves, then MILP. A fixed number of tasks, each with its own time limit: the verdicts do not depend
-    // on who runs them.
-    const tasks: NeuronTask[] = [];
-    const taskCand: Cand[] = [];
-    if (timedOut && opts.finish !== false) {
-      const leavesOf = new Map<number, Array<(typeof leaves)[number]>>();
-      for (const l of leaves) {
-        for (const id of l.open) {
-          const list = leavesOf.get(id) ?? [];
-          list.push(l);
-          leavesOf.set(id, list);
-        }
+    const leavesOf = new Map<number, Array<(typeof leaves)[number]>>();
+    for (const l of leaves) {
+      for (const id of l.open) {
+        const list = leavesOf.get(id) ?? [];
+        list.push(l);
+        leavesOf.set(id, list);
       }
-      const open = cands
-        .filter((c) => !dead[c.id] && (leavesOf.get(c.id)?.length ?? 0) > 0)
-        .sort((a, b) => leavesOf.get(a.id)!.length - leavesOf.get(b.id)!.length || a.layer - b.layer || a.index - b.index)
-        .slice(0, opts.finishTasks ?? 64);
-      const timeMs = opts.finishTaskMs ?? Math.min(10000, Math.max(100, (opts.finishBudgetMs ?? opts.timeoutMs) / Math.max(1, open.length)));
-      for (const c of open) {
+    }
+    const taskProved = new Map<number, string>();
+    /** Candidates still open on some leaf, not yet proved or refuted by a task: the fewest open leaves first. */
+    const stillOpen = (): Cand[] =>
+      cands
+        .filter((c) => !dead[c.id] && !taskProved.has(c.id) && (leavesOf.get(c.id)?.length ?? 0) > 0)
+        .sort((a, b) => leavesOf.get(a.id)!.length - leavesOf.get(b.id)!.length || a.layer - b.layer || a.index - b.index);
+    // One task per candidate the trees left open: branch and bound aimed at it from its open leaves, then MILP. A
+    // fixed list of tasks, each with its own time limit: the verdicts do not depend on who runs them.
+    const round = (list: Cand[], timeMs: number, splitShare: number, next?: () => CensusRound): CensusRound => ({
+      tasks: list.map((c) => {
         const mine = leavesOf.get(c.id)!;
         // MILP on the leaves when they are few; on the whole domain near the input only (big-M from domain-wide
         // bounds is loose deeper)
         const milpBoxes = mine.length <= MAX_LEAVES ? undefined : c.layer <= 2 ? domain : [];
-        tasks.push({
-          net, boxes: mine.map((l) => l.box), layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare: opts.finishSplitShare ?? 0.75, splitScale: hull,
+        return {
+          net, boxes: mine.map((l) => l.box), layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare, splitScale: hull,
           ...(mine.every((l) => l.bounds) ? { bounds: mine.map((l) => l.bounds!) } : {}),
           ...(milpBoxes ? { milpBoxes } : {}),
-        });
-        taskCand.push(c);
-      }
-    }
-    const finish = (results: NeuronTaskResult[]): PhaseCensus => {
-      const taskProved = new Map<number, string>();
-      results.forEach((r, t) => {
-        const c = taskCand[t];
-        if (r.status === 'proved') taskProved.set(c.id, r.method ?? 'milp');
-        else if (r.status === 'refuted' && r.witness) {
-          const z = forwardTrace(net, r.witness, 1).pre[c.layer][c.index];
-          if (c.sign < 0 ? z > 0 : z < 0) {
-            (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), r.witness);
-            dead[c.id] = 1;
+        };
+      }),
+      finish: (results) => {
+        results.forEach((r, t) => {
+          const c = list[t];
+          if (r.status === 'proved') taskProved.set(c.id, r.method ?? 'milp');
+          else if (r.status === 'refuted' && r.witness) {
+            const z = forwardTrace(net, r.witness, 1).pre[c.layer][c.index];
+            if (c.sign < 0 ? z > 0 : z < 0) {
+              (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), r.witness);
+              dead[c.id] = 1;
+            }
           }
-        }
-      });
+        });
+        return next ? next() : conclude();
+      },
+    });
+    /** The full tasks: at most finishTasks of them, the time budget shared evenly unless finishTaskMs is given. */
+    const fullRound = (): CensusRound => {
+      const open = stillOpen().slice(0, opts.finishTasks ?? 64);
+      // with many inputs the tree took no time: its share goes to the tasks
+      const budget = (opts.finishBudgetMs ?? opts.timeoutMs) + (many && opts.finishBudgetMs !== undefined ? opts.timeoutMs : 0);
+      const timeMs = opts.finishTaskMs ?? Math.min(10000, Math.max(100, budget / Math.max(1, open.length)));
+      return round(open, timeMs, opts.finishSplitShare ?? 0.75);
+    };
+    const conclude = (): PhaseCensus => {
       for (const c of cands) {
         const np = slot.get(key(c.layer, c.index))!;
         if (np.phase !== 'unknown') continue;
@@ -301,7 +319,7 @@ function censusSearch(
           continue;
         }
         if (dead[c.id]) {
-          if (markBoth(np, 'milp-witness')) continue;
+          if (markBoth(np, 'task-witness')) continue;
           // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
           np.phase = 'unknown';
           np.method = 'refuted-one-way';
@@ -318,7 +336,12 @@ function censusSearch(
       for (const np of result) counts[np.phase]++;
       return { neurons: result, counts, boxes, timeMs: Date.now() - t0 };
     };
-    return { tasks, finish };
+    if (!timedOut || opts.finish === false) return { tasks: [], finish: conclude };
+    // With many inputs ReLU splitting settles most neurons in tens of milliseconds (MNIST 256x2 over a 0.05 ball:
+    // proofs and counterexamples in 4-40 ms) and leaves the rest open for seconds: first a short task for every
+    // open neuron, then the full tasks for what is left.
+    if (many) return round(stillOpen().slice(0, QUICK_TASKS), Math.min(QUICK_TASK_MS, opts.finishTaskMs ?? QUICK_TASK_MS), 1, fullRound);
+    return fullRound();
   };
   return { treeJob, reportTree, absorb };
 }
@@ -326,13 +349,17 @@ function censusSearch(
 /** The census in this thread, finishing tasks included (their MILP part only when the solver is loaded). */
 export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
   const st = censusSearch(net, domain, opts);
-  const fin = st.absorb([runTree(st.treeJob(domain, 1), opts.boundsFn, st.reportTree)], domain.length);
-  const report = finishReporter(fin.tasks, opts);
-  return fin.finish(fin.tasks.map((t) => {
-    const r = runNeuronTask(t);
-    report(t);
-    return r;
-  }));
+  let next: PhaseCensus | CensusRound = st.absorb([runTree(st.treeJob(domain, 1), opts.boundsFn, st.reportTree)], domain.length);
+  while (!('neurons' in next)) {
+    const round: CensusRound = next;
+    const report = finishReporter(round.tasks, opts);
+    next = round.finish(round.tasks.map((t) => {
+      const r = runNeuronTask(t);
+      report(t);
+      return r;
+    }));
+  }
+  return next;
 }
 
 /** Progress of the finishing tasks: how many are done, and at most how long the rest can take. */
@@ -363,8 +390,8 @@ async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, poo
   // the tree as TREE_PARTS jobs, each a part of the domain with that share of the time (the same parts whatever the
   // number of workers); in this thread when the bounds cannot be named to a worker or claims are re-proved
   const whole = st.treeJob(domain, 1);
-  let fin: CensusFinish;
-  if (whole.bounds && !whole.claims && whole.cands.length > 0) {
+  let fin: CensusRound;
+  if (whole.bounds && !whole.claims && whole.cands.length > 0 && !manyInputs(net.inputSize)) {
     const parts = domainParts(domain, whole.hull);
     const jobs = parts.map((boxes) => st.treeJob(boxes, 1 / parts.length));
     // the parts report only when done: a timer keeps the progress line (and its time left) moving meanwhile
@@ -386,9 +413,14 @@ async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, poo
   } else {
     fin = st.absorb([runTree(whole, opts.boundsFn, st.reportTree)], domain.length);
   }
-  const report = finishReporter(fin.tasks, opts);
-  const results = await pool.run<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', fin.tasks, (i) => report(fin.tasks[i]));
-  return fin.finish(results);
+  let next: PhaseCensus | CensusRound = fin;
+  while (!('neurons' in next)) {
+    const round: CensusRound = next;
+    const report = finishReporter(round.tasks, opts);
+    const results = round.tasks.length ? await pool.run<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', round.tasks, (i) => report(round.tasks[i])) : [];
+    next = round.finish(results);
+  }
+  return next;
 }
 
 /** One input-splitting tree of the census as plain data (so it can run on the worker pool). */

@@ -12,7 +12,7 @@ import type { LinearConstraint, VnnProperty } from '../formats/vnnlib.ts';
 import { isCounterexample } from '../formats/vnnlib.ts';
 import { MaxHeap } from './heap.ts';
 import type { BoundsFn, OutputLinearLower } from './equiv.ts';
-import { chooseSplit } from './split.ts';
+import { chooseSplit, manyInputs } from './split.ts';
 import { inputGradient } from './search.ts';
 import { milpAvailable, milpLinearSign } from './milp.ts';
 import { ReluBab } from './relu-bab.ts';
@@ -195,13 +195,13 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   // with many inputs each sample and descent step costs hundreds of times more, and ReLU splitting tries its nodes'
   // corners afterwards: a lighter round (MNIST 256x2 prop_2_0.03, unsat: 1.7 s instead of 5.1 s; the sat instances
   // are still found in 0.4-0.5 s)
-  const many = n > 8;
+  const many = manyInputs(n);
   const first = falsify(opts.samples ?? (many ? 500 : 2000), opts.descents ?? (many ? 4 : 16), t0 + opts.timeoutMs);
   if (first) return first;
   if (Date.now() - t0 > opts.timeoutMs) return timedOut();
   // 2. many inputs (input splitting cannot help): CROWN on the region, then ReLU splitting and an exact MILP per
   // open conjunction
-  if (n > 8) {
+  if (many) {
     report('bounds, ReLU splitting and MILP', prop.regions.length);
     return decideManyInputs(net, prop, opts, t0, found);
   }

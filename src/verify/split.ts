@@ -3,6 +3,15 @@ import { splitBox, type Box } from '../model/box.ts';
 
 export type SplitRule = 'widest' | 'trial';
 
+/**
+ * More inputs than this and halving one input barely tightens a bound (MNIST: 784): the searches split ReLU phases
+ * instead (relu-bab.ts), and the census skips its input-splitting tree.
+ */
+export const MANY_INPUTS = 8;
+export function manyInputs(n: number): boolean {
+  return n > MANY_INPUTS;
+}
+
 /** Input i's width in the box as a share of its width in the root box (0 where the root is flat). */
 function relativeWidth(box: Box, root: Box, i: number): number {
   return root.hi[i] > root.lo[i] ? (box.hi[i] - box.lo[i]) / (root.hi[i] - root.lo[i]) : 0;
