@@ -148,6 +148,8 @@ test('fixpoint: neurons that the tolerance changes make stable are removed too, 
     tolerance: { kind: 'linf', epsilon: eps },
     boundsFn: naiveIntervalBounds,
     queryTimeoutMs: 300,
+    // the search ends when its candidates run out (about 5 s); the default budget (20 queries) ran out first under load
+    toleranceBudgetMs: 60000,
     roundTrip: (n) => n,
     precision: 'float64',
     finalTimeoutMs: 3000,

@@ -100,6 +100,7 @@ interface CensusRound {
 /** With many inputs: a first round of short tasks, for at most this many open neurons. */
 const QUICK_TASKS = 4096;
 const QUICK_TASK_MS = 250;
+const QUICK_MIN_MS = 25;
 
 /** Neurons whose finishing tasks may run MILP on their open leaves: at most this many leaves. */
 const MAX_LEAVES = 24;
@@ -302,10 +303,10 @@ function censusSearch(
       },
     });
     /** The full tasks: at most finishTasks of them, the time budget shared evenly unless finishTaskMs is given. */
+    // with many inputs the tree took no time: its share goes to the tasks
+    const budget = (opts.finishBudgetMs ?? opts.timeoutMs) + (many && opts.finishBudgetMs !== undefined ? opts.timeoutMs : 0);
     const fullRound = (): CensusRound => {
       const open = stillOpen().slice(0, opts.finishTasks ?? 64);
-      // with many inputs the tree took no time: its share goes to the tasks
-      const budget = (opts.finishBudgetMs ?? opts.timeoutMs) + (many && opts.finishBudgetMs !== undefined ? opts.timeoutMs : 0);
       const timeMs = opts.finishTaskMs ?? Math.min(10000, Math.max(100, budget / Math.max(1, open.length)));
       return round(open, timeMs, opts.finishSplitShare ?? 0.75);
     };
@@ -340,7 +341,11 @@ function censusSearch(
     // With many inputs ReLU splitting settles most neurons in tens of milliseconds (MNIST 256x2 over a 0.05 ball:
     // proofs and counterexamples in 4-40 ms) and leaves the rest open for seconds: first a short task for every
     // open neuron, then the full tasks for what is left.
-    if (many) return round(stillOpen().slice(0, QUICK_TASKS), Math.min(QUICK_TASK_MS, opts.finishTaskMs ?? QUICK_TASK_MS), 1, fullRound);
+    // (Without a time per task, the short round takes at most the budget too.)
+    if (many) {
+      const open = stillOpen().slice(0, QUICK_TASKS);
+      return round(open, Math.min(QUICK_TASK_MS, opts.finishTaskMs ?? Math.max(QUICK_MIN_MS, budget / Math.max(1, open.length))), 1, fullRound);
+    }
     return fullRound();
   };
   return { treeJob, reportTree, absorb };
