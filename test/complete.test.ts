@@ -73,6 +73,16 @@ test('maximise / minimise: proved to 1e-4, the enclosure holds the exact optimum
   }
 });
 
+/** A neuron's phase from its exact range; null when an extreme is 0 to within the LP's tolerance (no clear answer). */
+function exactPhase(net: Network, box: Box, layer: number, index: number): { want: 'never' | 'always' | 'both'; lo: number; hi: number } | null {
+  const unit = new Float64Array(net.layers[layer].outSize);
+  unit[index] = 1;
+  const hi = exactMax(net, box, layer, unit).value;
+  const lo = exactMin(net, box, layer, unit).value;
+  if (Math.abs(hi) < 1e-7 || Math.abs(lo) < 1e-7) return null;
+  return { want: hi < 0 ? 'never' : lo > 0 ? 'always' : 'both', lo, hi };
+}
+
 test('the phase census decides every neuron as the exact optimum does; proofs alone prove the true claims only', () => {
   let decided = 0;
   let falseClaims = 0;
@@ -80,13 +90,9 @@ test('the phase census decides every neuron as the exact optimum does; proofs al
     const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000, seed });
     const claims: Array<{ layer: number; index: number; sign: 1 | -1; holds: boolean }> = [];
     for (const np of census.neurons) {
-      const unit = new Float64Array(net.layers[np.layer].outSize);
-      unit[np.index] = 1;
-      const hi = exactMax(net, box, np.layer, unit).value;
-      const lo = exactMin(net, box, np.layer, unit).value;
-      // a neuron whose extreme is 0 to within the LP's tolerance has no clear answer
-      if (Math.abs(hi) < 1e-7 || Math.abs(lo) < 1e-7) continue;
-      const want = hi < 0 ? 'never' : lo > 0 ? 'always' : 'both';
+      const exact = exactPhase(net, box, np.layer, np.index);
+      if (!exact) continue;
+      const { want, lo, hi } = exact;
       assert.equal(np.phase, want, `seed ${seed}, neuron ${np.layer}:${np.index} in [${lo}, ${hi}]`);
       decided++;
       // without sampling: the true claim, or for a 'both' neuron the false claim nearest to holding
@@ -143,12 +149,9 @@ test('with many inputs the census splits ReLUs, not inputs, and still decides ev
     const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 2000, finishTaskMs: 2000, seed });
     assert.equal(census.boxes, 1, 'no input splitting with 12 inputs');
     for (const np of census.neurons) {
-      const unit = new Float64Array(net.layers[np.layer].outSize);
-      unit[np.index] = 1;
-      const hi = exactMax(net, box, np.layer, unit).value;
-      const lo = exactMin(net, box, np.layer, unit).value;
-      if (Math.abs(hi) < 1e-7 || Math.abs(lo) < 1e-7) continue;
-      const want = hi < 0 ? 'never' : lo > 0 ? 'always' : 'both';
+      const exact = exactPhase(net, box, np.layer, np.index);
+      if (!exact) continue;
+      const { want, lo, hi } = exact;
       assert.equal(np.phase, want, `seed ${seed}, neuron ${np.layer}:${np.index} in [${lo}, ${hi}] (${np.method})`);
       decided++;
     }

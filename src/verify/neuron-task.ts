@@ -90,10 +90,15 @@ function reluSplitTask(t: NeuronTask, deadline: number): NeuronTaskResult | null
   return { status: 'proved', method: 'relu-split' };
 }
 
+/** Building the MILP of an MNIST 10x20 neuron (784 inputs) takes about 150 ms, whatever its time limit. */
+const MIN_MILP_MS = 200;
+
 /** Runs one task in this thread (MILP only when the solver is loaded). */
 export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
   const t0 = Date.now();
-  const share = t.splitShare ?? 0.5;
+  // a MILP of less than MIN_MILP_MS mostly pays for building its model: branch and bound gets its time instead
+  const asked = t.splitShare ?? 0.5;
+  const share = asked > 0 && (1 - asked) * t.timeMs < MIN_MILP_MS ? 1 : asked;
   if (share > 0 && manyInputs(t.net.inputSize)) {
     const r = reluSplitTask(t, t0 + share * t.timeMs);
     if (r) return r;
@@ -111,7 +116,7 @@ export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
       if (t.sign < 0 ? z > 0 : z < 0) return { status: 'refuted', witness: x, method: 'input-split' };
     }
   }
-  if (!milpAvailable()) return { status: 'unknown' };
+  if (!milpAvailable() || share >= 1) return { status: 'unknown' };
   const left = Math.max(0, t.timeMs - (Date.now() - t0));
   const boxes = t.milpBoxes ?? t.boxes;
   if (boxes.length === 0) return { status: 'unknown' };

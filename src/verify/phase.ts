@@ -304,10 +304,12 @@ function censusSearch(
     });
     /** The full tasks: at most finishTasks of them, the time budget shared evenly unless finishTaskMs is given. */
     // with many inputs the tree took no time: its share goes to the tasks
+    // and, without a time per task, half of it to the short round
     const budget = (opts.finishBudgetMs ?? opts.timeoutMs) + (many && opts.finishBudgetMs !== undefined ? opts.timeoutMs : 0);
+    const roundBudget = many ? budget / 2 : budget;
     const fullRound = (): CensusRound => {
       const open = stillOpen().slice(0, opts.finishTasks ?? 64);
-      const timeMs = opts.finishTaskMs ?? Math.min(10000, Math.max(100, budget / Math.max(1, open.length)));
+      const timeMs = opts.finishTaskMs ?? Math.min(10000, Math.max(100, roundBudget / Math.max(1, open.length)));
       return round(open, timeMs, opts.finishSplitShare ?? 0.75);
     };
     const conclude = (): PhaseCensus => {
@@ -341,10 +343,9 @@ function censusSearch(
     // With many inputs ReLU splitting settles most neurons in tens of milliseconds (MNIST 256x2 over a 0.05 ball:
     // proofs and counterexamples in 4-40 ms) and leaves the rest open for seconds: first a short task for every
     // open neuron, then the full tasks for what is left.
-    // (Without a time per task, the short round takes at most the budget too.)
     if (many) {
       const open = stillOpen().slice(0, QUICK_TASKS);
-      return round(open, Math.min(QUICK_TASK_MS, opts.finishTaskMs ?? Math.max(QUICK_MIN_MS, budget / Math.max(1, open.length))), 1, fullRound);
+      return round(open, Math.min(QUICK_TASK_MS, opts.finishTaskMs ?? Math.max(QUICK_MIN_MS, roundBudget / Math.max(1, open.length))), 1, fullRound);
     }
     return fullRound();
   };
