@@ -194,7 +194,7 @@ async function census(net: Network, domain: Box[], values: Record<string, string
   }
   const k = c.counts;
   process.stdout.write(`all: never active ${k.never}, always active ${k.always}, both ${k.both}, unknown ${k.unknown}\n`);
-  process.stderr.write(`(${c.boxes} boxes, ${((Date.now() - t0) / 1000).toFixed(2)} s)\n`);
+  process.stderr.write(`(${c.boxes} ${c.boxes === 1 ? 'box' : 'boxes'}, ${((Date.now() - t0) / 1000).toFixed(2)} s)\n`);
   if (k.unknown) process.stderr.write('(more time for one undecided neuron: nnshrink bounds MODEL [domain] --phase LAYER:INDEX --timeout S)\n');
   return 0;
 }
