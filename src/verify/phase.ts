@@ -298,10 +298,16 @@ function censusSearch(
           const c = list[t];
           if (r.status === 'proved') taskProved.set(c.id, r.method ?? 'milp');
           else if (r.status === 'refuted' && r.witness) {
-            const z = forwardTrace(net, r.witness, 1).pre[c.layer][c.index];
-            if (c.sign < 0 ? z > 0 : z < 0) {
-              (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), r.witness);
-              dead[c.id] = 1;
+            // the witness is an input: it refutes every open candidate with the wrong sign there, not only its own
+            const pre = forwardTrace(net, r.witness, 1).pre;
+            const z = pre[c.layer][c.index];
+            if (!(c.sign < 0 ? z > 0 : z < 0)) return;
+            for (const d of cands) {
+              if (dead[d.id] || taskProved.has(d.id)) continue;
+              const v = pre[d.layer][d.index];
+              if (!(d.sign < 0 ? v > 0 : v < 0)) continue;
+              (d.sign < 0 ? pos : neg).set(key(d.layer, d.index), r.witness);
+              dead[d.id] = 1;
             }
           }
         });
