@@ -35,6 +35,12 @@ export interface NeuronTask {
   splitShare?: number;
 }
 
+/** Whether a claim fails where the neuron's pre-activation is z: never active (-1) fails at z > 0, always active (+1)
+ * at z < 0 (z = 0 satisfies both). */
+export function claimFails(sign: 1 | -1, z: number): boolean {
+  return sign < 0 ? z > 0 : z < 0;
+}
+
 export interface NeuronTaskResult {
   status: 'proved' | 'refuted' | 'unknown';
   /** a plain-evaluated input where the claim fails */
@@ -83,7 +89,7 @@ function reluSplitTask(t: NeuronTask, deadline: number): NeuronTaskResult | null
     if (st === 'proved') continue;
     if (st === 'refuted' && bab.witness) {
       const z = forwardTrace(t.net, bab.witness, 1).pre[t.layer][t.index];
-      if (t.sign < 0 ? z > 0 : z < 0) return { status: 'refuted', witness: Float64Array.from(bab.witness), method: 'relu-split' };
+      if (claimFails(t.sign, z)) return { status: 'refuted', witness: Float64Array.from(bab.witness), method: 'relu-split' };
     }
     return null;
   }
@@ -113,7 +119,7 @@ export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
       // the cut network's counterexample has o >= 0; the claim fails only where o > 0 (z = 0 is allowed)
       const x = Float64Array.from(r.counterexample.x);
       const z = forwardTrace(t.net, x, 1).pre[t.layer][t.index];
-      if (t.sign < 0 ? z > 0 : z < 0) return { status: 'refuted', witness: x, method: 'input-split' };
+      if (claimFails(t.sign, z)) return { status: 'refuted', witness: x, method: 'input-split' };
     }
   }
   if (!milpAvailable() || share >= 1) return { status: 'unknown' };

@@ -24,7 +24,7 @@ import { maximizeBySearch } from './search.ts';
 import { backwardBound, crownBounds } from '../bounds/backward.ts';
 import { symbolicBounds } from '../bounds/symbolic.ts';
 import { alphaCrownBounds } from '../bounds/alpha.ts';
-import { runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
+import { claimFails, runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
 import { WorkerPool } from '../pool/pool.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
@@ -257,7 +257,7 @@ function censusSearch(
         // evaluated where it was found; evaluated again here before it decides anything (it may come from a worker)
         const c = cands[w.id];
         const z = forwardTrace(net, w.x, 1).pre[c.layer][c.index];
-        if (!(c.sign < 0 ? z > 0 : z < 0)) continue;
+        if (!claimFails(c.sign, z)) continue;
         (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), w.x);
         dead[w.id] = 1;
         markBoth(slot.get(key(c.layer, c.index))!, 'input-split');
@@ -298,14 +298,11 @@ function censusSearch(
           const c = list[t];
           if (r.status === 'proved') taskProved.set(c.id, r.method ?? 'milp');
           else if (r.status === 'refuted' && r.witness) {
-            // the witness is an input: it refutes every open candidate with the wrong sign there, not only its own
+            // the witness is an input: evaluated here, it refutes every open candidate with the wrong sign there, its
+            // own included, whoever found it
             const pre = forwardTrace(net, r.witness, 1).pre;
-            const z = pre[c.layer][c.index];
-            if (!(c.sign < 0 ? z > 0 : z < 0)) return;
             for (const d of cands) {
-              if (dead[d.id] || taskProved.has(d.id)) continue;
-              const v = pre[d.layer][d.index];
-              if (!(d.sign < 0 ? v > 0 : v < 0)) continue;
+              if (dead[d.id] || taskProved.has(d.id) || !claimFails(d.sign, pre[d.layer][d.index])) continue;
               (d.sign < 0 ? pos : neg).set(key(d.layer, d.index), r.witness);
               dead[d.id] = 1;
             }
@@ -549,8 +546,7 @@ function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, b
     const tr = forwardTrace(net, x, 1);
     for (const c of open) {
       if (dead[c.id]) continue;
-      const v = tr.pre[c.layer][c.index];
-      if (c.sign < 0 ? v > 0 : v < 0) {
+      if (claimFails(c.sign, tr.pre[c.layer][c.index])) {
         witnesses.push({ id: c.id, x: x.slice() });
         dead[c.id] = 1;
       }
