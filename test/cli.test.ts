@@ -188,6 +188,19 @@ test('verify, equiv and bounds from the command line: verdicts against sampling,
   assert.ok(s.counterexample.y[0] - s.counterexample.y[1] <= min + 0.01);
   const unsat = JSON.parse(run('verify', good, prop(min - 1), '--timeout', '10', '--json').out);
   assert.equal(unsat.result, 'unsat');
+  // the VNN-COMP result file: the verdict, and for sat an input whose plain evaluation gives the listed outputs
+  const res = join(dir, 'result.txt');
+  assert.equal(run('verify', good, prop(min + 0.01), '--timeout', '10', '--results', res).code, 0);
+  const text = readFileSync(res, 'utf8');
+  assert.match(text, /^sat\n\(\(X_0 \S+\)\n \(X_1 \S+\)\n \(X_2 \S+\)\n \(Y_0 \S+\)\n \(Y_1 \S+\)\)\n$/);
+  const value = (name: string): number => Number(new RegExp(`\\(${name} ([^)\\s]+)\\)`).exec(text)![1]);
+  const cx = [0, 1, 2].map((i) => value(`X_${i}`));
+  cx.forEach((v) => assert.ok(v >= -1 && v <= 1));
+  const cy = forward(net, Float64Array.from(cx), 1);
+  assert.ok(Math.abs(value('Y_0') - cy[0]) < 1e-9 && Math.abs(value('Y_1') - cy[1]) < 1e-9);
+  assert.ok(cy[0] - cy[1] <= min + 0.01);
+  assert.equal(run('verify', good, prop(min - 1), '--timeout', '10', '--results', res).code, 0);
+  assert.equal(readFileSync(res, 'utf8'), 'unsat\n');
   const eq = run('equiv', good, good, '--epsilon', '1e-9', '--timeout', '5', '--json');
   assert.equal(eq.err, '');
   assert.equal(JSON.parse(eq.out).result, 'proved');

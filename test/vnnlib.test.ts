@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseVnnlib, readVnnlib, isCounterexample } from '../src/formats/vnnlib.ts';
+import { parseVnnlib, readVnnlib, isCounterexample, vnncompResultText } from '../src/formats/vnnlib.ts';
 import { NnsError } from '../src/errors.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { SKIP_SHARED, sharedPath } from './helpers/shared.ts';
@@ -71,3 +71,11 @@ for (const [name, text, pattern] of [
     assert.throws(() => parseVnnlib(text, 't'), (e: unknown) => e instanceof NnsError && pattern.test(e.message) && !e.message.includes('\n'));
   });
 }
+
+test('VNN-COMP result text: a time-out is "timeout", other unknowns "unknown", sat lists every variable', () => {
+  assert.equal(vnncompResultText({ result: 'unknown', reason: 'timeout' }), 'timeout\n');
+  assert.equal(vnncompResultText({ result: 'unknown', reason: 'bounds too loose and no MILP solver loaded' }), 'unknown\n');
+  assert.equal(vnncompResultText({ result: 'unsat' }), 'unsat\n');
+  const t = vnncompResultText({ result: 'sat', counterexample: { x: [0.1, -2e-17], y: [1 / 3] } });
+  assert.equal(t, 'sat\n((X_0 0.1)\n (X_1 -2e-17)\n (Y_0 0.3333333333333333))\n');
+});

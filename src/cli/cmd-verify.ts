@@ -1,5 +1,6 @@
 import { fail } from '../errors.ts';
-import { readVnnlib } from '../formats/vnnlib.ts';
+import { readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
+import { writeFileAtomic } from '../formats/atomic.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { decideProperty } from '../verify/property.ts';
 import { makeProgress } from './progress.ts';
@@ -8,8 +9,10 @@ import { boundsFor, modelArg, numberOpt, printJson, type CommandSpec } from './c
 export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'decide a VNN-LIB property: sat (with a checked counterexample), unsat, or unknown',
-  usage: 'nnshrink verify MODEL PROPERTY.vnnlib [--timeout S] [--view raw|normalized] [--json]',
-  options: { view: { type: 'string' }, timeout: { type: 'string' } },
+  usage: 'nnshrink verify MODEL PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--json]\n' +
+    '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
+    '     counterexample as ((X_0 v) .. (Y_0 v) ..))',
+  options: { view: { type: 'string' }, timeout: { type: 'string' }, results: { type: 'string' } },
   run(values, positionals) {
     if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib');
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
@@ -25,6 +28,7 @@ export const verifyCommand: CommandSpec = {
       onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
     });
     progress.done();
+    if (typeof values.results === 'string') writeFileAtomic(values.results, vnncompResultText(r));
     if (values.json) printJson(r);
     else {
       process.stdout.write(`${r.result}\n`);

@@ -235,3 +235,18 @@ export function isCounterexample(prop: VnnProperty, x: ArrayLike<number>, y: Arr
   }
   return false;
 }
+
+/**
+ * The VNN-COMP result file: the verdict on the first line (sat, unsat, unknown, or timeout when the time limit
+ * ended the search), and for sat the counterexample as ((X_0 v) (Y_0 v) ..), one variable per line, numbers in
+ * full (round-trip) precision so the checker evaluates the very input that was re-checked here.
+ */
+export function vnncompResultText(r: { result: 'sat' | 'unsat' | 'unknown'; reason?: string; counterexample?: { x: ArrayLike<number>; y: ArrayLike<number> } }): string {
+  if (r.result !== 'sat') return `${r.result === 'unknown' && r.reason === 'timeout' ? 'timeout' : r.result}\n`;
+  if (!r.counterexample) throw new Error('a sat result without its counterexample');
+  const vars = [
+    ...Array.from(r.counterexample.x, (v, i) => `(X_${i} ${v})`),
+    ...Array.from(r.counterexample.y, (v, i) => `(Y_${i} ${v})`),
+  ];
+  return `sat\n(${vars.join('\n ')})\n`;
+}
