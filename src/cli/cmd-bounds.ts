@@ -9,7 +9,7 @@ import { maximizeLinear, minimizeLinear, neuronPhase } from '../verify/maximize.
 import { phaseCensusParallel, type NeuronPhase } from '../verify/phase.ts';
 import { defaultWorkers } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
-import { boundsFor, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
 export const boundsCommand: CommandSpec = {
   name: 'bounds',
@@ -124,7 +124,7 @@ function optimise(net: Network, domain: Box[], values: Record<string, string | b
   process.stdout.write(`${what} in [${lo}, ${hi}]: ${state}\n`);
   process.stdout.write(`  value ${r.value} at x = [${Array.from(r.witness).join(', ')}]\n`);
   process.stdout.write(`  proved ${flag === 'max' ? 'upper' : 'lower'} bound ${r.bound}\n`);
-  process.stderr.write(`(${r.boxes} boxes, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
+  process.stderr.write(`(${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
   return 0;
 }
 
@@ -152,7 +152,7 @@ function phase(net: Network, domain: Box[], values: Record<string, string | bool
   else if (r.phase === 'always') process.stdout.write(`${name}: always active (proved: its pre-activation is at least ${r.lower} everywhere)\n`);
   else if (r.phase === 'both') process.stdout.write(`${name}: both\n  active at x = ${point(r.activeWitness!)}\n  inactive at x = ${point(r.inactiveWitness!)}\n`);
   else process.stdout.write(`${name}: unknown (its pre-activation lies in [${r.lower}, ${r.upper}])\n`);
-  process.stderr.write(`(${r.boxes} boxes, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
+  process.stderr.write(`(${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
   return 0;
 }
 
@@ -194,7 +194,7 @@ async function census(net: Network, domain: Box[], values: Record<string, string
   }
   const k = c.counts;
   process.stdout.write(`all: never active ${k.never}, always active ${k.always}, both ${k.both}, unknown ${k.unknown}\n`);
-  process.stderr.write(`(${c.boxes} ${c.boxes === 1 ? 'box' : 'boxes'}, ${((Date.now() - t0) / 1000).toFixed(2)} s)\n`);
+  process.stderr.write(`(${nBoxes(c.boxes)}, ${((Date.now() - t0) / 1000).toFixed(2)} s)\n`);
   if (k.unknown) process.stderr.write('(more time for one undecided neuron: nnshrink bounds MODEL [domain] --phase LAYER:INDEX --timeout S)\n');
   return 0;
 }

@@ -7,7 +7,7 @@ import { editsFromJSON } from '../simplify/edits.ts';
 import { finalCheck } from '../simplify/final-check.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { defaultModel } from '../demo/default-network.ts';
-import { boundsFor, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
@@ -39,7 +39,7 @@ export const checkCommand: CommandSpec = {
       process.stdout.write(
         `${ok ? 'PROVED' : r.verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED'}: ${r.claim}` +
           (r.provedBound !== undefined ? ` (proved max |f-g| <= ${fmt(r.provedBound)})` : '') +
-          `\n  ${r.verdict.method}, ${r.verdict.boxes ?? 0} boxes, ${(r.verdict.timeMs / 1000).toFixed(1)} s; sampling ${r.sampling.points} points, largest |f-g| ${fmt(r.sampling.maxAbsDiff)}\n`,
+          `\n  ${r.verdict.method}, ${nBoxes(r.verdict.boxes ?? 0)}, ${(r.verdict.timeMs / 1000).toFixed(1)} s; sampling ${r.sampling.points} points, largest |f-g| ${fmt(r.sampling.maxAbsDiff)}\n`,
       );
     }
     return ok ? 0 : 1;

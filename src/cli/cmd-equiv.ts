@@ -4,7 +4,7 @@ import { outputLinearLower } from '../bounds/objective.ts';
 import { checkClass, checkLinf } from '../verify/equiv.ts';
 import { alignedPair } from '../verify/diff-pair.ts';
 import { makeProgress } from './progress.ts';
-import { boundsFor, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
 export const equivCommand: CommandSpec = {
   name: 'equiv',
@@ -39,7 +39,7 @@ export const equivCommand: CommandSpec = {
       progress.done();
       const out = { result: r.verdict.status, witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined, boxes: r.boxes, timeMs: r.verdict.timeMs };
       if (values.json) printJson(out);
-      else process.stdout.write(`${out.result}${out.witness ? ` (class differs at x = [${out.witness.join(', ')}])` : ''}  [${r.boxes} boxes, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`);
+      else process.stdout.write(`${out.result}${out.witness ? ` (class differs at x = [${out.witness.join(', ')}])` : ''}  [${nBoxes(r.boxes)}, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`);
       return 0;
     }
     if (values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
@@ -58,7 +58,7 @@ export const equivCommand: CommandSpec = {
     else {
       process.stdout.write(
         `${eps === 0 ? 'bounded' : out.result}: proved max |A-B| <= ${out.provedMaxDiff === null ? 'nothing' : fmt(out.provedMaxDiff)}, largest found ${fmt(out.foundMaxDiff)}` +
-          `  [${r.boxes} boxes, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`,
+          `  [${nBoxes(r.boxes)}, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`,
       );
     }
     return 0;

@@ -12,7 +12,7 @@ import { editsToJSON } from '../simplify/edits.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { boundsFor, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
@@ -120,11 +120,11 @@ export const pruneCommand: CommandSpec = {
     for (const s of r.result.steps) kinds.set(s.kind, (kinds.get(s.kind) ?? 0) + 1);
     const lines = [
       `nnshrink prune: ${model.path} -> ${out}`,
-      `  domain: ${domain.length} box(es); tolerance: ${describeTolerance(r.tolerance)}`,
-      `  phase census: ${c.never} never active, ${c.always} always active, ${c.both} both, ${c.unknown} unknown (kept) [${(r.result.census.timeMs / 1000).toFixed(1)} s, ${r.result.census.boxes} boxes]`,
+      `  domain: ${nBoxes(domain.length)}; tolerance: ${describeTolerance(r.tolerance)}`,
+      `  phase census: ${c.never} never active, ${c.always} always active, ${c.both} both, ${c.unknown} unknown (kept) [${(r.result.census.timeMs / 1000).toFixed(1)} s, ${nBoxes(r.result.census.boxes)}]`,
       `  changes: ${[...kinds].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
       `  ReLU neurons ${b.reluNeurons} -> ${a.reluNeurons}, hidden neurons ${b.neurons} -> ${a.neurons}, layers ${b.layers} -> ${a.layers}, parameters ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}% fewer)`,
-      `  final check (${r.check.verdict.method}, ${r.check.verdict.boxes ?? 0} boxes, ${(r.check.verdict.timeMs / 1000).toFixed(1)} s): PROVED ${r.check.claim}` +
+      `  final check (${r.check.verdict.method}, ${nBoxes(r.check.verdict.boxes ?? 0)}, ${(r.check.verdict.timeMs / 1000).toFixed(1)} s): PROVED ${r.check.claim}` +
         (r.check.provedBound !== undefined ? `; proved max |f-g| <= ${fmt(r.check.provedBound)}` : ''),
       `  sampling: ${r.check.sampling.points} points, largest |f-g| ${fmt(r.check.sampling.maxAbsDiff)}` +
         (r.check.sampling.classDisagreements !== undefined ? `, ${r.check.sampling.classDisagreements} class disagreements` : ''),

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../formats/atomic.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { decideProperty } from '../verify/property.ts';
 import { makeProgress } from './progress.ts';
-import { boundsFor, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
@@ -33,7 +33,7 @@ export const verifyCommand: CommandSpec = {
     else {
       process.stdout.write(`${r.result}\n`);
       if (r.counterexample) process.stdout.write(`counterexample x = [${r.counterexample.x.join(', ')}]\n  y = [${r.counterexample.y.join(', ')}]\n`);
-      process.stderr.write(`(${r.boxes} boxes, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
+      process.stderr.write(`(${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
     }
     return 0;
   },

@@ -83,3 +83,8 @@ export function fmt(x: number, digits = 4): string {
   const a = Math.abs(x);
   return a >= 1e5 || a < 1e-3 ? x.toExponential(digits - 1) : Number(x.toPrecision(digits)).toString();
 }
+
+/** "1 box", "2 boxes": counts in messages read as English. */
+export function nBoxes(n: number): string {
+  return `${n} ${n === 1 ? 'box' : 'boxes'}`;
+}
