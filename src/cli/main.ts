@@ -47,6 +47,11 @@ function help(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // a reader that stops early (`| head`) closes the pipe: that ends the output, it is not an error to report
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     const [name, ...rest] = argv;
     if (!name || name === '--help' || name === '-h' || name === 'help') {
