@@ -1,17 +1,13 @@
 /**
  * VNN-COMP 2021 ACAS Xu: the 186 instances of acasxu_instances.csv; verdict per instance against the published one.
- * Instances run side by side on the worker pool (one per core by default), or with mode 'halves' one at a time, each
- * as `nnshrink verify --jobs WORKERS` decides it (two halves of its box on the workers); the total is wall-clock time.
- * Run: node --import tsx bench/vnncomp.ts [timeoutSeconds=10] [count] [first row, 0-based] [workers] [pool|halves]
+ * Instances run side by side on the worker pool (one per core by default); the total is wall-clock time.
+ * Run: node --import tsx bench/vnncomp.ts [timeoutSeconds=10] [count] [first row, 0-based] [workers]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPool, defaultWorkers } from '../src/pool/pool.ts';
 import type { PropertyResult } from '../src/verify/property.ts';
 import type { InstanceJob } from './vnncomp-job.ts';
-import { loadModel } from '../src/formats/load.ts';
-import { readVnnlib } from '../src/formats/vnnlib.ts';
-import { decidePropertyParallel } from '../src/verify/property-parallel.ts';
 import { SHARED_NETS } from '../test/helpers/shared.ts';
 
 const timeout = Number(process.argv[2] ?? 10) * 1000;
@@ -29,13 +25,7 @@ const jobs: InstanceJob[] = chosen.map(([net, prop]) => ({ model: join(dir, 'onn
 const tally = { sat: 0, unsat: 0, unknown: 0, wrong: 0 };
 let cpu = 0;
 const t0 = Date.now();
-const mode = process.argv[6] ?? 'pool';
-const results: PropertyResult[] = [];
-if (mode === 'halves') {
-  for (const job of jobs) results.push(await decidePropertyParallel(loadModel(job.model).network, readVnnlib(job.property), job.timeoutMs, workers));
-} else {
-  results.push(...(await runPool<InstanceJob, PropertyResult>(new URL('./vnncomp-job.ts', import.meta.url).href, 'decideInstance', jobs, workers)));
-}
+const results = await runPool<InstanceJob, PropertyResult>(new URL('./vnncomp-job.ts', import.meta.url).href, 'decideInstance', jobs, workers);
 console.log('| network | property | verdict | expected | boxes | time (s) |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 chosen.forEach(([net, prop], i) => {
@@ -47,4 +37,4 @@ chosen.forEach(([net, prop], i) => {
   console.log(`| ${net.replace('ACASXU_run2a_', '').replace('_batch_2000.onnx', '')} | ${prop.replace('.vnnlib', '')} | ${r.result} | ${exp} | ${r.boxes} | ${(r.timeMs / 1000).toFixed(2)} |`);
 });
 const wall = (Date.now() - t0) / 1000;
-console.log(`\n${n} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown, ${tally.wrong} disagreeing with the published verdict; wall-clock ${wall.toFixed(0)} s on ${workers} worker(s) (${mode === 'halves' ? 'one instance at a time, two halves each' : 'instances side by side'}), ${(cpu / 1000).toFixed(0)} s summed over instances (timeout ${timeout / 1000} s each)`);
+console.log(`\n${n} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown, ${tally.wrong} disagreeing with the published verdict; wall-clock ${wall.toFixed(0)} s on ${workers} worker(s), ${(cpu / 1000).toFixed(0)} s summed over instances (timeout ${timeout / 1000} s each)`);

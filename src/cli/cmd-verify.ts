@@ -1,21 +1,19 @@
 import { fail } from '../errors.ts';
 import { readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
-import { decidePropertyParallel } from '../verify/property-parallel.ts';
-import { defaultWorkers } from '../pool/pool.ts';
+import { outputLinearLower } from '../bounds/objective.ts';
+import { decideProperty } from '../verify/property.ts';
 import { makeProgress } from './progress.ts';
-import { nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'decide a VNN-LIB property: sat (with a checked counterexample), unsat, or unknown',
-  usage: 'nnshrink verify MODEL PROPERTY.vnnlib [--timeout S] [--jobs N] [--results FILE] [--view raw|normalized] [--json]\n' +
-    '    (the property\'s box is cut in two halves, each decided with half the time, on N worker threads (default: the\n' +
-    '     cores); the halves do not depend on N, so neither does the verdict; with more than 8 inputs: one search)\n' +
+  usage: 'nnshrink verify MODEL PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--json]\n' +
     '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
     '     counterexample as ((X_0 v) .. (Y_0 v) ..))',
-  options: { view: { type: 'string' }, timeout: { type: 'string' }, results: { type: 'string' }, jobs: { type: 'string' } },
-  async run(values, positionals) {
+  options: { view: { type: 'string' }, timeout: { type: 'string' }, results: { type: 'string' } },
+  run(values, positionals) {
     if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib');
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
     const prop = readVnnlib(positionals[1]);
@@ -23,11 +21,12 @@ export const verifyCommand: CommandSpec = {
     const nOut = model.network.layers[model.network.layers.length - 1].outSize;
     if (prop.nOutputs !== nOut) fail(`${positionals[1]}: the property has ${prop.nOutputs} outputs but the network has ${nOut}`);
     const progress = makeProgress(!values.json);
-    const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
-    const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
-    const r = await decidePropertyParallel(model.network, prop, timeoutMs, workers, (phase, boxes, open, leftMs) =>
-      progress.update(phase, 0, 0, boxes ? `${boxes} boxes bounded, ${open} open` : '', leftMs / 1000),
-    );
+    const r = decideProperty(model.network, prop, {
+      boundsFn: boundsFor(model.network),
+      outputLinearLower,
+      timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+      onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
+    });
     progress.done();
     if (typeof values.results === 'string') writeFileAtomic(values.results, vnncompResultText(r));
     if (values.json) printJson(r);
