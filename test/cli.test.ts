@@ -1,7 +1,7 @@
 /** The command line as a user meets it: real processes, one-line errors with exit code 2, no partial outputs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -308,4 +308,14 @@ test('bounds --census: the phase of every neuron agrees with 20,000 samples, wit
   assert.match(text.out, /^layer 1: 6 neurons: never active \d+/);
   assert.match(text.out, /\nall: never active \d+, always active \d+, both \d+, unknown \d+\n$/);
   expectError(run('bounds', good, '--census', '--phase', '1:0'), /--census alone/);
+});
+
+test('a reader that closes the output early (| head) ends the command quietly, exit code 0', async () => {
+  const child = spawn(process.execPath, [BIN, 'info', '--default', '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(err, '');
+  assert.equal(code, 0);
 });
