@@ -319,3 +319,20 @@ test('a reader that closes the output early (| head) ends the command quietly, e
   assert.equal(err, '');
   assert.equal(code, 0);
 });
+
+test('values that start with a minus: --domain -1,.. and --input -0.5,.. are values, --timeout -3 a bad number', () => {
+  const spaced = run('bounds', good, '--domain', '-1,-1,-1:0.5,0.5,0.5', '--json');
+  assert.equal(spaced.code, 0, spaced.err);
+  const layers = (out: string): unknown => JSON.parse(out).layers;
+  assert.deepEqual(layers(spaced.out), layers(run('bounds', good, '--domain=-1,-1,-1:0.5,0.5,0.5', '--json').out));
+  assert.notDeepEqual(layers(spaced.out), layers(run('bounds', good, '--json').out), 'not the file\'s own domain');
+  const e = run('eval', good, '--input', '-0.5,0.1,-0.2', '--json');
+  assert.equal(e.code, 0, e.err);
+  assert.equal(JSON.parse(e.out)[0].output.length, 2);
+  const p = join(dir, 'minus.vnnlib');
+  const decl = ['X_0', 'X_1', 'X_2', 'Y_0', 'Y_1'].map((v) => `(declare-const ${v} Real)`);
+  writeFileSync(p, [...decl, ...[0, 1, 2].map((i) => `(assert (>= X_${i} -1))\n(assert (<= X_${i} 1))`), '(assert (<= Y_0 -1000))'].join('\n') + '\n');
+  expectError(run('verify', good, p, '--timeout', '-3'), /--timeout: '-3' is not a number/);
+  expectError(run('verify', good, p, '--results', join(dir, 'no-such-dir', 'r.txt')), /no-such-dir.*cannot write/);
+  assert.equal(run('verify', good, p, '--timeout', '5').out, 'unsat\n');
+});

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fail } from '../errors.ts';
 import { readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
@@ -20,6 +22,8 @@ export const verifyCommand: CommandSpec = {
     if (prop.nInputs !== model.network.inputSize) fail(`${positionals[1]}: the property has ${prop.nInputs} inputs but the network has ${model.network.inputSize}`);
     const nOut = model.network.layers[model.network.layers.length - 1].outSize;
     if (prop.nOutputs !== nOut) fail(`${positionals[1]}: the property has ${prop.nOutputs} outputs but the network has ${nOut}`);
+    // a results file that cannot be written should say so now, not after the search
+    if (typeof values.results === 'string' && !existsSync(dirname(resolve(values.results)))) fail(`${values.results}: cannot write (no directory ${dirname(resolve(values.results))})`);
     const progress = makeProgress(!values.json);
     const r = decideProperty(model.network, prop, {
       boundsFn: boundsFor(model.network),

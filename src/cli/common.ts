@@ -25,11 +25,28 @@ export const COMMON_OPTIONS = {
 
 export function parse(spec: CommandSpec, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    const r = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: joinNegativeValues(spec, argv), options: { ...COMMON_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (e) {
     fail(`${spec.name}: ${(e as Error).message.split('\n')[0]} (see 'nnshrink ${spec.name} --help')`);
   }
+}
+
+/**
+ * `--domain -1,-1:1,1` and `--timeout -3` as the user means them: a value option followed by a number that starts
+ * with '-' takes it as its value (parseArgs would call it an ambiguous option), as if written `--domain=-1,-1:1,1`.
+ */
+function joinNegativeValues(spec: CommandSpec, argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') && !argv[i].includes('=') ? argv[i].slice(2) : undefined;
+    const opt = name !== undefined ? (spec.options as Record<string, { type: string }>)[name] : undefined;
+    if (opt?.type === 'string' && i + 1 < argv.length && /^-\.?\d/.test(argv[i + 1])) {
+      out.push(`${argv[i]}=${argv[i + 1]}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
 }
 
 /** MODEL positional or --default. */
