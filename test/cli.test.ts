@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { encodeModel, ONNX_FLOAT } from '../src/formats/onnx-schema.ts';
 import { floatTensor, valueInfo } from '../src/formats/onnx-write.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { makeBox } from '../src/model/box.ts';
+import { forward } from '../src/model/network.ts';
 
 const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-cli-'));
@@ -335,4 +336,35 @@ test('values that start with a minus: --domain -1,.. and --input -0.5,.. are val
   expectError(run('verify', good, p, '--timeout', '-3'), /--timeout: '-3' is not a number/);
   expectError(run('verify', good, p, '--results', join(dir, 'no-such-dir', 'r.txt')), /no-such-dir.*cannot write/);
   assert.equal(run('verify', good, p, '--timeout', '5').out, 'unsat\n');
+});
+
+test('verify --instances: a VNN-COMP list side by side, the same verdicts on one or two threads, result files, bad rows', () => {
+  const decl = ['X_0', 'X_1', 'X_2', 'Y_0', 'Y_1'].map((v) => `(declare-const ${v} Real)`);
+  const box = [0, 1, 2].map((i) => `(assert (>= X_${i} -1))\n(assert (<= X_${i} 1))`);
+  const props = join(dir, 'props');
+  mkdirSync(props, { recursive: true });
+  // y0 <= -1000 cannot happen on the box (unsat); y0 <= y(0) holds at x = 0 itself (sat)
+  const y0 = forward(net, new Float64Array(3), 1)[0];
+  writeFileSync(join(props, 'never.vnnlib'), [...decl, ...box, '(assert (<= Y_0 -1000))'].join('\n') + '\n');
+  writeFileSync(join(props, 'here.vnnlib'), [...decl, ...box, `(assert (<= Y_0 ${y0 + 1e-6}))`].join('\n') + '\n');
+  const list = join(props, 'instances.csv');
+  writeFileSync(list, `${good},never.vnnlib,10\n\n${good},here.vnnlib\n`);
+  const outs = [1, 2].map((jobs) => {
+    const rd = join(dir, `rd${jobs}`);
+    mkdirSync(rd, { recursive: true });
+    const r = run('verify', '--instances', list, '--jobs', String(jobs), '--results-dir', rd, '--json');
+    assert.equal(r.code, 0, r.err);
+    const files = readdirSync(rd).sort();
+    return { verdicts: JSON.parse(r.out).map((x: { result: string }) => x.result), files, never: readFileSync(join(rd, files[1]), 'utf8') };
+  });
+  assert.deepEqual(outs[0].verdicts, ['unsat', 'sat']);
+  assert.deepEqual(outs[1].verdicts, outs[0].verdicts);
+  assert.deepEqual(outs[0].files, ['good_here.txt', 'good_never.txt']);
+  assert.equal(outs[0].never, 'unsat\n');
+  writeFileSync(list, `${good},never.vnnlib,10\n${good}\n`);
+  expectError(run('verify', '--instances', list), /instances\.csv:2: expected model,property/);
+  writeFileSync(list, `${good},missing.vnnlib\n`);
+  expectError(run('verify', '--instances', list), /missing\.vnnlib: no such file/);
+  writeFileSync(list, `${good},never.vnnlib,-5\n`);
+  expectError(run('verify', '--instances', list), /instances\.csv:1: the timeout '-5'/);
 });

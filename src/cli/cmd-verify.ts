@@ -1,27 +1,40 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fail } from '../errors.ts';
-import { readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
+import { checkPropertyFits, readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { decideProperty } from '../verify/property.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
+import { verifyInstances } from './verify-instances.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'decide a VNN-LIB property: sat (with a checked counterexample), unsat, or unknown',
   usage: 'nnshrink verify MODEL PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--json]\n' +
+    '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--jobs N] [--json]\n' +
     '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
-    '     counterexample as ((X_0 v) .. (Y_0 v) ..))',
-  options: { view: { type: 'string' }, timeout: { type: 'string' }, results: { type: 'string' } },
+    '     counterexample as ((X_0 v) .. (Y_0 v) ..);\n' +
+    '     --instances: a VNN-COMP instance list, lines model,property[,timeout seconds], paths relative to the list\'s\n' +
+    '     directory (or --model-dir / --property-dir); --timeout replaces the listed limits; instances run side by side\n' +
+    '     on N worker threads (default: the cores), each with its own limit; --results-dir gets one result file each)',
+  options: {
+    view: { type: 'string' },
+    timeout: { type: 'string' },
+    results: { type: 'string' },
+    instances: { type: 'string' },
+    'model-dir': { type: 'string' },
+    'property-dir': { type: 'string' },
+    'results-dir': { type: 'string' },
+    jobs: { type: 'string' },
+  },
   run(values, positionals) {
-    if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib');
+    if (typeof values.instances === 'string') return verifyInstances(values, positionals);
+    if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib (or --instances LIST.csv)');
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
     const prop = readVnnlib(positionals[1]);
-    if (prop.nInputs !== model.network.inputSize) fail(`${positionals[1]}: the property has ${prop.nInputs} inputs but the network has ${model.network.inputSize}`);
-    const nOut = model.network.layers[model.network.layers.length - 1].outSize;
-    if (prop.nOutputs !== nOut) fail(`${positionals[1]}: the property has ${prop.nOutputs} outputs but the network has ${nOut}`);
+    checkPropertyFits(model.network, prop, positionals[1]);
     // a results file that cannot be written should say so now, not after the search
     if (typeof values.results === 'string' && !existsSync(dirname(resolve(values.results)))) fail(`${values.results}: cannot write (no directory ${dirname(resolve(values.results))})`);
     const progress = makeProgress(!values.json);

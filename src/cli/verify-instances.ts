@@ -1,0 +1,62 @@
+/** `verify --instances LIST.csv`: a VNN-COMP instance list decided side by side on the worker pool. */
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { fail } from '../errors.ts';
+import { readInstances } from '../formats/instances.ts';
+import { loadModel } from '../formats/load.ts';
+import { checkPropertyFits, readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
+import { writeFileAtomic } from '../formats/atomic.ts';
+import { defaultWorkers, runPool } from '../pool/pool.ts';
+import type { InstanceJob } from '../verify/instance.ts';
+import type { PropertyResult } from '../verify/property.ts';
+import { makeProgress } from './progress.ts';
+import { numberOpt, printJson } from './common.ts';
+
+const stem = (p: string): string => basename(p, extname(p));
+
+export async function verifyInstances(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
+  if (positionals.length > 0) fail(`verify: --instances takes no MODEL or PROPERTY (got '${positionals[0]}')`);
+  const list = values.instances as string;
+  const dir = (name: string): string => {
+    const d = values[name];
+    if (typeof d !== 'string') return dirname(list);
+    if (!existsSync(d) || !statSync(d).isDirectory()) fail(`--${name}: '${d}' is not a directory`);
+    return d;
+  };
+  const rows = readInstances(list, dir('model-dir'), dir('property-dir'));
+  const resultsDir = values['results-dir'];
+  if (typeof resultsDir === 'string' && (!existsSync(resultsDir) || !statSync(resultsDir).isDirectory())) fail(`--results-dir: '${resultsDir}' is not a directory`);
+  const view = values.view === 'normalized' ? 'normalized' : 'raw';
+  // every file is read here first, so a bad row fails in one line before any search starts
+  const nets = new Map<string, ReturnType<typeof loadModel>>();
+  for (const r of rows) {
+    let m = nets.get(r.model);
+    if (!m) nets.set(r.model, (m = loadModel(r.model, { view })));
+    checkPropertyFits(m.network, readVnnlib(r.property), r.property);
+  }
+  const override = values.timeout !== undefined ? numberOpt(values, 'timeout', 60, 0.01) : undefined;
+  const jobs: InstanceJob[] = rows.map((r) => ({ model: r.model, property: r.property, view, timeoutMs: (override ?? r.timeoutS ?? 60) * 1000 }));
+  const progress = makeProgress(!values.json);
+  let done = 0;
+  progress.update('instances decided', 0, jobs.length);
+  const results = await runPool<InstanceJob, PropertyResult>(
+    new URL('../verify/instance.ts', import.meta.url).href,
+    'decideInstance',
+    jobs,
+    numberOpt(values, 'jobs', defaultWorkers(), 1),
+    () => progress.update('instances decided', ++done, jobs.length),
+  );
+  progress.done();
+  const names = rows.map((r) => `${stem(r.model)}_${stem(r.property)}`);
+  if (typeof resultsDir === 'string') results.forEach((r, i) => writeFileAtomic(join(resultsDir, `${names[i]}.txt`), vnncompResultText(r)));
+  const tally = { sat: 0, unsat: 0, unknown: 0 };
+  for (const r of results) tally[r.result]++;
+  if (values.json) {
+    printJson(results.map((r, i) => ({ model: rows[i].model, property: rows[i].property, ...r })));
+    return 0;
+  }
+  process.stdout.write('| model | property | verdict | time (s) |\n| --- | --- | --- | --- |\n');
+  results.forEach((r, i) => process.stdout.write(`| ${stem(rows[i].model)} | ${stem(rows[i].property)} | ${r.result} | ${(r.timeMs / 1000).toFixed(2)} |\n`));
+  process.stdout.write(`${rows.length} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown\n`);
+  return 0;
+}
