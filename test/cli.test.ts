@@ -367,4 +367,5 @@ test('verify --instances: a VNN-COMP list side by side, the same verdicts on one
   expectError(run('verify', '--instances', list), /missing\.vnnlib: no such file/);
   writeFileSync(list, `${good},never.vnnlib,-5\n`);
   expectError(run('verify', '--instances', list), /instances\.csv:1: the timeout '-5'/);
+  expectError(run('verify', good, join(props, 'never.vnnlib'), '--jobs', '2'), /--jobs goes with --instances/);
 });

@@ -30,7 +30,11 @@ export const verifyCommand: CommandSpec = {
     jobs: { type: 'string' },
   },
   run(values, positionals) {
-    if (typeof values.instances === 'string') return verifyInstances(values, positionals);
+    if (typeof values.instances === 'string') {
+      if (values.results !== undefined) fail('verify: --results is for one instance; with --instances use --results-dir DIR');
+      return verifyInstances(values, positionals);
+    }
+    for (const o of ['jobs', 'model-dir', 'property-dir', 'results-dir']) if (values[o] !== undefined) fail(`verify: --${o} goes with --instances LIST.csv`);
     if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib (or --instances LIST.csv)');
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
     const prop = readVnnlib(positionals[1]);
