@@ -110,7 +110,7 @@ test('bad input: dimension mismatch between layers (JSON) and an unsupported ONN
   expectError(run('info', join(dir, 'sig.onnx')), /sig\.onnx: node 'sig' \(Sigmoid\): unsupported operator Sigmoid/);
 });
 
-test('prune on the default writes an ONNX file and a certificate that check re-proves; NNet with linear neurons is refused', () => {
+test('prune on the default writes an ONNX file, or an NNet file with its linear neurons as ReLU pairs, and certificates that check re-proves', () => {
   const out = join(dir, 'd.onnx');
   const r = run('prune', '--default', '--domain', '0,0,0,0,0:1,1,1,1,1', '-o', out, '--json');
   assert.equal(r.code, 0, r.err);
@@ -120,12 +120,22 @@ test('prune on the default writes an ONNX file and a certificate that check re-p
   const c = run('check', `${out}.certificate.json`, '--json');
   assert.equal(c.code, 0, c.err);
   assert.equal(JSON.parse(c.out).ok, true);
+  // NNet has only ReLU hidden neurons: the linear ones are stored as ReLU pairs, and check reads them back as such
+  assert.ok(res.after.reluNeurons < res.after.neurons, 'the pruned default network has linear hidden neurons');
   const nn = join(dir, 'd.nnet');
-  const r2 = run('prune', '--default', '--domain', '0,0,0,0,0:1,1,1,1,1', '-o', nn);
-  if (res.after.reluNeurons < res.after.neurons) {
-    expectError(r2, /NNet cannot express linear neurons inside hidden layers .*write ONNX instead/);
-    assert.ok(!existsSync(nn));
-  }
+  const r2 = run('prune', '--default', '--domain', '0,0,0,0,0:1,1,1,1,1', '-o', nn, '--json');
+  assert.equal(r2.code, 0, r2.err);
+  const res2 = JSON.parse(r2.out);
+  assert.equal(res2.finalCheck.verdict.status, 'proved');
+  assert.equal(res2.stored.neurons, res2.after.neurons + (res2.after.neurons - res2.after.reluNeurons));
+  const info = run('info', nn, '--json');
+  assert.equal(JSON.parse(info.out).neurons, res2.stored.neurons, info.out);
+  const c2 = run('check', `${nn}.certificate.json`, '--json');
+  assert.equal(c2.code, 0, c2.err);
+  assert.equal(JSON.parse(c2.out).ok, true);
+  const direct = JSON.parse(run('eval', '--default', '--input', '0.1,0.2,0.3,0.4,0.25', '--json').out)[0].output;
+  const viaNnet = JSON.parse(run('eval', nn, '--input', '0.1,0.2,0.3,0.4,0.25', '--json').out)[0].output;
+  direct.forEach((v: number, i: number) => assert.ok(Math.abs(v - viaNnet[i]) < 1e-9));
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
 });
 

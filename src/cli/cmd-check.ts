@@ -2,6 +2,7 @@ import { fail } from '../errors.ts';
 import { loadModel } from '../formats/load.ts';
 import { readInputFile } from '../formats/read-text.ts';
 import { networkHash } from '../model/hash.ts';
+import { nnetUnpair } from '../formats/nnet.ts';
 import { certificateDomain, parseCertificate } from '../simplify/certificate.ts';
 import { editsFromJSON } from '../simplify/edits.ts';
 import { finalCheck } from '../simplify/final-check.ts';
@@ -20,7 +21,8 @@ export const checkCommand: CommandSpec = {
     const cert = parseCertificate(readInputFile(path).toString('utf8'), path);
     const input = cert.input.path === '<default>' ? defaultModel() : loadModel(cert.input.path, { view: cert.input.view === 'normalized' ? 'normalized' : 'raw' });
     if (networkHash(input.network) !== cert.input.sha256) fail(`${cert.input.path}: the network differs from the one the certificate was made for (hash mismatch)`);
-    const output = loadModel(cert.output.path);
+    const stored = loadModel(cert.output.path);
+    const output = cert.output.reluPairs ? { ...stored, network: nnetUnpair(stored.network, cert.output.reluPairs, cert.output.path) } : stored;
     if (networkHash(output.network) !== cert.output.sha256) fail(`${cert.output.path}: the network differs from the one the certificate describes (hash mismatch)`);
     const f = input.network;
     const edits = editsFromJSON(cert.edits, f, path);

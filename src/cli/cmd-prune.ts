@@ -1,8 +1,9 @@
 import { fail } from '../errors.ts';
 import { formatOf, modelBytes, parseModelBytes } from '../formats/load.ts';
+import { hiddenLinearNeurons, linearAsReluPairs, nnetStoredAs } from '../formats/nnet.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
 import { boxHull } from '../model/box.ts';
-import type { Network } from '../model/network.ts';
+import { sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
 import { pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
 import { censusOptions, type PruneProgress } from '../simplify/prune.ts';
 import { phaseCensusParallel } from '../verify/phase.ts';
@@ -57,7 +58,9 @@ export const pruneCommand: CommandSpec = {
     let bytes: Uint8Array | string = '';
     const roundTrip = (net: Network): Network => {
       bytes = modelBytes(net, fmtOut, { domain: writeDomain, precision, inputShape: model.inputShape });
-      return parseModelBytes(bytes, fmtOut, out).network;
+      const back = parseModelBytes(bytes, fmtOut, out).network;
+      // NNet stores linear hidden neurons as ReLU pairs: the same function, checked in the pruned network's shape
+      return fmtOut === 'nnet' ? nnetStoredAs(net, back) : back;
     };
     const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
     let r;
@@ -84,6 +87,8 @@ export const pruneCommand: CommandSpec = {
     } finally {
       progress.done();
     }
+    const linear = hiddenLinearNeurons(r.written);
+    const reluPairs = fmtOut === 'nnet' && linear.some((l) => l.length > 0) ? linear : undefined;
     const cert = buildCertificate({
       inputPath: model.path,
       inputView: model.view,
@@ -91,6 +96,7 @@ export const pruneCommand: CommandSpec = {
       outputPath: out,
       written: r.written,
       precision,
+      reluPairs,
       domain,
       tolerance: r.tolerance,
       exactTolerance: r.exactEps,
@@ -110,7 +116,7 @@ export const pruneCommand: CommandSpec = {
     const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
     writeFileAtomic(certPath, JSON.stringify(cert, null, 1) + '\n');
     if (values.json) {
-      printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, census: cert.census, finalCheck: r.check, timeMs: cert.totalTimeMs });
+      printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, ...(reluPairs ? { stored: sizeMetrics(linearAsReluPairs(r.written)) } : {}), census: cert.census, finalCheck: r.check, timeMs: cert.totalTimeMs });
       return 0;
     }
     const b = r.result.before;
@@ -124,6 +130,7 @@ export const pruneCommand: CommandSpec = {
       `  phase census: ${c.never} never active, ${c.always} always active, ${c.both} both, ${c.unknown} unknown (kept) [${(r.result.census.timeMs / 1000).toFixed(1)} s, ${nBoxes(r.result.census.boxes)}]`,
       `  changes: ${[...kinds].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
       `  ReLU neurons ${b.reluNeurons} -> ${a.reluNeurons}, hidden neurons ${b.neurons} -> ${a.neurons}, layers ${b.layers} -> ${a.layers}, parameters ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}% fewer)`,
+      ...(reluPairs ? [storedLine(reluPairs, sizeMetrics(linearAsReluPairs(r.written)))] : []),
       `  final check (${r.check.verdict.method}, ${nBoxes(r.check.verdict.boxes ?? 0)}, ${(r.check.verdict.timeMs / 1000).toFixed(1)} s): PROVED ${r.check.claim}` +
         (r.check.provedBound !== undefined ? `; proved max |f-g| <= ${fmt(r.check.provedBound)}` : ''),
       `  sampling: ${r.check.sampling.points} points, largest |f-g| ${fmt(r.check.sampling.maxAbsDiff)}` +
@@ -134,3 +141,8 @@ export const pruneCommand: CommandSpec = {
     return 0;
   },
 };
+
+function storedLine(pairs: number[][], stored: SizeMetrics): string {
+  const n = pairs.reduce((t, l) => t + l.length, 0);
+  return `  NNet has no linear hidden neurons: ${n} stored as ReLU pairs, relu(z) - relu(-z) (the file: ${stored.neurons} hidden neurons, ${stored.parameters} parameters)`;
+}

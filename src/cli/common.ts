@@ -4,7 +4,7 @@ import { fail } from '../errors.ts';
 import { loadModel } from '../formats/load.ts';
 import type { LoadedModel } from '../formats/model-file.ts';
 import { defaultModel } from '../demo/default-network.ts';
-import { parseBoxSpec, validateBox, type Box } from '../model/box.ts';
+import { containsPoint, parseBoxSpec, validateBox, type Box } from '../model/box.ts';
 import { readVnnlib } from '../formats/vnnlib.ts';
 import type { Network } from '../model/network.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
@@ -63,12 +63,24 @@ export function modelArg(values: Record<string, unknown>, positionals: string[],
 export function resolveDomain(model: LoadedModel, values: Record<string, unknown>): Box[] {
   const n = model.network.inputSize;
   if (values.domain && values.vnnlib) fail('give either --domain or --vnnlib, not both');
-  if (typeof values.domain === 'string') return [parseBoxSpec(values.domain, n)];
+  let boxes: Box[] | undefined;
+  if (typeof values.domain === 'string') boxes = [parseBoxSpec(values.domain, n)];
   if (typeof values.vnnlib === 'string') {
     const p = readVnnlib(values.vnnlib);
     if (p.nInputs !== n) fail(`${values.vnnlib}: the property has ${p.nInputs} inputs but the network has ${n}`);
     p.regions.forEach((r) => validateBox(r.box, n, values.vnnlib as string));
-    return p.regions.map((r) => r.box);
+    boxes = p.regions.map((r) => r.box);
+  }
+  if (boxes) {
+    // a box outside the file's own domain is allowed (the function is defined everywhere) but is often a units
+    // mistake: VNN-COMP's ACAS Xu properties are in the NNet files' normalised units
+    const own = model.domain;
+    if (own && !values.json && boxes.some((b) => !containsPoint(own, b.lo) || !containsPoint(own, b.hi))) {
+      process.stderr.write(
+        `nnshrink: warning: the domain is not inside ${model.path}'s own domain${model.format === 'nnet' && model.view !== 'normalized' ? ' (read in raw units; --view normalized reads the NNet file in its normalised units, as VNN-COMP properties are)' : ''}\n`,
+      );
+    }
+    return boxes;
   }
   if (model.domain) return [model.domain];
   fail(`${model.path}: the model states no input domain; give one with --domain lo1,..:hi1,.. or --vnnlib FILE`);

@@ -151,15 +151,96 @@ export function readNNet(path: string, view: 'raw' | 'normalized' = 'raw'): Load
 /** Shortest text that reads back as the same double. */
 const num = (v: number): string => (Object.is(v, -0) ? '0' : String(v));
 
-export function nnetText(net: Network, opts: { domain?: Box; comment?: string } = {}): string {
+/**
+ * NNet has ReLU on every hidden neuron, so a linear hidden neuron z is written as the pair relu(z), relu(-z), the
+ * next layer taking v relu(z) - v relu(-z) = v z: exactly the same products, one of each pair zero (only the order
+ * of the next layer's sum changes, which the final check of a pruned network covers: it reads the stored file).
+ */
+export function linearAsReluPairs(net: Network): Network {
   const last = net.layers.length - 1;
-  net.layers.forEach((L, k) => {
-    const lin = L.relu.reduce((s, r) => s + (r ? 0 : 1), 0);
-    if (k < last && lin > 0) {
-      fail(`NNet cannot express linear neurons inside hidden layers (layer ${k + 1} has ${lin}); write ONNX instead`);
+  const layers = net.layers.map((L) => ({ ...L }));
+  for (let k = 0; k < last; k++) {
+    const L = layers[k];
+    const lin: number[] = [];
+    for (let i = 0; i < L.outSize; i++) if (!L.relu[i]) lin.push(i);
+    if (lin.length === 0) continue;
+    const m = L.outSize + lin.length;
+    const W = new Float64Array(m * L.inSize);
+    W.set(L.weights);
+    const b = new Float64Array(m);
+    b.set(L.bias);
+    lin.forEach((i, q) => {
+      const dst = (L.outSize + q) * L.inSize;
+      for (let j = 0; j < L.inSize; j++) W[dst + j] = -L.weights[i * L.inSize + j];
+      b[L.outSize + q] = -L.bias[i];
+    });
+    layers[k] = makeLayer(L.inSize, m, W, b, true);
+    const N = layers[k + 1];
+    const W2 = new Float64Array(N.outSize * m);
+    for (let r = 0; r < N.outSize; r++) {
+      for (let j = 0; j < N.inSize; j++) W2[r * m + j] = N.weights[r * N.inSize + j];
+      lin.forEach((i, q) => (W2[r * m + N.inSize + q] = -N.weights[r * N.inSize + i]));
     }
-    if (k === last && lin < L.outSize) fail('NNet cannot express a ReLU on the output layer; write ONNX instead');
+    layers[k + 1] = makeLayer(m, N.outSize, W2, N.bias, N.relu);
+  }
+  return { inputSize: net.inputSize, layers };
+}
+
+/** The linear neurons of each hidden layer (what NNet stores as ReLU pairs). */
+export function hiddenLinearNeurons(net: Network): number[][] {
+  return net.layers.slice(0, -1).map((L) => [...L.relu.keys()].filter((i) => !L.relu[i]));
+}
+
+function sameNumbers(a: Network, b: Network): boolean {
+  return (
+    a.layers.length === b.layers.length &&
+    a.layers.every((L, k) => {
+      const B = b.layers[k];
+      return L.inSize === B.inSize && L.outSize === B.outSize && L.weights.every((w, i) => w === B.weights[i]) && L.bias.every((v, i) => v === B.bias[i]);
+    })
+  );
+}
+
+/**
+ * What an NNet file written from `net` holds, in `net`'s own shape: `net` itself when the file read back (`back`)
+ * has exactly the numbers of net's ReLU-pair form (the same real function, so proofs about `net` are proofs about the
+ * file); else `back` as read. Lets a pruned network's final check keep its layer-by-layer structure.
+ */
+export function nnetStoredAs(net: Network, back: Network): Network {
+  return sameNumbers(linearAsReluPairs(net), back) ? net : back;
+}
+
+/**
+ * The network an NNet file stores as ReLU pairs, given which hidden neurons were linear (`linear[k]`, as a prune
+ * certificate records them): the first neurons of each layer, those listed made linear again. Fails in one line
+ * unless the file is exactly that network's pair form.
+ */
+export function nnetUnpair(back: Network, linear: number[][], path: string): Network {
+  const last = back.layers.length - 1;
+  if (!Array.isArray(linear) || !linear.every((l) => Array.isArray(l) && l.every((i) => Number.isInteger(i)))) fail(`${path}: the certificate's ReLU-pair list is not a list of neuron index lists`);
+  if (linear.length !== last) fail(`${path}: the certificate lists linear neurons for ${linear.length} hidden layers, the file has ${last}`);
+  let prevKept = back.inputSize;
+  const layers = back.layers.map((B, k) => {
+    const kept = k < last ? B.outSize - linear[k].length : B.outSize;
+    if (kept <= 0 || (k < last && linear[k].some((i) => !(i >= 0 && i < kept)))) fail(`${path}: layer ${k + 1} does not hold the certificate's ReLU pairs`);
+    const W = new Float64Array(kept * prevKept);
+    for (let r = 0; r < kept; r++) for (let j = 0; j < prevKept; j++) W[r * prevKept + j] = B.weights[r * B.inSize + j];
+    const relu = new Uint8Array(kept).fill(k < last ? 1 : 0);
+    if (k < last) for (const i of linear[k]) relu[i] = 0;
+    const L = makeLayer(prevKept, kept, W, B.bias.slice(0, kept), relu);
+    prevKept = kept;
+    return L;
   });
+  const net = { inputSize: back.inputSize, layers };
+  if (!sameNumbers(linearAsReluPairs(net), back)) fail(`${path}: the file is not the ReLU-pair form its certificate describes`);
+  return net;
+}
+
+export function nnetText(net0: Network, opts: { domain?: Box; comment?: string } = {}): string {
+  const last = net0.layers.length - 1;
+  const outL = net0.layers[last];
+  if (outL.relu.some((r) => r)) fail('NNet cannot express a ReLU on the output layer; write ONNX instead');
+  const net = linearAsReluPairs(net0);
   const n = net.inputSize;
   const sizes = [n, ...net.layers.map((L) => L.outSize)];
   const out: string[] = [];

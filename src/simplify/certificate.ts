@@ -22,7 +22,15 @@ export interface Certificate {
   tool: string;
   createdAt: string;
   input: { path: string; sha256: string; view?: string; sizes: SizeMetrics };
-  output: { path: string; sha256: string; precision: 'float32' | 'float64'; sizes: SizeMetrics };
+  output: {
+    path: string;
+    sha256: string;
+    precision: 'float32' | 'float64';
+    sizes: SizeMetrics;
+    /** NNet output: per hidden layer, the linear neurons the file stores as ReLU pairs (sha256 and sizes are of the
+     * network with them linear, the one the proofs are about) */
+    reluPairs?: number[][];
+  };
   domain: Array<{ lo: number[]; hi: number[] }>;
   tolerance: Tolerance;
   floatingPoint: {
@@ -50,6 +58,8 @@ export interface CertificateInput {
   outputPath: string;
   written: Network;
   precision: 'float32' | 'float64';
+  /** NNet output with linear hidden neurons: which ones the file stores as ReLU pairs */
+  reluPairs?: number[][];
   domain: Box[];
   tolerance: Tolerance;
   exactTolerance: number;
@@ -75,7 +85,7 @@ export function buildCertificate(c: CertificateInput): Certificate {
     tool: `nnshrink ${c.version}`,
     createdAt: new Date().toISOString(),
     input: { path: c.inputPath, sha256: networkHash(c.original), view: c.inputView, sizes: c.before },
-    output: { path: c.outputPath, sha256: networkHash(c.written), precision: c.precision, sizes: c.after },
+    output: { path: c.outputPath, sha256: networkHash(c.written), precision: c.precision, sizes: c.after, ...(c.reluPairs ? { reluPairs: c.reluPairs } : {}) },
     domain: c.domain.map(boxToJSON),
     tolerance: c.tolerance,
     floatingPoint: {
