@@ -1,7 +1,8 @@
 import { fail } from '../errors.ts';
-import { saveModel } from '../formats/load.ts';
+import { formatOf, saveModel } from '../formats/load.ts';
+import { hiddenLinearNeurons, linearAsReluPairs } from '../formats/nnet.ts';
 import { sizeMetrics } from '../model/network.ts';
-import { modelArg, printJson, type CommandSpec } from './common.ts';
+import { modelArg, printJson, reluPairsNote, type CommandSpec } from './common.ts';
 
 export const convertCommand: CommandSpec = {
   name: 'convert',
@@ -16,8 +17,9 @@ export const convertCommand: CommandSpec = {
     if (p !== 'float32' && p !== 'float64') fail(`--precision: '${String(p)}' (expected float32 or float64)`);
     const m = modelArg(values, inPos, 'convert');
     saveModel(m.network, out, { domain: m.domain, precision: p, inputShape: m.inputShape });
-    if (values.json) printJson({ input: m.path, output: out, ...sizeMetrics(m.network) });
-    else process.stdout.write(`wrote ${out}\n`);
+    const pairs = formatOf(out) === 'nnet' ? hiddenLinearNeurons(m.network).reduce((t, l) => t + l.length, 0) : 0;
+    if (values.json) printJson({ input: m.path, output: out, ...sizeMetrics(pairs ? linearAsReluPairs(m.network) : m.network) });
+    else process.stdout.write(`wrote ${out}${pairs ? ` (${reluPairsNote(pairs)})` : ''}\n`);
     return 0;
   },
 };

@@ -13,7 +13,7 @@ import { editsToJSON } from '../simplify/edits.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { boundsFor, nBoxes, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, reluPairsNote, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
@@ -144,5 +144,5 @@ export const pruneCommand: CommandSpec = {
 
 function storedLine(pairs: number[][], stored: SizeMetrics): string {
   const n = pairs.reduce((t, l) => t + l.length, 0);
-  return `  NNet has no linear hidden neurons: ${n} stored as ReLU pairs, relu(z) - relu(-z) (the file: ${stored.neurons} hidden neurons, ${stored.parameters} parameters)`;
+  return `  ${reluPairsNote(n)} (the file: ${stored.neurons} hidden neurons, ${stored.parameters} parameters)`;
 }

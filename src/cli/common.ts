@@ -117,3 +117,8 @@ export function fmt(x: number, digits = 4): string {
 export function nBoxes(n: number): string {
   return `${n} ${n === 1 ? 'box' : 'boxes'}`;
 }
+
+/** What NNet output did with linear hidden neurons (it has no way to state them). */
+export function reluPairsNote(n: number): string {
+  return `NNet has no linear hidden neurons: ${n} stored as ReLU pairs, relu(z) - relu(-z)`;
+}
