@@ -379,3 +379,17 @@ test('verify --instances: a VNN-COMP list side by side, the same verdicts on one
   expectError(run('verify', '--instances', list), /instances\.csv:1: the timeout '-5'/);
   expectError(run('verify', good, join(props, 'never.vnnlib'), '--jobs', '2'), /--jobs goes with --instances/);
 });
+
+test('a certificate names its files relative to itself: check works from any directory and after moving them together', () => {
+  const sub = join(dir, 'certs');
+  mkdirSync(sub, { recursive: true });
+  // relative paths, as a user types them in the working directory
+  const r = run('prune', 'good.nnet', '--domain', '-1,-1,-1:1,1,1', '-o', join('certs', 'rel.onnx'));
+  assert.equal(r.code, 0, r.err);
+  const cert = JSON.parse(readFileSync(join(sub, 'rel.onnx.certificate.json'), 'utf8'));
+  assert.equal(cert.input.path, join('..', 'good.nnet'));
+  assert.equal(cert.output.path, 'rel.onnx');
+  const elsewhere = spawnSync(process.execPath, [BIN, 'check', join(sub, 'rel.onnx.certificate.json')], { encoding: 'utf8', cwd: tmpdir() });
+  assert.equal(elsewhere.status, 0, elsewhere.stderr);
+  assert.match(elsewhere.stdout, /^PROVED/);
+});

@@ -8,7 +8,7 @@ import { pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
 import { censusOptions, type PruneProgress } from '../simplify/prune.ts';
 import { phaseCensusParallel } from '../verify/phase.ts';
 import { defaultWorkers } from '../pool/pool.ts';
-import { buildCertificate } from '../simplify/certificate.ts';
+import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
@@ -89,11 +89,12 @@ export const pruneCommand: CommandSpec = {
     }
     const linear = hiddenLinearNeurons(r.written);
     const reluPairs = fmtOut === 'nnet' && linear.some((l) => l.length > 0) ? linear : undefined;
+    const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
     const cert = buildCertificate({
-      inputPath: model.path,
+      inputPath: pathForCertificate(certPath, model.path),
       inputView: model.view,
       original: f,
-      outputPath: out,
+      outputPath: pathForCertificate(certPath, out),
       written: r.written,
       precision,
       reluPairs,
@@ -113,7 +114,6 @@ export const pruneCommand: CommandSpec = {
       version: VERSION,
     });
     writeFileAtomic(out, bytes);
-    const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
     writeFileAtomic(certPath, JSON.stringify(cert, null, 1) + '\n');
     if (values.json) {
       printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, ...(reluPairs ? { stored: sizeMetrics(linearAsReluPairs(r.written)) } : {}), census: cert.census, finalCheck: r.check, timeMs: cert.totalTimeMs });

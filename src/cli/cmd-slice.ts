@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fail } from '../errors.ts';
 import { jsonNetworkText } from '../formats/json.ts';
 import { defaultWorkers } from '../pool/pool.ts';
@@ -5,7 +6,7 @@ import { networkHash } from '../model/hash.ts';
 import { boxToJSON } from '../model/box.ts';
 import { sizeMetrics } from '../model/network.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
-import { buildCertificate } from '../simplify/certificate.ts';
+import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
 import { sliceNetwork } from '../slice/slicer.ts';
 import { writeFamily, FAMILY_FORMAT, type FamilyManifest } from '../slice/family.ts';
@@ -91,11 +92,12 @@ export const sliceCommand: CommandSpec = {
     };
     const files = run.slices.map((s, i) => {
       const name = `slice-${String(i).padStart(5, '0')}`;
+      const certPath = join(out, `${name}.certificate.json`);
       const cert = buildCertificate({
-        inputPath: model.path,
+        inputPath: pathForCertificate(certPath, model.path),
         inputView: model.view,
         original: f,
-        outputPath: `${out}/${name}.json`,
+        outputPath: `${name}.json`,
         written: s.written,
         precision: 'float64',
         domain: [run.partition.boxes[i]],

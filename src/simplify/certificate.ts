@@ -4,6 +4,8 @@
  * re-runs the final check from it.
  */
 import type { Network, SizeMetrics } from '../model/network.ts';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { networkHash } from '../model/hash.ts';
 import { boxToJSON, makeBox, type Box } from '../model/box.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
@@ -76,6 +78,24 @@ export interface CertificateInput {
   version: string;
   /** the pruned network failed its final check and the original was kept instead (slices): why */
   fallback?: string;
+}
+
+/**
+ * A model path as a certificate records it: relative to the certificate's own directory (so `check` finds the
+ * files from any working directory, and a directory moved as a whole keeps working), or as given when absolute or
+ * the embedded default.
+ */
+export function pathForCertificate(certPath: string, p: string): string {
+  if (p === '<default>' || isAbsolute(p)) return p;
+  return relative(dirname(resolve(certPath)), resolve(p)) || '.';
+}
+
+/** The file a certificate's path names: relative to the certificate's directory (else, for certificates written
+ * before paths were kept that way, to the working directory). */
+export function pathFromCertificate(certPath: string, p: string): string {
+  if (p === '<default>' || isAbsolute(p)) return p;
+  const there = join(dirname(certPath), p);
+  return existsSync(there) || !existsSync(p) ? there : p;
 }
 
 export function buildCertificate(c: CertificateInput): Certificate {
