@@ -374,7 +374,7 @@ test('verify --instances: a VNN-COMP list side by side, the same verdicts on one
   writeFileSync(list, `${good},never.vnnlib,10\n${good}\n`);
   expectError(run('verify', '--instances', list), /instances\.csv:2: expected model,property/);
   writeFileSync(list, `${good},missing.vnnlib\n`);
-  expectError(run('verify', '--instances', list), /missing\.vnnlib: no such file/);
+  expectError(run('verify', '--instances', list), /instances\.csv:1: .*missing\.vnnlib: no such file/);
   writeFileSync(list, `${good},never.vnnlib,-5\n`);
   expectError(run('verify', '--instances', list), /instances\.csv:1: the timeout '-5'/);
   expectError(run('verify', good, join(props, 'never.vnnlib'), '--jobs', '2'), /--jobs goes with --instances/);

@@ -1,7 +1,7 @@
 /** `verify --instances LIST.csv`: a VNN-COMP instance list decided side by side on the worker pool. */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { fail } from '../errors.ts';
+import { fail, NnsError } from '../errors.ts';
 import { readInstances } from '../formats/instances.ts';
 import { loadModel } from '../formats/load.ts';
 import { checkPropertyFits, readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
@@ -30,9 +30,15 @@ export async function verifyInstances(values: Record<string, string | boolean | 
   // every file is read here first, so a bad row fails in one line before any search starts
   const nets = new Map<string, ReturnType<typeof loadModel>>();
   for (const r of rows) {
-    let m = nets.get(r.model);
-    if (!m) nets.set(r.model, (m = loadModel(r.model, { view })));
-    checkPropertyFits(m.network, readVnnlib(r.property), r.property);
+    try {
+      let m = nets.get(r.model);
+      if (!m) nets.set(r.model, (m = loadModel(r.model, { view })));
+      checkPropertyFits(m.network, readVnnlib(r.property), r.property);
+    } catch (e) {
+      // the list's line first: with many instances, which row it is matters as much as which file
+      if (e instanceof NnsError) fail(`${list}:${r.line}: ${e.message}`);
+      throw e;
+    }
   }
   const override = values.timeout !== undefined ? numberOpt(values, 'timeout', 60, 0.01) : undefined;
   const jobs: InstanceJob[] = rows.map((r) => ({ model: r.model, property: r.property, view, timeoutMs: (override ?? r.timeoutS ?? 60) * 1000 }));

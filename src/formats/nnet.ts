@@ -153,8 +153,9 @@ const num = (v: number): string => (Object.is(v, -0) ? '0' : String(v));
 
 /**
  * NNet has ReLU on every hidden neuron, so a linear hidden neuron z is written as the pair relu(z), relu(-z), the
- * next layer taking v relu(z) - v relu(-z) = v z: exactly the same products, one of each pair zero (only the order
- * of the next layer's sum changes, which the final check of a pruned network covers: it reads the stored file).
+ * next layer taking v relu(z) - v relu(-z) = v z: the same real function, with the same products (one of each pair
+ * is zero). Proofs are about the real function of the stored numbers, with every bound widened for rounding, so the
+ * different order of the next layer's sum changes nothing they claim.
  */
 export function linearAsReluPairs(net: Network): Network {
   const last = net.layers.length - 1;
