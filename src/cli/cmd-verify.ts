@@ -11,7 +11,7 @@ import { verifyInstances } from './verify-instances.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
-  summary: 'decide a VNN-LIB property: sat (with a checked counterexample), unsat, or unknown',
+  summary: 'decide a VNN-LIB property, or a VNN-COMP instance list: sat (with a checked counterexample), unsat, or unknown',
   usage: 'nnshrink verify MODEL PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--json]\n' +
     '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--jobs N] [--json]\n' +
     '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
