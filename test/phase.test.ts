@@ -266,3 +266,18 @@ test('census finishing tasks (input splitting aimed at one neuron, then MILP) ag
   }
   assert.ok(proved > 5 && refuted > 40, `${proved} proved, ${refuted} refuted`);
 });
+
+test('a property search keeps to its time limit, also in the deeper falsification round (100,000 samples)', () => {
+  // wide layers: one forward pass of 100,000 samples takes several seconds here (before sampling in chunks, a 2 s
+  // limit ended after 7.6 s on the development machine, 2.2 s since)
+  const net = randomNetwork(77, [5, 170, 170, 170, 2]);
+  const box = makeBox([-1, -1, -1, -1, -1], [1, 1, 1, 1, 1]);
+  // no constraint is ever shown to fail (the output bound is -infinity), so only the time limit ends the search
+  const prop: VnnProperty = { nInputs: 5, nOutputs: 2, regions: [{ box, unsafe: [[{ coeffs: Float64Array.from([1, 0]), rhs: -1e6 }]] }] };
+  const t0 = Date.now();
+  const r = decideProperty(net, prop, { boundsFn: (n, b) => crownBounds(n, b), outputLinearLower: () => -Infinity, timeoutMs: 2000, alphaSteps: 0 });
+  const took = Date.now() - t0;
+  assert.equal(r.result, 'unknown');
+  assert.equal(r.reason, 'timeout');
+  assert.ok(took < 5000, `a 2 s limit took ${took} ms`);
+});

@@ -62,7 +62,9 @@ export async function verifyInstances(values: Record<string, string | boolean | 
     return 0;
   }
   process.stdout.write('| model | property | verdict | time (s) |\n| --- | --- | --- | --- |\n');
-  results.forEach((r, i) => process.stdout.write(`| ${stem(rows[i].model)} | ${stem(rows[i].property)} | ${r.result} | ${(r.timeMs / 1000).toFixed(2)} |\n`));
-  process.stdout.write(`${rows.length} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown\n`);
+  // the verdict as the result files have it (a search ended by its limit: timeout)
+  results.forEach((r, i) => process.stdout.write(`| ${stem(rows[i].model)} | ${stem(rows[i].property)} | ${vnncompResultText(r).split('\n')[0]} | ${(r.timeMs / 1000).toFixed(2)} |\n`));
+  const timeouts = results.filter((r) => r.result === 'unknown' && r.reason === 'timeout').length;
+  process.stdout.write(`${rows.length} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown${timeouts ? ` (${timeouts} timeout)` : ''}\n`);
   return 0;
 }
