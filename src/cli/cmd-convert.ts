@@ -17,9 +17,10 @@ export const convertCommand: CommandSpec = {
     if (p !== 'float32' && p !== 'float64') fail(`--precision: '${String(p)}' (expected float32 or float64)`);
     const m = modelArg(values, inPos, 'convert');
     saveModel(m.network, out, { domain: m.domain, precision: p, inputShape: m.inputShape });
-    const pairs = formatOf(out) === 'nnet' ? hiddenLinearNeurons(m.network).reduce((t, l) => t + l.length, 0) : 0;
+    const linear = hiddenLinearNeurons(m.network);
+    const pairs = formatOf(out) === 'nnet' && linear.some((l) => l.length > 0);
     if (values.json) printJson({ input: m.path, output: out, ...sizeMetrics(pairs ? linearAsReluPairs(m.network) : m.network) });
-    else process.stdout.write(`wrote ${out}${pairs ? ` (${reluPairsNote(pairs)})` : ''}\n`);
+    else process.stdout.write(`wrote ${out}${pairs ? ` (${reluPairsNote(linear)})` : ''}\n`);
     return 0;
   },
 };

@@ -3,7 +3,7 @@ import { formatOf, modelBytes, parseModelBytes } from '../formats/load.ts';
 import { hiddenLinearNeurons, linearAsReluPairs, nnetStoredAs } from '../formats/nnet.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
 import { boxHull } from '../model/box.ts';
-import { sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
+import { sizeMetrics, type Network } from '../model/network.ts';
 import { pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
 import { censusOptions, type PruneProgress } from '../simplify/prune.ts';
 import { phaseCensusParallel } from '../verify/phase.ts';
@@ -89,6 +89,8 @@ export const pruneCommand: CommandSpec = {
     }
     const linear = hiddenLinearNeurons(r.written);
     const reluPairs = fmtOut === 'nnet' && linear.some((l) => l.length > 0) ? linear : undefined;
+    // the file's own size when it holds ReLU pairs
+    const stored = reluPairs ? sizeMetrics(linearAsReluPairs(r.written)) : undefined;
     const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
     const cert = buildCertificate({
       inputPath: pathForCertificate(certPath, model.path),
@@ -116,7 +118,7 @@ export const pruneCommand: CommandSpec = {
     writeFileAtomic(out, bytes);
     writeFileAtomic(certPath, JSON.stringify(cert, null, 1) + '\n');
     if (values.json) {
-      printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, ...(reluPairs ? { stored: sizeMetrics(linearAsReluPairs(r.written)) } : {}), census: cert.census, finalCheck: r.check, timeMs: cert.totalTimeMs });
+      printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, ...(stored ? { stored } : {}), census: cert.census, finalCheck: r.check, timeMs: cert.totalTimeMs });
       return 0;
     }
     const b = r.result.before;
@@ -130,7 +132,7 @@ export const pruneCommand: CommandSpec = {
       `  phase census: ${c.never} never active, ${c.always} always active, ${c.both} both, ${c.unknown} unknown (kept) [${(r.result.census.timeMs / 1000).toFixed(1)} s, ${nBoxes(r.result.census.boxes)}]`,
       `  changes: ${[...kinds].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
       `  ReLU neurons ${b.reluNeurons} -> ${a.reluNeurons}, hidden neurons ${b.neurons} -> ${a.neurons}, layers ${b.layers} -> ${a.layers}, parameters ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}% fewer)`,
-      ...(reluPairs ? [storedLine(reluPairs, sizeMetrics(linearAsReluPairs(r.written)))] : []),
+      ...(reluPairs && stored ? [`  ${reluPairsNote(reluPairs)} (the file: ${stored.neurons} hidden neurons, ${stored.parameters} parameters)`] : []),
       `  final check (${r.check.verdict.method}, ${nBoxes(r.check.verdict.boxes ?? 0)}, ${(r.check.verdict.timeMs / 1000).toFixed(1)} s): PROVED ${r.check.claim}` +
         (r.check.provedBound !== undefined ? `; proved max |f-g| <= ${fmt(r.check.provedBound)}` : ''),
       `  sampling: ${r.check.sampling.points} points, largest |f-g| ${fmt(r.check.sampling.maxAbsDiff)}` +
@@ -141,8 +143,3 @@ export const pruneCommand: CommandSpec = {
     return 0;
   },
 };
-
-function storedLine(pairs: number[][], stored: SizeMetrics): string {
-  const n = pairs.reduce((t, l) => t + l.length, 0);
-  return `  ${reluPairsNote(n)} (the file: ${stored.neurons} hidden neurons, ${stored.parameters} parameters)`;
-}

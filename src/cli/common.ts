@@ -118,7 +118,7 @@ export function nBoxes(n: number): string {
   return `${n} ${n === 1 ? 'box' : 'boxes'}`;
 }
 
-/** What NNet output did with linear hidden neurons (it has no way to state them). */
-export function reluPairsNote(n: number): string {
-  return `NNet has no linear hidden neurons: ${n} stored as ReLU pairs, relu(z) - relu(-z)`;
+/** What NNet output did with linear hidden neurons (it has no way to state them); `pairs[k]`: layer k's. */
+export function reluPairsNote(pairs: number[][]): string {
+  return `NNet has no linear hidden neurons: ${pairs.reduce((t, l) => t + l.length, 0)} stored as ReLU pairs, relu(z) - relu(-z)`;
 }

@@ -17,15 +17,15 @@ const stem = (p: string): string => basename(p, extname(p));
 export async function verifyInstances(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
   if (positionals.length > 0) fail(`verify: --instances takes no MODEL or PROPERTY (got '${positionals[0]}')`);
   const list = values.instances as string;
-  const dir = (name: string): string => {
+  /** the directory an option names (checked), or `fallback` when it is not given */
+  const dir = <T>(name: string, fallback: T): string | T => {
     const d = values[name];
-    if (typeof d !== 'string') return dirname(list);
+    if (typeof d !== 'string') return fallback;
     if (!existsSync(d) || !statSync(d).isDirectory()) fail(`--${name}: '${d}' is not a directory`);
     return d;
   };
-  const rows = readInstances(list, dir('model-dir'), dir('property-dir'));
-  const resultsDir = values['results-dir'];
-  if (typeof resultsDir === 'string' && (!existsSync(resultsDir) || !statSync(resultsDir).isDirectory())) fail(`--results-dir: '${resultsDir}' is not a directory`);
+  const rows = readInstances(list, dir('model-dir', dirname(list)), dir('property-dir', dirname(list)));
+  const resultsDir = dir('results-dir', undefined);
   const view = values.view === 'normalized' ? 'normalized' : 'raw';
   // every file is read here first, so a bad row fails in one line before any search starts
   const nets = new Map<string, ReturnType<typeof loadModel>>();

@@ -160,10 +160,10 @@ const num = (v: number): string => (Object.is(v, -0) ? '0' : String(v));
 export function linearAsReluPairs(net: Network): Network {
   const last = net.layers.length - 1;
   const layers = net.layers.map((L) => ({ ...L }));
+  const linear = hiddenLinearNeurons(net);
   for (let k = 0; k < last; k++) {
     const L = layers[k];
-    const lin: number[] = [];
-    for (let i = 0; i < L.outSize; i++) if (!L.relu[i]) lin.push(i);
+    const lin = linear[k];
     if (lin.length === 0) continue;
     const m = L.outSize + lin.length;
     const W = new Float64Array(m * L.inSize);
