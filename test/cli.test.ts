@@ -167,6 +167,38 @@ test('slice from the command line: a VNN-LIB box, a family directory and ONNX fi
   const direct = JSON.parse(run('eval', '--default', '--input', '0.1,0.2,0.3,0.4,0.25', '--json').out);
   viaFamily[0].output.forEach((v: number, i: number) => assert.ok(Math.abs(v - direct[0].output[i]) < 1e-9));
   expectError(run('eval', fam, '--input', '0.9,0.2,0.3,0.4,0.25'), /outside/);
+  // the single ONNX file reads back as the same family: same slice and output for points on and off the cuts
+  const cuts: Array<{ dim: number; at: number }> = [];
+  const walk = (t: { dim?: number; at?: number; left?: unknown; right?: unknown }): void => {
+    if (t.dim === undefined) return;
+    cuts.push({ dim: t.dim, at: t.at! });
+    walk(t.left as object);
+    walk(t.right as object);
+  };
+  walk(manifest.tree);
+  const pts: number[][] = [];
+  for (let k = 0; k < 24; k++) {
+    const x = Array.from({ length: 5 }, (_, i) => (0.5 * ((k * 7 + i * 3) % 11)) / 10);
+    if (k < cuts.length) x[cuts[k].dim] = cuts[k].at;
+    pts.push(x);
+  }
+  const csv = join(dir, 'pts.csv');
+  writeFileSync(csv, pts.map((x) => x.join(',')).join('\n') + '\n');
+  const a = JSON.parse(run('eval', fam, '--input-file', csv, '--json').out);
+  const b = JSON.parse(run('eval', join(dir, 'family.onnx'), '--input-file', csv, '--json').out);
+  const d = JSON.parse(run('eval', '--default', '--input-file', csv, '--json').out);
+  assert.equal(b.length, pts.length);
+  b.forEach((row: { slice: number; output: number[] }, k: number) => {
+    assert.equal(row.slice, a[k].slice);
+    row.output.forEach((v, i) => assert.ok(Math.abs(v - d[k].output[i]) < 1e-9 && v === a[k].output[i]));
+  });
+  const infoDir = JSON.parse(run('info', fam, '--json').out);
+  const infoOnnx = JSON.parse(run('info', join(dir, 'family.onnx'), '--json').out);
+  assert.equal(infoDir.slices, 4);
+  assert.deepEqual(infoOnnx.perSlice, infoDir.perSlice);
+  assert.deepEqual(infoOnnx.domain, infoDir.domain);
+  assert.equal(infoDir.source.sizes.reluNeurons, 60);
+  expectError(run('bounds', join(dir, 'family.onnx')), /family\.onnx: a slice family in one ONNX file/);
 });
 
 test('verify, equiv and bounds from the command line: verdicts against sampling, quiet stderr in --json mode', async () => {

@@ -8,6 +8,7 @@ import { editsFromJSON } from '../simplify/edits.ts';
 import { finalCheck } from '../simplify/final-check.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { defaultModel } from '../demo/default-network.ts';
+import { makeProgress } from './progress.ts';
 import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 export const checkCommand: CommandSpec = {
@@ -29,14 +30,21 @@ export const checkCommand: CommandSpec = {
     const f = input.network;
     const edits = editsFromJSON(cert.edits, f, path);
     const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
-    const r = finalCheck(f, edits, cert.steps, output.network, cert.groups, certificateDomain(cert), cert.tolerance, cert.floatingPoint.exactTolerance, {
-      boundsFn: boundsFor(f),
-      outputLinearLower,
-      timeoutMs: timeoutS * 1000,
-      samples: 100_000,
-      seed: 4242,
-      basisReduced: cert.basisReduced === true,
-    });
+    const progress = makeProgress(!values.json);
+    let r: ReturnType<typeof finalCheck>;
+    try {
+      r = finalCheck(f, edits, cert.steps, output.network, cert.groups, certificateDomain(cert), cert.tolerance, cert.floatingPoint.exactTolerance, {
+        boundsFn: boundsFor(f),
+        outputLinearLower,
+        timeoutMs: timeoutS * 1000,
+        samples: 100_000,
+        seed: 4242,
+        basisReduced: cert.basisReduced === true,
+        onProgress: (step, done, total) => progress.update(step, done, total),
+      });
+    } finally {
+      progress.done();
+    }
     const ok = r.verdict.status === 'proved';
     if (values.json) printJson({ certificate: path, ok, check: r });
     else {

@@ -3,7 +3,7 @@ import { fail } from '../errors.ts';
 import { forward } from '../model/network.ts';
 import { containsPoint } from '../model/box.ts';
 import { modelArg, printJson, type CommandSpec } from './common.ts';
-import { isFamilyPath, evalFamilyAt } from './family-eval.ts';
+import { isFamilyPath, evalFamilyAt, openFamily } from './family-eval.ts';
 
 function parseVector(s: string, where: string): number[] {
   return s.split(',').map((t, i) => {
@@ -16,7 +16,7 @@ function parseVector(s: string, where: string): number[] {
 export const evalCommand: CommandSpec = {
   name: 'eval',
   summary: 'evaluate a model (or a slice family) on inputs',
-  usage: 'nnshrink eval MODEL|FAMILY_DIR|--default (--input v1,v2,... | --input-file CSV) [--view raw|normalized] [--json]',
+  usage: 'nnshrink eval MODEL|FAMILY_DIR|FAMILY.onnx|--default (--input v1,v2,... | --input-file CSV) [--view raw|normalized] [--json]',
   options: { default: { type: 'boolean' }, view: { type: 'string' }, input: { type: 'string' }, 'input-file': { type: 'string' } },
   run(values, positionals) {
     const inputs: number[][] = [];
@@ -35,7 +35,8 @@ export const evalCommand: CommandSpec = {
     }
     if (!inputs.length) fail('eval: give --input v1,v2,... or --input-file CSV');
     if (positionals.length && isFamilyPath(positionals[0])) {
-      const rows = inputs.map((x) => evalFamilyAt(positionals[0], x));
+      const fam = openFamily(positionals[0]);
+      const rows = inputs.map((x) => evalFamilyAt(fam, x));
       if (values.json) printJson(rows);
       else for (const r of rows) process.stdout.write(`slice ${r.slice}: ${r.output.join(', ')}\n`);
       return 0;

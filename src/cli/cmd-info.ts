@@ -1,13 +1,15 @@
 import { sizeMetrics } from '../model/network.ts';
 import { boxToJSON, type Box } from '../model/box.ts';
 import { modelArg, printJson, type CommandSpec } from './common.ts';
+import { isFamilyPath, openFamily } from './family-eval.ts';
 
 export const infoCommand: CommandSpec = {
   name: 'info',
   summary: 'layers, sizes, parameters and domain of a model',
-  usage: 'nnshrink info MODEL|--default [--view raw|normalized] [--json]',
+  usage: 'nnshrink info MODEL|FAMILY_DIR|FAMILY.onnx|--default [--view raw|normalized] [--json]',
   options: { default: { type: 'boolean' }, view: { type: 'string' } },
   run(values, positionals) {
+    if (positionals.length && isFamilyPath(positionals[0])) return familyInfo(positionals[0], values.json === true);
     const m = modelArg(values, positionals, 'info');
     const s = sizeMetrics(m.network);
     const layers = m.network.layers.map((L, k) => ({
@@ -43,4 +45,44 @@ function describeDomain(box: Box): string {
   }
   if (ranges.size > 4) return `${n} inputs, ${ranges.size} different ranges (--json lists them)`;
   return [...ranges].map(([r, c]) => (c === n ? `every input in ${r}` : `${c} inputs in ${r}`)).join(', ');
+}
+
+/** A slice family: how many slices, their domain, and how large the slice networks are (against the source's). */
+function familyInfo(path: string, json: boolean): number {
+  const fam = openFamily(path);
+  const sizes = Array.from({ length: fam.count }, (_, i) => sizeMetrics(fam.net(i)));
+  const source = fam.manifest?.source;
+  const net0 = fam.net(0);
+  const stat = (pick: (s: (typeof sizes)[number]) => number) => {
+    const v = sizes.map(pick).sort((a, b) => a - b);
+    return { min: v[0], median: v[v.length >> 1], max: v[v.length - 1], sum: v.reduce((a, b) => a + b, 0) };
+  };
+  const relu = stat((s) => s.reluNeurons);
+  const params = stat((s) => s.parameters);
+  if (json) {
+    printJson({
+      path,
+      kind: `slice family (${fam.kind})`,
+      inputs: net0.inputSize,
+      outputs: net0.layers[net0.layers.length - 1].outSize,
+      slices: fam.count,
+      domain: boxToJSON(fam.root),
+      source: source ? { path: source.path, sizes: source.sizes } : undefined,
+      reluNeurons: relu,
+      parameters: params,
+      perSlice: sizes,
+    });
+    return 0;
+  }
+  const pct = (v: number, of: number | undefined) => (of ? ` (${((100 * v) / of).toFixed(1)}%)` : '');
+  const out = [
+    `${path} (slice family, ${fam.kind === 'directory' ? 'directory with a dispatcher' : 'one ONNX file with nested If nodes'})`,
+    `  inputs ${net0.inputSize}, outputs ${net0.layers[net0.layers.length - 1].outSize}, ${fam.count} slices`,
+    source ? `  source: ${source.path}, ${source.sizes.reluNeurons} ReLU neurons, ${source.sizes.parameters} parameters` : '',
+    `  ReLU neurons per slice: min ${relu.min}, median ${relu.median}${pct(relu.median, source?.sizes.reluNeurons)}, max ${relu.max}${pct(relu.max, source?.sizes.reluNeurons)}`,
+    `  parameters per slice: min ${params.min}, median ${params.median}${pct(params.median, source?.sizes.parameters)}, max ${params.max}${pct(params.max, source?.sizes.parameters)}; all slices ${params.sum}`,
+    `  domain: ${describeDomain(fam.root)}`,
+  ];
+  process.stdout.write(out.filter((l) => l).join('\n') + '\n');
+  return 0;
 }

@@ -1,25 +1,52 @@
+/** A slice family as the command line meets it: a family directory or the single ONNX file, read the same way. */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../formats/load.ts';
-import { familyEval, readFamily } from '../slice/family.ts';
-import type { Network } from '../model/network.ts';
+import { forward, type Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import { readFamily, type FamilyManifest } from '../slice/family.ts';
+import { isFamilyOnnx, readFamilyOnnx } from '../slice/family-onnx.ts';
+import { locate } from '../slice/dispatch.ts';
+import type { SplitTree } from '../slice/partition.ts';
 
-export function isFamilyPath(p: string): boolean {
-  return existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'family.json'));
+export interface FamilyView {
+  path: string;
+  kind: 'directory' | 'onnx';
+  root: Box;
+  tree: SplitTree;
+  count: number;
+  /** slice i's network (loaded on first use) */
+  net(i: number): Network;
+  /** the directory's manifest (sizes of the source network and the slices, certificates) */
+  manifest?: FamilyManifest;
 }
 
-const cache = new Map<string, Network>();
+export function isFamilyPath(p: string): boolean {
+  return (existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'family.json'))) || isFamilyOnnx(p);
+}
 
-export function evalFamilyAt(dir: string, x: number[]): { input: number[]; slice: number; output: number[] } {
-  const fam = readFamily(dir);
-  const r = familyEval(
-    fam,
-    (i) => {
-      const p = fam.networkPath(i);
-      if (!cache.has(p)) cache.set(p, loadModel(p).network);
-      return cache.get(p)!;
-    },
-    x,
-  );
-  return { input: x, slice: r.slice, output: Array.from(r.output) };
+export function openFamily(p: string): FamilyView {
+  if (existsSync(p) && statSync(p).isDirectory()) {
+    const fam = readFamily(p);
+    const nets = new Map<number, Network>();
+    return {
+      path: p,
+      kind: 'directory',
+      root: fam.root,
+      tree: fam.manifest.tree,
+      count: fam.manifest.slices.length,
+      manifest: fam.manifest,
+      net(i) {
+        if (!nets.has(i)) nets.set(i, loadModel(fam.networkPath(i)).network);
+        return nets.get(i)!;
+      },
+    };
+  }
+  const f = readFamilyOnnx(p);
+  return { path: p, kind: 'onnx', root: f.root, tree: f.tree, count: f.nets.length, net: (i) => f.nets[i] };
+}
+
+export function evalFamilyAt(fam: FamilyView, x: number[]): { input: number[]; slice: number; output: number[] } {
+  const i = locate(fam.tree, fam.root, x);
+  return { input: x, slice: i, output: Array.from(forward(fam.net(i), Float64Array.from(x))) };
 }

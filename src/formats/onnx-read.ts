@@ -18,6 +18,7 @@ import {
   ONNX_INT64,
   type OAttr,
   type OGraph,
+  type OModel,
   type ONode,
   type OTensor,
 } from './onnx-schema.ts';
@@ -96,7 +97,11 @@ function identityAffine(n: number, shape: number[]): Affine {
 
 const prod = (d: number[]): number => d.reduce((a, b) => a * b, 1);
 
-export function parseOnnx(bytes: Uint8Array, path: string): LoadedModel {
+/** The metadata key of a slice family written as one ONNX file (nested If nodes, see slice/family-onnx.ts). */
+export const FAMILY_ONNX_KEY = 'nnshrink.family';
+
+/** Decodes an ONNX model with a one-line error for anything that is not one. */
+export function decodeOnnx(bytes: Uint8Array, path: string): OModel & { graph: OGraph } {
   let model;
   try {
     model = decodeModel(bytes);
@@ -105,7 +110,24 @@ export function parseOnnx(bytes: Uint8Array, path: string): LoadedModel {
   }
   const g = model.graph;
   if (!g || !g.node || g.node.length === 0) fail(`${path}: not a valid ONNX file (no graph nodes)`);
-  return graphToNetwork(g, path, model.metadata_props);
+  return { ...model, graph: g };
+}
+
+export function parseOnnx(bytes: Uint8Array, path: string): LoadedModel {
+  const model = decodeOnnx(bytes, path);
+  if (model.metadata_props?.some((m) => m.key === FAMILY_ONNX_KEY)) {
+    fail(`${path}: a slice family in one ONNX file (nested If nodes), not one network: 'nnshrink eval' and 'nnshrink info' read it`);
+  }
+  return graphToNetwork(model.graph, path, model.metadata_props);
+}
+
+/**
+ * The network of an If branch: a subgraph with no inputs of its own, reading the outer graph's tensor `inputName`
+ * (shape [1, n]); `where` names the branch in errors.
+ */
+export function branchNetwork(g: OGraph, inputName: string, n: number, where: string): Network {
+  const withInput: OGraph = { ...g, input: [{ name: inputName, type: { tensor_type: { shape: { dim: [{ dim_value: 1 }, { dim_value: n }] } } } }] };
+  return graphToNetwork(withInput, where).network;
 }
 
 function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; value?: string }>): LoadedModel {

@@ -71,6 +71,7 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
       samples: opts.finalSamples,
       seed: (opts.seed ?? 1) + 1000,
       basisReduced: r.basisReduced,
+      onProgress: (step, done, total) => opts.onProgress?.({ phase: step, done, total, removed: 0 }),
     });
   let check = run(written, result);
   const lost = check.phaseFacts?.notReproved;

@@ -45,6 +45,8 @@ export interface FinalCheckOptions {
   seed: number;
   /** the written network went through the linear-basis reduction (re-derived here, its rounding bounded) */
   basisReduced?: boolean;
+  /** the step under way, and how far (sampling on many inputs takes a while: 100,000 MNIST points, about 35 s) */
+  onProgress?: (step: string, done: number, total: number) => void;
 }
 
 /** The floating-point tolerance of "exact": relative to the size of the outputs over the domain. */
@@ -85,6 +87,7 @@ export function finalCheck(
   // 1. re-prove, afresh, the phase facts the edits rely on; the difference check may then use them on every box
   const facts = phaseFacts(edits, steps);
   const t0 = Date.now();
+  opts.onProgress?.('final check: re-proving phase facts', 0, 1);
   const re = facts.length
     ? phaseCensus(f, domain, { boundsFn: opts.boundsFn, timeoutMs: opts.timeoutMs, claims: facts, seed: opts.seed })
     : null;
@@ -141,7 +144,10 @@ export function finalCheck(
   } else {
     rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
   }
-  const sampling = sampleCompare(f, written, domain, tolerance, opts.samples, opts.seed);
+  const sampling = sampleCompare(f, written, domain, tolerance, opts.samples, opts.seed, (d, t) =>
+    opts.onProgress?.('final check: sampling', d, t),
+  );
+  opts.onProgress?.('final check: difference of the networks', 0, 1);
   const eqOpts = {
     boundsFn: opts.boundsFn,
     outputLinearLower: opts.outputLinearLower,
@@ -213,11 +219,13 @@ function sampleCompare(
   tol: Tolerance,
   count: number,
   seed: number,
+  onSampled?: (done: number, total: number) => void,
 ): FinalCheckResult['sampling'] {
   const rng = mulberry32(seed);
   let maxAbs = 0;
   let disagree = 0;
   const per = Math.ceil(count / domain.length);
+  let sampled = 0;
   const m = f.layers[f.layers.length - 1].outSize;
   for (const b of domain) {
     for (let done = 0; done < per; done += 4096) {
@@ -225,6 +233,8 @@ function sampleCompare(
       const xs = samplePoints(b, batch, rng);
       const a = forward(f, xs, batch);
       const c = forward(g, xs, batch);
+      sampled += batch;
+      onSampled?.(sampled, per * domain.length);
       for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(a[i] - c[i]));
       if (tol.kind === 'class') {
         const sg = tol.order === 'argmin' ? 1 : -1;

@@ -2,7 +2,12 @@
  * A whole slice family as ONE standard ONNX model: nested If nodes on the split coordinates (x[dim] <= at takes the
  * then-branch, the same convention as the dispatcher), each leaf branch a slice network. onnxruntime runs it.
  */
-import type { Network } from '../model/network.ts';
+import { existsSync, statSync } from 'node:fs';
+import { fail } from '../errors.ts';
+import { outputSize, type Network } from '../model/network.ts';
+import { makeBox, type Box } from '../model/box.ts';
+import { readInputFile } from '../formats/read-text.ts';
+import { branchNetwork, decodeOnnx, FAMILY_ONNX_KEY, tensorData } from '../formats/onnx-read.ts';
 import { ATTR_GRAPH, ATTR_INT, ONNX_DOUBLE, ONNX_FLOAT, type OGraph, type ONode, type OTensor } from '../formats/onnx-schema.ts';
 import { encodeGraph, floatTensor, int64Tensor, networkNodes, valueInfo, type Precision } from '../formats/onnx-write.ts';
 import type { Partition, SplitTree } from './partition.ts';
@@ -50,5 +55,68 @@ export function familyOnnxBytes(p: Partition, nets: Network[], precision: Precis
     input: [valueInfo('input', elem, [1, n])],
     output: [valueInfo('output', elem, [1, m])],
   };
-  return encodeGraph(graph, { 'nnshrink.family': JSON.stringify({ slices: nets.length, root: { lo: Array.from(p.root.lo), hi: Array.from(p.root.hi) } }) });
+  return encodeGraph(graph, { [FAMILY_ONNX_KEY]: JSON.stringify({ slices: nets.length, root: { lo: Array.from(p.root.lo), hi: Array.from(p.root.hi) } }) });
+}
+
+export interface FamilyOnnx {
+  root: Box;
+  tree: SplitTree;
+  /** slice networks, in leaf order */
+  nets: Network[];
+}
+
+/** Whether `path` is an ONNX file holding a slice family (the metadata familyOnnxBytes writes). */
+export function isFamilyOnnx(path: string): boolean {
+  if (!path.toLowerCase().endsWith('.onnx') || !existsSync(path) || !statSync(path).isFile()) return false;
+  const buf = readInputFile(path);
+  return decodeOnnx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path).metadata_props?.some((m) => m.key === FAMILY_ONNX_KEY) === true;
+}
+
+/**
+ * Reads back a family written by familyOnnxBytes: each If level is Gather(input, dim) <= at, then-branch left; a
+ * branch without an If is a slice network. Anything else is a one-line error naming the node.
+ */
+export function readFamilyOnnx(path: string): FamilyOnnx {
+  const buf = readInputFile(path);
+  const model = decodeOnnx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  const meta = model.metadata_props?.find((m) => m.key === FAMILY_ONNX_KEY)?.value;
+  if (!meta) fail(`${path}: not a slice family (no '${FAMILY_ONNX_KEY}' metadata)`);
+  let root: Box;
+  try {
+    const o = JSON.parse(meta).root;
+    root = makeBox(o.lo, o.hi);
+  } catch {
+    fail(`${path}: metadata '${FAMILY_ONNX_KEY}' lacks a valid root box`);
+  }
+  const n = root.lo.length;
+  const inName = model.graph.input?.[0]?.name ?? 'input';
+  const nets: Network[] = [];
+  const walk = (g: OGraph, where: string): SplitTree => {
+    const nodes = g.node ?? [];
+    const ifNode = nodes.find((x) => x.op_type === 'If');
+    if (!ifNode) {
+      nets.push(branchNetwork(g, inName, n, `${path}: slice ${nets.length}`));
+      return { leaf: nets.length - 1 };
+    }
+    const consts = new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
+    const le = nodes.find((x) => x.op_type === 'LessOrEqual' && x.output?.[0] === ifNode.input?.[0]);
+    const gather = le && nodes.find((x) => x.op_type === 'Gather' && x.output?.[0] === le.input?.[0] && x.input?.[0] === inName);
+    const dimT = gather && consts.get(gather.input?.[1] ?? '');
+    const atT = le && consts.get(le.input?.[1] ?? '');
+    const then = ifNode.attribute?.find((a) => a.name === 'then_branch')?.g;
+    const other = ifNode.attribute?.find((a) => a.name === 'else_branch')?.g;
+    if (!dimT || !atT || !then || !other || nodes.length !== 3) {
+      fail(`${where}: node '${ifNode.name ?? '?'}' (If) is not a dispatch on one input coordinate (Gather, LessOrEqual, If)`);
+    }
+    const dim = tensorData(dimT, where).data[0];
+    const at = tensorData(atT, where).data[0];
+    if (!Number.isInteger(dim) || dim < 0 || dim >= n || !Number.isFinite(at)) fail(`${where}: node '${ifNode.name ?? '?'}' splits on input ${dim} at ${at}`);
+    return { dim, at, left: walk(then, `${where} > ${then.name ?? 'then'}`), right: walk(other, `${where} > ${other.name ?? 'else'}`) };
+  };
+  const tree = walk(model.graph, path);
+  const m = outputSize(nets[0]);
+  nets.forEach((net, i) => {
+    if (net.inputSize !== n || outputSize(net) !== m) fail(`${path}: slice ${i} maps ${net.inputSize} inputs to ${outputSize(net)} outputs, not ${n} to ${m}`);
+  });
+  return { root, tree, nets };
 }

@@ -6,10 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fail } from '../errors.ts';
-import { forward, type Network, type SizeMetrics } from '../model/network.ts';
+import type { SizeMetrics } from '../model/network.ts';
 import { boxToJSON, makeBox, type Box } from '../model/box.ts';
 import type { SplitTree } from './partition.ts';
-import { locate } from './dispatch.ts';
 
 export const FAMILY_FORMAT = 'nnshrink-family';
 
@@ -99,11 +98,6 @@ export function readFamily(dir: string): LoadedFamily {
     if (!existsSync(join(dir, s.network))) fail(`${dir}: slice ${i} network file ${s.network} is missing`);
   });
   return { dir, manifest: m, root, networkPath: (i) => join(dir, m.slices[i].network) };
-}
-
-export function familyEval(fam: LoadedFamily, nets: (i: number) => Network, x: ArrayLike<number>): { slice: number; output: Float64Array } {
-  const i = locate(fam.manifest.tree, fam.root, x);
-  return { slice: i, output: forward(nets(i), Float64Array.from(x)) };
 }
 
 export { boxToJSON };
