@@ -39,12 +39,12 @@ for (const name of models) {
     for (const [idx, x] of imgs.entries()) {
       const box = makeBox(x.map((v) => Math.max(0, v - r)), x.map((v) => Math.min(1, v + r)));
       const census = await phaseCensusParallel(m.network, [box], censusOptions(base(box, { kind: 'exact' })), 1);
-      modes.forEach(([mode, tol], mi) => {
+      for (const [mi, [mode, tol]] of modes.entries()) {
         const t0 = Date.now();
         let after = before;
         let ok = false;
         try {
-          const res = pruneAndCheck(m.network, { ...base(box, tol), census });
+          const res = await pruneAndCheck(m.network, { ...base(box, tol), census });
           after = res.result.after;
           ok = true;
         } catch {
@@ -57,7 +57,7 @@ for (const name of models) {
         a.proved += ok ? 1 : 0;
         a.time += time;
         appendFileSync(jsonl, JSON.stringify({ model: name, radius: r, image: idx, mode, census: census.counts, after, ok, time }) + '\n');
-      });
+      }
     }
     modes.forEach(([mode], mi) => {
       const a = acc[mi];

@@ -44,10 +44,10 @@ async function census(f: Network, box: Box): Promise<PhaseCensus> {
   return phaseCensusParallel(f, [box], censusOptions(base(box, { kind: 'exact' })), workers);
 }
 
-function row(net: string, domain: string, mode: string, f: Network, box: Box, tol: Tolerance, c: PhaseCensus): void {
+async function row(net: string, domain: string, mode: string, f: Network, box: Box, tol: Tolerance, c: PhaseCensus): Promise<void> {
   const t0 = Date.now();
   try {
-    const r = pruneAndCheck(f, { ...base(box, tol), census: c });
+    const r = await pruneAndCheck(f, { ...base(box, tol), census: c });
     const b = r.result.before;
     const a = r.result.after;
     const k = c.counts;
@@ -74,10 +74,10 @@ for (const id of nets) {
     const box = m.domain!;
     const R = range(f, box);
     const c = await census(f, box);
-    row(id, 'full', 'exact', f, box, { kind: 'exact' }, c);
+    await row(id, 'full', 'exact', f, box, { kind: 'exact' }, c);
     if (process.argv[6] === 'exact') continue;
-    for (const p of [0.1, 1, 5]) row(id, 'full', `eps ${p}% (${((R * p) / 100).toPrecision(3)})`, f, box, { kind: 'linf', epsilon: (R * p) / 100 }, c);
-    row(id, 'full', 'argmin', f, box, { kind: 'class', order: 'argmin', margin: 0 }, c);
+    for (const p of [0.1, 1, 5]) await row(id, 'full', `eps ${p}% (${((R * p) / 100).toPrecision(3)})`, f, box, { kind: 'linf', epsilon: (R * p) / 100 }, c);
+    await row(id, 'full', 'argmin', f, box, { kind: 'class', order: 'argmin', margin: 0 }, c);
   }
   if (which !== 'full') {
     const nv = readNNet(acasNnet(i, j), 'normalized');
@@ -88,6 +88,6 @@ for (const id of nets) {
       if (same) same.name += `/${prop}`;
       else boxes.push({ name: `prop ${prop}`, box: pb });
     }
-    for (const b of boxes) row(id, `${b.name} box`, 'exact', nv.network, b.box, { kind: 'exact' }, await census(nv.network, b.box));
+    for (const b of boxes) await row(id, `${b.name} box`, 'exact', nv.network, b.box, { kind: 'exact' }, await census(nv.network, b.box));
   }
 }

@@ -37,9 +37,9 @@ function pruneCube(net: import('../src/model/network.ts').Network, roundTrip: (n
   });
 }
 
-test('exact prune finds every planted redundancy and stays equivalent on 1e5 samples', () => {
+test('exact prune finds every planted redundancy and stays equivalent on 1e5 samples', async () => {
   const p = plantedNetwork(11);
-  const r = pruneCube(p.net, (n) => n, 'float64');
+  const r = await pruneCube(p.net, (n) => n, 'float64');
   const steps = r.result.steps;
   for (const [k, i] of p.dead) assert.ok(steps.some((s) => s.kind === 'never-active' && s.layer === k && s.neuron === i), `dead ${k}:${i}`);
   for (const [k, i] of p.alwaysActive) assert.ok(steps.some((s) => s.kind === 'always-active' && s.layer === k && s.neuron === i), `always ${k}:${i}`);
@@ -65,29 +65,35 @@ test('exact prune finds every planted redundancy and stays equivalent on 1e5 sam
   assert.ok((r.check.provedBound ?? Infinity) <= r.exactEps);
 });
 
-test('float32 storage is part of the final check', () => {
+test('float32 storage is part of the final check', async () => {
   const p = plantedNetwork(12);
-  const r = pruneCube(p.net, f32, 'float32');
+  const r = await pruneCube(p.net, f32, 'float32');
   assert.equal(r.check.verdict.status, 'proved');
   assert.ok(r.check.refactorBound > 0, 'rounding to float32 must show up in the bound');
   assert.ok(maxDiff(p.net, r.written, 3) <= (r.check.provedBound ?? 0));
 });
 
-test('epsilon prune: the largest deviation found by search stays within epsilon', () => {
+test('epsilon prune: the largest deviation found by search stays within epsilon', async () => {
   const p = plantedNetwork(13);
   const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
-  const exact = pruneAndCheck(p.net, {
+  const exact = await pruneAndCheck(p.net, {
     domain, tolerance: { kind: 'exact' }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 3000,
     roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 20000, finalSamples: 10000,
   });
   const eps = 0.05;
-  const r = pruneAndCheck(p.net, {
+  const r = await pruneAndCheck(p.net, {
     domain, tolerance: { kind: 'linf', epsilon: eps }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 1500,
     toleranceBudgetMs: 15000, roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 20000, finalSamples: 20000,
   });
   assert.equal(r.check.verdict.status, 'proved');
   assert.ok(maxDiff(p.net, r.written, 3) <= eps);
   assert.ok(sizeMetrics(r.written).reluNeurons <= sizeMetrics(exact.written).reluNeurons);
+  // the search's report adds up: kept changes are the certificate's tolerance steps, queries split three ways
+  const t = r.result.toleranceSearch!;
+  assert.equal(t.accepted, r.result.steps.filter((s) => s.kind.startsWith('tolerance')).length);
+  assert.ok(t.accepted > 0 && t.provedQueries > 0 && t.provedQueries + t.refutedQueries <= t.queries);
+  assert.ok(t.timeMs <= t.budgetMs + 3000 && (t.ended === 'done' || t.timeMs >= t.budgetMs));
+  assert.equal(exact.result.toleranceSearch, undefined);
 });
 
 test('a pruned network written to ONNX runs in onnxruntime with the original outputs', async () => {
@@ -97,7 +103,7 @@ test('a pruned network written to ONNX runs in onnxruntime with the original out
   const p = plantedNetwork(14);
   const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
   let bytes: Uint8Array = new Uint8Array();
-  const r = pruneAndCheck(p.net, {
+  const r = await pruneAndCheck(p.net, {
     domain, tolerance: { kind: 'exact' }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 3000,
     roundTrip: (n) => parseOnnx((bytes = onnxBytes(n, { precision: 'float64' })), 'mem').network,
     precision: 'float64', finalTimeoutMs: 10000, finalSamples: 5000,
@@ -121,7 +127,7 @@ test('a census that claims a false phase fact cannot get through: the fresh re-p
   const victim = census.neurons.find((n) => n.phase === 'both' && n.layer === 1)!;
   // lie: claim a neuron that is active somewhere is never active
   const lie = { ...census, neurons: census.neurons.map((n) => (n === victim ? { ...n, phase: 'never' as const, method: 'forged' } : n)) };
-  const r = pruneAndCheck(p.net, {
+  const r = await pruneAndCheck(p.net, {
     domain,
     tolerance: { kind: 'exact' },
     boundsFn: naiveIntervalBounds,
@@ -143,7 +149,7 @@ test('fixpoint: neurons that the tolerance changes make stable are removed too, 
   const { forwardTrace } = await import('../src/model/network.ts');
   const net = randomNetwork(3, [3, 12, 12, 10, 2]);
   const eps = 0.2;
-  const r = pruneAndCheck(net, {
+  const r = await pruneAndCheck(net, {
     domain: [makeBox([-1, -1, -1], [1, 1, 1])],
     tolerance: { kind: 'linf', epsilon: eps },
     boundsFn: naiveIntervalBounds,

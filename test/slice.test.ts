@@ -106,7 +106,7 @@ test('uniform slicing refuses a partition that cannot be built', async () => {
 test('the fallback of a slice (keep everything) is the original network, and its final check proves it', async () => {
   const { pruneAndCheck } = await import('../src/simplify/certify.ts');
   const f = randomNetwork(5, [2, 8, 8, 2]);
-  const r = pruneAndCheck(f, {
+  const r = await pruneAndCheck(f, {
     domain: [root],
     tolerance: { kind: 'exact' },
     boundsFn: symbolicBounds,

@@ -9,6 +9,10 @@ import { finalCheck } from '../simplify/final-check.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { defaultModel } from '../demo/default-network.ts';
 import { makeProgress } from './progress.ts';
+import { sampleCompareParallel } from '../simplify/sample-compare.ts';
+import { defaultWorkers } from '../pool/pool.ts';
+
+const CHECK_SEED = 4242;
 import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 export const checkCommand: CommandSpec = {
@@ -16,7 +20,7 @@ export const checkCommand: CommandSpec = {
   summary: "re-run a prune certificate's final end-to-end check",
   usage: 'nnshrink check CERTIFICATE.json [--timeout S] [--json]',
   options: { timeout: { type: 'string' } },
-  run(values, positionals) {
+  async run(values, positionals) {
     const path = positionals[0];
     if (!path) fail('check: missing CERTIFICATE');
     const cert = parseCertificate(readInputFile(path).toString('utf8'), path);
@@ -33,12 +37,18 @@ export const checkCommand: CommandSpec = {
     const progress = makeProgress(!values.json);
     let r: ReturnType<typeof finalCheck>;
     try {
-      r = finalCheck(f, edits, cert.steps, output.network, cert.groups, certificateDomain(cert), cert.tolerance, cert.floatingPoint.exactTolerance, {
+      const domain = certificateDomain(cert);
+      // 100,000 points of its own (not the ones prune drew), on the worker threads when that pays
+      const sampling = await sampleCompareParallel(f, output.network, domain, cert.tolerance, 100_000, CHECK_SEED, defaultWorkers(), (d, t) =>
+        progress.update('final check: sampling', d, t),
+      );
+      r = finalCheck(f, edits, cert.steps, output.network, cert.groups, domain, cert.tolerance, cert.floatingPoint.exactTolerance, {
         boundsFn: boundsFor(f),
         outputLinearLower,
         timeoutMs: timeoutS * 1000,
         samples: 100_000,
-        seed: 4242,
+        seed: CHECK_SEED,
+        sampling,
         basisReduced: cert.basisReduced === true,
         onProgress: (step, done, total) => progress.update(step, done, total),
       });

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../formats/atomic.ts';
 import { boxHull } from '../model/box.ts';
 import { sizeMetrics, type Network } from '../model/network.ts';
 import { pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
-import { censusOptions, type PruneProgress } from '../simplify/prune.ts';
+import { censusOptions, type PruneProgress, type ToleranceSearchStats } from '../simplify/prune.ts';
 import { phaseCensusParallel } from '../verify/phase.ts';
 import { defaultWorkers } from '../pool/pool.ts';
 import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
@@ -76,6 +76,7 @@ export const pruneCommand: CommandSpec = {
         precision: precision as 'float32' | 'float64',
         finalTimeoutMs: timeoutS * 1000 * 4,
         finalSamples: 100_000,
+        sampleWorkers: workers,
         seed,
         onProgress: (p: PruneProgress) =>
           progress.update(p.phase, Math.round(p.done), Math.round(p.total), [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim(), p.leftS),
@@ -83,7 +84,7 @@ export const pruneCommand: CommandSpec = {
       // the census's finishing tasks run on the worker pool (each with its own time limit: same verdicts for any N)
       popts.onProgress?.({ phase: 'phase census', done: 0, total: 1, removed: 0 });
       const census = await phaseCensusParallel(f, domain, censusOptions(popts), workers);
-      r = pruneAndCheck(f, { ...popts, census });
+      r = await pruneAndCheck(f, { ...popts, census });
     } finally {
       progress.done();
     }
@@ -118,9 +119,10 @@ export const pruneCommand: CommandSpec = {
     writeFileAtomic(out, bytes);
     writeFileAtomic(certPath, JSON.stringify(cert, null, 1) + '\n');
     if (values.json) {
-      printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, ...(stored ? { stored } : {}), census: cert.census, finalCheck: r.check, timeMs: cert.totalTimeMs });
+      printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, ...(stored ? { stored } : {}), census: cert.census, ...(r.result.toleranceSearch ? { toleranceSearch: r.result.toleranceSearch } : {}), finalCheck: r.check, timeMs: cert.totalTimeMs });
       return 0;
     }
+    const ts = r.result.toleranceSearch;
     const b = r.result.before;
     const a = r.result.after;
     const c = r.result.census.counts;
@@ -130,6 +132,7 @@ export const pruneCommand: CommandSpec = {
       `nnshrink prune: ${model.path} -> ${out}`,
       `  domain: ${nBoxes(domain.length)}; tolerance: ${describeTolerance(r.tolerance)}`,
       `  phase census: ${c.never} never active, ${c.always} always active, ${c.both} both, ${c.unknown} unknown (kept) [${(r.result.census.timeMs / 1000).toFixed(1)} s, ${nBoxes(r.result.census.boxes)}]`,
+      ...(ts ? [toleranceSearchLine(ts)] : []),
       `  changes: ${[...kinds].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
       `  ReLU neurons ${b.reluNeurons} -> ${a.reluNeurons}, hidden neurons ${b.neurons} -> ${a.neurons}, layers ${b.layers} -> ${a.layers}, parameters ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}% fewer)`,
       ...(reluPairs && stored ? [`  ${reluPairsNote(reluPairs)} (the file: ${stored.neurons} hidden neurons, ${stored.parameters} parameters)`] : []),
@@ -143,3 +146,16 @@ export const pruneCommand: CommandSpec = {
     return 0;
   },
 };
+
+/** What the tolerance search did, so a run that changed nothing within the tolerance says why (time or proofs). */
+function toleranceSearchLine(t: ToleranceSearchStats): string {
+  const open = t.queries - t.provedQueries - t.refutedQueries;
+  const tail =
+    t.ended === 'budget'
+      ? `; its time (${(t.budgetMs / 1000).toFixed(0)} s, 10x --timeout) ran out with candidates left`
+      : '; every candidate tried';
+  return (
+    `  tolerance search: ${t.accepted} of ${t.candidates} candidate changes kept, ${t.queries} queries (${t.provedQueries} proved, ` +
+    `${t.refutedQueries} refuted, ${open} out of time) in ${(t.timeMs / 1000).toFixed(1)} s${tail}`
+  );
+}

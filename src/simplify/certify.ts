@@ -10,6 +10,7 @@ import { fail } from '../errors.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { assemble, prune, type PruneOptions, type PruneResult } from './prune.ts';
 import { exactTolerance, finalCheck, type FinalCheckResult } from './final-check.ts';
+import { sampleCompareParallel } from './sample-compare.ts';
 import { KEEP, cloneEdits, editsToJSON } from './edits.ts';
 
 export interface CertifiedPrune {
@@ -31,6 +32,8 @@ export interface CertifyOptions extends PruneOptions {
   precision: 'float32' | 'float64';
   finalTimeoutMs: number;
   finalSamples: number;
+  /** threads for the final check's sample comparison (used only where it pays: many inputs, large networks) */
+  sampleWorkers?: number;
 }
 
 /**
@@ -48,7 +51,7 @@ export function outputScale(f: Network, domain: Box[]): number {
   return s;
 }
 
-export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune {
+export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<CertifiedPrune> {
   const t0 = Date.now();
   const scale = outputScale(f, opts.domain);
   const exactEps = exactTolerance(scale, opts.precision);
@@ -62,18 +65,22 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
   let result = prune(f, { ...opts, tolerance: tol });
   let written = opts.roundTrip(result.network);
   opts.onProgress?.({ phase: 'final check', done: 0, total: 1, removed: 0 });
-  const run = (w: Network, r: PruneResult) =>
+  const seed = (opts.seed ?? 1) + 1000;
+  const run = async (w: Network, r: PruneResult) =>
     finalCheck(f, r.edits, r.steps, w, r.groups, opts.domain, opts.tolerance, exactEps, {
+      sampling: await sampleCompareParallel(f, w, opts.domain, opts.tolerance, opts.finalSamples, seed, opts.sampleWorkers ?? 1, (d, t) =>
+        opts.onProgress?.({ phase: 'final check: sampling', done: d, total: t, removed: 0 }),
+      ),
       boundsFn: opts.boundsFn,
       outputLinearLower: opts.outputLinearLower,
       // a fresh proof re-does what the census proved: give it at least the census's time again
       timeoutMs: Math.max(opts.finalTimeoutMs, r.census.timeMs),
       samples: opts.finalSamples,
-      seed: (opts.seed ?? 1) + 1000,
+      seed,
       basisReduced: r.basisReduced,
       onProgress: (step, done, total) => opts.onProgress?.({ phase: step, done, total, removed: 0 }),
     });
-  let check = run(written, result);
+  let check = await run(written, result);
   const lost = check.phaseFacts?.notReproved;
   if (check.verdict.status !== 'proved' && lost?.length) {
     // phase facts the fresh proof could not redo in time: keep those neurons (always sound) and check again
@@ -89,9 +96,9 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
       edits.state[k][i] = KEEP;
     }
     const steps = result.steps.filter((s) => !back.has(`${s.layer}:${s.neuron}`) && s.kind !== 'linear-basis');
-    result = { ...assemble(f, edits, steps), census: result.census, searchBound: result.searchBound };
+    result = { ...assemble(f, edits, steps), census: result.census, searchBound: result.searchBound, toleranceSearch: result.toleranceSearch };
     written = opts.roundTrip(result.network);
-    check = run(written, result);
+    check = await run(written, result);
   }
   if (check.verdict.status === 'unknown' && (check.verdict.method === 'refactor-bound' || check.refactorBound > 0)) {
     // the rounding of folded layers or of the basis re-expression leaves no room (in class mode it eats the margin
@@ -102,7 +109,7 @@ export function pruneAndCheck(f: Network, opts: CertifyOptions): CertifiedPrune 
     result.groups = result.compactNetwork.layers.map((_, k) => [k]);
     result.after = sizeMetrics(result.network);
     written = opts.roundTrip(result.network);
-    check = run(written, result);
+    check = await run(written, result);
   }
   if (check.verdict.status !== 'proved') {
     const why =

@@ -4,9 +4,9 @@
  * random-sample comparison. The pairing hints (which neurons were merged or replaced by a line) only guide how the
  * difference is decomposed; the verifier is sound whatever they say.
  */
-import { forward, type Network } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
-import { mulberry32 } from '../model/rng.ts';
+import type { Network } from '../model/network.ts';
+import { sampleCompare, type SamplingResult } from './sample-compare.ts';
+import type { Box } from '../model/box.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import { phaseCensus } from '../verify/phase.ts';
 import { provedClassMargins, type ClassMargins } from '../verify/class-margins.ts';
@@ -30,7 +30,7 @@ export interface FinalCheckResult {
   refactorBound: number;
   /** the part of refactorBound due to the linear-basis reduction */
   basisBound?: number;
-  sampling: { points: number; maxAbsDiff: number; classDisagreements?: number };
+  sampling: SamplingResult;
   /** class mode: the margins of f's winner proved afresh for the class check (when f has one winner on the domain) */
   classMargins?: { winner: number; proved: ClassMargins['proved']; timeMs: number };
   /** a re-checked counterexample, if the claim is false */
@@ -45,7 +45,9 @@ export interface FinalCheckOptions {
   seed: number;
   /** the written network went through the linear-basis reduction (re-derived here, its rounding bounded) */
   basisReduced?: boolean;
-  /** the step under way, and how far (sampling on many inputs takes a while: 100,000 MNIST points, about 35 s) */
+  /** the random-sample comparison, when the caller ran it (on worker threads); else it runs here */
+  sampling?: SamplingResult;
+  /** the step under way, and how far */
   onProgress?: (step: string, done: number, total: number) => void;
 }
 
@@ -144,9 +146,7 @@ export function finalCheck(
   } else {
     rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
   }
-  const sampling = sampleCompare(f, written, domain, tolerance, opts.samples, opts.seed, (d, t) =>
-    opts.onProgress?.('final check: sampling', d, t),
-  );
+  const sampling = opts.sampling ?? sampleCompare(f, written, domain, tolerance, opts.samples, opts.seed, (d, t) => opts.onProgress?.('final check: sampling', d, t));
   opts.onProgress?.('final check: difference of the networks', 0, 1);
   const eqOpts = {
     boundsFn: opts.boundsFn,
@@ -210,48 +210,4 @@ function summary(v: Verdict, boxes: number): FinalCheckResult['verdict'] {
     reason: v.status === 'unknown' ? v.reason : undefined,
     boxes,
   };
-}
-
-function sampleCompare(
-  f: Network,
-  g: Network,
-  domain: Box[],
-  tol: Tolerance,
-  count: number,
-  seed: number,
-  onSampled?: (done: number, total: number) => void,
-): FinalCheckResult['sampling'] {
-  const rng = mulberry32(seed);
-  let maxAbs = 0;
-  let disagree = 0;
-  const per = Math.ceil(count / domain.length);
-  let sampled = 0;
-  const m = f.layers[f.layers.length - 1].outSize;
-  for (const b of domain) {
-    for (let done = 0; done < per; done += 4096) {
-      const batch = Math.min(4096, per - done);
-      const xs = samplePoints(b, batch, rng);
-      const a = forward(f, xs, batch);
-      const c = forward(g, xs, batch);
-      sampled += batch;
-      onSampled?.(sampled, per * domain.length);
-      for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(a[i] - c[i]));
-      if (tol.kind === 'class') {
-        const sg = tol.order === 'argmin' ? 1 : -1;
-        for (let s = 0; s < batch; s++) {
-          let wf = 0;
-          let wg = 0;
-          for (let j = 1; j < m; j++) {
-            if (sg * a[s * m + j] < sg * a[s * m + wf]) wf = j;
-            if (sg * c[s * m + j] < sg * c[s * m + wg]) wg = j;
-          }
-          // only count it where f's winner leads by the margin (elsewhere the claim says nothing)
-          let lead = Infinity;
-          for (let j = 0; j < m; j++) if (j !== wf) lead = Math.min(lead, sg * (a[s * m + j] - a[s * m + wf]));
-          if (wf !== wg && lead >= tol.margin) disagree++;
-        }
-      }
-    }
-  }
-  return { points: per * domain.length, maxAbsDiff: maxAbs, classDisagreements: tol.kind === 'class' ? disagree : undefined };
 }

@@ -110,6 +110,24 @@ export interface PruneResult {
   after: SizeMetrics;
   /** the end-to-end bound the tolerance search last proved (linf mode), for the report */
   searchBound?: number;
+  /** what the tolerance search tried and proved (epsilon and class modes) */
+  toleranceSearch?: ToleranceSearchStats;
+}
+
+export interface ToleranceSearchStats {
+  /** candidate changes (remove, linearise or merge one neuron; several per neuron) */
+  candidates: number;
+  /** equivalence queries run (each a batch of changes) and how many were proved */
+  queries: number;
+  provedQueries: number;
+  /** queries with a re-checked counterexample (the batch really exceeds the tolerance); the rest ran out of time */
+  refutedQueries: number;
+  /** changes kept */
+  accepted: number;
+  timeMs: number;
+  budgetMs: number;
+  /** 'budget': time ran out with candidates left; 'done': every candidate was tried */
+  ended: 'budget' | 'done';
 }
 
 export function prune(f: Network, opts: PruneOptions): PruneResult {
@@ -149,12 +167,12 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
       verdict: { status: 'proved', method: 'proportional-rows', timeMs: 0, note: 'checked end to end by the final check' },
     });
   }
-  let searchBound: number | undefined;
+  let searched: { bound?: number; stats: ToleranceSearchStats } | undefined;
   if (opts.tolerance.kind !== 'exact') {
-    searchBound = toleranceSearch(f, edits, steps, opts);
+    searched = toleranceSearch(f, edits, steps, opts);
     if (steps.some((s) => s.kind.startsWith('tolerance'))) phaseAfterChanges(f, edits, steps, opts);
   }
-  return { ...assemble(f, edits, steps), census, searchBound };
+  return { ...assemble(f, edits, steps), census, searchBound: searched?.bound, toleranceSearch: searched?.stats };
 }
 
 /** A census that decides nothing (every hidden ReLU 'unknown'). */
@@ -167,7 +185,7 @@ function unknownCensus(f: Network): PhaseCensus {
  * From edits to the network to write: apply, compact, reduce linear neurons to a basis, fold linear layers
  * (whichever representation is smaller). Appends the basis steps to `steps`.
  */
-export function assemble(f: Network, edits: Edits, steps: Step[]): Omit<PruneResult, 'census' | 'searchBound'> {
+export function assemble(f: Network, edits: Edits, steps: Step[]): Omit<PruneResult, 'census' | 'searchBound' | 'toleranceSearch'> {
   const aligned = applyEdits(f, edits).g;
   const { net: compactNet, map } = compact(aligned);
   const reduced = reduceLinearBasis(compactNet);
@@ -257,7 +275,7 @@ function domainBounds(f: Network, boxes: Box[], fn: BoundsFn): NetworkBounds {
  * Greedy tolerance search. Candidates are ordered by estimated effect and tried in batches; a batch that cannot be
  * proved is halved, down to single candidates, and a single one that fails is dropped.
  */
-function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): number | undefined {
+function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): { bound?: number; stats: ToleranceSearchStats } {
   const tol = opts.tolerance;
   // class mode: f's own margins, proved once (MILP if need be; not charged to the search budget), let every check
   // below start from them
@@ -316,7 +334,11 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
   }
   cands.sort((a, b) => a.estimate - b.estimate || a.layer - b.layer || a.neuron - b.neuron);
   let lastBound: number | undefined;
+  let queries = 0;
+  let provedQueries = 0;
+  let refutedQueries = 0;
   const tryEdits = (trial: Edits): boolean => {
+    queries++;
     const pair = applyEdits(f, trial);
     const remaining = Math.max(1, budget - (Date.now() - t0));
     const timeoutMs = Math.min(opts.queryTimeoutMs, remaining);
@@ -328,6 +350,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
         samples: 256,
       });
       if (r.verdict.status === 'proved') lastBound = r.provedBound;
+      if (r.verdict.status === 'refuted') refutedQueries++;
       return r.verdict.status === 'proved';
     }
     if (tol.kind === 'class') {
@@ -339,6 +362,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
         samples: 256,
         fLower: margins?.lower,
       });
+      if (r.verdict.status === 'refuted') refutedQueries++;
       return r.verdict.status === 'proved';
     }
     return false;
@@ -380,6 +404,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     for (const c of chunk) apply(trial, c);
     const tStep = Date.now();
     const ok = tryEdits(trial);
+    if (ok) provedQueries++;
     opts.onProgress?.({ phase: `tolerance search (batch ${chunk.length})`, done: accepted, total: cands.length / 2, removed: accepted });
     if (ok) {
       for (const c of chunk) {
@@ -404,5 +429,16 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
       batch = Math.max(1, batch);
     }
   }
-  return lastBound;
+  queue = queue.filter((c) => !used.has(`${c.layer}:${c.neuron}`));
+  const stats: ToleranceSearchStats = {
+    candidates: cands.length,
+    queries,
+    provedQueries,
+    refutedQueries,
+    accepted,
+    timeMs: Date.now() - t0,
+    budgetMs: budget,
+    ended: queue.length ? 'budget' : 'done',
+  };
+  return { bound: lastBound, stats };
 }

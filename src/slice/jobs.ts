@@ -26,16 +26,16 @@ export interface SliceJob {
 export async function pruneSliceJob(job: SliceJob): Promise<CertifiedPrune> {
   await loadMilpSolver();
   try {
-    return pruneSlice(job, false);
+    return await pruneSlice(job, false);
   } catch (e) {
     if (!(e instanceof NnsError)) throw e;
     // the pruned slice could not be proved in time: this slice keeps the original network (checked all the same),
     // so one hard slice costs size, not the whole family
-    return { ...pruneSlice(job, true), fallback: e.message };
+    return { ...(await pruneSlice(job, true)), fallback: e.message };
   }
 }
 
-function pruneSlice(job: SliceJob, keepEverything: boolean): CertifiedPrune {
+function pruneSlice(job: SliceJob, keepEverything: boolean): Promise<CertifiedPrune> {
   return pruneAndCheck(job.f, {
     keepEverything,
     domain: [job.box],
