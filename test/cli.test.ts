@@ -247,6 +247,21 @@ test('verify, equiv and bounds from the command line: verdicts against sampling,
   const eq = run('equiv', good, good, '--epsilon', '1e-9', '--timeout', '5', '--json');
   assert.equal(eq.err, '');
   assert.equal(JSON.parse(eq.out).result, 'proved');
+  // a network of another shape (pruned here, but equiv is not told so): compared side by side as strangers
+  const small = join(dir, 'small.onnx');
+  assert.equal(run('prune', good, '--domain', '-1,-1,-1:0,0,0', '-o', small, '--json').code, 0);
+  const sizes = (p: string) => JSON.parse(run('info', p, '--json').out).layers.map((l: { out: number }) => l.out).join('x');
+  assert.notEqual(sizes(small), sizes(good));
+  const st = JSON.parse(run('equiv', good, small, '--domain', '-1,-1,-1:0,0,0', '--epsilon', '1e-3', '--timeout', '20', '--json').out);
+  assert.equal(st.result, 'proved');
+  assert.match(st.method, /^product/);
+  // off the pruning domain they differ: a witness, re-checked here
+  const off = JSON.parse(run('equiv', good, small, '--domain', '-1,-1,-1:1,1,1', '--epsilon', '1e-3', '--timeout', '20', '--json').out);
+  assert.equal(off.result, 'refuted');
+  const ya = forward(net, Float64Array.from(off.witness), 1);
+  const yb = JSON.parse(run('eval', small, '--input', off.witness.join(','), '--json').out)[0].output;
+  assert.ok(Math.max(Math.abs(ya[0] - yb[0]), Math.abs(ya[1] - yb[1])) > 1e-3);
+  expectError(run('equiv', good, small, '--epsilon', '0', '--method', 'diff'), /--method diff: the networks must have the same layer sizes/);
   const b = run('bounds', good, '--json');
   assert.equal(b.code, 0, b.err);
   const layers = JSON.parse(b.out).layers as Array<{ lo: number[]; hi: number[] }>;

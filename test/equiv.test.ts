@@ -182,3 +182,80 @@ test('proved class margins (bounds, else ReLU splitting, else MILP) hold on ever
   }
   assert.ok(proved >= 8 && viaSearch >= 2, `proved ${proved} margins, ${viaSearch} beyond bounds, ${nulls} boxes with two winners`);
 });
+
+/**
+ * g: the same function as f in another shape. Neuron j of the first hidden layer is split in two (the same row,
+ * half the outgoing weight each), and a never-active neuron (zero weights, bias -1) with outgoing weights is added.
+ */
+function reshaped(f: import('../src/model/network.ts').Network, j: number): import('../src/model/network.ts').Network {
+  const [L0, L1, ...rest] = f.layers;
+  const n = L0.inSize;
+  const h = L0.outSize + 2;
+  const w0 = new Float64Array(h * n);
+  w0.set(L0.weights);
+  for (let i = 0; i < n; i++) w0[L0.outSize * n + i] = L0.weights[j * n + i];
+  const b0 = new Float64Array(h);
+  b0.set(L0.bias);
+  b0[L0.outSize] = L0.bias[j];
+  b0[L0.outSize + 1] = -1;
+  const w1 = new Float64Array(L1.outSize * h);
+  for (let r = 0; r < L1.outSize; r++) {
+    for (let c = 0; c < L0.outSize; c++) w1[r * h + c] = L1.weights[r * L0.outSize + c] * (c === j ? 0.5 : 1);
+    w1[r * h + L0.outSize] = 0.5 * L1.weights[r * L0.outSize + j];
+    w1[r * h + L0.outSize + 1] = 3 * (r + 1);
+  }
+  return {
+    inputSize: n,
+    layers: [
+      { inSize: n, outSize: h, weights: w0, bias: b0, relu: Uint8Array.from([...L0.relu, L0.relu[j], 1]) },
+      { ...L1, inSize: h, weights: w1 },
+      ...rest,
+    ],
+  };
+}
+
+test('strangers (any shapes, side by side in one network): proved within a tolerance, refuted beyond it, witnesses real', async () => {
+  const { checkLinfProduct, checkClassProduct } = await import('../src/verify/equiv-product.ts');
+  const { loadMilpSolver } = await import('../src/verify/milp.ts');
+  await loadMilpSolver();
+  const { outputLinearLower } = await import('../src/bounds/objective.ts');
+  const opts = { boundsFn: crownBounds, outputLinearLower, timeoutMs: 20_000 };
+  for (const seed of [3, 4, 5]) {
+    const f = randomNetwork(seed, [3, 6, 6, 2], 0.2);
+    const box = randomBox(seed, 3);
+    const g = reshaped(f, 1);
+    // g shifted by 0.01 on output 0: the largest difference is exactly 0.01 everywhere
+    const shifted = { ...g, layers: g.layers.map((L, k) => (k === g.layers.length - 1 ? { ...L, bias: L.bias.map((b, i) => (i === 0 ? b + 0.01 : b)) } : L)) };
+    const same = checkLinfProduct(f, g, [box], 1e-3, opts);
+    assert.equal(same.verdict.status, 'proved', `seed ${seed}: ${JSON.stringify(same.verdict)}`);
+    assert.equal(checkLinfProduct(f, shifted, [box], 0.02, opts).verdict.status, 'proved');
+    const r = checkLinfProduct(f, shifted, [box], 0.005, opts);
+    assert.equal(r.verdict.status, 'refuted');
+    if (r.verdict.status === 'refuted') {
+      const a = forward(f, r.verdict.witness);
+      const b = forward(shifted, r.verdict.witness);
+      assert.ok(Math.abs(a[0] - b[0]) > 0.005);
+    }
+    // the report mode: the proved bound holds the true 0.01 and is not far above it
+    const rep = checkLinfProduct(f, shifted, [box], 0, { ...opts, timeoutMs: 4000 });
+    assert.ok(rep.provedBound >= 0.01 - 1e-9 && rep.provedBound < 0.05, `bound ${rep.provedBound}`);
+    assert.ok(Math.abs(rep.foundMax - 0.01) < 1e-9);
+    // classes: g's scores doubled keep every winner that leads by a margin; a large shift of one score does not
+    const doubled = { ...g, layers: g.layers.map((L, k) => (k === g.layers.length - 1 ? { ...L, weights: L.weights.map((w) => 2 * w), bias: L.bias.map((b) => 2 * b) } : L)) };
+    assert.equal(checkClassProduct(f, doubled, [box], 'argmax', 0.01, opts).verdict.status, 'proved');
+    const ys = forward(f, samplePoints(box, 2000, mulberry32(1)), 2000);
+    let gap = 0;
+    for (let s = 0; s < 2000; s++) gap = Math.max(gap, ys[2 * s + 1] - ys[2 * s]);
+    if (gap > 0.02) {
+      // output 0 raised by half the largest lead of output 1: somewhere output 1 led and no longer does
+      const raised = { ...g, layers: g.layers.map((L, k) => (k === g.layers.length - 1 ? { ...L, bias: L.bias.map((b, i) => (i === 0 ? b + gap / 2 : b)) } : L)) };
+      const c = checkClassProduct(f, raised, [box], 'argmax', 0, opts);
+      assert.equal(c.verdict.status, 'refuted');
+      if (c.verdict.status === 'refuted') {
+        const a = forward(f, c.verdict.witness);
+        const b = forward(raised, c.verdict.witness);
+        assert.notEqual(a[1] > a[0], b[1] > b[0]);
+      }
+    }
+  }
+});

@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // commands that run a phase census finish it with the MILP solver (loaded once: WebAssembly compilation); with
     // many inputs, maximising uses it for the LPs of fully split ReLU-splitting nodes
-    if (['prune', 'check', 'slice', 'verify'].includes(cmd.name) || (cmd.name === 'bounds' && (values.max !== undefined || values.min !== undefined || values.phase !== undefined))) await loadMilpSolver();
+    if (['prune', 'check', 'slice', 'verify', 'equiv'].includes(cmd.name) || (cmd.name === 'bounds' && (values.max !== undefined || values.min !== undefined || values.phase !== undefined))) await loadMilpSolver();
     return await cmd.run(values, positionals);
   } catch (e) {
     if (e instanceof NnsError) {

@@ -52,6 +52,10 @@ export interface PropertyOptions {
   regionBounds?: NetworkBounds[];
   /** the box relative to whose widths the 'widest' rule measures (regions cut from one domain: the domain) */
   splitScale?: Box;
+  /** after falsification, bounds + ReLU splitting + MILP (as with many inputs) instead of input splitting: for
+   * questions where the same hyperplanes cross the box twice (two networks side by side), which no input split
+   * separates but a phase split settles */
+  reluSplitting?: boolean;
 }
 
 /**
@@ -223,7 +227,7 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   if (Date.now() - t0 > opts.timeoutMs) return timedOut();
   // 2. many inputs (input splitting cannot help): CROWN on the region, then ReLU splitting and an exact MILP per
   // open conjunction
-  if (many) {
+  if (many || opts.reluSplitting) {
     report('bounds, ReLU splitting and MILP', prop.regions.length);
     return decideManyInputs(net, prop, opts, t0, found);
   }
