@@ -43,14 +43,14 @@ test('the final check samples the same points and reports the same figures on on
   const g: Network = { ...f, layers: f.layers.map((L, k) => (k === 1 ? { ...L, weights: L.weights.map((w, i) => (i === 7 ? w + 0.5 : w)) } : L)) };
   const domain = [makeBox([-1, -1, -1, -1], [1, 1, 1, 1]), makeBox([0, 0, 0, 0], [2, 2, 2, 2])];
   for (const tol of [{ kind: 'linf' as const, epsilon: 0.1 }, { kind: 'class' as const, order: 'argmax' as const, margin: 0 }]) {
-    const one = sampleCompare(f, g, domain, tol, 20_000, 9);
-    const two = await sampleCompareParallel(f, g, domain, tol, 20_000, 9, 2, undefined, 0);
+    const one = sampleCompare({ f, g, domain, tolerance: tol, count: 20_000, seed: 9 });
+    const two = await sampleCompareParallel({ f, g, domain, tolerance: tol, count: 20_000, seed: 9 }, 2, 0);
     assert.deepEqual(two, one);
     assert.ok(one.points >= 20_000 && one.maxAbsDiff > 0);
     if (tol.kind === 'class') assert.ok((one.classDisagreements ?? 0) > 0);
     // the largest difference is a real one: no point of a fresh independent sample exceeds it by much, and
     // a different seed gives a different (but close) figure
-    const other = sampleCompare(f, g, domain, tol, 20_000, 10);
+    const other = sampleCompare({ f, g, domain, tolerance: tol, count: 20_000, seed: 10 });
     assert.notEqual(other.maxAbsDiff, one.maxAbsDiff);
     assert.ok(Math.abs(other.maxAbsDiff - one.maxAbsDiff) < 0.5 * one.maxAbsDiff);
   }

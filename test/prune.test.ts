@@ -92,6 +92,8 @@ test('epsilon prune: the largest deviation found by search stays within epsilon'
   const t = r.result.toleranceSearch!;
   assert.equal(t.accepted, r.result.steps.filter((s) => s.kind.startsWith('tolerance')).length);
   assert.ok(t.accepted > 0 && t.provedQueries > 0 && t.provedQueries + t.refutedQueries <= t.queries);
+  // every proved query keeps at least one change (an empty batch once "proved" the same edits until time ran out)
+  assert.ok(t.provedQueries <= t.accepted, `${t.provedQueries} proved queries, ${t.accepted} changes kept`);
   assert.ok(t.timeMs <= t.budgetMs + 3000 && (t.ended === 'done' || t.timeMs >= t.budgetMs));
   assert.equal(exact.result.toleranceSearch, undefined);
 });

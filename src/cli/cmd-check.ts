@@ -39,8 +39,9 @@ export const checkCommand: CommandSpec = {
     try {
       const domain = certificateDomain(cert);
       // 100,000 points of its own (not the ones prune drew), on the worker threads when that pays
-      const sampling = await sampleCompareParallel(f, output.network, domain, cert.tolerance, 100_000, CHECK_SEED, defaultWorkers(), (d, t) =>
-        progress.update('final check: sampling', d, t),
+      const sampling = await sampleCompareParallel(
+        { f, g: output.network, domain, tolerance: cert.tolerance, count: 100_000, seed: CHECK_SEED, onSampled: (d, t) => progress.update('final check: sampling', d, t) },
+        defaultWorkers(),
       );
       r = finalCheck(f, edits, cert.steps, output.network, cert.groups, domain, cert.tolerance, cert.floatingPoint.exactTolerance, {
         boundsFn: boundsFor(f),

@@ -68,8 +68,9 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
   const seed = (opts.seed ?? 1) + 1000;
   const run = async (w: Network, r: PruneResult) =>
     finalCheck(f, r.edits, r.steps, w, r.groups, opts.domain, opts.tolerance, exactEps, {
-      sampling: await sampleCompareParallel(f, w, opts.domain, opts.tolerance, opts.finalSamples, seed, opts.sampleWorkers ?? 1, (d, t) =>
-        opts.onProgress?.({ phase: 'final check: sampling', done: d, total: t, removed: 0 }),
+      sampling: await sampleCompareParallel(
+        { f, g: w, domain: opts.domain, tolerance: opts.tolerance, count: opts.finalSamples, seed, onSampled: (d, t) => opts.onProgress?.({ phase: 'final check: sampling', done: d, total: t, removed: 0 }) },
+        opts.sampleWorkers ?? 1,
       ),
       boundsFn: opts.boundsFn,
       outputLinearLower: opts.outputLinearLower,

@@ -146,7 +146,9 @@ export function finalCheck(
   } else {
     rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
   }
-  const sampling = opts.sampling ?? sampleCompare(f, written, domain, tolerance, opts.samples, opts.seed, (d, t) => opts.onProgress?.('final check: sampling', d, t));
+  const sampling =
+    opts.sampling ??
+    sampleCompare({ f, g: written, domain, tolerance, count: opts.samples, seed: opts.seed, onSampled: (d, t) => opts.onProgress?.('final check: sampling', d, t) });
   opts.onProgress?.('final check: difference of the networks', 0, 1);
   const eqOpts = {
     boundsFn: opts.boundsFn,

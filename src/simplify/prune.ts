@@ -271,6 +271,10 @@ function domainBounds(f: Network, boxes: Box[], fn: BoundsFn): NetworkBounds {
   }));
 }
 
+/** A tolerance query's limit: at least this, else QUERY_SLACK times the slowest proof so far (see tryEdits). */
+const QUERY_FLOOR_MS = 500;
+const QUERY_SLACK = 4;
+
 /**
  * Greedy tolerance search. Candidates are ordered by estimated effect and tried in batches; a batch that cannot be
  * proved is halved, down to single candidates, and a single one that fails is dropped.
@@ -337,11 +341,18 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
   let queries = 0;
   let provedQueries = 0;
   let refutedQueries = 0;
+  // proofs of changes within the tolerance come fast or not at all (the default network, 2 s limit: proved in
+  // 0.2-0.45 s, the rest ran out at 2 s), so a query gets a few times the slowest proof so far, not the full limit
+  let slowestProof = 0;
+  const queryLimit = (): number => {
+    const cap = Math.min(opts.queryTimeoutMs, Math.max(1, budget - (Date.now() - t0)));
+    if (provedQueries === 0) return Math.min(cap, Math.max(QUERY_FLOOR_MS, budget / 40));
+    return Math.min(cap, Math.max(QUERY_FLOOR_MS, QUERY_SLACK * slowestProof));
+  };
   const tryEdits = (trial: Edits): boolean => {
     queries++;
     const pair = applyEdits(f, trial);
-    const remaining = Math.max(1, budget - (Date.now() - t0));
-    const timeoutMs = Math.min(opts.queryTimeoutMs, remaining);
+    const timeoutMs = queryLimit();
     if (tol.kind === 'linf') {
       const r = checkLinf(pair, opts.domain, tol.epsilon, {
         boundsFn: opts.boundsFn,
@@ -382,12 +393,13 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     }
   };
   const used = new Set<string>();
+  // a candidate whose neuron has changed, or a merge into a neuron that has, can no longer be applied
+  const applicable = (c: Candidate): boolean => !used.has(`${c.layer}:${c.neuron}`) && !(c.kind === 'merge' && used.has(`${c.layer}:${c.into}`));
   let queue = cands.slice();
   let batch = Math.max(1, Math.ceil(queue.length / 8));
   let accepted = 0;
   while (queue.length > 0 && Date.now() - t0 < budget) {
-    // skip candidates whose neuron already changed
-    queue = queue.filter((c) => !used.has(`${c.layer}:${c.neuron}`));
+    queue = queue.filter(applicable);
     if (!queue.length) break;
     const chunk: Candidate[] = [];
     const chunkNeurons = new Set<string>();
@@ -400,11 +412,16 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
       if (c.kind === 'merge') chunkNeurons.add(`${c.layer}:${c.into}`);
       if (chunk.length >= batch) break;
     }
+    // (an empty batch would "prove" the edits so far again and again until the time ran out)
+    if (!chunk.length) break;
     const trial = cloneEdits(edits);
     for (const c of chunk) apply(trial, c);
     const tStep = Date.now();
     const ok = tryEdits(trial);
-    if (ok) provedQueries++;
+    if (ok) {
+      provedQueries++;
+      slowestProof = Math.max(slowestProof, Date.now() - tStep);
+    }
     opts.onProgress?.({ phase: `tolerance search (batch ${chunk.length})`, done: accepted, total: cands.length / 2, removed: accepted });
     if (ok) {
       for (const c of chunk) {
@@ -429,7 +446,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
       batch = Math.max(1, batch);
     }
   }
-  queue = queue.filter((c) => !used.has(`${c.layer}:${c.neuron}`));
+  queue = queue.filter(applicable);
   const stats: ToleranceSearchStats = {
     candidates: cands.length,
     queries,

@@ -57,15 +57,35 @@ export function sampleChunk(job: SampleJob): { maxAbs: number; disagree: number 
   return { maxAbs, disagree };
 }
 
-function chunkJobs(f: Network, g: Network, domain: Box[], tol: Tolerance, count: number, seed: number): SampleJob[] {
-  const per = Math.ceil(count / domain.length);
+/** What to compare: f and g on `count` points spread over the domain's boxes, drawn from `seed`. */
+export interface SampleRequest {
+  f: Network;
+  g: Network;
+  domain: Box[];
+  tolerance: Tolerance;
+  count: number;
+  seed: number;
+  onSampled?: (done: number, total: number) => void;
+}
+
+/** The fixed chunks (the same whoever runs them), and a counter that reports the points done after each. */
+function plan(req: SampleRequest): { jobs: SampleJob[]; tick: (i: number) => void } {
+  const per = Math.ceil(req.count / req.domain.length);
   const jobs: SampleJob[] = [];
-  domain.forEach((box, b) => {
+  req.domain.forEach((box, b) => {
     for (let done = 0, c = 0; done < per; done += CHUNK, c++) {
-      jobs.push({ f, g, box, count: Math.min(CHUNK, per - done), seed: (seed + 7919 * b + 104729 * c) >>> 0, tolerance: tol });
+      jobs.push({ f: req.f, g: req.g, box, count: Math.min(CHUNK, per - done), seed: (req.seed + 7919 * b + 104729 * c) >>> 0, tolerance: req.tolerance });
     }
   });
-  return jobs;
+  const total = jobs.reduce((s, j) => s + j.count, 0);
+  let done = 0;
+  return {
+    jobs,
+    tick: (i) => {
+      done += jobs[i].count;
+      req.onSampled?.(done, total);
+    },
+  };
 }
 
 function combine(jobs: SampleJob[], results: Array<{ maxAbs: number; disagree: number }>, tol: Tolerance): SamplingResult {
@@ -77,51 +97,24 @@ function combine(jobs: SampleJob[], results: Array<{ maxAbs: number; disagree: n
 }
 
 /** In this thread. */
-export function sampleCompare(
-  f: Network,
-  g: Network,
-  domain: Box[],
-  tol: Tolerance,
-  count: number,
-  seed: number,
-  onSampled?: (done: number, total: number) => void,
-): SamplingResult {
-  const jobs = chunkJobs(f, g, domain, tol, count, seed);
-  const total = jobs.reduce((s, j) => s + j.count, 0);
-  let done = 0;
-  const results = jobs.map((j) => {
+export function sampleCompare(req: SampleRequest): SamplingResult {
+  const { jobs, tick } = plan(req);
+  const results = jobs.map((j, i) => {
     const r = sampleChunk(j);
-    done += j.count;
-    onSampled?.(done, total);
+    tick(i);
     return r;
   });
-  return combine(jobs, results, tol);
+  return combine(jobs, results, req.tolerance);
 }
 
 /** The same points and figures, on `workers` threads when the work is large enough to repay starting them. */
-export async function sampleCompareParallel(
-  f: Network,
-  g: Network,
-  domain: Box[],
-  tol: Tolerance,
-  count: number,
-  seed: number,
-  workers: number,
-  onSampled?: (done: number, total: number) => void,
-  minWork = POOL_WORK,
-): Promise<SamplingResult> {
-  const work = count * (macs(f) + macs(g));
-  if (workers <= 1 || work < minWork) return sampleCompare(f, g, domain, tol, count, seed, onSampled);
-  const jobs = chunkJobs(f, g, domain, tol, count, seed);
-  const total = jobs.reduce((s, j) => s + j.count, 0);
-  let done = 0;
+export async function sampleCompareParallel(req: SampleRequest, workers: number, minWork = POOL_WORK): Promise<SamplingResult> {
+  if (workers <= 1 || req.count * (macs(req.f) + macs(req.g)) < minWork) return sampleCompare(req);
+  const { jobs, tick } = plan(req);
   const pool = new WorkerPool(Math.min(workers, jobs.length));
   try {
-    const results = await pool.run<SampleJob, { maxAbs: number; disagree: number }>(import.meta.url, 'sampleChunk', jobs, (i) => {
-      done += jobs[i].count;
-      onSampled?.(done, total);
-    });
-    return combine(jobs, results, tol);
+    const results = await pool.run<SampleJob, { maxAbs: number; disagree: number }>(import.meta.url, 'sampleChunk', jobs, tick);
+    return combine(jobs, results, req.tolerance);
   } finally {
     await pool.close();
   }
