@@ -156,6 +156,6 @@ function toleranceSearchLine(t: ToleranceSearchStats): string {
       : '; every candidate tried';
   return (
     `  tolerance search: ${t.accepted} of ${t.candidates} candidate changes kept, ${t.queries} queries (${t.provedQueries} proved, ` +
-    `${t.refutedQueries} refuted, ${open} out of time) in ${(t.timeMs / 1000).toFixed(1)} s${tail}`
+    `${t.refutedQueries} refuted, ${open} undecided) in ${(t.timeMs / 1000).toFixed(1)} s${tail}`
   );
 }

@@ -120,7 +120,7 @@ export interface ToleranceSearchStats {
   /** equivalence queries run (each a batch of changes) and how many were proved */
   queries: number;
   provedQueries: number;
-  /** queries with a re-checked counterexample (the batch really exceeds the tolerance); the rest ran out of time */
+  /** queries with a re-checked counterexample (the batch really exceeds the tolerance); the rest were undecided (out of time, or of boxes with many inputs) */
   refutedQueries: number;
   /** changes kept */
   accepted: number;
