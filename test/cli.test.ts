@@ -199,6 +199,11 @@ test('slice from the command line: a VNN-LIB box, a family directory and ONNX fi
   assert.deepEqual(infoOnnx.domain, infoDir.domain);
   assert.equal(infoDir.source.sizes.reluNeurons, 60);
   expectError(run('bounds', join(dir, 'family.onnx')), /family\.onnx: a slice family in one ONNX file/);
+  expectError(run('convert', fam, join(dir, 'x.onnx')), /family: a slice family \(directory\), not one network/);
+  // a CSV with a header line of column names: the header is skipped
+  const withHeader = join(dir, 'pts-header.csv');
+  writeFileSync(withHeader, 'x0,x1,x2,x3,x4\n' + pts.map((x) => x.join(',')).join('\n') + '\n');
+  assert.deepEqual(JSON.parse(run('eval', fam, '--input-file', withHeader, '--json').out), a);
 });
 
 test('verify, equiv and bounds from the command line: verdicts against sampling, quiet stderr in --json mode', async () => {

@@ -30,6 +30,8 @@ export const evalCommand: CommandSpec = {
         fail(`${f}: no such file`);
       }
       text.split(/\r?\n/).forEach((line, i) => {
+        // a first line with no number in it is a header (column names)
+        if (i === 0 && line.split(',').every((t) => t.trim() === '' || !Number.isFinite(Number(t.trim())))) return;
         if (line.trim() && !line.startsWith('#')) inputs.push(parseVector(line, `${f}:${i + 1}`));
       });
     }

@@ -9,6 +9,7 @@ import { readVnnlib } from '../formats/vnnlib.ts';
 import type { Network } from '../model/network.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { crownBounds } from '../bounds/backward.ts';
+import { isFamilyDirectory } from './family-eval.ts';
 
 export interface CommandSpec {
   name: string;
@@ -56,6 +57,7 @@ export function modelArg(values: Record<string, unknown>, positionals: string[],
     return defaultModel();
   }
   if (!positionals.length) fail(`${cmd}: missing MODEL (a .nnet, .onnx or .json file, or --default)`);
+  if (isFamilyDirectory(positionals[0])) fail(`${positionals[0]}: a slice family (directory), not one network: 'nnshrink eval' and 'nnshrink info' read it`);
   return loadModel(positionals[0], { view: values.view === 'normalized' ? 'normalized' : 'raw' });
 }
 

@@ -21,8 +21,12 @@ export interface FamilyView {
   manifest?: FamilyManifest;
 }
 
+export function isFamilyDirectory(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'family.json'));
+}
+
 export function isFamilyPath(p: string): boolean {
-  return (existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'family.json'))) || isFamilyOnnx(p);
+  return isFamilyDirectory(p) || isFamilyOnnx(p);
 }
 
 export function openFamily(p: string): FamilyView {
