@@ -39,18 +39,27 @@ export const equivCommand: CommandSpec = {
       onProgress: (done: number, open: number) => progress.update('input splitting', 0, 0, `${done} boxes bounded, ${open} open`, (t0 + timeoutMs - Date.now()) / 1000),
     };
     const productOpts = {
-      boundsFn: boundsFor(a.network),
-      outputLinearLower,
-      timeoutMs,
-      onProgress: (phase: string, boxes: number, open: number, leftMs: number) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
+      ...opts,
+      onProgress: (phase: string, boxes: number, open: number, leftMs: number) =>
+        progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
     };
     const sc = values['same-class'];
     if (sc !== undefined) {
       if (sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
       const margin = numberOpt(values, 'margin', 0, 0);
-      const r = method === 'diff' ? checkClass(alignedPair(a.network, b.network), domain, sc, margin, opts) : checkClassProduct(a.network, b.network, domain, sc, margin, productOpts);
+      const r =
+        method === 'diff'
+          ? checkClass(alignedPair(a.network, b.network), domain, sc, margin, opts)
+          : checkClassProduct(a.network, b.network, domain, sc, margin, productOpts);
       progress.done();
-      const out = { result: r.verdict.status, method: r.verdict.method, reason: r.verdict.status === 'unknown' ? r.verdict.reason : undefined, witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined, boxes: r.boxes, timeMs: r.verdict.timeMs };
+      const out = {
+        result: r.verdict.status,
+        method: r.verdict.method,
+        reason: r.verdict.status === 'unknown' ? r.verdict.reason : undefined,
+        witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined,
+        boxes: r.boxes,
+        timeMs: r.verdict.timeMs,
+      };
       if (values.json) printJson(out);
       else process.stdout.write(`${out.result}${out.reason ? ` (${out.reason})` : ''}${out.witness ? ` (class differs at x = [${out.witness.join(', ')}])` : ''}  [${out.method}, ${nBoxes(r.boxes)}, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`);
       return 0;

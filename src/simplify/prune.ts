@@ -120,7 +120,8 @@ export interface ToleranceSearchStats {
   /** equivalence queries run (each a batch of changes) and how many were proved */
   queries: number;
   provedQueries: number;
-  /** queries with a re-checked counterexample (the batch really exceeds the tolerance); the rest were undecided (out of time, or of boxes with many inputs) */
+  /** queries with a re-checked counterexample (the batch really exceeds the tolerance); the rest were undecided
+   * (out of time, or of boxes with many inputs) */
   refutedQueries: number;
   /** changes kept */
   accepted: number;
@@ -406,7 +407,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     for (const c of queue) {
       const key = `${c.layer}:${c.neuron}`;
       if (chunkNeurons.has(key)) continue;
-      if (c.kind === 'merge' && (chunkNeurons.has(`${c.layer}:${c.into}`) || used.has(`${c.layer}:${c.into}`))) continue;
+      if (c.kind === 'merge' && chunkNeurons.has(`${c.layer}:${c.into}`)) continue;
       chunk.push(c);
       chunkNeurons.add(key);
       if (c.kind === 'merge') chunkNeurons.add(`${c.layer}:${c.into}`);
