@@ -11,6 +11,9 @@ import { defaultWorkers } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, nBoxes, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
+/** the longest list of neuron indices the census's text output prints */
+const LIST_MAX = 24;
+
 export const boundsCommand: CommandSpec = {
   name: 'bounds',
   summary: 'sound pre-activation bounds of every neuron over the domain',
@@ -189,10 +192,18 @@ async function census(net: Network, domain: Box[], values: Record<string, string
     return 0;
   }
   for (const L of layers) {
-    const list = (xs: number[]): string => (xs.length ? ` (${xs.join(', ')})` : '');
+    // indices in full up to a screenful; a long list (MNIST: 250 never-active neurons of 256) as the ones it leaves out
+    const list = (xs: number[]): string => {
+      if (!xs.length) return '';
+      if (xs.length <= LIST_MAX) return ` (${xs.join(', ')})`;
+      const inList = new Set(xs);
+      const rest = Array.from({ length: L.neurons }, (_, i) => i).filter((i) => !inList.has(i));
+      return rest.length <= LIST_MAX ? ` (all but ${rest.join(', ')})` : '';
+    };
     process.stdout.write(`layer ${L.layer}: ${L.neurons} neurons: never active ${L.never.length}${list(L.never)}, always active ${L.always.length}${list(L.always)}, both ${L.both}, unknown ${L.unknown.length}${list(L.unknown)}\n`);
   }
   const k = c.counts;
+  if (layers.some((L) => [L.never, L.always, L.unknown].some((xs) => xs.length > LIST_MAX))) process.stdout.write('(--json lists every neuron)\n');
   process.stdout.write(`all: never active ${k.never}, always active ${k.always}, both ${k.both}, unknown ${k.unknown}\n`);
   process.stderr.write(`(${nBoxes(c.boxes)}, ${((Date.now() - t0) / 1000).toFixed(2)} s)\n`);
   if (k.unknown) process.stderr.write('(more time for one undecided neuron: nnshrink bounds MODEL [domain] --phase LAYER:INDEX --timeout S)\n');
