@@ -26,6 +26,8 @@ export interface SampleJob {
 }
 
 const CHUNK = 4096;
+/** each worker compiles the sources and holds both networks: past a few, more cost memory for little */
+const MAX_SAMPLE_WORKERS = 8;
 /** below this many multiply-adds (f's and g's, all points) worker start-up costs more than it saves */
 const POOL_WORK = 3e9;
 
@@ -111,7 +113,7 @@ export function sampleCompare(req: SampleRequest): SamplingResult {
 export async function sampleCompareParallel(req: SampleRequest, workers: number, minWork = POOL_WORK): Promise<SamplingResult> {
   if (workers <= 1 || req.count * (macs(req.f) + macs(req.g)) < minWork) return sampleCompare(req);
   const { jobs, tick } = plan(req);
-  const pool = new WorkerPool(Math.min(workers, jobs.length));
+  const pool = new WorkerPool(Math.min(workers, jobs.length, MAX_SAMPLE_WORKERS));
   try {
     const results = await pool.run<SampleJob, { maxAbs: number; disagree: number }>(import.meta.url, 'sampleChunk', jobs, tick);
     return combine(jobs, results, req.tolerance);
