@@ -193,3 +193,18 @@ test('fixpoint: neurons that the tolerance changes make stable are removed too, 
     assert.ok(fPos && fNeg, 'it was not stable on the original');
   }
 });
+
+test('tolerance search on the default network ends once no candidate applies, every proved query keeping a change', async () => {
+  const { defaultNetwork } = await import('../src/demo/default-network.ts');
+  const { crownBounds } = await import('../src/bounds/backward.ts');
+  // here the search used to end with merges into neurons already changed, and "proved" the empty batch of them
+  // again and again until its time ran out (45 proved queries for 3 changes)
+  const r = await pruneAndCheck(defaultNetwork(), {
+    domain: [makeBox([0, 0, 0, 0, 0], [0.5, 0.5, 0.5, 0.5, 0.5])], tolerance: { kind: 'linf', epsilon: 0.05 }, boundsFn: crownBounds,
+    queryTimeoutMs: 600, toleranceBudgetMs: 60_000, roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 10_000, finalSamples: 10_000,
+  });
+  const t = r.result.toleranceSearch!;
+  assert.equal(t.ended, 'done');
+  assert.ok(t.accepted > 0 && t.provedQueries <= t.accepted, JSON.stringify(t));
+  assert.equal(r.check.verdict.status, 'proved');
+});
