@@ -11,9 +11,9 @@ import { defaultModel } from '../demo/default-network.ts';
 import { makeProgress } from './progress.ts';
 import { sampleCompareParallel } from '../simplify/sample-compare.ts';
 import { defaultWorkers } from '../pool/pool.ts';
+import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 const CHECK_SEED = 4242;
-import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
@@ -47,7 +47,6 @@ export const checkCommand: CommandSpec = {
         boundsFn: boundsFor(f),
         outputLinearLower,
         timeoutMs: timeoutS * 1000,
-        samples: 100_000,
         seed: CHECK_SEED,
         sampling,
         basisReduced: cert.basisReduced === true,

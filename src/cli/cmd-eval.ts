@@ -3,7 +3,7 @@ import { fail } from '../errors.ts';
 import { forward } from '../model/network.ts';
 import { containsPoint } from '../model/box.ts';
 import { modelArg, printJson, type CommandSpec } from './common.ts';
-import { isFamilyPath, evalFamilyAt, openFamily } from './family-eval.ts';
+import { evalFamilyAt, openFamily } from './family-eval.ts';
 
 function parseVector(s: string, where: string): number[] {
   return s.split(',').map((t, i) => {
@@ -36,8 +36,8 @@ export const evalCommand: CommandSpec = {
       });
     }
     if (!inputs.length) fail('eval: give --input v1,v2,... or --input-file CSV');
-    if (positionals.length && isFamilyPath(positionals[0])) {
-      const fam = openFamily(positionals[0]);
+    const fam = positionals.length ? openFamily(positionals[0]) : null;
+    if (fam) {
       const rows = inputs.map((x) => evalFamilyAt(fam, x));
       if (values.json) printJson(rows);
       else for (const r of rows) process.stdout.write(`slice ${r.slice}: ${r.output.join(', ')}\n`);

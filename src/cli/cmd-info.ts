@@ -1,7 +1,7 @@
-import { sizeMetrics } from '../model/network.ts';
+import { outputSize, sizeMetrics } from '../model/network.ts';
 import { boxToJSON, type Box } from '../model/box.ts';
 import { modelArg, printJson, type CommandSpec } from './common.ts';
-import { isFamilyPath, openFamily } from './family-eval.ts';
+import { openFamily, type FamilyView } from './family-eval.ts';
 
 export const infoCommand: CommandSpec = {
   name: 'info',
@@ -9,7 +9,8 @@ export const infoCommand: CommandSpec = {
   usage: 'nnshrink info MODEL|FAMILY_DIR|FAMILY.onnx|--default [--view raw|normalized] [--json]',
   options: { default: { type: 'boolean' }, view: { type: 'string' } },
   run(values, positionals) {
-    if (positionals.length && isFamilyPath(positionals[0])) return familyInfo(positionals[0], values.json === true);
+    const fam = positionals.length ? openFamily(positionals[0]) : null;
+    if (fam) return familyInfo(fam, values.json === true);
     const m = modelArg(values, positionals, 'info');
     const s = sizeMetrics(m.network);
     const layers = m.network.layers.map((L, k) => ({
@@ -48,8 +49,8 @@ function describeDomain(box: Box): string {
 }
 
 /** A slice family: how many slices, their domain, and how large the slice networks are (against the source's). */
-function familyInfo(path: string, json: boolean): number {
-  const fam = openFamily(path);
+function familyInfo(fam: FamilyView, json: boolean): number {
+  const path = fam.path;
   const sizes = Array.from({ length: fam.count }, (_, i) => sizeMetrics(fam.net(i)));
   const source = fam.manifest?.source;
   const net0 = fam.net(0);
@@ -64,7 +65,7 @@ function familyInfo(path: string, json: boolean): number {
       path,
       kind: `slice family (${fam.kind})`,
       inputs: net0.inputSize,
-      outputs: net0.layers[net0.layers.length - 1].outSize,
+      outputs: outputSize(net0),
       slices: fam.count,
       domain: boxToJSON(fam.root),
       source: source ? { path: source.path, sizes: source.sizes } : undefined,
@@ -77,7 +78,7 @@ function familyInfo(path: string, json: boolean): number {
   const pct = (v: number, of: number | undefined) => (of ? ` (${((100 * v) / of).toFixed(1)}%)` : '');
   const out = [
     `${path} (slice family, ${fam.kind === 'directory' ? 'directory with a dispatcher' : 'one ONNX file with nested If nodes'})`,
-    `  inputs ${net0.inputSize}, outputs ${net0.layers[net0.layers.length - 1].outSize}, ${fam.count} slices`,
+    `  inputs ${net0.inputSize}, outputs ${outputSize(net0)}, ${fam.count} slices`,
     source ? `  source: ${source.path}, ${source.sizes.reluNeurons} ReLU neurons, ${source.sizes.parameters} parameters` : '',
     `  ReLU neurons per slice: min ${relu.min}, median ${relu.median}${pct(relu.median, source?.sizes.reluNeurons)}, max ${relu.max}${pct(relu.max, source?.sizes.reluNeurons)}`,
     `  parameters per slice: min ${params.min}, median ${params.median}${pct(params.median, source?.sizes.parameters)}, max ${params.max}${pct(params.max, source?.sizes.parameters)}; all slices ${params.sum}`,

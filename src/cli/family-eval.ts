@@ -5,7 +5,7 @@ import { loadModel } from '../formats/load.ts';
 import { forward, type Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import { readFamily, type FamilyManifest } from '../slice/family.ts';
-import { isFamilyOnnx, readFamilyOnnx } from '../slice/family-onnx.ts';
+import { readFamilyOnnx } from '../slice/family-onnx.ts';
 import { locate } from '../slice/dispatch.ts';
 import type { SplitTree } from '../slice/partition.ts';
 
@@ -25,12 +25,9 @@ export function isFamilyDirectory(p: string): boolean {
   return existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'family.json'));
 }
 
-export function isFamilyPath(p: string): boolean {
-  return isFamilyDirectory(p) || isFamilyOnnx(p);
-}
-
-export function openFamily(p: string): FamilyView {
-  if (existsSync(p) && statSync(p).isDirectory()) {
+/** The slice family at `p` (a family directory or its single ONNX file), or null when `p` is anything else. */
+export function openFamily(p: string): FamilyView | null {
+  if (isFamilyDirectory(p)) {
     const fam = readFamily(p);
     const nets = new Map<number, Network>();
     return {
@@ -47,7 +44,7 @@ export function openFamily(p: string): FamilyView {
     };
   }
   const f = readFamilyOnnx(p);
-  return { path: p, kind: 'onnx', root: f.root, tree: f.tree, count: f.nets.length, net: (i) => f.nets[i] };
+  return f && { path: p, kind: 'onnx', root: f.root, tree: f.tree, count: f.nets.length, net: (i) => f.nets[i] };
 }
 
 export function evalFamilyAt(fam: FamilyView, x: number[]): { input: number[]; slice: number; output: number[] } {

@@ -6,7 +6,7 @@
 import { fail } from '../errors.ts';
 import { makeBox, type Box } from '../model/box.ts';
 import { readInputFile } from './read-text.ts';
-import type { Network } from '../model/network.ts';
+import { outputSize, type Network } from '../model/network.ts';
 
 export interface LinearConstraint {
   coeffs: Float64Array;
@@ -255,6 +255,6 @@ export function vnncompResultText(r: { result: 'sat' | 'unsat' | 'unknown'; reas
 /** One-line errors when a property does not fit the network's inputs or outputs. */
 export function checkPropertyFits(net: Network, prop: VnnProperty, propPath: string): void {
   if (prop.nInputs !== net.inputSize) fail(`${propPath}: the property has ${prop.nInputs} inputs but the network has ${net.inputSize}`);
-  const nOut = net.layers[net.layers.length - 1].outSize;
+  const nOut = outputSize(net);
   if (prop.nOutputs !== nOut) fail(`${propPath}: the property has ${prop.nOutputs} outputs but the network has ${nOut}`);
 }

@@ -76,7 +76,6 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
       outputLinearLower: opts.outputLinearLower,
       // a fresh proof re-does what the census proved: give it at least the census's time again
       timeoutMs: Math.max(opts.finalTimeoutMs, r.census.timeMs),
-      samples: opts.finalSamples,
       seed,
       basisReduced: r.basisReduced,
       onProgress: (step, done, total) => opts.onProgress?.({ phase: step, done, total, removed: 0 }),
@@ -97,7 +96,7 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
       edits.state[k][i] = KEEP;
     }
     const steps = result.steps.filter((s) => !back.has(`${s.layer}:${s.neuron}`) && s.kind !== 'linear-basis');
-    result = { ...assemble(f, edits, steps), census: result.census, searchBound: result.searchBound, toleranceSearch: result.toleranceSearch };
+    result = { ...assemble(f, edits, steps), census: result.census, toleranceSearch: result.toleranceSearch };
     written = opts.roundTrip(result.network);
     check = await run(written, result);
   }

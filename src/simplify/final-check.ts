@@ -5,7 +5,7 @@
  * difference is decomposed; the verifier is sound whatever they say.
  */
 import type { Network } from '../model/network.ts';
-import { sampleCompare, type SamplingResult } from './sample-compare.ts';
+import type { SamplingResult } from './sample-compare.ts';
 import type { Box } from '../model/box.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import { phaseCensus } from '../verify/phase.ts';
@@ -41,12 +41,12 @@ export interface FinalCheckOptions {
   boundsFn: BoundsFn;
   outputLinearLower?: OutputLinearLower;
   timeoutMs: number;
-  samples: number;
   seed: number;
   /** the written network went through the linear-basis reduction (re-derived here, its rounding bounded) */
   basisReduced?: boolean;
-  /** the random-sample comparison, when the caller ran it (on worker threads); else it runs here */
-  sampling?: SamplingResult;
+  /** the random-sample comparison of f and the written network (sample-compare.ts: the caller runs it, on worker
+   * threads when that pays) */
+  sampling: SamplingResult;
   /** the step under way, and how far */
   onProgress?: (step: string, done: number, total: number) => void;
 }
@@ -146,9 +146,7 @@ export function finalCheck(
   } else {
     rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
   }
-  const sampling =
-    opts.sampling ??
-    sampleCompare({ f, g: written, domain, tolerance, count: opts.samples, seed: opts.seed, onSampled: (d, t) => opts.onProgress?.('final check: sampling', d, t) });
+  const sampling = opts.sampling;
   opts.onProgress?.('final check: difference of the networks', 0, 1);
   const eqOpts = {
     boundsFn: opts.boundsFn,

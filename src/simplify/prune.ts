@@ -108,8 +108,6 @@ export interface PruneResult {
   steps: Step[];
   before: SizeMetrics;
   after: SizeMetrics;
-  /** the end-to-end bound the tolerance search last proved (linf mode), for the report */
-  searchBound?: number;
   /** what the tolerance search tried and proved (epsilon and class modes) */
   toleranceSearch?: ToleranceSearchStats;
 }
@@ -168,12 +166,12 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
       verdict: { status: 'proved', method: 'proportional-rows', timeMs: 0, note: 'checked end to end by the final check' },
     });
   }
-  let searched: { bound?: number; stats: ToleranceSearchStats } | undefined;
+  let toleranceSearchStats: ToleranceSearchStats | undefined;
   if (opts.tolerance.kind !== 'exact') {
-    searched = toleranceSearch(f, edits, steps, opts);
+    toleranceSearchStats = toleranceSearch(f, edits, steps, opts);
     if (steps.some((s) => s.kind.startsWith('tolerance'))) phaseAfterChanges(f, edits, steps, opts);
   }
-  return { ...assemble(f, edits, steps), census, searchBound: searched?.bound, toleranceSearch: searched?.stats };
+  return { ...assemble(f, edits, steps), census, toleranceSearch: toleranceSearchStats };
 }
 
 /** A census that decides nothing (every hidden ReLU 'unknown'). */
@@ -186,7 +184,7 @@ function unknownCensus(f: Network): PhaseCensus {
  * From edits to the network to write: apply, compact, reduce linear neurons to a basis, fold linear layers
  * (whichever representation is smaller). Appends the basis steps to `steps`.
  */
-export function assemble(f: Network, edits: Edits, steps: Step[]): Omit<PruneResult, 'census' | 'searchBound' | 'toleranceSearch'> {
+export function assemble(f: Network, edits: Edits, steps: Step[]): Omit<PruneResult, 'census' | 'toleranceSearch'> {
   const aligned = applyEdits(f, edits).g;
   const { net: compactNet, map } = compact(aligned);
   const reduced = reduceLinearBasis(compactNet);
@@ -280,7 +278,7 @@ const QUERY_SLACK = 4;
  * Greedy tolerance search. Candidates are ordered by estimated effect and tried in batches; a batch that cannot be
  * proved is halved, down to single candidates, and a single one that fails is dropped.
  */
-function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): { bound?: number; stats: ToleranceSearchStats } {
+function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): ToleranceSearchStats {
   const tol = opts.tolerance;
   // class mode: f's own margins, proved once (MILP if need be; not charged to the search budget), let every check
   // below start from them
@@ -338,7 +336,6 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     }
   }
   cands.sort((a, b) => a.estimate - b.estimate || a.layer - b.layer || a.neuron - b.neuron);
-  let lastBound: number | undefined;
   let queries = 0;
   let provedQueries = 0;
   let refutedQueries = 0;
@@ -361,7 +358,6 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
         seed: opts.seed,
         samples: 256,
       });
-      if (r.verdict.status === 'proved') lastBound = r.provedBound;
       if (r.verdict.status === 'refuted') refutedQueries++;
       return r.verdict.status === 'proved';
     }
@@ -448,7 +444,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     }
   }
   queue = queue.filter(applicable);
-  const stats: ToleranceSearchStats = {
+  return {
     candidates: cands.length,
     queries,
     provedQueries,
@@ -458,5 +454,4 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     budgetMs: budget,
     ended: queue.length ? 'budget' : 'done',
   };
-  return { bound: lastBound, stats };
 }

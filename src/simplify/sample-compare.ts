@@ -8,7 +8,7 @@ import { forward, type Network } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { WorkerPool } from '../pool/pool.ts';
-import type { Tolerance } from '../verify/tolerance.ts';
+import { classWinner, type Tolerance } from '../verify/tolerance.ts';
 
 export interface SamplingResult {
   points: number;
@@ -42,18 +42,10 @@ export function sampleChunk(job: SampleJob): { maxAbs: number; disagree: number 
   let disagree = 0;
   if (tol.kind === 'class') {
     const m = a.length / count;
-    const sg = tol.order === 'argmin' ? 1 : -1;
     for (let s = 0; s < count; s++) {
-      let wf = 0;
-      let wg = 0;
-      for (let j = 1; j < m; j++) {
-        if (sg * a[s * m + j] < sg * a[s * m + wf]) wf = j;
-        if (sg * c[s * m + j] < sg * c[s * m + wg]) wg = j;
-      }
+      const wf = classWinner(a.subarray(s * m, (s + 1) * m), tol.order);
       // only count it where f's winner leads by the margin (elsewhere the claim says nothing)
-      let lead = Infinity;
-      for (let j = 0; j < m; j++) if (j !== wf) lead = Math.min(lead, sg * (a[s * m + j] - a[s * m + wf]));
-      if (wf !== wg && lead >= tol.margin) disagree++;
+      if (wf.lead >= tol.margin && classWinner(c.subarray(s * m, (s + 1) * m), tol.order).at !== wf.at) disagree++;
     }
   }
   return { maxAbs, disagree };

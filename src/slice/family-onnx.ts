@@ -65,22 +65,19 @@ export interface FamilyOnnx {
   nets: Network[];
 }
 
-/** Whether `path` is an ONNX file holding a slice family (the metadata familyOnnxBytes writes). */
-export function isFamilyOnnx(path: string): boolean {
-  if (!path.toLowerCase().endsWith('.onnx') || !existsSync(path) || !statSync(path).isFile()) return false;
-  const buf = readInputFile(path);
-  return decodeOnnx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path).metadata_props?.some((m) => m.key === FAMILY_ONNX_KEY) === true;
-}
-
 /**
- * Reads back a family written by familyOnnxBytes: each If level is Gather(input, dim) <= at, then-branch left; a
- * branch without an If is a slice network. Anything else is a one-line error naming the node.
+ * The slice family an ONNX file holds (the metadata familyOnnxBytes writes), or null for any other file: a file
+ * without the metadata key among its bytes is not decoded at all, so asking costs an ordinary model nothing.
+ * Each If level is Gather(input, dim) <= at, then-branch left; a branch without an If is a slice network. Anything
+ * else is a one-line error naming the node.
  */
-export function readFamilyOnnx(path: string): FamilyOnnx {
+export function readFamilyOnnx(path: string): FamilyOnnx | null {
+  if (!path.toLowerCase().endsWith('.onnx') || !existsSync(path) || !statSync(path).isFile()) return null;
   const buf = readInputFile(path);
+  if (!buf.includes(FAMILY_ONNX_KEY)) return null;
   const model = decodeOnnx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
   const meta = model.metadata_props?.find((m) => m.key === FAMILY_ONNX_KEY)?.value;
-  if (!meta) fail(`${path}: not a slice family (no '${FAMILY_ONNX_KEY}' metadata)`);
+  if (meta === undefined) return null;
   let root: Box;
   try {
     const o = JSON.parse(meta).root;

@@ -7,7 +7,7 @@ import { forward, sizeMetrics, type Network } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { BoundsFn } from '../verify/equiv.ts';
-import type { Tolerance } from '../verify/tolerance.ts';
+import { classWinner, type Tolerance } from '../verify/tolerance.ts';
 import type { CertifiedPrune } from '../simplify/certify.ts';
 import { runPool } from '../pool/pool.ts';
 import type { SliceJob } from './jobs.ts';
@@ -132,21 +132,11 @@ export function checkFamily(
     const i = locate(p.tree, p.root, x);
     const a = forward(f, x);
     const b = forward(nets[i], x);
-    let wa = 0;
-    let wb = 0;
-    for (let j = 0; j < a.length; j++) {
-      maxAbs = Math.max(maxAbs, Math.abs(a[j] - b[j]));
-      if (tol.kind === 'class') {
-        const sg = tol.order === 'argmin' ? 1 : -1;
-        if (sg * a[j] < sg * a[wa]) wa = j;
-        if (sg * b[j] < sg * b[wb]) wb = j;
-      }
-    }
-    if (tol.kind === 'class' && wa !== wb) {
-      const sg = tol.order === 'argmin' ? 1 : -1;
-      let lead = Infinity;
-      for (let j = 0; j < a.length; j++) if (j !== wa) lead = Math.min(lead, sg * (a[j] - a[wa]));
-      if (lead >= tol.margin) disagree++;
+    for (let j = 0; j < a.length; j++) maxAbs = Math.max(maxAbs, Math.abs(a[j] - b[j]));
+    if (tol.kind === 'class') {
+      // a disagreement counts only where f's winner leads by the margin (elsewhere the claim says nothing)
+      const wa = classWinner(a, tol.order);
+      if (wa.lead >= tol.margin && classWinner(b, tol.order).at !== wa.at) disagree++;
     }
   }
   return { points: pts.length, boundaryPoints: boundary, maxAbsDiff: maxAbs, classDisagreements: disagree };

@@ -13,7 +13,8 @@ import { decideProperty, type PropertyOptions, type PropertyResult } from './pro
 import { manyInputs } from './split.ts';
 import { maximizeLinear, minimizeLinear } from './maximize.ts';
 import { differenceNetwork, stackedNetwork } from './product-network.ts';
-import type { BoundsFn, ClassResult, LinfResult, OutputLinearLower } from './equiv.ts';
+import { worstPoint, type BoundsFn, type ClassResult, type LinfResult, type OutputLinearLower } from './equiv.ts';
+import { classWinner } from './tolerance.ts';
 
 export interface ProductEquivOptions {
   boundsFn: BoundsFn;
@@ -32,13 +33,7 @@ function unit(len: number, entries: Array<[number, number]>): Float64Array {
 }
 
 /** max over outputs of |f - g| at x, by plain evaluation of each network */
-function absDiffAt(f: Network, g: Network, x: Float64Array): number {
-  const a = forward(f, x);
-  const b = forward(g, x);
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
-  return m;
-}
+const absDiffAt = (f: Network, g: Network, x: Float64Array): number => worstPoint(f, g, x, 1).value;
 
 /** The largest |f - g| over random points of the boxes, and where. */
 function sampledMax(f: Network, g: Network, boxes: Box[], seed: number): { value: number; x: Float64Array } {
@@ -47,14 +42,8 @@ function sampledMax(f: Network, g: Network, boxes: Box[], seed: number): { value
   let best = { value: -Infinity, x: new Float64Array(n) };
   for (const box of boxes) {
     const xs = samplePoints(box, SAMPLES, rng);
-    const a = forward(f, xs, SAMPLES);
-    const b = forward(g, xs, SAMPLES);
-    const m = a.length / SAMPLES;
-    for (let s = 0; s < SAMPLES; s++) {
-      let v = 0;
-      for (let k = 0; k < m; k++) v = Math.max(v, Math.abs(a[s * m + k] - b[s * m + k]));
-      if (v > best.value) best = { value: v, x: xs.slice(s * n, (s + 1) * n) };
-    }
+    const w = worstPoint(f, g, xs, SAMPLES);
+    if (w.value > best.value) best = { value: w.value, x: xs.slice(w.index * n, (w.index + 1) * n) };
   }
   return best;
 }
@@ -137,16 +126,6 @@ function fromProperty(r: PropertyResult, t0: number, foundMax: number, diffAt: (
   return { verdict: { status: 'unknown', method: 'product-property', timeMs, reason: r.reason ?? 'unknown' }, provedBound: Infinity, foundMax, boxes: r.boxes };
 }
 
-/** f's winner (first on ties) and its lead over the rest; order 'argmin': the lowest score wins. */
-function winner(y: Float64Array, order: 'argmax' | 'argmin'): { at: number; lead: number } {
-  const s = order === 'argmax' ? 1 : -1;
-  let at = 0;
-  for (let k = 1; k < y.length; k++) if (s * y[k] > s * y[at]) at = k;
-  let lead = Infinity;
-  for (let k = 0; k < y.length; k++) if (k !== at) lead = Math.min(lead, s * (y[at] - y[k]));
-  return { at, lead };
-}
-
 /**
  * Wherever f's winner leads every other output by at least `margin`, g has the same winner. Violation, for outputs
  * i != j: s (f_i - f_l) >= margin for every l != i, and s (g_j - g_i) >= 0 (a tie in g counts against it).
@@ -163,8 +142,8 @@ export function checkClassProduct(
   const m = outputSize(f);
   const s = order === 'argmax' ? 1 : -1;
   const violates = (x: Float64Array): boolean => {
-    const wf = winner(forward(f, x), order);
-    return wf.lead >= margin && winner(forward(g, x), order).at !== wf.at;
+    const wf = classWinner(forward(f, x), order);
+    return wf.lead >= margin && classWinner(forward(g, x), order).at !== wf.at;
   };
   const unsafe: LinearConstraint[][] = [];
   for (let i = 0; i < m; i++) {

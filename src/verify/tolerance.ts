@@ -4,6 +4,19 @@ export type Tolerance =
   | { kind: 'linf'; epsilon: number }
   | { kind: 'class'; order: 'argmax' | 'argmin'; margin: number };
 
+/**
+ * The winning output of a score vector (first on ties; 'argmin': the lowest score wins) and its lead over the
+ * others (the smallest gap; Infinity with one output). What "the same class" compares.
+ */
+export function classWinner(y: ArrayLike<number>, order: 'argmax' | 'argmin'): { at: number; lead: number } {
+  const s = order === 'argmax' ? 1 : -1;
+  let at = 0;
+  for (let k = 1; k < y.length; k++) if (s * y[k] > s * y[at]) at = k;
+  let lead = Infinity;
+  for (let k = 0; k < y.length; k++) if (k !== at) lead = Math.min(lead, s * (y[at] - y[k]));
+  return { at, lead };
+}
+
 export function describeTolerance(t: Tolerance): string {
   switch (t.kind) {
     case 'exact':
