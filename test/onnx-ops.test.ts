@@ -130,3 +130,14 @@ test('garbage and truncated ONNX files are one-line errors', () => {
   const good = onnxBytes(randomNetwork(1, [3, 4, 2]), {});
   assert.throws(() => parseOnnx(good.slice(0, good.length - 17), 'cut.onnx'), (e: unknown) => e instanceof NnsError && /cut\.onnx/.test(e.message));
 });
+
+test('a fully linear hidden layer (a factored linear map, as prune writes one) reads back as its own layer', async () => {
+  const net = randomNetwork(9, [6, 2, 4, 3], 0);
+  net.layers[0].relu.fill(0);
+  net.layers[1].relu.fill(1);
+  const bytes = onnxBytes(net, { precision: 'float32' });
+  const back = parseOnnx(bytes, 'mem').network;
+  assert.deepEqual(back.layers.map((L) => [L.inSize, L.outSize]), [[6, 2], [2, 4], [4, 3]]);
+  assert.deepEqual(Array.from(back.layers[0].weights), Array.from(net.layers[0].weights, Math.fround), 'the same numbers, not a product');
+  await agree(bytes, [1, 6]);
+});

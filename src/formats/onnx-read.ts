@@ -153,8 +153,12 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
     if (!c) fail(`${where(n)}: operand '${name}' must be a constant (only one data path is supported)`);
     return c;
   };
+  // a weight matrix already applied to the current layer: a second one with no activation between closes a linear
+  // layer first, so a factored linear map (nnshrink writes one when it has fewer parameters) reads back as written
+  let matrixApplied = false;
   const closeLayer = (relu: Uint8Array): void => {
     layers.push({ inSize: cur.cols, outSize: cur.rows, weights: cur.M, bias: cur.c, relu });
+    matrixApplied = false;
     layerIn = cur.rows;
     cur = identityAffine(layerIn, cur.shape);
   };
@@ -284,6 +288,8 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
         const alpha = gemm ? attrF(n, 'alpha', 1) : 1;
         const beta = gemm ? attrF(n, 'beta', 1) : 1;
         if (mi > 1) fail(`${where(n)}: the data must be operand A or B`);
+        if (matrixApplied) closeLayer(new Uint8Array(cur.rows));
+        matrixApplied = true;
         const W = constOf(n, n.input?.[1 - mi]);
         if (W.dims.length !== 2) fail(`${where(n)}: constant operand must be 2-D, got [${W.dims.join(',')}]`);
         // y = T x + c' with T (outN x cur.rows)
