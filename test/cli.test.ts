@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nnetText } from '../src/formats/nnet.ts';
+import { modelBytes } from '../src/formats/load.ts';
 import { encodeModel, ONNX_FLOAT } from '../src/formats/onnx-schema.ts';
 import { floatTensor, valueInfo } from '../src/formats/onnx-write.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { makeBox } from '../src/model/box.ts';
 import { forward } from '../src/model/network.ts';
+import { SKIP_SHARED, sharedPath } from './helpers/shared.ts';
 
 const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-cli-'));
@@ -120,21 +122,33 @@ test('prune on the default writes an ONNX file, or an NNet file with its linear 
   const c = run('check', `${out}.certificate.json`, '--json');
   assert.equal(c.code, 0, c.err);
   assert.equal(JSON.parse(c.out).ok, true);
-  // NNet has only ReLU hidden neurons: the linear ones are stored as ReLU pairs, and check reads them back as such
   assert.ok(res.after.reluNeurons < res.after.neurons, 'the pruned default network has linear hidden neurons');
+  // NNet has only ReLU hidden neurons: a linear one is stored as a ReLU pair, twice the size, so always-active
+  // neurons stay ReLUs unless the linear ones (re-expressed on a basis of their layer) store fewer parameters
+  const d2 = run('prune', '--default', '--domain', '0,0,0,0,0:1,1,1,1,1', '-o', join(dir, 'd.nnet'), '--json');
+  assert.equal(d2.code, 0, d2.err);
+  const resD = JSON.parse(d2.out);
+  assert.ok(resD.keptAsRelu > 0 && resD.after.reluNeurons === resD.after.neurons && resD.after.parameters < res.after.parameters * 2, d2.out);
+  // ten always-active neurons of 12 on 2 inputs: a basis of 3, stored as 3 pairs, beats 10 ReLUs
+  const pn = randomNetwork(5, [2, 12, 4, 2]);
+  for (let j = 0; j < 12; j++) pn.layers[0].bias[j] = j < 10 ? 3 + j * 0.1 : 0;
+  for (let r = 0; r < 4; r++) pn.layers[1].bias[r] = -pn.layers[1].weights.subarray(r * 12, r * 12 + 12).reduce((s, w, j) => s + w * pn.layers[0].bias[j], 0);
+  const pj = join(dir, 'pairs.json');
+  writeFileSync(pj, modelBytes(pn, 'json', { domain: makeBox([-1, -1], [1, 1]) }) as string);
   const nn = join(dir, 'd.nnet');
-  const r2 = run('prune', '--default', '--domain', '0,0,0,0,0:1,1,1,1,1', '-o', nn, '--json');
+  const r2 = run('prune', pj, '-o', nn, '--json');
   assert.equal(r2.code, 0, r2.err);
   const res2 = JSON.parse(r2.out);
   assert.equal(res2.finalCheck.verdict.status, 'proved');
+  assert.ok(res2.keptAsRelu === undefined && res2.after.reluNeurons < res2.after.neurons, r2.out);
   assert.equal(res2.stored.neurons, res2.after.neurons + (res2.after.neurons - res2.after.reluNeurons));
   const info = run('info', nn, '--json');
   assert.equal(JSON.parse(info.out).neurons, res2.stored.neurons, info.out);
   const c2 = run('check', `${nn}.certificate.json`, '--json');
   assert.equal(c2.code, 0, c2.err);
   assert.equal(JSON.parse(c2.out).ok, true);
-  const direct = JSON.parse(run('eval', '--default', '--input', '0.1,0.2,0.3,0.4,0.25', '--json').out)[0].output;
-  const viaNnet = JSON.parse(run('eval', nn, '--input', '0.1,0.2,0.3,0.4,0.25', '--json').out)[0].output;
+  const direct = JSON.parse(run('eval', pj, '--input', '0.1,-0.7', '--json').out)[0].output;
+  const viaNnet = JSON.parse(run('eval', nn, '--input', '0.1,-0.7', '--json').out)[0].output;
   direct.forEach((v: number, i: number) => assert.ok(Math.abs(v - viaNnet[i]) < 1e-9));
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
 });
@@ -444,4 +458,26 @@ test('a certificate names its files relative to itself: check works from any dir
   const elsewhere = spawnSync(process.execPath, [BIN, 'check', join(sub, 'rel.onnx.certificate.json')], { encoding: 'utf8', cwd: tmpdir() });
   assert.equal(elsewhere.status, 0, elsewhere.stderr);
   assert.match(elsewhere.stdout, /^PROVED/);
+});
+
+test('MNIST 256x2, class-preserving prune on a VNN-COMP ball: the class is kept as written in ONNX, re-proved by check and by equiv on the two files', { skip: SKIP_SHARED }, () => {
+  const model = sharedPath('mnist', 'onnx', 'mnist-net_256x2.onnx');
+  const prop = sharedPath('mnist', 'vnnlib', 'prop_2_0.03.vnnlib');
+  const out = join(dir, 'mnist-class.onnx');
+  const exact = run('prune', model, '--vnnlib', prop, '-o', join(dir, 'mnist-exact.onnx'), '--timeout', '2', '--json');
+  assert.equal(exact.code, 0, exact.err);
+  // the tolerance search's changes leave no ReLU here; the written network is linear, 784 -> 6 -> 10 (fewer
+  // parameters than one 784 -> 10 layer), which the ONNX reader once read back as a single layer, failing the check
+  const r = run('prune', model, '--vnnlib', prop, '--preserve-class', 'argmax', '-o', out, '--timeout', '2', '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.ok(j.after.reluNeurons < JSON.parse(exact.out).after.reluNeurons, `argmax keeps ${j.after.reluNeurons} ReLUs`);
+  assert.ok(j.toleranceSearch.accepted > 0);
+  const check = run('check', `${out}.certificate.json`);
+  assert.equal(check.code, 0, check.err);
+  assert.match(check.out, /^PROVED/);
+  // equiv on the two files (different shapes): A's winner is proved unique on the ball, then B shown to keep it
+  const eq = run('equiv', model, out, '--vnnlib', prop, '--same-class', 'argmax', '--timeout', '20', '--json');
+  assert.equal(eq.code, 0, eq.err);
+  assert.deepEqual([JSON.parse(eq.out).result, JSON.parse(eq.out).method], ['proved', 'winner-kept']);
 });

@@ -183,6 +183,46 @@ test('proved class margins (bounds, else ReLU splitting, else MILP) hold on ever
   assert.ok(proved >= 8 && viaSearch >= 2, `proved ${proved} margins, ${viaSearch} beyond bounds, ${nulls} boxes with two winners`);
 });
 
+test('checkClass with many inputs: where input splitting gives up, ReLU splitting on g proves what survives sampling', async () => {
+  const { loadMilpSolver } = await import('../src/verify/milp.ts');
+  const { provedClassMargins } = await import('../src/verify/class-margins.ts');
+  const { provedUniqueWinner } = await import('../src/verify/class-relu-split.ts');
+  const { outputLinearLower } = await import('../src/bounds/objective.ts');
+  await loadMilpSolver();
+  const methods = new Map<string, number>();
+  for (let seed = 1; seed <= 16; seed++) {
+    // 40 inputs: the difference branch and bound stops after 4 boxes
+    const f = randomNetwork(seed, [40, 12, 12, 4]);
+    const box = randomBox(seed + 7, 40, seed % 2 ? 0.2 : 0.5);
+    const order = seed % 2 ? 'argmax' : 'argmin';
+    const margins = provedClassMargins(f, [box], order, { boundsFn: crownBounds, outputLinearLower, timeMs: 2000 });
+    if (!margins || provedUniqueWinner(margins.lower, 4) < 0) continue;
+    const pick = (y: Float64Array, s: number): number => {
+      let w = 0;
+      for (let j = 1; j < 4; j++) if (order === 'argmax' ? y[s * 4 + j] > y[s * 4 + w] : y[s * 4 + j] < y[s * 4 + w]) w = j;
+      return w;
+    };
+    for (let j = 0; j < 12; j += 3) {
+      const e = emptyEdits(f);
+      e.state[1][j] = REMOVED;
+      const pair = applyEdits(f, e);
+      const r = checkClass(pair, [box], order, 1e-6, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 1000, fLower: margins.lower });
+      const key = `${r.verdict.status} ${r.verdict.method}`;
+      methods.set(key, (methods.get(key) ?? 0) + 1);
+      if (r.verdict.status === 'refuted') {
+        const x = r.verdict.witness;
+        assert.notEqual(pick(forward(f, x), 0), pick(forward(pair.g, x), 0), `seed ${seed}: the witness changes no class`);
+      }
+      if (r.verdict.status !== 'proved') continue;
+      const xs = samplePoints(box, 20000, mulberry32(seed + j));
+      const a = forward(f, xs, 20000);
+      const b = forward(pair.g, xs, 20000);
+      for (let s = 0; s < 20000; s++) assert.equal(pick(b, s), pick(a, s), `seed ${seed}, neuron ${j}: class changed at a sampled point`);
+    }
+  }
+  assert.ok((methods.get('proved relu-split') ?? 0) >= 4, `proofs by method: ${JSON.stringify([...methods])}`);
+});
+
 /**
  * g: the same function as f in another shape. Neuron j of the first hidden layer is split in two (the same row,
  * half the outgoing weight each), and a never-active neuron (zero weights, bias -1) with outgoing weights is added.

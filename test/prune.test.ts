@@ -208,3 +208,24 @@ test('tolerance search on the default network ends once no candidate applies, ev
   assert.ok(t.accepted > 0 && t.provedQueries <= t.accepted, JSON.stringify(t));
   assert.equal(r.check.verdict.status, 'proved');
 });
+
+test('where linear neurons cost two ReLUs as stored (NNet), always-active ones stay ReLUs when that stores fewer parameters', async () => {
+  const { linearAsReluPairs } = await import('../src/formats/nnet.ts');
+  const stored = (n: import('../src/model/network.ts').Network): number => sizeMetrics(linearAsReluPairs(n)).parameters;
+  let kept = 0;
+  for (const seed of [11, 13, 15]) {
+    const p = plantedNetwork(seed);
+    const plain = await pruneCube(p.net, (n) => n, 'float64');
+    const opts = { domain: [makeBox([-1, -1, -1], [1, 1, 1])], tolerance: { kind: 'exact' as const }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 5000, roundTrip: (n: import('../src/model/network.ts').Network) => n, precision: 'float64' as const, finalTimeoutMs: 20000, finalSamples: 20000 };
+    const r = await pruneAndCheck(p.net, { ...opts, storedParameters: stored });
+    assert.equal(r.check.verdict.status, 'proved');
+    assert.ok(stored(r.written) <= stored(plain.written), `seed ${seed}: ${stored(r.written)} stored against ${stored(plain.written)}`);
+    assert.ok(maxDiff(p.net, r.written, 3) < 1e-9);
+    if (r.result.keptAsRelu) {
+      kept++;
+      assert.ok(stored(r.written) < stored(plain.written));
+      assert.ok(!r.result.steps.some((s) => s.kind === 'always-active'), 'the kept neurons are not listed as linearised');
+    }
+  }
+  assert.ok(kept >= 1, 'no network where keeping ReLUs stores fewer parameters: the test shows nothing');
+});

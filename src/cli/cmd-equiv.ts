@@ -5,6 +5,8 @@ import { outputLinearLower } from '../bounds/objective.ts';
 import { checkClass, checkLinf } from '../verify/equiv.ts';
 import { alignedPair } from '../verify/diff-pair.ts';
 import { checkClassProduct, checkLinfProduct } from '../verify/equiv-product.ts';
+import { provedClassMargins } from '../verify/class-margins.ts';
+import { manyInputs } from '../verify/split.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, nBoxes, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
@@ -47,9 +49,15 @@ export const equivCommand: CommandSpec = {
     if (sc !== undefined) {
       if (sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
       const margin = numberOpt(values, 'margin', 0, 0);
+      // many inputs: input splitting cannot settle it; A's class margins (half the time) let ReLU splitting on B
+      // alone prove the class kept
+      const margins =
+        method === 'diff' && manyInputs(a.network.inputSize)
+          ? provedClassMargins(a.network, domain, sc, { boundsFn: opts.boundsFn, outputLinearLower, timeMs: timeoutMs / 2 / Math.max(1, outputSize(a.network) - 1) })
+          : null;
       const r =
         method === 'diff'
-          ? checkClass(alignedPair(a.network, b.network), domain, sc, margin, opts)
+          ? checkClass(alignedPair(a.network, b.network), domain, sc, margin, { ...opts, timeoutMs: Math.max(1, timeoutMs - (Date.now() - t0)), fLower: margins?.lower })
           : checkClassProduct(a.network, b.network, domain, sc, margin, productOpts);
       progress.done();
       const out = {

@@ -11,7 +11,7 @@ import type { Tolerance } from '../verify/tolerance.ts';
 import { assemble, prune, type PruneOptions, type PruneResult } from './prune.ts';
 import { exactTolerance, finalCheck, type FinalCheckResult } from './final-check.ts';
 import { sampleCompareParallel } from './sample-compare.ts';
-import { KEEP, cloneEdits, editsToJSON } from './edits.ts';
+import { KEEP, LINEAR, cloneEdits, editsToJSON } from './edits.ts';
 
 export interface CertifiedPrune {
   result: PruneResult;
@@ -34,6 +34,24 @@ export interface CertifyOptions extends PruneOptions {
   finalSamples: number;
   /** threads for the final check's sample comparison (used only where it pays: many inputs, large networks) */
   sampleWorkers?: number;
+  /** the parameters the output format needs for a network (NNet stores a linear hidden neuron as two ReLUs) */
+  storedParameters?: (net: Network) => number;
+}
+
+/**
+ * Where linear hidden neurons cost more than ReLUs as stored (NNet: a pair each), always-active neurons that stay
+ * linear after folding can make the file larger than the original's (MNIST 10x10 on a VNN-COMP ball: 8,950
+ * parameters -> 12,014). They are kept as ReLUs instead when that stores fewer parameters: on the domain they are
+ * active, so relu(z) = z and the function is the same; the final check proves it as for any kept neuron.
+ */
+function cheaperAsStored(f: Network, r: PruneResult, stored: (net: Network) => number): PruneResult {
+  if (!r.edits.state.some((s) => s.includes(LINEAR))) return r;
+  const edits = cloneEdits(r.edits);
+  for (const s of edits.state) s.forEach((v, i) => (s[i] = v === LINEAR ? KEEP : v));
+  const steps = r.steps.filter((s) => s.kind !== 'always-active' && s.kind !== 'linear-basis');
+  const alt = { ...assemble(f, edits, steps), census: r.census, toleranceSearch: r.toleranceSearch };
+  if (!(stored(alt.network) < stored(r.network))) return r;
+  return { ...alt, keptAsRelu: r.steps.filter((s) => s.kind === 'always-active').length };
 }
 
 /**
@@ -63,6 +81,7 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
   const tol: Tolerance =
     opts.tolerance.kind === 'linf' ? { kind: 'linf', epsilon: opts.tolerance.epsilon * 0.98 } : opts.tolerance;
   let result = prune(f, { ...opts, tolerance: tol });
+  if (opts.storedParameters) result = cheaperAsStored(f, result, opts.storedParameters);
   let written = opts.roundTrip(result.network);
   opts.onProgress?.({ phase: 'final check', done: 0, total: 1, removed: 0 });
   const seed = (opts.seed ?? 1) + 1000;

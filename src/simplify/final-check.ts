@@ -155,9 +155,10 @@ export function finalCheck(
     seed: opts.seed + 1,
   };
   if (tolerance.kind === 'class') {
-    // f's own class margins, proved afresh here (not taken from the pruning passes)
+    // f's own class margins, proved afresh here (not taken from the pruning passes), each with a quarter of the
+    // check's time: prune's check has 4x its query limit, so as long as the tolerance search had for them
     const margins = opts.outputLinearLower
-      ? provedClassMargins(f, domain, tolerance.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: Math.max(1000, opts.timeoutMs / 10), seed: opts.seed + 2 })
+      ? provedClassMargins(f, domain, tolerance.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: Math.max(1000, opts.timeoutMs / 4), seed: opts.seed + 2 })
       : null;
     const r = checkClass(pair, domain, tolerance.order, tolerance.margin, { ...eqOpts, gSlack: 2 * rb, fLower: margins?.lower });
     return {

@@ -110,6 +110,8 @@ export interface PruneResult {
   after: SizeMetrics;
   /** what the tolerance search tried and proved (epsilon and class modes) */
   toleranceSearch?: ToleranceSearchStats;
+  /** always-active neurons kept as ReLUs because the output format stores linear ones at a higher cost */
+  keptAsRelu?: number;
 }
 
 export interface ToleranceSearchStats {
@@ -347,6 +349,8 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
     if (provedQueries === 0) return Math.min(cap, Math.max(QUERY_FLOOR_MS, budget / 40));
     return Math.min(cap, Math.max(QUERY_FLOOR_MS, QUERY_SLACK * slowestProof));
   };
+  // how the last query was proved (diff-bab, or relu-split for many inputs), for the step's record
+  let provedBy = 'diff-bab';
   const tryEdits = (trial: Edits): boolean => {
     queries++;
     const pair = applyEdits(f, trial);
@@ -359,6 +363,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
         samples: 256,
       });
       if (r.verdict.status === 'refuted') refutedQueries++;
+      provedBy = r.verdict.method;
       return r.verdict.status === 'proved';
     }
     if (tol.kind === 'class') {
@@ -371,6 +376,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
         fLower: margins?.lower,
       });
       if (r.verdict.status === 'refuted') refutedQueries++;
+      provedBy = r.verdict.method;
       return r.verdict.status === 'proved';
     }
     return false;
@@ -430,7 +436,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
           layer: c.layer,
           neuron: c.neuron,
           ...(c.kind === 'merge' ? { into: c.into, alpha: c.s } : {}),
-          verdict: { status: 'proved', method: 'diff-bab', timeMs: Date.now() - tStep, note: `batch of ${chunk.length}` },
+          verdict: { status: 'proved', method: provedBy, timeMs: Date.now() - tStep, note: `batch of ${chunk.length}` },
         });
       }
       accepted += chunk.length;

@@ -15,6 +15,7 @@ import { maximizeLinear, minimizeLinear } from './maximize.ts';
 import { differenceNetwork, stackedNetwork } from './product-network.ts';
 import { worstPoint, type BoundsFn, type ClassResult, type LinfResult, type OutputLinearLower } from './equiv.ts';
 import { classWinner } from './tolerance.ts';
+import { classByWinners } from './class-relu-split.ts';
 
 export interface ProductEquivOptions {
   boundsFn: BoundsFn;
@@ -145,6 +146,15 @@ export function checkClassProduct(
     const wf = classWinner(forward(f, x), order);
     return wf.lead >= margin && classWinner(forward(g, x), order).at !== wf.at;
   };
+  // many inputs (an MNIST ball): if f's winner is proved unique there, showing g keeps it is far cheaper than the
+  // product's disjunction (half the time)
+  let product = opts.timeoutMs;
+  if (manyInputs(f.inputSize)) {
+    const w = classByWinners(f, g, boxes, order, { ...opts, timeoutMs: opts.timeoutMs / 2 });
+    if (w.status === 'proved') return { verdict: { status: 'proved', method: 'winner-kept', timeMs: Date.now() - t0, detail: { nodes: w.nodes } }, boxes: 0 };
+    if (w.candidate && violates(w.candidate)) return { verdict: { status: 'refuted', method: 'winner-kept', timeMs: Date.now() - t0, witness: w.candidate }, boxes: 0 };
+    product = Math.max(1, opts.timeoutMs - (Date.now() - t0));
+  }
   const unsafe: LinearConstraint[][] = [];
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < m; j++) {
@@ -157,7 +167,7 @@ export function checkClassProduct(
     }
   }
   const prop: VnnProperty = { nInputs: f.inputSize, nOutputs: 2 * m, regions: boxes.map((box) => ({ box, unsafe })) };
-  const r = decideOnProduct(stackedNetwork(f, g), prop, opts, opts.timeoutMs);
+  const r = decideOnProduct(stackedNetwork(f, g), prop, opts, product);
   const timeMs = Date.now() - t0;
   if (r.result === 'unsat') return { verdict: { status: 'proved', method: 'product-property', timeMs }, boxes: r.boxes };
   if (r.result === 'sat' && r.counterexample && violates(Float64Array.from(r.counterexample.x))) {

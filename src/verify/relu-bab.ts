@@ -125,6 +125,11 @@ export class ReluBab {
     return this.status === 'refuted' ? -Infinity : lo;
   }
 
+  /** settled at construction or by `run` so far */
+  get settled(): boolean {
+    return this.status === 'proved' || this.status === 'refuted';
+  }
+
   /** nodes waiting to be split */
   get openNodes(): number {
     return this.heap.size;

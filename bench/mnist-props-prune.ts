@@ -1,0 +1,38 @@
+/**
+ * `nnshrink prune` on the VNN-COMP MNIST properties' input balls, as a user runs it (the command line, ONNX output):
+ * exact, then class-preserving (argmax), per property: ReLUs and parameters after, the tolerance search's line, time.
+ * Run: node --import tsx bench/mnist-props-prune.ts [timeoutSeconds=10] [models=mnist-net_256x2] [props=all six]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sharedPath } from '../test/helpers/shared.ts';
+
+const timeout = process.argv[2] ?? '10';
+const models = (process.argv[3] ?? 'mnist-net_256x2').split(',');
+const props = (process.argv[4] ?? 'prop_0_0.03,prop_0_0.05,prop_1_0.03,prop_1_0.05,prop_2_0.03,prop_2_0.05').split(',');
+const bin = new URL('../bin/nnshrink.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'nnshrink-bench-'));
+console.log(`prune --timeout ${timeout}, ONNX output\n`);
+console.log('| model | property | mode | ReLUs after (of) | parameters after (of) | tolerance search | result | time (s) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const model of models) {
+  for (const prop of props) {
+    for (const mode of ['exact', 'argmax']) {
+      const t0 = Date.now();
+      const args = [bin, 'prune', sharedPath('mnist', 'onnx', `${model}.onnx`), '--vnnlib', sharedPath('mnist', 'vnnlib', `${prop}.vnnlib`), '-o', join(dir, 'out.onnx'), '--timeout', timeout, '--json'];
+      if (mode === 'argmax') args.push('--preserve-class', 'argmax');
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+      const s = ((Date.now() - t0) / 1000).toFixed(1);
+      if (r.status !== 0) {
+        console.log(`| ${model} | ${prop} | ${mode} | | | | failed: ${r.stderr.trim().split('\n').pop()} | ${s} |`);
+        continue;
+      }
+      const j = JSON.parse(r.stdout);
+      const ts = j.toleranceSearch ? `${j.toleranceSearch.accepted} kept, ${j.toleranceSearch.provedQueries}/${j.toleranceSearch.queries} queries proved` : '';
+      console.log(`| ${model} | ${prop} | ${mode} | ${j.after.reluNeurons} (${j.before.reluNeurons}) | ${j.after.parameters} (${j.before.parameters}) | ${ts} | proved (${j.finalCheck.verdict.method}) | ${s} |`);
+    }
+  }
+}
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,93 @@
+/**
+ * The class question with many inputs, for g alone. Input splitting cannot settle it on an MNIST ball (halving one
+ * pixel's range moves no bound) and the difference bounds over the whole ball are often too loose; but when f's
+ * winner c is proved to lead everywhere on the domain (class-margins.ts), it is enough that g's winner is c
+ * everywhere too: sigma (g_w - g_c) > gSlack for every other output w, each a ReLU-splitting query on g.
+ */
+import { outputSize, type Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import type { BoundsFn, OutputLinearLower } from './equiv.ts';
+import { ReluBab } from './relu-bab.ts';
+import { provedClassMargins } from './class-margins.ts';
+
+/** The output whose lead over every other one is proved positive on the whole domain, or -1. */
+export function provedUniqueWinner(fLower: Float64Array | undefined, m: number): number {
+  if (!fLower) return -1;
+  for (let c = 0; c < m; c++) {
+    let all = true;
+    for (let w = 0; w < m && all; w++) if (w !== c && !(fLower[w * m + c] > 0)) all = false;
+    if (all) return c;
+  }
+  return -1;
+}
+
+export type WinnerKept = { status: 'proved'; nodes: number } | { status: 'unknown'; nodes: number; candidate?: Float64Array };
+
+/**
+ * Proves sigma (g_w - g_winner) > gSlack for every w != winner on every box, by the deadline. The queries CROWN
+ * settles at their root cost one bound each; the others share the time left. A point where some query fails is
+ * returned as a candidate only: the caller decides, by plain evaluation, whether it changes the class.
+ */
+export function gKeepsWinner(g: Network, boxes: Box[], winner: number, order: 'argmax' | 'argmin', gSlack: number, boundsFn: BoundsFn, deadline: number): WinnerKept {
+  const sigma = order === 'argmin' ? 1 : -1;
+  const m = g.layers[g.layers.length - 1].outSize;
+  let nodes = 0;
+  const open: ReluBab[] = [];
+  for (const box of boxes) {
+    const gb = boundsFn(g, box);
+    for (let w = 0; w < m; w++) {
+      if (w === winner) continue;
+      if (Date.now() > deadline) return { status: 'unknown', nodes };
+      const c = new Float64Array(m);
+      c[w] = sigma;
+      c[winner] = -sigma;
+      const bab = new ReluBab(g, box, gb, c, -gSlack);
+      nodes += bab.nodes;
+      if (bab.witness) return { status: 'unknown', nodes, candidate: bab.witness };
+      if (!bab.settled) open.push(bab);
+    }
+  }
+  // the hardest query decides: a fair share of what is left to each, in turn
+  for (let i = 0; i < open.length; i++) {
+    const share = (deadline - Date.now()) / (open.length - i);
+    const before = open[i].nodes;
+    const v = open[i].run(Date.now() + share);
+    nodes += open[i].nodes - before;
+    if (v !== 'proved') return { status: 'unknown', nodes, candidate: open[i].witness };
+  }
+  return { status: 'proved', nodes };
+}
+
+export interface WinnerCheckOptions {
+  boundsFn: BoundsFn;
+  outputLinearLower: OutputLinearLower;
+  timeoutMs: number;
+  seed?: number;
+}
+
+/**
+ * Any f and g with the same inputs and outputs (strangers too): f's winner proved unique on the domain (its margins,
+ * with half the time), then g shown to keep it everywhere. Proves "wherever f's winner leads, g's is the same" for
+ * any margin; else unknown, with the point where a query of g failed, if any (the caller re-checks it).
+ */
+export function classByWinners(
+  f: Network,
+  g: Network,
+  boxes: Box[],
+  order: 'argmax' | 'argmin',
+  opts: WinnerCheckOptions,
+): { status: 'proved'; timeMs: number; nodes: number } | { status: 'unknown'; timeMs: number; candidate?: Float64Array } {
+  const t0 = Date.now();
+  const m = outputSize(f);
+  const margins = provedClassMargins(f, boxes, order, {
+    boundsFn: opts.boundsFn,
+    outputLinearLower: opts.outputLinearLower,
+    timeMs: opts.timeoutMs / 2 / Math.max(1, m - 1),
+    seed: opts.seed,
+  });
+  const winner = margins ? provedUniqueWinner(margins.lower, m) : -1;
+  if (winner < 0) return { status: 'unknown', timeMs: Date.now() - t0 };
+  const r = gKeepsWinner(g, boxes, winner, order, 0, opts.boundsFn, t0 + opts.timeoutMs);
+  if (r.status === 'proved') return { status: 'proved', timeMs: Date.now() - t0, nodes: r.nodes };
+  return { status: 'unknown', timeMs: Date.now() - t0, ...(r.candidate ? { candidate: r.candidate } : {}) };
+}
