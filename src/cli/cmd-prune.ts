@@ -151,6 +151,9 @@ export const pruneCommand: CommandSpec = {
 
 /** What the tolerance search did, so a run that changed nothing within the tolerance says why (time or proofs). */
 function toleranceSearchLine(t: ToleranceSearchStats): string {
+  if (t.ended === 'no-winner') {
+    return "  tolerance search: not run: the original's class is not proved the same on the whole domain, and with this many inputs no change can be proved class-preserving without that";
+  }
   const open = t.queries - t.provedQueries - t.refutedQueries;
   const tail =
     t.ended === 'budget'

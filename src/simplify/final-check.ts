@@ -155,10 +155,12 @@ export function finalCheck(
     seed: opts.seed + 1,
   };
   if (tolerance.kind === 'class') {
-    // f's own class margins, proved afresh here (not taken from the pruning passes), each with a quarter of the
-    // check's time: prune's check has 4x its query limit, so as long as the tolerance search had for them
-    const margins = opts.outputLinearLower
-      ? provedClassMargins(f, domain, tolerance.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: Math.max(1000, opts.timeoutMs / 4), seed: opts.seed + 2 })
+    // f's own class margins, proved afresh here (not taken from the pruning passes), each with up to a quarter of
+    // the check's time and (many inputs) half of it for all: prune's check has 4x its query limit, so as long as the
+    // tolerance search had for them (only changes within the tolerance need them: exact edits leave the difference at rounding level, which the
+    // class check closes without them; on a ball where the class is not robust they cost every output its MILP)
+    const margins = opts.outputLinearLower && steps.some((s) => s.kind.startsWith('tolerance'))
+      ? provedClassMargins(f, domain, tolerance.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: Math.max(1000, opts.timeoutMs / 4), budgetMs: Math.max(2000, opts.timeoutMs / 2), seed: opts.seed + 2 })
       : null;
     const r = checkClass(pair, domain, tolerance.order, tolerance.margin, { ...eqOpts, gSlack: 2 * rb, fLower: margins?.lower });
     return {

@@ -7,13 +7,15 @@
  *   4. compaction (drop neurons with no outgoing weight) and the final, fresh end-to-end check (final-check.ts).
  * Every change is licensed by a `proved` verdict; nothing unknown is ever removed.
  */
-import { forwardTrace, sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
+import { forwardTrace, outputSize, sizeMetrics, type Network, type SizeMetrics } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { phaseCensus, type PhaseCensus, type PhaseOptions } from '../verify/phase.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import { provedClassMargins } from '../verify/class-margins.ts';
+import { provedUniqueWinner } from '../verify/class-relu-split.ts';
+import { manyInputs } from '../verify/split.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { AFFINE, KEEP, LINEAR, MERGED, REMOVED, applyEdits, cloneEdits, emptyEdits, type Edits } from './edits.ts';
@@ -127,8 +129,9 @@ export interface ToleranceSearchStats {
   accepted: number;
   timeMs: number;
   budgetMs: number;
-  /** 'budget': time ran out with candidates left; 'done': every candidate was tried */
-  ended: 'budget' | 'done';
+  /** 'budget': time ran out with candidates left; 'done': every candidate was tried; 'no-winner': not run (class
+   * mode, many inputs, and the original's winner not proved the same on the whole domain) */
+  ended: 'budget' | 'done' | 'no-winner';
 }
 
 export function prune(f: Network, opts: PruneOptions): PruneResult {
@@ -282,15 +285,21 @@ const QUERY_SLACK = 4;
  */
 function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): ToleranceSearchStats {
   const tol = opts.tolerance;
-  // class mode: f's own margins, proved once (MILP if need be; not charged to the search budget), let every check
-  // below start from them
+  // class mode: f's own margins, proved once (MILP if need be; not charged to the search budget; with many inputs
+  // at most twice the query limit for all), let every check below start from them
   const margins =
     tol.kind === 'class' && opts.outputLinearLower
-      ? provedClassMargins(f, opts.domain, tol.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: opts.queryTimeoutMs, seed: opts.seed })
+      ? provedClassMargins(f, opts.domain, tol.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: opts.queryTimeoutMs, budgetMs: 2 * opts.queryTimeoutMs, seed: opts.seed })
       : null;
   if (margins) opts.onProgress?.({ phase: `class margins: ${margins.proved.length} proved`, done: 0, total: 1, removed: 0 });
   const t0 = Date.now();
   const budget = opts.toleranceBudgetMs ?? opts.queryTimeoutMs * 20;
+  // with many inputs a class check needs the original's winner proved the same on the whole domain (input splitting
+  // cannot follow a boundary between classes): without it every query fails (MNIST 256x2 prop_0_0.05, where the
+  // class changes inside the ball: 0 of 244 proved in 100 s)
+  if (tol.kind === 'class' && manyInputs(f.inputSize) && provedUniqueWinner(margins?.lower, outputSize(f)) < 0) {
+    return { candidates: 0, queries: 0, provedQueries: 0, refutedQueries: 0, accepted: 0, timeMs: 0, budgetMs: budget, ended: 'no-winner' };
+  }
   const rng = mulberry32((opts.seed ?? 1) + 17);
   const batchSamples = 256;
   const xs = samplePoints(opts.domain[0], batchSamples, rng);

@@ -28,10 +28,16 @@ export interface ClassMargins {
 export interface ClassMarginOptions {
   boundsFn: BoundsFn;
   outputLinearLower: OutputLinearLower;
-  /** per MILP query */
+  /** per output (ReLU splitting, then MILP) */
   timeMs: number;
+  /** many inputs: the time for all outputs together (default: timeMs each); half of it gives every open output a
+   * short ReLU-splitting run, the rest is shared by those still open */
+  budgetMs?: number;
   samples?: number;
   seed?: number;
+  /** the margin aimed for, as a share of the smallest lead seen (default 0.5); a check that only needs the winner
+   * unique aims low, which ReLU splitting proves sooner */
+  aim?: number;
 }
 
 /** Margins of f's winner over the domain, or null when samples show more than one winner. */
@@ -69,6 +75,8 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
   const fbs = domain.map((b) => opts.boundsFn(f, b));
   const lower = new Float64Array(m * m).fill(-Infinity);
   const proved: ClassMargins['proved'] = [];
+  const many = manyInputs(n);
+  const open: Array<{ w: number; c: Float64Array; byBounds: number; target: number; lowered?: boolean; babs: Array<ReluBab | null> }> = [];
   for (let w = 0; w < m; w++) {
     if (w === winner || !(seen[w] > 0)) continue;
     // c . y = sigma (y_w - y_winner)
@@ -79,7 +87,7 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
     for (const [bi, b] of domain.entries()) byBounds = Math.min(byBounds, opts.outputLinearLower(f, b, fbs[bi], c));
     // a positive margin from the bounds is kept, but when far below the target below (MNIST 256x2 prop_0_0.03:
     // 0.018 where ReLU splitting proves 0.50) it leaves every check of a changed network no room
-    if (byBounds > 0 && (byBounds >= seen[w] / 4 || !manyInputs(n))) {
+    if (byBounds > 0 && (byBounds >= (seen[w] * (opts.aim ?? 0.5)) / 2 || !many)) {
       lower[w * m + winner] = byBounds;
       proved.push({ output: w, margin: byBounds, method: 'bounds' });
       continue;
@@ -95,33 +103,81 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
       if (!(v > 0)) return null;
       seen[w] = Math.min(seen[w], v);
     }
-    const target = seen[w] / 2;
-    // prove c . y - target > 0 on every box: with many inputs by ReLU splitting first (half the time), then MILP
-    const neg = c.map((v) => -v);
+    open.push({ w, c, byBounds, target: seen[w] * (opts.aim ?? 0.5), babs: domain.map(() => null) });
+  }
+  // prove c . y - target > 0 on every box. With many inputs by ReLU splitting: a short run for every output first
+  // (a quarter of its time; most close in it, and one hard output no longer takes the time of the others), then
+  // the open ones resume their trees up to half their time; MILP for the rest of it
+  // a point ReLU splitting finds below the target: another winner there means no margin exists (the ball is not
+  // robust: stop before every output spends its time); else the target drops to half the lead found, once (boxes
+  // proved for the higher target stay proved)
+  let twoWinners = false;
+  const split = (o: (typeof open)[number], bi: number, until: number): boolean => {
+    if (twoWinners) return false;
+    o.babs[bi] ??= new ReluBab(f, domain[bi], fbs[bi], o.c, -o.target);
+    const v = o.babs[bi]!.run(until);
+    const x = o.babs[bi]!.witness;
+    if (v !== 'refuted' || !x) return v === 'proved';
+    const y = forward(f, x);
+    const lead = sigma * (y[o.w] - y[winner]);
+    if (!(lead > 0)) twoWinners = true;
+    else if (!o.lowered && lead < o.target) {
+      o.lowered = true;
+      o.target = lead / 2;
+      o.babs[bi] = null;
+      return split(o, bi, until);
+    }
+    return false;
+  };
+  const record = (o: (typeof open)[number], ok: boolean, method: 'relu-split' | 'milp'): void => {
+    if (ok) {
+      lower[o.w * m + winner] = o.target;
+      proved.push({ output: o.w, margin: o.target, method });
+    } else if (o.byBounds > 0) {
+      lower[o.w * m + winner] = o.byBounds;
+      proved.push({ output: o.w, margin: o.byBounds, method: 'bounds' });
+    }
+  };
+  const budgetEnd = Date.now() + (opts.budgetMs ?? opts.timeMs * open.length);
+  const firstEnd = Date.now() + (budgetEnd - Date.now()) / 2;
+  const rest = many
+    ? open.filter((o, i) => {
+        const until = Date.now() + (firstEnd - Date.now()) / (open.length - i);
+        if (!domain.every((_, bi) => split(o, bi, until))) return true;
+        record(o, true, 'relu-split');
+        return false;
+      })
+    : open;
+  for (const [i, o] of rest.entries()) {
+    if (twoWinners) break;
+    const neg = o.c.map((v) => -v);
+    // with many inputs an even share of what is left of the budget, else timeMs
+    const timeMs = many ? Math.min(opts.timeMs, (budgetEnd - Date.now()) / (rest.length - i)) : opts.timeMs;
     let ok = true;
     let method: 'relu-split' | 'milp' = 'relu-split';
     for (const [bi, b] of domain.entries()) {
       const start = Date.now();
-      if (manyInputs(n) && new ReluBab(f, b, fbs[bi], c, -target).run(start + opts.timeMs / 2) === 'proved') continue;
+      if (many && split(o, bi, start + timeMs / 2)) continue;
       // (an exact MILP on hundreds of inputs is not worth its time to improve a margin already proved)
-      if (byBounds > 0) {
+      if (o.byBounds > 0) {
+        ok = false;
+        break;
+      }
+      // (building the MILP of a 784-input network alone takes about 150 ms)
+      if (many && timeMs - (Date.now() - start) < 200) {
         ok = false;
         break;
       }
       method = 'milp';
-      const r = milpLinearSign(f, b, fbs[bi], last, neg, target, opts.timeMs - (Date.now() - start));
+      const r = milpLinearSign(f, b, fbs[bi], last, neg, o.target, timeMs - (Date.now() - start));
       if (r.status !== 'proved') {
         ok = false;
         break;
       }
     }
-    if (ok) {
-      lower[w * m + winner] = target;
-      proved.push({ output: w, margin: target, method });
-    } else if (byBounds > 0) {
-      lower[w * m + winner] = byBounds;
-      proved.push({ output: w, margin: byBounds, method: 'bounds' });
-    }
+    record(o, ok, method);
   }
+  if (twoWinners) return null;
+  proved.sort((a, b) => a.output - b.output);
   return { winner, lower, proved, timeMs: Date.now() - t0 };
 }
