@@ -128,11 +128,6 @@ export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts
     consider(xs, opts.samples ?? 512);
     return xs;
   });
-  // a local search for large differences (a tenth of the time at most): larger witnesses than sampling's
-  searchDifference(f, g, boxes, starts, Date.now() + WITNESS_SHARE * opts.timeoutMs, (x) => {
-    consider(x, 1);
-    return epsilon > 0 && foundMax > epsilon;
-  });
   const done = (verdict: Verdict, provedBound: number, count: number): LinfResult => ({
     verdict,
     provedBound,
@@ -155,6 +150,19 @@ export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts
     const v = score(b);
     if (v <= epsilon && epsilon > 0) closedMax = Math.max(closedMax, v);
     else heap.push(v, { box: b, bound: v });
+  }
+  if (epsilon > 0 && heap.size === 0) {
+    return done({ status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: count, bound: closedMax } }, closedMax, count);
+  }
+  // the domain's boxes are not all closed at once: a local search for large differences (a tenth of the time at
+  // most) finds larger witnesses than sampling; not before, since where the bounds close at once it is all the
+  // query costs (MNIST 256x2 in prune's tolerance search: 2.4 s of a 2.5 s query)
+  searchDifference(f, g, boxes, starts, Date.now() + WITNESS_SHARE * opts.timeoutMs, (x) => {
+    consider(x, 1);
+    return epsilon > 0 && foundMax > epsilon;
+  });
+  if (epsilon > 0 && foundMax > epsilon && witness) {
+    return done(refuted(witness, t0, foundMax), Infinity, count);
   }
   while (heap.size > 0) {
     const top = heap.peekKey();
