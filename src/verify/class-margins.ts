@@ -40,7 +40,8 @@ export interface ClassMarginOptions {
   aim?: number;
 }
 
-/** Margins of f's winner over the domain, or null when samples show more than one winner. */
+/** Margins of f's winner over the domain, or null when samples, a local search or ReLU splitting find a point
+ * with another winner. */
 export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 'argmin', opts: ClassMarginOptions): ClassMargins | null {
   const t0 = Date.now();
   const sigma = order === 'argmin' ? 1 : -1;
@@ -48,7 +49,7 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
   const last = f.layers.length - 1;
   const rng = mulberry32(opts.seed ?? 31);
   const count = opts.samples ?? 512;
-  // the smallest lead of the winner over each output on the samples: the margin to aim for is half of it
+  // the smallest lead of the winner over each output on the samples: the margin to aim for is a share of it (aim)
   const n = f.inputSize;
   const seen = new Float64Array(m).fill(Infinity);
   const closest: Array<Array<Float64Array | null>> = domain.map(() => new Array(m).fill(null));
