@@ -223,6 +223,24 @@ test('checkClass with many inputs: where input splitting gives up, ReLU splittin
   assert.ok((methods.get('proved relu-split') ?? 0) >= 4, `proofs by method: ${JSON.stringify([...methods])}`);
 });
 
+test('class margins with many inputs: a corner where another class wins, which no sample reaches, means no margins (null)', async () => {
+  const { provedClassMargins } = await import('../src/verify/class-margins.ts');
+  const { outputLinearLower } = await import('../src/bounds/objective.ts');
+  // 40 inputs in [0, 1]: y0 = 1 and y1 = 40 relu(sum x - 39.5); y1 wins only where every input is near 1
+  const n = 40;
+  const f = {
+    inputSize: n,
+    layers: [
+      { inSize: n, outSize: 1, weights: new Float64Array(n).fill(1), bias: Float64Array.of(-39.5), relu: Uint8Array.of(1) },
+      { inSize: 1, outSize: 2, weights: Float64Array.of(0, 40), bias: Float64Array.of(1, 0), relu: Uint8Array.of(0, 0) },
+    ],
+  };
+  const box = { lo: new Float64Array(n), hi: new Float64Array(n).fill(1) };
+  assert.equal(forward(f, box.hi)[1] > forward(f, box.hi)[0], true);
+  const r = provedClassMargins(f, [box], 'argmax', { boundsFn: crownBounds, outputLinearLower, timeMs: 2000 });
+  assert.equal(r, null, JSON.stringify(r?.proved));
+});
+
 /**
  * g: the same function as f in another shape. Neuron j of the first hidden layer is split in two (the same row,
  * half the outgoing weight each), and a never-active neuron (zero weights, bias -1) with outgoing weights is added.
