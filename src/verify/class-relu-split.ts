@@ -7,7 +7,7 @@
 import { outputSize, type Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { BoundsFn, OutputLinearLower } from './equiv.ts';
-import { ReluBab } from './relu-bab.ts';
+import { proveAllPositive, type AllPositive } from './relu-bab.ts';
 import { provedClassMargins } from './class-margins.ts';
 
 /** The output whose lead over every other one is proved positive on the whole domain, or -1. */
@@ -21,41 +21,22 @@ export function provedUniqueWinner(fLower: Float64Array | undefined, m: number):
   return -1;
 }
 
-export type WinnerKept = { status: 'proved'; nodes: number } | { status: 'unknown'; nodes: number; candidate?: Float64Array };
-
 /**
- * Proves sigma (g_w - g_winner) > gSlack for every w != winner on every box, by the deadline. The queries CROWN
- * settles at their root cost one bound each; the others share the time left. A point where some query fails is
- * returned as a candidate only: the caller decides, by plain evaluation, whether it changes the class.
+ * Proves sigma (g_w - g_winner) > gSlack for every w != winner on every box, by the deadline (ReLU splitting on g);
+ * a failing search's point comes back as a candidate for the caller to re-check.
  */
-export function gKeepsWinner(g: Network, boxes: Box[], winner: number, order: 'argmax' | 'argmin', gSlack: number, boundsFn: BoundsFn, deadline: number): WinnerKept {
+export function gKeepsWinner(g: Network, boxes: Box[], winner: number, order: 'argmax' | 'argmin', gSlack: number, boundsFn: BoundsFn, deadline: number): AllPositive {
   const sigma = order === 'argmin' ? 1 : -1;
-  const m = g.layers[g.layers.length - 1].outSize;
-  let nodes = 0;
-  const open: ReluBab[] = [];
-  for (const box of boxes) {
-    const gb = boundsFn(g, box);
-    for (let w = 0; w < m; w++) {
-      if (w === winner) continue;
-      if (Date.now() > deadline) return { status: 'unknown', nodes };
-      const c = new Float64Array(m);
-      c[w] = sigma;
-      c[winner] = -sigma;
-      const bab = new ReluBab(g, box, gb, c, -gSlack);
-      nodes += bab.nodes;
-      if (bab.witness) return { status: 'unknown', nodes, candidate: bab.witness };
-      if (!bab.settled) open.push(bab);
-    }
+  const m = outputSize(g);
+  const objectives = [];
+  for (let w = 0; w < m; w++) {
+    if (w === winner) continue;
+    const c = new Float64Array(m);
+    c[w] = sigma;
+    c[winner] = -sigma;
+    objectives.push({ c, d: -gSlack });
   }
-  // the hardest query decides: a fair share of what is left to each, in turn
-  for (let i = 0; i < open.length; i++) {
-    const share = (deadline - Date.now()) / (open.length - i);
-    const before = open[i].nodes;
-    const v = open[i].run(Date.now() + share);
-    nodes += open[i].nodes - before;
-    if (v !== 'proved') return { status: 'unknown', nodes, candidate: open[i].witness };
-  }
-  return { status: 'proved', nodes };
+  return proveAllPositive(g, boxes, objectives, boundsFn, deadline);
 }
 
 export const WINNER_AIM = 0.1;

@@ -245,3 +245,33 @@ export class ReluBab {
     return this.status === 'open' ? 'unknown' : this.status;
   }
 }
+
+export type AllPositive = { status: 'proved'; nodes: number } | { status: 'unknown'; nodes: number; candidate?: Float64Array };
+
+/**
+ * Proves c . y + d > 0 for every objective on every box by the deadline, one search each. Those CROWN settles at
+ * the root cost one bound; the rest share the time left, in turn (the hardest decides). A point where a search
+ * fails is returned as a candidate only: the caller decides by plain evaluation what it shows.
+ */
+export function proveAllPositive(net: Network, boxes: Box[], objectives: Array<{ c: Float64Array; d: number }>, boundsFn: (net: Network, box: Box) => NetworkBounds, deadline: number): AllPositive {
+  let nodes = 0;
+  const open: ReluBab[] = [];
+  for (const box of boxes) {
+    const bounds = boundsFn(net, box);
+    for (const { c, d } of objectives) {
+      if (Date.now() > deadline) return { status: 'unknown', nodes };
+      const bab = new ReluBab(net, box, bounds, c, d);
+      nodes += bab.nodes;
+      if (bab.witness) return { status: 'unknown', nodes, candidate: bab.witness };
+      if (!bab.settled) open.push(bab);
+    }
+  }
+  for (let i = 0; i < open.length; i++) {
+    const share = (deadline - Date.now()) / (open.length - i);
+    const before = open[i].nodes;
+    const v = open[i].run(Date.now() + share);
+    nodes += open[i].nodes - before;
+    if (v !== 'proved') return { status: 'unknown', nodes, candidate: open[i].witness };
+  }
+  return { status: 'proved', nodes };
+}
