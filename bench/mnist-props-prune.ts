@@ -33,7 +33,8 @@ for (const model of models) {
         continue;
       }
       const j = JSON.parse(r.stdout);
-      const ts = j.toleranceSearch ? `${j.toleranceSearch.accepted} kept, ${j.toleranceSearch.provedQueries}/${j.toleranceSearch.queries} queries proved` : '';
+      const t = j.toleranceSearch;
+      const ts = !t ? '' : t.ended === 'no-winner' ? 'not run (class not proved robust)' : `${t.accepted} kept, ${t.provedQueries}/${t.queries} queries proved${t.ended === 'budget' ? ', out of time' : ''}`;
       console.log(`| ${model} | ${prop} | ${mode} | ${j.after.reluNeurons} (${j.before.reluNeurons}) | ${j.after.parameters} (${j.before.parameters}) | ${ts} | proved (${j.finalCheck.verdict.method}) | ${s} |`);
     }
   }
