@@ -481,3 +481,21 @@ test('MNIST 256x2, class-preserving prune on a VNN-COMP ball: the class is kept 
   assert.equal(eq.code, 0, eq.err);
   assert.deepEqual([JSON.parse(eq.out).result, JSON.parse(eq.out).method], ['proved', 'winner-kept']);
 });
+
+test('equiv --same-class with many inputs (same shapes, diff method): A\'s margins let ReLU splitting on B prove what input splitting cannot', async () => {
+  const { randomBox } = await import('./helpers/nets.ts');
+  const { applyEdits, emptyEdits, REMOVED } = await import('../src/simplify/edits.ts');
+  const a = randomNetwork(1, [40, 12, 12, 4]);
+  const box = randomBox(8, 40, 0.2);
+  const e = emptyEdits(a);
+  e.state[1][0] = REMOVED;
+  const b = applyEdits(a, e).g;
+  const pa = join(dir, 'many-a.json');
+  const pb = join(dir, 'many-b.json');
+  writeFileSync(pa, modelBytes(a, 'json', { domain: box }) as string);
+  writeFileSync(pb, modelBytes(b, 'json', { domain: box }) as string);
+  const r = run('equiv', pa, pb, '--same-class', 'argmax', '--timeout', '20', '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.deepEqual([j.result, j.method], ['proved', 'relu-split'], r.out);
+});
