@@ -7,7 +7,7 @@
 import type { Network } from '../model/network.ts';
 import type { SamplingResult } from './sample-compare.ts';
 import type { Box } from '../model/box.ts';
-import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
+import { checkClass, checkLinf, withPhaseFacts, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import { phaseCensus } from '../verify/phase.ts';
 import { provedClassMargins, type ClassMargins } from '../verify/class-margins.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
@@ -118,18 +118,7 @@ export function finalCheck(
     timeMs: Date.now() - t0,
     ...(notReproved.length ? { notReproved } : {}),
   };
-  const baseBounds = opts.boundsFn;
-  const boundsFn: BoundsFn = proved.length
-    ? (net, box) => {
-        const b = baseBounds(net, box);
-        if (net !== f) return b;
-        for (const p of proved) {
-          if (p.phase === 'never') b[p.layer].hi[p.index] = Math.min(b[p.layer].hi[p.index], 0);
-          else b[p.layer].lo[p.index] = Math.max(b[p.layer].lo[p.index], 0);
-        }
-        return b;
-      }
-    : baseBounds;
+  const boundsFn = withPhaseFacts(opts.boundsFn, f, proved.map((p) => ({ layer: p.layer, index: p.index, sign: p.phase === 'never' ? (-1 as const) : (1 as const) })));
   opts = { ...opts, boundsFn, timeoutMs: Math.max(1000, opts.timeoutMs - phaseMs) };
   const pair = compared;
   const { net: ref, map } = compact(applyEdits(f, edits).g);
