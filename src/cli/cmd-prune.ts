@@ -135,7 +135,7 @@ export const pruneCommand: CommandSpec = {
       `  phase census: ${c.never} never active, ${c.always} always active, ${c.both} both, ${c.unknown} unknown (kept) [${(r.result.census.timeMs / 1000).toFixed(1)} s, ${nBoxes(r.result.census.boxes)}]`,
       ...(ts ? [toleranceSearchLine(ts)] : []),
       `  changes: ${[...kinds].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
-      ...(r.result.toleranceDropped ? [`  ${r.result.toleranceDropped} changes within the tolerance undone: the final check could not re-prove them in its time (the search had the census's phase facts; --timeout gives it more); the result is the exact one`] : []),
+      ...(r.result.toleranceDropped ? [`  ${r.result.toleranceDropped} changes within the tolerance undone: the final check did not prove them (it re-proves the census's phase facts in its own time; a larger --timeout gives it more); the result is the exact one`] : []),
       ...(r.result.keptAsRelu ? [`  ${r.result.keptAsRelu} always-active neurons kept as ReLUs: NNet would store them linear as ReLU pairs, a larger file`] : []),
       `  ReLU neurons ${b.reluNeurons} -> ${a.reluNeurons}, hidden neurons ${b.neurons} -> ${a.neurons}, layers ${b.layers} -> ${a.layers}, parameters ${b.parameters} -> ${a.parameters} (${((100 * (b.parameters - a.parameters)) / b.parameters).toFixed(1)}% fewer)`,
       ...(reluPairs && stored ? [`  ${reluPairsNote(reluPairs)} (the file: ${stored.neurons} hidden neurons, ${stored.parameters} parameters)`] : []),

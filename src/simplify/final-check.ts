@@ -145,9 +145,9 @@ export function finalCheck(
   };
   if (tolerance.kind === 'class') {
     // f's own class margins, proved afresh here (not taken from the pruning passes), each with up to a quarter of
-    // the check's time and (many inputs) half of it for all: prune's check has 4x its query limit, so as long as the
-    // tolerance search had for them (only changes within the tolerance need them: exact edits leave the difference at rounding level, which the
-    // class check closes without them; on a ball where the class is not robust they cost every output its MILP)
+    // the check's time and (many inputs) half of it for all: prune's check has 4x its query limit, so as long as
+    // the tolerance search had for them. Only changes within the tolerance need them: exact edits leave the
+    // difference at rounding level, which the class check closes without them.
     const margins = opts.outputLinearLower && steps.some((s) => s.kind.startsWith('tolerance'))
       ? provedClassMargins(f, domain, tolerance.order, { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeMs: Math.max(1000, opts.timeoutMs / 4), budgetMs: Math.max(2000, opts.timeoutMs / 2), seed: opts.seed + 2 })
       : null;

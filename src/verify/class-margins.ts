@@ -107,8 +107,8 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
     open.push({ w, c, byBounds, target: seen[w] * (opts.aim ?? 0.5), babs: domain.map(() => null) });
   }
   // prove c . y - target > 0 on every box. With many inputs by ReLU splitting: a short run for every output first
-  // (a quarter of its time; most close in it, and one hard output no longer takes the time of the others), then
-  // the open ones resume their trees up to half their time; MILP for the rest of it
+  // (half the budget, evenly; most close in it, and one hard output no longer takes the time of the others), then
+  // the open ones share the rest: they resume their trees for half their share, MILP for the other half
   // a point ReLU splitting finds below the target: another winner there means no margin exists (the ball is not
   // robust: stop before every output spends its time); else the target drops to half the lead found, once (boxes
   // proved for the higher target stay proved)
