@@ -229,3 +229,30 @@ test('where linear neurons cost two ReLUs as stored (NNet), always-active ones s
   }
   assert.ok(kept >= 1, 'no network where keeping ReLUs stores fewer parameters: the test shows nothing');
 });
+
+test('changes within the tolerance that the final check does not prove are undone, and the exact result is written', async () => {
+  const { defaultModel } = await import('../src/demo/default-network.ts');
+  const { crownBounds } = await import('../src/bounds/backward.ts');
+  const { cloneNetwork } = await import('../src/model/network.ts');
+  const f = defaultModel().network;
+  // storage that moves output 0 by 0.035 uses most of epsilon 0.05: the search's changes (up to 0.98 x 0.05) no
+  // longer fit beside it, the exact result does
+  const shifted = (n: import('../src/model/network.ts').Network) => {
+    const g = cloneNetwork(n);
+    g.layers[g.layers.length - 1].bias[0] += 0.035;
+    return g;
+  };
+  const box = makeBox([0, 0, 0, 0, 0], [0.5, 0.5, 0.5, 0.5, 0.5]);
+  const r = await pruneAndCheck(f, {
+    domain: [box], tolerance: { kind: 'linf', epsilon: 0.05 }, boundsFn: crownBounds, queryTimeoutMs: 600, toleranceBudgetMs: 15000,
+    roundTrip: shifted, precision: 'float64', finalTimeoutMs: 10000, finalSamples: 10000,
+  });
+  assert.equal(r.check.verdict.status, 'proved');
+  assert.ok((r.result.toleranceSearch?.accepted ?? 0) > 0, 'the search kept changes');
+  assert.ok((r.result.toleranceDropped ?? 0) > 0, 'they were undone');
+  assert.ok(!r.result.steps.some((s) => s.kind.startsWith('tolerance')));
+  const xs = samplePoints(box, 20000, mulberry32(5));
+  const ya = forward(f, xs, 20000);
+  const yb = forward(r.written, xs, 20000);
+  for (let i = 0; i < ya.length; i++) assert.ok(Math.abs(ya[i] - yb[i]) <= 0.05, `sample ${i}`);
+});
