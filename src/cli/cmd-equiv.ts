@@ -5,8 +5,7 @@ import { outputLinearLower } from '../bounds/objective.ts';
 import { checkClass, checkLinf } from '../verify/equiv.ts';
 import { alignedPair } from '../verify/diff-pair.ts';
 import { checkClassProduct, checkLinfProduct } from '../verify/equiv-product.ts';
-import { provedClassMargins } from '../verify/class-margins.ts';
-import { WINNER_AIM } from '../verify/class-relu-split.ts';
+import { winnerMargins } from '../verify/class-relu-split.ts';
 import { manyInputs } from '../verify/split.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, nBoxes, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
@@ -54,7 +53,7 @@ export const equivCommand: CommandSpec = {
       // alone prove the class kept
       const margins =
         method === 'diff' && manyInputs(a.network.inputSize)
-          ? provedClassMargins(a.network, domain, sc, { boundsFn: opts.boundsFn, outputLinearLower, timeMs: timeoutMs / 2, budgetMs: timeoutMs / 2, aim: WINNER_AIM })
+          ? winnerMargins(a.network, domain, sc, opts)
           : null;
       const r =
         method === 'diff'

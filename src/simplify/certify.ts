@@ -45,13 +45,25 @@ export interface CertifyOptions extends PruneOptions {
  * active, so relu(z) = z and the function is the same; the final check proves it as for any kept neuron.
  */
 function cheaperAsStored(f: Network, r: PruneResult, stored: (net: Network) => number): PruneResult {
-  if (!r.edits.state.some((s) => s.includes(LINEAR))) return r;
+  const linear = new Set<string>();
+  r.edits.state.forEach((s, k) => s.forEach((v, i) => v === LINEAR && linear.add(`${k}:${i}`)));
+  if (!linear.size) return r;
+  const alt = withNeuronsRestored(f, r, linear);
+  return stored(alt.network) < stored(r.network) ? { ...alt, keptAsRelu: linear.size } : r;
+}
+
+/**
+ * `r` with the given neurons (`layer:index`) as they are in f again and their steps gone, re-assembled: what every
+ * fallback below does with the changes it gives up (keeping a neuron as it is is always sound).
+ */
+function withNeuronsRestored(f: Network, r: PruneResult, keys: Set<string>): PruneResult {
   const edits = cloneEdits(r.edits);
-  for (const s of edits.state) s.forEach((v, i) => (s[i] = v === LINEAR ? KEEP : v));
-  const steps = r.steps.filter((s) => s.kind !== 'always-active' && s.kind !== 'linear-basis');
-  const alt = { ...assemble(f, edits, steps), census: r.census, toleranceSearch: r.toleranceSearch };
-  if (!(stored(alt.network) < stored(r.network))) return r;
-  return { ...alt, keptAsRelu: r.steps.filter((s) => s.kind === 'always-active').length };
+  for (const key of keys) {
+    const [k, i] = key.split(':').map(Number);
+    edits.state[k][i] = KEEP;
+  }
+  const steps = r.steps.filter((s) => !keys.has(`${s.layer}:${s.neuron}`) && s.kind !== 'linear-basis');
+  return { ...r, ...assemble(f, edits, steps) };
 }
 
 /**
@@ -104,18 +116,12 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
   if (check.verdict.status !== 'proved' && lost?.length) {
     // phase facts the fresh proof could not redo in time: keep those neurons (always sound) and check again
     const back = new Set(lost.map(([k, i]) => `${k}:${i}`));
-    const edits = cloneEdits(result.edits);
     for (const s of result.steps) {
       if (s.kind === 'merge' || s.kind === 'tolerance-merge') {
         if (back.has(`${s.layer}:${s.into}`)) back.add(`${s.layer}:${s.neuron}`);
       }
     }
-    for (const key of back) {
-      const [k, i] = key.split(':').map(Number);
-      edits.state[k][i] = KEEP;
-    }
-    const steps = result.steps.filter((s) => !back.has(`${s.layer}:${s.neuron}`) && s.kind !== 'linear-basis');
-    result = { ...assemble(f, edits, steps), census: result.census, toleranceSearch: result.toleranceSearch };
+    result = withNeuronsRestored(f, result, back);
     written = opts.roundTrip(result.network);
     check = await run(written, result);
   }
@@ -133,11 +139,8 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
   if (check.verdict.status !== 'proved' && result.steps.some((s) => s.kind.startsWith('tolerance'))) {
     // the search proved its changes with the census's phase facts and its own time; a fresh check that cannot
     // redo all of it (MNIST 256x2 prop_1_0.05, epsilon 0.5) still has the exact result, valid within any tolerance
-    const changed = result.steps.filter((s) => s.kind.startsWith('tolerance') || s.stage === 1);
-    const edits = cloneEdits(result.edits);
-    for (const s of changed) edits.state[s.layer][s.neuron] = KEEP;
-    const steps = result.steps.filter((s) => !changed.includes(s) && s.kind !== 'linear-basis');
-    result = { ...assemble(f, edits, steps), census: result.census, toleranceSearch: result.toleranceSearch, toleranceDropped: changed.length };
+    const changed = new Set(result.steps.filter((s) => s.kind.startsWith('tolerance') || s.stage === 1).map((s) => `${s.layer}:${s.neuron}`));
+    result = { ...withNeuronsRestored(f, result, changed), toleranceDropped: changed.size };
     written = opts.roundTrip(result.network);
     check = await run(written, result);
   }
