@@ -36,7 +36,7 @@ for (const id of nets) {
   const m = readNNet(acasNnet(i, j));
   for (const strategy of ['uniform', 'adaptive'] as const) {
     const t0 = Date.now();
-    const run = await sliceNetwork(m.network, m.domain!, {
+    const run = await sliceNetwork(m.network, [m.domain!], {
       strategy, levels, maxSlices: 2 ** (5 * levels), tolerance, boundsFn: crownBounds, bounds: 'crown',
       queryTimeoutMs: t, toleranceBudgetMs, finalTimeoutMs: 4 * t, finalSamples, workers, finishTasks,
     });

@@ -162,6 +162,54 @@ test('a tampered output makes check fail', () => {
   expectError(run('check', `${out}.certificate.json`), /t\.json: the network differs from the one the certificate describes/);
 });
 
+test('slice on a VNN-LIB domain of two boxes: cuts at their faces first, slices proved on the parts they hold, inputs between the boxes refused', () => {
+  const prop = join(dir, 'two-boxes.vnnlib');
+  const lines = [0, 1, 2, 3, 4].map((i) => `(declare-const X_${i} Real)`);
+  const rest = [2, 3, 4].map((i) => `(>= X_${i} 0.0) (<= X_${i} 0.5)`).join(' ');
+  lines.push(`(assert (or (and (>= X_0 0.0) (<= X_0 0.2) (>= X_1 0.0) (<= X_1 0.5) ${rest}) (and (>= X_0 0.35) (<= X_0 0.5) (>= X_1 0.1) (<= X_1 0.5) ${rest})))`);
+  lines.push('(declare-const Y_0 Real)', '(assert (<= Y_0 -1000.0))');
+  writeFileSync(prop, lines.join('\n') + '\n');
+  const fam = join(dir, 'family2');
+  const onnx = join(dir, 'family2.onnx');
+  const r = run('slice', '--default', '--vnnlib', prop, '--max-slices', '6', '--timeout', '0.3', '-o', fam, '--onnx', onnx, '--jobs', '1', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.ok(JSON.parse(r.out).familyCheck.maxAbsDiff < 1e-9);
+  const manifest = JSON.parse(readFileSync(join(fam, 'family.json'), 'utf8'));
+  assert.equal(manifest.regions.length, 2);
+  assert.deepEqual(manifest.root, { lo: [0, 0, 0, 0, 0], hi: [0.5, 0.5, 0.5, 0.5, 0.5] });
+  // the first cut separates the boxes at one of their faces
+  const faces = ['0:0.2', '0:0.35', '1:0.1'];
+  assert.ok(faces.includes(`${manifest.tree.dim}:${manifest.tree.at}`), JSON.stringify(manifest.tree).slice(0, 80));
+  // every slice's certificate states a domain inside the two boxes
+  const inside = (b: { lo: number[]; hi: number[] }): boolean =>
+    manifest.regions.some((g: { lo: number[]; hi: number[] }) => b.lo.every((l, i) => l >= g.lo[i] && b.hi[i] <= g.hi[i]));
+  for (const sl of manifest.slices) {
+    const cert = JSON.parse(readFileSync(join(fam, sl.certificate), 'utf8'));
+    assert.ok(cert.domain.every(inside), JSON.stringify(cert.domain).slice(0, 200));
+  }
+  // points of both boxes, on their faces too: the family gives the original's outputs, the directory and ONNX alike
+  const pts = [
+    [0.1, 0.3, 0.2, 0.4, 0.1],
+    [0.2, 0.0, 0.5, 0.5, 0.0],
+    [0.35, 0.1, 0.1, 0.2, 0.3],
+    [0.45, 0.5, 0.25, 0.25, 0.25],
+  ];
+  const csv = join(dir, 'pts2.csv');
+  writeFileSync(csv, pts.map((x) => x.join(',')).join('\n') + '\n');
+  const a = JSON.parse(run('eval', fam, '--input-file', csv, '--json').out);
+  const b = JSON.parse(run('eval', onnx, '--input-file', csv, '--json').out);
+  const d = JSON.parse(run('eval', '--default', '--input-file', csv, '--json').out);
+  pts.forEach((_, k) => {
+    assert.equal(a[k].slice, b[k].slice);
+    a[k].output.forEach((v: number, i: number) => assert.ok(Math.abs(v - d[k].output[i]) < 1e-9 && v === b[k].output[i]));
+  });
+  // between the boxes (inside their hull) and in the hull's corner the first box does not reach
+  for (const x of ['0.3,0.2,0.2,0.2,0.2', '0.4,0.05,0.2,0.2,0.2']) {
+    expectError(run('eval', fam, '--input', x), /lies in none of the family's 2 domain boxes/);
+    expectError(run('eval', onnx, '--input', x), /lies in none of the family's 2 domain boxes/);
+  }
+});
+
 test('slice from the command line: a VNN-LIB box, a family directory and ONNX file, eval through the dispatcher', () => {
   const prop = join(dir, 'box.vnnlib');
   const lines = ['(declare-const X_0 Real)', '(declare-const X_1 Real)', '(declare-const X_2 Real)', '(declare-const X_3 Real)', '(declare-const X_4 Real)'];

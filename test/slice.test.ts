@@ -69,10 +69,10 @@ test('slicing a planted network: every slice proved, the family equals the origi
     finalTimeoutMs: 10000,
     finalSamples: 2000,
   };
-  const uni = await sliceNetwork(net, dom, { ...common, strategy: 'uniform', levels: 1 });
-  const ada = await sliceNetwork(net, dom, { ...common, strategy: 'adaptive', maxSlices: 8 });
+  const uni = await sliceNetwork(net, [dom], { ...common, strategy: 'uniform', levels: 1 });
+  const ada = await sliceNetwork(net, [dom], { ...common, strategy: 'adaptive', maxSlices: 8 });
   // the same family with two worker threads
-  const ada2 = await sliceNetwork(net, dom, { ...common, strategy: 'adaptive', maxSlices: 8, workers: 2 });
+  const ada2 = await sliceNetwork(net, [dom], { ...common, strategy: 'adaptive', maxSlices: 8, workers: 2 });
   assert.deepEqual(ada2.slices.map((s) => s.result.after), ada.slices.map((s) => s.result.after));
   assert.deepEqual(ada2.partition.tree, ada.partition.tree);
   for (const run of [uni, ada]) {
@@ -95,7 +95,7 @@ test('slicing a planted network: every slice proved, the family equals the origi
 test('uniform slicing refuses a partition that cannot be built', async () => {
   const big = randomNetwork(1, [20, 8, 2]);
   await assert.rejects(
-    () => sliceNetwork(big, makeBox(new Array(20).fill(0), new Array(20).fill(1)), {
+    () => sliceNetwork(big, [makeBox(new Array(20).fill(0), new Array(20).fill(1))], {
       strategy: 'uniform', levels: 1, tolerance: { kind: 'exact' }, boundsFn: symbolicBounds, bounds: 'crown',
       queryTimeoutMs: 100, finalTimeoutMs: 100, finalSamples: 10,
     }),

@@ -68,6 +68,7 @@ function familyInfo(fam: FamilyView, json: boolean): number {
       outputs: outputSize(net0),
       slices: fam.count,
       domain: boxToJSON(fam.root),
+      ...(fam.regions ? { regions: fam.regions.map(boxToJSON) } : {}),
       source: source ? { path: source.path, sizes: source.sizes } : undefined,
       reluNeurons: relu,
       parameters: params,
@@ -82,7 +83,9 @@ function familyInfo(fam: FamilyView, json: boolean): number {
     source ? `  source: ${source.path}, ${source.sizes.reluNeurons} ReLU neurons, ${source.sizes.parameters} parameters` : '',
     `  ReLU neurons per slice: min ${relu.min}, median ${relu.median}${pct(relu.median, source?.sizes.reluNeurons)}, max ${relu.max}${pct(relu.max, source?.sizes.reluNeurons)}`,
     `  parameters per slice: min ${params.min}, median ${params.median}${pct(params.median, source?.sizes.parameters)}, max ${params.max}${pct(params.max, source?.sizes.parameters)}; all slices ${params.sum}`,
-    `  domain: ${describeDomain(fam.root)}`,
+    fam.regions
+      ? [`  domain: ${fam.regions.length} boxes (inputs in none of them are refused), within ${describeDomain(fam.root)}`, ...fam.regions.map((r, i) => `    box ${i + 1}: ${describeDomain(r)}`)].join('\n')
+      : `  domain: ${describeDomain(fam.root)}`,
   ];
   process.stdout.write(out.filter((l) => l).join('\n') + '\n');
   return 0;

@@ -8,7 +8,7 @@ import { sizeMetrics } from '../model/network.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
-import { sliceNetwork } from '../slice/slicer.ts';
+import { sliceDomain, sliceNetwork } from '../slice/slicer.ts';
 import { writeFamily, FAMILY_FORMAT, type FamilyManifest } from '../slice/family.ts';
 import { familyOnnxBytes } from '../slice/family-onnx.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
@@ -45,7 +45,6 @@ export const sliceCommand: CommandSpec = {
   async run(values, positionals) {
     const model = modelArg(values, positionals, 'slice');
     const domain = resolveDomain(model, values);
-    if (domain.length !== 1) fail(`slice: the domain must be a single box (${values.vnnlib ?? 'it'} has ${domain.length})`);
     const out = values.output;
     if (typeof out !== 'string') fail('slice: missing -o FAMILY_DIR');
     const strategy = (values.strategy ?? 'adaptive') as string;
@@ -61,7 +60,7 @@ export const sliceCommand: CommandSpec = {
     const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
     let run;
     try {
-      run = await sliceNetwork(f, domain[0], {
+      run = await sliceNetwork(f, domain, {
         strategy,
         levels,
         maxSlices,
@@ -85,7 +84,8 @@ export const sliceCommand: CommandSpec = {
       source: { path: model.path, sha256: networkHash(f), sizes: before },
       tolerance,
       strategy,
-      root: boxToJSON(domain[0]),
+      root: boxToJSON(run.partition.root),
+      ...(run.partition.regions ? { regions: run.partition.regions.map(boxToJSON) } : {}),
       tree: run.partition.tree,
       slices: [],
       check: { ...run.familyCheck, perSlice: 'each slice certificate holds a proved end-to-end bound against the original on its box' },
@@ -100,7 +100,7 @@ export const sliceCommand: CommandSpec = {
         outputPath: `${name}.json`,
         written: s.written,
         precision: 'float64',
-        domain: [run.partition.boxes[i]],
+        domain: sliceDomain(run.partition, i),
         tolerance: s.tolerance,
         exactTolerance: s.exactEps,
         boundWidening: BOUND_WIDENING_TEXT,
@@ -148,7 +148,7 @@ export const sliceCommand: CommandSpec = {
       const pc = (x: number): string => `${(100 * x).toFixed(1)}%`;
       process.stdout.write(
         [
-          `nnshrink slice: ${model.path} -> ${out} (${run.slices.length} slices, ${strategy})`,
+          `nnshrink slice: ${model.path} -> ${out} (${run.slices.length} slices, ${strategy}${run.partition.regions ? `; the domain's ${run.partition.regions.length} boxes cut apart first` : ''})`,
           `  ReLU neurons per slice vs original: mean ${pc(relu.mean)}, median ${pc(relu.median)}, max ${pc(relu.max)}`,
           `  parameters per slice vs original:   mean ${pc(par.mean)}, median ${pc(par.median)}, max ${pc(par.max)}`,
           ...(summary.fallbackSlices ? [`  ${summary.fallbackSlices} slice(s) kept the original network: their pruned version was not proved in time (see their certificates)`] : []),

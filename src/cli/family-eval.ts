@@ -13,6 +13,8 @@ export interface FamilyView {
   path: string;
   kind: 'directory' | 'onnx';
   root: Box;
+  /** a domain of several boxes (root is their hull) */
+  regions?: Box[];
   tree: SplitTree;
   count: number;
   /** slice i's network (loaded on first use) */
@@ -34,6 +36,7 @@ export function openFamily(p: string): FamilyView | null {
       path: p,
       kind: 'directory',
       root: fam.root,
+      regions: fam.regions,
       tree: fam.manifest.tree,
       count: fam.manifest.slices.length,
       manifest: fam.manifest,
@@ -44,10 +47,10 @@ export function openFamily(p: string): FamilyView | null {
     };
   }
   const f = readFamilyOnnx(p);
-  return f && { path: p, kind: 'onnx', root: f.root, tree: f.tree, count: f.nets.length, net: (i) => f.nets[i] };
+  return f && { path: p, kind: 'onnx', root: f.root, regions: f.regions, tree: f.tree, count: f.nets.length, net: (i) => f.nets[i] };
 }
 
 export function evalFamilyAt(fam: FamilyView, x: number[]): { input: number[]; slice: number; output: number[] } {
-  const i = locate(fam.tree, fam.root, x);
+  const i = locate(fam.tree, fam.root, x, 0, fam.regions);
   return { input: x, slice: i, output: Array.from(forward(fam.net(i), Float64Array.from(x))) };
 }

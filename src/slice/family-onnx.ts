@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { fail } from '../errors.ts';
 import { outputSize, type Network } from '../model/network.ts';
-import { makeBox, type Box } from '../model/box.ts';
+import { boxToJSON, makeBox, type Box } from '../model/box.ts';
 import { readInputFile } from '../formats/read-text.ts';
 import { branchNetwork, decodeOnnx, FAMILY_ONNX_KEY, tensorData } from '../formats/onnx-read.ts';
 import { ATTR_GRAPH, ATTR_INT, ONNX_DOUBLE, ONNX_FLOAT, type OGraph, type ONode, type OTensor } from '../formats/onnx-schema.ts';
@@ -55,11 +55,14 @@ export function familyOnnxBytes(p: Partition, nets: Network[], precision: Precis
     input: [valueInfo('input', elem, [1, n])],
     output: [valueInfo('output', elem, [1, m])],
   };
-  return encodeGraph(graph, { [FAMILY_ONNX_KEY]: JSON.stringify({ slices: nets.length, root: { lo: Array.from(p.root.lo), hi: Array.from(p.root.hi) } }) });
+  const meta = { slices: nets.length, root: boxToJSON(p.root), ...(p.regions ? { regions: p.regions.map(boxToJSON) } : {}) };
+  return encodeGraph(graph, { [FAMILY_ONNX_KEY]: JSON.stringify(meta) });
 }
 
 export interface FamilyOnnx {
   root: Box;
+  /** a domain of several boxes (root is their hull) */
+  regions?: Box[];
   tree: SplitTree;
   /** slice networks, in leaf order */
   nets: Network[];
@@ -79,12 +82,15 @@ export function readFamilyOnnx(path: string): FamilyOnnx | null {
   const meta = model.metadata_props?.find((m) => m.key === FAMILY_ONNX_KEY)?.value;
   if (meta === undefined) return null;
   let root: Box;
+  let regions: Box[] | undefined;
   try {
-    const o = JSON.parse(meta).root;
-    root = makeBox(o.lo, o.hi);
+    const o = JSON.parse(meta);
+    root = makeBox(o.root.lo, o.root.hi);
+    regions = o.regions?.map((r: { lo: number[]; hi: number[] }) => makeBox(r.lo, r.hi));
   } catch {
     fail(`${path}: metadata '${FAMILY_ONNX_KEY}' lacks a valid root box`);
   }
+  if (regions && regions.some((r) => r.lo.length !== root.lo.length)) fail(`${path}: metadata '${FAMILY_ONNX_KEY}': a region's size differs from the root box's`);
   const n = root.lo.length;
   const inName = model.graph.input?.[0]?.name ?? 'input';
   const nets: Network[] = [];
@@ -115,5 +121,5 @@ export function readFamilyOnnx(path: string): FamilyOnnx | null {
   nets.forEach((net, i) => {
     if (net.inputSize !== n || outputSize(net) !== m) fail(`${path}: slice ${i} maps ${net.inputSize} inputs to ${outputSize(net)} outputs, not ${n} to ${m}`);
   });
-  return { root, tree, nets };
+  return { root, regions, tree, nets };
 }

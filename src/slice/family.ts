@@ -28,6 +28,8 @@ export interface FamilyManifest {
   tolerance: unknown;
   strategy: string;
   root: { lo: number[]; hi: number[] };
+  /** a domain of several boxes: root is their hull, and an input in none of them is refused */
+  regions?: Array<{ lo: number[]; hi: number[] }>;
   tree: SplitTree;
   slices: FamilySliceEntry[];
   check: Record<string, unknown>;
@@ -64,6 +66,7 @@ export interface LoadedFamily {
   dir: string;
   manifest: FamilyManifest;
   root: Box;
+  regions?: Box[];
   /** networks are loaded lazily by the caller through `networkPath` */
   networkPath: (i: number) => string;
 }
@@ -91,13 +94,21 @@ export function readFamily(dir: string): LoadedFamily {
   if (m.format !== FAMILY_FORMAT || m.version !== 1) fail(`${mf}: not an nnshrink family manifest (version 1)`);
   if (!m.root || !Array.isArray(m.slices) || !m.tree) fail(`${mf}: manifest lacks root, tree or slices`);
   const root = makeBox(m.root.lo, m.root.hi);
+  let regions: Box[] | undefined;
+  if (m.regions !== undefined) {
+    if (!Array.isArray(m.regions) || !m.regions.length) fail(`${mf}: "regions" must be a list of boxes`);
+    regions = m.regions.map((r, i) => {
+      if (!r || !Array.isArray(r.lo) || !Array.isArray(r.hi) || r.lo.length !== root.lo.length) fail(`${mf}: region ${i + 1} is not a box of ${root.lo.length} inputs`);
+      return makeBox(r.lo, r.hi);
+    });
+  }
   const seen = new Set<number>();
   checkTree(m.tree, root.lo.length, m.slices.length, mf, seen);
   if (seen.size !== m.slices.length) fail(`${mf}: the split tree does not reach every slice`);
   m.slices.forEach((s, i) => {
     if (!existsSync(join(dir, s.network))) fail(`${dir}: slice ${i} network file ${s.network} is missing`);
   });
-  return { dir, manifest: m, root, networkPath: (i) => join(dir, m.slices[i].network) };
+  return { dir, manifest: m, root, regions, networkPath: (i) => join(dir, m.slices[i].network) };
 }
 
 export { boxToJSON };

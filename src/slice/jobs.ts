@@ -12,7 +12,8 @@ import { NnsError } from '../errors.ts';
 
 export interface SliceJob {
   f: Network;
-  box: Box;
+  /** the slice's box, or the parts of a domain of several boxes it holds */
+  domain: Box[];
   tolerance: Tolerance;
   bounds: 'crown' | 'symbolic';
   queryTimeoutMs: number;
@@ -38,7 +39,7 @@ export async function pruneSliceJob(job: SliceJob): Promise<CertifiedPrune> {
 function pruneSlice(job: SliceJob, keepEverything: boolean): Promise<CertifiedPrune> {
   return pruneAndCheck(job.f, {
     keepEverything,
-    domain: [job.box],
+    domain: job.domain,
     tolerance: job.tolerance,
     boundsFn: job.bounds === 'crown' ? crownBounds : symbolicBounds,
     outputLinearLower,

@@ -12,6 +12,8 @@ export interface Partition {
   tree: SplitTree;
   /** leaf boxes, indexed by the leaf numbers in the tree */
   boxes: Box[];
+  /** a domain of several boxes (root is their hull; regions.ts); absent for one box */
+  regions?: Box[];
 }
 
 /** Every level halves every coordinate at its midpoint: 2^(d*levels) leaves. */

@@ -14,6 +14,7 @@ import type { SliceJob } from './jobs.ts';
 import { adaptivePartition, uniformPartition, type Partition, type SplitTree } from './partition.ts';
 import { makeSplitChooser } from './choose-split.ts';
 import { locate } from './dispatch.ts';
+import { clipToRegions, hullOf, inRegions, regionCut } from './regions.ts';
 
 export interface SliceOptions {
   strategy: 'uniform' | 'adaptive';
@@ -45,28 +46,51 @@ export interface SliceRun {
 
 export const UNIFORM_MAX_SLICES = 1 << 16;
 
-export function makePartition(f: Network, root: Box, opts: SliceOptions): Partition {
+/**
+ * The partition of a domain of one or more boxes. Several boxes: the partition covers their hull, and the adaptive
+ * strategy cuts at their faces before anything else (those cuts come first in its queue).
+ */
+export function makePartition(f: Network, domain: Box[], opts: SliceOptions): Partition {
   const d = f.inputSize;
+  const root = domain.length === 1 ? domain[0] : hullOf(domain);
+  const regions = domain.length === 1 ? undefined : domain;
   if (opts.strategy === 'uniform') {
     const levels = opts.levels ?? 1;
     if (d * levels > 16) {
       fail(`uniform slicing is impractical here: ${levels} level(s) over ${d} inputs means 2^${d * levels} slices; use --strategy adaptive, which splits only the coordinates that matter`);
     }
-    return uniformPartition(root, levels);
+    return { ...uniformPartition(root, levels), regions };
   }
   const maxSlices = opts.maxSlices ?? (opts.levels ? 2 ** (d * opts.levels) : 32);
-  const choose = makeSplitChooser(f, opts.boundsFn, { root });
-  return adaptivePartition(root, { maxLeaves: maxSlices, maxDepth: opts.maxDepth ?? 40, choose });
+  const byBounds = makeSplitChooser(f, opts.boundsFn, { root });
+  const choose = regions
+    ? (box: Box) => {
+        const cut = regionCut(box, regions);
+        if (cut) return { ...cut, gain: REGION_CUT_GAIN };
+        return clipToRegions(box, regions).length ? byBounds(box) : null;
+      }
+    : byBounds;
+  return { ...adaptivePartition(root, { maxLeaves: maxSlices, maxDepth: opts.maxDepth ?? 40, choose }), regions };
 }
 
-export async function sliceNetwork(f: Network, root: Box, opts: SliceOptions): Promise<SliceRun> {
+/** above any gain in unstable neurons (at most the network's size): region cuts are made first */
+const REGION_CUT_GAIN = 1e12;
+
+/** What slice i is pruned on: its box, or with several regions the parts of them it holds (its box if none). */
+export function sliceDomain(p: Partition, i: number): Box[] {
+  if (!p.regions) return [p.boxes[i]];
+  const parts = clipToRegions(p.boxes[i], p.regions);
+  return parts.length ? parts : [p.boxes[i]];
+}
+
+export async function sliceNetwork(f: Network, domain: Box[], opts: SliceOptions): Promise<SliceRun> {
   const t0 = Date.now();
-  const partition = makePartition(f, root, opts);
+  const partition = makePartition(f, domain, opts);
   let reluSum = 0;
   let done = 0;
-  const jobs: SliceJob[] = partition.boxes.map((box, i) => ({
+  const jobs: SliceJob[] = partition.boxes.map((_box, i) => ({
     f,
-    box,
+    domain: sliceDomain(partition, i),
     tolerance: opts.tolerance,
     bounds: opts.bounds,
     queryTimeoutMs: opts.queryTimeoutMs,
@@ -105,8 +129,13 @@ export function checkFamily(
   const rng = mulberry32(seed);
   const n = f.inputSize;
   const pts: Float64Array[] = [];
-  const rand = samplePoints(p.root, count, rng);
-  for (let s = 0; s < count; s++) pts.push(rand.subarray(s * n, (s + 1) * n));
+  const regions = p.regions ?? [p.root];
+  regions.forEach((r, ri) => {
+    // an even share of the points in every region
+    const c = Math.floor(count / regions.length) + (ri < count % regions.length ? 1 : 0);
+    const rand = samplePoints(r, c, rng);
+    for (let s = 0; s < c; s++) pts.push(rand.subarray(s * n, (s + 1) * n));
+  });
   let boundary = 0;
   const walk = (t: SplitTree, box: Box): void => {
     if ('leaf' in t) return;
@@ -115,6 +144,7 @@ export function checkFamily(
     for (let s = 0; s < k; s++) {
       const x = xs.slice(s * n, (s + 1) * n);
       x[t.dim] = t.at;
+      if (p.regions && !inRegions(x, p.regions)) continue;
       pts.push(x);
       boundary++;
     }
@@ -129,7 +159,7 @@ export function checkFamily(
   let maxAbs = 0;
   let disagree = 0;
   for (const x of pts) {
-    const i = locate(p.tree, p.root, x);
+    const i = locate(p.tree, p.root, x, 0, p.regions);
     const a = forward(f, x);
     const b = forward(nets[i], x);
     for (let j = 0; j < a.length; j++) maxAbs = Math.max(maxAbs, Math.abs(a[j] - b[j]));
