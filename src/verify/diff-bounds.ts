@@ -15,6 +15,7 @@ import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { AlignedPair } from './diff-pair.ts';
 import { SymbolicDifference } from './diff-symbolic.ts';
+import { BackwardDifference } from './diff-backward.ts';
 import { activationGap, U } from './diff-activation.ts';
 
 /** absolute slack added to every difference bound (covers underflow) */
@@ -33,6 +34,8 @@ interface LayerPlan {
   mergeAlpha: Float64Array;
   /** out x merged.length: -s_j Wf[j,p] */
   rhoCoef: Float64Array;
+  /** the columns of E or Eerr with a nonzero entry (the sources the backward bounds visit) */
+  eCols: Int32Array;
 }
 
 export interface DiffPlan {
@@ -104,7 +107,16 @@ export function planDifference(pair: AlignedPair): DiffPlan {
     }
     const mergeTarget = Int32Array.from(mergedList.map((p) => mergeInto[p]));
     const mergeAlpha = Float64Array.from(mergedList.map((p) => mergeFac[p]));
-    return { out, inp, E, Eerr, bd, bdErr, merged, mergeTarget, mergeAlpha, rhoCoef };
+    const cols: number[] = [];
+    for (let q = 0; q < inp; q++) {
+      for (let j = 0; j < out; j++) {
+        if (E[j * inp + q] !== 0 || Eerr[j * inp + q] !== 0) {
+          cols.push(q);
+          break;
+        }
+      }
+    }
+    return { out, inp, E, Eerr, bd, bdErr, merged, mergeTarget, mergeAlpha, rhoCoef, eCols: Int32Array.from(cols) };
   });
   return { pair, layers };
 }
@@ -116,11 +128,13 @@ export interface DiffBounds {
 }
 
 /**
- * Bounds of g - f over `box`, given f's pre-activation bounds on that box (sound, outward rounded). `symbolic`: also
- * carry D as linear functions of the input (diff-symbolic.ts) and keep the tighter of the two at every layer.
+ * Bounds of g - f over `box`, given f's pre-activation bounds on that box (sound, outward rounded), by interval
+ * arithmetic, and where asked also by `symbolic` (D as linear functions of the input, diff-symbolic.ts; for few
+ * inputs) or `backward` bounds (diff-backward.ts; for many), keeping the tightest at every layer.
  */
-export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, symbolic = false): DiffBounds {
-  const sym = symbolic ? new SymbolicDifference(plan, box, fb) : null;
+export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, how: { symbolic?: boolean; backward?: boolean } = {}): DiffBounds {
+  const sym = how.symbolic ? new SymbolicDifference(plan, box, fb) : null;
+  const back = how.backward ? new BackwardDifference(plan, box, fb) : null;
   const { f, g } = plan.pair;
   const lo: Float64Array[] = [];
   const hi: Float64Array[] = [];
@@ -241,10 +255,15 @@ export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, sy
         if (r.hi[j] < DHi[j]) DHi[j] = r.hi[j];
       }
     }
+    if (back) {
+      back.setSources(k, aLo, aHi, rLo, rHi);
+      if (k === f.layers.length - 1) back.tightenOutputs(k, DLo, DHi);
+    }
     lo.push(DLo);
     hi.push(DHi);
     if (k === f.layers.length - 1) break;
     sym?.activate(k, DLo, DHi);
+    back?.activate(k, DLo, DHi);
     // post-activation bounds of f and of the activation difference for this layer
     const Lf = f.layers[k];
     const zl = fb[k].lo;

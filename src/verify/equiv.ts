@@ -85,7 +85,7 @@ const SYMBOLIC_MAX_INPUTS = 32;
 /** Diff bounds of one box, with f's bounds computed on it. */
 function boxDiff(plan: DiffPlan, box: Box, opts: EquivOptions): { d: DiffBounds; fb: NetworkBounds } {
   const fb = opts.boundsFn(plan.pair.f, box);
-  return { d: differenceBounds(plan, box, fb, box.lo.length <= SYMBOLIC_MAX_INPUTS), fb };
+  return { d: differenceBounds(plan, box, fb, box.lo.length <= SYMBOLIC_MAX_INPUTS ? { symbolic: true } : { backward: true }), fb };
 }
 
 function worstAbs(d: DiffBounds): number {
