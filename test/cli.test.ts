@@ -162,6 +162,38 @@ test('a tampered output makes check fail', () => {
   expectError(run('check', `${out}.certificate.json`), /t\.json: the network differs from the one the certificate describes/);
 });
 
+test('equiv pairs a pruned network with its original through its certificate: layer by layer, though the shapes differ', () => {
+  const orig = join(dir, 'orig.json');
+  assert.equal(run('convert', '--default', orig).code, 0);
+  const dom = '0,0,0,0,0:0.3,0.3,0.3,0.3,0.3';
+  const pruned = join(dir, 'pe.onnx');
+  const p = run('prune', orig, '--domain', dom, '--epsilon', '0.05', '--timeout', '1', '-o', pruned, '--json');
+  assert.equal(p.code, 0, p.err);
+  const res = JSON.parse(p.out);
+  assert.ok(res.after.neurons < res.before.neurons, 'the pruned network has another shape');
+  const eq = (...args: string[]) => {
+    const r = run('equiv', orig, pruned, '--domain', dom, ...args, '--json');
+    assert.equal(r.code, 0, r.err);
+    return JSON.parse(r.out);
+  };
+  const proved = eq('--epsilon', '0.05', '--timeout', '20');
+  assert.equal(proved.result, 'proved');
+  assert.match(proved.method, /paired through .*pe\.onnx\.certificate\.json/);
+  // a tighter epsilon: refuted, and the witness really separates the two files by more
+  const ref = eq('--epsilon', '1e-6');
+  assert.equal(ref.result, 'refuted');
+  const ya = JSON.parse(run('eval', orig, '--input', ref.witness.join(','), '--json').out)[0].output;
+  const yb = JSON.parse(run('eval', pruned, '--input', ref.witness.join(','), '--json').out)[0].output;
+  assert.ok(ya.some((v: number, i: number) => Math.abs(v - yb[i]) > 1e-6));
+  const bound = eq('--epsilon', '0', '--timeout', '2');
+  assert.ok(bound.provedMaxDiff >= bound.foundMaxDiff && bound.provedMaxDiff <= 0.05, JSON.stringify(bound));
+  // the product method still treats them as strangers; a certificate of other networks is refused
+  assert.doesNotMatch(eq('--epsilon', '0.05', '--method', 'product', '--timeout', '1').method, /paired/);
+  const other = join(dir, 'other.onnx');
+  assert.equal(run('prune', '--default', '--domain', dom, '-o', other).code, 0);
+  expectError(run('equiv', orig, pruned, '--domain', dom, '--epsilon', '0.05', '--certificate', `${other}.certificate.json`), /describes other networks than A and B/);
+});
+
 test('slice on a VNN-LIB domain of two boxes: cuts at their faces first, slices proved on the parts they hold, inputs between the boxes refused', () => {
   const prop = join(dir, 'two-boxes.vnnlib');
   const lines = [0, 1, 2, 3, 4].map((i) => `(declare-const X_${i} Real)`);
@@ -314,16 +346,17 @@ test('verify, equiv and bounds from the command line: verdicts against sampling,
   const eq = run('equiv', good, good, '--epsilon', '1e-9', '--timeout', '5', '--json');
   assert.equal(eq.err, '');
   assert.equal(JSON.parse(eq.out).result, 'proved');
-  // a network of another shape (pruned here, but equiv is not told so): compared side by side as strangers
+  // a network of another shape (pruned here, but equiv is told to ignore its certificate): compared side by side as
+  // strangers
   const small = join(dir, 'small.onnx');
   assert.equal(run('prune', good, '--domain', '-1,-1,-1:0,0,0', '-o', small, '--json').code, 0);
   const sizes = (p: string) => JSON.parse(run('info', p, '--json').out).layers.map((l: { out: number }) => l.out).join('x');
   assert.notEqual(sizes(small), sizes(good));
-  const st = JSON.parse(run('equiv', good, small, '--domain', '-1,-1,-1:0,0,0', '--epsilon', '1e-3', '--timeout', '20', '--json').out);
+  const st = JSON.parse(run('equiv', good, small, '--domain', '-1,-1,-1:0,0,0', '--epsilon', '1e-3', '--method', 'product', '--timeout', '20', '--json').out);
   assert.equal(st.result, 'proved');
   assert.match(st.method, /^product/);
   // off the pruning domain they differ: a witness, re-checked here
-  const off = JSON.parse(run('equiv', good, small, '--domain', '-1,-1,-1:1,1,1', '--epsilon', '1e-3', '--timeout', '20', '--json').out);
+  const off = JSON.parse(run('equiv', good, small, '--domain', '-1,-1,-1:1,1,1', '--epsilon', '1e-3', '--method', 'product', '--timeout', '20', '--json').out);
   assert.equal(off.result, 'refuted');
   const ya = forward(net, Float64Array.from(off.witness), 1);
   const yb = JSON.parse(run('eval', small, '--input', off.witness.join(','), '--json').out)[0].output;
@@ -524,10 +557,15 @@ test('MNIST 256x2, class-preserving prune on a VNN-COMP ball: the class is kept 
   const check = run('check', `${out}.certificate.json`);
   assert.equal(check.code, 0, check.err);
   assert.match(check.out, /^PROVED/);
-  // equiv on the two files (different shapes): A's winner is proved unique on the ball, then B shown to keep it
-  const eq = run('equiv', model, out, '--vnnlib', prop, '--same-class', 'argmax', '--timeout', '20', '--json');
+  // equiv on the two files (different shapes), as strangers: A's winner is proved unique on the ball, then B shown
+  // to keep it; and paired through the certificate prune wrote next to B (the default)
+  const eq = run('equiv', model, out, '--vnnlib', prop, '--same-class', 'argmax', '--method', 'product', '--timeout', '20', '--json');
   assert.equal(eq.code, 0, eq.err);
   assert.deepEqual([JSON.parse(eq.out).result, JSON.parse(eq.out).method], ['proved', 'winner-kept']);
+  const eqc = run('equiv', model, out, '--vnnlib', prop, '--same-class', 'argmax', '--timeout', '20', '--json');
+  assert.equal(eqc.code, 0, eqc.err);
+  assert.equal(JSON.parse(eqc.out).result, 'proved');
+  assert.match(JSON.parse(eqc.out).method, /paired through/);
 });
 
 test('equiv --same-class with many inputs (same shapes, diff method): A\'s margins let ReLU splitting on B prove what input splitting cannot', async () => {

@@ -1,13 +1,8 @@
 import { fail } from '../errors.ts';
-import { loadModel } from '../formats/load.ts';
-import { readInputFile } from '../formats/read-text.ts';
-import { networkHash } from '../model/hash.ts';
-import { nnetUnpair } from '../formats/nnet.ts';
-import { certificateDomain, parseCertificate, pathFromCertificate } from '../simplify/certificate.ts';
-import { editsFromJSON } from '../simplify/edits.ts';
+import { certificateDomain } from '../simplify/certificate.ts';
+import { readCertified } from './certified.ts';
 import { finalCheck } from '../simplify/final-check.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
-import { defaultModel } from '../demo/default-network.ts';
 import { makeProgress } from './progress.ts';
 import { sampleCompareParallel } from '../simplify/sample-compare.ts';
 import { defaultWorkers } from '../pool/pool.ts';
@@ -23,16 +18,8 @@ export const checkCommand: CommandSpec = {
   async run(values, positionals) {
     const path = positionals[0];
     if (!path) fail('check: missing CERTIFICATE');
-    const cert = parseCertificate(readInputFile(path).toString('utf8'), path);
-    const inputPath = pathFromCertificate(path, cert.input.path);
-    const outputPath = pathFromCertificate(path, cert.output.path);
-    const input = inputPath === '<default>' ? defaultModel() : loadModel(inputPath, { view: cert.input.view === 'normalized' ? 'normalized' : 'raw' });
-    if (networkHash(input.network) !== cert.input.sha256) fail(`${inputPath}: the network differs from the one the certificate was made for (hash mismatch)`);
-    const stored = loadModel(outputPath);
-    const output = cert.output.reluPairs ? { ...stored, network: nnetUnpair(stored.network, cert.output.reluPairs, outputPath) } : stored;
-    if (networkHash(output.network) !== cert.output.sha256) fail(`${outputPath}: the network differs from the one the certificate describes (hash mismatch)`);
+    const { cert, input, output, edits } = readCertified(path);
     const f = input.network;
-    const edits = editsFromJSON(cert.edits, f, path);
     const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
     const progress = makeProgress(!values.json);
     let r: ReturnType<typeof finalCheck>;
@@ -40,10 +27,10 @@ export const checkCommand: CommandSpec = {
       const domain = certificateDomain(cert);
       // 100,000 points of its own (not the ones prune drew), on the worker threads when that pays
       const sampling = await sampleCompareParallel(
-        { f, g: output.network, domain, tolerance: cert.tolerance, count: 100_000, seed: CHECK_SEED, onSampled: (d, t) => progress.update('final check: sampling', d, t) },
+        { f, g: output, domain, tolerance: cert.tolerance, count: 100_000, seed: CHECK_SEED, onSampled: (d, t) => progress.update('final check: sampling', d, t) },
         defaultWorkers(),
       );
-      r = finalCheck(f, edits, cert.steps, output.network, cert.groups, domain, cert.tolerance, cert.floatingPoint.exactTolerance, {
+      r = finalCheck(f, edits, cert.steps, output, cert.groups, domain, cert.tolerance, cert.floatingPoint.exactTolerance, {
         boundsFn: boundsFor(f),
         outputLinearLower,
         timeoutMs: timeoutS * 1000,

@@ -8,16 +8,19 @@ import { checkClassProduct, checkLinfProduct } from '../verify/equiv-product.ts'
 import { winnerMargins } from '../verify/class-relu-split.ts';
 import { manyInputs } from '../verify/split.ts';
 import { makeProgress } from './progress.ts';
+import { certificateFor } from './certified.ts';
+import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
 import { boundsFor, nBoxes, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
 export const equivCommand: CommandSpec = {
   name: 'equiv',
   summary: 'prove two networks equivalent on a domain (L-infinity within epsilon, or same class)',
-  usage: 'nnshrink equiv A B [--domain lo,..:hi,.. | --vnnlib F] (--epsilon E | --same-class argmax|argmin [--margin M]) [--method diff|product] [--timeout S] [--json]\n' +
-    '    (with --epsilon 0 it reports the proved max |A-B| and the largest found; --method diff: the layer-by-layer\n' +
-    '    difference, for B derived from A, the same layer sizes (the default when they match); product: A and B side by\n' +
-    '    side as one network, any shapes)',
-  options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, timeout: { type: 'string' }, view: { type: 'string' } },
+  usage: 'nnshrink equiv A B [--domain lo,..:hi,.. | --vnnlib F] (--epsilon E | --same-class argmax|argmin [--margin M]) [--method certificate|diff|product] [--certificate C] [--timeout S] [--json]\n' +
+    '    (with --epsilon 0 it reports the proved max |A-B| and the largest found; --method certificate: B pruned from A by\n' +
+    '    nnshrink, paired with A through its certificate (B.certificate.json, or --certificate C), the default when one\n' +
+    '    names A and B; diff: the layer-by-layer difference, for B derived from A with the same layer sizes (the default\n' +
+    '    when they match); product: A and B side by side as one network, any shapes)',
+  options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, view: { type: 'string' } },
   run(values, positionals) {
     if (positionals.length < 2) fail('equiv: need two models A and B');
     const view = values.view === 'normalized' ? 'normalized' : 'raw';
@@ -27,8 +30,11 @@ export const equivCommand: CommandSpec = {
     if (outputSize(a.network) !== outputSize(b.network)) fail(`equiv: ${positionals[0]} has ${outputSize(a.network)} outputs, ${positionals[1]} has ${outputSize(b.network)}`);
     const sizesA = a.network.layers.map((L) => L.outSize).join('x');
     const sizesB = b.network.layers.map((L) => L.outSize).join('x');
-    const method = values.method ?? (sizesA === sizesB ? 'diff' : 'product');
-    if (method !== 'diff' && method !== 'product') fail(`--method: '${String(method)}' (expected diff or product)`);
+    if (values.method !== undefined && !['certificate', 'diff', 'product'].includes(String(values.method))) fail(`--method: '${String(values.method)}' (expected certificate, diff or product)`);
+    const given = typeof values.certificate === 'string' ? values.certificate : undefined;
+    const certified = values.method === undefined || values.method === 'certificate' ? certificateFor(a.network, b.network, positionals[1], given) : null;
+    if (values.method === 'certificate' && !certified) fail(`equiv --method certificate: no certificate at ${positionals[1]}.certificate.json (give --certificate C)`);
+    const method = certified ? 'certificate' : (values.method ?? (sizesA === sizesB ? 'diff' : 'product'));
     if (method === 'diff' && sizesA !== sizesB) fail(`equiv --method diff: the networks must have the same layer sizes (${sizesA} vs ${sizesB}); --method product takes any`);
     const domain = resolveDomain(a, values);
     const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
@@ -46,6 +52,22 @@ export const equivCommand: CommandSpec = {
         progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
     };
     const sc = values['same-class'];
+    if (certified) {
+      if (sc !== undefined && sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
+      if (sc === undefined && values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
+      const pruned = { edits: certified.edits, steps: certified.cert.steps, written: certified.written, groups: certified.cert.groups, basisReduced: certified.cert.basisReduced === true };
+      const r = equivThroughEdits(a.network, pruned, domain, sc === undefined ? { kind: 'linf', epsilon: numberOpt(values, 'epsilon', 0, 0) } : { kind: 'class', order: sc, margin: numberOpt(values, 'margin', 0, 0) }, {
+        boundsFn: boundsFor(a.network),
+        outputLinearLower,
+        timeoutMs,
+        onProgress: (step) => progress.update(step, 0, 0, '', (t0 + timeoutMs - Date.now()) / 1000),
+      });
+      progress.done();
+      const out = { ...r, method: `${r.method} (paired through ${certified.path})`, reason: r.reason && sc !== undefined ? tieNote(r.reason, numberOpt(values, 'margin', 0, 0)) : r.reason };
+      if (values.json) printJson(out);
+      else process.stdout.write(certifiedLine(out, sc === undefined ? numberOpt(values, 'epsilon', 0, 0) : null));
+      return 0;
+    }
     if (sc !== undefined) {
       if (sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
       const margin = numberOpt(values, 'margin', 0, 0);
@@ -63,7 +85,7 @@ export const equivCommand: CommandSpec = {
       const out = {
         result: r.verdict.status,
         method: r.verdict.method,
-        reason: r.verdict.status === 'unknown' ? r.verdict.reason : undefined,
+        reason: r.verdict.status === 'unknown' ? tieNote(r.verdict.reason, margin) : undefined,
         witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined,
         boxes: r.boxes,
         timeMs: r.verdict.timeMs,
@@ -99,3 +121,19 @@ export const equivCommand: CommandSpec = {
     return 0;
   },
 };
+
+/** The one-line answer of a check paired through a certificate (the same shape as the other methods' lines). */
+function certifiedLine(r: CertifiedEquivResult, eps: number | null): string {
+  const tail = `  [${r.method}, ${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s]\n`;
+  const head = eps === 0 ? 'bounded' : `${r.result}${r.reason ? ` (${r.reason})` : ''}`;
+  if (eps === null) return `${head}${r.witness ? ` (class differs at x = [${r.witness.join(', ')}])` : ''}${tail}`;
+  return `${head}: proved max |A-B| <= ${r.provedMaxDiff == null ? 'nothing' : fmt(r.provedMaxDiff)}, largest found ${fmt(r.foundMaxDiff ?? 0)}${tail}`;
+}
+
+/**
+ * With margin 0 the claim covers A's ties, where any nonzero difference may pick another winner: unprovable unless
+ * the two are the same function, however small the difference (A against itself, ACAS Xu: open after 10 s).
+ */
+function tieNote(reason: string, margin: number): string {
+  return margin === 0 ? `${reason}; with --margin 0 any difference can break a tie of A's scores: give --margin M` : reason;
+}

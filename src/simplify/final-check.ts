@@ -12,6 +12,7 @@ import { phaseCensus } from '../verify/phase.ts';
 import { provedClassMargins, type ClassMargins } from '../verify/class-margins.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
+import type { AlignedPair } from '../verify/diff-pair.ts';
 import { KEEP, applyEdits, cloneEdits, type Edits } from './edits.ts';
 import { compact, expandToAligned } from './compact.ts';
 import { refactorBound } from './refactor-check.ts';
@@ -75,18 +76,34 @@ export function phaseFacts(edits: Edits, steps: FactStep[], stage: 0 | 1 = 0): A
     .map((s) => ({ layer: s.layer, index: s.neuron, sign: s.kind === 'never-active' ? (-1 as const) : (1 as const) }));
 }
 
-export function finalCheck(
+/** What the chain's first and last links give the difference check (see finalCheck). */
+export interface WrittenPairing {
+  /** f against the network the difference check compares (edits applied; the written numbers where nothing folded) */
+  pair: AlignedPair;
+  /** sound bound of what folding, the basis reduction and storage change between that network and the written one */
+  rb: number;
+  basisBound?: number;
+  phaseFacts: NonNullable<FinalCheckResult['phaseFacts']>;
+  /** opts.boundsFn with the re-proved phase facts applied to f */
+  boundsFn: BoundsFn;
+  /** time spent re-proving the facts */
+  phaseMs: number;
+}
+
+/**
+ * f and the network as written, paired in f's coordinates for the difference check: the phase facts the edits rely
+ * on re-proved afresh on `domain` (the difference check may then use them on every box), and the bound of what
+ * folding and storage change. Sound on any domain: a fact that does not hold there is not re-proved and not used.
+ */
+export function pairWritten(
   f: Network,
   edits: Edits,
   steps: FactStep[],
   written: Network,
   groups: number[][],
   domain: Box[],
-  tolerance: Tolerance,
-  exactEps: number,
-  opts: FinalCheckOptions,
-): FinalCheckResult {
-  // 1. re-prove, afresh, the phase facts the edits rely on; the difference check may then use them on every box
+  opts: Pick<FinalCheckOptions, 'boundsFn' | 'timeoutMs' | 'seed' | 'basisReduced' | 'onProgress'>,
+): WrittenPairing {
   const facts = phaseFacts(edits, steps);
   const t0 = Date.now();
   opts.onProgress?.('final check: re-proving phase facts', 0, 1);
@@ -119,7 +136,6 @@ export function finalCheck(
     ...(notReproved.length ? { notReproved } : {}),
   };
   const boundsFn = withPhaseFacts(opts.boundsFn, f, proved.map((p) => ({ layer: p.layer, index: p.index, sign: p.phase === 'never' ? (-1 as const) : (1 as const) })));
-  opts = { ...opts, boundsFn, timeoutMs: Math.max(1000, opts.timeoutMs - phaseMs) };
   const pair = compared;
   const { net: ref, map } = compact(applyEdits(f, edits).g);
   let rb = 0;
@@ -135,6 +151,24 @@ export function finalCheck(
   } else {
     rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
   }
+  return { pair, rb, basisBound, phaseFacts: pf, boundsFn, phaseMs };
+}
+
+export function finalCheck(
+  f: Network,
+  edits: Edits,
+  steps: FactStep[],
+  written: Network,
+  groups: number[][],
+  domain: Box[],
+  tolerance: Tolerance,
+  exactEps: number,
+  opts: FinalCheckOptions,
+): FinalCheckResult {
+  // 1. re-prove, afresh, the phase facts the edits rely on, and bound what folding and storage change
+  const w = pairWritten(f, edits, steps, written, groups, domain, opts);
+  const { pair, rb, basisBound, phaseFacts: pf } = w;
+  opts = { ...opts, boundsFn: w.boundsFn, timeoutMs: Math.max(1000, opts.timeoutMs - w.phaseMs) };
   const sampling = opts.sampling;
   opts.onProgress?.('final check: difference of the networks', 0, 1);
   const eqOpts = {
