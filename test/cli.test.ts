@@ -192,6 +192,7 @@ test('equiv pairs a pruned network with its original through its certificate: la
   const other = join(dir, 'other.onnx');
   assert.equal(run('prune', '--default', '--domain', dom, '-o', other).code, 0);
   expectError(run('equiv', orig, pruned, '--domain', dom, '--epsilon', '0.05', '--certificate', `${other}.certificate.json`), /describes other networks than A and B/);
+  expectError(run('equiv', orig, pruned, '--domain', dom, '--epsilon', '0.05', '--certificate', `${pruned}.certificate.json`, '--method', 'product'), /--certificate goes with --method certificate/);
 });
 
 test('slice on a VNN-LIB domain of two boxes: cuts at their faces first, slices proved on the parts they hold, inputs between the boxes refused', () => {

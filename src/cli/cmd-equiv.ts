@@ -32,6 +32,7 @@ export const equivCommand: CommandSpec = {
     const sizesB = b.network.layers.map((L) => L.outSize).join('x');
     if (values.method !== undefined && !['certificate', 'diff', 'product'].includes(String(values.method))) fail(`--method: '${String(values.method)}' (expected certificate, diff or product)`);
     const given = typeof values.certificate === 'string' ? values.certificate : undefined;
+    if (given && values.method !== undefined && values.method !== 'certificate') fail(`equiv: --certificate goes with --method certificate, not ${String(values.method)}`);
     const certified = values.method === undefined || values.method === 'certificate' ? certificateFor(a.network, b.network, positionals[1], given) : null;
     if (values.method === 'certificate' && !certified) fail(`equiv --method certificate: no certificate at ${positionals[1]}.certificate.json (give --certificate C)`);
     const method = certified ? 'certificate' : (values.method ?? (sizesA === sizesB ? 'diff' : 'product'));
