@@ -241,6 +241,40 @@ test('slice on a VNN-LIB domain of two boxes: cuts at their faces first, slices 
     expectError(run('eval', fam, '--input', x), /lies in none of the family's 2 domain boxes/);
     expectError(run('eval', onnx, '--input', x), /lies in none of the family's 2 domain boxes/);
   }
+  // verify on the family (directory and ONNX file): the verdicts of the original (the family is exact), the
+  // counterexample real through the dispatcher; a property reaching between the boxes cannot be unsat
+  const orig = join(dir, 'orig2.json');
+  assert.equal(run('convert', '--default', orig).code, 0);
+  const property = (x0hi: number, out: string): string => {
+    const p = join(dir, `p-${x0hi}-${out.length}.vnnlib`);
+    const ls = [0, 1, 2, 3, 4].map((i) => `(declare-const X_${i} Real)`).concat([0, 1, 2].map((i) => `(declare-const Y_${i} Real)`));
+    ls.push(`(assert (>= X_0 0.0))`, `(assert (<= X_0 ${x0hi}))`);
+    for (let i = 1; i < 5; i++) ls.push(`(assert (>= X_${i} 0.0))`, `(assert (<= X_${i} 0.5))`);
+    ls.push(out);
+    writeFileSync(p, ls.join('\n') + '\n');
+    return p;
+  };
+  const verdict = (m: string, p: string) => {
+    const r = run('verify', m, p, '--timeout', '10', ...(m === orig ? [] : ['--jobs', '2']), '--json');
+    assert.equal(r.code, 0, r.err);
+    return JSON.parse(r.out);
+  };
+  for (const out of ['(assert (>= Y_0 Y_1))', '(assert (<= Y_0 Y_1))', '(assert (>= Y_0 1000.0))']) {
+    const p = property(0.2, out);
+    const want = verdict(orig, p).result;
+    assert.notEqual(want, 'unknown');
+    for (const m of [fam, onnx]) {
+      const got = verdict(m, p);
+      assert.equal(got.result, want, `${m} ${out}`);
+      if (got.result === 'sat') {
+        const y = JSON.parse(run('eval', m, '--input', got.counterexample.x.join(','), '--json').out)[0].output;
+        assert.deepEqual(y, got.counterexample.y);
+      }
+    }
+  }
+  const between = verdict(fam, property(0.5, '(assert (>= Y_0 1000.0))'));
+  assert.equal(between.result, 'unknown');
+  assert.match(between.reason, /outside the family's domain/);
 });
 
 test('slice from the command line: a VNN-LIB box, a family directory and ONNX file, eval through the dispatcher', () => {

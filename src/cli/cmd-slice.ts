@@ -123,7 +123,9 @@ export const sliceCommand: CommandSpec = {
         sizes: s.result.after,
         ...(s.fallback ? { fallback: s.fallback } : {}),
       });
-      return { networkText: jsonNetworkText(s.written, { domain: run.partition.boxes[i] }), certificateText: JSON.stringify(cert) + '\n' };
+      // the network file states the domain it was proved on when that is one box (the certificate lists the parts)
+      const proved = sliceDomain(run.partition, i);
+      return { networkText: jsonNetworkText(s.written, proved.length === 1 ? { domain: proved[0] } : {}), certificateText: JSON.stringify(cert) + '\n' };
     });
     writeFamily(out, manifest, files);
     if (typeof values.onnx === 'string') {

@@ -8,17 +8,22 @@ import { decideProperty } from '../verify/property.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
 import { verifyInstances } from './verify-instances.ts';
+import { openFamily, type FamilyView } from './family-eval.ts';
+import { verifyFamily } from '../slice/family-verify.ts';
+import { defaultWorkers } from '../pool/pool.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'decide a VNN-LIB property, or a VNN-COMP instance list: sat (with a checked counterexample), unsat, or unknown',
-  usage: 'nnshrink verify MODEL PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--json]\n' +
+  usage: 'nnshrink verify MODEL|FAMILY PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--jobs N] [--json]\n' +
     '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--jobs N] [--json]\n' +
     '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
     '     counterexample as ((X_0 v) .. (Y_0 v) ..);\n' +
     '     --instances: a VNN-COMP instance list, lines model,property[,timeout seconds], paths relative to the list\'s\n' +
     '     directory (or --model-dir / --property-dir); --timeout replaces the listed limits; instances run side by side\n' +
-    '     on N worker threads (default: the cores), each with its own limit; --results-dir gets one result file each)',
+    '     on N worker threads (default: the cores), each with its own limit; --results-dir gets one result file each;\n' +
+    '     FAMILY: a slice family (directory or single ONNX file): the property of the function its dispatcher computes,\n' +
+    '     each slice on the inputs it serves, side by side on N worker threads, each with the --timeout limit)',
   options: {
     view: { type: 'string' },
     timeout: { type: 'string' },
@@ -34,8 +39,11 @@ export const verifyCommand: CommandSpec = {
       if (values.results !== undefined) fail('verify: --results is for one instance; with --instances use --results-dir DIR');
       return verifyInstances(values, positionals);
     }
-    for (const o of ['jobs', 'model-dir', 'property-dir', 'results-dir']) if (values[o] !== undefined) fail(`verify: --${o} goes with --instances LIST.csv`);
+    for (const o of ['model-dir', 'property-dir', 'results-dir']) if (values[o] !== undefined) fail(`verify: --${o} goes with --instances LIST.csv`);
     if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib (or --instances LIST.csv)');
+    const fam = openFamily(positionals[0]);
+    if (fam) return verifyFamilyCommand(fam, positionals[1], values);
+    if (values.jobs !== undefined) fail('verify: --jobs goes with --instances LIST.csv or a slice family');
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
     const prop = readVnnlib(positionals[1]);
     checkPropertyFits(model.network, prop, positionals[1]);
@@ -59,3 +67,22 @@ export const verifyCommand: CommandSpec = {
     return 0;
   },
 };
+
+/** `verify FAMILY PROPERTY`: the property of the family's dispatcher function, slice by slice (family-verify.ts). */
+async function verifyFamilyCommand(fam: FamilyView, propPath: string, values: Record<string, unknown>): Promise<number> {
+  const prop = readVnnlib(propPath);
+  checkPropertyFits(fam.net(0), prop, propPath);
+  if (typeof values.results === 'string' && !existsSync(dirname(resolve(values.results)))) fail(`${values.results}: cannot write (no directory ${dirname(resolve(values.results))})`);
+  const progress = makeProgress(!values.json);
+  const r = await verifyFamily(fam, prop, numberOpt(values, 'timeout', 60, 0.01) * 1000, numberOpt(values, 'jobs', defaultWorkers(), 1), (d, t) => progress.update('slices', d, t));
+  progress.done();
+  if (typeof values.results === 'string') writeFileAtomic(values.results, vnncompResultText(r));
+  if (values.json) printJson(r);
+  else {
+    process.stdout.write(`${r.result}\n`);
+    if (r.counterexample) process.stdout.write(`counterexample x = [${r.counterexample.x.join(', ')}]\n  y = [${r.counterexample.y.join(', ')}]\n`);
+    const counts = ['unsat', 'sat', 'unknown'].map((k) => [k, r.perSlice.filter((s) => s.result === k).length] as const).filter(([, c]) => c > 0);
+    process.stderr.write(`(slice family: ${r.perSlice.length} slices serve the property's inputs, ${counts.map(([k, c]) => `${c} ${k}`).join(', ')}; ${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
+  }
+  return 0;
+}

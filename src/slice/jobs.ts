@@ -9,6 +9,9 @@ import { jsonNetworkText, parseJsonNetwork } from '../formats/json.ts';
 import { pruneAndCheck, type CertifiedPrune } from '../simplify/certify.ts';
 import { loadMilpSolver } from '../verify/milp.ts';
 import { NnsError } from '../errors.ts';
+import type { VnnProperty } from '../formats/vnnlib.ts';
+import { decideProperty, type PropertyResult } from '../verify/property.ts';
+import { manyInputs } from '../verify/split.ts';
 
 export interface SliceJob {
   f: Network;
@@ -22,6 +25,19 @@ export interface SliceJob {
   finalSamples: number;
   seed: number;
   finishTasks?: number;
+}
+
+/** One slice's share of a property (family-verify.ts). */
+export interface VerifySliceJob {
+  net: Network;
+  prop: VnnProperty;
+  timeoutMs: number;
+}
+
+export async function verifySliceJob(job: VerifySliceJob): Promise<PropertyResult> {
+  // with many inputs what ReLU splitting leaves goes to an exact MILP (the solver loads once per thread)
+  if (manyInputs(job.net.inputSize)) await loadMilpSolver();
+  return decideProperty(job.net, job.prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: job.timeoutMs });
 }
 
 export async function pruneSliceJob(job: SliceJob): Promise<CertifiedPrune> {
