@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fail } from '../errors.ts';
-import { checkPropertyFits, readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
+import { checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
-import { decideProperty } from '../verify/property.ts';
+import { decideProperty, type PropertyResult } from '../verify/property.ts';
+import type { Network } from '../model/network.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
 import { verifyInstances } from './verify-instances.ts';
@@ -45,10 +46,7 @@ export const verifyCommand: CommandSpec = {
     if (fam) return verifyFamilyCommand(fam, positionals[1], values);
     if (values.jobs !== undefined) fail('verify: --jobs goes with --instances LIST.csv or a slice family');
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
-    const prop = readVnnlib(positionals[1]);
-    checkPropertyFits(model.network, prop, positionals[1]);
-    // a results file that cannot be written should say so now, not after the search
-    if (typeof values.results === 'string' && !existsSync(dirname(resolve(values.results)))) fail(`${values.results}: cannot write (no directory ${dirname(resolve(values.results))})`);
+    const prop = readPropertyFor(model.network, positionals[1], values);
     const progress = makeProgress(!values.json);
     const r = decideProperty(model.network, prop, {
       boundsFn: boundsFor(model.network),
@@ -57,32 +55,36 @@ export const verifyCommand: CommandSpec = {
       onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
     });
     progress.done();
-    if (typeof values.results === 'string') writeFileAtomic(values.results, vnncompResultText(r));
-    if (values.json) printJson(r);
-    else {
-      process.stdout.write(`${r.result}\n`);
-      if (r.counterexample) process.stdout.write(`counterexample x = [${r.counterexample.x.join(', ')}]\n  y = [${r.counterexample.y.join(', ')}]\n`);
-      process.stderr.write(`(${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
-    }
-    return 0;
+    return report(r, values, '');
   },
 };
 
-/** `verify FAMILY PROPERTY`: the property of the family's dispatcher function, slice by slice (family-verify.ts). */
-async function verifyFamilyCommand(fam: FamilyView, propPath: string, values: Record<string, unknown>): Promise<number> {
-  const prop = readVnnlib(propPath);
-  checkPropertyFits(fam.net(0), prop, propPath);
+/** The property file, checked against the network; a results file that cannot be written fails now, not after. */
+function readPropertyFor(net: Network, path: string, values: Record<string, unknown>): VnnProperty {
+  const prop = readVnnlib(path);
+  checkPropertyFits(net, prop, path);
   if (typeof values.results === 'string' && !existsSync(dirname(resolve(values.results)))) fail(`${values.results}: cannot write (no directory ${dirname(resolve(values.results))})`);
-  const progress = makeProgress(!values.json);
-  const r = await verifyFamily(fam, prop, numberOpt(values, 'timeout', 60, 0.01) * 1000, numberOpt(values, 'jobs', defaultWorkers(), 1), (d, t) => progress.update('slices', d, t));
-  progress.done();
+  return prop;
+}
+
+/** The verdict: the results file, then JSON or the verdict line, the counterexample and (on stderr) the effort. */
+function report(r: PropertyResult, values: Record<string, unknown>, effort: string): number {
   if (typeof values.results === 'string') writeFileAtomic(values.results, vnncompResultText(r));
   if (values.json) printJson(r);
   else {
     process.stdout.write(`${r.result}\n`);
     if (r.counterexample) process.stdout.write(`counterexample x = [${r.counterexample.x.join(', ')}]\n  y = [${r.counterexample.y.join(', ')}]\n`);
-    const counts = ['unsat', 'sat', 'unknown'].map((k) => [k, r.perSlice.filter((s) => s.result === k).length] as const).filter(([, c]) => c > 0);
-    process.stderr.write(`(slice family: ${r.perSlice.length} slices serve the property's inputs, ${counts.map(([k, c]) => `${c} ${k}`).join(', ')}; ${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
+    process.stderr.write(`(${effort}${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
   }
   return 0;
+}
+
+/** `verify FAMILY PROPERTY`: the property of the family's dispatcher function, slice by slice (family-verify.ts). */
+async function verifyFamilyCommand(fam: FamilyView, propPath: string, values: Record<string, unknown>): Promise<number> {
+  const prop = readPropertyFor(fam.net(0), propPath, values);
+  const progress = makeProgress(!values.json);
+  const r = await verifyFamily(fam, prop, numberOpt(values, 'timeout', 60, 0.01) * 1000, numberOpt(values, 'jobs', defaultWorkers(), 1), (d, t) => progress.update('slices', d, t));
+  progress.done();
+  const counts = ['unsat', 'sat', 'unknown'].map((k) => [k, r.perSlice.filter((s) => s.result === k).length] as const).filter(([, c]) => c > 0);
+  return report(r, values, `slice family: ${r.perSlice.length} slices serve the property's inputs, ${counts.map(([k, c]) => `${c} ${k}`).join(', ')}; `);
 }
