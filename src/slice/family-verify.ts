@@ -82,11 +82,17 @@ export async function verifyFamily(fam: FamilyToVerify, prop: VnnProperty, timeo
     jobs.push({ net: fam.net(i), prop: { ...prop, regions }, timeoutMs });
     sliceOf.push(i);
   });
+  // the largest slices first: the family's time is its hardest slice's, so that one should not start last
+  const size = (net: Network): number => net.layers.reduce((s, L) => s + L.relu.reduce((a, b) => a + b, 0), 0);
+  const order = jobs.map((_, k) => k).sort((a, b) => size(jobs[b].net) - size(jobs[a].net) || a - b);
+  const sorted = order.map((k) => jobs[k]);
   let done = 0;
-  const results = await runPool<VerifySliceJob, PropertyResult>(new URL('./jobs.ts', import.meta.url).href, 'verifySliceJob', jobs, workers, () => {
+  const inOrder = await runPool<VerifySliceJob, PropertyResult>(new URL('./jobs.ts', import.meta.url).href, 'verifySliceJob', sorted, workers, () => {
     done++;
     onSlice?.(done, jobs.length);
   });
+  const results: PropertyResult[] = new Array(jobs.length);
+  order.forEach((k, i) => (results[k] = inOrder[i]));
   const perSlice = results.map((r, k) => ({ slice: sliceOf[k], result: r.result, boxes: r.boxes, timeMs: r.timeMs, ...(r.reason ? { reason: r.reason } : {}) }));
   const total = results.reduce((s, r) => s + r.boxes, 0);
   const end = (r: Omit<PropertyResult, 'boxes' | 'timeMs'>): FamilyPropertyResult => ({ ...r, boxes: total, timeMs: Date.now() - t0, perSlice, uncovered });
