@@ -88,7 +88,7 @@ export const sliceCommand: CommandSpec = {
       ...(run.partition.regions ? { regions: run.partition.regions.map(boxToJSON) } : {}),
       tree: run.partition.tree,
       slices: [],
-      check: { ...run.familyCheck, perSlice: 'each slice certificate holds a proved end-to-end bound against the original on its box' },
+      check: { ...run.familyCheck, perSlice: 'each slice certificate holds a proved end-to-end bound against the original on its box (with several domain boxes: on the parts of them it holds)' },
     };
     const files = run.slices.map((s, i) => {
       const name = `slice-${String(i).padStart(5, '0')}`;
@@ -154,7 +154,7 @@ export const sliceCommand: CommandSpec = {
           `  ReLU neurons per slice vs original: mean ${pc(relu.mean)}, median ${pc(relu.median)}, max ${pc(relu.max)}`,
           `  parameters per slice vs original:   mean ${pc(par.mean)}, median ${pc(par.median)}, max ${pc(par.max)}`,
           ...(summary.fallbackSlices ? [`  ${summary.fallbackSlices} slice(s) kept the original network: their pruned version was not proved in time (see their certificates)`] : []),
-          `  every slice: final check proved on its box; family sampling through the dispatcher: ${run.familyCheck.points} points (${run.familyCheck.boundaryPoints} on cuts), largest |f-g| ${run.familyCheck.maxAbsDiff.toExponential(2)}`,
+          `  every slice: final check proved on its box${run.partition.regions ? ' (the parts of the domain it holds)' : ''}; family sampling through the dispatcher: ${run.familyCheck.points} points (${run.familyCheck.boundaryPoints} on cuts), largest |f-g| ${run.familyCheck.maxAbsDiff.toExponential(2)}`,
           `  time ${(run.timeMs / 1000).toFixed(1)} s${values.onnx ? `; single-file ONNX: ${values.onnx}` : ''}`,
           `  evaluate: nnshrink eval ${out} --input ...`,
         ].join('\n') + '\n',
