@@ -57,7 +57,7 @@ export function modelArg(values: Record<string, unknown>, positionals: string[],
     return defaultModel();
   }
   if (!positionals.length) fail(`${cmd}: missing MODEL (a .nnet, .onnx or .json file, or --default)`);
-  if (isFamilyDirectory(positionals[0])) fail(`${positionals[0]}: a slice family (directory), not one network: 'nnshrink eval' and 'nnshrink info' read it`);
+  if (isFamilyDirectory(positionals[0])) fail(`${positionals[0]}: a slice family (directory), not one network: 'nnshrink eval', 'info' and 'verify' read it`);
   return loadModel(positionals[0], { view: values.view === 'normalized' ? 'normalized' : 'raw' });
 }
 

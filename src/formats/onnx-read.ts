@@ -116,7 +116,7 @@ export function decodeOnnx(bytes: Uint8Array, path: string): OModel & { graph: O
 export function parseOnnx(bytes: Uint8Array, path: string): LoadedModel {
   const model = decodeOnnx(bytes, path);
   if (model.metadata_props?.some((m) => m.key === FAMILY_ONNX_KEY)) {
-    fail(`${path}: a slice family in one ONNX file (nested If nodes), not one network: 'nnshrink eval' and 'nnshrink info' read it`);
+    fail(`${path}: a slice family in one ONNX file (nested If nodes), not one network: 'nnshrink eval', 'info' and 'verify' read it`);
   }
   return graphToNetwork(model.graph, path, model.metadata_props);
 }
