@@ -6,7 +6,8 @@ import { containsPoint, makeBox, samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { uniformPartition, adaptivePartition } from '../src/slice/partition.ts';
 import { locate } from '../src/slice/dispatch.ts';
-import { sliceNetwork } from '../src/slice/slicer.ts';
+import { makePartition, sliceNetwork } from '../src/slice/slicer.ts';
+import { crownBounds } from '../src/bounds/backward.ts';
 import { familyOnnxBytes } from '../src/slice/family-onnx.ts';
 import { symbolicBounds } from '../src/bounds/symbolic.ts';
 import { plantedNetwork } from '../src/demo/planted.ts';
@@ -122,4 +123,15 @@ test('the fallback of a slice (keep everything) is the original network, and its
   assert.equal(r.result.steps.length, 0);
   const xs = samplePoints(root, 500, mulberry32(2));
   assert.deepEqual(forward(r.written, xs, 500), forward(f, xs, 500));
+});
+
+test('adaptive partitions count the cuts that stabilised no neuron: none on a wide box of 3 inputs, all on a small ball of 200', () => {
+  const opts = { strategy: 'adaptive' as const, maxSlices: 8, tolerance: { kind: 'exact' as const }, boundsFn: crownBounds, bounds: 'crown' as const, queryTimeoutMs: 1, finalTimeoutMs: 1, finalSamples: 1 };
+  const wide = makePartition(randomNetwork(3, [3, 16, 16, 2]), [makeBox([-1, -1, -1], [1, 1, 1])], opts);
+  assert.equal(wide.boxes.length, 8);
+  assert.equal(wide.cutsWithoutGain, 0);
+  const c = Array.from({ length: 200 }, (_, i) => Math.sin(i));
+  const ball = makePartition(randomNetwork(4, [200, 16, 16, 2]), [makeBox(c.map((v) => v - 0.05), c.map((v) => v + 0.05))], opts);
+  assert.equal(ball.boxes.length, 8);
+  assert.equal(ball.cutsWithoutGain, 7);
 });

@@ -142,6 +142,8 @@ export const sliceCommand: CommandSpec = {
       familyCheck: run.familyCheck,
       /** slices whose pruned network failed its final check and kept the original */
       fallbackSlices: run.slices.filter((s) => s.fallback).length,
+      /** cuts made although none of their box's cuts stabilised a neuron (adaptive) */
+      cutsWithoutGain: run.partition.cutsWithoutGain ?? 0,
       timeMs: run.timeMs,
       onnx: values.onnx ?? null,
     };
@@ -153,6 +155,7 @@ export const sliceCommand: CommandSpec = {
           `nnshrink slice: ${model.path} -> ${out} (${run.slices.length} slices, ${strategy}${run.partition.regions ? `; the domain's ${run.partition.regions.length} boxes cut apart first` : ''})`,
           `  ReLU neurons per slice vs original: mean ${pc(relu.mean)}, median ${pc(relu.median)}, max ${pc(relu.max)}`,
           `  parameters per slice vs original:   mean ${pc(par.mean)}, median ${pc(par.median)}, max ${pc(par.max)}`,
+          ...(run.partition.cutsWithoutGain ? [`  ${run.partition.cutsWithoutGain} of the ${run.slices.length - 1} cuts stabilised no neuron by the chooser's bounds (the box's widest input was halved): ${run.partition.cutsWithoutGain === run.slices.length - 1 ? 'expect slices no smaller than pruning the whole domain' : 'those slices gain little'}`] : []),
           ...(summary.fallbackSlices ? [`  ${summary.fallbackSlices} slice(s) kept the original network: their pruned version was not proved in time (see their certificates)`] : []),
           `  every slice: final check proved on its box${run.partition.regions ? ' (the parts of the domain it holds)' : ''}; family sampling through the dispatcher: ${run.familyCheck.points} points (${run.familyCheck.boundaryPoints} on cuts), largest |f-g| ${run.familyCheck.maxAbsDiff.toExponential(2)}`,
           `  time ${(run.timeMs / 1000).toFixed(1)} s${values.onnx ? `; single-file ONNX: ${values.onnx}` : ''}`,

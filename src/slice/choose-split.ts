@@ -22,6 +22,8 @@ export interface SplitChoice {
   at: number;
   /** unstable neurons removed by the split (parent minus the mean of the halves): higher is better */
   gain: number;
+  /** no cut of the box removed any: this one halves its widest input */
+  blind?: boolean;
   unstableLeft: number;
   unstableRight: number;
 }
@@ -67,7 +69,7 @@ export function makeSplitChooser(
         const wd = root.hi[d] > root.lo[d] ? (box.hi[d] - box.lo[d]) / (root.hi[d] - root.lo[d]) : 0;
         if (w > wd) d = i;
       }
-      return { dim: d, at: 0.5 * (box.lo[d] + box.hi[d]), gain: 1e-6 * vol, unstableLeft: parent, unstableRight: parent };
+      return { dim: d, at: 0.5 * (box.lo[d] + box.hi[d]), gain: 1e-6 * vol, unstableLeft: parent, unstableRight: parent, blind: true };
     }
     return best;
   };

@@ -14,6 +14,8 @@ export interface Partition {
   boxes: Box[];
   /** a domain of several boxes (root is their hull; regions.ts); absent for one box */
   regions?: Box[];
+  /** adaptive: cuts made although no cut of their box stabilised a neuron by the chooser's bounds */
+  cutsWithoutGain?: number;
 }
 
 /** Every level halves every coordinate at its midpoint: 2^(d*levels) leaves. */
@@ -36,8 +38,9 @@ export function uniformPartition(root: Box, levels: number): Partition {
 export interface AdaptiveOptions {
   maxLeaves: number;
   maxDepth: number;
-  /** the split for a box, with its gain (higher first); null = do not split this box */
-  choose: (box: Box) => { dim: number; at: number; gain: number } | null;
+  /** the split for a box, with its gain (higher first; `blind`: no cut helped, this one halves the box); null = do
+   * not split this box */
+  choose: (box: Box) => { dim: number; at: number; gain: number; blind?: boolean } | null;
   /** stop splitting boxes whose best gain is at most this */
   minGain?: number;
 }
@@ -47,7 +50,7 @@ export function adaptivePartition(root: Box, opts: AdaptiveOptions): Partition {
   interface Node {
     box: Box;
     depth: number;
-    choice: { dim: number; at: number; gain: number } | null;
+    choice: { dim: number; at: number; gain: number; blind?: boolean } | null;
     children?: [Node, Node];
     dim?: number;
     at?: number;
@@ -61,8 +64,10 @@ export function adaptivePartition(root: Box, opts: AdaptiveOptions): Partition {
   };
   push(top);
   let leaves = 1;
+  let blind = 0;
   while (heap.size > 0 && leaves < opts.maxLeaves) {
     const n = heap.pop()!;
+    if (n.choice!.blind) blind++;
     const { dim, at } = n.choice!;
     const [l, r] = splitBox(n.box, dim, at);
     n.children = [mk(l, n.depth + 1), mk(r, n.depth + 1)];
@@ -80,5 +85,5 @@ export function adaptivePartition(root: Box, opts: AdaptiveOptions): Partition {
     }
     return { dim: n.dim!, at: n.at!, left: toTree(n.children[0]), right: toTree(n.children[1]) };
   };
-  return { root, tree: toTree(top), boxes };
+  return { root, tree: toTree(top), boxes, cutsWithoutGain: blind };
 }
