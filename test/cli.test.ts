@@ -275,6 +275,18 @@ test('slice on a VNN-LIB domain of two boxes: cuts at their faces first, slices 
   const between = verdict(fam, property(0.5, '(assert (>= Y_0 1000.0))'));
   assert.equal(between.result, 'unknown');
   assert.match(between.reason, /outside the family's domain/);
+  // check FAMILY: every slice certificate re-proved, and each covers what the dispatcher sends its slice; a
+  // certificate whose domain no longer covers its slice's box fails the family
+  const ck = run('check', fam, '--json');
+  assert.equal(ck.code, 0, ck.err);
+  assert.equal(JSON.parse(ck.out).slices.length, manifest.slices.length);
+  const certPath = join(fam, manifest.slices[0].certificate);
+  const cert = JSON.parse(readFileSync(certPath, 'utf8'));
+  cert.domain[0].hi[4] = cert.domain[0].lo[4] + 0.5 * (cert.domain[0].hi[4] - cert.domain[0].lo[4]);
+  writeFileSync(certPath, JSON.stringify(cert));
+  const bad = run('check', fam);
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /NOT PROVED: 1 of \d+ slices[\s\S]*slice 0: its certificate's domain does not cover its box/);
 });
 
 test('slice from the command line: a VNN-LIB box, a family directory and ONNX file, eval through the dispatcher', () => {
