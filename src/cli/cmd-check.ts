@@ -10,7 +10,7 @@ import { defaultWorkers } from '../pool/pool.ts';
 import { readFamily } from '../slice/family.ts';
 import { leafBoxes } from '../slice/family-verify.ts';
 import { clipToRegions } from '../slice/regions.ts';
-import type { Box } from '../model/box.ts';
+import { containsBox } from '../model/box.ts';
 import { isFamilyDirectory } from './family-eval.ts';
 import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
 
@@ -72,11 +72,6 @@ async function checkCertificate(path: string, timeoutS: number, progress: Progre
   });
 }
 
-function inside(inner: Box, outer: Box): boolean {
-  for (let i = 0; i < inner.lo.length; i++) if (inner.lo[i] < outer.lo[i] || inner.hi[i] > outer.hi[i]) return false;
-  return true;
-}
-
 /**
  * A family is equivalent to its original on its domain when every slice's certificate holds and covers what the
  * dispatcher sends that slice: its leaf of the split tree (with several domain boxes, the parts of them in it).
@@ -93,7 +88,7 @@ async function checkFamily(dir: string, timeoutS: number, progress: Progress, js
       const { cert } = readCertified(certPath);
       const proved = certificateDomain(cert);
       const served = fam.regions ? clipToRegions(leaves[i], fam.regions) : [leaves[i]];
-      const covers = served.every((p) => proved.some((b) => inside(p, b)));
+      const covers = served.every((p) => proved.some((b) => containsBox(b, p)));
       rows.push({ slice: i, ok: r.verdict.status === 'proved' && covers, covers, claim: r.claim, check: r });
     }
   } finally {

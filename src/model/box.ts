@@ -64,6 +64,12 @@ export function boxHull(boxes: Box[]): Box {
   return makeBox(lo, hi);
 }
 
+/** Whether `inner` lies inside `outer` (closed boxes). */
+export function containsBox(outer: Box, inner: Box): boolean {
+  for (let i = 0; i < outer.lo.length; i++) if (inner.lo[i] < outer.lo[i] || inner.hi[i] > outer.hi[i]) return false;
+  return true;
+}
+
 export function containsPoint(box: Box, x: ArrayLike<number>, tol = 0): boolean {
   for (let i = 0; i < box.lo.length; i++) if (x[i] < box.lo[i] - tol || x[i] > box.hi[i] + tol) return false;
   return true;

@@ -8,7 +8,7 @@
  */
 import type { Network } from '../model/network.ts';
 import { forward } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
+import { containsBox, type Box } from '../model/box.ts';
 import { isCounterexample, type VnnProperty } from '../formats/vnnlib.ts';
 import type { PropertyResult } from '../verify/property.ts';
 import { runPool } from '../pool/pool.ts';
@@ -51,22 +51,17 @@ export function leafBoxes(tree: SplitTree, root: Box, count: number): Box[] {
   return out;
 }
 
-function contains(outer: Box, inner: Box): boolean {
-  for (let i = 0; i < outer.lo.length; i++) if (inner.lo[i] < outer.lo[i] || inner.hi[i] > outer.hi[i]) return false;
-  return true;
-}
-
 export async function verifyFamily(fam: FamilyToVerify, prop: VnnProperty, timeoutMs: number, workers: number, onSlice?: (done: number, total: number) => void): Promise<FamilyPropertyResult> {
   const t0 = Date.now();
   const boxes = leafBoxes(fam.tree, fam.root, fam.count);
   const domainOf = fam.regions ? (b: Box) => clipToRegions(b, fam.regions!) : (b: Box) => [b];
   // is every input of the property served? (each leaf's share of a region must lie in the family's domain)
   const uncovered = prop.regions.some((r) => {
-    if (!contains(fam.root, r.box)) return true;
+    if (!containsBox(fam.root, r.box)) return true;
     if (!fam.regions) return false;
     return boxes.some((b) => {
       const x = intersectBoxes(b, r.box);
-      return x !== null && !fam.regions!.some((g) => contains(g, x));
+      return x !== null && !fam.regions!.some((g) => containsBox(g, x));
     });
   });
   const jobs: VerifySliceJob[] = [];

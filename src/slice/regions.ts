@@ -3,7 +3,7 @@
  * the partition covers their hull, cuts at the boxes' faces come first, each slice is pruned on the part of the
  * domain it holds (its box clipped to every region), and a slice that holds none serves no input.
  */
-import type { Box } from '../model/box.ts';
+import { containsBox, type Box } from '../model/box.ts';
 
 export function hullOf(regions: Box[]): Box {
   const n = regions[0].lo.length;
@@ -31,17 +31,12 @@ export function intersectBoxes(a: Box, b: Box): Box | null {
   return { lo, hi };
 }
 
-function contains(outer: Box, inner: Box): boolean {
-  for (let i = 0; i < outer.lo.length; i++) if (inner.lo[i] < outer.lo[i] || inner.hi[i] > outer.hi[i]) return false;
-  return true;
-}
-
 /**
  * The part of the domain inside `box`: the box itself when one region holds it, else its intersections with the
  * regions (those of positive volume, or any if none has it), [] when it meets none. A slice is pruned on this.
  */
 export function clipToRegions(box: Box, regions: Box[]): Box[] {
-  if (regions.some((r) => contains(r, box))) return [box];
+  if (regions.some((r) => containsBox(r, box))) return [box];
   const parts = regions.map((r) => intersectBoxes(box, r)).filter((b): b is Box => b !== null);
   const full = parts.filter((b) => b.lo.every((l, i) => b.hi[i] > l || box.hi[i] === box.lo[i]));
   return full.length ? full : parts;
@@ -60,9 +55,9 @@ export function inRegions(x: ArrayLike<number>, regions: Box[]): boolean {
  * width), the first such face otherwise; null when no cut is needed.
  */
 export function regionCut(box: Box, regions: Box[]): { dim: number; at: number } | null {
-  if (regions.some((r) => contains(r, box))) return null;
+  if (regions.some((r) => containsBox(r, box))) return null;
   if (!regions.some((r) => intersectBoxes(box, r))) return null;
-  const pure = (b: Box): boolean => regions.some((r) => contains(r, b)) || !regions.some((r) => intersectBoxes(b, r));
+  const pure = (b: Box): boolean => regions.some((r) => containsBox(r, b)) || !regions.some((r) => intersectBoxes(b, r));
   let best: { dim: number; at: number; score: number } | null = null;
   for (const r of regions) {
     for (let i = 0; i < box.lo.length; i++) {
