@@ -15,7 +15,7 @@ import { defaultWorkers } from '../pool/pool.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
-  summary: 'decide a VNN-LIB property, or a VNN-COMP instance list: sat (with a checked counterexample), unsat, or unknown',
+  summary: 'decide a VNN-LIB property of a model or a slice family, or a VNN-COMP instance list: sat (with a checked counterexample), unsat, or unknown',
   usage: 'nnshrink verify MODEL|FAMILY PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--jobs N] [--json]\n' +
     '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--jobs N] [--json]\n' +
     '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
