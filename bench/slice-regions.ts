@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedPath } from '../test/helpers/shared.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';
-import { hullOf } from '../src/slice/regions.ts';
+import { boxHull } from '../src/model/box.ts';
 
 const maxSlices = process.argv[2] ?? '16';
 const nets = (process.argv[3] ?? '1_1').split(',');
@@ -19,7 +19,7 @@ const bin = new URL('../bin/nnshrink.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-bench-'));
 const prop = sharedPath('acasxu', 'vnnlib', 'prop_6.vnnlib');
 const regions = readVnnlib(prop).regions.map((r) => r.box);
-const hull = hullOf(regions);
+const hull = boxHull(regions);
 const hullArg = `${Array.from(hull.lo).join(',')}:${Array.from(hull.hi).join(',')}`;
 console.log(`ACAS Xu property 6 (${regions.length} boxes), --max-slices ${maxSlices}, --timeout ${timeout}\n`);
 console.log('| network | run | slices | ReLUs per slice, mean / median / max (of 300) | time (s) |');

@@ -29,9 +29,13 @@ function asCertified(cert: Certificate, stored: Network, where: string): Network
   return cert.output.reluPairs ? nnetUnpair(stored, cert.output.reluPairs, where) : stored;
 }
 
+function readCertificate(path: string): Certificate {
+  return parseCertificate(readInputFile(path).toString('utf8'), path);
+}
+
 /** Loads a certificate and the networks it names; a network that differs from the one it describes is an error. */
 export function readCertified(path: string): Certified {
-  const cert = parseCertificate(readInputFile(path).toString('utf8'), path);
+  const cert = readCertificate(path);
   const inputPath = pathFromCertificate(path, cert.input.path);
   const outputPath = pathFromCertificate(path, cert.output.path);
   const input = inputPath === '<default>' ? defaultModel() : loadModel(inputPath, { view: cert.input.view === 'normalized' ? 'normalized' : 'raw' });
@@ -48,7 +52,7 @@ export function readCertified(path: string): Certified {
 export function certificateFor(a: Network, b: Network, bPath: string, given?: string): { path: string; cert: Certificate; written: Network; edits: Edits } | null {
   const path = given ?? `${bPath}.certificate.json`;
   if (!given && !existsSync(path)) return null;
-  const cert = parseCertificate(readInputFile(path).toString('utf8'), path);
+  const cert = readCertificate(path);
   let written: Network | null = null;
   try {
     written = asCertified(cert, b, bPath);

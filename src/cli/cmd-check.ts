@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { fail } from '../errors.ts';
 import { certificateDomain } from '../simplify/certificate.ts';
-import { readCertified } from './certified.ts';
+import { readCertified, type Certified } from './certified.ts';
 import { finalCheck, type FinalCheckResult } from '../simplify/final-check.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { makeProgress, type Progress } from './progress.ts';
 import { sampleCompareParallel } from '../simplify/sample-compare.ts';
 import { defaultWorkers } from '../pool/pool.ts';
 import { readFamily } from '../slice/family.ts';
-import { leafBoxes } from '../slice/family-verify.ts';
-import { clipToRegions } from '../slice/regions.ts';
+import { leafBoxes } from '../slice/partition.ts';
+import { servedParts } from '../slice/regions.ts';
 import { containsBox } from '../model/box.ts';
 import { isFamilyDirectory } from './family-eval.ts';
 import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
@@ -31,7 +31,7 @@ export const checkCommand: CommandSpec = {
     if (isFamilyDirectory(path)) return checkFamily(path, timeoutS, progress, values.json === true);
     let r: FinalCheckResult;
     try {
-      r = await checkCertificate(path, timeoutS, progress);
+      r = await checkCertificate(readCertified(path), timeoutS, progress);
     } finally {
       progress.done();
     }
@@ -52,8 +52,7 @@ function verdictLines(r: FinalCheckResult): string {
 }
 
 /** The certificate's final check, afresh: its own 100,000 samples, then the difference check. */
-async function checkCertificate(path: string, timeoutS: number, progress: Progress): Promise<FinalCheckResult> {
-  const { cert, input, output, edits } = readCertified(path);
+async function checkCertificate({ cert, input, output, edits }: Certified, timeoutS: number, progress: Progress): Promise<FinalCheckResult> {
   const f = input.network;
   const domain = certificateDomain(cert);
   // 100,000 points of its own (not the ones prune drew), on the worker threads when that pays
@@ -83,12 +82,10 @@ async function checkFamily(dir: string, timeoutS: number, progress: Progress, js
   try {
     for (const [i, s] of fam.manifest.slices.entries()) {
       progress.update('slice certificates', i, fam.manifest.slices.length);
-      const certPath = join(dir, s.certificate);
-      const r = await checkCertificate(certPath, timeoutS, progress);
-      const { cert } = readCertified(certPath);
-      const proved = certificateDomain(cert);
-      const served = fam.regions ? clipToRegions(leaves[i], fam.regions) : [leaves[i]];
-      const covers = served.every((p) => proved.some((b) => containsBox(b, p)));
+      const certified = readCertified(join(dir, s.certificate));
+      const r = await checkCertificate(certified, timeoutS, progress);
+      const proved = certificateDomain(certified.cert);
+      const covers = servedParts(leaves[i], fam.regions).every((p) => proved.some((b) => containsBox(b, p)));
       rows.push({ slice: i, ok: r.verdict.status === 'proved' && covers, covers, claim: r.claim, check: r });
     }
   } finally {

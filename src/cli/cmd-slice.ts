@@ -93,6 +93,7 @@ export const sliceCommand: CommandSpec = {
     const files = run.slices.map((s, i) => {
       const name = `slice-${String(i).padStart(5, '0')}`;
       const certPath = join(out, `${name}.certificate.json`);
+      const proved = sliceDomain(run.partition, i);
       const cert = buildCertificate({
         inputPath: pathForCertificate(certPath, model.path),
         inputView: model.view,
@@ -100,7 +101,7 @@ export const sliceCommand: CommandSpec = {
         outputPath: `${name}.json`,
         written: s.written,
         precision: 'float64',
-        domain: sliceDomain(run.partition, i),
+        domain: proved,
         tolerance: s.tolerance,
         exactTolerance: s.exactEps,
         boundWidening: BOUND_WIDENING_TEXT,
@@ -124,7 +125,6 @@ export const sliceCommand: CommandSpec = {
         ...(s.fallback ? { fallback: s.fallback } : {}),
       });
       // the network file states the domain it was proved on when that is one box (the certificate lists the parts)
-      const proved = sliceDomain(run.partition, i);
       return { networkText: jsonNetworkText(s.written, proved.length === 1 ? { domain: proved[0] } : {}), certificateText: JSON.stringify(cert) + '\n' };
     });
     writeFamily(out, manifest, files);

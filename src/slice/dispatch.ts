@@ -13,7 +13,7 @@ export function locate(tree: SplitTree, root: Box, x: ArrayLike<number>, tol = 0
       fail(`input value ${i + 1} (${x[i]}) lies outside the family's domain [${root.lo[i]}, ${root.hi[i]}]`);
     }
   }
-  if (regions && !inRegions(x, regions.map((r) => ({ lo: r.lo.map((v) => v - tol), hi: r.hi.map((v) => v + tol) })))) {
+  if (regions && !inRegions(x, regions, tol)) {
     fail(`input (${Array.from(x).join(', ')}) lies in none of the family's ${regions.length} domain boxes`);
   }
   let t = tree;

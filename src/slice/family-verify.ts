@@ -6,15 +6,14 @@
  * (a point on a cut belongs to one side only); a property whose inputs reach outside the family's domain cannot be
  * unsat.
  */
-import type { Network } from '../model/network.ts';
-import { forward } from '../model/network.ts';
+import { forward, sizeMetrics, type Network } from '../model/network.ts';
 import { containsBox, type Box } from '../model/box.ts';
 import { isCounterexample, type VnnProperty } from '../formats/vnnlib.ts';
 import type { PropertyResult } from '../verify/property.ts';
 import { runPool } from '../pool/pool.ts';
-import type { SplitTree } from './partition.ts';
+import { leafBoxes, type SplitTree } from './partition.ts';
 import { locate } from './dispatch.ts';
-import { clipToRegions, intersectBoxes } from './regions.ts';
+import { intersectBoxes, servedParts } from './regions.ts';
 import type { VerifySliceJob } from './jobs.ts';
 
 export interface FamilyToVerify {
@@ -32,29 +31,9 @@ export interface FamilyPropertyResult extends PropertyResult {
   uncovered: boolean;
 }
 
-/** The leaves' boxes, in leaf order, from the split tree and the root (x[dim] <= at goes left). */
-export function leafBoxes(tree: SplitTree, root: Box, count: number): Box[] {
-  const out: Box[] = new Array(count);
-  const walk = (t: SplitTree, box: Box): void => {
-    if ('leaf' in t) {
-      out[t.leaf] = box;
-      return;
-    }
-    const lhi = Float64Array.from(box.hi);
-    lhi[t.dim] = Math.min(lhi[t.dim], t.at);
-    const rlo = Float64Array.from(box.lo);
-    rlo[t.dim] = Math.max(rlo[t.dim], t.at);
-    walk(t.left, { lo: box.lo, hi: lhi });
-    walk(t.right, { lo: rlo, hi: box.hi });
-  };
-  walk(tree, root);
-  return out;
-}
-
 export async function verifyFamily(fam: FamilyToVerify, prop: VnnProperty, timeoutMs: number, workers: number, onSlice?: (done: number, total: number) => void): Promise<FamilyPropertyResult> {
   const t0 = Date.now();
   const boxes = leafBoxes(fam.tree, fam.root, fam.count);
-  const domainOf = fam.regions ? (b: Box) => clipToRegions(b, fam.regions!) : (b: Box) => [b];
   // is every input of the property served? (each leaf's share of a region must lie in the family's domain)
   const uncovered = prop.regions.some((r) => {
     if (!containsBox(fam.root, r.box)) return true;
@@ -67,7 +46,7 @@ export async function verifyFamily(fam: FamilyToVerify, prop: VnnProperty, timeo
   const jobs: VerifySliceJob[] = [];
   const sliceOf: number[] = [];
   boxes.forEach((b, i) => {
-    const regions = domainOf(b).flatMap((part) =>
+    const regions = servedParts(b, fam.regions).flatMap((part) =>
       prop.regions.flatMap((r) => {
         const x = intersectBoxes(part, r.box);
         return x ? [{ box: x, unsafe: r.unsafe }] : [];
@@ -78,7 +57,7 @@ export async function verifyFamily(fam: FamilyToVerify, prop: VnnProperty, timeo
     sliceOf.push(i);
   });
   // the largest slices first: the family's time is its hardest slice's, so that one should not start last
-  const size = (net: Network): number => net.layers.reduce((s, L) => s + L.relu.reduce((a, b) => a + b, 0), 0);
+  const size = (net: Network): number => sizeMetrics(net).reluNeurons;
   const order = jobs.map((_, k) => k).sort((a, b) => size(jobs[b].net) - size(jobs[a].net) || a - b);
   const sorted = order.map((k) => jobs[k]);
   let done = 0;

@@ -87,3 +87,19 @@ export function adaptivePartition(root: Box, opts: AdaptiveOptions): Partition {
   };
   return { root, tree: toTree(top), boxes, cutsWithoutGain: blind };
 }
+
+/** The leaves' boxes, in leaf order, from a split tree and its root (a cut outside a box is clamped to it). */
+export function leafBoxes(tree: SplitTree, root: Box, count: number): Box[] {
+  const out: Box[] = new Array(count);
+  const walk = (t: SplitTree, box: Box): void => {
+    if ('leaf' in t) {
+      out[t.leaf] = box;
+      return;
+    }
+    const [left, right] = splitBox(box, t.dim, Math.min(Math.max(t.at, box.lo[t.dim]), box.hi[t.dim]));
+    walk(t.left, left);
+    walk(t.right, right);
+  };
+  walk(tree, root);
+  return out;
+}

@@ -3,20 +3,7 @@
  * the partition covers their hull, cuts at the boxes' faces come first, each slice is pruned on the part of the
  * domain it holds (its box clipped to every region), and a slice that holds none serves no input.
  */
-import { containsBox, type Box } from '../model/box.ts';
-
-export function hullOf(regions: Box[]): Box {
-  const n = regions[0].lo.length;
-  const lo = new Float64Array(n).fill(Infinity);
-  const hi = new Float64Array(n).fill(-Infinity);
-  for (const r of regions) {
-    for (let i = 0; i < n; i++) {
-      lo[i] = Math.min(lo[i], r.lo[i]);
-      hi[i] = Math.max(hi[i], r.hi[i]);
-    }
-  }
-  return { lo, hi };
-}
+import { containsBox, containsPoint, splitBox, type Box } from '../model/box.ts';
 
 /** The intersection of two boxes, or null when they share no point (closed boxes: a shared face counts). */
 export function intersectBoxes(a: Box, b: Box): Box | null {
@@ -42,11 +29,13 @@ export function clipToRegions(box: Box, regions: Box[]): Box[] {
   return full.length ? full : parts;
 }
 
-export function inRegions(x: ArrayLike<number>, regions: Box[]): boolean {
-  return regions.some((r) => {
-    for (let i = 0; i < x.length; i++) if (!(x[i] >= r.lo[i] && x[i] <= r.hi[i])) return false;
-    return true;
-  });
+/** What the dispatcher sends the slice of `box`: the parts of the regions in it, or the box (one-box domain). */
+export function servedParts(box: Box, regions: Box[] | undefined): Box[] {
+  return regions ? clipToRegions(box, regions) : [box];
+}
+
+export function inRegions(x: ArrayLike<number>, regions: Box[], tol = 0): boolean {
+  return regions.some((r) => containsPoint(r, x, tol));
 }
 
 /**
@@ -63,12 +52,9 @@ export function regionCut(box: Box, regions: Box[]): { dim: number; at: number }
     for (let i = 0; i < box.lo.length; i++) {
       for (const at of [r.lo[i], r.hi[i]]) {
         if (!(at > box.lo[i] && at < box.hi[i])) continue;
-        const lhi = Float64Array.from(box.hi);
-        lhi[i] = at;
-        const rlo = Float64Array.from(box.lo);
-        rlo[i] = at;
+        const [left, right] = splitBox(box, i, at);
         const share = (at - box.lo[i]) / (box.hi[i] - box.lo[i]);
-        const score = (pure({ lo: box.lo, hi: lhi }) ? share : 0) + (pure({ lo: rlo, hi: box.hi }) ? 1 - share : 0);
+        const score = (pure(left) ? share : 0) + (pure(right) ? 1 - share : 0);
         if (!best || score > best.score) best = { dim: i, at, score };
       }
     }

@@ -4,7 +4,7 @@
  */
 import { fail } from '../errors.ts';
 import { forward, sizeMetrics, type Network } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
+import { boxHull, samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { BoundsFn } from '../verify/equiv.ts';
 import { classWinner, type Tolerance } from '../verify/tolerance.ts';
@@ -14,7 +14,7 @@ import type { SliceJob } from './jobs.ts';
 import { adaptivePartition, uniformPartition, type Partition, type SplitTree } from './partition.ts';
 import { makeSplitChooser } from './choose-split.ts';
 import { locate } from './dispatch.ts';
-import { clipToRegions, hullOf, inRegions, regionCut } from './regions.ts';
+import { clipToRegions, inRegions, regionCut, servedParts } from './regions.ts';
 
 export interface SliceOptions {
   strategy: 'uniform' | 'adaptive';
@@ -52,7 +52,7 @@ export const UNIFORM_MAX_SLICES = 1 << 16;
  */
 export function makePartition(f: Network, domain: Box[], opts: SliceOptions): Partition {
   const d = f.inputSize;
-  const root = domain.length === 1 ? domain[0] : hullOf(domain);
+  const root = domain.length === 1 ? domain[0] : boxHull(domain);
   const regions = domain.length === 1 ? undefined : domain;
   if (opts.strategy === 'uniform') {
     const levels = opts.levels ?? 1;
@@ -78,8 +78,7 @@ const REGION_CUT_GAIN = 1e12;
 
 /** What slice i is pruned on: its box, or with several regions the parts of them it holds (its box if none). */
 export function sliceDomain(p: Partition, i: number): Box[] {
-  if (!p.regions) return [p.boxes[i]];
-  const parts = clipToRegions(p.boxes[i], p.regions);
+  const parts = servedParts(p.boxes[i], p.regions);
   return parts.length ? parts : [p.boxes[i]];
 }
 
@@ -148,12 +147,9 @@ export function checkFamily(
       pts.push(x);
       boundary++;
     }
-    const lhi = Float64Array.from(box.hi);
-    lhi[t.dim] = t.at;
-    const rlo = Float64Array.from(box.lo);
-    rlo[t.dim] = t.at;
-    walk(t.left, { lo: box.lo, hi: lhi });
-    walk(t.right, { lo: rlo, hi: box.hi });
+    const [left, right] = splitBox(box, t.dim, t.at);
+    walk(t.left, left);
+    walk(t.right, right);
   };
   walk(p.tree, p.root);
   let maxAbs = 0;
