@@ -11,7 +11,7 @@ import { mulberry32 } from '../model/rng.ts';
 import { checkClass, checkLinf, worstPoint, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import { winnerMargins } from '../verify/class-relu-split.ts';
 import { manyInputs } from '../verify/split.ts';
-import { classWinner } from '../verify/tolerance.ts';
+import { classChanged } from '../verify/tolerance.ts';
 import type { Edits } from './edits.ts';
 import { pairWritten } from './final-check.ts';
 
@@ -71,10 +71,7 @@ export function equivThroughEdits(f: Network, p: PrunedPair, domain: Box[], q: E
     const v = r.verdict;
     if (v.status === 'refuted') {
       // a point where the compared network changes class; it counts only if the written one does too
-      const ya = forward(f, v.witness);
-      const yb = forward(p.written, v.witness);
-      const wa = classWinner(ya, q.order);
-      if (wa.lead >= q.margin && classWinner(yb, q.order).at !== wa.at) {
+      if (classChanged(forward(f, v.witness), forward(p.written, v.witness), q.order, q.margin)) {
         return { ...base, result: 'refuted', method: v.method, witness: Array.from(v.witness), boxes: r.boxes, timeMs: Date.now() - t0 };
       }
       return { ...base, result: 'unknown', method: v.method, reason: 'a witness on the unfolded network is not one on the written network', boxes: r.boxes, timeMs: Date.now() - t0 };

@@ -8,7 +8,7 @@ import { forward, type Network } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { WorkerPool } from '../pool/pool.ts';
-import { classWinner, type Tolerance } from '../verify/tolerance.ts';
+import { classChanged, type Tolerance } from '../verify/tolerance.ts';
 
 export interface SamplingResult {
   points: number;
@@ -43,9 +43,7 @@ export function sampleChunk(job: SampleJob): { maxAbs: number; disagree: number 
   if (tol.kind === 'class') {
     const m = a.length / count;
     for (let s = 0; s < count; s++) {
-      const wf = classWinner(a.subarray(s * m, (s + 1) * m), tol.order);
-      // only count it where f's winner leads by the margin (elsewhere the claim says nothing)
-      if (wf.lead >= tol.margin && classWinner(c.subarray(s * m, (s + 1) * m), tol.order).at !== wf.at) disagree++;
+      if (classChanged(a.subarray(s * m, (s + 1) * m), c.subarray(s * m, (s + 1) * m), tol.order, tol.margin)) disagree++;
     }
   }
   return { maxAbs, disagree };

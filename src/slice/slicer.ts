@@ -7,7 +7,7 @@ import { forward, sizeMetrics, type Network } from '../model/network.ts';
 import { boxHull, samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { BoundsFn } from '../verify/equiv.ts';
-import { classWinner, type Tolerance } from '../verify/tolerance.ts';
+import { classChanged, type Tolerance } from '../verify/tolerance.ts';
 import type { CertifiedPrune } from '../simplify/certify.ts';
 import { runPool } from '../pool/pool.ts';
 import type { SliceJob } from './jobs.ts';
@@ -159,11 +159,7 @@ export function checkFamily(
     const a = forward(f, x);
     const b = forward(nets[i], x);
     for (let j = 0; j < a.length; j++) maxAbs = Math.max(maxAbs, Math.abs(a[j] - b[j]));
-    if (tol.kind === 'class') {
-      // a disagreement counts only where f's winner leads by the margin (elsewhere the claim says nothing)
-      const wa = classWinner(a, tol.order);
-      if (wa.lead >= tol.margin && classWinner(b, tol.order).at !== wa.at) disagree++;
-    }
+    if (tol.kind === 'class' && classChanged(a, b, tol.order, tol.margin)) disagree++;
   }
   return { points: pts.length, boundaryPoints: boundary, maxAbsDiff: maxAbs, classDisagreements: disagree };
 }

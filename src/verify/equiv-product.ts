@@ -14,7 +14,7 @@ import { manyInputs } from './split.ts';
 import { maximizeLinear, minimizeLinear } from './maximize.ts';
 import { differenceNetwork, stackedNetwork } from './product-network.ts';
 import { worstPoint, type BoundsFn, type ClassResult, type LinfResult, type OutputLinearLower } from './equiv.ts';
-import { classWinner } from './tolerance.ts';
+import { classChanged } from './tolerance.ts';
 import { classByWinners } from './class-relu-split.ts';
 
 export interface ProductEquivOptions {
@@ -142,10 +142,7 @@ export function checkClassProduct(
   const t0 = Date.now();
   const m = outputSize(f);
   const s = order === 'argmax' ? 1 : -1;
-  const violates = (x: Float64Array): boolean => {
-    const wf = classWinner(forward(f, x), order);
-    return wf.lead >= margin && classWinner(forward(g, x), order).at !== wf.at;
-  };
+  const violates = (x: Float64Array): boolean => classChanged(forward(f, x), forward(g, x), order, margin);
   // many inputs (an MNIST ball): if f's winner is proved unique there, showing g keeps it is far cheaper than the
   // product's disjunction (half the time)
   let product = opts.timeoutMs;

@@ -17,6 +17,15 @@ export function classWinner(y: ArrayLike<number>, order: 'argmax' | 'argmin'): {
   return { at, lead };
 }
 
+/**
+ * Whether g's scores break a class claim at one point: f's winner leads by at least `margin` (elsewhere the claim
+ * says nothing) and g's winner is another output.
+ */
+export function classChanged(yf: ArrayLike<number>, yg: ArrayLike<number>, order: 'argmax' | 'argmin', margin: number): boolean {
+  const wf = classWinner(yf, order);
+  return wf.lead >= margin && classWinner(yg, order).at !== wf.at;
+}
+
 export function describeTolerance(t: Tolerance): string {
   switch (t.kind) {
     case 'exact':
