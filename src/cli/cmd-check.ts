@@ -60,13 +60,13 @@ async function checkCertificate({ cert, input, output, edits }: Certified, timeo
     { f, g: output, domain, tolerance: cert.tolerance, count: 100_000, seed: CHECK_SEED, onSampled: (d, t) => progress.update('final check: sampling', d, t) },
     defaultWorkers(),
   );
-  return finalCheck(f, edits, cert.steps, output, cert.groups, domain, cert.tolerance, cert.floatingPoint.exactTolerance, {
+  const pruned = { edits, steps: cert.steps, written: output, groups: cert.groups, basisReduced: cert.basisReduced === true };
+  return finalCheck(f, pruned, domain, cert.tolerance, cert.floatingPoint.exactTolerance, {
     boundsFn: boundsFor(f),
     outputLinearLower,
     timeoutMs: timeoutS * 1000,
     seed: CHECK_SEED,
     sampling,
-    basisReduced: cert.basisReduced === true,
     onProgress: (step, done, total) => progress.update(step, done, total),
   });
 }

@@ -12,18 +12,9 @@ import { checkClass, checkLinf, worstPoint, type BoundsFn, type OutputLinearLowe
 import { winnerMargins } from '../verify/class-relu-split.ts';
 import { manyInputs } from '../verify/split.ts';
 import { classChanged } from '../verify/tolerance.ts';
-import type { Edits } from './edits.ts';
-import { pairWritten } from './final-check.ts';
+import { pairWritten, type WrittenPrune } from './final-check.ts';
 
 export type EquivQuestion = { kind: 'linf'; epsilon: number } | { kind: 'class'; order: 'argmax' | 'argmin'; margin: number };
-
-export interface PrunedPair {
-  edits: Edits;
-  steps: Array<{ kind: string; layer: number; neuron: number; stage?: number }>;
-  written: Network;
-  groups: number[][];
-  basisReduced: boolean;
-}
 
 export interface CertifiedEquivResult {
   result: 'proved' | 'refuted' | 'unknown';
@@ -50,15 +41,14 @@ export interface CertifiedEquivOptions {
   onProgress?: (step: string) => void;
 }
 
-export function equivThroughEdits(f: Network, p: PrunedPair, domain: Box[], q: EquivQuestion, opts: CertifiedEquivOptions): CertifiedEquivResult {
+export function equivThroughEdits(f: Network, p: WrittenPrune, domain: Box[], q: EquivQuestion, opts: CertifiedEquivOptions): CertifiedEquivResult {
   const t0 = Date.now();
   const seed = opts.seed ?? 1;
   // the facts get half the time at most; what they cannot re-prove in it is not used
-  const w = pairWritten(f, p.edits, p.steps, p.written, p.groups, domain, {
+  const w = pairWritten(f, p, domain, {
     boundsFn: opts.boundsFn,
     timeoutMs: opts.timeoutMs / 2,
     seed,
-    basisReduced: p.basisReduced,
     onProgress: (step) => opts.onProgress?.(step),
   });
   const left = (): number => Math.max(1, opts.timeoutMs - (Date.now() - t0));

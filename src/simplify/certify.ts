@@ -98,7 +98,7 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
   opts.onProgress?.({ phase: 'final check', done: 0, total: 1, removed: 0 });
   const seed = (opts.seed ?? 1) + 1000;
   const run = async (w: Network, r: PruneResult) =>
-    finalCheck(f, r.edits, r.steps, w, r.groups, opts.domain, opts.tolerance, exactEps, {
+    finalCheck(f, { edits: r.edits, steps: r.steps, written: w, groups: r.groups, basisReduced: r.basisReduced }, opts.domain, opts.tolerance, exactEps, {
       sampling: await sampleCompareParallel(
         { f, g: w, domain: opts.domain, tolerance: opts.tolerance, count: opts.finalSamples, seed, onSampled: (d, t) => opts.onProgress?.({ phase: 'final check: sampling', done: d, total: t, removed: 0 }) },
         opts.sampleWorkers ?? 1,
@@ -108,7 +108,6 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
       // a fresh proof re-does what the census proved: give it at least the census's time again
       timeoutMs: Math.max(opts.finalTimeoutMs, r.census.timeMs),
       seed,
-      basisReduced: r.basisReduced,
       onProgress: (step, done, total) => opts.onProgress?.({ phase: step, done, total, removed: 0 }),
     });
   let check = await run(written, result);

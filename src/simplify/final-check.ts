@@ -43,8 +43,6 @@ export interface FinalCheckOptions {
   outputLinearLower?: OutputLinearLower;
   timeoutMs: number;
   seed: number;
-  /** the written network went through the linear-basis reduction (re-derived here, its rounding bounded) */
-  basisReduced?: boolean;
   /** the random-sample comparison of f and the written network (sample-compare.ts: the caller runs it, on worker
    * threads when that pays) */
   sampling: SamplingResult;
@@ -64,6 +62,16 @@ export function exactTolerance(outputScale: number, precision: 'float32' | 'floa
  *   compact(g)  ~  written (folded linear layers and storage rounding: refactorBound)
  */
 type FactStep = { kind: string; layer: number; neuron: number; stage?: number };
+
+/** A pruning as written: the edits and steps that made it, the network as stored and how its layers group f's. */
+export interface WrittenPrune {
+  edits: Edits;
+  steps: FactStep[];
+  written: Network;
+  groups: number[][];
+  /** the written network went through the linear-basis reduction (re-derived here, its rounding bounded) */
+  basisReduced: boolean;
+}
 
 /**
  * The neurons the edits claim never active (removed) or always active (made linear): stage 0, facts of the
@@ -97,12 +105,9 @@ export interface WrittenPairing {
  */
 export function pairWritten(
   f: Network,
-  edits: Edits,
-  steps: FactStep[],
-  written: Network,
-  groups: number[][],
+  { edits, steps, written, groups, basisReduced }: WrittenPrune,
   domain: Box[],
-  opts: Pick<FinalCheckOptions, 'boundsFn' | 'timeoutMs' | 'seed' | 'basisReduced' | 'onProgress'>,
+  opts: Pick<FinalCheckOptions, 'boundsFn' | 'timeoutMs' | 'seed' | 'onProgress'>,
 ): WrittenPairing {
   const facts = phaseFacts(edits, steps);
   const t0 = Date.now();
@@ -140,7 +145,7 @@ export function pairWritten(
   const { net: ref, map } = compact(applyEdits(f, edits).g);
   let rb = 0;
   let basisBound: number | undefined;
-  if (opts.basisReduced) {
+  if (basisReduced) {
     // the reduction is deterministic: re-derive it from the pruned network and bound what it changes
     const red = reduceLinearBasis(ref, { domain, boundsFn: opts.boundsFn });
     basisBound = red.bound;
@@ -154,19 +159,10 @@ export function pairWritten(
   return { pair, rb, basisBound, phaseFacts: pf, boundsFn, phaseMs };
 }
 
-export function finalCheck(
-  f: Network,
-  edits: Edits,
-  steps: FactStep[],
-  written: Network,
-  groups: number[][],
-  domain: Box[],
-  tolerance: Tolerance,
-  exactEps: number,
-  opts: FinalCheckOptions,
-): FinalCheckResult {
+export function finalCheck(f: Network, pruned: WrittenPrune, domain: Box[], tolerance: Tolerance, exactEps: number, opts: FinalCheckOptions): FinalCheckResult {
+  const { steps } = pruned;
   // 1. re-prove, afresh, the phase facts the edits rely on, and bound what folding and storage change
-  const w = pairWritten(f, edits, steps, written, groups, domain, opts);
+  const w = pairWritten(f, pruned, domain, opts);
   const { pair, rb, basisBound, phaseFacts: pf } = w;
   opts = { ...opts, boundsFn: w.boundsFn, timeoutMs: Math.max(1000, opts.timeoutMs - w.phaseMs) };
   const sampling = opts.sampling;
