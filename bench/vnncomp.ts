@@ -2,6 +2,8 @@
  * VNN-COMP 2021 ACAS Xu: the 186 instances of acasxu_instances.csv; verdict per instance against the published one.
  * Instances run side by side on the worker pool (one per core by default); the total is wall-clock time.
  * Run: node --import tsx bench/vnncomp.ts [timeoutSeconds=10] [count] [first row, 0-based] [workers]
+ *  or: node --import tsx bench/vnncomp.ts timeoutSeconds NET:PROP,NET:PROP,... [workers]   (e.g. 1_8:2 = network
+ *      1_8 on property 2; the listed instances only)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,10 +19,16 @@ const expected = new Map(readFileSync(join(dir, 'vnnlib/expected_verdicts.csv'),
   const [n, p, v] = l.split(',');
   return [`${n},${p}`, v.trim()];
 }));
-const start = Number(process.argv[4] ?? 0);
-const n = Math.min(Number(process.argv[3] ?? rows.length), rows.length - start);
-const workers = Number(process.argv[5] ?? defaultWorkers());
-const chosen = rows.slice(start, start + n);
+const listed = process.argv[3]?.includes(':');
+const start = listed ? 0 : Number(process.argv[4] ?? 0);
+const chosen = listed
+  ? process.argv[3].split(',').map((s) => {
+      const [net, prop] = s.split(':');
+      return [`ACASXU_run2a_${net}_batch_2000.onnx`, `prop_${prop}.vnnlib`];
+    })
+  : rows.slice(start, start + Math.min(Number(process.argv[3] ?? rows.length), rows.length - start));
+const n = chosen.length;
+const workers = Number(process.argv[listed ? 4 : 5] ?? defaultWorkers());
 const jobs: InstanceJob[] = chosen.map(([net, prop]) => ({ model: join(dir, 'onnx', net), property: join(dir, 'vnnlib', prop), timeoutMs: timeout }));
 const tally = { sat: 0, unsat: 0, unknown: 0, wrong: 0 };
 let cpu = 0;

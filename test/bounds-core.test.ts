@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { forward, forwardTrace } from '../src/model/network.ts';
+import { forward, forwardTrace, makeLayer } from '../src/model/network.ts';
 import { samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { intervalBounds } from '../src/bounds/interval.ts';
 import { symbolicBounds } from '../src/bounds/symbolic.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
 import { backwardBound, crownBounds } from '../src/bounds/backward.ts';
-import { alphaCrownBounds, alphaLower } from '../src/bounds/alpha.ts';
+import { alphaCrownBounds, alphaLower, alphaLowerOfMax } from '../src/bounds/alpha.ts';
 import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
 
 const methods = {
@@ -168,4 +168,65 @@ test('optimised slopes (alphaLower) stay below every point of a dense grid and a
   );
   // the optimisation must actually move the slopes somewhere (a gradient of the wrong sign never tightens)
   assert.ok(tighter > runs / 4, `tighter than CROWN on ${tighter} of ${runs} networks`);
+});
+
+test('a mixture of objectives (alphaLowerOfMax) bounds their maximum from below on a dense grid, never looser than CROWN on the plain mean (property)', () => {
+  let beatsParts = 0;
+  let runs = 0;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 3 }), (seed, depth) => {
+      runs++;
+      const rng = mulberry32(seed);
+      const sizes = [2];
+      for (let i = 0; i < depth; i++) sizes.push(3 + Math.floor(rng() * 8));
+      sizes.push(4);
+      const net = randomNetwork(seed, sizes, 0.25);
+      const box = randomBox(seed + 3, 2, 0.5 + rng() * 3);
+      const b = crownBounds(net, box);
+      const last = net.layers.length - 1;
+      const cs = [0, 1, 2].map(() => Float64Array.from({ length: 4 }, () => rng() * 2 - 1));
+      const ds = [0, 1, 2].map(() => rng() - 0.5);
+      const { bound, weights } = alphaLowerOfMax(net, box, b, last, cs, ds, { iterations: 12 });
+      if (Math.abs(weights.reduce((a, v) => a + v, 0) - 1) > 1e-12 || weights.some((v) => !(v >= 0))) return false;
+      const mean = Float64Array.from({ length: 4 }, (_, i) => cs.reduce((a, c) => a + c[i], 0) / 3);
+      const crownMean = backwardBound(net, box, b, last, mean, ds.reduce((a, d) => a + d, 0) / 3, 'lower').lo;
+      if (bound < crownMean - 1e-9 * (1 + Math.abs(crownMean))) return false;
+      const parts = Math.max(...cs.map((c, j) => alphaLower(net, box, b, last, c, ds[j], { iterations: 12 })));
+      if (bound > parts + 1e-9 * (1 + Math.abs(parts))) beatsParts++;
+      const { count, tr } = boxGrid(net, box, 60);
+      for (let s = 0; s < count; s++) {
+        let mx = -Infinity;
+        for (let j = 0; j < 3; j++) {
+          let v = ds[j];
+          for (let i = 0; i < 4; i++) v += cs[j][i] * tr.pre[last][s * 4 + i];
+          mx = Math.max(mx, v);
+        }
+        if (mx < bound) return false;
+      }
+      return true;
+    }),
+    { numRuns: 150 },
+  );
+  assert.ok(beatsParts > 0, `tighter than its best part on ${beatsParts} of ${runs} networks`);
+});
+
+test('the mixture finds weights no single objective and no plain mean gives: max(2x, -x) + 0.3 > 0 on [-1, 1]', () => {
+  // h1 = relu(x), h2 = relu(-x) (both unstable); y1 = 2 h1 - 2 h2 = 2x, y2 = h2 - h1 = -x
+  const net = {
+    inputSize: 1,
+    layers: [
+      makeLayer(1, 2, Float64Array.from([1, -1]), new Float64Array(2), true),
+      makeLayer(2, 2, Float64Array.from([2, -2, -1, 1]), new Float64Array(2), false),
+    ],
+  };
+  const box = { lo: Float64Array.from([-1]), hi: Float64Array.from([1]) };
+  const b = crownBounds(net, box);
+  const cs = [Float64Array.from([1, 0]), Float64Array.from([0, 1])];
+  for (const c of cs) assert.ok(alphaLower(net, box, b, 1, c, 0.3, { iterations: 20 }) < 0);
+  assert.ok(backwardBound(net, box, b, 1, Float64Array.from([0.5, 0.5]), 0.3, 'lower').lo < 0);
+  // only weights near (1/3, 2/3) cancel the relaxed ReLUs: the weights must move there
+  const { bound, weights } = alphaLowerOfMax(net, box, b, 1, cs, [0.3, 0.3], { iterations: 20 });
+  assert.ok(bound > 0, `bound ${bound}, weights ${Array.from(weights)}`);
+  assert.ok(bound <= 0.3 + 1e-9);
+  assert.ok(Math.abs(weights[0] - 1 / 3) < 0.1, `weights ${Array.from(weights)}`);
 });

@@ -32,9 +32,42 @@ export interface AlphaOptions {
  * minimum; a hundred steps hardly more.)
  */
 export function alphaLower(net: Network, box: Box, bounds: NetworkBounds, k: number, c: Float64Array, d = 0, opts: AlphaOptions = {}): number {
+  return optimise(net, box, bounds, k, [c], [d], opts).bound;
+}
+
+/**
+ * A sound lower bound of max_j (c_j . z_k + d_j) over the box: of sum_j w_j (c_j . z_k + d_j) for weights w on the
+ * simplex, optimised together with the slopes. When it is > 0, some c_j . z_k + d_j is > 0 at every point of the box
+ * though no single one may be provably positive (one relaxation of the mixture is tighter than the relaxations of
+ * its parts). The bound is linear in the weights for fixed slopes, with gradient (c_j . z* + d_j)_j at the relaxed
+ * network's minimising point z* (the forward pass the slopes' gradient already makes): exponentiated-gradient
+ * steps move weight to the objectives that point says are larger. Every iterate's bound is sound (any weights >= 0
+ * are); the rounding of forming the mixture in floating point is subtracted from it. Returns the weights of the
+ * best bound too.
+ */
+export function alphaLowerOfMax(
+  net: Network,
+  box: Box,
+  bounds: NetworkBounds,
+  k: number,
+  cs: Float64Array[],
+  ds: number[],
+  opts: AlphaOptions = {},
+): { bound: number; weights: Float64Array } {
+  return optimise(net, box, bounds, k, cs, ds, opts);
+}
+
+/** Exponentiated-gradient step on the mixture's weights, relative to the spread of the objectives' values. */
+const WEIGHT_STEP = 1;
+
+/** Relative rounding of forming a mixture of a few objectives in floating point, generously (n x 2^-53 for n). */
+const MIX_ROUNDING = 1e-14;
+
+function optimise(net: Network, box: Box, bounds: NetworkBounds, k: number, cs: Float64Array[], ds: number[], opts: AlphaOptions): { bound: number; weights: Float64Array } {
   const iters = opts.iterations ?? 8;
   const lr = opts.step ?? 0.5;
   const target = opts.target ?? Infinity;
+  const J = cs.length;
   const cache = liveLayers(bounds);
   const rows: Int32Array[] = [];
   const W: Float64Array[] = [];
@@ -68,18 +101,40 @@ export function alphaLower(net: Network, box: Box, bounds: NetworkBounds, k: num
     m2.push(new Float64Array(r.length));
     g.push(new Float64Array(r.length));
   }
-  // the objective over layer k-1's live activations
+  // the objective over layer k-1's live activations; with several, the mixture's, formed again when the weights move
   const Lk = net.layers[k];
   const colsK = k > 0 ? rows[k - 1] : liveOf(net, bounds, cache, -1);
-  const { top, cst: topCst, mag: topMag } = objectiveBelow(Lk, c, d, colsK);
+  const nk = Lk.outSize;
+  const w = new Float64Array(J).fill(1 / J);
+  const c = new Float64Array(nk);
+  const mixture = (): { top: Float64Array; cst: number; mag: number; err: number } => {
+    if (J === 1) return { ...objectiveBelow(Lk, cs[0], ds[0], colsK), err: 0 };
+    c.fill(0);
+    let d = 0;
+    let err = 0;
+    for (let j = 0; j < J; j++) {
+      const cj = cs[j];
+      for (let i = 0; i < nk; i++) c[i] += w[j] * cj[i];
+      d += w[j] * ds[j];
+      err += MIX_ROUNDING * Math.abs(w[j] * ds[j]);
+      for (let i = 0; i < nk; i++) err += MIX_ROUNDING * Math.abs(w[j] * cj[i]) * Math.max(Math.abs(bounds[k].lo[i]), Math.abs(bounds[k].hi[i]));
+    }
+    return { ...objectiveBelow(Lk, c, d, colsK), err };
+  };
   const n0 = net.inputSize;
   const xStar = new Float64Array(n0);
+  const zStar = new Float64Array(nk);
   let best = -Infinity;
-  const steps = unstable > 0 ? iters : 1;
-  for (let it = 0; it < steps; it++) {
-    const v = backward(net, box, bounds, k, rows, W, top, topCst, topMag, alpha, nu, xStar);
-    if (v > best) best = v;
-    if (best > target || it === steps - 1) break;
+  let bestW = w.slice();
+  const steps = unstable > 0 || J > 1 ? iters : 1;
+  for (let it = 0; it < Math.max(1, steps); it++) {
+    const { top, cst, mag, err } = mixture();
+    const v = backward(net, box, bounds, k, rows, W, top, cst, mag, alpha, nu, xStar) - err;
+    if (v > best) {
+      best = v;
+      bestW = w.slice();
+    }
+    if (best > target || it >= steps - 1) break;
     // forward through the relaxed network from the minimising corner; update the slopes on the way
     const t1 = it + 1;
     const c1 = 1 - 0.9 ** t1;
@@ -114,8 +169,32 @@ export function alphaLower(net: Network, box: Box, bounds: NetworkBounds, k: num
         }
       }
     }
+    if (J > 1) {
+      // the relaxed pre-activation of layer k at that point, each objective's value there, and the weights' step
+      const prev = k > 0 ? g[k - 1] : xStar;
+      const nin = Lk.inSize;
+      for (let i = 0; i < nk; i++) {
+        let s = Lk.bias[i];
+        for (let t = 0; t < colsK.length; t++) s += Lk.weights[i * nin + colsK[t]] * prev[t];
+        zStar[i] = s;
+      }
+      const val = cs.map((cj, j) => {
+        let s = ds[j];
+        for (let i = 0; i < nk; i++) s += cj[i] * zStar[i];
+        return s;
+      });
+      const hi = Math.max(...val);
+      const spread = hi - Math.min(...val);
+      if (!(spread > 0)) continue;
+      let sum = 0;
+      for (let j = 0; j < J; j++) {
+        w[j] *= Math.exp((WEIGHT_STEP * (val[j] - hi)) / spread);
+        sum += w[j];
+      }
+      for (let j = 0; j < J; j++) w[j] /= sum;
+    }
   }
-  return best;
+  return { bound: best, weights: bestW };
 }
 
 /**
