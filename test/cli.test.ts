@@ -632,3 +632,27 @@ test('equiv --same-class with many inputs (same shapes, diff method): A\'s margi
   const j = JSON.parse(r.out);
   assert.deepEqual([j.result, j.method], ['proved', 'relu-split'], r.out);
 });
+
+test('equiv of an NNet file with normalisation against its normalised ONNX copy: refuted in raw units with a note on units, proved with --view normalized', () => {
+  // good.nnet with input means / ranges and an output scale: raw and normalised views are different functions
+  const scaledLines = readFileSync(good, 'utf8').split('\n');
+  scaledLines[6] = '0.5,0,-0.25,1,';
+  scaledLines[7] = '2,1,4,3,';
+  const scaled = join(dir, 'scaled.nnet');
+  writeFileSync(scaled, scaledLines.join('\n'));
+  const norm = join(dir, 'scaled-norm.onnx');
+  const c = run('convert', scaled, norm, '--view', 'normalized', '--precision', 'float64');
+  assert.equal(c.code, 0, c.err);
+  const raw = run('equiv', scaled, norm, '--epsilon', '1e-6', '--domain', '-1,-1,-1:1,1,1');
+  assert.equal(raw.code, 0, raw.err);
+  assert.match(raw.out, /^refuted/);
+  assert.match(raw.err, /note: A is an NNet file read in raw units .* compare with --view normalized/);
+  const viewed = run('equiv', scaled, norm, '--epsilon', '1e-6', '--domain', '-1,-1,-1:1,1,1', '--view', 'normalized', '--json');
+  assert.equal(viewed.code, 0, viewed.err);
+  const v = JSON.parse(viewed.out);
+  assert.equal(v.result, 'proved');
+  assert.equal(v.note, undefined);
+  // the same network on both sides in one format: no note
+  const same = run('equiv', scaled, scaled, '--epsilon', '0', '--domain', '-1,-1,-1:1,1,1');
+  assert.doesNotMatch(same.err, /note/);
+});

@@ -1,6 +1,7 @@
 import { fail } from '../errors.ts';
 import { outputSize } from '../model/network.ts';
 import { loadModel } from '../formats/load.ts';
+import type { LoadedModel } from '../formats/model-file.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { checkClass, checkLinf } from '../verify/equiv.ts';
 import { alignedPair } from '../verify/diff-pair.ts';
@@ -91,8 +92,12 @@ export const equivCommand: CommandSpec = {
         boxes: r.boxes,
         timeMs: r.verdict.timeMs,
       };
-      if (values.json) printJson(out);
-      else process.stdout.write(`${out.result}${out.reason ? ` (${out.reason})` : ''}${out.witness ? ` (class differs at x = [${out.witness.join(', ')}])` : ''}  [${out.method}, ${nBoxes(r.boxes)}, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`);
+      const note = out.result === 'proved' ? undefined : unitsNote(a, b);
+      if (values.json) printJson({ ...out, note });
+      else {
+        process.stdout.write(`${out.result}${out.reason ? ` (${out.reason})` : ''}${out.witness ? ` (class differs at x = [${out.witness.join(', ')}])` : ''}  [${out.method}, ${nBoxes(r.boxes)}, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`);
+        if (note) process.stderr.write(`nnshrink: note: ${note}\n`);
+      }
       return 0;
     }
     if (values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
@@ -112,16 +117,32 @@ export const equivCommand: CommandSpec = {
       boxes: r.boxes,
       timeMs: r.verdict.timeMs,
     };
-    if (values.json) printJson(out);
+    const note = out.result === 'proved' ? undefined : unitsNote(a, b);
+    if (values.json) printJson({ ...out, note });
     else {
       process.stdout.write(
         `${eps === 0 ? 'bounded' : `${out.result}${out.reason ? ` (${out.reason})` : ''}`}: proved max |A-B| <= ${out.provedMaxDiff === null ? 'nothing' : fmt(out.provedMaxDiff)}, largest found ${fmt(out.foundMaxDiff)}` +
           `  [${out.method}, ${nBoxes(r.boxes)}, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`,
       );
+      if (note) process.stderr.write(`nnshrink: note: ${note}\n`);
     }
     return 0;
   },
 };
+
+/**
+ * Comparing an NNet file read in raw units (its normalisation folded in) with a model of another format is most
+ * often a units mistake: VNN-COMP's ACAS Xu ONNX files are the same networks in normalised units (ACAS Xu 1_1, NNet
+ * against ONNX: 13,700 apart in raw units, 3.5e-6 with --view normalized).
+ */
+function unitsNote(a: LoadedModel, b: LoadedModel): string | undefined {
+  const scaled = (m: LoadedModel): boolean =>
+    m.format === 'nnet' && m.view !== 'normalized' && !!m.nnet && (m.nnet.outputMean !== 0 || m.nnet.outputRange !== 1 || m.nnet.inputMean.some((v) => v !== 0) || m.nnet.inputRange.some((v) => v !== 1));
+  const [nn, other] = scaled(a) ? ['A', b] : scaled(b) ? ['B', a] : [null, null];
+  if (!nn || !other || other.format === 'nnet') return undefined;
+  const o = nn === 'A' ? 'B' : 'A';
+  return `${nn} is an NNet file read in raw units (its normalisation folded in) and ${o} is not: if ${o} takes normalised inputs (as VNN-COMP's ACAS Xu ONNX files do), compare with --view normalized`;
+}
 
 /** The one-line answer of a check paired through a certificate (the same shape as the other methods' lines). */
 function certifiedLine(r: CertifiedEquivResult, eps: number | null): string {

@@ -222,7 +222,10 @@ export class ReluBab {
         const r = splitLower(net, box, b, k, c, d, splits, { iterations: nodeIt, target: 0, init: node.state });
         if (r.lower > 0) continue;
         if (this.refutedAt(r.corner)) return 'refuted';
-        heap.push(-r.lower, { splits, bounds: b, lower: r.lower, scores: r.scores, state: r.state });
+        // the parent's bound holds on the child's smaller region too: the better of the two ranks it (a child's few
+        // warm-started steps can end below its parent, and the search's bound would then move backwards)
+        const lower = Math.max(r.lower, node.lower);
+        heap.push(-lower, { splits, bounds: b, lower, scores: r.scores, state: r.state });
       }
     }
     // nothing left to split: the fully split nodes' multipliers get more steps, each round twice the last, while
