@@ -14,7 +14,7 @@ import type { NetworkBounds } from '../bounds/types.ts';
 import { widenHi, widenLo } from '../bounds/round.ts';
 import { reluRelaxRows } from '../bounds/symbolic.ts';
 import type { DiffPlan } from './diff-bounds.ts';
-import { activationGap } from './diff-activation.ts';
+import { relaxDelta } from './diff-activation.ts';
 
 export class SymbolicDifference {
   private readonly d: number;
@@ -141,9 +141,6 @@ export class SymbolicDifference {
   activate(k: number, dLo: Float64Array, dHi: Float64Array): void {
     const { d, D, zL, zU, DL, DU } = this;
     const Lf = this.plan.pair.f.layers[k];
-    const Lg = this.plan.pair.g.layers[k];
-    const s = this.plan.pair.refScale[k];
-    const c = this.plan.pair.refShift[k];
     const out = Lf.outSize;
     const aL = new Float64Array(out * D);
     const aU = new Float64Array(out * D);
@@ -156,54 +153,32 @@ export class SymbolicDifference {
     const aHi = new Float64Array(out);
     const fl = this.fb[k].lo;
     const fh = this.fb[k].hi;
+    const rel = relaxDelta(this.plan, k, this.fb, dLo, dHi);
     for (let j = 0; j < out; j++) {
       const ro = j * D;
       const l = fl[j];
       const u = fh[j];
       const fr = Lf.relu[j] === 1;
-      const gr = Lg.relu[j] === 1;
       // f's activation, relaxed as in forward symbolic bounds but from f's own (tighter) bounds
       reluRelaxRows(zL, zU, aL, aU, ro, D, fr, l, u);
       aMag[j] = this.zMag[j];
       aLo[j] = fr ? Math.max(l, 0) : l;
       aHi[j] = fr ? Math.max(u, 0) : u;
-      // the activation difference
-      const d0 = dLo[j];
-      const d1 = dHi[j];
-      dMag[j] = this.DMag[j] + Math.abs(d0) + Math.abs(d1);
-      if (s[j] === 1 && c[j] === 0 && fr === gr) {
-        if (!fr || (l >= 0 && l + d0 >= 0)) {
-          copyRow(nL, DL, ro, D);
-          copyRow(nU, DU, ro, D);
-        } else if (u <= 0 && u + d1 <= 0) {
-          dZero[j] = 1;
-        } else if (l >= 0) {
-          // delta = max(D, -z) with -z <= 0: between D and max(D, 0)
-          copyRow(nL, DL, ro, D);
-          if (d1 > 0) chordAbove(nU, DU, ro, D, d1, d0, d1);
-        } else if (u <= 0) {
-          // delta = relu(z + D) with z <= u: between 0 and relu(u + D)
-          if (u + d0 >= 0) {
-            copyRow(nU, DU, ro, D);
-            nU[ro + d] += u;
-          } else {
-            chordAbove(nU, DU, ro, D, u + d1, d0, d1);
-          }
-        } else {
-          genericRelu(nL, nU, DL, DU, ro, D, d0, d1);
-        }
-      } else {
-        // a_g - a_f = [act_g(s z + c) - act_f(z)] (an interval in z) + [act_g(s z + c + D) - act_g(s z + c)]
-        const [h0, h1] = activationGap(s[j], c[j], gr, fr, l, u);
-        if (gr) genericRelu(nL, nU, DL, DU, ro, D, d0, d1);
-        else {
-          copyRow(nL, DL, ro, D);
-          copyRow(nU, DU, ro, D);
-        }
-        nL[ro + d] += h0;
-        nU[ro + d] += h1;
-        dMag[j] += Math.abs(h0) + Math.abs(h1);
+      // the activation difference, between lamL D + muL and lamU D + muU (slopes >= 0: D's lower row gives the lower
+      // side): the case analysis the backward difference bounds use too
+      const lamL = rel.lamL[j];
+      const lamU = rel.lamU[j];
+      dMag[j] = this.DMag[j] + rel.mag[j];
+      if (lamL === 0 && lamU === 0 && rel.muL[j] === 0 && rel.muU[j] === 0) {
+        dZero[j] = 1;
+        continue;
       }
+      if (lamL === 1) copyRow(nL, DL, ro, D);
+      else if (lamL !== 0) for (let t = 0; t < D; t++) nL[ro + t] = lamL * DL[ro + t];
+      if (lamU === 1) copyRow(nU, DU, ro, D);
+      else if (lamU !== 0) for (let t = 0; t < D; t++) nU[ro + t] = lamU * DU[ro + t];
+      nL[ro + d] += rel.muL[j];
+      nU[ro + d] += rel.muU[j];
     }
     this.aL = aL;
     this.aU = aU;
@@ -234,28 +209,6 @@ function addRow(L: Float64Array, U: Float64Array, ro: number, w: number, aL: Flo
 
 function copyRow(dst: Float64Array, src: Float64Array, ro: number, D: number): void {
   for (let t = 0; t < D; t++) dst[ro + t] = src[ro + t];
-}
-
-/** dst = top / (d1 - d0) x (src - d0): the chord above a convex function of D that is 0 at d0 and top at d1 */
-function chordAbove(dst: Float64Array, src: Float64Array, ro: number, D: number, top: number, d0: number, d1: number): void {
-  const lam = top / (d1 - d0);
-  for (let t = 0; t < D; t++) dst[ro + t] = lam * src[ro + t];
-  dst[ro + D - 1] -= lam * d0;
-}
-
-/** min(D, 0) <= delta <= max(D, 0), each side linear in D: itself, 0, or its chord over [d0, d1] */
-function genericRelu(nL: Float64Array, nU: Float64Array, DL: Float64Array, DU: Float64Array, ro: number, D: number, d0: number, d1: number): void {
-  if (d0 >= 0) {
-    copyRow(nU, DU, ro, D);
-  } else if (d1 <= 0) {
-    copyRow(nL, DL, ro, D);
-  } else {
-    chordAbove(nU, DU, ro, D, d1, d0, d1);
-    // min(D, 0) >= -d0 / (d1 - d0) x (D - d1)
-    const mu = -d0 / (d1 - d0);
-    for (let t = 0; t < D; t++) nL[ro + t] = mu * DL[ro + t];
-    nL[ro + D - 1] -= mu * d1;
-  }
 }
 
 function lowerOver(R: Float64Array, ro: number, d: number, box: Box): number {
