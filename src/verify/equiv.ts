@@ -82,10 +82,15 @@ function defaultMaxBoxes(inputs: number): number {
  */
 const SYMBOLIC_MAX_INPUTS = 32;
 
-/** Diff bounds of one box, with f's bounds computed on it. */
+/**
+ * Diff bounds of one box, with f's bounds computed on it: the output difference also bounded backward, which keeps
+ * the cancellation between paths (with few inputs too: ACAS Xu 1_1 against its float16-rounded weights, boxes of
+ * 100%, 25%, 5%, 1% of the domain's width: symbolic alone 1,128, 92, 0.021, 1.1e-5; with the backward bound 700, 57,
+ * 0.013, 4.0e-6, where sampling finds 3.5e-6 at 1%; at about the same cost per box).
+ */
 function boxDiff(plan: DiffPlan, box: Box, opts: EquivOptions): { d: DiffBounds; fb: NetworkBounds } {
   const fb = opts.boundsFn(plan.pair.f, box);
-  return { d: differenceBounds(plan, box, fb, box.lo.length <= SYMBOLIC_MAX_INPUTS ? { symbolic: true } : { backward: true }), fb };
+  return { d: differenceBounds(plan, box, fb, { symbolic: box.lo.length <= SYMBOLIC_MAX_INPUTS, backward: true }), fb };
 }
 
 function worstAbs(d: DiffBounds): number {
