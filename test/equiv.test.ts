@@ -48,11 +48,11 @@ function randomPair(seed: number) {
 
 test('difference bounds, interval, symbolic and backward, contain every sampled g(x) - f(x), whatever the hints (property)', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom('interval', 'symbolic', 'backward'), (seed, how) => {
+    fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom('interval', 'symbolic', 'backward', 'both'), (seed, how) => {
       const { f, pair } = randomPair(seed);
       const box = randomBox(seed + 1, f.inputSize);
       const plan = planDifference(pair);
-      const d = differenceBounds(plan, box, crownBounds(f, box), { symbolic: how === 'symbolic', backward: how === 'backward' });
+      const d = differenceBounds(plan, box, crownBounds(f, box), { symbolic: how === 'symbolic' || how === 'both', backward: how === 'backward' || how === 'both' });
       const xs = samplePoints(box, 300, mulberry32(seed + 2));
       const tf = forwardTrace(f, xs, 300);
       const tg = forwardTrace(pair.g, xs, 300);
@@ -68,7 +68,7 @@ test('difference bounds, interval, symbolic and backward, contain every sampled 
       }
       return true;
     }),
-    { numRuns: 450 },
+    { numRuns: 600 },
   );
 });
 
@@ -108,6 +108,25 @@ test('the symbolic difference is tighter than the interval one where g shares mo
     if (b < 0.8 * a) tighter++;
   }
   assert.ok(tighter >= 10, `tighter on ${tighter} of 20`);
+});
+
+test('with few inputs the backward output difference next to the symbolic one is tighter than the symbolic alone', () => {
+  let tighter = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const f = randomNetwork(seed + 40, [5, 16, 16, 16, 16, 3]);
+    const pair = alignedPair(f, cloneNetwork(f));
+    const rng = mulberry32(seed);
+    for (const L of pair.g.layers) L.weights.forEach((w, i) => (L.weights[i] = w * (1 + 1e-3 * (rng() - 0.5))));
+    const box = randomBox(seed + 3, 5);
+    const plan = planDifference(pair);
+    const fb = crownBounds(f, box);
+    const a = maxAbsOutputDiff(differenceBounds(plan, box, fb, { symbolic: true }));
+    const b = maxAbsOutputDiff(differenceBounds(plan, box, fb, { symbolic: true, backward: true }));
+    assert.ok(b <= a, `seed ${seed}: ${b} > ${a}`);
+    if (b < 0.8 * a) tighter++;
+  }
+  // (20 of 20 when written)
+  assert.ok(tighter >= 15, `tighter by 20% on ${tighter} of 20`);
 });
 
 test('an untouched copy has a zero difference bound', () => {
