@@ -278,10 +278,11 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
     const out = fb[fb.length - 1];
     let err = SUM_ROUNDING * rmag;
     for (let k = 0; k < m; k++) err += SUM_ROUNDING * mag[k] * Math.max(Math.abs(out.lo[k]), Math.abs(out.hi[k]));
-    const lo = opts.outputLinearLower(net, box, fb, comb) - rhs - err;
-    if (lo > 0 || alphaSteps <= 0) return lo;
+    // a lower bound of the sum over J constraints, over J, bounds their mean, which is at most their maximum
+    const mean = (opts.outputLinearLower(net, box, fb, comb) - rhs - err) / conj.length;
+    if (mean > 0 || alphaSteps <= 0) return mean;
     const mix = alphaLowerOfMax(net, box, fb, last, conj.map((c) => c.coeffs), conj.map((c) => -c.rhs), { iterations: alphaSteps, target: 0 });
-    return Math.max(lo / conj.length, mix.bound);
+    return Math.max(mean, mix.bound);
   }
 
   /** One branch and bound over every region; null when the deadline passes first. */
