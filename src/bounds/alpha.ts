@@ -126,15 +126,16 @@ function optimise(net: Network, box: Box, bounds: NetworkBounds, k: number, cs: 
   const zStar = new Float64Array(nk);
   let best = -Infinity;
   let bestW = w.slice();
-  const steps = unstable > 0 || J > 1 ? iters : 1;
-  for (let it = 0; it < Math.max(1, steps); it++) {
+  // nothing to optimise without unstable neurons or weights: one pass; at least one in any case
+  const steps = unstable > 0 || J > 1 ? Math.max(1, iters) : 1;
+  for (let it = 0; it < steps; it++) {
     const { top, cst, mag, err } = mixture();
     const v = backward(net, box, bounds, k, rows, W, top, cst, mag, alpha, nu, xStar) - err;
     if (v > best) {
       best = v;
       bestW = w.slice();
     }
-    if (best > target || it >= steps - 1) break;
+    if (best > target || it === steps - 1) break;
     // forward through the relaxed network from the minimising corner; update the slopes on the way
     const t1 = it + 1;
     const c1 = 1 - 0.9 ** t1;

@@ -66,8 +66,7 @@ export const equivCommand: CommandSpec = {
       });
       progress.done();
       const out = { ...r, method: `${r.method} (paired through ${certified.path})`, reason: r.reason && sc !== undefined ? tieNote(r.reason, numberOpt(values, 'margin', 0, 0)) : r.reason };
-      if (values.json) printJson(out);
-      else process.stdout.write(certifiedLine(out, sc === undefined ? numberOpt(values, 'epsilon', 0, 0) : null));
+      printAnswer(out, sc === undefined ? numberOpt(values, 'epsilon', 0, 0) : null, values.json === true);
       return 0;
     }
     if (sc !== undefined) {
@@ -92,12 +91,7 @@ export const equivCommand: CommandSpec = {
         boxes: r.boxes,
         timeMs: r.verdict.timeMs,
       };
-      const note = out.result === 'proved' ? undefined : unitsNote(a, b);
-      if (values.json) printJson({ ...out, note });
-      else {
-        process.stdout.write(`${out.result}${out.reason ? ` (${out.reason})` : ''}${out.witness ? ` (class differs at x = [${out.witness.join(', ')}])` : ''}  [${out.method}, ${nBoxes(r.boxes)}, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`);
-        if (note) process.stderr.write(`nnshrink: note: ${note}\n`);
-      }
+      printAnswer(out, null, values.json === true, out.result === 'proved' ? undefined : unitsNote(a, b));
       return 0;
     }
     if (values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
@@ -117,15 +111,7 @@ export const equivCommand: CommandSpec = {
       boxes: r.boxes,
       timeMs: r.verdict.timeMs,
     };
-    const note = out.result === 'proved' ? undefined : unitsNote(a, b);
-    if (values.json) printJson({ ...out, note });
-    else {
-      process.stdout.write(
-        `${eps === 0 ? 'bounded' : `${out.result}${out.reason ? ` (${out.reason})` : ''}`}: proved max |A-B| <= ${out.provedMaxDiff === null ? 'nothing' : fmt(out.provedMaxDiff)}, largest found ${fmt(out.foundMaxDiff)}` +
-          `  [${out.method}, ${nBoxes(r.boxes)}, ${(r.verdict.timeMs / 1000).toFixed(2)} s]\n`,
-      );
-      if (note) process.stderr.write(`nnshrink: note: ${note}\n`);
-    }
+    printAnswer(out, eps, values.json === true, out.result === 'proved' ? undefined : unitsNote(a, b));
     return 0;
   },
 };
@@ -144,12 +130,26 @@ function unitsNote(a: LoadedModel, b: LoadedModel): string | undefined {
   return `${nn} is an NNet file read in raw units (its normalisation folded in) and ${o} is not: if ${o} takes normalised inputs (as VNN-COMP's ACAS Xu ONNX files do), compare with --view normalized`;
 }
 
-/** The one-line answer of a check paired through a certificate (the same shape as the other methods' lines). */
-function certifiedLine(r: CertifiedEquivResult, eps: number | null): string {
+/** What every method answers (the certificate pairing's result has this shape too). */
+type Answer = Pick<CertifiedEquivResult, 'result' | 'method' | 'reason' | 'witness' | 'provedMaxDiff' | 'foundMaxDiff' | 'boxes' | 'timeMs'>;
+
+/**
+ * The answer as JSON (with the note, if any) or as one line: for a class question (eps null) the verdict and any
+ * witness, else the proved and the largest found |A-B|; the note goes to stderr.
+ */
+function printAnswer(r: Answer, eps: number | null, json: boolean, note?: string): void {
+  if (json) {
+    printJson(note ? { ...r, note } : r);
+    return;
+  }
   const tail = `  [${r.method}, ${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s]\n`;
   const head = eps === 0 ? 'bounded' : `${r.result}${r.reason ? ` (${r.reason})` : ''}`;
-  if (eps === null) return `${head}${r.witness ? ` (class differs at x = [${r.witness.join(', ')}])` : ''}${tail}`;
-  return `${head}: proved max |A-B| <= ${r.provedMaxDiff == null ? 'nothing' : fmt(r.provedMaxDiff)}, largest found ${fmt(r.foundMaxDiff ?? 0)}${tail}`;
+  process.stdout.write(
+    eps === null
+      ? `${head}${r.witness ? ` (class differs at x = [${r.witness.join(', ')}])` : ''}${tail}`
+      : `${head}: proved max |A-B| <= ${r.provedMaxDiff == null ? 'nothing' : fmt(r.provedMaxDiff)}, largest found ${fmt(r.foundMaxDiff ?? 0)}${tail}`,
+  );
+  if (note) process.stderr.write(`nnshrink: note: ${note}\n`);
 }
 
 /**

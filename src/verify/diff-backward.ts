@@ -1,6 +1,7 @@
 /**
- * Backward (CROWN-style) bounds of the difference D (diff-bounds.ts), for many inputs where the difference cannot be
- * carried as functions of the input. D at layer k is written back, layer by layer, through
+ * Backward (CROWN-style) bounds of the output difference D (diff-bounds.ts): with many inputs, where the difference
+ * cannot be carried as functions of the input, and with few next to the symbolic difference (tighter at the outputs:
+ * see equiv.ts boxDiff). D at layer k is written back, layer by layer, through
  *   D_l = Wg_l delta_(l-1) + E_l a_f,(l-1) + rho-terms + bd_l,     delta = a_g - a_f relaxed linearly in D,
  * down to layer 0 (where delta is 0: both networks see the same input). f's activations, where they enter as
  * sources, are carried down through f's own relaxation to the input (CROWN's), the merge residuals enter as

@@ -130,7 +130,7 @@ export interface DiffBounds {
 /**
  * Bounds of g - f over `box`, given f's pre-activation bounds on that box (sound, outward rounded), by interval
  * arithmetic, and where asked also by `symbolic` (D as linear functions of the input, diff-symbolic.ts; for few
- * inputs) or `backward` bounds (diff-backward.ts; for many), keeping the tightest at every layer.
+ * inputs) and `backward` bounds (diff-backward.ts; the outputs only), keeping the tightest at every layer.
  */
 export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, how: { symbolic?: boolean; backward?: boolean } = {}): DiffBounds {
   const sym = how.symbolic ? new SymbolicDifference(plan, box, fb) : null;
