@@ -571,7 +571,14 @@ test('verify --instances: a VNN-COMP list side by side, the same verdicts on one
   expectError(run('verify', '--instances', list), /instances\.csv:1: .*missing\.vnnlib: no such file/);
   writeFileSync(list, `${good},never.vnnlib,-5\n`);
   expectError(run('verify', '--instances', list), /instances\.csv:1: the timeout '-5'/);
-  expectError(run('verify', good, join(props, 'never.vnnlib'), '--jobs', '2'), /--jobs goes with --instances/);
+  // one instance: its split tree's steps on one or two threads, the same answer and boxes
+  for (const name of ['never.vnnlib', 'here.vnnlib']) {
+    const [one, two] = ['1', '2'].map((j) => run('verify', good, join(props, name), '--jobs', j, '--json'));
+    assert.equal(one.code, 0, one.err);
+    const strip = (o: string): unknown => ({ ...JSON.parse(o), timeMs: 0 });
+    assert.deepEqual(strip(two.out), strip(one.out));
+  }
+  expectError(run('verify', good, join(props, 'never.vnnlib'), '--jobs', '0'), /--jobs: '0' is not a number >= 1/);
 });
 
 test('a certificate names its files relative to itself: check works from any directory and after moving them together', () => {

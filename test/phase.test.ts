@@ -4,7 +4,8 @@ import { forwardTrace } from '../src/model/network.ts';
 import { makeBox } from '../src/model/box.ts';
 import { phaseCensus } from '../src/verify/phase.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
-import { decideProperty } from '../src/verify/property.ts';
+import { decideProperty, decidePropertyOnPool } from '../src/verify/property.ts';
+import { WorkerPool } from '../src/pool/pool.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
 import { isCounterexample, type VnnProperty } from '../src/formats/vnnlib.ts';
 import { randomNetwork } from './helpers/nets.ts';
@@ -118,6 +119,50 @@ test('conjunctions of several constraints (closed by one constraint or by their 
     ],
     { samples: 1, descents: 0 },
   );
+});
+
+test('the split tree on two workers is the one-thread tree: the same verdicts, boxes and counterexamples, whatever the batch for unsat', async () => {
+  // almost no falsification up front, so the tree decides; conjunctions of two constraints (mixtures on the workers)
+  const pool = new WorkerPool(2);
+  try {
+    let unsat = 0;
+    let sat = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const net = randomNetwork(seed + 900, [2, 16, 16, 16, 3]);
+      const box = makeBox([-1, -1], [1, 1]);
+      const { tr, count: points } = grid(net);
+      const y = tr.post[tr.post.length - 1] as Float64Array;
+      let best = Infinity;
+      for (let s = 0; s < points; s++) best = Math.min(best, Math.max(y[s * 3] - y[s * 3 + 1], y[s * 3] - y[s * 3 + 2]));
+      for (const t of [best - 0.005, best + 0.005]) {
+        const prop: VnnProperty = {
+          nInputs: 2,
+          nOutputs: 3,
+          regions: [{ box, unsafe: [[{ coeffs: Float64Array.from([1, -1, 0]), rhs: t }, { coeffs: Float64Array.from([1, 0, -1]), rhs: t }]] }],
+        };
+        const base = { timeoutMs: 20_000, samples: 1, descents: 0, deepFalsify: false };
+        const here = decideProperty(net, prop, { ...base, boundsFn: crownBounds, outputLinearLower, batch: 8 });
+        const two = await decidePropertyOnPool(net, prop, base, pool);
+        const msg = `seed ${seed}, t ${t}`;
+        assert.equal(two.result, here.result, msg);
+        assert.equal(two.boxes, here.boxes, msg);
+        assert.deepEqual(two.counterexample, here.counterexample, msg);
+        assert.equal(here.result, t < best ? 'unsat' : 'sat', msg);
+        if (here.result === 'unsat') {
+          // every open box is split whatever the order: one box per step builds the same tree
+          assert.equal(decideProperty(net, prop, { ...base, boundsFn: crownBounds, outputLinearLower }).boxes, here.boxes, msg);
+          unsat++;
+        } else {
+          assert.ok(isCounterexample(prop, here.counterexample!.x, here.counterexample!.y, 0), msg);
+          sat++;
+        }
+      }
+    }
+    assert.equal(unsat, 8);
+    assert.equal(sat, 8);
+  } finally {
+    await pool.close();
+  }
 });
 
 test('phase proofs alone (no sampling): a claim is proved only when the grid agrees', () => {

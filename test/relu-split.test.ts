@@ -106,6 +106,22 @@ test('ReLU splitting decides c . y + d > 0 like a dense grid does, with margins 
   assert.ok(proved > 30 && refuted > 15, `proved ${proved}, refuted ${refuted}`);
 });
 
+test('a node whose splits empty its region but not its relaxation is split further, not taken for fully split', () => {
+  // found by the property above (seed 42529): every neuron of the last hidden layer split inactive, a region no
+  // point of the box reaches; the multipliers went to 0, no neuron of the first layer scored, and the bound sat at
+  // -0.010 for ever (unknown) where the claim holds by 0.025
+  const seed = 42529;
+  const rng = mulberry32(seed);
+  const net = randomNetwork(seed, [2, 6 + Math.floor(rng() * 5), 6 + Math.floor(rng() * 5), 2], 0.25);
+  const box = randomBox(seed + 3, 2, 1 + rng() * 3);
+  const c = Float64Array.from([1, -1]);
+  const { count, tr } = boxGrid(net, box, 600);
+  let min = Infinity;
+  for (let s = 0; s < count; s++) min = Math.min(min, tr.post[2][2 * s] - tr.post[2][2 * s + 1]);
+  const bab = new ReluBab(net, box, crownBounds(net, box), c, -min + 0.025);
+  assert.equal(bab.run(Date.now() + 20_000), 'proved');
+});
+
 test('ReLU splitting refutes a claim that fails by 1e-7 (fully split nodes: LP over the region), witnesses re-evaluated', async () => {
   await loadMilpSolver();
   for (let seed = 1; seed <= 8; seed++) {

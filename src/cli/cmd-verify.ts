@@ -3,15 +3,15 @@ import { dirname, resolve } from 'node:path';
 import { fail } from '../errors.ts';
 import { checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
-import { outputLinearLower } from '../bounds/objective.ts';
-import { decideProperty, type PropertyResult } from '../verify/property.ts';
+import { decidePropertyOnPool, type PropertyResult } from '../verify/property.ts';
+import { manyInputs } from '../verify/split.ts';
 import type { Network } from '../model/network.ts';
 import { makeProgress } from './progress.ts';
-import { boundsFor, nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
+import { nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
 import { verifyInstances } from './verify-instances.ts';
 import { openFamily, type FamilyView } from './family-eval.ts';
 import { verifyFamily } from '../slice/family-verify.ts';
-import { defaultWorkers } from '../pool/pool.ts';
+import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
@@ -23,6 +23,8 @@ export const verifyCommand: CommandSpec = {
     '     --instances: a VNN-COMP instance list, lines model,property[,timeout seconds], paths relative to the list\'s\n' +
     '     directory (or --model-dir / --property-dir); --timeout replaces the listed limits; instances run side by side\n' +
     '     on N worker threads (default: the cores), each with its own limit; --results-dir gets one result file each;\n' +
+    '     MODEL: with few inputs, each step of the input-splitting tree spreads its 8 most open boxes over N worker\n' +
+    '     threads (default: the cores); the tree does not depend on N;\n' +
     '     FAMILY: a slice family (directory or single ONNX file): the property of the function its dispatcher computes,\n' +
     '     each slice on the inputs it serves, side by side on N worker threads, each with the --timeout limit)',
   options: {
@@ -35,7 +37,7 @@ export const verifyCommand: CommandSpec = {
     'results-dir': { type: 'string' },
     jobs: { type: 'string' },
   },
-  run(values, positionals) {
+  async run(values, positionals) {
     if (typeof values.instances === 'string') {
       if (values.results !== undefined) fail('verify: --results is for one instance; with --instances use --results-dir DIR');
       return verifyInstances(values, positionals);
@@ -44,16 +46,20 @@ export const verifyCommand: CommandSpec = {
     if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib (or --instances LIST.csv)');
     const fam = openFamily(positionals[0]);
     if (fam) return verifyFamilyCommand(fam, positionals[1], values);
-    if (values.jobs !== undefined) fail('verify: --jobs goes with --instances LIST.csv or a slice family');
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
     const prop = readPropertyFor(model.network, positionals[1], values);
     const progress = makeProgress(!values.json);
-    const r = decideProperty(model.network, prop, {
-      boundsFn: boundsFor(model.network),
-      outputLinearLower,
-      timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
-      onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
-    });
+    // the split tree's steps on N workers: the same tree for any N (decidePropertyOnPool), only sooner
+    const pool = new WorkerPool(manyInputs(model.network.inputSize) ? 1 : numberOpt(values, 'jobs', defaultWorkers(), 1));
+    let r: PropertyResult;
+    try {
+      r = await decidePropertyOnPool(model.network, prop, {
+        timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+        onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
+      }, pool);
+    } finally {
+      await pool.close();
+    }
     progress.done();
     return report(r, values, '');
   },

@@ -76,6 +76,23 @@ export class WorkerPool {
     return results;
   }
 
+  /**
+   * The same job on every worker (inline with one worker), as setting up state that later jobs name: its results,
+   * one per worker.
+   */
+  async runOnEach<J, R>(moduleUrl: string, exportName: string, job: J): Promise<R[]> {
+    if (this.size <= 1) {
+      const mod = (await import(moduleUrl)) as Record<string, Handler<J, R>>;
+      return [await mod[exportName](job)];
+    }
+    return Promise.all(
+      this.workers.map(async ({ worker, ready }) => {
+        await ready;
+        return this.one<R>(worker, { id: -1, moduleUrl, exportName, job });
+      }),
+    );
+  }
+
   /** One job on one worker: its result, or its error (a user error keeps its one-line message). */
   private one<R>(worker: Worker, msg: { id: number; moduleUrl: string; exportName: string; job: unknown }): Promise<R> {
     return new Promise<R>((resolve, reject) => {

@@ -4,20 +4,36 @@
  * input-splitting branch and bound with sound linear bounds on each constraint (c . y - rhs > 0 on a box rules the
  * conjunction out there). Answers in the VNN-COMP style: sat (with a re-checked counterexample), unsat, unknown.
  */
-import { forward, forwardTrace, type Network } from '../model/network.ts';
-import { samplePoints, splitBox, type Box } from '../model/box.ts';
+import { forward, type Network } from '../model/network.ts';
+import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { LinearConstraint, VnnProperty } from '../formats/vnnlib.ts';
 import { isCounterexample } from '../formats/vnnlib.ts';
 import { MaxHeap } from './heap.ts';
 import type { BoundsFn, OutputLinearLower } from './equiv.ts';
-import { chooseSplit, manyInputs } from './split.ts';
-import { inputGradient } from './search.ts';
+import { manyInputs } from './split.ts';
 import { milpAvailable, milpLinearSign } from './milp.ts';
 import { ReluBab } from './relu-bab.ts';
-import { backwardBound } from '../bounds/backward.ts';
-import { alphaCrownBounds, alphaLower, alphaLowerOfMax } from '../bounds/alpha.ts';
+import { alphaCrownBounds } from '../bounds/alpha.ts';
+import { crownBounds } from '../bounds/backward.ts';
+import { outputLinearLower as crownOutputLower } from '../bounds/objective.ts';
+import { WorkerPool } from '../pool/pool.ts';
+import { descend, violation } from './counterexample.ts';
+import {
+  constraintLower,
+  DEFAULT_STRATEGIES,
+  expandBox,
+  openness,
+  type ExpandJob,
+  type Expansion,
+  type OpenBox,
+  type SplitContext,
+  type SplitSetupJob,
+  type SplitStrategy,
+} from './input-split.ts';
+
+export { DEFAULT_STRATEGIES, type SplitStrategy } from './input-split.ts';
 
 export interface PropertyResult {
   result: 'sat' | 'unsat' | 'unknown';
@@ -56,28 +72,14 @@ export interface PropertyOptions {
    * questions where the same hyperplanes cross the box twice (two networks side by side), which no input split
    * separates but a phase split settles */
   reluSplitting?: boolean;
-}
-
-/**
- * How a box is split: the `trialDims` inputs smear ranks highest are each tried (both halves bounded) and the best
- * kept, by the worse child's openness ('worst') or the sum of both children's ('sum', which favours a cut that
- * closes one half outright).
- */
-export interface SplitStrategy {
-  trialDims: number;
-  score: 'worst' | 'sum';
   /**
-   * 'widest': always halve the input widest relative to `splitScale` (default the region), no trials (trialDims and
-   * score unused)
+   * open boxes of the split tree expanded per step (default 1): the most open ones. The tree's boxes and splits do
+   * not depend on it (a box's step depends on the box alone; to prove unsat every open box is split anyway), only
+   * the order, so what it changes is how soon a counterexample or the time limit comes; decidePropertyOnPool
+   * spreads each step's boxes over the workers
    */
-  rule?: 'smear' | 'widest';
+  batch?: number;
 }
-
-/** Measured on VNN-COMP ACAS Xu: each solves instances on which the other stalls. */
-export const DEFAULT_STRATEGIES: SplitStrategy[] = [
-  { trialDims: 4, score: 'worst' },
-  { trialDims: 3, score: 'sum' },
-];
 
 /** Samples drawn and evaluated at a time by falsification, between looks at the deadline. */
 const FALSIFY_CHUNK = 10_000;
@@ -94,72 +96,79 @@ const DEEP_MAX_MS = 6_000;
 const BAB_SHARE = 0.9;
 const BAB_SLICE_MS = 250;
 
-/** Relative rounding of a sum of a few floating-point terms, generously (n terms err by at most n x 2^-53). */
-const SUM_ROUNDING = 1e-14;
-
-/** How far y is from satisfying the conjunction (<= 0: satisfied). */
-function violation(conj: LinearConstraint[], y: ArrayLike<number>): number {
-  return mostViolated(conj, y).v;
+/** A step of the split tree asked of the driver: these open boxes expanded with this strategy. */
+interface StepRequest {
+  strategy: SplitStrategy;
+  items: OpenBox[];
 }
 
-/** The constraint of the conjunction furthest from holding at y, and by how much (c . y - rhs). */
-function mostViolated(conj: LinearConstraint[], y: ArrayLike<number>): { c: LinearConstraint; v: number } {
-  let worst = conj[0];
-  let v = -Infinity;
-  for (const c of conj) {
-    let s = -c.rhs;
-    for (let k = 0; k < c.coeffs.length; k++) s += c.coeffs[k] * y[k];
-    if (s > v) {
-      v = s;
-      worst = c;
-    }
-  }
-  return { c: worst, v };
+type PropertySteps = Generator<StepRequest, PropertyResult, Expansion[]>;
+
+function splitContext(net: Network, prop: VnnProperty, opts: PropertyOptions): SplitContext {
+  return {
+    net,
+    prop,
+    boundsFn: opts.boundsFn,
+    outputLinearLower: opts.outputLinearLower,
+    alphaSteps: opts.alphaSteps ?? 8,
+    ...(opts.split ? { split: opts.split } : {}),
+    ...(opts.splitScale ? { splitScale: opts.splitScale } : {}),
+  };
 }
 
-/**
- * A sound lower bound of c . y - rhs over the box: CROWN's (outputLinearLower), and when that does not show the
- * constraint failing, the better of it and a bound with slopes optimised for the constraint (`steps` gradient steps;
- * 0: none).
- */
-function constraintLower(net: Network, box: Box, fb: NetworkBounds, c: LinearConstraint, opts: PropertyOptions, steps: number): number {
-  const lo = opts.outputLinearLower(net, box, fb, c.coeffs) - c.rhs;
-  if (lo > 0 || steps <= 0) return lo;
-  return Math.max(lo, alphaLower(net, box, fb, net.layers.length - 1, c.coeffs, -c.rhs, { iterations: steps, target: 0 }));
-}
-
-/**
- * Sign-gradient descent on the most violated constraint, projected on the box. One forward pass per step: the
- * gradient is taken from the accepted point's trace and kept while steps are rejected (the point has not moved).
- */
-function descend(net: Network, box: Box, conj: LinearConstraint[], x0: Float64Array, steps = 30): Float64Array {
-  const n = net.inputSize;
-  const last = net.layers.length - 1;
-  let x = x0.slice();
-  let tr = forwardTrace(net, x, 1);
-  let v = violation(conj, tr.post[last]);
-  let g: Float64Array | null = null;
-  let step = 0.25;
-  for (let it = 0; it < steps && v > 0; it++) {
-    if (!g) g = inputGradient(net, x, last, mostViolated(conj, tr.post[last]).c.coeffs, tr);
-    const z = new Float64Array(n);
-    for (let i = 0; i < n; i++) z[i] = Math.min(box.hi[i], Math.max(box.lo[i], x[i] - step * (box.hi[i] - box.lo[i]) * Math.sign(g[i])));
-    const tz = forwardTrace(net, z, 1);
-    const vz = violation(conj, tz.post[last]);
-    if (vz < v) {
-      x = z;
-      tr = tz;
-      v = vz;
-      g = null;
-    } else {
-      step *= 0.5;
-      if (step < 1e-7) break;
-    }
-  }
-  return x;
-}
-
+/** Decides the property in this thread. */
 export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOptions): PropertyResult {
+  const ctx = splitContext(net, prop, opts);
+  const steps = propertySteps(ctx, opts);
+  let s = steps.next();
+  while (!s.done) {
+    const { strategy, items } = s.value;
+    s = steps.next(items.map((it) => expandBox(ctx, strategy, it)));
+  }
+  return s.value;
+}
+
+/**
+ * Decides the property with each step's boxes spread over the pool's workers (batch: default 8). The tree is the
+ * one decideProperty builds with the same batch, whatever the number of workers: only how fast it grows changes.
+ * Bounds are crownBounds and its output objective, in every thread.
+ */
+export async function decidePropertyOnPool(
+  net: Network,
+  prop: VnnProperty,
+  opts: Omit<PropertyOptions, 'boundsFn' | 'outputLinearLower'>,
+  pool: WorkerPool,
+): Promise<PropertyResult> {
+  const o: PropertyOptions = { ...opts, boundsFn: crownBounds, outputLinearLower: crownOutputLower, batch: opts.batch ?? 8 };
+  if (pool.size <= 1) return decideProperty(net, prop, o);
+  const ctx = splitContext(net, prop, o);
+  const id = `split-${process.pid}-${Date.now()}-${Math.random()}`;
+  const url = new URL('./input-split.ts', import.meta.url).href;
+  const setup: SplitSetupJob = { id, net, prop, alphaSteps: ctx.alphaSteps, ...(ctx.split ? { split: ctx.split } : {}), ...(ctx.splitScale ? { splitScale: ctx.splitScale } : {}) };
+  let ready: Promise<unknown> | null = null;
+  try {
+    const steps = propertySteps(ctx, o);
+    let s = steps.next();
+    while (!s.done) {
+      ready ??= pool.runOnEach(url, 'setupSplitWorker', setup);
+      await ready;
+      const { strategy, items } = s.value;
+      // one box (the pool runs a single job inline, where no context was set up): expanded here
+      if (items.length === 1) s = steps.next([expandBox(ctx, strategy, items[0])]);
+      else s = steps.next(await pool.run<ExpandJob, Expansion>(url, 'expandOnWorker', items.map((item) => ({ id, strategy, item }))));
+    }
+    return s.value;
+  } finally {
+    if (ready) await pool.runOnEach(url, 'dropSplitWorker', { id }).catch(() => {});
+  }
+}
+
+/**
+ * The search as a sequence of steps: falsification, then (few inputs) the split tree, whose steps the driver
+ * expands (here or on workers), else ReLU splitting and MILP.
+ */
+function* propertySteps(ctx: SplitContext, opts: PropertyOptions): PropertySteps {
+  const { net, prop } = ctx;
   const t0 = Date.now();
   const rng = mulberry32(opts.seed ?? 3);
   const n = net.inputSize;
@@ -235,11 +244,9 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   // Which split is best is erratic (one choice closes a region in 170 boxes, another is open after 23,000), so two
   // split strategies take turns: each gets an equal share of the time left, a verdict from either is final.
   const strategies = opts.strategies ?? DEFAULT_STRATEGIES;
-  const last = net.layers.length - 1;
-  const alphaSteps = opts.alphaSteps ?? 8;
   for (let si = 0; si < strategies.length; si++) {
     const deadline = Date.now() + (t0 + opts.timeoutMs - Date.now()) / (strategies.length - si);
-    const r = splitSearch(strategies[si], deadline);
+    const r = yield* splitSearch(strategies[si], deadline);
     if (r) return r;
     // not closed in its share: perhaps not closable. A deeper falsification round (about 100,000 samples and 1,000
     // descents over all regions, at most 30% of the time left or 6 s) before the next strategy: on VNN-COMP
@@ -254,100 +261,19 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
   }
   return timedOut();
 
-  /**
-   * A lower bound of max_i (c_i . y - rhs_i) over the box: when it is > 0, some constraint of the conjunction fails
-   * everywhere on the box, though no single one may be provably failing (the relaxation of a mixture is tighter than
-   * the mixture of the relaxations). First the plain sum's bound (its rounding in floating point, at most a few ulps
-   * of each summed magnitude times the largest |y_k| the output bounds allow, subtracted); then, when that does not
-   * close the box, the mixture's weights optimised with the slopes.
-   */
-  function combinedLower(box: Box, fb: NetworkBounds, conj: LinearConstraint[]): number {
-    const m = conj[0].coeffs.length;
-    const comb = new Float64Array(m);
-    const mag = new Float64Array(m);
-    let rhs = 0;
-    let rmag = 0;
-    for (const c of conj) {
-      for (let k = 0; k < m; k++) {
-        comb[k] += c.coeffs[k];
-        mag[k] += Math.abs(c.coeffs[k]);
-      }
-      rhs += c.rhs;
-      rmag += Math.abs(c.rhs);
-    }
-    const out = fb[fb.length - 1];
-    let err = SUM_ROUNDING * rmag;
-    for (let k = 0; k < m; k++) err += SUM_ROUNDING * mag[k] * Math.max(Math.abs(out.lo[k]), Math.abs(out.hi[k]));
-    // a lower bound of the sum over J constraints, over J, bounds their mean, which is at most their maximum
-    const mean = (opts.outputLinearLower(net, box, fb, comb) - rhs - err) / conj.length;
-    if (mean > 0 || alphaSteps <= 0) return mean;
-    const mix = alphaLowerOfMax(net, box, fb, last, conj.map((c) => c.coeffs), conj.map((c) => -c.rhs), { iterations: alphaSteps, target: 0 });
-    return Math.max(mean, mix.bound);
-  }
-
   /** One branch and bound over every region; null when the deadline passes first. */
-  function splitSearch(strategy: SplitStrategy, deadline: number): PropertyResult | null {
-    const openness = (ri: number, box: Box, parent?: NetworkBounds): { v: number; fb: NetworkBounds; closest: LinearConstraint[]; open: LinearConstraint[][] } => {
-      boxes++;
-      const fb = opts.boundsFn(net, box, parent);
-      let worst = -Infinity;
-      const closest: LinearConstraint[] = [];
-      const open: LinearConstraint[][] = [];
-      for (const conj of prop.regions[ri].unsafe) {
-        let blocked = -Infinity;
-        let best = conj[0];
-        for (const c of conj) {
-          // slopes optimised for the constraint: also sharpens the split choice, which is where most of its gain is
-          // (used only to close boxes, it saved little on VNN-COMP ACAS Xu; giving a conjunction's constraints
-          // CROWN's bound only, and the optimised slopes to their mixture below, was faster on most instances but
-          // left 4_2 property 2 open at 300 s, decided in 200 s with them)
-          const lo = constraintLower(net, box, fb, c, opts, alphaSteps);
-          if (lo > blocked) {
-            blocked = lo;
-            best = c;
-          }
-          if (blocked > 0) break;
-        }
-        // no single constraint fails provably: perhaps a mixture of them does; its bound also ranks the box
-        if (blocked <= 0 && conj.length > 1) blocked = Math.max(blocked, combinedLower(box, fb, conj));
-        if (blocked <= 0) {
-          closest.push(best);
-          open.push(conj);
-        }
-        worst = Math.max(worst, -blocked);
-      }
-      return { v: worst, fb, closest, open };
-    };
-
-    const coef = new Float64Array(n);
-    // ReluVal's "smear": inputs ranked by |coefficient| x width in the open constraints' linear bounds. On the way,
-    // probe each open constraint's corner where its linear lower bound is smallest: counterexamples sit in small
-    // pockets, and that corner points at one more often than the box centre does
-    const smearDims = (box: Box, fb: NetworkBounds, closest: LinearConstraint[]): { dims: number[]; hit: PropertyResult | null } => {
-      const score = new Float64Array(n);
-      for (const c of closest) {
-        backwardBound(net, box, fb, last, c.coeffs, 0, 'lower', coef);
-        const corner = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          score[i] += Math.abs(coef[i]) * (box.hi[i] - box.lo[i]);
-          corner[i] = coef[i] > 0 ? box.lo[i] : box.hi[i];
-        }
-        const hit = found(corner);
-        if (hit) return { dims: [], hit };
-      }
-      const dims = [...Array(n).keys()].filter((i) => box.hi[i] > box.lo[i] && score[i] > 0).sort((a, b) => score[b] - score[a] || a - b);
-      return { dims, hit: null };
-    };
+  function* splitSearch(strategy: SplitStrategy, deadline: number): Generator<StepRequest, PropertyResult | null, Expansion[]> {
     // one tree over all regions, the most open box first wherever it is (with many regions, as the census's
     // finishing tasks have, a hard region no longer hides a counterexample in the next); each open box keeps its
     // bounds: its children start from them (sound on sub-boxes, and most of the work)
-    type Open = { ri: number; box: Box; fb: NetworkBounds; closest: LinearConstraint[]; open: LinearConstraint[][] };
-    const heap = new MaxHeap<Open>();
+    const heap = new MaxHeap<OpenBox>();
     for (const [ri, r] of prop.regions.entries()) {
-      const first = openness(ri, r.box, opts.regionBounds?.[ri]);
-      if (first.v >= 0) heap.push(first.v, { ri, box: r.box, ...first });
+      boxes++;
+      const first = openness(ctx, ri, r.box, opts.regionBounds?.[ri]);
+      if (first.v >= 0) heap.push(first.v, first);
       if (Date.now() > deadline) return null;
     }
+    const batch = Math.max(1, Math.floor(opts.batch ?? 1));
     let nextReport = 0;
     while (heap.size > 0) {
       if (Date.now() > deadline) return null;
@@ -355,47 +281,18 @@ export function decideProperty(net: Network, prop: VnnProperty, opts: PropertyOp
         nextReport = boxes + 64;
         report(`input splitting (strategy ${strategies.indexOf(strategy) + 1} of ${strategies.length})`, heap.size);
       }
-      const { ri, box, fb: parent, closest, open } = heap.pop()!;
-      const r = prop.regions[ri];
-      const c = new Float64Array(n);
-      for (let i = 0; i < n; i++) c[i] = 0.5 * (box.lo[i] + box.hi[i]);
-      const hit = found(c);
-      if (hit) return hit;
-      // a short descent from the box's centre for each conjunction still open on it
-      for (const conj of open) {
-        const h = found(descend(net, box, conj, c, 10));
-        if (h) return h;
-      }
-      const seen = new Map<Box, Open>();
-      const score = (b: Box): number => {
-        const o = openness(ri, b, parent);
-        seen.set(b, { ri, box: b, ...o });
-        return o.v;
-      };
-      // the inputs smear ranks highest, each tried (both halves bounded), the best kept (smear alone stalls); or,
-      // with the 'widest' rule, no trials
-      let dims: number[] = [];
-      const widest = strategy.rule === 'widest';
-      if (opts.split !== 'trial' && !widest) {
-        const sm = smearDims(box, parent, closest);
-        if (sm.hit) return sm.hit;
-        dims = sm.dims.slice(0, strategy.trialDims);
-      }
-      let pick: { children: Box[]; values: number[] } | null = null;
-      let pickVal = Infinity;
-      for (const d of dims) {
-        const ch = splitBox(box, d);
-        const vs = [score(ch[0]), score(ch[1])];
-        const v = strategy.score === 'sum' ? Math.max(vs[0], 0) + Math.max(vs[1], 0) + 1e-3 * (vs[0] + vs[1]) : Math.max(vs[0], vs[1]) + 1e-3 * Math.min(vs[0], vs[1]);
-        if (v < pickVal) {
-          pickVal = v;
-          pick = { children: ch, values: vs };
+      const items: OpenBox[] = [];
+      while (items.length < batch && heap.size > 0) items.push(heap.pop()!);
+      const done = yield { strategy, items };
+      // in the order of the batch, so the first counterexample is the same however the steps were run
+      for (const e of done) {
+        boxes += e.boxes;
+        if (e.witness) {
+          const hit = found(e.witness);
+          if (hit) return hit;
         }
+        for (const ch of e.children) heap.push(ch.v, ch);
       }
-      const { children, values } = pick ?? chooseSplit(box, opts.splitScale ?? r.box, score, !widest && box.lo.length <= 8 ? 'trial' : 'widest');
-      children.forEach((ch, i) => {
-        if (values[i] >= 0) heap.push(values[i], seen.get(ch)!);
-      });
     }
     return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
   }
@@ -421,7 +318,7 @@ function decideManyInputs(
   const alphaSteps = opts.alphaSteps ?? 8;
   for (const r of prop.regions) {
     let fb = opts.boundsFn(net, r.box);
-    const closed = (c: LinearConstraint): boolean => constraintLower(net, r.box, fb, c, opts, 2 * alphaSteps) > 0;
+    const closed = (c: LinearConstraint): boolean => constraintLower(net, r.box, fb, c, opts.outputLinearLower, 2 * alphaSteps) > 0;
     let openConj = r.unsafe.filter((conj) => !conj.some(closed));
     // slopes optimised per neuron tighten every layer (on MNIST 256x2 prop_0_0.03: 4 open constraints -> 1, in
     // 0.2 s), and every node of the branch and bound and the MILP's big-M constants inherit them; a quarter of the

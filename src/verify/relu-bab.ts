@@ -86,6 +86,31 @@ function topNeurons(node: Node, count: number): Array<{ layer: number; index: nu
 }
 
 /**
+ * The unstable neuron below layer k with the widest relaxation gap, when no neuron scores (none as a list): the
+ * scores weigh each gap by how much the objective and the split constraints lean on it, and where the relaxation
+ * satisfies every split the multipliers go to 0 and can leave a whole layer at score 0 (a node whose splits make
+ * its region empty but not its relaxation, with the deeper neurons all split inactive, scored nothing and was taken
+ * for fully split: its bound never moved).
+ */
+function widestGap(net: Network, node: Node, k: number): Array<{ layer: number; index: number }> {
+  let best: { layer: number; index: number } | null = null;
+  let bestGap = 0;
+  for (let l = 0; l < k; l++) {
+    const L = net.layers[l];
+    const { lo, hi } = node.bounds[l];
+    for (let j = 0; j < L.outSize; j++) {
+      if (!L.relu[j] || !(lo[j] < 0 && hi[j] > 0)) continue;
+      const gap = (hi[j] * -lo[j]) / (hi[j] - lo[j]);
+      if (gap > bestGap) {
+        bestGap = gap;
+        best = { layer: l, index: j };
+      }
+    }
+  }
+  return best ? [best] : [];
+}
+
+/**
  * One search, resumable: `run` continues it until a verdict or the deadline, so several searches (one per open
  * output constraint) can take turns. `bounds` are sound pre-activation bounds over the box (the tighter the better:
  * every node inherits them); the objective is over the network's outputs.
@@ -185,7 +210,8 @@ export class ReluBab {
     while (this.status === 'open' && heap.size > 0) {
       if (Date.now() > deadline || heap.size > maxOpen) return 'unknown';
       const node = heap.pop()!;
-      const cands = topNeurons(node, this.opts.branchCandidates ?? BRANCH_CANDIDATES);
+      const top = topNeurons(node, this.opts.branchCandidates ?? BRANCH_CANDIDATES);
+      const cands = top.length > 0 ? top : widestGap(net, node, k);
       let pick = cands[0];
       // more than one candidate: the one whose worse child is best with the parent's slopes and multipliers (one
       // back-substitution per child, no optimisation)
