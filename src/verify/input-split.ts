@@ -30,10 +30,14 @@ export interface SplitStrategy {
   rule?: 'smear' | 'widest';
 }
 
-/** Measured on VNN-COMP ACAS Xu: each solves instances on which the other stalls. */
+/**
+ * Measured on VNN-COMP ACAS Xu: each solves instances on which the other stalls. 'sum' first: alone with 60 s it
+ * decides 183 of the 186 instances in 501 s summed ('worst' alone: 182 in 562 s), among them 1_1 property 6 in 35 s
+ * and 5_3 property 2 in 30 s, which 'worst' leaves open; 'worst' decides 4_7 property 1 (10 s), which 'sum' does not.
+ */
 export const DEFAULT_STRATEGIES: SplitStrategy[] = [
-  { trialDims: 4, score: 'worst' },
   { trialDims: 3, score: 'sum' },
+  { trialDims: 4, score: 'worst' },
 ];
 
 /** Relative rounding of a sum of a few floating-point terms, generously (n terms err by at most n x 2^-53). */
