@@ -12,6 +12,7 @@ import { containsPoint, makeBox, samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { readNNet } from '../src/formats/nnet.ts';
 import { maximizeLinear, minimizeLinear, neuronPhase } from '../src/verify/maximize.ts';
+import { WorkerPool } from '../src/pool/pool.ts';
 import { phaseCensus } from '../src/verify/phase.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { loadMilpSolver } from '../src/verify/milp.ts';
@@ -114,8 +115,10 @@ test('many inputs (ReLU splitting): the bound holds at 20,000 samples and small 
   }
 });
 
-test('one neuron\'s phase: never / always proved only where a dense grid agrees, both with checked witnesses, and the census (a second algorithm) never contradicts it', () => {
+test('one neuron\'s phase: never / always proved only where a dense grid agrees, both with checked witnesses, the census (a second algorithm) never contradicts it, and two worker threads grow the same tree as one', async () => {
   let decided = 0;
+  const two = new WorkerPool(2);
+  try {
   for (let seed = 1; seed <= 8; seed++) {
     const net = randomNetwork(seed, [2, 8, 8, 3], { biasScale: 1.5 });
     const box = randomBox(seed + 3, 2, 2);
@@ -124,7 +127,7 @@ test('one neuron\'s phase: never / always proved only where a dense grid agrees,
     const { count, tr } = boxGrid(net, box, G);
     for (const layer of [0, 1]) {
       for (let i = 0; i < 8; i++) {
-        const r = neuronPhase(net, [box], layer, i, { timeoutMs: 2000 });
+        const r = await neuronPhase(net, [box], layer, i, { timeoutMs: 2000 }, two);
         let gmax = -Infinity;
         let gmin = Infinity;
         for (let s = 0; s < count; s++) {
@@ -145,7 +148,40 @@ test('one neuron\'s phase: never / always proved only where a dense grid agrees,
       }
     }
   }
+  } finally {
+    await two.close();
+  }
   assert.equal(decided, 8 * 16, 'every neuron of these small networks decided');
+});
+
+test('a neuron\'s phase on two worker threads: the same trees, bounds, witnesses and boxes as on one', async () => {
+  const one = new WorkerPool(1);
+  const two = new WorkerPool(2);
+  let grown = 0;
+  try {
+    const kinds = [
+      { sizes: [3, 20, 20, 20, 20, 2], biasScale: 0.3, width: 3 },
+      { sizes: [4, 16, 16, 16, 2], biasScale: 0.2, width: 3 },
+    ];
+    for (const { sizes, biasScale, width } of kinds) {
+      const layer = sizes.length - 3;
+      for (let seed = 1; seed <= 3; seed++) {
+        const net = randomNetwork(seed + 40, sizes, { biasScale });
+        const box = randomBox(seed + 9, sizes[0], width);
+        for (let i = 0; i < sizes[layer + 1]; i += 3) {
+          // one tree per threshold question (the widest input), so its steps do not depend on where they ran
+          const r = await neuronPhase(net, [box], layer, i, { timeoutMs: 20_000 }, two);
+          const here = await neuronPhase(net, [box], layer, i, { timeoutMs: 20_000 }, one);
+          assert.deepEqual({ ...r, timeMs: 0 }, { ...here, timeMs: 0 }, `seed ${seed} neuron ${layer}:${i}`);
+          if (r.boxes > 50) grown++;
+        }
+      }
+    }
+  } finally {
+    await one.close();
+    await two.close();
+  }
+  assert.ok(grown >= 3, `trees of many steps: ${grown}`);
 });
 
 test('walk over linear regions (LP per region): never below its starts, never above the proved maximum, a true evaluation', async () => {

@@ -5,9 +5,10 @@ import { crownBounds } from '../bounds/backward.ts';
 import { alphaCrownBounds } from '../bounds/alpha.ts';
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
-import { maximizeLinear, minimizeLinear, neuronPhase } from '../verify/maximize.ts';
+import { maximizeLinearOnPool, minimizeLinearOnPool, neuronPhase } from '../verify/maximize.ts';
+import { manyInputs } from '../verify/split.ts';
 import { phaseCensusParallel, type NeuronPhase } from '../verify/phase.ts';
-import { defaultWorkers } from '../pool/pool.ts';
+import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, nBoxes, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 
@@ -19,14 +20,16 @@ export const boundsCommand: CommandSpec = {
   summary: 'sound pre-activation bounds of every neuron over the domain',
   usage: 'nnshrink bounds MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--method interval|symbolic|crown|alpha] [--json]\n' +
     '    (alpha: CROWN, then every unstable neuron re-bounded with relaxation slopes optimised for it; slower, tighter)\n' +
-    'nnshrink bounds MODEL|--default [domain] (--max | --min) OBJECTIVE [--precision E] [--relative-precision R] [--timeout S] [--json]\n' +
+    'nnshrink bounds MODEL|--default [domain] (--max | --min) OBJECTIVE [--precision E] [--relative-precision R] [--timeout S] [--jobs N] [--json]\n' +
     '    the maximum (minimum) of one linear function of a layer\'s pre-activations (the last layer: the outputs), to a\n' +
     '    precision: a witness input and its value, and a proved bound on the other side. OBJECTIVE is LAYER:INDEX (one\n' +
     '    neuron) or LAYER=c1,c2,.. (one coefficient per neuron of the layer); layers count from 1 as listed above.\n' +
     '    Stops once the gap is at most max(E, R x |value|) (defaults 1e-3 and 1e-3) or after S seconds (default 60).\n' +
-    'nnshrink bounds MODEL|--default [domain] --phase LAYER:INDEX [--timeout S] [--json]\n' +
+    'nnshrink bounds MODEL|--default [domain] --phase LAYER:INDEX [--timeout S] [--jobs N] [--json]\n' +
     '    one neuron\'s phase over the domain: never active or always active (proved), both (two checked witnesses),\n' +
     '    or unknown (with the proved range of its pre-activation).\n' +
+    '    --max, --min and --phase split 8 boxes at a time on N worker threads (default: the cores) when the inputs\n' +
+    '    are few; the split trees do not depend on N.\n' +
     'nnshrink bounds MODEL|--default [domain] --census [--timeout S] [--task-timeout T] [--jobs N] [--json]\n' +
     '    the phase of every hidden neuron: one input-splitting tree shared by all, as two halves of the domain with S/2\n' +
     '    seconds each (default S = 4), then one task of T seconds (default 1.5) per neuron still open (at most 64);\n' +
@@ -103,18 +106,28 @@ export function parseObjective(spec: string, net: Network, flag: string): { laye
   return { layer, c };
 }
 
-function optimise(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): number {
+/** The worker threads of --max, --min and --phase: none with many inputs (ReLU splitting, in this thread). */
+function treePool(net: Network, values: Record<string, string | boolean | undefined>): WorkerPool {
+  return new WorkerPool(manyInputs(net.inputSize) ? 1 : numberOpt(values, 'jobs', defaultWorkers(), 1));
+}
+
+async function optimise(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): Promise<number> {
   if (values.max !== undefined && values.min !== undefined) fail('give either --max or --min, not both');
   const flag = values.max !== undefined ? 'max' : 'min';
   const { layer, c } = parseObjective(String(values[flag]), net, flag);
   const progress = makeProgress(!values.json);
-  const r = (flag === 'max' ? maximizeLinear : minimizeLinear)(net, domain, layer, c, 0, {
-    boundsFn: boundsFor(net),
-    timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
-    precision: numberOpt(values, 'precision', 1e-3),
-    relativePrecision: numberOpt(values, 'relative-precision', 1e-3),
-    onProgress: (v, b, boxes, open) => progress.update(`${flag}imising`, 0, 0, `in [${fmt(Math.min(v, b))}, ${fmt(Math.max(v, b))}], ${boxes} boxes, ${open} open`),
-  });
+  const pool = treePool(net, values);
+  let r;
+  try {
+    r = await (flag === 'max' ? maximizeLinearOnPool : minimizeLinearOnPool)(net, domain, layer, c, 0, {
+      timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+      precision: numberOpt(values, 'precision', 1e-3),
+      relativePrecision: numberOpt(values, 'relative-precision', 1e-3),
+      onProgress: (v, b, boxes, open) => progress.update(`${flag}imising`, 0, 0, `in [${fmt(Math.min(v, b))}, ${fmt(Math.max(v, b))}], ${boxes} boxes, ${open} open`),
+    }, pool);
+  } finally {
+    await pool.close();
+  }
   progress.done();
   if (values.json) {
     printJson({ objective: flag, layer: layer + 1, coefficients: c, ...r });
@@ -131,7 +144,7 @@ function optimise(net: Network, domain: Box[], values: Record<string, string | b
   return 0;
 }
 
-function phase(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): number {
+async function phase(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): Promise<number> {
   if (values.max !== undefined || values.min !== undefined) fail('give either --phase or --max / --min, not both');
   const spec = String(values.phase);
   if (!/^\s*\d+\s*:/.test(spec)) fail(`--phase: '${spec}' (expected LAYER:INDEX)`);
@@ -139,11 +152,16 @@ function phase(net: Network, domain: Box[], values: Record<string, string | bool
   if (layer === net.layers.length - 1) fail(`--phase: layer ${layer + 1} is the output layer (no ReLU); use --max / --min`);
   const index = c.indexOf(1);
   const progress = makeProgress(!values.json);
-  const r = neuronPhase(net, domain, layer, index, {
-    boundsFn: boundsFor(net),
-    timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
-    onProgress: (v, b, boxes, open) => progress.update('deciding the phase', 0, 0, `${boxes} boxes, ${open} open`),
-  });
+  const pool = treePool(net, values);
+  let r;
+  try {
+    r = await neuronPhase(net, domain, layer, index, {
+      timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+      onProgress: (_v, _b, boxes, open) => progress.update('deciding the phase', 0, 0, `${boxes} boxes, ${open} open`),
+    }, pool);
+  } finally {
+    await pool.close();
+  }
   progress.done();
   if (values.json) {
     printJson({ layer: layer + 1, index, ...r });

@@ -23,6 +23,7 @@ import { MaxHeap } from './heap.ts';
 import { maximizeByRegions } from './search.ts';
 import { ReluBab } from './relu-bab.ts';
 import { manyInputs, widestInput } from './split.ts';
+import type { WorkerPool } from '../pool/pool.ts';
 
 export interface MaximizeOptions {
   timeoutMs: number;
@@ -46,6 +47,12 @@ export interface MaximizeOptions {
   seed?: number;
   /** called now and then with the witness's value and the bound so far, the boxes bounded and the open ones */
   onProgress?: (value: number, bound: number, boxes: number, open: number) => void;
+  /**
+   * open boxes split per step of a tree (default 1), the most open ones: each box's split depends on the box and
+   * on the value to beat when the step starts, so the trees do not depend on how a step's boxes are run (here or on
+   * the workers of maximizeLinearOnPool); more boxes per step only change when the value to beat is raised
+   */
+  batch?: number;
 }
 
 export interface MaximizeResult {
@@ -68,6 +75,8 @@ interface Node {
   box: Box;
   upper: number;
   fb: NetworkBounds;
+  /** the objective at the box's centre (plain evaluation), when the split that made the box computed it */
+  centreValue?: number;
 }
 
 /**
@@ -83,11 +92,190 @@ const WALK_MS = 50;
 /** The two split rules' trees take turns in slices of this length. */
 const SLICE_MS = 200;
 
+type SplitRule = 'trial' | 'widest';
+
+/** What every split of one search shares: the network up to layer k, the objective c . z_k + d, the domain. */
+interface TreeContext {
+  below: Network;
+  k: number;
+  c: Float64Array;
+  d: number;
+  /** slope optimisation steps for a box not yet settled */
+  steps: number;
+  domain: Box[];
+  boundsFn: BoundsFn;
+  /** what settles a box: the threshold, else the best value found plus the precision */
+  threshold?: number;
+  absPrec: number;
+  relPrec: number;
+}
+
+/** The bound that settles a box, given the best value found (maximizeSteps' closeAt). */
+function closeAtFor(t: TreeContext, best: number): number {
+  return t.threshold ?? best + Math.max(t.absPrec, t.relPrec * Math.abs(best));
+}
+
+/** c . z_k + d at one input (plain evaluation). */
+function objectiveAt(t: TreeContext, x: Float64Array): number {
+  const pre = forwardTrace(t.below, x, 1).pre[t.k];
+  let v = t.d;
+  for (let i = 0; i < t.c.length; i++) v += t.c[i] * pre[i];
+  return v;
+}
+
+/** A step asked of the driver: these open boxes split by this rule, with this value to beat. */
+interface TreeStep {
+  ctx: TreeContext;
+  rule: SplitRule;
+  /** the best value found when the step starts */
+  best: number;
+  items: Node[];
+}
+
+/** A box's split: its two halves with their bounds (null: the box is a single point), and the boxes bounded. */
+interface NodeSplit {
+  children: Node[] | null;
+  boxes: number;
+}
+
+/**
+ * Sound upper bound of c . z_k + d over the box: the best of the layer's interval, the back-substitution and, when
+ * those do not reach closeAt, optimised slopes.
+ */
+function upperBound(t: TreeContext, box: Box, fb: NetworkBounds, closeAt: number): number {
+  const { below, k, c, d } = t;
+  const L = fb[k];
+  let iv = d;
+  let mag = Math.abs(d);
+  for (let i = 0; i < c.length; i++) {
+    if (c[i] === 0) continue;
+    iv += c[i] > 0 ? c[i] * L.hi[i] : c[i] * L.lo[i];
+    mag += Math.abs(c[i]) * Math.max(Math.abs(L.lo[i]), Math.abs(L.hi[i]));
+  }
+  let u = Math.min(widenHi(iv, mag), backwardBound(below, box, fb, k, c, d, 'upper').hi);
+  if (k > 0 && t.steps > 0 && u > closeAt) {
+    u = Math.min(u, -alphaLower(below, box, fb, k, c.map((v) => -v), -d, { iterations: t.steps, target: -closeAt }));
+  }
+  return u;
+}
+
+/**
+ * One box halved: at the input widest relative to its domain box ('widest'), or at the input whose worse half
+ * bounds lowest by back-substitution, every input tried ('trial'). Each half's centre counts as a value found
+ * before that half is bounded (as the tree will consider it), so what settles it is known sooner. Depends on the box
+ * and the best value so far alone.
+ */
+export function splitNode(t: TreeContext, rule: SplitRule, node: Node, bestSoFar: number): NodeSplit {
+  const { below, k, c, d } = t;
+  let boxes = 0;
+  let halves: Array<{ box: Box; fb: NetworkBounds }> | null = null;
+  if (rule === 'widest') {
+    const dim = widestInput(node.box, t.domain[node.region]);
+    if (node.box.hi[dim] > node.box.lo[dim]) halves = splitBox(node.box, dim).map((box) => ({ box, fb: t.boundsFn(below, box, node.fb) }));
+  } else {
+    let pickV = Infinity;
+    for (let i = 0; i < node.box.lo.length; i++) {
+      if (!(node.box.hi[i] > node.box.lo[i])) continue;
+      const ch = splitBox(node.box, i).map((box) => ({ box, fb: t.boundsFn(below, box, node.fb) }));
+      boxes += 2;
+      const [u0, u1] = ch.map((x) => backwardBound(below, x.box, x.fb, k, c, d, 'upper').hi);
+      const v = Math.max(u0, u1) + 1e-3 * Math.min(u0, u1);
+      if (v < pickV || !halves) {
+        pickV = v;
+        halves = ch;
+      }
+    }
+  }
+  if (!halves) return { children: null, boxes };
+  let best = bestSoFar;
+  const children = halves.map((h) => {
+    const centreValue = objectiveAt(t, boxCenter(h.box));
+    best = Math.max(best, centreValue);
+    return { region: node.region, box: h.box, fb: h.fb, upper: upperBound(t, h.box, h.fb, closeAtFor(t, best)), centreValue };
+  });
+  return { children, boxes: boxes + children.length };
+}
+
 /**
  * Maximum of c . z_k + d over the union of the domain's boxes, where z_k is layer k's pre-activation vector
  * (c has layer k's width).
  */
 export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: MaximizeOptions): MaximizeResult {
+  const search = maximizeSteps(net, domain, k, c, d, opts);
+  let s = search.next();
+  while (!s.done) {
+    const { ctx, rule, best, items } = s.value;
+    s = search.next(items.map((node) => splitNode(ctx, rule, node, best)));
+  }
+  return s.value;
+}
+
+/**
+ * maximizeLinear with each step's boxes (batch: default 8) split on the pool's workers: the trees do not depend on
+ * the number of workers (splitNode depends on its box and the value to beat alone), only how fast they grow.
+ * Bounds are crownBounds in every thread.
+ */
+export async function maximizeLinearOnPool(
+  net: Network,
+  domain: Box[],
+  k: number,
+  c: Float64Array,
+  d: number,
+  opts: Omit<MaximizeOptions, 'boundsFn'>,
+  pool: WorkerPool,
+): Promise<MaximizeResult> {
+  const o: MaximizeOptions = { ...opts, boundsFn: crownBounds, batch: opts.batch ?? 8 };
+  if (pool.size <= 1) return maximizeLinear(net, domain, k, c, d, o);
+  const id = `max-${process.pid}-${Date.now()}-${Math.random()}`;
+  const url = import.meta.url;
+  let ready: Promise<unknown> | null = null;
+  try {
+    const search = maximizeSteps(net, domain, k, c, d, o);
+    let s = search.next();
+    while (!s.done) {
+      const { ctx, rule, best, items } = s.value;
+      if (items.length === 1) {
+        // the pool runs a single job inline, where no context was set up
+        s = search.next([splitNode(ctx, rule, items[0], best)]);
+        continue;
+      }
+      const { boundsFn: _here, ...plain } = ctx;
+      ready ??= pool.runOnEach(url, 'setupMaxWorker', { id, ctx: plain });
+      await ready;
+      s = search.next(await pool.run<SplitJob, NodeSplit>(url, 'splitOnWorker', items.map((node) => ({ id, rule, best, node }))));
+    }
+    return s.value;
+  } finally {
+    if (ready) await pool.runOnEach(url, 'dropMaxWorker', { id }).catch(() => {});
+  }
+}
+
+/** Worker-thread side of maximizeLinearOnPool: a search's context, sent to every worker once, then named. */
+const contexts = new Map<string, TreeContext>();
+
+export function setupMaxWorker(job: { id: string; ctx: Omit<TreeContext, 'boundsFn'> }): boolean {
+  contexts.set(job.id, { ...job.ctx, boundsFn: crownBounds });
+  return true;
+}
+
+export function dropMaxWorker(job: { id: string }): boolean {
+  return contexts.delete(job.id);
+}
+
+interface SplitJob {
+  id: string;
+  rule: SplitRule;
+  best: number;
+  node: Node;
+}
+
+export function splitOnWorker(job: SplitJob): NodeSplit {
+  const ctx = contexts.get(job.id);
+  if (!ctx) throw new Error(`no maximisation ${job.id} on this worker`);
+  return splitNode(ctx, job.rule, job.node, job.best);
+}
+
+function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: MaximizeOptions): Generator<TreeStep, MaximizeResult, NodeSplit[]> {
   const t0 = Date.now();
   const deadline = t0 + opts.timeoutMs;
   const absPrec = opts.precision ?? 1e-3;
@@ -113,37 +301,23 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
   };
   let best = -Infinity;
   let witness = boxCenter(domain[0]);
-  // the gap allowed, which grows with |best|
-  let precision = absPrec;
-  const consider = (x: Float64Array): void => {
-    const v = valueAt(x, 1)[0];
+  /** x as a witness, its value known (plain evaluation) */
+  const considerAt = (x: Float64Array, v: number): void => {
     if (v > best) {
       best = v;
       witness = x;
-      precision = Math.max(absPrec, relPrec * Math.abs(best));
     }
   };
-  // boxes whose bound is at most this are settled: within the precision of the best value, or with a threshold, at
-  // most the threshold; with a threshold, a value above it settles the whole question
-  const closeAt = (): number => opts.threshold ?? best + precision;
+  const consider = (x: Float64Array): void => considerAt(x, valueAt(x, 1)[0]);
+  const tctx: TreeContext = { below, k, c, d, steps, domain, boundsFn, absPrec, relPrec, ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}) };
+  // boxes whose bound is at most this are settled: within the precision of the best value (a gap that grows with
+  // |best|), or with a threshold, at most the threshold; with a threshold, a value above it settles the whole question
+  const closeAt = (): number => closeAtFor(tctx, best);
   const settled = (): boolean => opts.threshold !== undefined && best > opts.threshold;
   let boxes = 0;
-  /** Sound upper bound over the box: the best of the layer's interval, the back-substitution and optimised slopes. */
   const upperOn = (box: Box, fb: NetworkBounds): number => {
     boxes++;
-    const L = fb[k];
-    let iv = d;
-    let mag = Math.abs(d);
-    for (let i = 0; i < c.length; i++) {
-      if (c[i] === 0) continue;
-      iv += c[i] > 0 ? c[i] * L.hi[i] : c[i] * L.lo[i];
-      mag += Math.abs(c[i]) * Math.max(Math.abs(L.lo[i]), Math.abs(L.hi[i]));
-    }
-    let u = Math.min(widenHi(iv, mag), backwardBound(below, box, fb, k, c, d, 'upper').hi);
-    if (k > 0 && steps > 0 && u > closeAt()) {
-      u = Math.min(u, -alphaLower(below, box, fb, k, negC, -d, { iterations: steps, target: -(closeAt()) }));
-    }
-    return u;
+    return upperBound(tctx, box, fb, closeAt());
   };
 
   // 1. a first witness: samples, then walks over linear regions from the best of them and from each box's centre
@@ -174,10 +348,11 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
   const rules = n > 1 && !many && opts.threshold === undefined ? (['trial', 'widest'] as const) : (['widest'] as const);
   const trees = rules.map((rule) => splitTree(rule));
   const boundNow = (): number => Math.max(best, Math.min(...trees.map((t) => t.upper())));
+  const batch = Math.max(1, Math.floor(opts.batch ?? 1));
   let nextReport = Date.now() + 500;
   for (;;) {
     for (const t of trees) {
-      if (t.run(Math.min(deadline, Date.now() + SLICE_MS)) === 'done') return { status: 'proved', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0 };
+      if ((yield* t.grow(Math.min(deadline, Date.now() + SLICE_MS))) === 'done') return { status: 'proved', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0 };
     }
     if (boundNow() <= closeAt() || settled()) return { status: 'proved', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0 };
     const full = trees.every((t) => t.full());
@@ -188,71 +363,53 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
     }
   }
 
-  /** A best-first input-splitting tree over the domain, run in slices until the precision is reached. */
-  function splitTree(rule: 'trial' | 'widest') {
+  /** A best-first input-splitting tree over the domain, grown in slices until the precision is reached. */
+  function splitTree(rule: SplitRule) {
     const heap = new MaxHeap<Node>();
     let closedMax = -Infinity;
-    const push = (region: number, box: Box, fb: NetworkBounds): void => {
-      consider(boxCenter(box));
-      const u = upperOn(box, fb);
-      if (u <= closeAt()) closedMax = Math.max(closedMax, u);
-      else heap.push(u, { region, box, upper: u, fb });
+    const push = (node: Node): void => {
+      if (node.centreValue !== undefined) considerAt(boxCenter(node.box), node.centreValue);
+      else consider(boxCenter(node.box));
+      if (node.upper <= closeAt()) closedMax = Math.max(closedMax, node.upper);
+      else heap.push(node.upper, node);
     };
-    domain.forEach((box, region) => push(region, box, rootBounds[region]));
+    domain.forEach((box, region) => push({ region, box, fb: rootBounds[region], upper: upperOn(box, rootBounds[region]) }));
     let pops = 0;
     const upper = (): number => Math.max(closedMax, heap.size ? heap.peekKey() : -Infinity, best);
     return {
       upper,
       open: (): number => heap.size,
       full: (): boolean => heap.size > maxOpen,
-      run(until: number): 'done' | 'open' {
+      *grow(until: number): Generator<TreeStep, 'done' | 'open', NodeSplit[]> {
         while (heap.size > 0) {
           if (upper() <= closeAt() || settled()) return 'done';
           if (Date.now() > until || heap.size > maxOpen) return 'open';
-          const node = heap.pop()!;
-          // the best value may have risen since it was pushed
-          if (node.upper <= closeAt()) {
-            closedMax = Math.max(closedMax, node.upper);
-            continue;
+          const items: Node[] = [];
+          while (items.length < batch && heap.size > 0) {
+            const node = heap.pop()!;
+            // the best value may have risen since it was pushed
+            if (node.upper <= closeAt()) {
+              closedMax = Math.max(closedMax, node.upper);
+              continue;
+            }
+            if (++pops % ASCENT_EVERY === 0) consider(maximizeByRegions(below, domain[node.region], k, c, [boxCenter(node.box)], Math.min(until, Date.now() + WALK_MS)).x);
+            items.push(node);
           }
-          if (++pops % ASCENT_EVERY === 0) consider(maximizeByRegions(below, domain[node.region], k, c, [boxCenter(node.box)], Math.min(until, Date.now() + WALK_MS)).x);
-          const children = rule === 'trial' ? bestSplit(node) : widestSplit(node, domain[node.region]);
-          if (!children) {
-            // a single point: its value is exact up to the bound's widening
-            consider(node.box.lo.slice());
-            closedMax = Math.max(closedMax, node.upper);
-            continue;
-          }
-          for (const ch of children) push(node.region, ch.box, ch.fb);
+          if (items.length === 0) continue;
+          const split = yield { ctx: tctx, rule, best, items };
+          // in the order of the step, so the tree is the same however its boxes were split
+          split.forEach((r, i) => {
+            boxes += r.boxes;
+            if (!r.children) {
+              // a single point: its value is exact up to the bound's widening
+              consider(items[i].box.lo.slice());
+              closedMax = Math.max(closedMax, items[i].upper);
+            } else for (const ch of r.children) push(ch);
+          });
         }
         return 'done';
       },
     };
-  }
-
-  /** The halves at the input widest relative to the domain box (null for a single point). */
-  function widestSplit(node: Node, root: Box): Array<{ box: Box; fb: NetworkBounds }> | null {
-    const dim = widestInput(node.box, root);
-    if (!(node.box.hi[dim] > node.box.lo[dim])) return null;
-    return splitBox(node.box, dim).map((box) => ({ box, fb: boundsFn(below, box, node.fb) }));
-  }
-
-  /** Every input halved in turn, each half bounded by back-substitution: the halves whose worse bound is lowest. */
-  function bestSplit(node: Node): Array<{ box: Box; fb: NetworkBounds }> | null {
-    let pick: Array<{ box: Box; fb: NetworkBounds }> | null = null;
-    let pickV = Infinity;
-    for (let i = 0; i < n; i++) {
-      if (!(node.box.hi[i] > node.box.lo[i])) continue;
-      const ch = splitBox(node.box, i).map((box) => ({ box, fb: boundsFn(below, box, node.fb) }));
-      boxes += 2;
-      const [u0, u1] = ch.map((x) => backwardBound(below, x.box, x.fb, k, c, d, 'upper').hi);
-      const v = Math.max(u0, u1) + 1e-3 * Math.min(u0, u1);
-      if (v < pickV || !pick) {
-        pickV = v;
-        pick = ch;
-      }
-    }
-    return pick;
   }
 
   /**
@@ -304,11 +461,23 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
 
 /** Minimum of c . z_k + d: the maximum of -c . z_k - d, negated (a threshold asks "is the minimum at least it?"). */
 export function minimizeLinear(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: MaximizeOptions): MaximizeResult {
-  const r = maximizeLinear(net, domain, k, c.map((v) => -v), -d, {
+  return negated(maximizeLinear(net, domain, k, c.map((v) => -v), -d, negatedOptions(opts)));
+}
+
+export async function minimizeLinearOnPool(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: Omit<MaximizeOptions, 'boundsFn'>, pool: WorkerPool): Promise<MaximizeResult> {
+  return negated(await maximizeLinearOnPool(net, domain, k, c.map((v) => -v), -d, negatedOptions(opts), pool));
+}
+
+/** The options of a minimisation as those of the maximisation of the negated objective. */
+function negatedOptions<O extends Omit<MaximizeOptions, 'boundsFn'>>(opts: O): O {
+  return {
     ...opts,
     ...(opts.threshold !== undefined ? { threshold: -opts.threshold } : {}),
     ...(opts.onProgress ? { onProgress: (v: number, b: number, n: number, o: number) => opts.onProgress!(-v, -b, n, o) } : {}),
-  });
+  };
+}
+
+function negated(r: MaximizeResult): MaximizeResult {
   return { ...r, value: -r.value, bound: -r.bound };
 }
 
@@ -327,17 +496,18 @@ export interface NeuronPhaseAnswer {
 
 /**
  * The phase of one neuron over the domain: never active (its pre-activation is <= 0 everywhere, proved), always
- * active (>= 0, proved), both (two witnesses) or unknown. Two threshold questions at 0, half the time each.
+ * active (>= 0, proved), both (two witnesses) or unknown. Two threshold questions at 0, half the time each, their
+ * trees' steps on the pool's workers (the trees do not depend on how many).
  */
-export function neuronPhase(net: Network, domain: Box[], layer: number, index: number, opts: MaximizeOptions): NeuronPhaseAnswer {
+export async function neuronPhase(net: Network, domain: Box[], layer: number, index: number, opts: Omit<MaximizeOptions, 'boundsFn'>, pool: WorkerPool): Promise<NeuronPhaseAnswer> {
   const t0 = Date.now();
   const c = new Float64Array(net.layers[layer].outSize);
   c[index] = 1;
-  const hi = maximizeLinear(net, domain, layer, c, 0, { ...opts, threshold: 0, timeoutMs: opts.timeoutMs / 2 });
+  const hi = await maximizeLinearOnPool(net, domain, layer, c, 0, { ...opts, threshold: 0, timeoutMs: opts.timeoutMs / 2 }, pool);
   const base = { boxes: hi.boxes, upper: hi.bound, lower: -Infinity };
   const active = hi.value > 0 ? { activeWitness: hi.witness } : {};
   if (hi.status === 'proved' && hi.bound <= 0) return { phase: 'never', ...base, timeMs: Date.now() - t0 };
-  const lo = minimizeLinear(net, domain, layer, c, 0, { ...opts, threshold: 0, timeoutMs: Math.max(0, opts.timeoutMs - (Date.now() - t0)) });
+  const lo = await minimizeLinearOnPool(net, domain, layer, c, 0, { ...opts, threshold: 0, timeoutMs: Math.max(0, opts.timeoutMs - (Date.now() - t0)) }, pool);
   const inactive = lo.value < 0 ? { inactiveWitness: lo.witness } : {};
   const both = { ...base, ...active, ...inactive, lower: lo.bound, boxes: hi.boxes + lo.boxes, timeMs: Date.now() - t0 };
   if (lo.status === 'proved' && lo.bound >= 0) return { phase: 'always', ...both };
