@@ -130,6 +130,20 @@ interface TreeStep {
   /** the best value found when the step starts */
   best: number;
   items: Node[];
+  /** witness walks asked for (from a popped box's centre, over its domain box, until a time): the driver runs them
+   * in this thread, beside the workers' splits */
+  walks: Array<{ region: number; from: Float64Array; until: number }>;
+}
+
+/** A step's outcome: the splits, in the order of the step's boxes, and the walks' end points. */
+interface StepDone {
+  splits: NodeSplit[];
+  walked: Float64Array[];
+}
+
+/** The witness walks of a step (time-limited, so a witness may depend on the machine's pace; the trees do not). */
+function runWalks(t: TreeContext, walks: TreeStep['walks']): Float64Array[] {
+  return walks.map((w) => maximizeByRegions(t.below, t.domain[w.region], t.k, t.c, [w.from], Math.min(w.until, Date.now() + WALK_MS)).x);
 }
 
 /** A box's split: its two halves with their bounds (null: the box is a single point), and the boxes bounded. */
@@ -204,8 +218,9 @@ export function maximizeLinear(net: Network, domain: Box[], k: number, c: Float6
   const search = maximizeSteps(net, domain, k, c, d, opts);
   let s = search.next();
   while (!s.done) {
-    const { ctx, rule, best, items } = s.value;
-    s = search.next(items.map((node) => splitNode(ctx, rule, node, best)));
+    const { ctx, rule, best, items, walks } = s.value;
+    const walked = runWalks(ctx, walks);
+    s = search.next({ splits: items.map((node) => splitNode(ctx, rule, node, best)), walked });
   }
   return s.value;
 }
@@ -233,16 +248,20 @@ export async function maximizeLinearOnPool(
     const search = maximizeSteps(net, domain, k, c, d, o);
     let s = search.next();
     while (!s.done) {
-      const { ctx, rule, best, items } = s.value;
+      const { ctx, rule, best, items, walks } = s.value;
       if (items.length === 1) {
         // the pool runs a single job inline, where no context was set up
-        s = search.next([splitNode(ctx, rule, items[0], best)]);
+        const walked = runWalks(ctx, walks);
+        s = search.next({ splits: [splitNode(ctx, rule, items[0], best)], walked });
         continue;
       }
       const { boundsFn: _here, ...plain } = ctx;
       ready ??= pool.runOnEach(url, 'setupMaxWorker', { id, ctx: plain });
       await ready;
-      s = search.next(await pool.run<SplitJob, NodeSplit>(url, 'splitOnWorker', items.map((node) => ({ id, rule, best, node }))));
+      const splits = pool.run<SplitJob, NodeSplit>(url, 'splitOnWorker', items.map((node) => ({ id, rule, best, node })));
+      // the walks here while the workers split
+      const walked = runWalks(ctx, walks);
+      s = search.next({ splits: await splits, walked });
     }
     return s.value;
   } finally {
@@ -275,7 +294,7 @@ export function splitOnWorker(job: SplitJob): NodeSplit {
   return splitNode(ctx, job.rule, job.node, job.best);
 }
 
-function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: MaximizeOptions): Generator<TreeStep, MaximizeResult, NodeSplit[]> {
+function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: MaximizeOptions): Generator<TreeStep, MaximizeResult, StepDone> {
   const t0 = Date.now();
   const deadline = t0 + opts.timeoutMs;
   const absPrec = opts.precision ?? 1e-3;
@@ -380,11 +399,12 @@ function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array,
       upper,
       open: (): number => heap.size,
       full: (): boolean => heap.size > maxOpen,
-      *grow(until: number): Generator<TreeStep, 'done' | 'open', NodeSplit[]> {
+      *grow(until: number): Generator<TreeStep, 'done' | 'open', StepDone> {
         while (heap.size > 0) {
           if (upper() <= closeAt() || settled()) return 'done';
           if (Date.now() > until || heap.size > maxOpen) return 'open';
           const items: Node[] = [];
+          const walks: TreeStep['walks'] = [];
           while (items.length < batch && heap.size > 0) {
             const node = heap.pop()!;
             // the best value may have risen since it was pushed
@@ -392,13 +412,14 @@ function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array,
               closedMax = Math.max(closedMax, node.upper);
               continue;
             }
-            if (++pops % ASCENT_EVERY === 0) consider(maximizeByRegions(below, domain[node.region], k, c, [boxCenter(node.box)], Math.min(until, Date.now() + WALK_MS)).x);
+            if (++pops % ASCENT_EVERY === 0) walks.push({ region: node.region, from: boxCenter(node.box), until });
             items.push(node);
           }
           if (items.length === 0) continue;
-          const split = yield { ctx: tctx, rule, best, items };
+          const done = yield { ctx: tctx, rule, best, items, walks };
+          for (const x of done.walked) consider(x);
           // in the order of the step, so the tree is the same however its boxes were split
-          split.forEach((r, i) => {
+          done.splits.forEach((r, i) => {
             boxes += r.boxes;
             if (!r.children) {
               // a single point: its value is exact up to the bound's widening
