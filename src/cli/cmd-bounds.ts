@@ -108,7 +108,8 @@ export function parseObjective(spec: string, net: Network, flag: string): { laye
 
 /** The worker threads of --max, --min and --phase: none with many inputs (ReLU splitting, in this thread). */
 function treePool(net: Network, values: Record<string, string | boolean | undefined>): WorkerPool {
-  return new WorkerPool(manyInputs(net.inputSize) ? 1 : numberOpt(values, 'jobs', defaultWorkers(), 1));
+  const jobs = numberOpt(values, 'jobs', defaultWorkers(), 1);
+  return new WorkerPool(manyInputs(net.inputSize) ? 1 : jobs);
 }
 
 async function optimise(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): Promise<number> {
@@ -116,15 +117,16 @@ async function optimise(net: Network, domain: Box[], values: Record<string, stri
   const flag = values.max !== undefined ? 'max' : 'min';
   const { layer, c } = parseObjective(String(values[flag]), net, flag);
   const progress = makeProgress(!values.json);
+  const opts = {
+    timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+    precision: numberOpt(values, 'precision', 1e-3),
+    relativePrecision: numberOpt(values, 'relative-precision', 1e-3),
+    onProgress: (v: number, b: number, boxes: number, open: number) => progress.update(`${flag}imising`, 0, 0, `in [${fmt(Math.min(v, b))}, ${fmt(Math.max(v, b))}], ${boxes} boxes, ${open} open`),
+  };
   const pool = treePool(net, values);
   let r;
   try {
-    r = await (flag === 'max' ? maximizeLinearOnPool : minimizeLinearOnPool)(net, domain, layer, c, 0, {
-      timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
-      precision: numberOpt(values, 'precision', 1e-3),
-      relativePrecision: numberOpt(values, 'relative-precision', 1e-3),
-      onProgress: (v, b, boxes, open) => progress.update(`${flag}imising`, 0, 0, `in [${fmt(Math.min(v, b))}, ${fmt(Math.max(v, b))}], ${boxes} boxes, ${open} open`),
-    }, pool);
+    r = await (flag === 'max' ? maximizeLinearOnPool : minimizeLinearOnPool)(net, domain, layer, c, 0, opts, pool);
   } finally {
     await pool.close();
   }
@@ -152,11 +154,12 @@ async function phase(net: Network, domain: Box[], values: Record<string, string 
   if (layer === net.layers.length - 1) fail(`--phase: layer ${layer + 1} is the output layer (no ReLU); use --max / --min`);
   const index = c.indexOf(1);
   const progress = makeProgress(!values.json);
+  const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
   const pool = treePool(net, values);
   let r;
   try {
     r = await neuronPhase(net, domain, layer, index, {
-      timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+      timeoutMs,
       onProgress: (_v, _b, boxes, open) => progress.update('deciding the phase', 0, 0, `${boxes} boxes, ${open} open`),
     }, pool);
   } finally {

@@ -49,12 +49,15 @@ export const verifyCommand: CommandSpec = {
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
     const prop = readPropertyFor(model.network, positionals[1], values);
     const progress = makeProgress(!values.json);
-    // the split tree's steps on N workers: the same tree for any N (decidePropertyOnPool), only sooner
-    const pool = new WorkerPool(manyInputs(model.network.inputSize) ? 1 : numberOpt(values, 'jobs', defaultWorkers(), 1));
+    const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
+    const jobs = numberOpt(values, 'jobs', defaultWorkers(), 1);
+    // the split tree's steps on N workers: the same tree for any N (decidePropertyOnPool), only sooner; with many
+    // inputs there is no split tree
+    const pool = new WorkerPool(manyInputs(model.network.inputSize) ? 1 : jobs);
     let r: PropertyResult;
     try {
       r = await decidePropertyOnPool(model.network, prop, {
-        timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
+        timeoutMs,
         onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
       }, pool);
     } finally {
