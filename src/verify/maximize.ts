@@ -249,14 +249,19 @@ export async function maximizeLinearOnPool(
     let s = search.next();
     while (!s.done) {
       const { ctx, rule, best, items, walks } = s.value;
+      // the workers get the search's context at its first step (set up while this thread goes on)
+      const { boundsFn: _here, ...plain } = ctx;
+      if (!ready) {
+        ready = pool.runOnEach(url, 'setupMaxWorker', { id, ctx: plain });
+        // awaited before the first step on the workers; a search decided before that never looks
+        ready.catch(() => {});
+      }
       if (items.length === 1) {
         // the pool runs a single job inline, where no context was set up
         const walked = runWalks(ctx, walks);
         s = search.next({ splits: [splitNode(ctx, rule, items[0], best)], walked });
         continue;
       }
-      const { boundsFn: _here, ...plain } = ctx;
-      ready ??= pool.runOnEach(url, 'setupMaxWorker', { id, ctx: plain });
       await ready;
       const splits = pool.run<SplitJob, NodeSplit>(url, 'splitOnWorker', items.map((node) => ({ id, rule, best, node })));
       // the walks here while the workers split

@@ -150,12 +150,19 @@ export async function decidePropertyOnPool(
     const steps = propertySteps(ctx, o);
     let s = steps.next();
     while (!s.done) {
-      ready ??= pool.runOnEach(url, 'setupSplitWorker', setup);
-      await ready;
+      // the workers get the search's context at its first step (set up while this thread goes on)
+      if (!ready) {
+        ready = pool.runOnEach(url, 'setupSplitWorker', setup);
+        // awaited before the first step on the workers; a search decided before that never looks
+        ready.catch(() => {});
+      }
       const { strategy, items } = s.value;
       // one box (the pool runs a single job inline, where no context was set up): expanded here
       if (items.length === 1) s = steps.next([expandBox(ctx, strategy, items[0])]);
-      else s = steps.next(await pool.run<ExpandJob, Expansion>(url, 'expandOnWorker', items.map((item) => ({ id, strategy, item }))));
+      else {
+        await ready;
+        s = steps.next(await pool.run<ExpandJob, Expansion>(url, 'expandOnWorker', items.map((item) => ({ id, strategy, item }))));
+      }
     }
     return s.value;
   } finally {
