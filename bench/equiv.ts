@@ -1,8 +1,9 @@
 /**
  * Equivalence: ACAS Xu 1_1 (normalised view, the VNN-COMP input box of property 3 and the full box) against a copy
  * with one hidden neuron removed and against a copy with float16-rounded weights: the proved max |f-g| next to the
- * largest difference found, and the time. Run: node --import tsx bench/equiv.ts [seconds=20] [diff|product]
- * (product: the two as strangers, side by side in one network, as `nnshrink equiv --method product` does)
+ * largest difference found, and the time. Run: node --import tsx bench/equiv.ts [seconds=20] [diff|product] [workers]
+ * (product: the two as strangers, side by side in one network, as `nnshrink equiv --method product` does; with
+ * workers, its input-splitting trees' steps on that many threads)
  */
 import { readNNet } from '../src/formats/nnet.ts';
 import { cloneNetwork, type Network } from '../src/model/network.ts';
@@ -13,9 +14,12 @@ import { outputLinearLower } from '../src/bounds/objective.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';
 import { acasNnet, sharedPath } from '../test/helpers/shared.ts';
+import { WorkerPool } from '../src/pool/pool.ts';
 
 const seconds = Number(process.argv[2] ?? 20);
 const method = process.argv[3] ?? 'diff';
+const workers = Number(process.argv[4] ?? 0);
+const pool = workers > 0 ? new WorkerPool(workers) : undefined;
 const f16 = (x: number): number => {
   // round to the nearest float16 value (normal range; ties to even via Math.round on the scaled mantissa)
   if (x === 0) return 0;
@@ -42,8 +46,9 @@ for (const [gname, g] of [['one neuron removed (3:10)', removed], ['weights roun
     const t = Date.now();
     const r =
       method === 'product'
-        ? checkLinfProduct(f, g, [box], 0, { boundsFn: crownBounds, outputLinearLower, timeoutMs: seconds * 1000 })
+        ? await checkLinfProduct(f, g, [box], 0, { boundsFn: crownBounds, outputLinearLower, timeoutMs: seconds * 1000, pool })
         : checkLinf(alignedPair(f, g), [box], 0, { boundsFn: crownBounds, timeoutMs: seconds * 1000, samples: 4096 });
     console.log(`| ${gname} | ${bname} | ${r.provedBound.toExponential(3)} | ${r.foundMax.toExponential(3)} | ${(r.provedBound / r.foundMax).toFixed(2)} | ${r.boxes} | ${((Date.now() - t) / 1000).toFixed(1)} |`);
   }
 }
+await pool?.close();

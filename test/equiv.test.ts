@@ -311,22 +311,26 @@ function reshaped(f: import('../src/model/network.ts').Network, j: number): impo
   };
 }
 
-test('strangers (any shapes, side by side in one network): proved within a tolerance, refuted beyond it, witnesses real', async () => {
+test('strangers (any shapes, side by side in one network): proved within a tolerance, refuted beyond it, witnesses real, in this thread and on two workers', async () => {
   const { checkLinfProduct, checkClassProduct } = await import('../src/verify/equiv-product.ts');
   const { loadMilpSolver } = await import('../src/verify/milp.ts');
+  const { WorkerPool } = await import('../src/pool/pool.ts');
   await loadMilpSolver();
   const { outputLinearLower } = await import('../src/bounds/objective.ts');
-  const opts = { boundsFn: crownBounds, outputLinearLower, timeoutMs: 20_000 };
+  const two = new WorkerPool(2);
+  try {
+  for (const pool of [undefined, two]) {
+  const opts = { boundsFn: crownBounds, outputLinearLower, timeoutMs: 20_000, pool };
   for (const seed of [3, 4, 5]) {
     const f = randomNetwork(seed, [3, 6, 6, 2], 0.2);
     const box = randomBox(seed, 3);
     const g = reshaped(f, 1);
     // g shifted by 0.01 on output 0: the largest difference is exactly 0.01 everywhere
     const shifted = { ...g, layers: g.layers.map((L, k) => (k === g.layers.length - 1 ? { ...L, bias: L.bias.map((b, i) => (i === 0 ? b + 0.01 : b)) } : L)) };
-    const same = checkLinfProduct(f, g, [box], 1e-3, opts);
+    const same = (await checkLinfProduct(f, g, [box], 1e-3, opts));
     assert.equal(same.verdict.status, 'proved', `seed ${seed}: ${JSON.stringify(same.verdict)}`);
-    assert.equal(checkLinfProduct(f, shifted, [box], 0.02, opts).verdict.status, 'proved');
-    const r = checkLinfProduct(f, shifted, [box], 0.005, opts);
+    assert.equal((await checkLinfProduct(f, shifted, [box], 0.02, opts)).verdict.status, 'proved');
+    const r = (await checkLinfProduct(f, shifted, [box], 0.005, opts));
     assert.equal(r.verdict.status, 'refuted');
     if (r.verdict.status === 'refuted') {
       const a = forward(f, r.verdict.witness);
@@ -334,19 +338,19 @@ test('strangers (any shapes, side by side in one network): proved within a toler
       assert.ok(Math.abs(a[0] - b[0]) > 0.005);
     }
     // the report mode: the proved bound holds the true 0.01 and is not far above it
-    const rep = checkLinfProduct(f, shifted, [box], 0, { ...opts, timeoutMs: 4000 });
+    const rep = (await checkLinfProduct(f, shifted, [box], 0, { ...opts, timeoutMs: 4000 }));
     assert.ok(rep.provedBound >= 0.01 - 1e-9 && rep.provedBound < 0.05, `bound ${rep.provedBound}`);
     assert.ok(Math.abs(rep.foundMax - 0.01) < 1e-9);
     // classes: g's scores doubled keep every winner that leads by a margin; a large shift of one score does not
     const doubled = { ...g, layers: g.layers.map((L, k) => (k === g.layers.length - 1 ? { ...L, weights: L.weights.map((w) => 2 * w), bias: L.bias.map((b) => 2 * b) } : L)) };
-    assert.equal(checkClassProduct(f, doubled, [box], 'argmax', 0.01, opts).verdict.status, 'proved');
+    assert.equal((await checkClassProduct(f, doubled, [box], 'argmax', 0.01, opts)).verdict.status, 'proved');
     const ys = forward(f, samplePoints(box, 2000, mulberry32(1)), 2000);
     let gap = 0;
     for (let s = 0; s < 2000; s++) gap = Math.max(gap, ys[2 * s + 1] - ys[2 * s]);
     if (gap > 0.02) {
       // output 0 raised by half the largest lead of output 1: somewhere output 1 led and no longer does
       const raised = { ...g, layers: g.layers.map((L, k) => (k === g.layers.length - 1 ? { ...L, bias: L.bias.map((b, i) => (i === 0 ? b + gap / 2 : b)) } : L)) };
-      const c = checkClassProduct(f, raised, [box], 'argmax', 0, opts);
+      const c = (await checkClassProduct(f, raised, [box], 'argmax', 0, opts));
       assert.equal(c.verdict.status, 'refuted');
       if (c.verdict.status === 'refuted') {
         const a = forward(f, c.verdict.witness);
@@ -354,5 +358,9 @@ test('strangers (any shapes, side by side in one network): proved within a toler
         assert.notEqual(a[1] > a[0], b[1] > b[0]);
       }
     }
+  }
+  }
+  } finally {
+    await two.close();
   }
 });

@@ -8,6 +8,7 @@ import { alignedPair } from '../verify/diff-pair.ts';
 import { checkClassProduct, checkLinfProduct } from '../verify/equiv-product.ts';
 import { winnerMargins } from '../verify/class-relu-split.ts';
 import { manyInputs } from '../verify/split.ts';
+import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { certificateFor } from './certified.ts';
 import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
@@ -16,13 +17,14 @@ import { boundsFor, nBoxes, fmt, numberOpt, printJson, resolveDomain, type Comma
 export const equivCommand: CommandSpec = {
   name: 'equiv',
   summary: 'prove two networks equivalent on a domain (L-infinity within epsilon, or same class)',
-  usage: 'nnshrink equiv A B [--domain lo,..:hi,.. | --vnnlib F] (--epsilon E | --same-class argmax|argmin [--margin M]) [--method certificate|diff|product] [--certificate C] [--timeout S] [--json]\n' +
+  usage: 'nnshrink equiv A B [--domain lo,..:hi,.. | --vnnlib F] (--epsilon E | --same-class argmax|argmin [--margin M]) [--method certificate|diff|product] [--certificate C] [--timeout S] [--jobs N] [--json]\n' +
     '    (with --epsilon 0 it reports the proved max |A-B| and the largest found; --method certificate: B pruned from A by\n' +
     '    nnshrink, paired with A through its certificate (B.certificate.json, or --certificate C), the default when one\n' +
     '    names A and B; diff: the layer-by-layer difference, for B derived from A with the same layer sizes (the default\n' +
-    '    when they match); product: A and B side by side as one network, any shapes)',
-  options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, view: { type: 'string' } },
-  run(values, positionals) {
+    '    when they match); product: A and B side by side as one network, any shapes; with few inputs its\n' +
+    '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores)',
+  options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
+  async run(values, positionals) {
     if (positionals.length < 2) fail('equiv: need two models A and B');
     const view = values.view === 'normalized' ? 'normalized' : 'raw';
     const a = loadModel(positionals[0], { view });
@@ -48,10 +50,21 @@ export const equivCommand: CommandSpec = {
       timeoutMs,
       onProgress: (done: number, open: number) => progress.update('input splitting', 0, 0, `${done} boxes bounded, ${open} open`, (t0 + timeoutMs - Date.now()) / 1000),
     };
-    const productOpts = {
+    const jobs = numberOpt(values, 'jobs', defaultWorkers(), 1);
+    // the product method's input-splitting trees on the workers (the trees do not depend on how many)
+    const productOpts = (pool: WorkerPool) => ({
       ...opts,
+      pool,
       onProgress: (phase: string, boxes: number, open: number, leftMs: number) =>
         progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
+    });
+    const onPool = async <R>(run: (pool: WorkerPool) => Promise<R>): Promise<R> => {
+      const pool = new WorkerPool(manyInputs(a.network.inputSize) ? 1 : jobs);
+      try {
+        return await run(pool);
+      } finally {
+        await pool.close();
+      }
     };
     const sc = values['same-class'];
     if (certified) {
@@ -81,7 +94,7 @@ export const equivCommand: CommandSpec = {
       const r =
         method === 'diff'
           ? checkClass(alignedPair(a.network, b.network), domain, sc, margin, { ...opts, timeoutMs: Math.max(1, timeoutMs - (Date.now() - t0)), fLower: margins?.lower })
-          : checkClassProduct(a.network, b.network, domain, sc, margin, productOpts);
+          : await onPool((pool) => checkClassProduct(a.network, b.network, domain, sc, margin, productOpts(pool)));
       progress.done();
       const out = {
         result: r.verdict.status,
@@ -99,7 +112,7 @@ export const equivCommand: CommandSpec = {
     const r =
       method === 'diff'
         ? checkLinf(alignedPair(a.network, b.network), domain, eps, { ...opts, maxBoxes: eps === 0 ? 20000 : undefined })
-        : checkLinfProduct(a.network, b.network, domain, eps, productOpts);
+        : await onPool((pool) => checkLinfProduct(a.network, b.network, domain, eps, productOpts(pool)));
     progress.done();
     const out = {
       result: r.verdict.status,

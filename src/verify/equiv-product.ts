@@ -9,9 +9,10 @@ import { forward, outputSize, type Network } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { LinearConstraint, VnnProperty } from '../formats/vnnlib.ts';
-import { decideProperty, type PropertyOptions, type PropertyResult } from './property.ts';
+import { decideProperty, decidePropertyOnPool, type PropertyOptions, type PropertyResult } from './property.ts';
 import { manyInputs } from './split.ts';
-import { maximizeLinear, minimizeLinear } from './maximize.ts';
+import { maximizeLinear, maximizeLinearOnPool, minimizeLinear, minimizeLinearOnPool } from './maximize.ts';
+import type { WorkerPool } from '../pool/pool.ts';
 import { differenceNetwork, stackedNetwork } from './product-network.ts';
 import { worstPoint, type BoundsFn, type ClassResult, type LinfResult, type OutputLinearLower } from './equiv.ts';
 import { classChanged } from './tolerance.ts';
@@ -23,6 +24,11 @@ export interface ProductEquivOptions {
   timeoutMs: number;
   seed?: number;
   onProgress?: (phase: string, boxes: number, open: number, leftMs: number) => void;
+  /**
+   * worker threads for the input-splitting trees' steps (the trees do not depend on how many; they bound with
+   * crownBounds there, whatever boundsFn says); none: this thread, with boundsFn
+   */
+  pool?: WorkerPool;
 }
 
 const SAMPLES = 2000;
@@ -58,11 +64,12 @@ const INPUT_SPLIT_SHARE = 0.3;
  * the tolerance's scale (a 3-input test pair: 97,000 boxes, open after 20 s, at 1e-3), where splitting the two
  * neurons' phases settles it (0.5 s). So ReLU splitting and MILP get the rest of the time.
  */
-function decideOnProduct(h: Network, prop: VnnProperty, o: ProductEquivOptions, timeoutMs: number): PropertyResult {
+async function decideOnProduct(h: Network, prop: VnnProperty, o: ProductEquivOptions, timeoutMs: number): Promise<PropertyResult> {
   const t0 = Date.now();
   const base: PropertyOptions = { boundsFn: o.boundsFn, outputLinearLower: o.outputLinearLower, timeoutMs, seed: o.seed, onProgress: o.onProgress };
   if (manyInputs(h.inputSize)) return decideProperty(h, prop, base);
-  const first = decideProperty(h, prop, { ...base, timeoutMs: INPUT_SPLIT_SHARE * timeoutMs });
+  const split = { ...base, timeoutMs: INPUT_SPLIT_SHARE * timeoutMs };
+  const first = o.pool ? await decidePropertyOnPool(h, prop, split, o.pool) : decideProperty(h, prop, split);
   if (first.result !== 'unknown') return first;
   const second = decideProperty(h, prop, { ...base, timeoutMs: Math.max(1, timeoutMs - (Date.now() - t0)), reluSplitting: true, seed: (o.seed ?? 1) + 1 });
   return { ...second, boxes: first.boxes + second.boxes, timeMs: Date.now() - t0 };
@@ -73,7 +80,7 @@ function decideOnProduct(h: Network, prop: VnnProperty, o: ProductEquivOptions, 
  * epsilon = 0: no claim to decide; the proved maximum of every +-(f_k - g_k) instead, each with an equal share of
  * the time (the verdict is then "unknown" with the bound: nothing was asked).
  */
-export function checkLinfProduct(f: Network, g: Network, boxes: Box[], epsilon: number, opts: ProductEquivOptions): LinfResult {
+export async function checkLinfProduct(f: Network, g: Network, boxes: Box[], epsilon: number, opts: ProductEquivOptions): Promise<LinfResult> {
   const t0 = Date.now();
   const m = outputSize(f);
   const h = differenceNetwork(f, g);
@@ -87,7 +94,7 @@ export function checkLinfProduct(f: Network, g: Network, boxes: Box[], epsilon: 
       unsafe.push([{ coeffs: unit(m, [[k, -1]]), rhs: -epsilon }], [{ coeffs: unit(m, [[k, 1]]), rhs: -epsilon }]);
     }
     const prop: VnnProperty = { nInputs: f.inputSize, nOutputs: m, regions: boxes.map((box) => ({ box, unsafe })) };
-    const r = decideOnProduct(h, prop, opts, Math.max(1, opts.timeoutMs - (Date.now() - t0)));
+    const r = await decideOnProduct(h, prop, opts, Math.max(1, opts.timeoutMs - (Date.now() - t0)));
     return fromProperty(r, t0, found.value, (x) => absDiffAt(f, g, x), epsilon);
   }
   // the bound, output by output and sign by sign
@@ -100,7 +107,10 @@ export function checkLinfProduct(f: Network, g: Network, boxes: Box[], epsilon: 
     for (const sign of [1, -1]) {
       const share = Math.max(1, (opts.timeoutMs - (Date.now() - t0)) / (2 * (m - k) - (sign === 1 ? 0 : 1)));
       const c = unit(m, [[k, 1]]);
-      const r = sign === 1 ? maximizeLinear(h, boxes, last, c, 0, { timeoutMs: share, boundsFn: opts.boundsFn, seed: opts.seed }) : minimizeLinear(h, boxes, last, c, 0, { timeoutMs: share, boundsFn: opts.boundsFn, seed: opts.seed });
+      const mo = { timeoutMs: share, seed: opts.seed };
+      const r = opts.pool
+        ? await (sign === 1 ? maximizeLinearOnPool : minimizeLinearOnPool)(h, boxes, last, c, 0, mo, opts.pool)
+        : (sign === 1 ? maximizeLinear : minimizeLinear)(h, boxes, last, c, 0, { ...mo, boundsFn: opts.boundsFn });
       bound = Math.max(bound, sign * r.bound);
       best = Math.max(best, absDiffAt(f, g, r.witness));
       boxCount += r.boxes;
@@ -131,14 +141,14 @@ function fromProperty(r: PropertyResult, t0: number, foundMax: number, diffAt: (
  * Wherever f's winner leads every other output by at least `margin`, g has the same winner. Violation, for outputs
  * i != j: s (f_i - f_l) >= margin for every l != i, and s (g_j - g_i) >= 0 (a tie in g counts against it).
  */
-export function checkClassProduct(
+export async function checkClassProduct(
   f: Network,
   g: Network,
   boxes: Box[],
   order: 'argmax' | 'argmin',
   margin: number,
   opts: ProductEquivOptions,
-): ClassResult {
+): Promise<ClassResult> {
   const t0 = Date.now();
   const m = outputSize(f);
   const s = order === 'argmax' ? 1 : -1;
@@ -164,7 +174,7 @@ export function checkClassProduct(
     }
   }
   const prop: VnnProperty = { nInputs: f.inputSize, nOutputs: 2 * m, regions: boxes.map((box) => ({ box, unsafe })) };
-  const r = decideOnProduct(stackedNetwork(f, g), prop, opts, product);
+  const r = await decideOnProduct(stackedNetwork(f, g), prop, opts, product);
   const timeMs = Date.now() - t0;
   if (r.result === 'unsat') return { verdict: { status: 'proved', method: 'product-property', timeMs }, boxes: r.boxes };
   if (r.result === 'sat' && r.counterexample && violates(Float64Array.from(r.counterexample.x))) {
