@@ -6,10 +6,12 @@
  * outward). `proved` means the gap |bound - value| is within the precision asked; on a timeout the enclosure so far
  * comes back `unknown`.
  *
- * Search: samples and sign-gradient ascents for the witness; best-first input splitting for the bound (the box with
- * the highest bound is split; two trees, one halving the input widest relative to the domain and one trying every
- * input, take turns). Boxes whose bound is within the precision of the best value found are closed; their bounds
- * still count. With many inputs (more than 8), ReLU splitting (relu-bab.ts) instead of input splitting.
+ * Search: samples and walks over linear regions for the witness; best-first input splitting for the bound (the
+ * box with the highest bound is split; two trees, one halving the input widest relative to the domain and one
+ * trying every input, take turns). Boxes whose bound is within the precision of the best value found are
+ * closed; their bounds still count. With many inputs (more than 8), ReLU splitting (relu-bab.ts) instead of input
+ * splitting. The search is a generator of steps (a few boxes to split); maximizeLinear splits them in this thread,
+ * maximizeLinearOnPool on worker threads.
  */
 import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
 import { boxCenter, samplePoints, splitBox, type Box } from '../model/box.ts';

@@ -3,6 +3,8 @@
  * Falsify first (samples, then sign-gradient descent on the most violated constraint of each conjunction), then
  * input-splitting branch and bound with sound linear bounds on each constraint (c . y - rhs > 0 on a box rules the
  * conjunction out there). Answers in the VNN-COMP style: sat (with a re-checked counterexample), unsat, unknown.
+ * The search is a generator of steps of the split tree (input-split.ts); decideProperty runs them in this thread,
+ * decidePropertyOnPool on worker threads.
  */
 import { forward, type Network } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
