@@ -31,3 +31,22 @@ test('pool: one pool serves several rounds and modules; a user error in a worker
     await pool.close();
   }
 });
+
+test('pool sessions: state made once per worker, handed to every job (one job too), on one or two workers', async () => {
+  for (const workers of [1, 2]) {
+    const pool = new WorkerPool(workers);
+    try {
+      const session = pool.session(JOBS, 'makeBase', { base: 10 });
+      const all = await session.run<number, { value: number; thread: number }>('addBase', [1, 2, 3]);
+      assert.deepEqual(all.map((r) => r.value), [11, 12, 13]);
+      const one = await session.run<number, { value: number; thread: number }>('addBase', [5]);
+      assert.equal(one[0].value, 15);
+      // with workers, even a single job runs where the state is
+      assert.ok(workers === 1 ? one[0].thread === 0 : one[0].thread !== 0);
+      await session.close();
+      if (workers > 1) await assert.rejects(session.run('addBase', [1]), /no session/);
+    } finally {
+      await pool.close();
+    }
+  }
+});

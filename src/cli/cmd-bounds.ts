@@ -6,11 +6,10 @@ import { alphaCrownBounds } from '../bounds/alpha.ts';
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import { maximizeLinearOnPool, minimizeLinearOnPool, neuronPhase } from '../verify/maximize.ts';
-import { manyInputs } from '../verify/split.ts';
 import { phaseCensusParallel, type NeuronPhase } from '../verify/phase.ts';
-import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
+import { defaultWorkers } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
-import { boundsFor, nBoxes, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, fmt, modelArg, numberOpt, printJson, resolveDomain, withTreePool, type CommandSpec } from './common.ts';
 
 /** the longest list of neuron indices the census's text output prints */
 const LIST_MAX = 24;
@@ -106,12 +105,6 @@ export function parseObjective(spec: string, net: Network, flag: string): { laye
   return { layer, c };
 }
 
-/** The worker threads of --max, --min and --phase: none with many inputs (ReLU splitting, in this thread). */
-function treePool(net: Network, values: Record<string, string | boolean | undefined>): WorkerPool {
-  const jobs = numberOpt(values, 'jobs', defaultWorkers(), 1);
-  return new WorkerPool(manyInputs(net.inputSize) ? 1 : jobs);
-}
-
 async function optimise(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): Promise<number> {
   if (values.max !== undefined && values.min !== undefined) fail('give either --max or --min, not both');
   const flag = values.max !== undefined ? 'max' : 'min';
@@ -123,13 +116,7 @@ async function optimise(net: Network, domain: Box[], values: Record<string, stri
     relativePrecision: numberOpt(values, 'relative-precision', 1e-3),
     onProgress: (v: number, b: number, boxes: number, open: number) => progress.update(`${flag}imising`, 0, 0, `in [${fmt(Math.min(v, b))}, ${fmt(Math.max(v, b))}], ${boxes} boxes, ${open} open`),
   };
-  const pool = treePool(net, values);
-  let r;
-  try {
-    r = await (flag === 'max' ? maximizeLinearOnPool : minimizeLinearOnPool)(net, domain, layer, c, 0, opts, pool);
-  } finally {
-    await pool.close();
-  }
+  const r = await withTreePool(net, values, (pool) => (flag === 'max' ? maximizeLinearOnPool : minimizeLinearOnPool)(net, domain, layer, c, 0, opts, pool));
   progress.done();
   if (values.json) {
     printJson({ objective: flag, layer: layer + 1, coefficients: c, ...r });
@@ -155,16 +142,9 @@ async function phase(net: Network, domain: Box[], values: Record<string, string 
   const index = c.indexOf(1);
   const progress = makeProgress(!values.json);
   const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
-  const pool = treePool(net, values);
-  let r;
-  try {
-    r = await neuronPhase(net, domain, layer, index, {
-      timeoutMs,
-      onProgress: (_v, _b, boxes, open) => progress.update('deciding the phase', 0, 0, `${boxes} boxes, ${open} open`),
-    }, pool);
-  } finally {
-    await pool.close();
-  }
+  const r = await withTreePool(net, values, (pool) =>
+    neuronPhase(net, domain, layer, index, { timeoutMs, onProgress: (_v, _b, boxes, open) => progress.update('deciding the phase', 0, 0, `${boxes} boxes, ${open} open`) }, pool),
+  );
   progress.done();
   if (values.json) {
     printJson({ layer: layer + 1, index, ...r });

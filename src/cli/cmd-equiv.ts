@@ -8,11 +8,11 @@ import { alignedPair } from '../verify/diff-pair.ts';
 import { checkClassProduct, checkLinfProduct } from '../verify/equiv-product.ts';
 import { winnerMargins } from '../verify/class-relu-split.ts';
 import { manyInputs } from '../verify/split.ts';
-import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
+import type { WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { certificateFor } from './certified.ts';
 import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
-import { boundsFor, nBoxes, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { boundsFor, nBoxes, fmt, numberOpt, printJson, resolveDomain, withTreePool, type CommandSpec } from './common.ts';
 
 export const equivCommand: CommandSpec = {
   name: 'equiv',
@@ -50,7 +50,8 @@ export const equivCommand: CommandSpec = {
       timeoutMs,
       onProgress: (done: number, open: number) => progress.update('input splitting', 0, 0, `${done} boxes bounded, ${open} open`, (t0 + timeoutMs - Date.now()) / 1000),
     };
-    const jobs = numberOpt(values, 'jobs', defaultWorkers(), 1);
+    // a bad --jobs fails whichever method runs (only the product method uses it)
+    numberOpt(values, 'jobs', 1, 1);
     // the product method's input-splitting trees on the workers (the trees do not depend on how many)
     const productOpts = (pool: WorkerPool) => ({
       ...opts,
@@ -58,14 +59,6 @@ export const equivCommand: CommandSpec = {
       onProgress: (phase: string, boxes: number, open: number, leftMs: number) =>
         progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
     });
-    const onPool = async <R>(run: (pool: WorkerPool) => Promise<R>): Promise<R> => {
-      const pool = new WorkerPool(manyInputs(a.network.inputSize) ? 1 : jobs);
-      try {
-        return await run(pool);
-      } finally {
-        await pool.close();
-      }
-    };
     const sc = values['same-class'];
     if (certified) {
       if (sc !== undefined && sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
@@ -94,7 +87,7 @@ export const equivCommand: CommandSpec = {
       const r =
         method === 'diff'
           ? checkClass(alignedPair(a.network, b.network), domain, sc, margin, { ...opts, timeoutMs: Math.max(1, timeoutMs - (Date.now() - t0)), fLower: margins?.lower })
-          : await onPool((pool) => checkClassProduct(a.network, b.network, domain, sc, margin, productOpts(pool)));
+          : await withTreePool(a.network, values, (pool) => checkClassProduct(a.network, b.network, domain, sc, margin, productOpts(pool)));
       progress.done();
       const out = {
         result: r.verdict.status,
@@ -112,7 +105,7 @@ export const equivCommand: CommandSpec = {
     const r =
       method === 'diff'
         ? checkLinf(alignedPair(a.network, b.network), domain, eps, { ...opts, maxBoxes: eps === 0 ? 20000 : undefined })
-        : await onPool((pool) => checkLinfProduct(a.network, b.network, domain, eps, productOpts(pool)));
+        : await withTreePool(a.network, values, (pool) => checkLinfProduct(a.network, b.network, domain, eps, productOpts(pool)));
     progress.done();
     const out = {
       result: r.verdict.status,

@@ -4,14 +4,13 @@ import { fail } from '../errors.ts';
 import { checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
 import { decidePropertyOnPool, type PropertyResult } from '../verify/property.ts';
-import { manyInputs } from '../verify/split.ts';
 import type { Network } from '../model/network.ts';
 import { makeProgress } from './progress.ts';
-import { nBoxes, modelArg, numberOpt, printJson, type CommandSpec } from './common.ts';
+import { nBoxes, modelArg, numberOpt, printJson, withTreePool, type CommandSpec } from './common.ts';
 import { verifyInstances } from './verify-instances.ts';
 import { openFamily, type FamilyView } from './family-eval.ts';
 import { verifyFamily } from '../slice/family-verify.ts';
-import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
+import { defaultWorkers } from '../pool/pool.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
@@ -50,19 +49,13 @@ export const verifyCommand: CommandSpec = {
     const prop = readPropertyFor(model.network, positionals[1], values);
     const progress = makeProgress(!values.json);
     const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
-    const jobs = numberOpt(values, 'jobs', defaultWorkers(), 1);
-    // the split tree's steps on N workers: the same tree for any N (decidePropertyOnPool), only sooner; with many
-    // inputs there is no split tree
-    const pool = new WorkerPool(manyInputs(model.network.inputSize) ? 1 : jobs);
-    let r: PropertyResult;
-    try {
-      r = await decidePropertyOnPool(model.network, prop, {
+    // the split tree's steps on the workers: the same tree for any number (decidePropertyOnPool), only sooner
+    const r = await withTreePool(model.network, values, (pool) =>
+      decidePropertyOnPool(model.network, prop, {
         timeoutMs,
         onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
-      }, pool);
-    } finally {
-      await pool.close();
-    }
+      }, pool),
+    );
     progress.done();
     return report(r, values, '');
   },

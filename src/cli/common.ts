@@ -10,6 +10,8 @@ import type { Network } from '../model/network.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { crownBounds } from '../bounds/backward.ts';
 import { isFamilyDirectory } from './family-eval.ts';
+import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
+import { manyInputs } from '../verify/split.ts';
 
 export interface CommandSpec {
   name: string;
@@ -94,6 +96,21 @@ export function resolveDomain(model: LoadedModel, values: Record<string, unknown
  */
 export function boundsFor(_net: Network): (net: Network, box: Box) => NetworkBounds {
   return crownBounds;
+}
+
+/**
+ * Runs a search whose input-splitting trees split their boxes on --jobs worker threads (default: the cores; none
+ * with many inputs, where the searches split ReLUs in this thread), and ends the threads after. --jobs is read
+ * first, so a bad value fails before any thread starts.
+ */
+export async function withTreePool<R>(net: Network, values: Record<string, unknown>, run: (pool: WorkerPool) => Promise<R>): Promise<R> {
+  const jobs = numberOpt(values, 'jobs', defaultWorkers(), 1);
+  const pool = new WorkerPool(manyInputs(net.inputSize) ? 1 : jobs);
+  try {
+    return await run(pool);
+  } finally {
+    await pool.close();
+  }
 }
 
 export function printJson(obj: unknown): void {

@@ -11,7 +11,17 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
-type Handler<J, R> = (job: J) => R | Promise<R>;
+type Handler<J, R> = (job: J, state?: unknown) => R | Promise<R>;
+
+/** What the worker loop is sent: a job, or a session's opening (its state made) or closing (its state dropped). */
+interface JobMessage {
+  id: number;
+  moduleUrl: string;
+  exportName: string;
+  job: unknown;
+  session?: string;
+  op?: 'open' | 'close';
+}
 
 /**
  * Worker threads kept for several rounds of jobs (each worker starts in a few hundred ms: TypeScript is compiled on
@@ -42,15 +52,40 @@ export class WorkerPool {
 
   /** Runs the jobs on the pool's workers (inline with one worker or one job); results in job order. */
   async run<J, R>(moduleUrl: string, exportName: string, jobs: J[], onResult?: (index: number, result: R) => void): Promise<R[]> {
-    const results = new Array<R>(jobs.length);
     if (this.size <= 1 || jobs.length <= 1) {
       const mod = (await import(moduleUrl)) as Record<string, Handler<J, R>>;
+      const results = new Array<R>(jobs.length);
       for (let i = 0; i < jobs.length; i++) {
         results[i] = await mod[exportName](jobs[i]);
         onResult?.(i, results[i]);
       }
       return results;
     }
+    return this.dispatch(moduleUrl, exportName, jobs, undefined, onResult);
+  }
+
+  /**
+   * State made once on every worker by the named export from `job` (a search's network and question), which the
+   * session's jobs then get as their handler's second argument; with one worker the state is made here and the
+   * jobs run inline. Its making starts now, while the caller goes on.
+   */
+  session(moduleUrl: string, makeExport: string, job: unknown): WorkerSession {
+    return new WorkerSession(this, moduleUrl, makeExport, job);
+  }
+
+  /** @internal the session's side of the pool: its state made or dropped on every worker */
+  async onEach(msg: Omit<JobMessage, 'id'>): Promise<void> {
+    await Promise.all(
+      this.workers.map(async ({ worker, ready }) => {
+        await ready;
+        await this.one(worker, { ...msg, id: -1 });
+      }),
+    );
+  }
+
+  /** @internal the jobs, one message each, on the workers (whatever their number); results in job order */
+  async dispatch<J, R>(moduleUrl: string, exportName: string, jobs: J[], session?: string, onResult?: (index: number, result: R) => void): Promise<R[]> {
+    const results = new Array<R>(jobs.length);
     let next = 0;
     let failed: Error | null = null;
     await Promise.all(
@@ -64,7 +99,7 @@ export class WorkerPool {
         while (!failed && next < jobs.length) {
           const id = next++;
           try {
-            results[id] = await this.one<R>(worker, { id, moduleUrl, exportName, job: jobs[id] });
+            results[id] = await this.one<R>(worker, { id, moduleUrl, exportName, job: jobs[id], ...(session ? { session } : {}) });
             onResult?.(id, results[id]);
           } catch (e) {
             failed ??= e as Error;
@@ -76,25 +111,8 @@ export class WorkerPool {
     return results;
   }
 
-  /**
-   * The same job on every worker (inline with one worker), as setting up state that later jobs name: its results,
-   * one per worker.
-   */
-  async runOnEach<J, R>(moduleUrl: string, exportName: string, job: J): Promise<R[]> {
-    if (this.size <= 1) {
-      const mod = (await import(moduleUrl)) as Record<string, Handler<J, R>>;
-      return [await mod[exportName](job)];
-    }
-    return Promise.all(
-      this.workers.map(async ({ worker, ready }) => {
-        await ready;
-        return this.one<R>(worker, { id: -1, moduleUrl, exportName, job });
-      }),
-    );
-  }
-
   /** One job on one worker: its result, or its error (a user error keeps its one-line message). */
-  private one<R>(worker: Worker, msg: { id: number; moduleUrl: string; exportName: string; job: unknown }): Promise<R> {
+  private one<R>(worker: Worker, msg: JobMessage): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const onMessage = (m: { id?: number; result?: R; error?: string; user?: boolean }): void => {
         if (m.id !== msg.id) return;
@@ -118,6 +136,44 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+  }
+}
+
+/** See WorkerPool.session. */
+export class WorkerSession {
+  private static count = 0;
+  private readonly id = `${process.pid}-${WorkerSession.count++}`;
+  /** made on the workers (or, with one worker, here: the state itself) */
+  private readonly made: Promise<unknown>;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly moduleUrl: string,
+    makeExport: string,
+    job: unknown,
+  ) {
+    this.made =
+      pool.size <= 1
+        ? import(moduleUrl).then((mod: Record<string, Handler<unknown, unknown>>) => mod[makeExport](job))
+        : pool.onEach({ moduleUrl, exportName: makeExport, job, session: this.id, op: 'open' });
+    // awaited by the first run; a session closed before any run never looks
+    this.made.catch(() => {});
+  }
+
+  /** The jobs with the named export, each given the session's state; results in job order. */
+  async run<J, R>(exportName: string, jobs: J[]): Promise<R[]> {
+    const state = await this.made;
+    if (this.pool.size > 1) return this.pool.dispatch<J, R>(this.moduleUrl, exportName, jobs, this.id);
+    const mod = (await import(this.moduleUrl)) as Record<string, Handler<J, R>>;
+    const results: R[] = [];
+    for (const job of jobs) results.push(await mod[exportName](job, state));
+    return results;
+  }
+
+  /** Drops the state on the workers. */
+  async close(): Promise<void> {
+    if (this.pool.size <= 1) return;
+    await this.made.then(() => this.pool.onEach({ moduleUrl: this.moduleUrl, exportName: '', job: null, session: this.id, op: 'close' })).catch(() => {});
   }
 }
 

@@ -223,13 +223,11 @@ export function expandBox(ctx: SplitContext, strategy: SplitStrategy, ob: OpenBo
 }
 
 /**
- * Worker-thread side: a search's context is sent to every worker once (setupSplitWorker), then each step names it.
- * Workers bound with crownBounds and its output objective, as the command line does.
+ * Worker-thread side (a session of the pool, property.ts): the search's context made once on each worker from plain
+ * data, then every step's boxes expanded with it. Workers bound with crownBounds and its output objective, as the
+ * command line does.
  */
-const contexts = new Map<string, SplitContext>();
-
 export interface SplitSetupJob {
-  id: string;
   net: Network;
   prop: VnnProperty;
   alphaSteps: number;
@@ -237,23 +235,15 @@ export interface SplitSetupJob {
   splitScale?: Box;
 }
 
-export function setupSplitWorker(job: SplitSetupJob): boolean {
-  contexts.set(job.id, { ...job, boundsFn: crownBounds, outputLinearLower: crownOutputLower });
-  return true;
-}
-
-export function dropSplitWorker(job: { id: string }): boolean {
-  return contexts.delete(job.id);
+export function splitContextOnWorker(job: SplitSetupJob): SplitContext {
+  return { ...job, boundsFn: crownBounds, outputLinearLower: crownOutputLower };
 }
 
 export interface ExpandJob {
-  id: string;
   strategy: SplitStrategy;
   item: OpenBox;
 }
 
-export function expandOnWorker(job: ExpandJob): Expansion {
-  const ctx = contexts.get(job.id);
-  if (!ctx) throw new Error(`no split search ${job.id} on this worker`);
+export function expandOnWorker(job: ExpandJob, ctx: SplitContext): Expansion {
   return expandBox(ctx, job.strategy, job.item);
 }

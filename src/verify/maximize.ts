@@ -243,61 +243,38 @@ export async function maximizeLinearOnPool(
 ): Promise<MaximizeResult> {
   const o: MaximizeOptions = { ...opts, boundsFn: crownBounds, batch: opts.batch ?? 8 };
   if (pool.size <= 1) return maximizeLinear(net, domain, k, c, d, o);
-  const id = `max-${process.pid}-${Date.now()}-${Math.random()}`;
-  const url = import.meta.url;
-  let ready: Promise<unknown> | null = null;
+  const search = maximizeSteps(net, domain, k, c, d, o);
+  let s = search.next();
+  if (s.done) return s.value;
+  // every step of this search shares one context: made once on each worker
+  const { boundsFn: _here, ...plain } = s.value.ctx;
+  const session = pool.session(import.meta.url, 'treeContextOnWorker', plain);
   try {
-    const search = maximizeSteps(net, domain, k, c, d, o);
-    let s = search.next();
     while (!s.done) {
       const { ctx, rule, best, items, walks } = s.value;
-      // the workers get the search's context at its first step (set up while this thread goes on)
-      const { boundsFn: _here, ...plain } = ctx;
-      if (!ready) {
-        ready = pool.runOnEach(url, 'setupMaxWorker', { id, ctx: plain });
-        // awaited before the first step on the workers; a search decided before that never looks
-        ready.catch(() => {});
-      }
-      if (items.length === 1) {
-        // the pool runs a single job inline, where no context was set up
-        const walked = runWalks(ctx, walks);
-        s = search.next({ splits: [splitNode(ctx, rule, items[0], best)], walked });
-        continue;
-      }
-      await ready;
-      const splits = pool.run<SplitJob, NodeSplit>(url, 'splitOnWorker', items.map((node) => ({ id, rule, best, node })));
+      const splits = session.run<SplitJob, NodeSplit>('splitOnWorker', items.map((node) => ({ rule, best, node })));
       // the walks here while the workers split
       const walked = runWalks(ctx, walks);
       s = search.next({ splits: await splits, walked });
     }
     return s.value;
   } finally {
-    if (ready) await pool.runOnEach(url, 'dropMaxWorker', { id }).catch(() => {});
+    await session.close();
   }
 }
 
-/** Worker-thread side of maximizeLinearOnPool: a search's context, sent to every worker once, then named. */
-const contexts = new Map<string, TreeContext>();
-
-export function setupMaxWorker(job: { id: string; ctx: Omit<TreeContext, 'boundsFn'> }): boolean {
-  contexts.set(job.id, { ...job.ctx, boundsFn: crownBounds });
-  return true;
-}
-
-export function dropMaxWorker(job: { id: string }): boolean {
-  return contexts.delete(job.id);
+/** Worker-thread side of maximizeLinearOnPool (a session of the pool): the search's context, made once. */
+export function treeContextOnWorker(ctx: Omit<TreeContext, 'boundsFn'>): TreeContext {
+  return { ...ctx, boundsFn: crownBounds };
 }
 
 interface SplitJob {
-  id: string;
   rule: SplitRule;
   best: number;
   node: Node;
 }
 
-export function splitOnWorker(job: SplitJob): NodeSplit {
-  const ctx = contexts.get(job.id);
-  if (!ctx) throw new Error(`no maximisation ${job.id} on this worker`);
+export function splitOnWorker(job: SplitJob, ctx: TreeContext): NodeSplit {
   return splitNode(ctx, job.rule, job.node, job.best);
 }
 

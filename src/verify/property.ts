@@ -144,31 +144,19 @@ export async function decidePropertyOnPool(
   const o: PropertyOptions = { ...opts, boundsFn: crownBounds, outputLinearLower: crownOutputLower, batch: opts.batch ?? 8 };
   if (pool.size <= 1) return decideProperty(net, prop, o);
   const ctx = splitContext(net, prop, o);
-  const id = `split-${process.pid}-${Date.now()}-${Math.random()}`;
-  const url = new URL('./input-split.ts', import.meta.url).href;
-  const setup: SplitSetupJob = { id, net, prop, alphaSteps: ctx.alphaSteps, ...(ctx.split ? { split: ctx.split } : {}), ...(ctx.splitScale ? { splitScale: ctx.splitScale } : {}) };
-  let ready: Promise<unknown> | null = null;
+  const setup: SplitSetupJob = { net, prop, alphaSteps: ctx.alphaSteps, ...(ctx.split ? { split: ctx.split } : {}), ...(ctx.splitScale ? { splitScale: ctx.splitScale } : {}) };
+  // the workers make the search's context while this thread falsifies
+  const session = pool.session(new URL('./input-split.ts', import.meta.url).href, 'splitContextOnWorker', setup);
   try {
     const steps = propertySteps(ctx, o);
     let s = steps.next();
     while (!s.done) {
-      // the workers get the search's context at its first step (set up while this thread goes on)
-      if (!ready) {
-        ready = pool.runOnEach(url, 'setupSplitWorker', setup);
-        // awaited before the first step on the workers; a search decided before that never looks
-        ready.catch(() => {});
-      }
       const { strategy, items } = s.value;
-      // one box (the pool runs a single job inline, where no context was set up): expanded here
-      if (items.length === 1) s = steps.next([expandBox(ctx, strategy, items[0])]);
-      else {
-        await ready;
-        s = steps.next(await pool.run<ExpandJob, Expansion>(url, 'expandOnWorker', items.map((item) => ({ id, strategy, item }))));
-      }
+      s = steps.next(await session.run<ExpandJob, Expansion>('expandOnWorker', items.map((item) => ({ strategy, item }))));
     }
     return s.value;
   } finally {
-    if (ready) await pool.runOnEach(url, 'dropSplitWorker', { id }).catch(() => {});
+    await session.close();
   }
 }
 

@@ -11,3 +11,12 @@ export async function later(x: number): Promise<string> {
   await new Promise((r) => setTimeout(r, 5));
   return `#${x}`;
 }
+
+/** A session's state, made once per worker. */
+export function makeBase(job: { base: number }): { base: number } {
+  return { base: job.base };
+}
+
+export function addBase(x: number, state: { base: number }): { value: number; thread: number } {
+  return { value: x + state.base, thread: threadId };
+}
