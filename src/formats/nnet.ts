@@ -6,7 +6,7 @@
  */
 import { makeLayer, validateNetwork, type Layer, type Network } from '../model/network.ts';
 import { makeBox, type Box } from '../model/box.ts';
-import { fail } from '../errors.ts';
+import { fail, quote } from '../errors.ts';
 import type { LoadedModel, NNetNormalization } from './model-file.ts';
 import { readInputFile } from './read-text.ts';
 import { writeFileAtomic } from './atomic.ts';
@@ -19,15 +19,50 @@ interface Cursor {
   i: number;
 }
 
+/** NNet numbers are decimal (a hex '0x10' must not read as 16, nor 'Infinity' as a weight). */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 function numbersOf(path: string, line: { no: number; text: string }): number[] {
   const toks = line.text.split(',').map((t) => t.trim());
   if (toks.length && toks[toks.length - 1] === '') toks.pop();
   return toks.map((t, j) => {
+    if (/^[-+]?(nan|inf|infinity)$/i.test(t)) fail(`${path}:${line.no}: value ${j + 1} is ${t} (weights must be finite)`);
+    if (!DECIMAL.test(t)) fail(`${path}:${line.no}: value ${j + 1} ${quote(t)} is not a number`);
     const v = Number(t);
-    if (t === '' || Number.isNaN(v) && t.toLowerCase() !== 'nan') fail(`${path}:${line.no}: value ${j + 1} '${t}' is not a number`);
-    if (!Number.isFinite(v)) fail(`${path}:${line.no}: value ${j + 1} is ${t} (weights must be finite)`);
+    if (!Number.isFinite(v)) fail(`${path}:${line.no}: value ${j + 1} is ${quote(t)} (weights must be finite)`);
     return v;
   });
+}
+
+/** At most how many values the lines from `from` on hold (counted by commas, before any is parsed). */
+function valuesLeft(lines: { text: string }[], from: number): number {
+  let k = 0;
+  for (let i = from; i < lines.length; i++) {
+    const t = lines[i].text.trimEnd();
+    let commas = 0;
+    for (let j = t.indexOf(','); j >= 0; j = t.indexOf(',', j + 1)) commas++;
+    k += commas + (t.endsWith(',') ? 0 : 1);
+  }
+  return k;
+}
+
+/**
+ * Refuses layer sizes the rest of the file cannot hold (one line and n + 1 values per neuron), before anything of
+ * their size is allocated: a size of 1e12 is an error naming it, not an allocation failure.
+ */
+function checkSizesFit(path: string, sl: { no: number }, sizes: number[], c: Cursor): void {
+  let lines = 0;
+  let values = 0;
+  for (let k = 0; k + 1 < sizes.length; k++) {
+    lines += 2 * sizes[k + 1];
+    values += sizes[k + 1] * (sizes[k] + 1);
+  }
+  const haveLines = c.lines.length - c.i;
+  const have = valuesLeft(c.lines, c.i);
+  if (lines > haveLines || values > have) {
+    const big = Math.max(...sizes);
+    fail(`${path}: file ends early: the layer sizes on line ${sl.no} (largest ${big}) need ${lines} lines of ${values} weights and biases, the file has ${haveLines} lines of at most ${have} values`);
+  }
 }
 
 function nextLine(path: string, c: Cursor, what: string): { no: number; text: string } {
@@ -67,6 +102,8 @@ export function parseNNet(text: string, path: string): ParsedNNet {
   if (sizes[0] !== inputSize) fail(`${path}:${sl.no}: first layer size ${sizes[0]} != inputSize ${inputSize} in the header`);
   if (sizes[numLayers] !== outputSize) fail(`${path}:${sl.no}: last layer size ${sizes[numLayers]} != outputSize ${outputSize} in the header`);
   nextLine(path, c, 'the symmetric flag');
+  // the four normalisation lines come next: what the layers need must fit after them
+  checkSizesFit(path, sl, sizes, { lines: c.lines, i: Math.min(c.i + 4, c.lines.length) });
   const read = (what: string, n: number): number[] => {
     const l = nextLine(path, c, what);
     const v = numbersOf(path, l);
@@ -95,6 +132,10 @@ export function parseNNet(text: string, path: string): ParsedNNet {
     }
     for (let i = 0; i < m; i++) b[i] = read(`layer ${k + 1} bias of neuron ${i + 1}`, 1)[0];
     layers.push(makeLayer(n, m, W, b, k < numLayers - 1));
+  }
+  if (c.i < lines.length) {
+    const extra = lines[c.i];
+    fail(`${path}:${extra.no}: data after the last bias (line ${lines[c.i - 1].no}, where the layer sizes on line ${sl.no} end the file)`);
   }
   const normalized: Network = { inputSize, layers };
   validateNetwork(normalized, path);

@@ -5,13 +5,14 @@
  * one layer. Anything outside the supported operator set is a one-line error naming the node.
  */
 import { validateNetwork, type Layer, type Network } from '../model/network.ts';
-import { makeBox, validateBox } from '../model/box.ts';
-import { fail } from '../errors.ts';
+import { boxFromJSON } from '../model/box.ts';
+import { fail, printable, quote } from '../errors.ts';
 import type { LoadedModel } from './model-file.ts';
 import { readInputFile } from './read-text.ts';
 import {
   decodeModel,
   ONNX_DOUBLE,
+  ONNX_EXTERNAL,
   ONNX_FLOAT,
   ONNX_FLOAT16,
   ONNX_INT32,
@@ -47,12 +48,13 @@ export function tensorData(t: OTensor, where: string): Const {
   const dims = (t.dims ?? []).map(Number);
   const count = dims.reduce((a, b) => a * b, 1);
   const type = t.data_type ?? 0;
+  if (t.data_location === ONNX_EXTERNAL) fail(`${where}: tensor ${quote(t.name ?? '')} keeps its data in an external file, which is not supported (save the model with its weights inside)`);
   let data: Float64Array;
   const raw = t.raw_data;
   if (raw && raw.length > 0) {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const size = type === ONNX_DOUBLE || type === ONNX_INT64 ? 8 : type === ONNX_FLOAT16 ? 2 : 4;
-    if (raw.length !== count * size) fail(`${where}: tensor '${t.name}' has ${raw.length} bytes, expected ${count * size}`);
+    if (raw.length !== count * size) fail(`${where}: tensor ${quote(t.name ?? '')} has ${raw.length} bytes, expected ${count * size}`);
     data = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       if (type === ONNX_FLOAT) data[i] = dv.getFloat32(i * 4, true);
@@ -60,14 +62,14 @@ export function tensorData(t: OTensor, where: string): Const {
       else if (type === ONNX_INT64) data[i] = Number(dv.getBigInt64(i * 8, true));
       else if (type === ONNX_INT32) data[i] = dv.getInt32(i * 4, true);
       else if (type === ONNX_FLOAT16) data[i] = half(dv.getUint16(i * 2, true));
-      else fail(`${where}: tensor '${t.name}' has unsupported data type ${type}`);
+      else fail(`${where}: tensor ${quote(t.name ?? '')} has unsupported data type ${type}`);
     }
   } else {
     const src =
       type === ONNX_FLOAT ? t.float_data : type === ONNX_DOUBLE ? t.double_data : type === ONNX_INT64 ? t.int64_data : type === ONNX_INT32 ? t.int32_data : undefined;
-    if (!src && count > 0) fail(`${where}: tensor '${t.name}' has unsupported data type ${type}`);
+    if (!src && count > 0) fail(`${where}: tensor ${quote(t.name ?? '')} has unsupported data type ${type}`);
     data = Float64Array.from(src ?? []);
-    if (data.length !== count) fail(`${where}: tensor '${t.name}' has ${data.length} values, expected ${count}`);
+    if (data.length !== count) fail(`${where}: tensor ${quote(t.name ?? '')} has ${data.length} values, expected ${count}`);
   }
   return { dims, data };
 }
@@ -97,10 +99,21 @@ function identityAffine(n: number, shape: number[]): Affine {
 
 const prod = (d: number[]): number => d.reduce((a, b) => a * b, 1);
 
+/** The most input values read: the data path starts as their identity matrix, 4096 x 4096 doubles = 128 MiB. */
+export const MAX_ONNX_INPUTS = 4096;
+
 /** The metadata key of a slice family written as one ONNX file (nested If nodes, see slice/family-onnx.ts). */
 export const FAMILY_ONNX_KEY = 'nnshrink.family';
 
-/** Decodes an ONNX model with a one-line error for anything that is not one. */
+/**
+ * The operator-set versions read (of the default domain, ai.onnx). Below 7 Add, Mul and Gemm broadcast by an
+ * attribute and BatchNormalization has other attributes; up to 22 the supported operators mean what this reader
+ * assumes. Anything else is refused rather than guessed.
+ */
+export const OPSET_MIN = 7;
+export const OPSET_MAX = 22;
+
+/** Decodes an ONNX model with a one-line error for anything that is not one, or not of a supported opset. */
 export function decodeOnnx(bytes: Uint8Array, path: string): OModel & { graph: OGraph } {
   let model;
   try {
@@ -110,7 +123,23 @@ export function decodeOnnx(bytes: Uint8Array, path: string): OModel & { graph: O
   }
   const g = model.graph;
   if (!g || !g.node || g.node.length === 0) fail(`${path}: not a valid ONNX file (no graph nodes)`);
+  checkOpset(model, path);
+  const outs = g.output ?? [];
+  if (outs.length !== 1) {
+    const names = outs.map((o) => quote(o.name ?? '')).join(', ');
+    fail(`${path}: the graph has ${outs.length} outputs${outs.length ? ` (${names})` : ''}; nnshrink reads networks with exactly one`);
+  }
   return { ...model, graph: g };
+}
+
+function checkOpset(model: OModel, path: string): void {
+  const range = `supported: ${OPSET_MIN} to ${OPSET_MAX}`;
+  const own = (model.opset_import ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx');
+  if (own.length === 0) fail(`${path}: declares no opset for the default ONNX domain (${range})`);
+  for (const o of own) {
+    const v = o.version ?? 0; // proto3 leaves a version of 0 out: it decodes as absent
+    if (!(v >= OPSET_MIN && v <= OPSET_MAX)) fail(`${path}: opset ${v} is not supported (${range})`);
+  }
 }
 
 export function parseOnnx(bytes: Uint8Array, path: string): LoadedModel {
@@ -134,11 +163,16 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
   const consts = new Map<string, Const>();
   for (const t of g.initializer ?? []) consts.set(t.name ?? '', tensorData(t, path));
   const inputs = (g.input ?? []).filter((v) => !consts.has(v.name ?? ''));
-  if (inputs.length !== 1) fail(`${path}: expected exactly one non-constant graph input, found ${inputs.length}`);
+  if (inputs.length === 0) fail(`${path}: the graph has no input that is not a constant (initializer)`);
+  if (inputs.length > 1) {
+    fail(`${path}: graph input ${quote(inputs[1].name ?? '')} is a second data input (after ${quote(inputs[0].name ?? '')}); nnshrink reads networks with one input`);
+  }
   const inName = inputs[0].name ?? '';
   const inShape = (inputs[0].type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value && d.dim_value > 0 ? Number(d.dim_value) : 1));
   const nIn = prod(inShape);
-  if (!(nIn > 0)) fail(`${path}: input '${inName}' has no usable shape`);
+  if (!(nIn > 0)) fail(`${path}: input ${quote(inName)} has no usable shape`);
+  // the path starts as the identity, nIn x nIn numbers that no tensor in the file bounds
+  if (nIn > MAX_ONNX_INPUTS) fail(`${path}: input ${quote(inName)} of shape [${inShape.join(',')}] has ${nIn} values (at most ${MAX_ONNX_INPUTS} are supported)`);
   const layers: Layer[] = [];
   let cur = identityAffine(nIn, inShape);
   let curName = inName;
@@ -146,11 +180,11 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
   let pendingAct: Uint8Array | null = null; // activation that closed the last layer, if it was the last op
   const outName = g.output?.[0]?.name;
   const nodes = g.node ?? [];
-  const where = (n: ONode): string => `${path}: node '${n.name || n.output?.[0] || '?'}' (${n.op_type})`;
+  const where = (n: ONode): string => `${path}: node ${quote(n.name || n.output?.[0] || '?')} (${printable(n.op_type ?? '')})`;
   const mainIndex = (n: ONode): number => (n.input ?? []).indexOf(curName);
   const constOf = (n: ONode, name: string | undefined): Const => {
     const c = name !== undefined ? consts.get(name) : undefined;
-    if (!c) fail(`${where(n)}: operand '${name}' must be a constant (only one data path is supported)`);
+    if (!c) fail(`${where(n)}: operand ${quote(name ?? '')} must be a constant (only one data path is supported)`);
     return c;
   };
   // a weight matrix already applied to the current layer: a second one with no activation between closes a linear
@@ -195,7 +229,7 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
       }
     }
     if (!SUPPORTED_OPS.includes(op)) {
-      fail(`${where(n)}: unsupported operator ${op} (supported: ${SUPPORTED_OPS.join(', ')})`);
+      fail(`${where(n)}: unsupported operator ${printable(op)} (supported: ${SUPPORTED_OPS.join(', ')})`);
     }
     const mi = mainIndex(n);
     pendingAct = null;
@@ -233,6 +267,9 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
       case 'Transpose': {
         const s = cur.shape;
         const perm = attr(n, 'perm')?.ints?.map(Number) ?? s.map((_, i) => s.length - 1 - i);
+        if (perm.length !== s.length || perm.some((p, i) => !(Number.isInteger(p) && p >= 0 && p < s.length) || perm.indexOf(p) !== i)) {
+          fail(`${where(n)}: perm [${perm.join(',')}] is not a permutation of the ${s.length} axes of shape [${s.join(',')}]`);
+        }
         const ns = perm.map((p) => s[p]);
         // element at new multi-index j comes from old index with old[perm[t]] = j[t]
         const strides = s.map((_, i) => prod(s.slice(i + 1)));
@@ -370,7 +407,7 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
     }
     curName = out;
   }
-  if (outName !== undefined && curName !== outName) fail(`${path}: the graph output '${outName}' is not the end of the data path`);
+  if (outName !== undefined && curName !== outName) fail(`${path}: the graph output ${quote(outName)} is not the end of the data path`);
   if (!pendingAct) closeLayer(new Uint8Array(cur.rows));
   // (an activation right before the output stays on the last layer: a network with an output ReLU)
   const network: Network = { inputSize: nIn, layers };
@@ -378,13 +415,13 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
   let domain;
   const dm = meta?.find((m) => m.key === 'nnshrink.domain')?.value;
   if (dm) {
+    let o: unknown;
     try {
-      const o = JSON.parse(dm);
-      domain = makeBox(o.lo, o.hi);
+      o = JSON.parse(dm);
     } catch {
       fail(`${path}: metadata 'nnshrink.domain' is not valid JSON {lo, hi}`);
     }
-    validateBox(domain, nIn, `${path}: metadata domain`);
+    domain = boxFromJSON(o, nIn, `${path}: metadata domain`);
   }
   return { network, domain, format: 'onnx', path, inputShape: inShape };
 }

@@ -66,6 +66,8 @@ message TensorProto {
   repeated double double_data = 10;
   repeated uint64 uint64_data = 11;
   string doc_string = 12;
+  repeated StringStringEntryProto external_data = 13;
+  int32 data_location = 14;
 }
 message ValueInfoProto { string name = 1; TypeProto type = 2; string doc_string = 3; }
 message TypeProto {
@@ -83,6 +85,8 @@ export const ONNX_INT32 = 6;
 export const ONNX_INT64 = 7;
 export const ONNX_FLOAT16 = 10;
 export const ONNX_DOUBLE = 11;
+/** TensorProto.data_location: the data lies in another file (read as an int32; on the wire it is the enum's varint) */
+export const ONNX_EXTERNAL = 1;
 
 export const ATTR_FLOAT = 1;
 export const ATTR_INT = 2;
@@ -102,6 +106,8 @@ export interface OTensor {
   double_data?: number[];
   name?: string;
   raw_data?: Uint8Array;
+  data_location?: number;
+  external_data?: Array<{ key?: string; value?: string }>;
 }
 export interface OAttr {
   name: string;

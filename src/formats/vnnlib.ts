@@ -3,7 +3,7 @@
  * Result: one region per input box; each region has the counterexample condition over the outputs as a DNF of
  * linear constraints coeffs . y <= rhs. Input constraints must be plain bounds on single X variables.
  */
-import { fail } from '../errors.ts';
+import { fail, quote } from '../errors.ts';
 import { makeBox, type Box } from '../model/box.ts';
 import { readInputFile } from './read-text.ts';
 import { outputSize, type Network } from '../model/network.ts';
@@ -27,6 +27,13 @@ export interface VnnProperty {
 
 type SExpr = { atom: string; line: number } | { list: SExpr[]; line: number };
 
+/**
+ * The deepest nesting of parentheses read. The tokenizer is iterative, but the formula walk recurses once per level;
+ * real properties nest a handful of levels, and 1,000 stays far from the stack's limit (a file nested 100,000 deep
+ * is refused here, not by a stack overflow).
+ */
+export const MAX_VNNLIB_DEPTH = 1000;
+
 function tokenize(text: string, path: string): SExpr[] {
   const out: SExpr[] = [];
   const stack: { list: SExpr[]; line: number }[] = [];
@@ -40,6 +47,7 @@ function tokenize(text: string, path: string): SExpr[] {
     } else if (ch === ';') {
       while (i < text.length && text[i] !== '\n') i++;
     } else if (ch === '(') {
+      if (stack.length >= MAX_VNNLIB_DEPTH) fail(`${path}:${line}: parentheses nested more than ${MAX_VNNLIB_DEPTH} deep`);
       stack.push({ list: [], line });
       i++;
     } else if (ch === ')') {
@@ -85,10 +93,10 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
   const asserts: Formula[] = [];
   const parseVar = (name: string, line: number): { kind: 'x' | 'y'; i: number } => {
     const m = /^([XY])_(\d+)$/.exec(name);
-    if (!m) fail(`${path}:${line}: unknown variable or malformed token '${name}'`);
+    if (!m) fail(`${path}:${line}: unknown variable or malformed token ${quote(name)}`);
     const i = Number(m[2]);
     const kind = m[1] === 'X' ? 'x' : 'y';
-    if (!(kind === 'x' ? xs : ys).has(i)) fail(`${path}:${line}: variable ${name} is used before it is declared`);
+    if (!(kind === 'x' ? xs : ys).has(i)) fail(`${path}:${line}: variable ${name.length <= 40 ? name : quote(name)} is used before it is declared`);
     return { kind, i };
   };
   const term = (e: SExpr): Lin => {
@@ -124,7 +132,7 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
       const k = consts.reduce((a, p) => a * p.c, 1);
       return vars.length ? scale(vars[0], k) : { x: new Map(), y: new Map(), c: k };
     }
-    fail(`${path}:${e.line}: unsupported operator '${op}' in a term`);
+    fail(`${path}:${e.line}: unsupported operator ${quote(op)} in a term`);
   };
   const formula = (e: SExpr): Formula => {
     if (!isList(e) || !e.list.length || isList(e.list[0])) fail(`${path}:${e.line}: expected a constraint`);
@@ -132,7 +140,7 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
     const args = e.list.slice(1);
     if (op === 'and' || op === 'or') return { kind: op, parts: args.map(formula) };
     if (op === '<=' || op === '>=' || op === '<' || op === '>') {
-      if (args.length !== 2) fail(`${path}:${e.line}: '${op}' needs two operands`);
+      if (args.length !== 2) fail(`${path}:${e.line}: ${quote(op)} needs two operands`);
       const [a, b] = args.map(term);
       // a <= b  ->  a - b <= 0 ;  a >= b  ->  b - a <= 0  (strict and non-strict coincide for these checks)
       const lhs = op === '<=' || op === '<' ? a : b;
@@ -142,7 +150,7 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
       rhs.y.forEach((v, k) => lin.y.set(k, (lin.y.get(k) ?? 0) - v));
       return { kind: 'atom', atom: { lin, line: e.line } };
     }
-    fail(`${path}:${e.line}: unsupported operator '${op}' in an assertion`);
+    fail(`${path}:${e.line}: unsupported operator ${quote(op)} in an assertion`);
   };
   for (const e of exprs) {
     if (!isList(e) || !e.list.length || isList(e.list[0])) fail(`${path}:${e.line}: expected (declare-const ...) or (assert ...)`);
@@ -151,13 +159,13 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
       const nm = e.list[1];
       if (!nm || isList(nm)) fail(`${path}:${e.line}: declare-const needs a name`);
       const m = /^([XY])_(\d+)$/.exec(nm.atom);
-      if (!m) fail(`${path}:${e.line}: variable '${nm.atom}' is not named X_i or Y_j`);
+      if (!m) fail(`${path}:${e.line}: variable ${quote(nm.atom)} is not named X_i or Y_j`);
       (m[1] === 'X' ? xs : ys).add(Number(m[2]));
     } else if (head === 'assert') {
       if (e.list.length !== 2) fail(`${path}:${e.line}: assert takes one formula`);
       asserts.push(formula(e.list[1]));
     } else {
-      fail(`${path}:${e.line}: unsupported command '${head}'`);
+      fail(`${path}:${e.line}: unsupported command ${quote(head)}`);
     }
   }
   const nIn = xs.size;
@@ -184,9 +192,12 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
   const cases = dnf({ kind: 'and', parts: asserts });
   // Group cases by their input box; output constraints form the DNF of that region.
   const regions = new Map<string, VnnRegion>();
+  let empty = ''; // why the first empty case is empty, for the message when every case is
   for (const conj of cases) {
     const lo = new Array(nIn).fill(-Infinity);
     const hi = new Array(nIn).fill(Infinity);
+    const loLine = new Array<number>(nIn).fill(0);
+    const hiLine = new Array<number>(nIn).fill(0);
     const outs: LinearConstraint[] = [];
     for (const a of conj) {
       const { lin } = a;
@@ -196,8 +207,8 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
         const [[i, coef]] = [...lin.x];
         if (coef === 0) continue;
         const bound = -lin.c / coef + 0; // coef x + c <= 0 (+ 0 turns -0 into 0)
-        if (coef > 0) hi[i] = Math.min(hi[i], bound);
-        else lo[i] = Math.max(lo[i], bound);
+        if (coef > 0 && bound < hi[i]) [hi[i], hiLine[i]] = [bound, a.line];
+        else if (coef < 0 && bound > lo[i]) [lo[i], loLine[i]] = [bound, a.line];
       } else if (lin.y.size) {
         const coeffs = new Float64Array(nOut);
         lin.y.forEach((v, k) => (coeffs[k] = v));
@@ -208,15 +219,19 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
     }
     for (let i = 0; i < nIn; i++) {
       if (!Number.isFinite(lo[i]) || !Number.isFinite(hi[i])) fail(`${path}: input X_${i} needs both a lower and an upper bound`);
-      if (lo[i] > hi[i]) continue; // this case is empty
     }
-    if (lo.some((v, i) => v > hi[i])) continue;
+    // an empty case of a disjunction asks nothing; only a property all of whose cases are empty is refused
+    const e = lo.findIndex((v, i) => v > hi[i]);
+    if (e >= 0) {
+      empty ||= `${path}:${Math.max(loLine[e], hiLine[e])}: X_${e} has lower bound ${lo[e]} (line ${loLine[e]}) above its upper bound ${hi[e]} (line ${hiLine[e]})`;
+      continue;
+    }
     const key = lo.join(',') + '|' + hi.join(',');
     const reg = regions.get(key) ?? { box: makeBox(lo, hi), unsafe: [] };
     reg.unsafe.push(outs);
     regions.set(key, reg);
   }
-  if (!regions.size) fail(`${path}: every input case is empty (some lower bound exceeds its upper bound)`);
+  if (!regions.size) fail(empty ? `${empty}: every input case is empty` : `${path}: the property has no cases (an empty 'or')`);
   return { nInputs: nIn, nOutputs: nOut, regions: [...regions.values()] };
 }
 

@@ -1,5 +1,5 @@
 /** Input domains: axis-aligned boxes, and unions of boxes (VNN-LIB disjunctions). */
-import { fail } from '../errors.ts';
+import { fail, quote } from '../errors.ts';
 
 export interface Box {
   readonly lo: Float64Array;
@@ -23,14 +23,19 @@ export function validateBox(box: Box, n: number, where: string): void {
   }
 }
 
+/** A decimal number as written in files and options (no hex, binary, octal or words). */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 /** Parses `lo1,lo2,..:hi1,hi2,..` (or `lo:hi` applied to every input when `n` is given and one value each). */
 export function parseBoxSpec(spec: string, n: number, where = '--domain'): Box {
   const parts = spec.split(':');
-  if (parts.length !== 2) fail(`${where}: expected lo1,lo2,...:hi1,hi2,... but got '${spec}'`);
+  if (parts.length !== 2) fail(`${where}: expected lo1,lo2,...:hi1,hi2,... but got ${quote(spec)}`);
   const num = (s: string): number => {
     const t = s.trim();
+    if (/^[-+]?(inf|infinity|nan)$/i.test(t)) fail(`${where}: ${quote(t)} is not a finite number: a box needs finite bounds`);
+    if (!DECIMAL.test(t)) fail(`${where}: ${quote(t)} is not a number`);
     const v = Number(t);
-    if (t === '' || Number.isNaN(v)) fail(`${where}: '${t}' is not a number`);
+    if (!Number.isFinite(v)) fail(`${where}: ${quote(t)} is not a finite number: a box needs finite bounds`);
     return v;
   };
   let lo = parts[0].split(',').map(num);
@@ -39,6 +44,33 @@ export function parseBoxSpec(spec: string, n: number, where = '--domain'): Box {
   if (hi.length === 1 && n > 1) hi = new Array(n).fill(hi[0]);
   const box = makeBox(lo, hi);
   validateBox(box, n, where);
+  return box;
+}
+
+/**
+ * A box stored as JSON `{ "lo": [..], "hi": [..] }` (a network's or a certificate's domain), checked before use:
+ * lists of finite numbers (a null or a string is named, never read as 0), of `n` values when `n` is given, lo <= hi.
+ * `where` names the field in messages, e.g. `net.json: "domain"`.
+ */
+export function boxFromJSON(value: unknown, n: number | undefined, where: string): Box {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${where} must be an object {"lo": [..], "hi": [..]}, not ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`);
+  const o = value as { lo?: unknown; hi?: unknown };
+  const side = (key: 'lo' | 'hi'): number[] => {
+    const a = o[key];
+    if (!Array.isArray(a)) fail(`${where}.${key} must be a list of numbers`);
+    if (n !== undefined && a.length !== n) fail(`${where}.${key} has ${a.length} values but the network has ${n} inputs`);
+    if (a.length === 0) fail(`${where}.${key} is empty`);
+    a.forEach((v, i) => {
+      if (typeof v !== 'number') fail(`${where}.${key}[${i}] is ${v === null ? 'null' : typeof v}, expected a number`);
+      if (!Number.isFinite(v)) fail(`${where}.${key}[${i}] is ${v}: a box needs finite bounds`);
+    });
+    return a as number[];
+  };
+  const lo = side('lo');
+  const hi = side('hi');
+  if (lo.length !== hi.length) fail(`${where}: "lo" has ${lo.length} values, "hi" ${hi.length}`);
+  const box = makeBox(lo, hi);
+  validateBox(box, lo.length, where);
   return box;
 }
 
