@@ -171,10 +171,12 @@ test('equiv pairs a pruned network with its original through its certificate: la
   assert.equal(p.code, 0, p.err);
   const res = JSON.parse(p.out);
   assert.ok(res.after.neurons < res.before.neurons, 'the pruned network has another shape');
+  // exit codes: proved 0, refuted 1 (docs/exit-codes.md)
   const eq = (...args: string[]) => {
     const r = run('equiv', orig, pruned, '--domain', dom, ...args, '--json');
-    assert.equal(r.code, 0, r.err);
-    return JSON.parse(r.out);
+    const j = JSON.parse(r.out);
+    assert.equal(r.code, j.result === 'refuted' ? 1 : j.result === 'unknown' ? 3 : 0, r.err);
+    return j;
   };
   const proved = eq('--epsilon', '0.05', '--timeout', '20');
   assert.equal(proved.result, 'proved');
@@ -256,8 +258,9 @@ test('slice on a VNN-LIB domain of two boxes: cuts at their faces first, slices 
   };
   const verdict = (m: string, p: string) => {
     const r = run('verify', m, p, '--timeout', '10', ...(m === orig ? [] : ['--jobs', '2']), '--json');
-    assert.equal(r.code, 0, r.err);
-    return JSON.parse(r.out);
+    const j = JSON.parse(r.out);
+    assert.equal(r.code, { unsat: 0, sat: 1, unknown: 3 }[j.result as string], r.err);
+    return j;
   };
   for (const out of ['(assert (>= Y_0 Y_1))', '(assert (<= Y_0 Y_1))', '(assert (>= Y_0 1000.0))']) {
     const p = property(0.2, out);
@@ -370,7 +373,7 @@ test('verify, equiv and bounds from the command line: verdicts against sampling,
   };
   // unsafe y0 - y1 <= t: sat just above the sampled minimum (a sample satisfies it), unsat well below it
   const sat = run('verify', good, prop(min + 0.01), '--timeout', '10', '--json');
-  assert.equal(sat.code, 0, sat.err);
+  assert.equal(sat.code, 1, sat.err);
   assert.equal(sat.err, '');
   const s = JSON.parse(sat.out);
   assert.equal(s.result, 'sat');
@@ -379,7 +382,7 @@ test('verify, equiv and bounds from the command line: verdicts against sampling,
   assert.equal(unsat.result, 'unsat');
   // the VNN-COMP result file: the verdict, and for sat an input whose plain evaluation gives the listed outputs
   const res = join(dir, 'result.txt');
-  assert.equal(run('verify', good, prop(min + 0.01), '--timeout', '10', '--results', res).code, 0);
+  assert.equal(run('verify', good, prop(min + 0.01), '--timeout', '10', '--results', res).code, 1);
   const text = readFileSync(res, 'utf8');
   assert.match(text, /^sat\n\(\(X_0 \S+\)\n \(X_1 \S+\)\n \(X_2 \S+\)\n \(Y_0 \S+\)\n \(Y_1 \S+\)\)\n$/);
   const value = (name: string): number => Number(new RegExp(`\\(${name} ([^)\\s]+)\\)`).exec(text)![1]);
@@ -487,8 +490,9 @@ test('bounds --phase: the verdict agrees with 20,000 samples, witnesses re-evalu
   const check = await checkPhaseAgainstSamples(6);
   for (let i = 0; i < 6; i++) {
     const r = run('bounds', good, '--phase', `1:${i}`, '--json');
-    assert.equal(r.code, 0, r.err);
-    check(JSON.parse(r.out), 0, i);
+    const p = JSON.parse(r.out);
+    assert.equal(r.code, p.phase === 'unknown' ? 3 : 0, r.err);
+    check(p, 0, i);
   }
   const text = run('bounds', good, '--phase', '2:0');
   assert.match(text.out, /^neuron 0 of layer 2: (never active|always active|both|unknown)/);
@@ -574,7 +578,7 @@ test('verify --instances: a VNN-COMP list side by side, the same verdicts on one
   // one instance: its split tree's steps on one or two threads, the same answer and boxes
   for (const name of ['never.vnnlib', 'here.vnnlib']) {
     const [one, two] = ['1', '2'].map((j) => run('verify', good, join(props, name), '--jobs', j, '--json'));
-    assert.equal(one.code, 0, one.err);
+    assert.equal(one.code, name === 'here.vnnlib' ? 1 : 0, one.err);
     const strip = (o: string): unknown => ({ ...JSON.parse(o), timeMs: 0 });
     assert.deepEqual(strip(two.out), strip(one.out));
   }
@@ -651,7 +655,7 @@ test('equiv of an NNet file with normalisation against its normalised ONNX copy:
   const c = run('convert', scaled, norm, '--view', 'normalized', '--precision', 'float64');
   assert.equal(c.code, 0, c.err);
   const raw = run('equiv', scaled, norm, '--epsilon', '1e-6', '--domain', '-1,-1,-1:1,1,1');
-  assert.equal(raw.code, 0, raw.err);
+  assert.equal(raw.code, 1, raw.err);
   assert.match(raw.out, /^refuted/);
   assert.match(raw.err, /note: A is an NNet file read in raw units .* compare with --view normalized/);
   const viewed = run('equiv', scaled, norm, '--epsilon', '1e-6', '--domain', '-1,-1,-1:1,1,1', '--view', 'normalized', '--json');
@@ -662,4 +666,157 @@ test('equiv of an NNet file with normalisation against its normalised ONNX copy:
   // the same network on both sides in one format: no note
   const same = run('equiv', scaled, scaled, '--epsilon', '0', '--domain', '-1,-1,-1:1,1,1');
   assert.doesNotMatch(same.err, /note/);
+});
+
+/** The default network as a file, a property on it over its domain [-1, 1]^5, and a copy with output 0 moved by 0.01. */
+function defaultFiles(): { net: string; shifted: string; prop: (assertion: string) => string } {
+  const netPath = join(dir, 'exit-default.json');
+  if (!existsSync(netPath)) assert.equal(run('convert', '--default', netPath).code, 0);
+  const j = JSON.parse(readFileSync(netPath, 'utf8'));
+  j.layers[j.layers.length - 1].bias[0] += 0.01;
+  const shifted = join(dir, 'exit-shifted.json');
+  writeFileSync(shifted, JSON.stringify(j));
+  let k = 0;
+  const prop = (assertion: string): string => {
+    const p = join(dir, `exit-prop-${k++}.vnnlib`);
+    const ls = [0, 1, 2, 3, 4].map((i) => `(declare-const X_${i} Real)`).concat([0, 1, 2].map((i) => `(declare-const Y_${i} Real)`));
+    for (let i = 0; i < 5; i++) ls.push(`(assert (>= X_${i} -1))`, `(assert (<= X_${i} 1))`);
+    ls.push(assertion);
+    writeFileSync(p, ls.join('\n') + '\n');
+    return p;
+  };
+  return { net: netPath, shifted, prop };
+}
+
+test('exit codes of verify: 0 unsat, 1 sat (re-checked counterexample), 3 unknown at a tiny time limit', () => {
+  const { net: m, prop } = defaultFiles();
+  const unsat = run('verify', m, prop('(assert (>= Y_0 1000000))'), '--timeout', '10');
+  assert.equal(unsat.code, 0, unsat.err);
+  assert.equal(unsat.out, 'unsat\n');
+  const sat = run('verify', m, prop('(assert (>= Y_0 -1000000))'), '--timeout', '10', '--json');
+  assert.equal(sat.code, 1, sat.err);
+  assert.equal(JSON.parse(sat.out).result, 'sat');
+  // y0 - y1 >= 5 on the whole box: after 5 s the proved maximum of y0 - y1 is 10.3 and the largest found 1.25,
+  // so 0.05 s decides nothing on any machine
+  const open = run('verify', m, prop('(assert (>= (- Y_0 Y_1) 5))'), '--timeout', '0.05');
+  assert.equal(open.code, 3, open.err);
+  assert.equal(open.out, 'unknown\n');
+});
+
+test('exit codes of equiv: 0 proved, 1 refuted, 3 unknown at a tiny time limit', () => {
+  const { net: a, shifted: b } = defaultFiles();
+  const proved = run('equiv', a, b, '--epsilon', '0.02', '--timeout', '20', '--json');
+  assert.equal(proved.code, 0, proved.err);
+  assert.equal(JSON.parse(proved.out).result, 'proved');
+  const refuted = run('equiv', a, b, '--epsilon', '0.001', '--timeout', '20', '--json');
+  assert.equal(refuted.code, 1, refuted.err);
+  assert.equal(JSON.parse(refuted.out).result, 'refuted');
+  // A against itself as strangers (the product): nothing to refute, and 1e-6 is far from what 0.05 s can prove
+  const open = run('equiv', a, a, '--method', 'product', '--epsilon', '1e-6', '--timeout', '0.05', '--json');
+  assert.equal(open.code, 3, open.err);
+  assert.equal(JSON.parse(open.out).result, 'unknown');
+});
+
+test('exit codes of bounds --max: 0 within the precision, 3 when the time runs out first; verify --instances: 0 for mixed verdicts', () => {
+  const { net: m, prop } = defaultFiles();
+  const coarse = run('bounds', m, '--max', '4:0', '--precision', '1e6', '--json');
+  assert.equal(coarse.code, 0, coarse.err);
+  assert.equal(JSON.parse(coarse.out).status, 'proved');
+  const exact = run('bounds', m, '--max', '4=1,-1,0', '--precision', '0', '--relative-precision', '0', '--timeout', '0.05', '--json');
+  assert.equal(exact.code, 3, exact.err);
+  assert.equal(JSON.parse(exact.out).status, 'unknown');
+  const list = join(dir, 'exit-instances.csv');
+  writeFileSync(list, `${m},${prop('(assert (>= Y_0 1000000))')},10\n${m},${prop('(assert (>= Y_0 -1000000))')},10\n`);
+  const r = run('verify', '--instances', list, '--jobs', '1', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(JSON.parse(r.out).map((x: { result: string }) => x.result), ['unsat', 'sat']);
+});
+
+test("exit codes of prune's final check: refuted 1, not proved 3, a contradicting sample (a bug) 4, nothing else changed", async () => {
+  const { finalCheckExit } = await import('../src/cli/cmd-prune.ts');
+  const { NnsError } = await import('../src/errors.ts');
+  const codeOf = (message: string): number => {
+    try {
+      finalCheckExit(new NnsError(message));
+    } catch (e) {
+      return (e as { code?: number }).code ?? -1;
+    }
+    return -2;
+  };
+  assert.equal(codeOf('final check failed: could not prove "x": a counterexample was found at x = [1]; no output was written'), 1);
+  assert.equal(codeOf('final check failed: could not prove "x": the verifier gave up (timeout); no output was written'), 3);
+  assert.equal(codeOf('final check failed: random sampling contradicts the proof (this is a bug in nnshrink); no output was written'), 4);
+  assert.equal(codeOf('x.onnx: no such file'), -1, 'other input errors stay exit 2');
+});
+
+test('an internal error exits 4 with one escaped line of at most 300 characters; help and usage state the codes', async () => {
+  const { main, registerCommand } = await import('../src/cli/main.ts');
+  registerCommand({ name: 'boom', summary: 'test', usage: 'boom', options: {}, run: () => { throw new Error('bad\u0000\u001b[31m\n'.repeat(10_000)); } });
+  const written: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  (process.stderr as { write: unknown }).write = (s: string) => (written.push(String(s)), true);
+  let code: number;
+  try {
+    code = await main(['boom']);
+  } finally {
+    (process.stderr as { write: unknown }).write = orig;
+  }
+  assert.equal(code, 4);
+  const text = written.join('');
+  assert.equal(text.split('\n').length, 2, 'one line');
+  const line = text.trimEnd();
+  assert.ok(Array.from(line).length <= 300, `${line.length} characters`);
+  assert.match(line, /^nnshrink: internal error: bad\\x00\\x1b\[31m\\x0abad/);
+  assert.ok(!/[\u0000-\u001f]/.test(line));
+  const help = run('--help');
+  assert.match(help.out, /Exit codes: 0 .*1 refuted.*\n.*2 bad input, 3 unknown.*4 internal error/);
+  assert.match(run('verify', '--help').out, /exit codes: 0 unsat, 1 sat .*3 unknown/);
+  assert.match(run('equiv', '--help').out, /exit codes: 0 proved, 1 refuted/);
+});
+
+test('strict options: whole numbers, bounded slices, --view, repeated options and extra arguments are one-line errors', () => {
+  const out = join(dir, 'strict-family');
+  expectError(run('slice', '--default', '--levels', '1.5', '-o', out), /--levels: '1\.5' is not a whole number/);
+  expectError(run('slice', '--default', '--levels', '4', '-o', out), /--levels: '4' over 5 inputs means up to 2\^20 slices, more than the maximum, 65536/);
+  expectError(run('slice', '--default', '--max-slices', '1e9', '-o', out), /--max-slices: '1e9' is more than the maximum, 65536/);
+  expectError(run('slice', '--default', '--max-slices', '2.5', '-o', out), /--max-slices: '2\.5' is not a whole number/);
+  expectError(run('bounds', '--default', '--jobs', '1.5'), /--jobs: '1\.5' is not a whole number >= 1/);
+  expectError(run('prune', '--default', '--seed', '0x10', '-o', join(dir, 'strict.onnx')), /--seed: '0x10' is not a whole number/);
+  expectError(run('bounds', '--default', '--timeout', '0x10', '--max', '4:0'), /--timeout: '0x10' is not a number/);
+  for (const cmd of [['info', '--default'], ['eval', '--default', '--input', '0,0,0,0,0'], ['equiv', good, good, '--epsilon', '0'], ['verify', good, good]]) {
+    expectError(run(...cmd, '--view', 'bogus'), /--view: 'bogus' \(expected raw or normalized\)/);
+  }
+  expectError(run('bounds', good, '--timeout', '1', '--timeout', '2', '--max', '3:0'), /bounds: --timeout is given more than once/);
+  expectError(run('prune', good, '-o', 'a.onnx', '-o', 'b.onnx'), /prune: -o is given more than once/);
+  expectError(run('info', good, 'extra'), /info: unexpected argument 'extra'/);
+  expectError(run('equiv', good, good, 'third', '--epsilon', '0'), /equiv: unexpected argument 'third'/);
+  expectError(run('convert', good, join(dir, 'c.onnx'), 'more.onnx'), /convert: unexpected argument 'more\.onnx'/);
+  expectError(run('convert', '--default', join(dir, 'c.onnx'), 'more.onnx'), /convert: unexpected argument 'more\.onnx'/);
+  expectError(run('verify', good, 'p.vnnlib', 'q.vnnlib'), /verify: unexpected argument 'q\.vnnlib'/);
+  assert.ok(!existsSync(out) && !existsSync(join(dir, 'c.onnx')));
+});
+
+test('--jobs above the cores is capped with a note (none with --json)', async () => {
+  const { availableParallelism } = await import('node:os');
+  const cores = availableParallelism();
+  const r = run('bounds', '--default', '--max', '4:0', '--precision', '1e6', '--jobs', '1000');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, new RegExp(`note: --jobs 1000 is more than the ${cores} cores; using ${cores}`));
+  const j = run('bounds', '--default', '--max', '4:0', '--precision', '1e6', '--jobs', '1000', '--json');
+  assert.equal(j.code, 0, j.err);
+  assert.equal(j.err, '');
+});
+
+test('values that start with a minus are values: -inf, -Infinity, -nan are refused as bounds, -.5 and -1e3 read', () => {
+  for (const v of ['-inf', '-Infinity', '-nan']) {
+    const r = run('bounds', '--default', '--domain', `${v},0,0,0,0:1,1,1,1,1`);
+    expectError(r, new RegExp(`--domain: '${v}'`));
+    assert.doesNotMatch(r.err, /ambiguous/);
+  }
+  for (const v of ['-.5', '-1e3']) {
+    const r = run('bounds', '--default', '--domain', `${v},0,0,0,0:1,1,1,1,1`, '--json');
+    assert.equal(r.code, 0, r.err);
+  }
+  // a known option after a value option is still an option
+  expectError(run('bounds', '--default', '--domain', '-h'), /--domain/);
 });

@@ -7,9 +7,8 @@ import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import { maximizeLinearOnPool, minimizeLinearOnPool, neuronPhase } from '../verify/maximize.ts';
 import { phaseCensusParallel, type NeuronPhase } from '../verify/phase.ts';
-import { defaultWorkers } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
-import { boundsFor, nBoxes, fmt, modelArg, numberOpt, printJson, resolveDomain, withTreePool, type CommandSpec } from './common.ts';
+import { boundsFor, EXIT, nBoxes, fmt, jobsOpt, modelArg, numberOpt, printJson, resolveDomain, withTreePool, type CommandSpec } from './common.ts';
 
 /** the longest list of neuron indices the census's text output prints */
 const LIST_MAX = 24;
@@ -37,6 +36,8 @@ export const boundsCommand: CommandSpec = {
     default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' },
     max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, census: { type: 'boolean' }, 'task-timeout': { type: 'string' }, jobs: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
   },
+  maxPositionals: 1,
+  exits: '0 done (--max / --min: proved to the precision asked; --phase: decided), 3 --max / --min not to the precision within the time, --phase unknown',
   run(values, positionals) {
     const m = modelArg(values, positionals, 'bounds');
     const domain = resolveDomain(m, values);
@@ -118,9 +119,10 @@ async function optimise(net: Network, domain: Box[], values: Record<string, stri
   };
   const r = await withTreePool(net, values, (pool) => (flag === 'max' ? maximizeLinearOnPool : minimizeLinearOnPool)(net, domain, layer, c, 0, opts, pool));
   progress.done();
+  const code = r.status === 'proved' ? EXIT.ok : EXIT.unknown;
   if (values.json) {
     printJson({ objective: flag, layer: layer + 1, coefficients: c, ...r });
-    return 0;
+    return code;
   }
   const lo = Math.min(r.value, r.bound);
   const hi = Math.max(r.value, r.bound);
@@ -130,7 +132,7 @@ async function optimise(net: Network, domain: Box[], values: Record<string, stri
   process.stdout.write(`  value ${r.value} at x = [${Array.from(r.witness).join(', ')}]\n`);
   process.stdout.write(`  proved ${flag === 'max' ? 'upper' : 'lower'} bound ${r.bound}\n`);
   process.stderr.write(`(${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
-  return 0;
+  return code;
 }
 
 async function phase(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): Promise<number> {
@@ -146,9 +148,10 @@ async function phase(net: Network, domain: Box[], values: Record<string, string 
     neuronPhase(net, domain, layer, index, { timeoutMs, onProgress: (_v, _b, boxes, open) => progress.update('deciding the phase', 0, 0, `${boxes} boxes, ${open} open`) }, pool),
   );
   progress.done();
+  const code = r.phase === 'unknown' ? EXIT.unknown : EXIT.ok;
   if (values.json) {
     printJson({ layer: layer + 1, index, ...r });
-    return 0;
+    return code;
   }
   const name = `neuron ${index} of layer ${layer + 1}`;
   const point = (x: Float64Array): string => `[${Array.from(x).join(', ')}]`;
@@ -157,7 +160,7 @@ async function phase(net: Network, domain: Box[], values: Record<string, string 
   else if (r.phase === 'both') process.stdout.write(`${name}: both\n  active at x = ${point(r.activeWitness!)}\n  inactive at x = ${point(r.inactiveWitness!)}\n`);
   else process.stdout.write(`${name}: unknown (its pre-activation lies in [${r.lower}, ${r.upper}])\n`);
   process.stderr.write(`(${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s)\n`);
-  return 0;
+  return code;
 }
 
 /**
@@ -168,7 +171,7 @@ async function census(net: Network, domain: Box[], values: Record<string, string
   if (values.phase !== undefined || values.max !== undefined || values.min !== undefined) fail('give --census alone, without --phase, --max or --min');
   const treeMs = numberOpt(values, 'timeout', 4, 0.01) * 1000;
   const taskMs = numberOpt(values, 'task-timeout', 1.5, 0.01) * 1000;
-  const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
+  const workers = jobsOpt(values);
   const progress = makeProgress(!values.json);
   const t0 = Date.now();
   let c;

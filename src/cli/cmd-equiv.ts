@@ -12,7 +12,7 @@ import type { WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { certificateFor } from './certified.ts';
 import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
-import { boundsFor, nBoxes, fmt, numberOpt, printJson, resolveDomain, withTreePool, type CommandSpec } from './common.ts';
+import { boundsFor, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 
 export const equivCommand: CommandSpec = {
   name: 'equiv',
@@ -22,11 +22,14 @@ export const equivCommand: CommandSpec = {
     '    nnshrink, paired with A through its certificate (B.certificate.json, or --certificate C), the default when one\n' +
     '    names A and B; diff: the layer-by-layer difference, for B derived from A with the same layer sizes (the default\n' +
     '    when they match); product: A and B side by side as one network, any shapes; with few inputs its\n' +
-    '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores)',
+    '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores)\n' +
+    '    exit codes: 0 proved (--epsilon 0: the bound found), 1 refuted (a re-checked witness), 3 unknown within the limits',
   options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
+  maxPositionals: 2,
+  exits: '0 proved, 1 refuted (a re-checked witness), 3 unknown within the limits',
   async run(values, positionals) {
     if (positionals.length < 2) fail('equiv: need two models A and B');
-    const view = values.view === 'normalized' ? 'normalized' : 'raw';
+    const view = viewOpt(values);
     const a = loadModel(positionals[0], { view });
     const b = loadModel(positionals[1], { view });
     if (a.network.inputSize !== b.network.inputSize) fail(`equiv: ${positionals[0]} takes ${a.network.inputSize} inputs, ${positionals[1]} takes ${b.network.inputSize}`);
@@ -51,7 +54,7 @@ export const equivCommand: CommandSpec = {
       onProgress: (done: number, open: number) => progress.update('input splitting', 0, 0, `${done} boxes bounded, ${open} open`, (t0 + timeoutMs - Date.now()) / 1000),
     };
     // a bad --jobs fails whichever method runs (only the product method uses it)
-    numberOpt(values, 'jobs', 1, 1);
+    jobsOpt(values);
     // the product method's input-splitting trees on the workers (the trees do not depend on how many)
     const productOpts = (pool: WorkerPool) => ({
       ...opts,
@@ -73,7 +76,7 @@ export const equivCommand: CommandSpec = {
       progress.done();
       const out = { ...r, method: `${r.method} (paired through ${certified.path})`, reason: r.reason && sc !== undefined ? tieNote(r.reason, numberOpt(values, 'margin', 0, 0)) : r.reason };
       printAnswer(out, sc === undefined ? numberOpt(values, 'epsilon', 0, 0) : null, values.json === true);
-      return 0;
+      return verdictExit(out.result);
     }
     if (sc !== undefined) {
       if (sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
@@ -98,7 +101,7 @@ export const equivCommand: CommandSpec = {
         timeMs: r.verdict.timeMs,
       };
       printAnswer(out, null, values.json === true, out.result === 'proved' ? undefined : unitsNote(a, b));
-      return 0;
+      return verdictExit(out.result);
     }
     if (values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
     const eps = numberOpt(values, 'epsilon', 0, 0);
@@ -118,7 +121,7 @@ export const equivCommand: CommandSpec = {
       timeMs: r.verdict.timeMs,
     };
     printAnswer(out, eps, values.json === true, out.result === 'proved' ? undefined : unitsNote(a, b));
-    return 0;
+    return verdictExit(out.result);
   },
 };
 

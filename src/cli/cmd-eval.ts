@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fail } from '../errors.ts';
 import { forward } from '../model/network.ts';
 import { containsPoint } from '../model/box.ts';
-import { modelArg, printJson, type CommandSpec } from './common.ts';
+import { modelArg, printJson, viewOpt, type CommandSpec } from './common.ts';
 import { evalFamilyAt, openFamily } from './family-eval.ts';
 
 function parseVector(s: string, where: string): number[] {
@@ -18,7 +18,10 @@ export const evalCommand: CommandSpec = {
   summary: 'evaluate a model (or a slice family) on inputs',
   usage: 'nnshrink eval MODEL|FAMILY_DIR|FAMILY.onnx|--default (--input v1,v2,... | --input-file CSV) [--view raw|normalized] [--json]',
   options: { default: { type: 'boolean' }, view: { type: 'string' }, input: { type: 'string' }, 'input-file': { type: 'string' } },
+  maxPositionals: 1,
+  exits: '0 done',
   run(values, positionals) {
+    viewOpt(values);
     const inputs: number[][] = [];
     if (typeof values.input === 'string') inputs.push(parseVector(values.input, '--input'));
     if (typeof values['input-file'] === 'string') {

@@ -1,6 +1,6 @@
 import { outputSize, sizeMetrics } from '../model/network.ts';
 import { boxToJSON, type Box } from '../model/box.ts';
-import { modelArg, printJson, type CommandSpec } from './common.ts';
+import { modelArg, printJson, viewOpt, type CommandSpec } from './common.ts';
 import { openFamily, type FamilyView } from './family-eval.ts';
 
 export const infoCommand: CommandSpec = {
@@ -8,7 +8,10 @@ export const infoCommand: CommandSpec = {
   summary: 'layers, sizes, parameters and domain of a model',
   usage: 'nnshrink info MODEL|FAMILY_DIR|FAMILY.onnx|--default [--view raw|normalized] [--json]',
   options: { default: { type: 'boolean' }, view: { type: 'string' } },
+  maxPositionals: 1,
+  exits: '0 done',
   run(values, positionals) {
+    viewOpt(values);
     const fam = positionals.length ? openFamily(positionals[0]) : null;
     if (fam) return familyInfo(fam, values.json === true);
     const m = modelArg(values, positionals, 'info');

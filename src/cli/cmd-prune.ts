@@ -1,19 +1,18 @@
-import { fail } from '../errors.ts';
+import { fail, NnsError } from '../errors.ts';
 import { formatOf, modelBytes, parseModelBytes } from '../formats/load.ts';
 import { hiddenLinearNeurons, linearAsReluPairs, nnetStoredAs } from '../formats/nnet.ts';
-import { writeFileAtomic } from '../formats/atomic.ts';
+import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
 import { boxHull } from '../model/box.ts';
 import { sizeMetrics, type Network } from '../model/network.ts';
 import { pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
 import { censusOptions, type PruneProgress, type ToleranceSearchStats } from '../simplify/prune.ts';
 import { phaseCensusParallel } from '../verify/phase.ts';
-import { defaultWorkers } from '../pool/pool.ts';
 import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { boundsFor, nBoxes, reluPairsNote, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { boundsFor, EXIT, ExitError, intOpt, jobsOpt, nBoxes, reluPairsNote, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
@@ -23,7 +22,9 @@ export const pruneCommand: CommandSpec = {
   summary: 'remove provably redundant neurons; writes the smaller network and a certificate',
   usage:
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
-    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--json]',
+    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--json]\n' +
+    '    exit codes: 0 written and proved, 1 the final check found a counterexample, 3 the final check could not prove\n' +
+    '    the result within the limits (in both cases nothing is written)',
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },
@@ -37,6 +38,8 @@ export const pruneCommand: CommandSpec = {
     seed: { type: 'string' },
     jobs: { type: 'string' },
   },
+  maxPositionals: 1,
+  exits: '0 written and proved, 1 final check refuted, 3 final check not proved within the limits (nothing written)',
   async run(values, positionals) {
     const t0 = Date.now();
     const model = modelArg(values, positionals, 'prune');
@@ -50,7 +53,13 @@ export const pruneCommand: CommandSpec = {
     if (precision !== 'float32' && precision !== 'float64') fail(`--precision: '${precision}' (expected float32 or float64)`);
     if (fmtOut !== 'onnx' && precision === 'float32') fail('--precision float32 applies to ONNX output only');
     const timeoutS = numberOpt(values, 'timeout', 30, 0.1);
-    const seed = numberOpt(values, 'seed', 1, 0);
+    const seed = intOpt(values, 'seed', 1, 0);
+    const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
+    // every output writable, none an input or the other, before any work
+    checkOutputs(
+      [{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }],
+      [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])],
+    );
     const f = model.network;
     const boundsFn = boundsFor(f);
     const progress = makeProgress(!values.json);
@@ -62,7 +71,7 @@ export const pruneCommand: CommandSpec = {
       // NNet stores linear hidden neurons as ReLU pairs: the same function, checked in the pruned network's shape
       return fmtOut === 'nnet' ? nnetStoredAs(net, back) : back;
     };
-    const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
+    const workers = jobsOpt(values);
     let r;
     try {
       const popts: CertifyOptions = {
@@ -85,7 +94,7 @@ export const pruneCommand: CommandSpec = {
       // the census's finishing tasks run on the worker pool (each with its own time limit: same verdicts for any N)
       popts.onProgress?.({ phase: 'phase census', done: 0, total: 1, removed: 0 });
       const census = await phaseCensusParallel(f, domain, censusOptions(popts), workers);
-      r = await pruneAndCheck(f, { ...popts, census });
+      r = await pruneAndCheck(f, { ...popts, census }).catch(finalCheckExit);
     } finally {
       progress.done();
     }
@@ -93,7 +102,6 @@ export const pruneCommand: CommandSpec = {
     const reluPairs = fmtOut === 'nnet' && linear.some((l) => l.length > 0) ? linear : undefined;
     // the file's own size when it holds ReLU pairs
     const stored = reluPairs ? sizeMetrics(linearAsReluPairs(r.written)) : undefined;
-    const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
     const cert = buildCertificate({
       inputPath: pathForCertificate(certPath, model.path),
       inputView: model.view,
@@ -117,8 +125,8 @@ export const pruneCommand: CommandSpec = {
       totalTimeMs: Date.now() - t0,
       version: VERSION,
     });
-    writeFileAtomic(out, bytes);
-    writeFileAtomic(certPath, JSON.stringify(cert, null, 1) + '\n');
+    // one set: the model and its certificate, or neither
+    writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }]);
     if (values.json) {
       printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, ...(stored ? { stored } : {}), census: cert.census, ...(r.result.toleranceSearch ? { toleranceSearch: r.result.toleranceSearch } : {}), ...(r.result.keptAsRelu ? { keptAsRelu: r.result.keptAsRelu } : {}), ...(r.result.toleranceDropped ? { toleranceDropped: r.result.toleranceDropped } : {}), finalCheck: r.check, timeMs: cert.totalTimeMs });
       return 0;
@@ -164,4 +172,14 @@ function toleranceSearchLine(t: ToleranceSearchStats): string {
     `  tolerance search: ${t.accepted} of ${t.candidates} candidate changes kept, ${t.queries} queries (${t.provedQueries} proved, ` +
     `${t.refutedQueries} refuted, ${open} undecided) in ${(t.timeMs / 1000).toFixed(1)} s${tail}`
   );
+}
+
+/**
+ * A final check that did not prove the result ends prune with nothing written: refuted (a counterexample) 1, not
+ * proved within the limits 3, sampling against a proof (a bug) 4. pruneAndCheck says which in its message only.
+ */
+export function finalCheckExit(e: unknown): never {
+  if (!(e instanceof NnsError) || !e.message.startsWith('final check failed')) throw e;
+  const code = /a counterexample was found/.test(e.message) ? EXIT.refuted : /sampling contradicts the proof/.test(e.message) ? EXIT.internal : EXIT.unknown;
+  throw new ExitError(e.message, code);
 }

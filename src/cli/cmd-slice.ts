@@ -1,7 +1,7 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.ts';
 import { jsonNetworkText } from '../formats/json.ts';
-import { defaultWorkers } from '../pool/pool.ts';
 import { networkHash } from '../model/hash.ts';
 import { boxToJSON } from '../model/box.ts';
 import { sizeMetrics } from '../model/network.ts';
@@ -11,11 +11,14 @@ import { editsToJSON } from '../simplify/edits.ts';
 import { sliceDomain, sliceNetwork } from '../slice/slicer.ts';
 import { writeFamily, FAMILY_FORMAT, type FamilyManifest } from '../slice/family.ts';
 import { familyOnnxBytes } from '../slice/family-onnx.ts';
-import { writeFileAtomic } from '../formats/atomic.ts';
-import { boundsFor, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { checkOutputs } from '../formats/atomic.ts';
+import { boundsFor, intOpt, jobsOpt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
+
+/** The most slices a family may have (--max-slices, and 2^(inputs x levels) for --levels). */
+export const MAX_SLICES = 65_536;
 
 function stats(xs: number[]): { mean: number; median: number; max: number; min: number } {
   const s = [...xs].sort((a, b) => a - b);
@@ -27,7 +30,8 @@ export const sliceCommand: CommandSpec = {
   summary: 'split the domain into boxes and prune each: a family of small networks with a dispatcher',
   usage:
     'nnshrink slice MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--strategy uniform|adaptive] [--levels K | --max-slices N]\n' +
-    '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--jobs N] [--timeout S] [--json]',
+    '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--jobs N] [--timeout S] [--json]\n' +
+    `    (--levels K: whole, from 1; --max-slices N: whole, 1 to ${MAX_SLICES}, and 2^(inputs x K) at most that too)`,
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },
@@ -42,6 +46,8 @@ export const sliceCommand: CommandSpec = {
     timeout: { type: 'string' },
     jobs: { type: 'string' },
   },
+  maxPositionals: 1,
+  exits: '0 written (a slice not proved in time keeps the original network, as its certificate says)',
   async run(values, positionals) {
     const model = modelArg(values, positionals, 'slice');
     const domain = resolveDomain(model, values);
@@ -50,14 +56,17 @@ export const sliceCommand: CommandSpec = {
     const strategy = (values.strategy ?? 'adaptive') as string;
     if (strategy !== 'uniform' && strategy !== 'adaptive') fail(`--strategy: '${strategy}' (expected uniform or adaptive)`);
     if (values.levels !== undefined && values['max-slices'] !== undefined) fail('give either --levels or --max-slices');
-    const levels = values.levels !== undefined ? numberOpt(values, 'levels', 1, 1) : undefined;
-    const maxSlices = values['max-slices'] !== undefined ? numberOpt(values, 'max-slices', 32, 1) : undefined;
+    const levels = values.levels !== undefined ? intOpt(values, 'levels', 1, 1, 16) : undefined;
+    const maxSlices = values['max-slices'] !== undefined ? intOpt(values, 'max-slices', 32, 1, MAX_SLICES) : undefined;
+    const n = model.network.inputSize;
+    if (levels !== undefined && n * levels > 16) fail(`--levels: '${levels}' over ${n} inputs means up to 2^${n * levels} slices, more than the maximum, ${MAX_SLICES}`);
     if (strategy === 'uniform' && maxSlices !== undefined) fail('--max-slices goes with --strategy adaptive (uniform takes --levels)');
     const tolerance = toleranceFrom(values);
     const timeoutS = numberOpt(values, 'timeout', 10, 0.1);
     const f = model.network;
     const progress = makeProgress(!values.json);
-    const workers = numberOpt(values, 'jobs', defaultWorkers(), 1);
+    const workers = jobsOpt(values);
+    checkSliceOutputs(out, values.onnx, [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])]);
     let run;
     try {
       run = await sliceNetwork(f, domain, {
@@ -127,10 +136,8 @@ export const sliceCommand: CommandSpec = {
       // the network file states the domain it was proved on when that is one box (the certificate lists the parts)
       return { networkText: jsonNetworkText(s.written, proved.length === 1 ? { domain: proved[0] } : {}), certificateText: JSON.stringify(cert) + '\n' };
     });
-    writeFamily(out, manifest, files);
-    if (typeof values.onnx === 'string') {
-      writeFileAtomic(values.onnx, familyOnnxBytes(run.partition, run.slices.map((s) => s.written), 'float64'));
-    }
+    // one set: the family directory and the single ONNX file, or neither
+    writeFamily(out, manifest, files, typeof values.onnx === 'string' ? [{ path: values.onnx, data: familyOnnxBytes(run.partition, run.slices.map((s) => s.written), 'float64') }] : []);
     const relu = stats(run.slices.map((s) => s.result.after.reluNeurons / Math.max(1, before.reluNeurons)));
     const par = stats(run.slices.map((s) => s.result.after.parameters / before.parameters));
     const summary = {
@@ -166,3 +173,10 @@ export const sliceCommand: CommandSpec = {
     return 0;
   },
 };
+
+/** -o DIR (a new directory or a family to replace) and --onnx FILE, checked before any slicing. */
+function checkSliceOutputs(out: string, onnx: unknown, inputs: Array<{ path: string; what: string }>): void {
+  const outputs = [{ path: out, what: '-o', kind: 'dir' as const }, ...(typeof onnx === 'string' ? [{ path: onnx, what: '--onnx', kind: 'file' as const }] : [])];
+  checkOutputs(outputs, inputs);
+  if (existsSync(out) && statSync(out).isDirectory() && !existsSync(join(out, 'family.json'))) fail(`-o ${out}: exists and is not a slice family; not overwriting it`);
+}

@@ -1,16 +1,13 @@
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { fail } from '../errors.ts';
 import { checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
-import { writeFileAtomic } from '../formats/atomic.ts';
+import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
 import { decidePropertyOnPool, type PropertyResult } from '../verify/property.ts';
 import type { Network } from '../model/network.ts';
 import { makeProgress } from './progress.ts';
-import { nBoxes, modelArg, numberOpt, printJson, withTreePool, type CommandSpec } from './common.ts';
+import { EXIT, jobsOpt, nBoxes, modelArg, numberOpt, printJson, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 import { verifyInstances } from './verify-instances.ts';
 import { openFamily, type FamilyView } from './family-eval.ts';
 import { verifyFamily } from '../slice/family-verify.ts';
-import { defaultWorkers } from '../pool/pool.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
@@ -25,7 +22,9 @@ export const verifyCommand: CommandSpec = {
     '     MODEL: with few inputs, each step of the input-splitting tree spreads its 8 most open boxes over N worker\n' +
     '     threads (default: the cores); the tree does not depend on N;\n' +
     '     FAMILY: a slice family (directory or single ONNX file): the property of the function its dispatcher computes,\n' +
-    '     each slice on the inputs it serves, side by side on N worker threads, each with the --timeout limit)',
+    '     each slice on the inputs it serves, side by side on N worker threads, each with the --timeout limit)\n' +
+    '    exit codes: 0 unsat, 1 sat (a re-checked counterexample), 3 unknown or timeout; --instances: 0 when the list\n' +
+    '    ran (the verdicts are in the table), whatever they are',
   options: {
     view: { type: 'string' },
     timeout: { type: 'string' },
@@ -36,7 +35,10 @@ export const verifyCommand: CommandSpec = {
     'results-dir': { type: 'string' },
     jobs: { type: 'string' },
   },
+  maxPositionals: 2,
+  exits: '0 unsat, 1 sat (a re-checked counterexample), 3 unknown or timeout; --instances: 0 when the list ran',
   async run(values, positionals) {
+    viewOpt(values);
     if (typeof values.instances === 'string') {
       if (values.results !== undefined) fail('verify: --results is for one instance; with --instances use --results-dir DIR');
       return verifyInstances(values, positionals);
@@ -46,7 +48,7 @@ export const verifyCommand: CommandSpec = {
     const fam = openFamily(positionals[0]);
     if (fam) return verifyFamilyCommand(fam, positionals[1], values);
     const model = modelArg(values, positionals.slice(0, 1), 'verify');
-    const prop = readPropertyFor(model.network, positionals[1], values);
+    const prop = readPropertyFor(model.network, positionals[0] ?? '', positionals[1], values);
     const progress = makeProgress(!values.json);
     const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
     // the split tree's steps on the workers: the same tree for any number (decidePropertyOnPool), only sooner
@@ -61,12 +63,22 @@ export const verifyCommand: CommandSpec = {
   },
 };
 
-/** The property file, checked against the network; a results file that cannot be written fails now, not after. */
-function readPropertyFor(net: Network, path: string, values: Record<string, unknown>): VnnProperty {
+/**
+ * The property file, checked against the network; a results file that cannot be written, or that is one of the
+ * inputs, fails now, not after the search.
+ */
+function readPropertyFor(net: Network, modelPath: string, path: string, values: Record<string, unknown>): VnnProperty {
   const prop = readVnnlib(path);
   checkPropertyFits(net, prop, path);
-  if (typeof values.results === 'string' && !existsSync(dirname(resolve(values.results)))) fail(`${values.results}: cannot write (no directory ${dirname(resolve(values.results))})`);
+  if (typeof values.results === 'string') {
+    checkOutputs([{ path: values.results, what: '--results', kind: 'file' }], [{ path: modelPath, what: 'MODEL' }, { path, what: 'PROPERTY' }]);
+  }
   return prop;
+}
+
+/** The exit code of a verdict: unsat (the property holds) 0, sat 1, unknown 3. */
+function verdictCode(r: PropertyResult): number {
+  return r.result === 'unsat' ? EXIT.ok : r.result === 'sat' ? EXIT.refuted : EXIT.unknown;
 }
 
 /** The verdict: the results file, then JSON or the verdict line, the counterexample and (on stderr) the effort. */
@@ -78,14 +90,14 @@ function report(r: PropertyResult, values: Record<string, unknown>, effort: stri
     if (r.counterexample) process.stdout.write(`counterexample x = [${r.counterexample.x.join(', ')}]\n  y = [${r.counterexample.y.join(', ')}]\n`);
     process.stderr.write(`(${effort}${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
   }
-  return 0;
+  return verdictCode(r);
 }
 
 /** `verify FAMILY PROPERTY`: the property of the family's dispatcher function, slice by slice (family-verify.ts). */
 async function verifyFamilyCommand(fam: FamilyView, propPath: string, values: Record<string, unknown>): Promise<number> {
-  const prop = readPropertyFor(fam.net(0), propPath, values);
+  const prop = readPropertyFor(fam.net(0), fam.path, propPath, values);
   const progress = makeProgress(!values.json);
-  const r = await verifyFamily(fam, prop, numberOpt(values, 'timeout', 60, 0.01) * 1000, numberOpt(values, 'jobs', defaultWorkers(), 1), (d, t) => progress.update('slices', d, t));
+  const r = await verifyFamily(fam, prop, numberOpt(values, 'timeout', 60, 0.01) * 1000, jobsOpt(values), (d, t) => progress.update('slices', d, t));
   progress.done();
   const counts = ['unsat', 'sat', 'unknown'].map((k) => [k, r.perSlice.filter((s) => s.result === k).length] as const).filter(([, c]) => c > 0);
   return report(r, values, `slice family: ${r.perSlice.length} slices serve the property's inputs, ${counts.map(([k, c]) => `${c} ${k}`).join(', ')}; `);

@@ -1,6 +1,6 @@
 /** Shared pieces of the commands: loading the model or the default, resolving the domain, printing. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { fail } from '../errors.ts';
+import { fail, NnsError } from '../errors.ts';
 import { loadModel } from '../formats/load.ts';
 import type { LoadedModel } from '../formats/model-file.ts';
 import { defaultModel } from '../demo/default-network.ts';
@@ -18,7 +18,40 @@ export interface CommandSpec {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** the most positional arguments the command takes (given the options); an extra one is refused */
+  maxPositionals?: number | ((values: Record<string, string | boolean | undefined>) => number);
+  /** its exit codes, one line for --help (docs/exit-codes.md has them all) */
+  exits?: string;
   run: (values: Record<string, string | boolean | undefined>, positionals: string[]) => Promise<number> | number;
+}
+
+/** The exit codes of every command (docs/exit-codes.md). */
+export const EXIT = {
+  /** done; the claim holds (proved; verify: unsat) */
+  ok: 0,
+  /** refuted: a re-checked counterexample, or a sample contradicting a claim */
+  refuted: 1,
+  /** bad input: usage, files, certificates */
+  badInput: 2,
+  /** unknown: not proved within the limits, timeout */
+  unknown: 3,
+  /** internal error: a bug in nnshrink */
+  internal: 4,
+} as const;
+
+/** An outcome that ends the command with its own exit code and one line (not proved: 3, refuted: 1, a bug: 4). */
+export class ExitError extends NnsError {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The exit code of a verdict: proved 0, refuted 1, unknown 3. */
+export function verdictExit(status: 'proved' | 'refuted' | 'unknown'): number {
+  return status === 'proved' ? EXIT.ok : status === 'refuted' ? EXIT.refuted : EXIT.unknown;
 }
 
 export const COMMON_OPTIONS = {
@@ -26,28 +59,56 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export function parse(spec: CommandSpec, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+type Values = Record<string, string | boolean | undefined>;
+
+/** argv into options and positionals, strictly: unknown, repeated and extra arguments are refused in one line. */
+export function parse(spec: CommandSpec, argv: string[]): { values: Values; positionals: string[] } {
+  const options = { ...COMMON_OPTIONS, ...spec.options };
+  let r;
   try {
-    const r = parseArgs({ args: joinNegativeValues(spec, argv), options: { ...COMMON_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+    r = parseArgs({ args: joinNegativeValues(options, argv), options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     fail(`${spec.name}: ${(e as Error).message.split('\n')[0]} (see 'nnshrink ${spec.name} --help')`);
   }
+  const values = r.values as Values;
+  const seen = new Set<string>();
+  for (const t of r.tokens) {
+    if (t.kind !== 'option') continue;
+    // a second value would silently replace the first: say which option, and let the user pick
+    if (seen.has(t.name)) fail(`${spec.name}: ${t.rawName} is given more than once`);
+    seen.add(t.name);
+  }
+  if (values.help) return { values, positionals: r.positionals };
+  // a bad --jobs fails at once, whether or not this run starts threads
+  if (values.jobs !== undefined) intOpt(values, 'jobs', 1, 1);
+  const max = typeof spec.maxPositionals === 'function' ? spec.maxPositionals(values) : spec.maxPositionals;
+  if (max !== undefined && r.positionals.length > max) {
+    fail(`${spec.name}: unexpected argument '${r.positionals[max]}' (${spec.name} takes ${max === 0 ? 'no' : `at most ${max}`} positional argument${max === 1 ? '' : 's'} here; see 'nnshrink ${spec.name} --help')`);
+  }
+  return { values, positionals: r.positionals };
 }
 
 /**
- * `--domain -1,-1:1,1` and `--timeout -3` as the user means them: a value option followed by a number that starts
- * with '-' takes it as its value (parseArgs would call it an ambiguous option), as if written `--domain=-1,-1:1,1`.
+ * `--domain -1,-1:1,1`, `--domain -inf,..` and `--timeout -3` as the user means them: after an option that takes a
+ * value, an argument that starts with a single '-' and is not a known short option is that value (parseArgs would
+ * call it an ambiguous option), as if written `--domain=-1,-1:1,1`; what the value means is for its reader to say.
  */
-function joinNegativeValues(spec: CommandSpec, argv: string[]): string[] {
+function joinNegativeValues(options: NonNullable<ParseArgsConfig['options']>, argv: string[]): string[] {
+  const shorts = new Map(Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].startsWith('--') && !argv[i].includes('=') ? argv[i].slice(2) : undefined;
-    const opt = name !== undefined ? (spec.options as Record<string, { type: string }>)[name] : undefined;
-    if (opt?.type === 'string' && i + 1 < argv.length && /^-\.?\d/.test(argv[i + 1])) {
-      out.push(`${argv[i]}=${argv[i + 1]}`);
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : /^-[^-]$/.test(a) ? shorts.get(a.slice(1)) : undefined;
+    const next = argv[i + 1];
+    const isValue = next !== undefined && next.startsWith('-') && !next.startsWith('--') && !(next.length === 2 && shorts.has(next[1]));
+    if (name !== undefined && options[name]?.type === 'string' && isValue) {
+      out.push(`--${name}=${next}`);
       i++;
-    } else out.push(argv[i]);
+    } else out.push(a);
   }
   return out;
 }
@@ -60,7 +121,7 @@ export function modelArg(values: Record<string, unknown>, positionals: string[],
   }
   if (!positionals.length) fail(`${cmd}: missing MODEL (a .nnet, .onnx or .json file, or --default)`);
   if (isFamilyDirectory(positionals[0])) fail(`${positionals[0]}: a slice family (directory), not one network: 'nnshrink eval', 'info' and 'verify' read it`);
-  return loadModel(positionals[0], { view: values.view === 'normalized' ? 'normalized' : 'raw' });
+  return loadModel(positionals[0], { view: viewOpt(values) });
 }
 
 /** The domain: --domain, or --vnnlib (its input boxes), or the model's own. */
@@ -104,7 +165,7 @@ export function boundsFor(_net: Network): (net: Network, box: Box) => NetworkBou
  * first, so a bad value fails before any thread starts.
  */
 export async function withTreePool<R>(net: Network, values: Record<string, unknown>, run: (pool: WorkerPool) => Promise<R>): Promise<R> {
-  const jobs = numberOpt(values, 'jobs', defaultWorkers(), 1);
+  const jobs = jobsOpt(values);
   const pool = new WorkerPool(manyInputs(net.inputSize) ? 1 : jobs);
   try {
     return await run(pool);
@@ -117,12 +178,49 @@ export function printJson(obj: unknown): void {
   process.stdout.write(JSON.stringify(obj, (_k, v) => (v instanceof Float64Array || v instanceof Uint8Array || v instanceof Int32Array ? Array.from(v) : v), 2) + '\n');
 }
 
+/** A decimal number as written (no hex, binary, octal, words or empty text: Number() would take those). */
+const DECIMAL = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
 export function numberOpt(values: Record<string, unknown>, name: string, def: number, min = 0): number {
   const v = values[name];
   if (v === undefined) return def;
   const x = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(x) || x < min) fail(`--${name}: '${String(v)}' is not a number >= ${min}`);
+  if (typeof v !== 'string' || !DECIMAL.test(v) || !Number.isFinite(x) || x < min) fail(`--${name}: '${String(v)}' is not a number >= ${min}`);
   return x;
+}
+
+/** A whole-number option in [min, max]; beyond max it is refused (not capped), naming the maximum. */
+export function intOpt(values: Record<string, unknown>, name: string, def: number, min: number, max = Infinity): number {
+  const v = values[name];
+  if (v === undefined) return def;
+  const x = Number(v);
+  if (typeof v !== 'string' || !DECIMAL.test(v) || !Number.isInteger(x) || x < min) fail(`--${name}: '${String(v)}' is not a whole number >= ${min}`);
+  if (x > max) fail(`--${name}: '${String(v)}' is more than the maximum, ${max}`);
+  return x;
+}
+
+let jobsNoted = false;
+
+/**
+ * --jobs N (default: the cores): a whole number from 1; more threads than cores give no speed (the searches do not
+ * depend on N) and each holds a copy of the network, so N is capped at the cores, with a note on stderr (not with
+ * --json).
+ */
+export function jobsOpt(values: Record<string, unknown>): number {
+  const cores = defaultWorkers();
+  const n = intOpt(values, 'jobs', cores, 1);
+  if (n <= cores) return n;
+  if (!values.json && !jobsNoted) process.stderr.write(`nnshrink: note: --jobs ${n} is more than the ${cores} cores; using ${cores}\n`);
+  jobsNoted = true;
+  return cores;
+}
+
+/** --view raw|normalized (how an NNet file is read). */
+export function viewOpt(values: Record<string, unknown>): 'raw' | 'normalized' {
+  const v = values.view;
+  if (v === undefined || v === 'raw') return 'raw';
+  if (v === 'normalized') return 'normalized';
+  fail(`--view: '${String(v)}' (expected raw or normalized)`);
 }
 
 export function fmt(x: number, digits = 4): string {

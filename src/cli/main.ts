@@ -1,10 +1,11 @@
 /**
- * The command line: the only layer that parses argv, prints or touches the TTY. Errors in the user's input
- * (NnsError) print one line and exit 2; anything else is a bug, reported in one line with exit 1
- * (NNSHRINK_DEBUG=1 shows the stack).
+ * The command line: the only layer that parses argv, prints or touches the TTY. Exit codes (docs/exit-codes.md):
+ * 0 done / holds, 1 refuted, 2 bad input, 3 unknown / not proved, 4 internal error. Errors in the user's input
+ * (NnsError) print one line and exit 2; an ExitError prints its line with its own code; anything else is a bug,
+ * reported in one line with exit 4 (NNSHRINK_DEBUG=1 shows the stack).
  */
 import { NnsError } from '../errors.ts';
-import { parse, type CommandSpec } from './common.ts';
+import { EXIT, ExitError, parse, type CommandSpec } from './common.ts';
 import { infoCommand } from './cmd-info.ts';
 import { evalCommand } from './cmd-eval.ts';
 import { convertCommand } from './cmd-convert.ts';
@@ -42,8 +43,28 @@ function help(): string {
     '',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
-    'Every command takes --json for machine-readable output. Exit codes: 0 ok, 1 a check failed, 2 bad input.',
+    'Every command takes --json for machine-readable output.',
+    'Exit codes: 0 done / the claim holds (verify: unsat; equiv, check: proved), 1 refuted (verify: sat with a',
+    're-checked counterexample), 2 bad input, 3 unknown / not proved within the limits, 4 internal error (a bug).',
   ].join('\n');
+}
+
+/** The longest error line printed (a reader's own message is short already: this is the last guard). */
+export const MAX_ERROR_LINE = 300;
+
+// control, format (bidi overrides, zero-width), private-use, unassigned, line/paragraph separators, lone surrogates
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+/** `prefix + message` as one printable line of at most MAX_ERROR_LINE characters (non-printables as \xNN, \u{..}). */
+export function errorLine(prefix: string, message: string): string {
+  // cut first: a message may quote megabytes of a bad file, and only the start is shown
+  const head = String(message).slice(0, 4 * MAX_ERROR_LINE);
+  const escaped = head.replace(NON_PRINTABLE, (ch) => {
+    const c = ch.codePointAt(0)!;
+    return c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u{${c.toString(16)}}`;
+  });
+  const chars = Array.from(prefix + escaped);
+  return chars.length <= MAX_ERROR_LINE && head.length === String(message).length ? chars.join('') : `${chars.slice(0, MAX_ERROR_LINE - 1).join('')}…`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -66,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!cmd) throw new NnsError(`unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
     const { values, positionals } = parse(cmd, rest);
     if (values.help) {
-      process.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
+      process.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n${cmd.exits ? `exit codes: ${cmd.exits}; 2 bad input, 4 internal error\n` : ''}`);
       return 0;
     }
     // commands that run a phase census finish it with the MILP solver (loaded once: WebAssembly compilation); with
@@ -74,13 +95,17 @@ export async function main(argv: string[]): Promise<number> {
     if (['prune', 'check', 'slice', 'verify', 'equiv'].includes(cmd.name) || (cmd.name === 'bounds' && (values.max !== undefined || values.min !== undefined || values.phase !== undefined))) await loadMilpSolver();
     return await cmd.run(values, positionals);
   } catch (e) {
+    if (e instanceof ExitError) {
+      process.stderr.write(errorLine('nnshrink: ', e.message) + '\n');
+      return e.code;
+    }
     if (e instanceof NnsError) {
-      process.stderr.write(`nnshrink: error: ${e.message}\n`);
-      return 2;
+      process.stderr.write(errorLine('nnshrink: error: ', e.message) + '\n');
+      return EXIT.badInput;
     }
     const err = e as Error;
-    process.stderr.write(`nnshrink: internal error: ${err?.message ?? String(e)}\n`);
+    process.stderr.write(errorLine('nnshrink: internal error: ', err?.message ?? String(e)) + '\n');
     if (process.env.NNSHRINK_DEBUG === '1' && err?.stack) process.stderr.write(err.stack + '\n');
-    return 1;
+    return EXIT.internal;
   }
 }

@@ -1,16 +1,19 @@
-/** `verify --instances LIST.csv`: a VNN-COMP instance list decided side by side on the worker pool. */
+/**
+ * `verify --instances LIST.csv`: a VNN-COMP instance list decided side by side on the worker pool. It exits 0 when the
+ * list ran, whatever the verdicts (they are in the table and the result files).
+ */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { fail, NnsError } from '../errors.ts';
 import { readInstances } from '../formats/instances.ts';
 import { loadModel } from '../formats/load.ts';
 import { checkPropertyFits, readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
-import { writeFileAtomic } from '../formats/atomic.ts';
-import { defaultWorkers, runPool } from '../pool/pool.ts';
+import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
+import { runPool } from '../pool/pool.ts';
 import type { InstanceJob } from '../verify/instance.ts';
 import type { PropertyResult } from '../verify/property.ts';
 import { makeProgress } from './progress.ts';
-import { numberOpt, printJson } from './common.ts';
+import { jobsOpt, numberOpt, printJson, viewOpt } from './common.ts';
 
 const stem = (p: string): string => basename(p, extname(p));
 
@@ -26,7 +29,7 @@ export async function verifyInstances(values: Record<string, string | boolean | 
   };
   const rows = readInstances(list, dir('model-dir', dirname(list)), dir('property-dir', dirname(list)));
   const resultsDir = dir('results-dir', undefined);
-  const view = values.view === 'normalized' ? 'normalized' : 'raw';
+  const view = viewOpt(values);
   // every file is read here first, so a bad row fails in one line before any search starts
   const nets = new Map<string, ReturnType<typeof loadModel>>();
   for (const r of rows) {
@@ -40,6 +43,8 @@ export async function verifyInstances(values: Record<string, string | boolean | 
       throw e;
     }
   }
+  const names = rows.map((r) => `${stem(r.model)}_${stem(r.property)}`);
+  if (typeof resultsDir === 'string') checkResultFiles(resultsDir, names, rows, list);
   const override = values.timeout !== undefined ? numberOpt(values, 'timeout', 60, 0.01) : undefined;
   const jobs: InstanceJob[] = rows.map((r) => ({ model: r.model, property: r.property, view, timeoutMs: (override ?? r.timeoutS ?? 60) * 1000 }));
   const progress = makeProgress(!values.json);
@@ -49,12 +54,12 @@ export async function verifyInstances(values: Record<string, string | boolean | 
     new URL('../verify/instance.ts', import.meta.url).href,
     'decideInstance',
     jobs,
-    numberOpt(values, 'jobs', defaultWorkers(), 1),
+    jobsOpt(values),
     () => progress.update('instances decided', ++done, jobs.length),
   );
   progress.done();
-  const names = rows.map((r) => `${stem(r.model)}_${stem(r.property)}`);
-  if (typeof resultsDir === 'string') results.forEach((r, i) => writeFileAtomic(join(resultsDir, `${names[i]}.txt`), vnncompResultText(r)));
+  // one set: all result files or none
+  if (typeof resultsDir === 'string') writeFilesAtomic(results.map((r, i) => ({ path: join(resultsDir, `${names[i]}.txt`), data: vnncompResultText(r) })));
   const tally = { sat: 0, unsat: 0, unknown: 0 };
   for (const r of results) tally[r.result]++;
   if (values.json) {
@@ -67,4 +72,19 @@ export async function verifyInstances(values: Record<string, string | boolean | 
   const timeouts = results.filter((r) => r.result === 'unknown' && r.reason === 'timeout').length;
   process.stdout.write(`${rows.length} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown${timeouts ? ` (${timeouts} timeout)` : ''}\n`);
   return 0;
+}
+
+/**
+ * The result files, before any search: the directory writable, no two rows writing the same file (a second would
+ * replace the first's verdict), no result file that is one of the inputs.
+ */
+function checkResultFiles(resultsDir: string, names: string[], rows: Array<{ model: string; property: string; line: number }>, list: string): void {
+  const first = new Map<string, number>();
+  names.forEach((n, i) => {
+    const j = first.get(n);
+    if (j !== undefined) fail(`${list}:${rows[i].line}: its result file ${n}.txt in --results-dir is also line ${rows[j].line}'s; give each instance its own model or property name`);
+    first.set(n, i);
+  });
+  const inputs = [{ path: list, what: '--instances' }, ...rows.flatMap((r) => [{ path: r.model, what: 'model' }, { path: r.property, what: 'property' }])];
+  checkOutputs(names.map((n) => ({ path: join(resultsDir, `${n}.txt`), what: '--results-dir', kind: 'file' as const })), inputs);
 }

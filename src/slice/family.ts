@@ -3,8 +3,9 @@
  * certificate file) and one network + certificate per slice. Written to a temporary sibling directory and renamed
  * into place, so a failed run never leaves half a family.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFilesAtomic, type Output } from '../formats/atomic.ts';
 import { fail } from '../errors.ts';
 import type { SizeMetrics } from '../model/network.ts';
 import { boxToJSON, makeBox, type Box } from '../model/box.ts';
@@ -40,26 +41,18 @@ export interface SliceFiles {
   certificateText: string;
 }
 
-/** Writes the family directory atomically (temp dir + rename; an existing family at `dir` is replaced). */
-export function writeFamily(dir: string, manifest: FamilyManifest, files: SliceFiles[]): void {
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  try {
-    mkdirSync(tmp, { recursive: true });
-    manifest.slices.forEach((s, i) => {
-      writeFileSync(join(tmp, s.network), files[i].networkText);
-      writeFileSync(join(tmp, s.certificate), files[i].certificateText);
-    });
-    writeFileSync(join(tmp, 'family.json'), JSON.stringify(manifest, null, 1) + '\n');
-    if (existsSync(dir)) {
-      if (!existsSync(join(dir, 'family.json'))) fail(`${dir}: exists and is not a slice family; not overwriting it`);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    renameSync(tmp, dir);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+/**
+ * Writes the family directory atomically (temp dir + rename; an existing family at `dir` is replaced), as one set
+ * with `extra` outputs (the single ONNX file): on any failure none of them is left.
+ */
+export function writeFamily(dir: string, manifest: FamilyManifest, files: SliceFiles[], extra: Output[] = []): void {
+  if (existsSync(dir) && !existsSync(join(dir, 'family.json'))) fail(`${dir}: exists and is not a slice family; not overwriting it`);
+  const entries = manifest.slices.flatMap((s, i) => [
+    { name: s.network, data: files[i].networkText },
+    { name: s.certificate, data: files[i].certificateText },
+  ]);
+  entries.push({ name: 'family.json', data: JSON.stringify(manifest, null, 1) + '\n' });
+  writeFilesAtomic([{ path: dir, files: entries }, ...extra]);
 }
 
 export interface LoadedFamily {
