@@ -11,7 +11,7 @@ import { readInputFile } from '../formats/read-text.ts';
 import { networkHash } from '../model/hash.ts';
 import type { Network } from '../model/network.ts';
 import { nnetUnpair } from '../formats/nnet.ts';
-import { parseCertificate, pathFromCertificate, type Certificate } from '../simplify/certificate.ts';
+import { fixedExactSlack, parseCertificate, pathFromCertificate, validateCertificateDomain, type Certificate } from '../simplify/certificate.ts';
 import { editsFromJSON, type Edits } from '../simplify/edits.ts';
 import { defaultModel } from '../demo/default-network.ts';
 
@@ -22,6 +22,8 @@ export interface Certified {
   /** the pruned network as written (ReLU pairs of an NNet file put back together) */
   output: Network;
   edits: Edits;
+  /** the fixed slack of "exact" for these networks and this domain (recomputed, not read from the file) */
+  exactSlack: number;
 }
 
 /** The written network in the certificate's terms: an NNet file's ReLU pairs put back together. */
@@ -42,7 +44,8 @@ export function readCertified(path: string): Certified {
   if (networkHash(input.network) !== cert.input.sha256) fail(`${inputPath}: the network differs from the one the certificate was made for (hash mismatch)`);
   const output = asCertified(cert, loadModel(outputPath).network, outputPath);
   if (networkHash(output) !== cert.output.sha256) fail(`${outputPath}: the network differs from the one the certificate describes (hash mismatch)`);
-  return { cert, input, output, edits: editsFromJSON(cert.edits, input.network, path) };
+  validateCertificateDomain(cert, input.network, output, path);
+  return { cert, input, output, edits: editsFromJSON(cert.edits, input.network, path), exactSlack: fixedExactSlack(cert, input.network, output, path) };
 }
 
 /**

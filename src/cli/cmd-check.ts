@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fail } from '../errors.ts';
-import { certificateDomain } from '../simplify/certificate.ts';
+import { certificateDomain, pathFromCertificate } from '../simplify/certificate.ts';
 import { readCertified, type Certified } from './certified.ts';
 import { finalCheck, type FinalCheckResult } from '../simplify/final-check.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
@@ -8,60 +8,75 @@ import { makeProgress, type Progress } from './progress.ts';
 import { sampleCompareParallel } from '../simplify/sample-compare.ts';
 import { defaultWorkers } from '../pool/pool.ts';
 import { readFamily } from '../slice/family.ts';
-import { leafBoxes } from '../slice/partition.ts';
 import { servedParts } from '../slice/regions.ts';
-import { containsBox } from '../model/box.ts';
+import { containsBox, type Box } from '../model/box.ts';
+import type { Network } from '../model/network.ts';
+import type { Tolerance } from '../verify/tolerance.ts';
 import { isFamilyDirectory } from './family-eval.ts';
 import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
 
 const CHECK_SEED = 4242;
 
+/** Exit codes (docs/exit-codes.md): 0 proved, 1 refuted, 3 not proved; bad input (2) is thrown. */
+const EXIT = { proved: 0, refuted: 1, unknown: 3 } as const;
+
 export const checkCommand: CommandSpec = {
   name: 'check',
-  summary: "re-run a prune certificate's final end-to-end check (or every slice certificate of a family)",
+  summary: "re-prove a prune certificate's claim about the networks as stored (or every slice certificate of a family)",
   usage: 'nnshrink check CERTIFICATE.json|FAMILY_DIR [--timeout S] [--json]\n' +
     '    (FAMILY_DIR: every slice certificate re-proved, and the parts of the domain they were proved on shown to cover\n' +
-    '     the family\'s domain as its dispatcher splits it)',
+    "     the family's domain as its dispatcher splits it)\n" +
+    '    exit 0 proved, 1 refuted (a counterexample, re-checked by evaluation), 2 bad input, 3 not proved',
   options: { timeout: { type: 'string' } },
   async run(values, positionals) {
     const path = positionals[0];
     if (!path) fail('check: missing CERTIFICATE');
+    if (positionals.length > 1) fail(`check: one CERTIFICATE or FAMILY_DIR, not also '${positionals[1]}'`);
     const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
     const progress = makeProgress(!values.json);
     if (isFamilyDirectory(path)) return checkFamily(path, timeoutS, progress, values.json === true);
-    let r: FinalCheckResult;
+    const certified = readCertified(path);
+    let r: CheckResult;
     try {
-      r = await checkCertificate(readCertified(path), timeoutS, progress);
+      r = await checkCertificate(certified, timeoutS, progress);
     } finally {
       progress.done();
     }
-    const ok = r.verdict.status === 'proved';
-    if (values.json) printJson({ certificate: path, ok, check: r });
+    if (values.json) printJson({ certificate: path, ok: r.verdict.status === 'proved', check: r });
     else process.stdout.write(verdictLines(r));
-    return ok ? 0 : 1;
+    return EXIT[r.verdict.status];
   },
 };
 
-function verdictLines(r: FinalCheckResult): string {
+type CheckResult = FinalCheckResult & { vacuous?: string };
+
+function verdictLines(r: CheckResult): string {
   const ok = r.verdict.status === 'proved';
+  const head = ok ? 'PROVED' : r.verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED';
   return (
-    `${ok ? 'PROVED' : r.verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED'}: ${r.claim}` +
+    `${head}: ${r.claim}` +
     (r.provedBound !== undefined ? ` (proved max |f-g| <= ${fmt(r.provedBound)})` : '') +
-    `\n  ${r.verdict.method}, ${nBoxes(r.verdict.boxes ?? 0)}, ${(r.verdict.timeMs / 1000).toFixed(1)} s; sampling ${r.sampling.points} points, largest |f-g| ${fmt(r.sampling.maxAbsDiff)}\n`
+    `\n  ${r.verdict.method}, ${nBoxes(r.verdict.boxes ?? 0)}, ${(r.verdict.timeMs / 1000).toFixed(1)} s; sampling ${r.sampling.points} points, largest |f-g| ${fmt(r.sampling.maxAbsDiff)}\n` +
+    (r.verdict.reason ? `  why: ${r.verdict.reason}\n` : '') +
+    (r.witness ? `  counterexample: x = [${r.witness.map((v) => fmt(v, 6)).join(', ')}]\n` : '') +
+    (r.vacuous ? `  note: the claim is vacuous: ${r.vacuous}\n` : '')
   );
 }
 
-/** The certificate's final check, afresh: its own 100,000 samples, then the difference check. */
-async function checkCertificate({ cert, input, output, edits }: Certified, timeoutS: number, progress: Progress): Promise<FinalCheckResult> {
+/**
+ * The certificate's claim proved afresh about the networks as stored: its own 100,000 samples first (any that
+ * contradicts the claim refutes it, with no proof run), then the difference check. The edits, steps and groups
+ * only guide how the difference is decomposed; each is re-proved or checked against the stored numbers.
+ */
+async function checkCertificate({ cert, input, output, edits, exactSlack }: Certified, timeoutS: number, progress: Progress): Promise<CheckResult> {
   const f = input.network;
   const domain = certificateDomain(cert);
-  // 100,000 points of its own (not the ones prune drew), on the worker threads when that pays
   const sampling = await sampleCompareParallel(
     { f, g: output, domain, tolerance: cert.tolerance, count: 100_000, seed: CHECK_SEED, onSampled: (d, t) => progress.update('final check: sampling', d, t) },
     defaultWorkers(),
   );
   const pruned = { edits, steps: cert.steps, written: output, groups: cert.groups, basisReduced: cert.basisReduced === true };
-  return finalCheck(f, pruned, domain, cert.tolerance, cert.floatingPoint.exactTolerance, {
+  const r = finalCheck(f, pruned, domain, cert.tolerance, exactSlack, {
     boundsFn: boundsFor(f),
     outputLinearLower,
     timeoutMs: timeoutS * 1000,
@@ -69,35 +84,65 @@ async function checkCertificate({ cert, input, output, edits }: Certified, timeo
     sampling,
     onProgress: (step, done, total) => progress.update(step, done, total),
   });
+  const vacuous = vacuity(f, domain, cert.tolerance);
+  return vacuous ? { ...r, vacuous } : r;
 }
 
 /**
- * A family is equivalent to its original on its domain when every slice's certificate holds and covers what the
- * dispatcher sends that slice: its leaf of the split tree (with several domain boxes, the parts of them in it).
+ * Why an L-infinity claim says nothing, or null: an epsilon at least the proved width of every output's range on
+ * the domain is met by any network whose outputs stay in that range (a constant one, say). The bounds are sound, so
+ * a claim flagged here is vacuous for certain.
+ */
+function vacuity(f: Network, domain: Box[], t: Tolerance): string | null {
+  if (t.kind !== 'linf') return null;
+  const bounds = boundsFor(f);
+  let lo: number[] | null = null;
+  let hi: number[] | null = null;
+  for (const box of domain) {
+    const b = bounds(f, box);
+    const out = b[b.length - 1];
+    lo = Array.from(out.lo, (v, k) => Math.min(v, lo?.[k] ?? Infinity));
+    hi = Array.from(out.hi, (v, k) => Math.max(v, hi?.[k] ?? -Infinity));
+  }
+  const width = Math.max(...lo!.map((l, k) => hi![k] - l));
+  return t.epsilon >= width ? `epsilon ${fmt(t.epsilon)} is at least the width of every output's range on the domain (at most ${fmt(width)})` : null;
+}
+
+/**
+ * A family is equivalent to its original on its domain when every slice's certificate holds, is about the family's
+ * source and the slice's own network file, and covers what the dispatcher sends that slice: its leaf of the split
+ * tree (with several domain boxes, the parts of them in it). Every certificate is read first, so a malformed one
+ * fails before any proof.
  */
 async function checkFamily(dir: string, timeoutS: number, progress: Progress, json: boolean): Promise<number> {
   const fam = readFamily(dir);
-  const leaves = leafBoxes(fam.manifest.tree, fam.root, fam.manifest.slices.length);
-  const rows: Array<{ slice: number; ok: boolean; covers: boolean; claim: string; check: FinalCheckResult }> = [];
+  const certs = fam.manifest.slices.map((s, i) => {
+    const at = join(dir, s.certificate);
+    const c = readCertified(at);
+    if (c.cert.input.sha256 !== fam.manifest.source.sha256) fail(`${at}: slice ${i}'s certificate is about another original than the family's source (sha256 differs)`);
+    if (resolve(pathFromCertificate(at, c.cert.output.path)) !== resolve(fam.networkPath(i))) fail(`${at}: slice ${i}'s certificate is about ${c.cert.output.path}, not the slice's network ${s.network}`);
+    if (!sameClaimKind(c.cert.tolerance, fam.manifest.tolerance)) fail(`${at}: slice ${i}'s certificate claims ${JSON.stringify(c.cert.tolerance)}, the family ${JSON.stringify(fam.manifest.tolerance)}`);
+    return c;
+  });
+  const rows: Array<{ slice: number; ok: boolean; covers: boolean; claim: string; check: CheckResult }> = [];
   try {
-    for (const [i, s] of fam.manifest.slices.entries()) {
-      progress.update('slice certificates', i, fam.manifest.slices.length);
-      const certified = readCertified(join(dir, s.certificate));
+    for (const [i, certified] of certs.entries()) {
+      progress.update('slice certificates', i, certs.length);
       const r = await checkCertificate(certified, timeoutS, progress);
       const proved = certificateDomain(certified.cert);
-      const covers = servedParts(leaves[i], fam.regions).every((p) => proved.some((b) => containsBox(b, p)));
+      const covers = servedParts(fam.leaves[i], fam.regions).every((p) => proved.some((b) => containsBox(b, p)));
       rows.push({ slice: i, ok: r.verdict.status === 'proved' && covers, covers, claim: r.claim, check: r });
     }
   } finally {
     progress.done();
   }
   const failed = rows.filter((r) => !r.ok);
-  if (json) printJson({ family: dir, ok: failed.length === 0, slices: rows });
+  if (json) printJson({ family: dir, ok: failed.length === 0, source: fam.manifest.source.sha256, slices: rows });
   else {
     const lines = [
       failed.length === 0
-        ? `PROVED: all ${rows.length} slice certificates of ${dir} hold, and they cover the family's domain as its dispatcher splits it`
-        : `NOT PROVED: ${failed.length} of ${rows.length} slices of ${dir}`,
+        ? `PROVED: all ${rows.length} slice certificates of ${dir} hold, and they cover the family's domain as its dispatcher splits it (source sha256 ${fam.manifest.source.sha256.slice(0, 16)}…)`
+        : `${rows.some((r) => r.check.verdict.status === 'refuted') ? 'REFUTED' : 'NOT PROVED'}: ${failed.length} of ${rows.length} slices of ${dir}`,
     ];
     for (const r of rows) {
       if (r.ok && failed.length) continue;
@@ -105,5 +150,16 @@ async function checkFamily(dir: string, timeoutS: number, progress: Progress, js
     }
     process.stdout.write(lines.join('\n') + '\n');
   }
-  return failed.length === 0 ? 0 : 1;
+  if (failed.length === 0) return EXIT.proved;
+  return rows.some((r) => r.check.verdict.status === 'refuted') ? EXIT.refuted : EXIT.unknown;
+}
+
+/** A slice's claim is the family's: the same kind, an epsilon no larger, the same class order (a slice may have
+ * a small positive margin where the family asked for none: certify.ts gives class claims one). */
+function sameClaimKind(slice: Tolerance, family: unknown): boolean {
+  const fam = family as Partial<Tolerance> | null;
+  if (!fam || fam.kind !== slice.kind) return false;
+  if (slice.kind === 'linf') return typeof (fam as { epsilon?: unknown }).epsilon === 'number' && slice.epsilon <= (fam as { epsilon: number }).epsilon;
+  if (slice.kind === 'class') return (fam as { order?: unknown }).order === slice.order;
+  return true;
 }

@@ -3,15 +3,16 @@
  * floating-point slack, and the final end-to-end check. Plain JSON so that other tools can read it; `nnshrink check`
  * re-runs the final check from it.
  */
-import type { Network, SizeMetrics } from '../model/network.ts';
+import { outputSize, type Network, type SizeMetrics } from '../model/network.ts';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { networkHash } from '../model/hash.ts';
 import { boxToJSON, makeBox, type Box } from '../model/box.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { MILP_ABS, MILP_REL } from '../verify/milp.ts';
-import { fail } from '../errors.ts';
-import type { FinalCheckResult } from './final-check.ts';
+import { fail, quote } from '../errors.ts';
+import { validateCertificateShape } from './certificate-schema.ts';
+import { exactSlack, type FinalCheckResult } from './final-check.ts';
 import type { EditsJSON } from './edits.ts';
 import type { Step } from './prune.ts';
 import type { PhaseCensus } from '../verify/phase.ts';
@@ -127,7 +128,8 @@ export function buildCertificate(c: CertificateInput): Certificate {
   };
 }
 
-/** Parses and validates a certificate file's text (one-line errors). */
+/** Parses a certificate file's text and checks it against the schema (certificate-schema.ts): one-line errors
+ * naming the field, before any work. */
 export function parseCertificate(text: string, path: string): Certificate {
   let obj: unknown;
   try {
@@ -135,13 +137,45 @@ export function parseCertificate(text: string, path: string): Certificate {
   } catch (e) {
     fail(`${path}: not valid JSON (${(e as Error).message})`);
   }
-  const c = obj as Partial<Certificate>;
-  if (!c || c.format !== CERTIFICATE_FORMAT) fail(`${path}: not an nnshrink certificate (format field missing or wrong)`);
-  if (c.version !== 1) fail(`${path}: unsupported certificate version ${String(c.version)}`);
-  for (const k of ['input', 'output', 'domain', 'tolerance', 'edits', 'groups', 'finalCheck'] as const) {
-    if (c[k] === undefined) fail(`${path}: certificate has no '${k}' field`);
-  }
+  const c = obj as Partial<Certificate> | null;
+  if (!c || typeof c !== 'object' || c.format !== CERTIFICATE_FORMAT) fail(`${path}: not an nnshrink certificate (format field missing or wrong)`);
+  if (c.version !== 1) fail(`${path}: unsupported certificate version ${quote(String(c.version))}`);
+  validateCertificateShape(obj, path);
   return c as Certificate;
+}
+
+/**
+ * What the schema cannot say, once the networks are loaded: every domain box has one finite interval per input of
+ * the original, lo <= hi; the pruned network takes the same inputs and gives the same outputs. Cheap, before any
+ * sampling or proof.
+ */
+export function validateCertificateDomain(c: Certificate, f: Network, g: Network, path: string): void {
+  const n = f.inputSize;
+  if (g.inputSize !== n) fail(`${path}: the pruned network takes ${g.inputSize} inputs, the original ${n}`);
+  if (outputSize(g) !== outputSize(f)) fail(`${path}: the pruned network gives ${outputSize(g)} outputs, the original ${outputSize(f)}`);
+  c.domain.forEach((b, k) => {
+    const where = `${path}: domain[${k}]`;
+    if (b.lo.length !== n || b.hi.length !== n) fail(`${where} has ${b.lo.length} lo and ${b.hi.length} hi values for ${n} inputs`);
+    for (let i = 0; i < n; i++) {
+      if (!(b.lo[i] <= b.hi[i])) fail(`${where}: input ${i} is empty (lo ${b.lo[i]} > hi ${b.hi[i]})`);
+    }
+  });
+}
+
+/**
+ * The exact slack `check` uses: the fixed one (final-check.ts exactSlack), recomputed from the original and the
+ * domain; a certificate that records another value, or claims float32 storage for numbers float32 cannot hold, is
+ * refused (a file cannot raise the slack).
+ */
+export function fixedExactSlack(c: Certificate, f: Network, written: Network, path: string): number {
+  if (c.output.precision === 'float32' && !holdsFloat32(written)) fail(`${path}: output.precision is float32 but the stored network has numbers float32 cannot hold`);
+  const slack = exactSlack(f, certificateDomain(c), c.output.precision);
+  if (c.floatingPoint.exactTolerance !== slack) fail(`${path}: floatingPoint.exactTolerance ${c.floatingPoint.exactTolerance} is not the fixed slack ${slack} of this original, domain and precision`);
+  return slack;
+}
+
+function holdsFloat32(net: Network): boolean {
+  return net.layers.every((L) => L.weights.every((w) => Math.fround(w) === w) && L.bias.every((b) => Math.fround(b) === b));
 }
 
 export function certificateDomain(c: Certificate): Box[] {

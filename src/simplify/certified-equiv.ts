@@ -53,6 +53,9 @@ export function equivThroughEdits(f: Network, p: WrittenPrune, domain: Box[], q:
   });
   const left = (): number => Math.max(1, opts.timeoutMs - (Date.now() - t0));
   const base = { phaseFacts: { claimed: w.phaseFacts.claimed, reproved: w.phaseFacts.reproved }, refactorBound: w.rb };
+  if (w.mismatch) {
+    return { ...base, result: 'unknown', method: 'pairing', reason: `B is not what the certificate's edits describe: ${w.mismatch}`, boxes: 0, timeMs: Date.now() - t0 };
+  }
   const eqOpts = { boundsFn: w.boundsFn, outputLinearLower: opts.outputLinearLower, seed: seed + 1 };
   opts.onProgress?.('difference of the networks');
   if (q.kind === 'class') {

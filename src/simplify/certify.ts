@@ -3,13 +3,11 @@
  * every slice use. Storage is a callback (serialise + parse back), so this layer knows no file format; if the final
  * check does not prove the claim, it throws and nothing is written.
  */
-import { forward, sizeMetrics, type Network } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
-import { mulberry32 } from '../model/rng.ts';
+import { sizeMetrics, type Network } from '../model/network.ts';
 import { fail } from '../errors.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { assemble, prune, type PruneOptions, type PruneResult } from './prune.ts';
-import { exactTolerance, finalCheck, type FinalCheckResult } from './final-check.ts';
+import { exactSlack, finalCheck, type FinalCheckResult } from './final-check.ts';
 import { sampleCompareParallel } from './sample-compare.ts';
 import { KEEP, LINEAR, cloneEdits, editsToJSON } from './edits.ts';
 
@@ -66,25 +64,9 @@ function withNeuronsRestored(f: Network, r: PruneResult, keys: Set<string>): Pru
   return { ...r, ...assemble(f, edits, steps) };
 }
 
-/**
- * The scale of "exact" tolerances: the largest |output| seen on 500 sample points of the domain. (It only sets
- * how much floating-point rounding "exact" forgives; it is recorded in the certificate and proves nothing.)
- */
-export function outputScale(f: Network, domain: Box[]): number {
-  let s = 0;
-  const rng = mulberry32(5);
-  for (const b of domain) {
-    const xs = samplePoints(b, 500, rng);
-    const y = forward(f, xs, 500);
-    for (let i = 0; i < y.length; i++) s = Math.max(s, Math.abs(y[i]));
-  }
-  return s;
-}
-
 export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<CertifiedPrune> {
   const t0 = Date.now();
-  const scale = outputScale(f, opts.domain);
-  const exactEps = exactTolerance(scale, opts.precision);
+  const exactEps = exactSlack(f, opts.domain, opts.precision);
   // leave room for storage rounding and folding inside a user tolerance
   // a class claim needs a positive margin: at exact ties of the original no proof can say which output "wins"
   if (opts.tolerance.kind === 'class' && !(opts.tolerance.margin > 0)) {

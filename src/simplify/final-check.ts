@@ -5,17 +5,19 @@
  * difference is decomposed; the verifier is sound whatever they say.
  */
 import type { Network } from '../model/network.ts';
-import type { SamplingResult } from './sample-compare.ts';
-import type { Box } from '../model/box.ts';
-import { checkClass, checkLinf, withPhaseFacts, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
+import { samplingContradicts, type SamplingResult } from './sample-compare.ts';
+import { forward } from '../model/network.ts';
+import { samplePoints, type Box } from '../model/box.ts';
+import { mulberry32 } from '../model/rng.ts';
+import { checkClass, checkLinf, withPhaseFacts, worstPoint, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import { phaseCensus } from '../verify/phase.ts';
 import { provedClassMargins, type ClassMargins } from '../verify/class-margins.ts';
-import type { Tolerance } from '../verify/tolerance.ts';
+import { classChanged, type Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import type { AlignedPair } from '../verify/diff-pair.ts';
 import { KEEP, applyEdits, cloneEdits, type Edits } from './edits.ts';
 import { compact, expandToAligned } from './compact.ts';
-import { refactorBound } from './refactor-check.ts';
+import { PairingMismatch, refactorBound } from './refactor-check.ts';
 import { reduceLinearBasis } from './basis.ts';
 
 export interface FinalCheckResult {
@@ -50,9 +52,24 @@ export interface FinalCheckOptions {
   onProgress?: (step: string, done: number, total: number) => void;
 }
 
-/** The floating-point tolerance of "exact": relative to the size of the outputs over the domain. */
-export function exactTolerance(outputScale: number, precision: 'float32' | 'float64'): number {
-  return (precision === 'float32' ? 1e-5 : 1e-9) * Math.max(1, outputScale);
+/**
+ * The fixed floating-point slack of "exact": 1e-9 (float32 storage: 1e-5) times max(1, the largest |output| of f on
+ * 500 seeded samples per domain box). A function of f, the domain and the storage precision only, so `check`
+ * recomputes it and a certificate cannot raise it. It only sets how much rounding "exact" forgives.
+ */
+export function exactSlack(f: Network, domain: Box[], precision: 'float32' | 'float64'): number {
+  return (precision === 'float32' ? 1e-5 : 1e-9) * Math.max(1, outputScale(f, domain));
+}
+
+function outputScale(f: Network, domain: Box[]): number {
+  let s = 0;
+  const rng = mulberry32(5);
+  for (const b of domain) {
+    const xs = samplePoints(b, 500, rng);
+    const y = forward(f, xs, 500);
+    for (let i = 0; i < y.length; i++) s = Math.max(s, Math.abs(y[i]));
+  }
+  return s;
 }
 
 /**
@@ -96,6 +113,8 @@ export interface WrittenPairing {
   boundsFn: BoundsFn;
   /** time spent re-proving the facts */
   phaseMs: number;
+  /** the stored network is not what the edits and groups describe (then rb is Infinity: nothing is proved) */
+  mismatch?: string;
 }
 
 /**
@@ -145,25 +164,59 @@ export function pairWritten(
   const { net: ref, map } = compact(applyEdits(f, edits).g);
   let rb = 0;
   let basisBound: number | undefined;
-  if (basisReduced) {
-    // the reduction is deterministic: re-derive it from the pruned network and bound what it changes
-    const red = reduceLinearBasis(ref, { domain, boundsFn: opts.boundsFn });
-    basisBound = red.bound;
-    rb = red.bound + refactorBound(red.net, written, groups, domain, opts.boundsFn);
-  } else if (late.length === 0 && groups.every((g) => g.length === 1) && sameShapes(ref, written)) {
-    // nothing folded: compare f with the written numbers themselves, put back into f's coordinates (exact)
-    pair.g = expandToAligned(written, map);
-  } else {
-    rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
+  let mismatch: string | undefined;
+  try {
+    if (basisReduced) {
+      // the reduction is deterministic: re-derive it from the pruned network and bound what it changes
+      const red = reduceLinearBasis(ref, { domain, boundsFn: opts.boundsFn });
+      basisBound = red.bound;
+      rb = red.bound + refactorBound(red.net, written, groups, domain, opts.boundsFn);
+    } else if (late.length === 0 && groups.every((g) => g.length === 1) && sameShapes(ref, written)) {
+      // nothing folded: compare f with the written numbers and activations themselves, put back into f's
+      // coordinates (exact)
+      pair.g = expandToAligned(written, map);
+    } else {
+      rb = refactorBound(ref, written, groups, domain, opts.boundsFn);
+    }
+  } catch (e) {
+    if (!(e instanceof PairingMismatch)) throw e;
+    mismatch = e.message;
+    rb = Infinity;
   }
-  return { pair, rb, basisBound, phaseFacts: pf, boundsFn, phaseMs };
+  return { pair, rb, basisBound, phaseFacts: pf, boundsFn, phaseMs, ...(mismatch ? { mismatch } : {}) };
+}
+
+/** The claim a tolerance makes, in words, and its L-infinity slack (exact: the fixed floating-point slack). */
+export function claimOf(tolerance: Tolerance, exactEps: number): { claim: string; epsilon?: number } {
+  if (tolerance.kind === 'class') return { claim: `same ${tolerance.order} class wherever the original's winner leads by at least ${tolerance.margin}` };
+  const eps = tolerance.kind === 'linf' ? tolerance.epsilon : exactEps;
+  return { claim: `max |f(x) - g(x)| <= ${eps} for every output and every x in the domain`, epsilon: eps };
+}
+
+/** The samples contradict the claim: refuted at once, at the sampled point (no proof is run). */
+function refutedBySampling(tolerance: Tolerance, exactEps: number, sampling: SamplingResult): FinalCheckResult | null {
+  const { claim, epsilon } = claimOf(tolerance, exactEps);
+  if (!samplingContradicts(sampling, tolerance, epsilon ?? 0)) return null;
+  return { claim, epsilon, refactorBound: 0, verdict: { status: 'refuted', method: 'sampling', timeMs: 0, boxes: 0 }, sampling, witness: sampling.worst };
 }
 
 export function finalCheck(f: Network, pruned: WrittenPrune, domain: Box[], tolerance: Tolerance, exactEps: number, opts: FinalCheckOptions): FinalCheckResult {
   const { steps } = pruned;
+  // 0. any sample that contradicts the claim refutes it
+  const early = refutedBySampling(tolerance, exactEps, opts.sampling);
+  if (early) return early;
   // 1. re-prove, afresh, the phase facts the edits rely on, and bound what folding and storage change
   const w = pairWritten(f, pruned, domain, opts);
   const { pair, rb, basisBound, phaseFacts: pf } = w;
+  if (w.mismatch) {
+    return {
+      phaseFacts: pf,
+      ...claimOf(tolerance, exactEps),
+      refactorBound: rb,
+      verdict: { status: 'unknown', method: 'pairing', timeMs: 0, reason: `the stored network is not what the certificate's edits describe: ${w.mismatch}`, boxes: 0 },
+      sampling: opts.sampling,
+    };
+  }
   opts = { ...opts, boundsFn: w.boundsFn, timeoutMs: Math.max(1000, opts.timeoutMs - w.phaseMs) };
   const sampling = opts.sampling;
   opts.onProgress?.('final check: difference of the networks', 0, 1);
@@ -187,14 +240,13 @@ export function finalCheck(f: Network, pruned: WrittenPrune, domain: Box[], tole
       phaseFacts: pf,
       refactorBound: rb,
       basisBound,
-      claim: `same ${tolerance.order} class wherever the original's winner leads by at least ${tolerance.margin}`,
-      verdict: summary(r.verdict, r.boxes),
+      claim: claimOf(tolerance, exactEps).claim,
+      ...rechecked(r.verdict, r.boxes, (x) => classChanged(forward(f, x), forward(pruned.written, x), tolerance.order, tolerance.margin)),
       sampling,
-      witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined,
     };
   }
-  const eps = tolerance.kind === 'linf' ? tolerance.epsilon : exactEps;
-  const claim = `max |f(x) - g(x)| <= ${eps} for every output and every x in the domain`;
+  const { claim, epsilon } = claimOf(tolerance, exactEps);
+  const eps = epsilon!;
   if (!(rb < eps)) {
     return {
       phaseFacts: pf,
@@ -213,11 +265,21 @@ export function finalCheck(f: Network, pruned: WrittenPrune, domain: Box[], tole
     epsilon: eps,
     refactorBound: rb,
     basisBound,
-    verdict: summary(r.verdict, r.boxes),
+    ...rechecked(r.verdict, r.boxes, (x) => !(worstPoint(f, pruned.written, x, 1).value <= eps)),
     provedBound: r.verdict.status === 'proved' ? r.provedBound + rb : undefined,
     sampling,
-    witness: r.verdict.status === 'refuted' ? Array.from(r.verdict.witness) : undefined,
   };
+}
+
+/**
+ * The verdict, with a counterexample kept only when it is one for the networks as stored (`breaks`: plain
+ * evaluation of f and the written network): the search's witness is a point of the network it compared, which
+ * differs from the written one by up to the refactor bound.
+ */
+function rechecked(v: Verdict, boxes: number, breaks: (x: Float64Array) => boolean): Pick<FinalCheckResult, 'verdict' | 'witness'> {
+  if (v.status !== 'refuted') return { verdict: summary(v, boxes) };
+  if (breaks(v.witness)) return { verdict: summary(v, boxes), witness: Array.from(v.witness) };
+  return { verdict: { status: 'unknown', method: v.method, timeMs: v.timeMs, reason: 'a counterexample of the compared network is not one of the stored network', boxes } };
 }
 
 function sameShapes(a: Network, b: Network): boolean {

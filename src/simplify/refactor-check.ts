@@ -9,10 +9,12 @@
 import type { Layer, Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { BoundsFn } from '../verify/equiv.ts';
-import { fail } from '../errors.ts';
 import { composeLayers } from './fold.ts';
 
 const U = 2 ** -53;
+
+/** The stored network is not what the certificate's edits and groups describe (pairingMismatch says how). */
+export class PairingMismatch extends Error {}
 
 function absLayer(L: Layer): Layer {
   return {
@@ -24,9 +26,34 @@ function absLayer(L: Layer): Layer {
   };
 }
 
+/**
+ * Why the bound below does not apply to this pair, or null when it does. It holds only when the written network is
+ * g_ref with affine maps changed: the groups cover g_ref's layers in order, one group per written layer, every layer
+ * of a group but its last has no ReLU, and each written neuron has the activation of the reference neuron it stands
+ * for. A certificate's groups are not trusted: a stored network whose activations differ (a ReLU switched to
+ * identity) is reported here, never bounded as if they were the same.
+ */
+export function pairingMismatch(ref: Network, written: Network, groups: number[][]): string | null {
+  if (groups.length !== written.layers.length) return `${groups.length} layer groups for a stored network of ${written.layers.length} layers`;
+  const flat = groups.flat();
+  if (flat.length !== ref.layers.length || flat.some((k, i) => k !== i)) return `the layer groups [${groups.map((g) => g.join(',')).join('][')}] do not cover the ${ref.layers.length} layers in order`;
+  for (const [i, G] of groups.entries()) {
+    const inner = G.slice(0, -1).find((k) => ref.layers[k].relu.some((r) => r !== 0));
+    if (inner !== undefined) return `group ${i + 1} folds layer ${inner + 1}, which has ReLUs`;
+    const R = ref.layers[G[G.length - 1]];
+    const W = written.layers[i];
+    if (W.outSize !== R.outSize) return `stored layer ${i + 1} has ${W.outSize} neurons where the edits give ${R.outSize}`;
+    for (let r = 0; r < W.outSize; r++) {
+      if (W.relu[r] !== R.relu[r]) return `stored layer ${i + 1} neuron ${r} is ${W.relu[r] ? 'ReLU' : 'identity'} where the edits give ${R.relu[r] ? 'ReLU' : 'identity'}`;
+    }
+  }
+  return null;
+}
+
 /** Returns a sound upper bound of max |g_written - g_ref| over the domain (0 when they are the same numbers). */
 export function refactorBound(ref: Network, written: Network, groups: number[][], domain: Box[], boundsFn: BoundsFn): number {
-  if (groups.length !== written.layers.length) fail('refactor check: group list does not match the written network');
+  const why = pairingMismatch(ref, written, groups);
+  if (why) throw new PairingMismatch(why);
   // |a_ref| bounds at every reference layer's output, as a hull over the domain boxes
   const absPost: Float64Array[] = ref.layers.map((L) => new Float64Array(L.outSize));
   const absIn = new Float64Array(ref.inputSize);
@@ -53,7 +80,7 @@ export function refactorBound(ref: Network, written: Network, groups: number[][]
       comp = composeLayers(comp, nx);
       absComp = composeLayers(absComp, absLayer(nx));
     }
-    if (comp.inSize !== Wl.inSize || comp.outSize !== Wl.outSize) fail(`refactor check: layer ${i + 1} shapes differ`);
+    if (comp.inSize !== Wl.inSize || comp.outSize !== Wl.outSize) throw new PairingMismatch(`stored layer ${i + 1} has shape ${Wl.outSize}x${Wl.inSize} where the edits give ${comp.outSize}x${comp.inSize}`);
     const gamma = G.length > 1 ? ((inner + 2) * U) / (1 - (inner + 2) * U) : 0;
     const aIn = G[0] === 0 ? absIn : absPost[G[0] - 1];
     const n = Wl.inSize;

@@ -14,7 +14,12 @@ export interface SamplingResult {
   points: number;
   maxAbsDiff: number;
   classDisagreements?: number;
+  /** the point of the largest |f - g| (linf and exact), or the first point where the class changes (class): the
+   * counterexample when sampling contradicts a claim */
+  worst?: number[];
 }
+
+type ChunkResult = { maxAbs: number; disagree: number; worst?: number[] };
 
 export interface SampleJob {
   f: Network;
@@ -32,21 +37,35 @@ const MAX_SAMPLE_WORKERS = 8;
 const POOL_WORK = 3e9;
 
 /** One chunk of points: the largest |f - g| and the class disagreements among them. */
-export function sampleChunk(job: SampleJob): { maxAbs: number; disagree: number } {
+export function sampleChunk(job: SampleJob): ChunkResult {
   const { f, g, box, count, tolerance: tol } = job;
   const xs = samplePoints(box, count, mulberry32(job.seed));
   const a = forward(f, xs, count);
   const c = forward(g, xs, count);
+  const m = a.length / count;
+  const n = xs.length / count;
+  const point = (s: number): number[] => Array.from(xs.subarray(s * n, (s + 1) * n));
   let maxAbs = 0;
-  for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(a[i] - c[i]));
-  let disagree = 0;
-  if (tol.kind === 'class') {
-    const m = a.length / count;
-    for (let s = 0; s < count; s++) {
-      if (classChanged(a.subarray(s * m, (s + 1) * m), c.subarray(s * m, (s + 1) * m), tol.order, tol.margin)) disagree++;
+  let at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - c[i]);
+    // NaN counts as the largest difference: a network that gives NaN agrees with nothing
+    if (d > maxAbs || (Number.isNaN(d) && !Number.isNaN(maxAbs))) {
+      maxAbs = Number.isNaN(d) ? Infinity : d;
+      at = Math.floor(i / m);
     }
   }
-  return { maxAbs, disagree };
+  let disagree = 0;
+  let first = -1;
+  if (tol.kind === 'class') {
+    for (let s = 0; s < count; s++) {
+      if (classChanged(a.subarray(s * m, (s + 1) * m), c.subarray(s * m, (s + 1) * m), tol.order, tol.margin)) {
+        if (disagree++ === 0) first = s;
+      }
+    }
+  }
+  const w = tol.kind === 'class' ? first : at;
+  return { maxAbs, disagree, ...(w >= 0 ? { worst: point(w) } : {}) };
 }
 
 /** What to compare: f and g on `count` points spread over the domain's boxes, drawn from `seed`. */
@@ -80,12 +99,24 @@ function plan(req: SampleRequest): { jobs: SampleJob[]; tick: (i: number) => voi
   };
 }
 
-function combine(jobs: SampleJob[], results: Array<{ maxAbs: number; disagree: number }>, tol: Tolerance): SamplingResult {
+function combine(jobs: SampleJob[], results: ChunkResult[], tol: Tolerance): SamplingResult {
+  // the worst point: of the chunk with the largest difference (class: the first chunk with a disagreement), the
+  // same whoever ran the chunks
+  let best = -1;
+  results.forEach((r, i) => {
+    if (tol.kind === 'class' ? r.disagree > 0 && best < 0 : r.worst && (best < 0 || r.maxAbs > results[best].maxAbs)) best = i;
+  });
   return {
     points: jobs.reduce((s, j) => s + j.count, 0),
     maxAbsDiff: results.reduce((m, r) => Math.max(m, r.maxAbs), 0),
     classDisagreements: tol.kind === 'class' ? results.reduce((s, r) => s + r.disagree, 0) : undefined,
+    ...(best >= 0 && results[best].worst ? { worst: results[best].worst } : {}),
   };
+}
+
+/** Whether the samples contradict a claim of `tolerance` with L-infinity slack `epsilon` (exact: the fixed slack). */
+export function samplingContradicts(s: SamplingResult, tolerance: Tolerance, epsilon: number): boolean {
+  return tolerance.kind === 'class' ? (s.classDisagreements ?? 0) > 0 : !(s.maxAbsDiff <= epsilon);
 }
 
 /** In this thread. */
@@ -105,7 +136,7 @@ export async function sampleCompareParallel(req: SampleRequest, workers: number,
   const { jobs, tick } = plan(req);
   const pool = new WorkerPool(Math.min(workers, jobs.length, MAX_SAMPLE_WORKERS));
   try {
-    const results = await pool.run<SampleJob, { maxAbs: number; disagree: number }>(import.meta.url, 'sampleChunk', jobs, tick);
+    const results = await pool.run<SampleJob, ChunkResult>(import.meta.url, 'sampleChunk', jobs, tick);
     return combine(jobs, results, req.tolerance);
   } finally {
     await pool.close();

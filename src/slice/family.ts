@@ -3,10 +3,12 @@
  * certificate file) and one network + certificate per slice. Written to a temporary sibling directory and renamed
  * into place, so a failed run never leaves half a family.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFilesAtomic, type Output } from '../formats/atomic.ts';
-import { fail } from '../errors.ts';
+import { fail, NnsError } from '../errors.ts';
+import { readInputFile } from '../formats/read-text.ts';
+import { leafBoxes } from './partition.ts';
 import type { SizeMetrics } from '../model/network.ts';
 import { boxToJSON, makeBox, type Box } from '../model/box.ts';
 import type { SplitTree } from './partition.ts';
@@ -60,19 +62,26 @@ export interface LoadedFamily {
   manifest: FamilyManifest;
   root: Box;
   regions?: Box[];
+  /** per slice, the box the split tree sends it (equal to the manifest's, which readFamily checks) */
+  leaves: Box[];
   /** networks are loaded lazily by the caller through `networkPath` */
   networkPath: (i: number) => string;
 }
 
-function checkTree(t: SplitTree, n: number, count: number, where: string, seen: Set<number>): void {
+/** The deepest split tree read (a tree deeper than this many cuts is refused rather than recursed into). */
+const MAX_TREE_DEPTH = 10_000;
+
+function checkTree(t: SplitTree, n: number, count: number, where: string, seen: Set<number>, depth: number): void {
+  if (!t || typeof t !== 'object') fail(`${where}: split tree has a node that is not an object`);
+  if (depth > MAX_TREE_DEPTH) fail(`${where}: split tree is deeper than ${MAX_TREE_DEPTH}`);
   if ('leaf' in t) {
     if (!Number.isInteger(t.leaf) || t.leaf < 0 || t.leaf >= count || seen.has(t.leaf)) fail(`${where}: split tree has a bad leaf index ${t.leaf}`);
     seen.add(t.leaf);
     return;
   }
   if (!Number.isInteger(t.dim) || t.dim < 0 || t.dim >= n || !Number.isFinite(t.at)) fail(`${where}: split tree has a bad node`);
-  checkTree(t.left, n, count, where, seen);
-  checkTree(t.right, n, count, where, seen);
+  checkTree(t.left, n, count, where, seen, depth + 1);
+  checkTree(t.right, n, count, where, seen, depth + 1);
 }
 
 export function readFamily(dir: string): LoadedFamily {
@@ -80,28 +89,47 @@ export function readFamily(dir: string): LoadedFamily {
   if (!existsSync(mf)) fail(`${dir}: not a slice family (no family.json)`);
   let m: FamilyManifest;
   try {
-    m = JSON.parse(readFileSync(mf, 'utf8'));
+    m = JSON.parse(readInputFile(mf).toString('utf8'));
   } catch (e) {
+    if (e instanceof NnsError) throw e;
     fail(`${mf}: not valid JSON (${(e as Error).message})`);
   }
-  if (m.format !== FAMILY_FORMAT || m.version !== 1) fail(`${mf}: not an nnshrink family manifest (version 1)`);
-  if (!m.root || !Array.isArray(m.slices) || !m.tree) fail(`${mf}: manifest lacks root, tree or slices`);
-  const root = makeBox(m.root.lo, m.root.hi);
+  if (!m || m.format !== FAMILY_FORMAT || m.version !== 1) fail(`${mf}: not an nnshrink family manifest (version 1)`);
+  if (!m.root || !Array.isArray(m.slices) || !m.slices.length || !m.tree) fail(`${mf}: manifest lacks root, tree or slices`);
+  if (!m.source || typeof m.source.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.source.sha256)) fail(`${mf}: source.sha256 is not a sha256 hash`);
+  const root = manifestBox(m.root, -1, mf, 'root');
+  const n = root.lo.length;
   let regions: Box[] | undefined;
   if (m.regions !== undefined) {
     if (!Array.isArray(m.regions) || !m.regions.length) fail(`${mf}: "regions" must be a list of boxes`);
-    regions = m.regions.map((r, i) => {
-      if (!r || !Array.isArray(r.lo) || !Array.isArray(r.hi) || r.lo.length !== root.lo.length) fail(`${mf}: region ${i + 1} is not a box of ${root.lo.length} inputs`);
-      return makeBox(r.lo, r.hi);
-    });
+    regions = m.regions.map((r, i) => manifestBox(r, n, mf, `regions[${i}]`));
   }
   const seen = new Set<number>();
-  checkTree(m.tree, root.lo.length, m.slices.length, mf, seen);
+  checkTree(m.tree, n, m.slices.length, mf, seen, 0);
   if (seen.size !== m.slices.length) fail(`${mf}: the split tree does not reach every slice`);
+  // the boxes the manifest states must be exactly the ones the dispatcher's tree sends to each slice
+  const leaves = leafBoxes(m.tree, root, m.slices.length);
   m.slices.forEach((s, i) => {
+    const b = manifestBox(s?.box, n, mf, `slices[${i}].box`);
+    if (!sameBox(b, leaves[i])) fail(`${mf}: slices[${i}].box is not the box the split tree sends to slice ${i}`);
+    if (typeof s.network !== 'string' || typeof s.certificate !== 'string') fail(`${mf}: slices[${i}] names no network or certificate file`);
     if (!existsSync(join(dir, s.network))) fail(`${dir}: slice ${i} network file ${s.network} is missing`);
   });
-  return { dir, manifest: m, root, regions, networkPath: (i) => join(dir, m.slices[i].network) };
+  return { dir, manifest: m, root, regions, leaves, networkPath: (i) => join(dir, m.slices[i].network) };
+}
+
+/** A box of the manifest: finite lo <= hi, `n` inputs (n < 0: any number, at least one). */
+function manifestBox(b: unknown, n: number, mf: string, field: string): Box {
+  const o = b as { lo?: unknown; hi?: unknown } | null;
+  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.length > 0 && (n < 0 || a.length === n) && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (!o || !ok(o.lo) || !ok(o.hi) || o.lo.length !== o.hi.length) fail(`${mf}: ${field} is not a box of ${n < 0 ? 'finite' : n + ' finite'} lo and hi values`);
+  const box = makeBox(o.lo, o.hi);
+  for (let i = 0; i < box.lo.length; i++) if (!(box.lo[i] <= box.hi[i])) fail(`${mf}: ${field} input ${i} is empty (lo > hi)`);
+  return box;
+}
+
+function sameBox(a: Box, b: Box): boolean {
+  return a.lo.every((v, i) => v === b.lo[i]) && a.hi.every((v, i) => v === b.hi[i]);
 }
 
 export { boxToJSON };
