@@ -147,10 +147,15 @@ export function pairWritten(
     for (const l of late) before.state[l.layer][l.index] = KEEP;
     compared = applyEdits(f, before);
     const re1 = phaseCensus(compared.g, domain, { boundsFn: opts.boundsFn, timeoutMs: opts.timeoutMs, claims: late, seed: opts.seed });
+    // a fact counts only as claimed (a neuron removed must be proved never active, not merely stable)
+    const claimed = new Map(late.map((l) => [`${l.layer}:${l.index}`, l.sign === -1 ? 'never' : 'always']));
     for (const n of re1.neurons) {
-      if (n.phase === 'never' || n.phase === 'always') lateProved++;
+      if (n.phase === claimed.get(`${n.layer}:${n.index}`)) lateProved++;
       else notReproved.push([n.layer, n.index]);
     }
+    // without every one of them the link g1 == (g1 with them applied) is not proved: compare f with the network as
+    // edited instead, which the difference check bounds whatever the facts are
+    if (lateProved < late.length) compared = applyEdits(f, edits);
   }
   const pf = {
     claimed: facts.length + late.length,
