@@ -9,7 +9,7 @@
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from './types.ts';
-import { widenHi, widenLo } from './round.ts';
+import { termsVanish, widenHi, widenLo } from './round.ts';
 import { symbolicBounds } from './symbolic.ts';
 
 /**
@@ -343,11 +343,21 @@ function layerInterval(net: Network, box: Box, b: NetworkBounds, k: number, pare
       }
       mag += Math.abs(w) * Math.max(Math.abs(lo), Math.abs(hi));
     }
-    zl[i] = widenLo(a, mag);
-    zh[i] = widenHi(c, mag);
+    // every term exactly 0 (zero weights, or dead inputs): exactly 0, no rounding to widen for
+    const exact = mag === 0 && termsVanish(L.bias[i], L.weights, row, n, P ? activationLo(P, b[k - 1]) : box.lo, P ? activationHi(P, b[k - 1]) : box.hi);
+    zl[i] = exact ? 0 : widenLo(a, mag);
+    zh[i] = exact ? 0 : widenHi(c, mag);
     if (parent) {
       zl[i] = Math.max(zl[i], parent[k].lo[i]);
       zh[i] = Math.min(zh[i], parent[k].hi[i]);
     }
   }
+}
+
+/** The activations' bounds of layer P from its pre-activation bounds (only for the rare exactness check). */
+function activationLo(P: Network['layers'][number], b: { lo: Float64Array }): Float64Array {
+  return b.lo.map((v, j) => (P.relu[j] ? Math.max(v, 0) : v));
+}
+function activationHi(P: Network['layers'][number], b: { hi: Float64Array }): Float64Array {
+  return b.hi.map((v, j) => (P.relu[j] ? Math.max(v, 0) : v));
 }

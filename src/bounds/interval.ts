@@ -2,7 +2,7 @@
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from './types.ts';
-import { widenHi, widenLo } from './round.ts';
+import { termsVanish, widenHi, widenLo } from './round.ts';
 
 export function intervalBounds(net: Network, box: Box): NetworkBounds {
   let lo: Float64Array = box.lo;
@@ -30,8 +30,10 @@ export function intervalBounds(net: Network, box: Box): NetworkBounds {
         }
         mag += Math.abs(w) * Math.max(Math.abs(lo[j]), Math.abs(hi[j]));
       }
-      zl[i] = widenLo(a, mag);
-      zh[i] = widenHi(b, mag);
+      // every term exactly 0: the sum is exactly 0, no rounding to widen for
+      const exact = mag === 0 && termsVanish(L.bias[i], L.weights, row, n, lo, hi);
+      zl[i] = exact ? 0 : widenLo(a, mag);
+      zh[i] = exact ? 0 : widenHi(b, mag);
       al[i] = L.relu[i] ? Math.max(zl[i], 0) : zl[i];
       ah[i] = L.relu[i] ? Math.max(zh[i], 0) : zh[i];
     }

@@ -16,3 +16,15 @@ export function widenLo(x: number, magnitude: number): number {
 export function widenHi(x: number, magnitude: number): number {
   return x + (BOUND_REL * (magnitude + Math.abs(x)) + BOUND_ABS);
 }
+
+/**
+ * Whether every term of a sum w . x + b over an interval x is exactly zero: b = 0 and each w_j = 0 or x_j = [0, 0].
+ * Such a pre-activation (all-zero weights, or inputs all dead) is exactly 0, and widening it to [-1e-12, 1e-12]
+ * would leave a ReLU that is never active looking unstable on every box, for ever (a network of zero weights grew a
+ * census tree to 3 GB). Checked term by term, not by the magnitude being 0, which an underflowed product could fake.
+ */
+export function termsVanish(b: number, w: Float64Array, row: number, n: number, lo: ArrayLike<number>, hi: ArrayLike<number>): boolean {
+  if (b !== 0) return false;
+  for (let j = 0; j < n; j++) if (w[row + j] !== 0 && (lo[j] !== 0 || hi[j] !== 0)) return false;
+  return true;
+}

@@ -96,6 +96,8 @@ export function symbolicBounds(net: Network, box: Box, parent?: NetworkBounds): 
       const depth = k + 1;
       zl[i] = Math.max(widenLo(sl, ml * depth), widenLo(il, imag));
       zh[i] = Math.min(widenHi(sh, mh * depth), widenHi(ih, imag));
+      // every live term exactly 0 (dead inputs are exactly 0 too): the pre-activation is exactly 0
+      if (imag === 0 && liveTermsVanish(L.bias[i], L.weights, i * n, liveIn, pLo, pHi)) zl[i] = zh[i] = 0;
     }
     if (parent) {
       const P = parent[k];
@@ -147,4 +149,11 @@ export function reluRelaxRows(zL: Float64Array, zU: Float64Array, nL: Float64Arr
     nU[ro + D - 1] -= lam * l;
     if (u > -l) nL.set(zL.subarray(ro, ro + D), ro);
   }
+}
+
+/** termsVanish over the live inputs only (the others are dead ReLUs, exactly 0). */
+function liveTermsVanish(b: number, w: Float64Array, row: number, live: Int32Array, lo: Float64Array, hi: Float64Array): boolean {
+  if (b !== 0) return false;
+  for (const j of live) if (w[row + j] !== 0 && (lo[j] !== 0 || hi[j] !== 0)) return false;
+  return true;
 }

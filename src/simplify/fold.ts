@@ -2,6 +2,7 @@
  * Folding linear parts: a hidden layer whose neurons are all linear (identity) is multiplied into the next layer,
  * W' = W_{k+1} W_k, b' = W_{k+1} b_k + b_{k+1}, when that leaves fewer parameters. `groups[i]` lists the layers of
  * the unfolded network that written layer i stands for (the last one is the layer whose activations it keeps).
+ * A layer left without neurons is always folded: the network then computes a constant from there on.
  */
 import type { Layer, Network } from '../model/network.ts';
 
@@ -41,7 +42,8 @@ export function foldLinearLayers(net: Network): FoldResult {
     const prevAllLinear = prev !== undefined && prev.relu.every((r) => r === 0);
     if (prevAllLinear) {
       const folded = composeLayers(prev, L);
-      if (params(folded) <= params(prev) + params(L)) {
+      // a layer with no neuron left (every one removed) is no layer at all: always folded, whatever the count
+      if (prev.outSize === 0 || params(folded) <= params(prev) + params(L)) {
         layers[layers.length - 1] = folded;
         groups[groups.length - 1].push(k);
         continue;

@@ -17,6 +17,7 @@ import { phaseFacts } from './final-check.ts';
 import { provedClassMargins } from '../verify/class-margins.ts';
 import { provedUniqueWinner } from '../verify/class-relu-split.ts';
 import { manyInputs } from '../verify/split.ts';
+import { coverDomain } from '../verify/cover.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { AFFINE, KEEP, LINEAR, MERGED, REMOVED, applyEdits, cloneEdits, emptyEdits, type Edits } from './edits.ts';
@@ -71,6 +72,9 @@ export interface PruneOptions {
   finishTaskMs?: number;
   /** change nothing (the fallback of a slice whose pruned network failed its final check): f, checked as usual */
   keepEverything?: boolean;
+  /** a work limit (boxes bounded) of every search: the census's tree, each of its finishing tasks, each tolerance
+   * query; with generous time limits the result is then the same on any machine (default: the searches' own) */
+  maxBoxes?: number;
 }
 
 /** The census prune makes for itself: 3 x the query limit for the shared tree, as much for the finishing tasks. */
@@ -87,6 +91,7 @@ export function censusOptions(opts: PruneOptions): PhaseOptions {
     seed: opts.seed,
     finishTasks: opts.finishTasks,
     finishTaskMs: opts.finishTaskMs,
+    ...(opts.maxBoxes !== undefined ? { maxBoxes: opts.maxBoxes, finishMaxBoxes: opts.maxBoxes } : {}),
     onProgress: (d, t, boxes) =>
       progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes`, leftS: (treeMs + finishMs - (Date.now() - t0)) / 1000 }),
     onFinishProgress: (d, t, leftMs) => progress({ phase: 'phase census (finishing open neurons)', done: d, total: t, removed: 0, leftS: leftMs / 1000 }),
@@ -270,13 +275,20 @@ interface Candidate {
   c: number;
 }
 
-/** f's bounds on the whole domain (for chords and error estimates): the hull over the domain's boxes. */
+/** f's bounds on the whole domain (for chords and error estimates): the hull over the domain's boxes (over the hulls
+ * of groups of them when there are very many, cover.ts). */
 function domainBounds(f: Network, boxes: Box[], fn: BoundsFn): NetworkBounds {
-  const all = boxes.map((b) => fn(f, b));
-  return all[0].map((lb, k) => ({
-    lo: lb.lo.map((_, i) => Math.min(...all.map((a) => a[k].lo[i]))),
-    hi: lb.hi.map((_, i) => Math.max(...all.map((a) => a[k].hi[i]))),
-  }));
+  const all = coverDomain(boxes).boxes.map((b) => fn(f, b));
+  const out = all[0].map((lb) => ({ lo: lb.lo.slice(), hi: lb.hi.slice() }));
+  for (const a of all) {
+    out.forEach((o, k) => {
+      for (let i = 0; i < o.lo.length; i++) {
+        o.lo[i] = Math.min(o.lo[i], a[k].lo[i]);
+        o.hi[i] = Math.max(o.hi[i], a[k].hi[i]);
+      }
+    });
+  }
+  return out;
 }
 
 /** A tolerance query's limit: at least this, else QUERY_SLACK times the slowest proof so far (see tryEdits). */
@@ -363,6 +375,8 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
   let slowestProof = 0;
   const queryLimit = (): number => {
     const cap = Math.min(opts.queryTimeoutMs, Math.max(1, budget - (Date.now() - t0)));
+    // with a work limit the queries end on it; the time limit is only the safety net (no pace-dependent cut)
+    if (opts.maxBoxes !== undefined) return cap;
     if (provedQueries === 0) return Math.min(cap, Math.max(QUERY_FLOOR_MS, budget / 40));
     return Math.min(cap, Math.max(QUERY_FLOOR_MS, QUERY_SLACK * slowestProof));
   };
@@ -378,6 +392,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
         timeoutMs,
         seed: opts.seed,
         samples: 256,
+        ...(opts.maxBoxes !== undefined ? { maxBoxes: opts.maxBoxes } : {}),
       });
       if (r.verdict.status === 'refuted') refutedQueries++;
       provedBy = r.verdict.method;
@@ -391,6 +406,7 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
         seed: opts.seed,
         samples: 256,
         fLower: margins?.lower,
+        ...(opts.maxBoxes !== undefined ? { maxBoxes: opts.maxBoxes } : {}),
       });
       if (r.verdict.status === 'refuted') refutedQueries++;
       provedBy = r.verdict.method;

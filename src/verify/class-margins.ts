@@ -7,13 +7,14 @@
  * ReLU splitting or MILP); none is taken from samples.
  */
 import { forward, type Network } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
+import type { Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { BoundsFn, OutputLinearLower } from './equiv.ts';
 import { milpLinearSign } from './milp.ts';
 import { ReluBab } from './relu-bab.ts';
 import { maximizeBySearch } from './search.ts';
 import { manyInputs } from './split.ts';
+import { coverDomain, sampleCoverBox } from './cover.ts';
 
 export interface ClassMargins {
   /** the output f picks on every sample of the domain */
@@ -42,8 +43,11 @@ export interface ClassMarginOptions {
 
 /** Margins of f's winner over the domain, or null when samples, a local search or ReLU splitting find a point
  * with another winner. */
-export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 'argmin', opts: ClassMarginOptions): ClassMargins | null {
+export function provedClassMargins(f: Network, boxes: Box[], order: 'argmax' | 'argmin', opts: ClassMarginOptions): ClassMargins | null {
   const t0 = Date.now();
+  // very many boxes: margins proved on hulls of groups of them (cover.ts), points found count only in the domain
+  const cover = coverDomain(boxes);
+  const domain = cover.boxes;
   const sigma = order === 'argmin' ? 1 : -1;
   const m = f.layers[f.layers.length - 1].outSize;
   const last = f.layers.length - 1;
@@ -54,8 +58,8 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
   const seen = new Float64Array(m).fill(Infinity);
   const closest: Array<Array<Float64Array | null>> = domain.map(() => new Array(m).fill(null));
   let winner = -1;
-  for (const [bi, b] of domain.entries()) {
-    const xs = samplePoints(b, count, rng);
+  for (const bi of domain.keys()) {
+    const xs = sampleCoverBox(cover, bi, count, rng);
     const y = forward(f, xs, count);
     for (let s = 0; s < count; s++) {
       let w = 0;
@@ -99,6 +103,7 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
       const start = closest[bi][w];
       if (!start) continue;
       const r = maximizeBySearch(f, b, last, c.map((v) => -v), [start], 30);
+      if (!cover.contains(r.x)) continue;
       const y = forward(f, r.x);
       const v = sigma * (y[w] - y[winner]);
       if (!(v > 0)) return null;
@@ -119,6 +124,8 @@ export function provedClassMargins(f: Network, domain: Box[], order: 'argmax' | 
     const v = o.babs[bi]!.run(until);
     const x = o.babs[bi]!.witness;
     if (v !== 'refuted' || !x) return v === 'proved';
+    // a point of a hull outside the domain shows nothing about the domain: this margin is just not proved
+    if (!cover.contains(x)) return false;
     const y = forward(f, x);
     const lead = sigma * (y[o.w] - y[winner]);
     if (!(lead > 0)) twoWinners = true;

@@ -6,7 +6,7 @@
 import { forward, outputSize, type Network } from '../model/network.ts';
 import { differenceNetwork } from './product-network.ts';
 import { maximizeByRegions } from './search.ts';
-import { samplePoints, type Box } from '../model/box.ts';
+import type { Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { Verdict } from './verdict.ts';
@@ -15,6 +15,8 @@ import { differenceBounds, planDifference, type DiffBounds, type DiffPlan } from
 import { MaxHeap } from './heap.ts';
 import { chooseSplit, manyInputs } from './split.ts';
 import { gKeepsWinner, provedUniqueWinner } from './class-relu-split.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, boxBytes, openCap } from './limits.ts';
+import { coverDomain, sampleCoverBox } from './cover.ts';
 
 /** Bounds of every layer over a box; `parent`, if given, holds sound bounds over a box that contains it. */
 export type BoundsFn = (net: Network, box: Box, parent?: NetworkBounds) => NetworkBounds;
@@ -43,7 +45,12 @@ export interface EquivOptions {
   boundsFn: BoundsFn;
   outputLinearLower?: OutputLinearLower;
   timeoutMs: number;
+  /** a work limit: at most this many boxes bounded (default 2,000,000; 4 with more than 32 inputs), then unknown,
+   * reason 'box limit' (epsilon 0: the bound so far), at the same box on any machine */
   maxBoxes?: number;
+  /** at most this many open boxes (default SEARCH_MEMORY_BYTES over what one holds, limits.ts), then unknown, reason
+   * 'memory limit' (epsilon 0: the bound so far) */
+  maxOpen?: number;
   samples?: number;
   seed?: number;
   /** class mode: g's scores are only known within +-gSlack/2 (folding/rounding), so g's winner needs this lead */
@@ -74,6 +81,16 @@ interface Node {
  */
 function defaultMaxBoxes(inputs: number): number {
   return inputs > 32 ? 4 : 2_000_000;
+}
+
+/** The open-box cap: the memory budget over a box and its key (the difference bounds are not kept). */
+function defaultMaxOpen(inputs: number): number {
+  return openCap(boxBytes(inputs) + 32);
+}
+
+/** Why a branch and bound stopped open: its memory (open boxes), its work limit, or the clock. */
+function stopReason(open: number, maxOpen: number, count: number, maxBoxes: number): string {
+  return open > maxOpen ? MEMORY_LIMIT : count >= maxBoxes ? BOX_LIMIT : 'timeout';
 }
 
 /**
@@ -130,24 +147,30 @@ function center(box: Box): Float64Array {
  * With epsilon = 0 and a box budget it serves as "how large can the difference be": it refines the worst box first
  * and reports both the proved bound and the largest difference found.
  */
-export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts: EquivOptions): LinfResult {
+export function checkLinf(pair: AlignedPair, domain: Box[], epsilon: number, opts: EquivOptions): LinfResult {
   const t0 = Date.now();
+  // very many boxes: proved on hulls of groups of them (cover.ts); witnesses only from the domain itself
+  const cover = coverDomain(domain);
+  const boxes = cover.boxes;
   const plan = planDifference(pair);
   const { f, g } = pair;
   const rng = mulberry32(opts.seed ?? 1);
   const maxBoxes = opts.maxBoxes ?? defaultMaxBoxes(pair.f.inputSize);
+  const maxOpen = opts.maxOpen ?? defaultMaxOpen(pair.f.inputSize);
   let foundMax = 0;
   let witness: Float64Array | null = null;
   const n = f.inputSize;
+  // points of the domain (samples from its boxes; a box centre or a search's end point only if it lies in one)
   const consider = (xs: Float64Array, batch: number): void => {
+    if (batch === 1 && !cover.contains(xs)) return;
     const w = worstPoint(f, g, xs, batch);
     if (w.value > foundMax) {
       foundMax = w.value;
       witness = xs.slice(w.index * n, (w.index + 1) * n);
     }
   };
-  const starts = boxes.map((b) => {
-    const xs = samplePoints(b, opts.samples ?? 512, rng);
+  const starts = boxes.map((_, i) => {
+    const xs = sampleCoverBox(cover, i, opts.samples ?? 512, rng);
     consider(xs, opts.samples ?? 512);
     return xs;
   });
@@ -191,12 +214,13 @@ export function checkLinf(pair: AlignedPair, boxes: Box[], epsilon: number, opts
     const top = heap.peekKey();
     // The worst open box decides the proved bound; stop when it is good enough.
     if (epsilon > 0 ? top <= epsilon : top <= foundMax * 1.01 + 1e-9) break;
-    if (Date.now() - t0 > opts.timeoutMs || count >= maxBoxes) {
+    if (Date.now() - t0 > opts.timeoutMs || count >= maxBoxes || heap.size > maxOpen) {
       const bound = Math.max(closedMax, top);
+      const reason = stopReason(heap.size, maxOpen, count, maxBoxes);
       const v: Verdict =
         epsilon > 0
-          ? { status: 'unknown', method: 'diff-bab', timeMs: Date.now() - t0, reason: count >= maxBoxes ? 'box budget exhausted' : 'timeout', detail: { boxes: count, openBound: top } }
-          : { status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: count, bound } };
+          ? { status: 'unknown', method: 'diff-bab', timeMs: Date.now() - t0, reason, detail: { boxes: count, openBound: top } }
+          : { status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: count, bound, stopped: reason } };
       return done(v, bound, count);
     }
     const node = heap.pop()!;
@@ -265,12 +289,15 @@ export interface ClassResult {
  */
 export function checkClass(
   pair: AlignedPair,
-  boxes: Box[],
+  domain: Box[],
   order: 'argmax' | 'argmin',
   margin: number,
   opts: EquivOptions,
 ): ClassResult {
   const t0 = Date.now();
+  // very many boxes: proved on hulls of groups of them (cover.ts); witnesses only from the domain itself
+  const cover = coverDomain(domain);
+  const boxes = cover.boxes;
   const plan = planDifference(pair);
   const { f, g } = pair;
   const sigma = order === 'argmin' ? 1 : -1;
@@ -278,6 +305,7 @@ export function checkClass(
   const n = f.inputSize;
   const rng = mulberry32(opts.seed ?? 1);
   const maxBoxes = opts.maxBoxes ?? defaultMaxBoxes(pair.f.inputSize);
+  const maxOpen = opts.maxOpen ?? defaultMaxOpen(pair.f.inputSize);
   const lowerDiff = (box: Box, fb: NetworkBounds, a: number, b: number): number => {
     // lower bound of sigma (f_a - f_b)
     if (opts.outputLinearLower) {
@@ -301,8 +329,8 @@ export function checkClass(
     }
     return -1;
   };
-  for (const b of boxes) {
-    const xs = samplePoints(b, opts.samples ?? 512, rng);
+  for (const [i] of boxes.entries()) {
+    const xs = sampleCoverBox(cover, i, opts.samples ?? 512, rng);
     const s = violationAt(xs, opts.samples ?? 512);
     if (s >= 0) return { verdict: classWitness(xs.slice(s * n, (s + 1) * n), t0), boxes: 0 };
   }
@@ -347,23 +375,23 @@ export function checkClass(
     if (v >= 0) heap.push(v, b);
   }
   while (heap.size > 0) {
-    if (Date.now() - t0 > opts.timeoutMs || count >= maxBoxes) {
+    if (Date.now() - t0 > opts.timeoutMs || count >= maxBoxes || heap.size > maxOpen) {
       // many inputs: input splitting stops after a few boxes; with f's winner proved unique, ReLU splitting on g
       // alone may still show g keeps it (MNIST 256x2 prop_2_0.03, one neuron removed: 6 ms where this gives up)
       const winner = provedUniqueWinner(opts.fLower, m);
       if (count >= maxBoxes && manyInputs(n) && winner >= 0) {
         const r = gKeepsWinner(g, boxes, winner, order, opts.gSlack ?? 0, opts.boundsFn, t0 + opts.timeoutMs);
         if (r.status === 'proved') return { verdict: { status: 'proved', method: 'relu-split', timeMs: Date.now() - t0, detail: { boxes: count, nodes: r.nodes } }, boxes: count };
-        if (r.candidate && violationAt(r.candidate, 1) >= 0) return { verdict: classWitness(r.candidate, t0), boxes: count };
+        if (r.candidate && cover.contains(r.candidate) && violationAt(r.candidate, 1) >= 0) return { verdict: classWitness(r.candidate, t0), boxes: count };
       }
       return {
-        verdict: { status: 'unknown', method: 'diff-bab', timeMs: Date.now() - t0, reason: count >= maxBoxes ? 'box budget exhausted' : 'timeout', detail: { boxes: count } },
+        verdict: { status: 'unknown', method: 'diff-bab', timeMs: Date.now() - t0, reason: stopReason(heap.size, maxOpen, count, maxBoxes), detail: { boxes: count } },
         boxes: count,
       };
     }
     const box = heap.pop()!;
     const c = center(box);
-    if (violationAt(c, 1) >= 0) return { verdict: classWitness(c, t0), boxes: count };
+    if (cover.contains(c) && violationAt(c, 1) >= 0) return { verdict: classWitness(c, t0), boxes: count };
     const { children, values } = chooseSplit(box, boxes[0], score);
     children.forEach((ch, i) => {
       if (values[i] >= 0) heap.push(values[i], ch);

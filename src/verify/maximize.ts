@@ -19,13 +19,14 @@ import { mulberry32 } from '../model/rng.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { backwardBound, crownBounds } from '../bounds/backward.ts';
 import { alphaCrownBounds, alphaLower } from '../bounds/alpha.ts';
-import { widenHi } from '../bounds/round.ts';
+import { termsVanish, widenHi } from '../bounds/round.ts';
 import type { BoundsFn } from './equiv.ts';
 import { MaxHeap } from './heap.ts';
 import { maximizeByRegions } from './search.ts';
 import { ReluBab } from './relu-bab.ts';
 import { manyInputs, widestInput } from './split.ts';
 import type { WorkerPool } from '../pool/pool.ts';
+import { boundsBytes, boxBytes, openCap } from './limits.ts';
 
 export interface MaximizeOptions {
   timeoutMs: number;
@@ -42,8 +43,13 @@ export interface MaximizeOptions {
   threshold?: number;
   /** slope optimisation steps for a box whose bound is not yet within the precision (default 8; 0: none) */
   slopeSteps?: number;
-  /** at most this many open boxes (each keeps its layers' bounds); past it the answer is unknown (default 50,000) */
+  /** at most this many open boxes per tree (each keeps its layers' bounds); past it the answer is unknown, reason
+   * 'memory limit' (default: SEARCH_MEMORY_BYTES over what a box holds, limits.ts, shared by the trees; with many
+   * inputs the ReLU-splitting nodes, their own default otherwise) */
   maxOpen?: number;
+  /** a work limit: at most this many boxes bounded (ReLU-splitting nodes with many inputs), then unknown with
+   * reason 'box limit', at the same box on any machine (default none) */
+  maxBoxes?: number;
   /** samples per domain box for the first witness (default 1,000; 200 with more than 8 inputs) */
   samples?: number;
   seed?: number;
@@ -67,9 +73,9 @@ export interface MaximizeResult {
   bound: number;
   boxes: number;
   timeMs: number;
-  /** timeout; box limit (too many open boxes or nodes); incomplete (ReLU splitting has nothing left to split but
-   * could not close some fully split nodes) */
-  reason?: 'timeout' | 'box limit' | 'incomplete';
+  /** timeout; memory limit (too many open boxes or nodes); box limit (the work limit maxBoxes); incomplete (ReLU
+   * splitting has nothing left to split but could not close some fully split nodes) */
+  reason?: 'timeout' | 'memory limit' | 'box limit' | 'incomplete';
 }
 
 interface Node {
@@ -168,7 +174,9 @@ function upperBound(t: TreeContext, box: Box, fb: NetworkBounds, closeAt: number
     iv += c[i] > 0 ? c[i] * L.hi[i] : c[i] * L.lo[i];
     mag += Math.abs(c[i]) * Math.max(Math.abs(L.lo[i]), Math.abs(L.hi[i]));
   }
-  let u = Math.min(widenHi(iv, mag), backwardBound(below, box, fb, k, c, d, 'upper').hi);
+  // the layer's bounds exactly 0 where c needs them (a pre-activation identically 0): the sum is exactly d
+  const exact = mag === 0 && termsVanish(d, c, 0, c.length, L.lo, L.hi);
+  let u = Math.min(exact ? iv : widenHi(iv, mag), backwardBound(below, box, fb, k, c, d, 'upper').hi);
   if (k > 0 && t.steps > 0 && u > closeAt) {
     u = Math.min(u, -alphaLower(below, box, fb, k, c.map((v) => -v), -d, { iterations: t.steps, target: -closeAt }));
   }
@@ -284,12 +292,14 @@ function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array,
   const absPrec = opts.precision ?? 1e-3;
   const relPrec = opts.relativePrecision ?? 1e-3;
   const steps = opts.slopeSteps ?? 8;
-  const maxOpen = opts.maxOpen ?? 50_000;
   const boundsFn = opts.boundsFn ?? crownBounds;
   const n = net.inputSize;
   const many = manyInputs(n);
   // the network up to layer k: nothing above it matters
   const below: Network = { inputSize: n, layers: net.layers.slice(0, k + 1) };
+  // two trees share the memory budget; an open box holds its box and its bounds
+  const maxOpen = opts.maxOpen ?? openCap(boxBytes(n) + boundsBytes(below)) / 2;
+  const maxBoxes = opts.maxBoxes ?? Infinity;
   const negC = c.map((v) => -v);
   const valueAt = (xs: Float64Array, count: number): Float64Array => {
     const pre = forwardTrace(below, xs, count).pre[k];
@@ -359,7 +369,8 @@ function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array,
     }
     if (boundNow() <= closeAt() || settled()) return { status: 'proved', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0 };
     const full = trees.every((t) => t.full());
-    if (Date.now() > deadline || full) return { status: 'unknown', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0, reason: full ? 'box limit' : 'timeout' };
+    const worked = boxes >= maxBoxes;
+    if (Date.now() > deadline || full || worked) return { status: 'unknown', value: best, bound: boundNow(), witness, boxes, timeMs: Date.now() - t0, reason: full ? 'memory limit' : worked ? 'box limit' : 'timeout' };
     if (opts.onProgress && Date.now() > nextReport) {
       nextReport = Date.now() + 500;
       opts.onProgress(best, boundNow(), boxes, trees.reduce((s, t) => s + t.open(), 0));
@@ -386,7 +397,7 @@ function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array,
       *grow(until: number): Generator<TreeStep, 'done' | 'open', StepDone> {
         while (heap.size > 0) {
           if (upper() <= closeAt() || settled()) return 'done';
-          if (Date.now() > until || heap.size > maxOpen) return 'open';
+          if (Date.now() > until || heap.size > maxOpen || boxes >= maxBoxes) return 'open';
           const items: Node[] = [];
           const walks: TreeStep['walks'] = [];
           while (items.length < batch && heap.size > 0) {
@@ -436,7 +447,10 @@ function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array,
         // a little below closeAt(), so that the widened bound still meets it
         const t = closeAt() - (1e-9 * (Math.abs(closeAt()) + Math.abs(d)) + 1e-11);
         if (u <= closeAt() || settled()) break;
-        const bab = new ReluBab(cut, node.box, node.fb, negC, t - d);
+        const bab = new ReluBab(cut, node.box, node.fb, negC, t - d, {
+          ...(opts.maxOpen !== undefined ? { maxOpen: opts.maxOpen } : {}),
+          ...(opts.maxBoxes !== undefined ? { maxNodes: opts.maxBoxes } : {}),
+        });
         // in slices, to report progress
         let st = bab.run(Math.min(share, Date.now() + 1000));
         while (st === 'unknown' && !bab.exhausted && Date.now() < share) {
@@ -448,7 +462,7 @@ function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array,
         if (st === 'proved') u = Math.min(u, widenHi(t, Math.abs(t) + Math.abs(d)));
         else if (st === 'unknown') {
           u = Math.min(u, widenHi(t - bab.lower, Math.abs(t) + Math.abs(d) + Math.abs(bab.lower)));
-          if (bab.exhausted && Date.now() < share) reason = bab.openNodes === 0 ? 'incomplete' : 'box limit';
+          if (bab.exhausted && Date.now() < share) reason = bab.openNodes === 0 ? 'incomplete' : bab.limit ?? 'memory limit';
         }
         // refuted: a witness of c . z_k + d >= t, evaluated again here; it raises best, so the next round is new
         if (st !== 'refuted' || !bab.witness) break;

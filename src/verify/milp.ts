@@ -13,6 +13,13 @@ import type { NetworkBounds } from '../bounds/types.ts';
 export const MILP_REL = 1e-5;
 export const MILP_ABS = 1e-6;
 
+/**
+ * The memory bound of one MILP: the solver's branch-and-bound tree stops after this many nodes (then the answer is
+ * unknown, as at its time limit). A node keeps its bound changes and a basis, a few KB for the models here: well
+ * within a search's SEARCH_MEMORY_BYTES (limits.ts), and more nodes than a query's time limit reaches today.
+ */
+export const MILP_MAX_NODES = 200_000;
+
 let solver: Highs | null = null;
 
 /** Loads the solver once per process (it compiles WebAssembly: about a second). */
@@ -149,7 +156,7 @@ export function milpLinearSign(net: Network, box: Box, bounds: NetworkBounds, k:
   try {
     const slack = MILP_REL * (1 + mag) + MILP_ABS;
     // cut off everything that cannot reach -slack: "infeasible" then means max sign*z < -slack (+ solver tolerance)
-    model.options.set({ time_limit: Math.max(0.05, timeMs / 1000), output_flag: false, mip_heuristic_effort: 0.01, objective_bound: -slack });
+    model.options.set({ time_limit: Math.max(0.05, timeMs / 1000), output_flag: false, mip_heuristic_effort: 0.01, objective_bound: -slack, mip_max_nodes: MILP_MAX_NODES });
     model.run();
     const status = model.getModelStatus();
     const info = model.info as unknown as { get(name: string): number };

@@ -33,6 +33,9 @@ export interface NeuronTask {
   splitScale?: Box;
   /** share of the time for branch and bound before MILP (default 0.5; 0 = MILP only) */
   splitShare?: number;
+  /** a work limit for the branch and bound: boxes (input splitting) or nodes per box (ReLU splitting); it then
+   * stops at the same point on any machine (default none: the time limit alone) */
+  maxBoxes?: number;
 }
 
 /** Whether a claim fails where the neuron's pre-activation is z: never active (-1) fails at z > 0, always active (+1)
@@ -84,7 +87,7 @@ function reluSplitTask(t: NeuronTask, deadline: number): NeuronTaskResult | null
   const cut = cutAt(t.net, t.layer, t.index, t.sign);
   for (const [i, box] of t.boxes.entries()) {
     const b = t.bounds?.[i] ? cutBounds(t.bounds[i], t) : crownBounds(cut, box);
-    const bab = new ReluBab(cut, box, b, Float64Array.of(-1), 0);
+    const bab = new ReluBab(cut, box, b, Float64Array.of(-1), 0, t.maxBoxes !== undefined ? { maxNodes: t.maxBoxes } : {});
     const st = bab.run(Date.now() + Math.max(0, deadline - Date.now()) / (t.boxes.length - i));
     if (st === 'proved') continue;
     if (st === 'refuted' && bab.witness) {
@@ -113,7 +116,7 @@ export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
     const regionBounds = t.bounds?.map((b) => cutBounds(b, t));
     // counterexample: o >= 0 (coefficient -1, rhs 0: -o <= 0); "unsat" proves o < 0, stronger than the claim
     const prop = { nInputs: t.net.inputSize, nOutputs: 1, regions: t.boxes.map((box) => ({ box, unsafe: [[{ coeffs: Float64Array.of(-1), rhs: 0 }]] })) };
-    const r = decideProperty(cut, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: share * t.timeMs, samples: 64, descents: 2, regionBounds, strategies: NEURON_SPLIT, ...(t.splitScale ? { splitScale: t.splitScale } : {}) });
+    const r = decideProperty(cut, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: share * t.timeMs, samples: 64, descents: 2, regionBounds, strategies: NEURON_SPLIT, ...(t.splitScale ? { splitScale: t.splitScale } : {}), ...(t.maxBoxes !== undefined ? { maxBoxes: t.maxBoxes } : {}) });
     if (r.result === 'unsat') return { status: 'proved', method: 'input-split' };
     if (r.result === 'sat' && r.counterexample) {
       // the cut network's counterexample has o >= 0; the claim fails only where o > 0 (z = 0 is allowed)

@@ -11,10 +11,12 @@
  *    optimised slopes (alpha-CROWN) for every unstable neuron until the tree's time is up.
  * 3. Finishing tasks, one per candidate left open (on the pool when there is one): branch and bound aimed at that
  *    neuron (input splitting from its open leaves; ReLU splitting with many inputs), then MILP.
- * 4. What is left when the time or box budget runs out is "unknown": it keeps the neuron.
+ * 4. What is left when the time, box or memory budget runs out is "unknown": it keeps the neuron.
+ * A domain of more than MAX_DOMAIN_BOXES boxes is proved on hulls of groups of them (cover.ts): sound, perhaps
+ * weaker; samples come from the boxes themselves, and a point found outside the domain refutes nothing.
  */
 import { forwardTrace, type Network } from '../model/network.ts';
-import { boxCenter, boxHull, samplePoints, splitBox, type Box } from '../model/box.ts';
+import { boxCenter, boxHull, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { MaxHeap } from './heap.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
@@ -26,6 +28,8 @@ import { symbolicBounds } from '../bounds/symbolic.ts';
 import { alphaCrownBounds } from '../bounds/alpha.ts';
 import { claimFails, runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
 import { WorkerPool } from '../pool/pool.ts';
+import { coverDomain, sampleCoverBox } from './cover.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, SEARCH_MEMORY_BYTES, boundsBytes, boxBytes, openCap } from './limits.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
@@ -34,7 +38,7 @@ export interface NeuronPhase {
   index: number;
   phase: Phase;
   /** how it was decided: falsified (samples, search), bounds, input-split, relu-split, milp, task-witness; why not:
-   * timeout, refuted-one-way */
+   * timeout, memory limit, box limit (the shared tree stopped there with the neuron open), refuted-one-way */
   method: string;
   /** for 'both': an input where the pre-activation is > 0 and one where it is < 0 */
   activeWitness?: Float64Array;
@@ -52,7 +56,12 @@ export interface PhaseOptions {
   boundsFn: BoundsFn;
   timeoutMs: number;
   samples?: number;
+  /** a work limit: the shared tree bounds at most this many boxes (default 5,000,000), at the same box on any
+   * machine */
   maxBoxes?: number;
+  /** at most this many open boxes in the shared tree (default: SEARCH_MEMORY_BYTES over what one holds, limits.ts;
+   * a part of the tree on the pool gets its share); past it the tree stops and leaves its neurons open */
+  maxOpen?: number;
   seed?: number;
   /** which layers to examine (default: every hidden layer) */
   layers?: number[];
@@ -72,6 +81,9 @@ export interface PhaseOptions {
   finishTaskMs?: number;
   /** share of each task's time for branch and bound aimed at its neuron, before MILP (default 0.75) */
   finishSplitShare?: number;
+  /** a work limit for each task's branch and bound (boxes, or ReLU-splitting nodes): the same verdicts on any machine
+   * when the time limits are generous (default none) */
+  finishMaxBoxes?: number;
   /**
    * how to choose the input to split: 'widest' (relative to the domain; default: on the 45 ACAS Xu networks, 3 s
    * tree + 1 s tasks, 389 unknown against smear's 407, both with the tree's optimised slopes since removed) or
@@ -117,7 +129,7 @@ function censusSearch(
   net: Network,
   domain: Box[],
   opts: PhaseOptions,
-): { treeJob: (boxes: Box[], share: number) => TreeJob; reportTree?: (open: number, boxes: number) => void; absorb: (parts: TreeResult[], roots: number) => CensusRound } {
+): { roots: Box[]; treeJob: (boxes: Box[], share: number) => TreeJob; reportTree?: (open: number, boxes: number) => void; absorb: (parts: TreeResult[], roots: number) => CensusRound } {
   const t0 = Date.now();
   const rng = mulberry32(opts.seed ?? 7);
   const hidden = opts.layers ?? net.layers.slice(0, -1).map((_, k) => k);
@@ -172,13 +184,16 @@ function censusSearch(
     }
   };
   const samples = opts.claims ? 0 : opts.samples ?? 4096;
-  for (const b of opts.claims ? [] : domain) {
-    look(samplePoints(b, samples, rng), samples);
-    if (n <= 12) look(corners(b), 1 << n);
+  // the searches' boxes: the domain's, or with very many of them the hulls of groups (samples still from the boxes)
+  const cover = coverDomain(domain);
+  const roots = cover.boxes;
+  for (const [g, b] of (opts.claims ? [] : roots).entries()) {
+    look(sampleCoverBox(cover, g, samples, rng), samples);
+    if (n <= 12 && !cover.merged) look(corners(b), 1 << n);
   }
   // local search toward the unseen sign, from the closest samples and the box centres; not for neurons the domain's
   // bounds already settle (on small domains most are, and the search is the costly part)
-  const rootBounds = opts.claims ? [] : domain.map((b) => opts.boundsFn(net, b));
+  const rootBounds = opts.claims ? [] : roots.map((b) => opts.boundsFn(net, b));
   const settledAtRoot = (k: number, i: number, wantPos: boolean): boolean =>
     rootBounds.every((b) => (wantPos ? b[k].hi[i] <= 0 : b[k].lo[i] >= 0));
   for (const np of opts.claims ? [] : result) {
@@ -192,10 +207,13 @@ function censusSearch(
     const wantPos = !pos.has(kk);
     c[np.index] = wantPos ? 1 : -1;
     const near = (wantPos ? maxAt : minAt).get(kk);
-    for (const b of domain) {
+    for (const b of roots) {
       const starts = [boxCenter(b)];
       if (near) starts.unshift(near.x);
       const r = maximizeBySearch(net, b, np.layer, c, starts);
+      // on a hull: a witness only inside the domain
+      if (!cover.contains(r.x)) continue;
+      if (Date.now() - t0 > 0.3 * opts.timeoutMs) break;
       const z = forwardTrace(net, r.x, 1).pre[np.layer][np.index];
       if (wantPos && z > 0) pos.set(kk, r.x);
       if (!wantPos && z < 0) neg.set(kk, r.x);
@@ -236,6 +254,8 @@ function censusSearch(
     // many inputs: the roots' bounds only (halving one input of hundreds settles nothing), with optimised slopes
     // (MNIST 10x20 over a 0.02 ball: the sum of the bounds' widths a third of CROWN's, in 0.2 s); the tasks split ReLUs
     maxBoxes: many ? boxes.length : Math.ceil((opts.maxBoxes ?? 5_000_000) * share),
+    ...(opts.maxOpen !== undefined ? { maxOpen: Math.max(1, Math.floor(opts.maxOpen * share)) } : {}),
+    memoryBytes: SEARCH_MEMORY_BYTES * share,
     tightenRoots: many,
     hull,
     splitRule: opts.splitRule ?? 'widest',
@@ -248,18 +268,27 @@ function censusSearch(
   const absorb = (parts: TreeResult[], roots: number): CensusRound => {
     const openLeaves = new Int32Array(cands.length);
     const dead = new Uint8Array(cands.length);
+    const outside = new Set<number>();
     let boxes = 0;
     let timedOut = false;
+    // why the trees stopped with candidates open: the memory or work limit if any part hit one, else the clock
+    let stopped = 'timeout';
     for (const part of parts) {
       boxes += part.boxes;
       timedOut ||= part.timedOut;
+      if (part.stopped === MEMORY_LIMIT || (part.stopped === BOX_LIMIT && stopped !== MEMORY_LIMIT)) stopped = part.stopped;
       for (const w of part.witnesses) {
         // evaluated where it was found; evaluated again here before it decides anything (it may come from a worker)
         const c = cands[w.id];
         const z = forwardTrace(net, w.x, 1).pre[c.layer][c.index];
         if (!claimFails(c.sign, z)) continue;
-        (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), w.x);
         dead[w.id] = 1;
+        // on a hull, outside the domain: the claim cannot be proved on the cover, nor is it refuted
+        if (!cover.contains(w.x)) {
+          outside.add(w.id);
+          continue;
+        }
+        (c.sign < 0 ? pos : neg).set(key(c.layer, c.index), w.x);
         markBoth(slot.get(key(c.layer, c.index))!, 'input-split');
       }
     }
@@ -286,9 +315,10 @@ function censusSearch(
         const mine = leavesOf.get(c.id)!;
         // MILP on the leaves when they are few; on the whole domain near the input only (big-M from domain-wide
         // bounds is loose deeper)
-        const milpBoxes = mine.length <= MAX_LEAVES ? undefined : c.layer <= 2 ? domain : [];
+        const milpBoxes = mine.length <= MAX_LEAVES ? undefined : c.layer <= 2 ? cover.boxes : [];
         return {
           net, boxes: mine.map((l) => l.box), layer: c.layer, index: c.index, sign: c.sign, timeMs, splitShare, splitScale: hull,
+          ...(opts.finishMaxBoxes !== undefined ? { maxBoxes: opts.finishMaxBoxes } : {}),
           ...(mine.every((l) => l.bounds) ? { bounds: mine.map((l) => l.bounds!) } : {}),
           ...(milpBoxes ? { milpBoxes } : {}),
         };
@@ -297,7 +327,11 @@ function censusSearch(
         results.forEach((r, t) => {
           const c = list[t];
           if (r.status === 'proved') taskProved.set(c.id, r.method ?? 'milp');
-          else if (r.status === 'refuted' && r.witness) {
+          else if (r.status === 'refuted' && r.witness && !cover.contains(r.witness)) {
+            // found on a hull outside the domain: this candidate cannot be proved on the cover, nor is it refuted
+            dead[c.id] = 1;
+            outside.add(c.id);
+          } else if (r.status === 'refuted' && r.witness) {
             // the witness is an input: evaluated here, it refutes every open candidate with the wrong sign there, its
             // own included, whoever found it
             const pre = forwardTrace(net, r.witness, 1).pre;
@@ -332,13 +366,17 @@ function censusSearch(
         }
         if (dead[c.id]) {
           if (markBoth(np, 'task-witness')) continue;
+          if (outside.has(c.id)) {
+            np.method = 'fails-outside-domain';
+            continue;
+          }
           // refuted in the direction we tried; the other direction was already seen refuted by sampling or is open
           np.phase = 'unknown';
           np.method = 'refuted-one-way';
           continue;
         }
         if (timedOut && openLeaves[c.id] > 0) {
-          np.method = 'timeout';
+          np.method = stopped;
           continue;
         }
         np.phase = c.sign < 0 ? 'never' : 'always';
@@ -358,13 +396,13 @@ function censusSearch(
     }
     return fullRound();
   };
-  return { treeJob, reportTree, absorb };
+  return { roots, treeJob, reportTree, absorb };
 }
 
 /** The census in this thread, finishing tasks included (their MILP part only when the solver is loaded). */
 export function phaseCensus(net: Network, domain: Box[], opts: PhaseOptions): PhaseCensus {
   const st = censusSearch(net, domain, opts);
-  let next: PhaseCensus | CensusRound = st.absorb([runTree(st.treeJob(domain, 1), opts.boundsFn, st.reportTree)], domain.length);
+  let next: PhaseCensus | CensusRound = st.absorb([runTree(st.treeJob(st.roots, 1), opts.boundsFn, st.reportTree)], st.roots.length);
   while (!('neurons' in next)) {
     const round: CensusRound = next;
     const report = finishReporter(round.tasks, opts);
@@ -404,10 +442,10 @@ async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, poo
   const st = censusSearch(net, domain, opts);
   // the tree as TREE_PARTS jobs, each a part of the domain with that share of the time (the same parts whatever the
   // number of workers); in this thread when the bounds cannot be named to a worker or claims are re-proved
-  const whole = st.treeJob(domain, 1);
+  const whole = st.treeJob(st.roots, 1);
   let fin: CensusRound;
   if (whole.bounds && !whole.claims && whole.cands.length > 0 && !manyInputs(net.inputSize)) {
-    const parts = domainParts(domain, whole.hull);
+    const parts = domainParts(st.roots, whole.hull);
     const jobs = parts.map((boxes) => st.treeJob(boxes, 1 / parts.length));
     // the parts report only when done: a timer keeps the progress line (and its time left) moving meanwhile
     let done = 0;
@@ -426,7 +464,7 @@ async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, poo
       clearInterval(tick);
     }
   } else {
-    fin = st.absorb([runTree(whole, opts.boundsFn, st.reportTree)], domain.length);
+    fin = st.absorb([runTree(whole, opts.boundsFn, st.reportTree)], st.roots.length);
   }
   let next: PhaseCensus | CensusRound = fin;
   while (!('neurons' in next)) {
@@ -445,6 +483,10 @@ export interface TreeJob {
   cands: Cand[];
   timeoutMs: number;
   maxBoxes: number;
+  /** at most this many open boxes (default: memoryBytes over what one holds) */
+  maxOpen?: number;
+  /** the memory this tree may keep: its open boxes, and the bounds kept with the first of them */
+  memoryBytes: number;
   /** the box around the whole domain: 'widest' is relative to it */
   hull: Box;
   splitRule: 'smear' | 'widest';
@@ -459,7 +501,10 @@ export interface TreeJob {
 
 export interface TreeResult {
   boxes: number;
+  /** stopped with candidates open (out of time, memory or work) */
   timedOut: boolean;
+  /** why: 'timeout', MEMORY_LIMIT or BOX_LIMIT */
+  stopped?: string;
   /** inputs where a candidate's claim fails (plain evaluation): it is 'both' */
   witnesses: Array<{ id: number; x: Float64Array }>;
   /** the open leaves when time ran out, the candidates open on each (ids) and their bounds when kept */
@@ -557,18 +602,29 @@ function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, b
     if (open.length === 0) return;
     for (const c of open) openLeaves[c.id]++;
     // the children start from these bounds (sound on every sub-box); past a large frontier, memory comes first
-    const bounds = heap.size < 20_000 ? r.bounds : undefined;
+    const bounds = heap.size < keepBounds ? r.bounds : undefined;
     heap.push(open.length - depth * 1e-3, { box, open, gaps: r.gaps, depth, bounds });
   };
-  job.boxes.forEach((b, i) => push(b, settle(b, cands, undefined, job.tightenRoots ? t0 + (job.timeoutMs * (i + 1)) / job.boxes.length : undefined), 0));
+  // half the memory for the bounds kept with the first open boxes (at most 20,000 of them), half for the boxes: a
+  // box holds its corners and the candidates open on it with their gaps (at most as many as on the roots)
+  const keepBounds = Math.min(20_000, openCap(boundsBytes(net), job.memoryBytes / 2));
+  let maxOpen = job.maxOpen ?? Infinity;
+  const rootsSettled = job.boxes.map((b, i) => settle(b, cands, undefined, job.tightenRoots ? t0 + (job.timeoutMs * (i + 1)) / job.boxes.length : undefined));
+  if (job.maxOpen === undefined) {
+    const widest = Math.max(0, ...rootsSettled.map((r) => r.rest.length));
+    maxOpen = openCap(boxBytes(n) + 16 * widest + 64, job.memoryBytes / 2);
+  }
+  job.boxes.forEach((b, i) => push(b, rootsSettled[i], 0));
   const maxBoxes = job.maxBoxes;
   // input splitting gets the whole time limit; the MILP tasks after it have limits of their own
   let timedOut = false;
+  let stopped: string | undefined;
   let nextReport = 64;
   let nextStallCheck = 256;
   while (heap.size > 0) {
-    if (Date.now() - t0 > job.timeoutMs || boxes >= maxBoxes) {
+    if (Date.now() - t0 > job.timeoutMs || boxes >= maxBoxes || heap.size > maxOpen) {
       timedOut = true;
+      stopped = heap.size > maxOpen ? MEMORY_LIMIT : boxes >= maxBoxes ? BOX_LIMIT : 'timeout';
       break;
     }
     // re-proving claims: once every open claim is down to a few leaf boxes, MILP there is quicker than more splits
@@ -627,7 +683,7 @@ function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, b
       if (open.length) leaves.push({ box: node.box, open, ...(node.bounds ? { bounds: node.bounds } : {}) });
     }
   }
-  return { boxes, timedOut, witnesses, leaves };
+  return { boxes, timedOut, ...(stopped ? { stopped } : {}), witnesses, leaves };
 }
 
 /** The pool's entry point for one tree (bounds by name). */

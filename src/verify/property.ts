@@ -21,6 +21,7 @@ import { alphaCrownBounds } from '../bounds/alpha.ts';
 import { crownBounds } from '../bounds/backward.ts';
 import { outputLinearLower as crownOutputLower } from '../bounds/objective.ts';
 import { WorkerPool } from '../pool/pool.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, openCap } from './limits.ts';
 import { descend, violation } from './counterexample.ts';
 import {
   constraintLower,
@@ -81,6 +82,18 @@ export interface PropertyOptions {
    * spreads each step's boxes over the workers
    */
   batch?: number;
+  /**
+   * at most this many open boxes in a split tree (default: SEARCH_MEMORY_BYTES over what one holds, its box and
+   * bounds; limits.ts); past it the tree stops, and the answer, when no other tree decides, is unknown with
+   * reason 'memory limit'. With many inputs: the ReLU-splitting searches' open nodes (their own default otherwise)
+   */
+  maxOpen?: number;
+  /**
+   * a work limit: at most this many boxes bounded by the split trees (shared among the strategies like the time), or
+   * ReLU-splitting nodes with many inputs, each search that many; past it: unknown, reason 'box limit', at the same
+   * box on any machine
+   */
+  maxBoxes?: number;
 }
 
 /** Samples drawn and evaluated at a time by falsification, between looks at the deadline. */
@@ -241,10 +254,17 @@ function* propertySteps(ctx: SplitContext, opts: PropertyOptions): PropertySteps
   // Which split is best is erratic (one choice closes a region in 170 boxes, another is open after 23,000), so two
   // split strategies take turns: each gets an equal share of the time left, a verdict from either is final.
   const strategies = opts.strategies ?? DEFAULT_STRATEGIES;
+  // what one open box holds: its box, its bounds, and per conjunction two indices
+  const widestRegion = Math.max(1, ...prop.regions.map((r) => r.unsafe.length));
+  const maxOpen = opts.maxOpen ?? openCap(boxBytes(n) + boundsBytes(net) + 16 * widestRegion);
+  const stops: string[] = [];
   for (let si = 0; si < strategies.length; si++) {
     const deadline = Date.now() + (t0 + opts.timeoutMs - Date.now()) / (strategies.length - si);
-    const r = yield* splitSearch(strategies[si], deadline);
-    if (r) return r;
+    // the work limit shared as the time is: the boxes left, evenly among the strategies left
+    const boxCap = opts.maxBoxes === undefined ? Infinity : boxes + Math.max(0, opts.maxBoxes - boxes) / (strategies.length - si);
+    const r = yield* splitSearch(strategies[si], deadline, boxCap);
+    if (typeof r !== 'string') return r;
+    stops.push(r);
     // not closed in its share: perhaps not closable. A deeper falsification round (about 100,000 samples and 1,000
     // descents over all regions, at most 30% of the time left or 6 s) before the next strategy: on VNN-COMP
     // ACAS Xu it finds 5_3 property 2's counterexample in 2.5-4 s (six seeds; 30,000 samples and 300 descents: one
@@ -256,10 +276,16 @@ function* propertySteps(ctx: SplitContext, opts: PropertyOptions): PropertySteps
       if (hit) return hit;
     }
   }
+  // a limit of memory or work says more than the time: more time alone would not have helped
+  if (stops.includes(MEMORY_LIMIT)) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: MEMORY_LIMIT };
+  if (stops.includes(BOX_LIMIT)) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: BOX_LIMIT };
   return timedOut();
 
-  /** One branch and bound over every region; null when the deadline passes first. */
-  function* splitSearch(strategy: SplitStrategy, deadline: number): Generator<StepRequest, PropertyResult | null, Expansion[]> {
+  /**
+   * One branch and bound over every region; when it stops undecided, why: the deadline passed ('timeout'), more
+   * than maxOpen boxes were open (MEMORY_LIMIT) or boxCap boxes were bounded (BOX_LIMIT).
+   */
+  function* splitSearch(strategy: SplitStrategy, deadline: number, boxCap: number): Generator<StepRequest, PropertyResult | string, Expansion[]> {
     // one tree over all regions, the most open box first wherever it is (with many regions, as the census's
     // finishing tasks have, a hard region no longer hides a counterexample in the next); each open box keeps its
     // bounds: its children start from them (sound on sub-boxes, and most of the work)
@@ -268,12 +294,15 @@ function* propertySteps(ctx: SplitContext, opts: PropertyOptions): PropertySteps
       boxes++;
       const first = openness(ctx, ri, r.box, opts.regionBounds?.[ri]);
       if (first.v >= 0) heap.push(first.v, first);
-      if (Date.now() > deadline) return null;
+      if (Date.now() > deadline) return 'timeout';
+      if (heap.size > maxOpen) return MEMORY_LIMIT;
     }
     const batch = Math.max(1, Math.floor(opts.batch ?? 1));
     let nextReport = 0;
     while (heap.size > 0) {
-      if (Date.now() > deadline) return null;
+      if (Date.now() > deadline) return 'timeout';
+      if (heap.size > maxOpen) return MEMORY_LIMIT;
+      if (boxes >= boxCap) return BOX_LIMIT;
       if (boxes >= nextReport) {
         nextReport = boxes + 64;
         report(`input splitting (strategy ${strategies.indexOf(strategy) + 1} of ${strategies.length})`, heap.size);
@@ -332,9 +361,12 @@ function decideManyInputs(
   // ReLU splitting: every open constraint's search in turn, a slice each, until all are decided or their share of
   // the time (all of it without a MILP solver) is used
   let babNodes = 0;
+  // a ReLU-splitting search stopped by its memory or work limit (the MILP may still decide what it left)
+  let babLimit: string | undefined;
   if (open.length > 0) {
     const babEnd = t0 + (milpAvailable() ? BAB_SHARE : 1) * opts.timeoutMs;
-    const searches = open.map((o) => ({ o, bab: new ReluBab(net, o.box, o.bounds, o.c.coeffs, -o.c.rhs) }));
+    const babOpts = { ...(opts.maxOpen !== undefined ? { maxOpen: opts.maxOpen } : {}), ...(opts.maxBoxes !== undefined ? { maxNodes: opts.maxBoxes } : {}) };
+    const searches = open.map((o) => ({ o, bab: new ReluBab(net, o.box, o.bounds, o.c.coeffs, -o.c.rhs, babOpts) }));
     let pending = searches;
     // left to the MILP: searches that can make no more progress, and witnesses of c . y <= rhs that plain
     // evaluation does not confirm as counterexamples (the value sits exactly on the threshold)
@@ -358,10 +390,11 @@ function decideManyInputs(
     }
     babNodes = searches.reduce((t, s) => t + s.bab.nodes, 0);
     open = [...pending, ...toMilp].map((s) => s.o);
+    babLimit = searches.find((s) => s.bab.limit === MEMORY_LIMIT)?.bab.limit ?? searches.find((s) => s.bab.limit)?.bab.limit;
   }
   const boxes = prop.regions.length + babNodes;
   if (open.length === 0 && !undecidable) return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
-  if (!milpAvailable()) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: 'bounds too loose and no MILP solver loaded' };
+  if (!milpAvailable()) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: babLimit ?? 'bounds too loose and no MILP solver loaded' };
   // two rounds: every query with a share of half the time (most are easy), then the ones left with all the rest
   let pending = open;
   let stuck = false;
@@ -399,6 +432,6 @@ function decideManyInputs(
     ? 'multi-constraint conjunction with many inputs'
     : stuck
       ? 'an exact MILP ended early without a verdict (as when its optimum lies within the solver tolerance of the threshold)'
-      : 'timeout';
+      : babLimit ?? 'timeout';
   return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason };
 }

@@ -14,6 +14,7 @@ import { MaxHeap } from './heap.ts';
 import { maximizeBySearch } from './search.ts';
 import { milpAvailable } from './milp.ts';
 import { regionArgmin } from './linear-region.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, openCap } from './limits.ts';
 
 export interface ReluBabOptions {
   /** optimisation steps at the root (default 40) and per node (default 8) */
@@ -21,9 +22,20 @@ export interface ReluBabOptions {
   nodeIterations?: number;
   /** how many of the highest-scoring neurons are tried (both children bounded once) before a split (default BRANCH_CANDIDATES) */
   branchCandidates?: number;
-  /** at most this many open nodes kept (default 20,000; each holds its slopes, scores and one layer of bounds, about
-   * 20 KB on MNIST 256x4): past it the search gives up (unknown) */
+  /** at most this many open nodes kept (default: 20,000, fewer when the network is so large that they would take more
+   * than SEARCH_MEMORY_BYTES; each holds its slopes, scores and one layer of bounds, about 20 KB on MNIST 256x4):
+   * past it the search gives up (unknown, `limit` 'memory limit') */
   maxOpen?: number;
+  /** a work limit: at most this many nodes bounded (default none); past it the search gives up (unknown, `limit`
+   * 'box limit'), at the same node on any machine */
+  maxNodes?: number;
+}
+
+/** Bytes one open node holds (its slopes, scores and a layer of bounds: three numbers per neuron, generously). */
+function nodeBytes(net: Network): number {
+  let neurons = 0;
+  for (const L of net.layers) neurons += L.outSize;
+  return 24 * neurons + 1024;
 }
 
 /**
@@ -118,6 +130,9 @@ function widestGap(net: Network, node: Node, k: number): Array<{ layer: number; 
 export class ReluBab {
   nodes = 0;
   witness?: Float64Array;
+  /** why an open search stopped short of a verdict: too many open nodes, or its work limit */
+  limit?: typeof MEMORY_LIMIT | typeof BOX_LIMIT;
+  private readonly maxOpen: number;
   private corners = 0;
   private readonly negC: Float64Array;
   private heap = new MaxHeap<Node>();
@@ -135,6 +150,7 @@ export class ReluBab {
     private readonly opts: ReluBabOptions = {},
   ) {
     this.k = net.layers.length - 1;
+    this.maxOpen = opts.maxOpen ?? Math.min(MAX_OPEN, openCap(nodeBytes(net)));
     this.negC = c.map((v) => -v);
     this.nodes = 1;
     const root = splitLower(net, box, bounds, this.k, c, d, [], { iterations: opts.rootIterations ?? 40, target: 0 });
@@ -161,9 +177,9 @@ export class ReluBab {
   }
 
   /** no more progress to make: no open node left yet not proved (a node's bound stayed <= 0 with every neuron
-   * fixed), or too many open nodes */
+   * fixed), too many open nodes, or its work limit reached */
   get exhausted(): boolean {
-    return this.status === 'open' && (this.heap.size === 0 || this.heap.size > (this.opts.maxOpen ?? MAX_OPEN));
+    return this.status === 'open' && (this.heap.size === 0 || this.limit !== undefined);
   }
 
   /**
@@ -206,9 +222,10 @@ export class ReluBab {
   run(deadline: number): 'proved' | 'refuted' | 'unknown' {
     const { net, box, c, d, k, heap } = this;
     const nodeIt = this.opts.nodeIterations ?? 8;
-    const maxOpen = this.opts.maxOpen ?? MAX_OPEN;
     while (this.status === 'open' && heap.size > 0) {
-      if (Date.now() > deadline || heap.size > maxOpen) return 'unknown';
+      if (heap.size > this.maxOpen) this.limit = MEMORY_LIMIT;
+      else if (this.nodes >= (this.opts.maxNodes ?? Infinity)) this.limit = BOX_LIMIT;
+      if (Date.now() > deadline || this.limit) return 'unknown';
       const node = heap.pop()!;
       const top = topNeurons(node, this.opts.branchCandidates ?? BRANCH_CANDIDATES);
       const cands = top.length > 0 ? top : widestGap(net, node, k);
