@@ -48,7 +48,7 @@ test('property decisions equal the exact ones 1e-3 either side of the exact mini
       // as configured, and with falsification cut to a single sample: then branch and bound must find the
       // counterexample itself (in a box's corner or centre), and no box may close unsoundly before it does
       for (const extra of [{}, { samples: 1, descents: 0, deepFalsify: false }]) {
-        const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 10_000, ...extra });
+        const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 120_000, maxBoxes: 200_000, ...extra });
         assert.equal(r.result, t < best ? 'unsat' : 'sat', `seed ${seed}, threshold ${t} against ${best}, ${JSON.stringify(extra)}`);
         if (r.result === 'sat') assert.ok(isCounterexample(prop, r.counterexample!.x, r.counterexample!.y, 0));
       }
@@ -61,7 +61,7 @@ test('maximise / minimise: proved to 1e-4, the enclosure holds the exact optimum
     for (const [k, c] of [[2, Float64Array.from([1, 0])], [2, Float64Array.from([0.5, -2])], [1, Float64Array.from([1, -1, 0.5, 0])]] as const) {
       const hi = exactMax(net, box, k, c).value;
       const lo = exactMin(net, box, k, c).value;
-      const opts = { timeoutMs: 10_000, precision: 1e-4, relativePrecision: 0 };
+      const opts = { timeoutMs: 120_000, maxBoxes: 200_000, precision: 1e-4, relativePrecision: 0 };
       const mx = maximizeLinear(net, [box], k, c, 0, opts);
       const mn = minimizeLinear(net, [box], k, c, 0, opts);
       const what = `seed ${seed}, layer ${k}, c ${Array.from(c)}`;
@@ -87,7 +87,7 @@ test('the phase census decides every neuron as the exact optimum does; proofs al
   let decided = 0;
   let falseClaims = 0;
   for (const { seed, net, box } of NETS) {
-    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000, seed });
+    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 120_000, maxBoxes: 200_000, seed });
     const claims: Array<{ layer: number; index: number; sign: 1 | -1; holds: boolean }> = [];
     for (const np of census.neurons) {
       const exact = exactPhase(net, box, np.layer, np.index);
@@ -99,7 +99,7 @@ test('the phase census decides every neuron as the exact optimum does; proofs al
       const sign: 1 | -1 = want === 'never' ? -1 : want === 'always' ? 1 : hi < -lo ? -1 : 1;
       claims.push({ layer: np.layer, index: np.index, sign, holds: want !== 'both' });
     }
-    const proofs = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000, seed, claims });
+    const proofs = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 120_000, maxBoxes: 200_000, seed, claims });
     for (const c of claims) {
       const got = proofs.neurons.find((np) => np.layer === c.layer && np.index === c.index)!.phase;
       const claimed = c.sign < 0 ? 'never' : 'always';
@@ -146,7 +146,7 @@ test('with many inputs the census splits ReLUs, not inputs, and still decides ev
   let decided = 0;
   for (const seed of [1, 2, 3]) {
     const { net, box } = identityNetwork(seed);
-    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 2000, finishTaskMs: 2000, seed });
+    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 2000, finishTaskMs: 60_000, finishMaxBoxes: 20_000, seed });
     assert.equal(census.boxes, 1, 'no input splitting with 12 inputs');
     for (const np of census.neurons) {
       const exact = exactPhase(net, box, np.layer, np.index);

@@ -146,11 +146,11 @@ test('checkLinf: proved bounds are never below the sampled difference; refutatio
     const b = forward(pair.g, xs, 4000);
     let sampled = 0;
     for (let i = 0; i < a.length; i++) sampled = Math.max(sampled, Math.abs(a[i] - b[i]));
-    const r = checkLinf(pair, [box], 0, { boundsFn: naiveIntervalBounds, timeoutMs: 2000, maxBoxes: 3000 });
+    const r = checkLinf(pair, [box], 0, { boundsFn: naiveIntervalBounds, timeoutMs: 120_000, maxBoxes: 3000 });
     assert.ok(r.provedBound >= sampled - 1e-12, `seed ${seed}: proved ${r.provedBound} < sampled ${sampled}`);
     const eps = sampled / 2;
     if (eps > 0) {
-      const r2 = checkLinf(pair, [box], eps, { boundsFn: naiveIntervalBounds, timeoutMs: 2000 });
+      const r2 = checkLinf(pair, [box], eps, { boundsFn: naiveIntervalBounds, timeoutMs: 120_000, maxBoxes: 5000 });
       assert.notEqual(r2.verdict.status, 'proved', `seed ${seed}: claimed ${eps} but a sample shows ${sampled}`);
       if (r2.verdict.status === 'refuted') {
         const w = r2.verdict.witness;
@@ -169,7 +169,7 @@ test('checkClass: proved claims survive sampling', () => {
     e.state[1][seed % 6] = REMOVED;
     const pair = applyEdits(f, e);
     const box = randomBox(seed + 100, 2, 0.3);
-    const r = checkClass(pair, [box], 'argmin', 0.05, { boundsFn: naiveIntervalBounds, timeoutMs: 1500 });
+    const r = checkClass(pair, [box], 'argmin', 0.05, { boundsFn: naiveIntervalBounds, timeoutMs: 120_000, maxBoxes: 200_000 });
     if (r.verdict.status !== 'proved') continue;
     proved++;
     const xs = samplePoints(box, 20000, mulberry32(seed));

@@ -30,7 +30,7 @@ test('max and min of c . z_k over a box: bound beyond every grid point, witness 
       const c = Float64Array.from({ length: width }, () => (rng() < 0.5 ? 0 : rng() * 2 - 1));
       const d = rng() - 0.5;
       const precision = 1e-3;
-      const r = (maximise ? maximizeLinear : minimizeLinear)(net, [box], k, c, d, { timeoutMs: 3000, precision, relativePrecision: 0 });
+      const r = (maximise ? maximizeLinear : minimizeLinear)(net, [box], k, c, d, { timeoutMs: 120_000, maxBoxes: 200_000, precision, relativePrecision: 0 });
       const sgn = maximise ? 1 : -1;
       // the witness: inside the box, and its value is the objective there
       assert.ok(containsPoint(box, r.witness));
@@ -65,7 +65,7 @@ test('on a small network every query is proved to 1e-4 within the time limit', (
     const box = makeBox([-1, -1], [1, 1]);
     const c = Float64Array.of(1, -1);
     for (const f of [maximizeLinear, minimizeLinear]) {
-      const r = f(net, [box], 2, c, 0, { timeoutMs: 5000, precision: 1e-4, relativePrecision: 0 });
+      const r = f(net, [box], 2, c, 0, { timeoutMs: 120_000, maxBoxes: 200_000, precision: 1e-4, relativePrecision: 0 });
       assert.equal(r.status, 'proved', `seed ${seed}: gap ${Math.abs(r.bound - r.value)} after ${r.boxes} boxes`);
     }
   }
@@ -102,8 +102,8 @@ test('many inputs (ReLU splitting): the bound holds at 20,000 samples and small 
       hi = Math.max(hi, v);
       lo = Math.min(lo, v);
     }
-    const mx = maximizeLinear(net, [box], 2, c, 0, { timeoutMs: 5000, relativePrecision: 0 });
-    const mn = minimizeLinear(net, [box], 2, c, 0, { timeoutMs: 5000, relativePrecision: 0 });
+    const mx = maximizeLinear(net, [box], 2, c, 0, { timeoutMs: 120_000, maxBoxes: 200_000, relativePrecision: 0 });
+    const mn = minimizeLinear(net, [box], 2, c, 0, { timeoutMs: 120_000, maxBoxes: 200_000, relativePrecision: 0 });
     for (const [r, sgn, sampled] of [[mx, 1, hi], [mn, -1, lo]] as const) {
       assert.ok(sgn * r.bound >= sgn * sampled, `seed ${seed}: bound ${r.bound} vs sampled ${sampled}`);
       assert.ok(containsPoint(box, r.witness));
@@ -122,12 +122,12 @@ test('one neuron\'s phase: never / always proved only where a dense grid agrees,
   for (let seed = 1; seed <= 8; seed++) {
     const net = randomNetwork(seed, [2, 8, 8, 3], { biasScale: 1.5 });
     const box = randomBox(seed + 3, 2, 2);
-    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000 });
+    const census = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 120_000, maxBoxes: 200_000 });
     const G = 80;
     const { count, tr } = boxGrid(net, box, G);
     for (const layer of [0, 1]) {
       for (let i = 0; i < 8; i++) {
-        const r = await neuronPhase(net, [box], layer, i, { timeoutMs: 2000 }, two);
+        const r = await neuronPhase(net, [box], layer, i, { timeoutMs: 120_000, maxBoxes: 200_000 }, two);
         let gmax = -Infinity;
         let gmin = Infinity;
         for (let s = 0; s < count; s++) {
@@ -170,8 +170,8 @@ test('a neuron\'s phase on two worker threads: the same trees, bounds, witnesses
         const box = randomBox(seed + 9, sizes[0], width);
         for (let i = 0; i < sizes[layer + 1]; i += 3) {
           // one tree per threshold question (the widest input), so its steps do not depend on where they ran
-          const r = await neuronPhase(net, [box], layer, i, { timeoutMs: 20_000 }, two);
-          const here = await neuronPhase(net, [box], layer, i, { timeoutMs: 20_000 }, one);
+          const r = await neuronPhase(net, [box], layer, i, { timeoutMs: 120_000, maxBoxes: 200_000 }, two);
+          const here = await neuronPhase(net, [box], layer, i, { timeoutMs: 120_000, maxBoxes: 200_000 }, one);
           assert.deepEqual({ ...r, timeMs: 0 }, { ...here, timeMs: 0 }, `seed ${seed} neuron ${layer}:${i}`);
           if (r.boxes > 50) grown++;
         }
@@ -202,7 +202,7 @@ test('walk over linear regions (LP per region): never below its starts, never ab
     assert.equal(r.value, val(r.x));
     assert.ok(r.value >= Math.max(...starts.map(val)));
     const asc = maximizeBySearch(net, box, 2, c, starts, 40);
-    const proved = maximizeLinear(net, [box], 2, c, 0, { timeoutMs: 3000 });
+    const proved = maximizeLinear(net, [box], 2, c, 0, { timeoutMs: 120_000, maxBoxes: 200_000 });
     assert.ok(r.value <= proved.bound, `seed ${seed}: ${r.value} above the proved maximum ${proved.bound}`);
     if (r.value > asc.value + 1e-9) better++;
   }

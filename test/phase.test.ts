@@ -25,7 +25,7 @@ test('phase census: sound against a dense grid, complete where the grid is clear
   for (let seed = 1; seed <= 12; seed++) {
     const net = randomNetwork(seed, [2, 8, 8, 8, 2]);
     const box = makeBox([-1, -1], [1, 1]);
-    const c = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 5000, seed });
+    const c = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 120_000, maxBoxes: 200_000, seed });
     const { tr, count } = grid(net);
     for (const np of c.neurons) {
       const m = net.layers[np.layer].outSize;
@@ -78,7 +78,7 @@ function gridVerdicts(
     for (let s = 0; s < points; s++) best = Math.min(best, margin(y, s));
     for (const t of [best - 0.05, best + 0.05]) {
       const prop: VnnProperty = { nInputs: 2, nOutputs: outputs, regions: [{ box, unsafe: [conjunction(t)] }] };
-      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 5000, ...extra });
+      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 120_000, maxBoxes: 200_000, ...extra });
       if (t < best) {
         assert.equal(r.result, 'unsat', `seed ${seed}`);
         unsat++;
@@ -140,7 +140,7 @@ test('the split tree on two workers is the one-thread tree: the same verdicts, b
           nOutputs: 3,
           regions: [{ box, unsafe: [[{ coeffs: Float64Array.from([1, -1, 0]), rhs: t }, { coeffs: Float64Array.from([1, 0, -1]), rhs: t }]] }],
         };
-        const base = { timeoutMs: 20_000, samples: 1, descents: 0, deepFalsify: false };
+        const base = { timeoutMs: 120_000, maxBoxes: 200_000, samples: 1, descents: 0, deepFalsify: false };
         const here = decideProperty(net, prop, { ...base, boundsFn: crownBounds, outputLinearLower, batch: 8 });
         const two = await decidePropertyOnPool(net, prop, base, pool);
         const msg = `seed ${seed}, t ${t}`;
@@ -174,7 +174,7 @@ test('phase proofs alone (no sampling): a claim is proved only when the grid agr
     const claims: Array<{ layer: number; index: number; sign: 1 | -1 }> = [];
     for (let k = 0; k < 2; k++) for (let i = 0; i < 8; i++) claims.push({ layer: k, index: i, sign: -1 }, { layer: k, index: i, sign: 1 });
     for (const sign of [-1, 1] as const) {
-      const c = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 1000, claims: claims.filter((x) => x.sign === sign), finish: false });
+      const c = phaseCensus(net, [box], { boundsFn: crownBounds, timeoutMs: 30_000, maxBoxes: 20_000, claims: claims.filter((x) => x.sign === sign), finish: false });
       for (const np of c.neurons) {
         if (np.phase === 'unknown') continue;
         proved++;
@@ -248,7 +248,7 @@ test('property decisions with many inputs (CROWN, ReLU splitting, then MILP) agr
     const box = makeBox(new Array(10).fill(-1), new Array(10).fill(1));
     for (const t of [best - 0.05, best + 0.05]) {
       const prop: VnnProperty = { nInputs: 10, nOutputs: 2, regions: [{ box, unsafe: [[{ coeffs: Float64Array.from([1, -1]), rhs: t }]] }] };
-      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 10000, samples: 50 });
+      const r = decideProperty(net, prop, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 120_000, maxBoxes: 100_000, samples: 50 });
       if (t < best) {
         assert.equal(r.result, 'unsat', `seed ${seed}`);
         unsat++;
@@ -288,7 +288,7 @@ test('census finishing tasks (input splitting aimed at one neuron, then MILP) ag
         for (const sign of [1, -1] as const) {
           const withLeaves = (i + k) % 2 === 0;
           const r = runNeuronTask({
-            net, layer: k, index: i, sign, timeMs: 2000, splitShare: 1,
+            net, layer: k, index: i, sign, timeMs: 60_000, maxBoxes: 50_000, splitShare: 1,
             ...(withLeaves ? { boxes: halves, bounds: halves.map((b) => crownBounds(net, b)) } : { boxes: [box] }),
           });
           // sign +1 claims z >= 0 everywhere (always active), -1 claims z <= 0 (never active)

@@ -129,10 +129,10 @@ test('ReLU splitting refutes a claim that fails by 1e-7 (fully split nodes: LP o
     const box = randomBox(seed + 7, 12, 0.6);
     const c = Float64Array.of(1, -0.5, 0);
     // a point's value v (plain evaluation): c . y + d > 0 with d = -(v + 1e-7) is false there
-    const v = minimizeLinear(net, [box], 2, c, 0, { timeoutMs: 3000, relativePrecision: 0 }).value;
+    const v = minimizeLinear(net, [box], 2, c, 0, { timeoutMs: 120_000, maxBoxes: 20_000, relativePrecision: 0 }).value;
     const d = -(v + 1e-7);
-    const bab = new ReluBab(net, box, crownBounds(net, box), c, d);
-    assert.equal(bab.run(Date.now() + 5000), 'refuted', `seed ${seed}`);
+    const bab = new ReluBab(net, box, crownBounds(net, box), c, d, { maxNodes: 20_000 });
+    assert.equal(bab.run(Date.now() + 120_000), 'refuted', `seed ${seed}`);
     const y = forward(net, bab.witness!);
     assert.ok(c[0] * y[0] + c[1] * y[1] + c[2] * y[2] + d <= 0, `seed ${seed}: witness`);
     assert.ok(containsPoint(box, bab.witness!));

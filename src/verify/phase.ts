@@ -483,7 +483,7 @@ export interface TreeJob {
   cands: Cand[];
   timeoutMs: number;
   maxBoxes: number;
-  /** at most this many open boxes (default: memoryBytes over what one holds) */
+  /** at most this many open boxes (default: no count; the open boxes may hold at most half of memoryBytes) */
   maxOpen?: number;
   /** the memory this tree may keep: its open boxes, and the bounds kept with the first of them */
   memoryBytes: number;
@@ -601,20 +601,19 @@ function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, b
     const open = r.rest;
     if (open.length === 0) return;
     for (const c of open) openLeaves[c.id]++;
+    held += boxHolds(open.length);
     // the children start from these bounds (sound on every sub-box); past a large frontier, memory comes first
     const bounds = heap.size < keepBounds ? r.bounds : undefined;
     heap.push(open.length - depth * 1e-3, { box, open, gaps: r.gaps, depth, bounds });
   };
   // half the memory for the bounds kept with the first open boxes (at most 20,000 of them), half for the boxes: a
-  // box holds its corners and the candidates open on it with their gaps (at most as many as on the roots)
+  // box holds its corners and the candidates open on it with their gaps; `held` counts what the open boxes hold
   const keepBounds = Math.min(20_000, openCap(boundsBytes(net), job.memoryBytes / 2));
-  let maxOpen = job.maxOpen ?? Infinity;
-  const rootsSettled = job.boxes.map((b, i) => settle(b, cands, undefined, job.tightenRoots ? t0 + (job.timeoutMs * (i + 1)) / job.boxes.length : undefined));
-  if (job.maxOpen === undefined) {
-    const widest = Math.max(0, ...rootsSettled.map((r) => r.rest.length));
-    maxOpen = openCap(boxBytes(n) + 16 * widest + 64, job.memoryBytes / 2);
-  }
-  job.boxes.forEach((b, i) => push(b, rootsSettled[i], 0));
+  const boxHolds = (open: number): number => boxBytes(n) + 16 * open + 64;
+  const maxOpen = job.maxOpen ?? Infinity;
+  let held = 0;
+  const full = (): boolean => heap.size > maxOpen || held > job.memoryBytes / 2;
+  job.boxes.forEach((b, i) => push(b, settle(b, cands, undefined, job.tightenRoots ? t0 + (job.timeoutMs * (i + 1)) / job.boxes.length : undefined), 0));
   const maxBoxes = job.maxBoxes;
   // input splitting gets the whole time limit; the MILP tasks after it have limits of their own
   let timedOut = false;
@@ -622,9 +621,9 @@ function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, b
   let nextReport = 64;
   let nextStallCheck = 256;
   while (heap.size > 0) {
-    if (Date.now() - t0 > job.timeoutMs || boxes >= maxBoxes || heap.size > maxOpen) {
+    if (Date.now() - t0 > job.timeoutMs || boxes >= maxBoxes || full()) {
       timedOut = true;
-      stopped = heap.size > maxOpen ? MEMORY_LIMIT : boxes >= maxBoxes ? BOX_LIMIT : 'timeout';
+      stopped = full() ? MEMORY_LIMIT : boxes >= maxBoxes ? BOX_LIMIT : 'timeout';
       break;
     }
     // re-proving claims: once every open claim is down to a few leaf boxes, MILP there is quicker than more splits
@@ -640,6 +639,7 @@ function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, b
     }
     const node = heap.pop()!;
     for (const c of node.open) openLeaves[c.id]--;
+    held -= boxHolds(node.open.length);
     const open = node.open.filter((c) => !dead[c.id]);
     if (open.length === 0) continue;
     refuteAt(boxCenter(node.box), open);
