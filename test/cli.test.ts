@@ -187,7 +187,8 @@ test('equiv pairs a pruned network with its original through its certificate: la
   const ya = JSON.parse(run('eval', orig, '--input', ref.witness.join(','), '--json').out)[0].output;
   const yb = JSON.parse(run('eval', pruned, '--input', ref.witness.join(','), '--json').out)[0].output;
   assert.ok(ya.some((v: number, i: number) => Math.abs(v - yb[i]) > 1e-6));
-  const bound = eq('--epsilon', '0', '--timeout', '2');
+  // the bound tightens until the time runs out: 20 s leave room on a loaded machine (2 s once gave 0.067)
+  const bound = eq('--epsilon', '0', '--timeout', '20');
   assert.ok(bound.provedMaxDiff >= bound.foundMaxDiff && bound.provedMaxDiff <= 0.05, JSON.stringify(bound));
   // the product method still treats them as strangers; a certificate of other networks is refused
   assert.doesNotMatch(eq('--epsilon', '0.05', '--method', 'product', '--timeout', '1').method, /paired/);
@@ -287,9 +288,13 @@ test('slice on a VNN-LIB domain of two boxes: cuts at their faces first, slices 
   const cert = JSON.parse(readFileSync(certPath, 'utf8'));
   cert.domain[0].hi[4] = cert.domain[0].lo[4] + 0.5 * (cert.domain[0].hi[4] - cert.domain[0].lo[4]);
   writeFileSync(certPath, JSON.stringify(cert));
+  // refused either way: as not covering its box (1), or as a certificate whose fields no longer agree (2, naming it)
   const bad = run('check', fam);
-  assert.equal(bad.code, 1);
-  assert.match(bad.out, /NOT PROVED: 1 of \d+ slices[\s\S]*slice 0: its certificate's domain does not cover its box/);
+  if (bad.code === 2) assert.ok(bad.err.includes(manifest.slices[0].certificate), bad.err);
+  else {
+    assert.equal(bad.code, 1, bad.err);
+    assert.match(bad.out, /NOT PROVED: 1 of \d+ slices[\s\S]*slice 0: its certificate's domain does not cover its box/);
+  }
 });
 
 test('slice from the command line: a VNN-LIB box, a family directory and ONNX file, eval through the dispatcher', () => {
@@ -582,7 +587,7 @@ test('verify --instances: a VNN-COMP list side by side, the same verdicts on one
     const strip = (o: string): unknown => ({ ...JSON.parse(o), timeMs: 0 });
     assert.deepEqual(strip(two.out), strip(one.out));
   }
-  expectError(run('verify', good, join(props, 'never.vnnlib'), '--jobs', '0'), /--jobs: '0' is not a number >= 1/);
+  expectError(run('verify', good, join(props, 'never.vnnlib'), '--jobs', '0'), /--jobs: '0' is not a whole number >= 1/);
 });
 
 test('a certificate names its files relative to itself: check works from any directory and after moving them together', () => {
@@ -771,7 +776,7 @@ test('an internal error exits 4 with one escaped line of at most 300 characters;
   const help = run('--help');
   assert.match(help.out, /Exit codes: 0 .*1 refuted.*\n.*2 bad input, 3 unknown.*4 internal error/);
   assert.match(run('verify', '--help').out, /exit codes: 0 unsat, 1 sat .*3 unknown/);
-  assert.match(run('equiv', '--help').out, /exit codes: 0 proved, 1 refuted/);
+  assert.match(run('equiv', '--help').out, /exit codes: 0 proved .*1 refuted .*3 unknown/);
 });
 
 test('strict options: whole numbers, bounded slices, --view, repeated options and extra arguments are one-line errors', () => {

@@ -22,11 +22,10 @@ export const equivCommand: CommandSpec = {
     '    nnshrink, paired with A through its certificate (B.certificate.json, or --certificate C), the default when one\n' +
     '    names A and B; diff: the layer-by-layer difference, for B derived from A with the same layer sizes (the default\n' +
     '    when they match); product: A and B side by side as one network, any shapes; with few inputs its\n' +
-    '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores)\n' +
-    '    exit codes: 0 proved (--epsilon 0: the bound found), 1 refuted (a re-checked witness), 3 unknown within the limits',
+    '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores)',
   options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
   maxPositionals: 2,
-  exits: '0 proved, 1 refuted (a re-checked witness), 3 unknown within the limits',
+  exits: '0 proved (--epsilon 0: the bound asked for was found), 1 refuted (a re-checked witness), 3 unknown within the limits',
   async run(values, positionals) {
     if (positionals.length < 2) fail('equiv: need two models A and B');
     const view = viewOpt(values);

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { fail } from '../errors.ts';
+import { readInputFile } from '../formats/read-text.ts';
 import { forward } from '../model/network.ts';
 import { containsPoint } from '../model/box.ts';
 import { modelArg, printJson, viewOpt, type CommandSpec } from './common.ts';
@@ -26,12 +26,8 @@ export const evalCommand: CommandSpec = {
     if (typeof values.input === 'string') inputs.push(parseVector(values.input, '--input'));
     if (typeof values['input-file'] === 'string') {
       const f = values['input-file'];
-      let text: string;
-      try {
-        text = readFileSync(f, 'utf8');
-      } catch {
-        fail(`${f}: no such file`);
-      }
+      // a regular file of bounded size only (a FIFO would block, a huge file exhaust memory)
+      const text = readInputFile(f).toString('utf8');
       text.split(/\r?\n/).forEach((line, i) => {
         // a first line with no number in it is a header (column names)
         if (i === 0 && line.split(',').every((t) => t.trim() === '' || !Number.isFinite(Number(t.trim())))) return;

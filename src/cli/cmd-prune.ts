@@ -22,9 +22,7 @@ export const pruneCommand: CommandSpec = {
   summary: 'remove provably redundant neurons; writes the smaller network and a certificate',
   usage:
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
-    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--json]\n' +
-    '    exit codes: 0 written and proved, 1 the final check found a counterexample, 3 the final check could not prove\n' +
-    '    the result within the limits (in both cases nothing is written)',
+    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--json]',
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },

@@ -22,9 +22,7 @@ export const verifyCommand: CommandSpec = {
     '     MODEL: with few inputs, each step of the input-splitting tree spreads its 8 most open boxes over N worker\n' +
     '     threads (default: the cores); the tree does not depend on N;\n' +
     '     FAMILY: a slice family (directory or single ONNX file): the property of the function its dispatcher computes,\n' +
-    '     each slice on the inputs it serves, side by side on N worker threads, each with the --timeout limit)\n' +
-    '    exit codes: 0 unsat, 1 sat (a re-checked counterexample), 3 unknown or timeout; --instances: 0 when the list\n' +
-    '    ran (the verdicts are in the table), whatever they are',
+    '     each slice on the inputs it serves, side by side on N worker threads, each with the --timeout limit)',
   options: {
     view: { type: 'string' },
     timeout: { type: 'string' },
