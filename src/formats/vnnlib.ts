@@ -34,6 +34,10 @@ type SExpr = { atom: string; line: number } | { list: SExpr[]; line: number };
  */
 export const MAX_VNNLIB_DEPTH = 1000;
 
+/** The most cases (conjunctions) a property's DNF may have, and constraints in all of them: a memory bound. */
+const MAX_CASES = 100000;
+const MAX_CASE_ATOMS = 10_000_000;
+
 function tokenize(text: string, path: string): SExpr[] {
   const out: SExpr[] = [];
   const stack: { list: SExpr[]; line: number }[] = [];
@@ -178,14 +182,39 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
   // Normalise the conjunction of assertions to DNF: a list of conjunctions of atoms.
   const dnf = (f: Formula): Atom[][] => {
     if (f.kind === 'atom') return [[f.atom]];
-    if (f.kind === 'or') return f.parts.flatMap(dnf);
-    let acc: Atom[][] = [[]];
+    const atoms = (x: Atom[][]): number => x.reduce((t, c) => t + c.length, 0);
+    const tooMany = (cases: number, size: number): void => {
+      if (cases > MAX_CASES || size > MAX_CASE_ATOMS) {
+        fail(`${path}: the property expands to too many cases (${cases} cases of ${size} constraints; at most ${MAX_CASES} cases of ${MAX_CASE_ATOMS} constraints in all)`);
+      }
+    };
+    if (f.kind === 'or') {
+      const all: Atom[][] = [];
+      let size = 0;
+      for (const p of f.parts) {
+        const d = dnf(p);
+        size += atoms(d);
+        tooMany(all.length + d.length, size);
+        for (const c of d) all.push(c);
+      }
+      return all;
+    }
+    let acc: Atom[][] = [[]]; // arrays made here, so extending them in place is safe
+    let accAtoms = 0;
     for (const p of f.parts) {
       const d = dnf(p);
+      // sized before it is built: the cross product of two big disjunctions must not be allocated to be refused
+      const size = acc.length * atoms(d) + d.length * accAtoms;
+      tooMany(acc.length * d.length, size);
+      accAtoms = size;
+      if (d.length === 1) {
+        // one case (a plain conjunct, the usual assert): append, not copy, so n asserts cost n, not n^2
+        for (const a of acc) for (const x of d[0]) a.push(x);
+        continue;
+      }
       const next: Atom[][] = [];
       for (const a of acc) for (const b of d) next.push([...a, ...b]);
       acc = next;
-      if (acc.length > 100000) fail(`${path}: the property expands to too many cases`);
     }
     return acc;
   };

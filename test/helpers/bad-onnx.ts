@@ -1,6 +1,6 @@
 /**
  * A small valid ONNX model (Transpose?, MatMul, Relu, MatMul), with one defect at a time for the readers' tests:
- * its outputs, opset, a second data input, a Transpose perm, external tensor data, the input shape.
+ * its outputs, opset, a second data input, a Transpose perm, external tensor data, the input shape, an operator.
  */
 import { floatTensor, valueInfo } from '../../src/formats/onnx-write.ts';
 import { ATTR_INTS, encodeModel, ONNX_FLOAT, type ONode, type OTensor } from '../../src/formats/onnx-schema.ts';
@@ -18,6 +18,8 @@ export interface OnnxDefects {
   external?: boolean;
   /** the declared input shape (default [1, 3]) */
   inShape?: number[];
+  /** the op_type of the node named 'relu' (default Relu) */
+  reluOp?: string;
 }
 
 export function badOnnx(d: OnnxDefects): Uint8Array {
@@ -30,7 +32,7 @@ export function badOnnx(d: OnnxDefects): Uint8Array {
   }
   nodes.push(
     { op_type: 'MatMul', name: 'mm1', input: [cur, 'W'], output: ['h'] },
-    { op_type: 'Relu', name: 'relu', input: ['h'], output: ['a'] },
+    { op_type: d.reluOp ?? 'Relu', name: 'relu', input: ['h'], output: ['a'] },
     { op_type: 'MatMul', name: 'mm2', input: ['a', 'V'], output: ['y'] },
   );
   const W: OTensor = floatTensor('W', [3, 4], [0.1, -0.2, 0.3, 0.4, 0.5, -0.6, 0.7, 0.8, -0.9, 1, 1.1, 1.2], 'float32');
