@@ -202,7 +202,7 @@ test('proved class margins (bounds, else ReLU splitting, else MILP) hold on ever
     const f = randomNetwork(seed, [20, 10, 10, 4]);
     const box = randomBox(seed + 40, 20, 0.8);
     const order = seed % 2 ? 'argmax' : 'argmin';
-    const r = provedClassMargins(f, [box], order, { boundsFn: crownBounds, outputLinearLower, timeMs: 5000 });
+    const r = provedClassMargins(f, [box], order, { boundsFn: crownBounds, outputLinearLower, timeMs: 60_000, maxNodes: 5000 });
     if (!r) {
       nulls++;
       continue;
@@ -231,7 +231,7 @@ test('checkClass with many inputs: where input splitting gives up, ReLU splittin
     const f = randomNetwork(seed, [40, 12, 12, 4]);
     const box = randomBox(seed + 7, 40, seed % 2 ? 0.2 : 0.5);
     const order = seed % 2 ? 'argmax' : 'argmin';
-    const margins = provedClassMargins(f, [box], order, { boundsFn: crownBounds, outputLinearLower, timeMs: 2000 });
+    const margins = provedClassMargins(f, [box], order, { boundsFn: crownBounds, outputLinearLower, timeMs: 60_000, maxNodes: 5000 });
     if (!margins || provedUniqueWinner(margins.lower, 4) < 0) continue;
     const pick = (y: Float64Array, s: number): number => {
       let w = 0;
@@ -242,7 +242,7 @@ test('checkClass with many inputs: where input splitting gives up, ReLU splittin
       const e = emptyEdits(f);
       e.state[1][j] = REMOVED;
       const pair = applyEdits(f, e);
-      const r = checkClass(pair, [box], order, 1e-6, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 1000, fLower: margins.lower });
+      const r = checkClass(pair, [box], order, 1e-6, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 60_000, maxNodes: 5000, fLower: margins.lower });
       const key = `${r.verdict.status} ${r.verdict.method}`;
       methods.set(key, (methods.get(key) ?? 0) + 1);
       if (r.verdict.status === 'refuted') {
@@ -273,7 +273,7 @@ test('class margins with many inputs: a corner where another class wins, which n
   };
   const box = { lo: new Float64Array(n), hi: new Float64Array(n).fill(1) };
   assert.equal(forward(f, box.hi)[1] > forward(f, box.hi)[0], true);
-  const r = provedClassMargins(f, [box], 'argmax', { boundsFn: crownBounds, outputLinearLower, timeMs: 2000 });
+  const r = provedClassMargins(f, [box], 'argmax', { boundsFn: crownBounds, outputLinearLower, timeMs: 60_000, maxNodes: 5000 });
   assert.equal(r, null, JSON.stringify(r?.proved));
 });
 
@@ -317,7 +317,7 @@ test('strangers (any shapes, side by side in one network): proved within a toler
   const two = new WorkerPool(2);
   try {
   for (const pool of [undefined, two]) {
-  const opts = { boundsFn: crownBounds, outputLinearLower, timeoutMs: 20_000, pool };
+  const opts = { boundsFn: crownBounds, outputLinearLower, timeoutMs: 240_000, maxBoxes: 6000, pool };
   for (const seed of [3, 4, 5]) {
     const f = randomNetwork(seed, [3, 6, 6, 2], 0.2);
     const box = randomBox(seed, 3);
@@ -335,7 +335,7 @@ test('strangers (any shapes, side by side in one network): proved within a toler
       assert.ok(Math.abs(a[0] - b[0]) > 0.005);
     }
     // the report mode: the proved bound holds the true 0.01 and is not far above it
-    const rep = (await checkLinfProduct(f, shifted, [box], 0, { ...opts, timeoutMs: 4000 }));
+    const rep = (await checkLinfProduct(f, shifted, [box], 0, { ...opts, maxBoxes: 2000 }));
     assert.ok(rep.provedBound >= 0.01 - 1e-9 && rep.provedBound < 0.05, `bound ${rep.provedBound}`);
     assert.ok(Math.abs(rep.foundMax - 0.01) < 1e-9);
     // classes: g's scores doubled keep every winner that leads by a margin; a large shift of one score does not

@@ -39,6 +39,8 @@ export interface ClassMarginOptions {
   /** the margin aimed for, as a share of the smallest lead seen (default 0.5); a check that only needs the winner
    * unique aims low, which ReLU splitting proves sooner */
   aim?: number;
+  /** a work limit (nodes) for each ReLU-splitting search (default none: the time limits alone) */
+  maxNodes?: number;
 }
 
 /** Margins of f's winner over the domain, or null when samples, a local search or ReLU splitting find a point
@@ -120,7 +122,7 @@ export function provedClassMargins(f: Network, boxes: Box[], order: 'argmax' | '
   let twoWinners = false;
   const split = (o: (typeof open)[number], bi: number, until: number): boolean => {
     if (twoWinners) return false;
-    o.babs[bi] ??= new ReluBab(f, domain[bi], fbs[bi], o.c, -o.target);
+    o.babs[bi] ??= new ReluBab(f, domain[bi], fbs[bi], o.c, -o.target, opts.maxNodes !== undefined ? { maxNodes: opts.maxNodes } : {});
     const v = o.babs[bi]!.run(until);
     const x = o.babs[bi]!.witness;
     if (v !== 'refuted' || !x) return v === 'proved';

@@ -25,7 +25,7 @@ export function provedUniqueWinner(fLower: Float64Array | undefined, m: number):
  * Proves sigma (g_w - g_winner) > gSlack for every w != winner on every box, by the deadline (ReLU splitting on g);
  * a failing search's point comes back as a candidate for the caller to re-check.
  */
-export function gKeepsWinner(g: Network, boxes: Box[], winner: number, order: 'argmax' | 'argmin', gSlack: number, boundsFn: BoundsFn, deadline: number): AllPositive {
+export function gKeepsWinner(g: Network, boxes: Box[], winner: number, order: 'argmax' | 'argmin', gSlack: number, boundsFn: BoundsFn, deadline: number, maxNodes?: number): AllPositive {
   const sigma = order === 'argmin' ? 1 : -1;
   const m = outputSize(g);
   const objectives = [];
@@ -36,7 +36,7 @@ export function gKeepsWinner(g: Network, boxes: Box[], winner: number, order: 'a
     c[winner] = -sigma;
     objectives.push({ c, d: -gSlack });
   }
-  return proveAllPositive(g, boxes, objectives, boundsFn, deadline);
+  return proveAllPositive(g, boxes, objectives, boundsFn, deadline, maxNodes);
 }
 
 export interface WinnerCheckOptions {

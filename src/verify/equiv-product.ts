@@ -29,6 +29,11 @@ export interface ProductEquivOptions {
    * crownBounds there, whatever boundsFn says); none: this thread, with boundsFn
    */
   pool?: WorkerPool;
+  /**
+   * a work limit: input splitting gets INPUT_SPLIT_SHARE of these boxes (as of the time), ReLU splitting and each
+   * maximisation all of them; with a generous time limit the answers are then the same on any machine
+   */
+  maxBoxes?: number;
 }
 
 const SAMPLES = 2000;
@@ -66,9 +71,9 @@ const INPUT_SPLIT_SHARE = 0.3;
  */
 async function decideOnProduct(h: Network, prop: VnnProperty, o: ProductEquivOptions, timeoutMs: number): Promise<PropertyResult> {
   const t0 = Date.now();
-  const base: PropertyOptions = { boundsFn: o.boundsFn, outputLinearLower: o.outputLinearLower, timeoutMs, seed: o.seed, onProgress: o.onProgress };
+  const base: PropertyOptions = { boundsFn: o.boundsFn, outputLinearLower: o.outputLinearLower, timeoutMs, seed: o.seed, onProgress: o.onProgress, ...(o.maxBoxes !== undefined ? { maxBoxes: o.maxBoxes } : {}) };
   if (manyInputs(h.inputSize)) return decideProperty(h, prop, base);
-  const split = { ...base, timeoutMs: INPUT_SPLIT_SHARE * timeoutMs };
+  const split = { ...base, timeoutMs: INPUT_SPLIT_SHARE * timeoutMs, ...(o.maxBoxes !== undefined ? { maxBoxes: Math.ceil(INPUT_SPLIT_SHARE * o.maxBoxes) } : {}) };
   const first = o.pool ? await decidePropertyOnPool(h, prop, split, o.pool) : decideProperty(h, prop, split);
   if (first.result !== 'unknown') return first;
   const second = decideProperty(h, prop, { ...base, timeoutMs: Math.max(1, timeoutMs - (Date.now() - t0)), reluSplitting: true, seed: (o.seed ?? 1) + 1 });
@@ -107,7 +112,7 @@ export async function checkLinfProduct(f: Network, g: Network, boxes: Box[], eps
     for (const sign of [1, -1]) {
       const share = Math.max(1, (opts.timeoutMs - (Date.now() - t0)) / (2 * (m - k) - (sign === 1 ? 0 : 1)));
       const c = unit(m, [[k, 1]]);
-      const mo = { timeoutMs: share, seed: opts.seed };
+      const mo = { timeoutMs: share, seed: opts.seed, ...(opts.maxBoxes !== undefined ? { maxBoxes: opts.maxBoxes } : {}) };
       const r = opts.pool
         ? await (sign === 1 ? maximizeLinearOnPool : minimizeLinearOnPool)(h, boxes, last, c, 0, mo, opts.pool)
         : (sign === 1 ? maximizeLinear : minimizeLinear)(h, boxes, last, c, 0, { ...mo, boundsFn: opts.boundsFn });

@@ -48,6 +48,8 @@ export interface EquivOptions {
   /** a work limit: at most this many boxes bounded (default 2,000,000; 4 with more than 32 inputs), then unknown,
    * reason 'box limit' (epsilon 0: the bound so far), at the same box on any machine */
   maxBoxes?: number;
+  /** class mode, many inputs: a work limit (nodes) for each ReLU-splitting search on g (default none) */
+  maxNodes?: number;
   /** at most this many open boxes (default SEARCH_MEMORY_BYTES over what one holds, limits.ts), then unknown, reason
    * 'memory limit' (epsilon 0: the bound so far) */
   maxOpen?: number;
@@ -380,7 +382,7 @@ export function checkClass(
       // alone may still show g keeps it (MNIST 256x2 prop_2_0.03, one neuron removed: 6 ms where this gives up)
       const winner = provedUniqueWinner(opts.fLower, m);
       if (count >= maxBoxes && manyInputs(n) && winner >= 0) {
-        const r = gKeepsWinner(g, boxes, winner, order, opts.gSlack ?? 0, opts.boundsFn, t0 + opts.timeoutMs);
+        const r = gKeepsWinner(g, boxes, winner, order, opts.gSlack ?? 0, opts.boundsFn, t0 + opts.timeoutMs, opts.maxNodes);
         if (r.status === 'proved') return { verdict: { status: 'proved', method: 'relu-split', timeMs: Date.now() - t0, detail: { boxes: count, nodes: r.nodes } }, boxes: count };
         if (r.candidate && cover.contains(r.candidate) && violationAt(r.candidate, 1) >= 0) return { verdict: classWitness(r.candidate, t0), boxes: count };
       }

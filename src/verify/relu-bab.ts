@@ -299,14 +299,22 @@ export type AllPositive = { status: 'proved'; nodes: number } | { status: 'unkno
  * the root cost one bound; the rest share the time left, in turn (the hardest decides). A point where a search
  * fails is returned as a candidate only: the caller decides by plain evaluation what it shows.
  */
-export function proveAllPositive(net: Network, boxes: Box[], objectives: Array<{ c: Float64Array; d: number }>, boundsFn: (net: Network, box: Box) => NetworkBounds, deadline: number): AllPositive {
+export function proveAllPositive(
+  net: Network,
+  boxes: Box[],
+  objectives: Array<{ c: Float64Array; d: number }>,
+  boundsFn: (net: Network, box: Box) => NetworkBounds,
+  deadline: number,
+  /** a work limit per search (nodes), for answers that do not depend on the machine's pace */
+  maxNodes?: number,
+): AllPositive {
   let nodes = 0;
   const open: ReluBab[] = [];
   for (const box of boxes) {
     const bounds = boundsFn(net, box);
     for (const { c, d } of objectives) {
       if (Date.now() > deadline) return { status: 'unknown', nodes };
-      const bab = new ReluBab(net, box, bounds, c, d);
+      const bab = new ReluBab(net, box, bounds, c, d, maxNodes !== undefined ? { maxNodes } : {});
       nodes += bab.nodes;
       if (bab.witness) return { status: 'unknown', nodes, candidate: bab.witness };
       if (!bab.settled) open.push(bab);
