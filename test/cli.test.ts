@@ -739,19 +739,21 @@ test('exit codes of bounds --max: 0 within the precision, 3 when the time runs o
 
 test("exit codes of prune's final check: refuted 1, not proved 3, a contradicting sample (a bug) 4, nothing else changed", async () => {
   const { finalCheckExit } = await import('../src/cli/cmd-prune.ts');
+  const { FinalCheckFailed } = await import('../src/simplify/certify.ts');
   const { NnsError } = await import('../src/errors.ts');
-  const codeOf = (message: string): number => {
+  const codeOf = (e: Error): number => {
     try {
-      finalCheckExit(new NnsError(message));
-    } catch (e) {
-      return (e as { code?: number }).code ?? -1;
+      finalCheckExit(e);
+    } catch (x) {
+      return (x as { code?: number }).code ?? -1;
     }
     return -2;
   };
-  assert.equal(codeOf('final check failed: could not prove "x": a counterexample was found at x = [1]; no output was written'), 1);
-  assert.equal(codeOf('final check failed: could not prove "x": the verifier gave up (timeout); no output was written'), 3);
-  assert.equal(codeOf('final check failed: random sampling contradicts the proof (this is a bug in nnshrink); no output was written'), 4);
-  assert.equal(codeOf('x.onnx: no such file'), -1, 'other input errors stay exit 2');
+  assert.equal(codeOf(new FinalCheckFailed('final check failed: a counterexample', 'refuted')), 1);
+  assert.equal(codeOf(new FinalCheckFailed('final check failed: the verifier gave up', 'unknown')), 3);
+  assert.equal(codeOf(new FinalCheckFailed('final check failed: sampling contradicts the proof', 'contradicted')), 4);
+  assert.equal(codeOf(new NnsError('final check failed: a message alone decides nothing')), -1);
+  assert.equal(codeOf(new NnsError('x.onnx: no such file')), -1, 'other input errors stay exit 2');
 });
 
 test('an internal error exits 4 with one escaped line of at most 300 characters; help and usage state the codes', async () => {

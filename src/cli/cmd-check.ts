@@ -13,25 +13,22 @@ import { containsBox, type Box } from '../model/box.ts';
 import type { Network } from '../model/network.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { isFamilyDirectory } from './family-eval.ts';
-import { boundsFor, nBoxes, fmt, numberOpt, printJson, type CommandSpec } from './common.ts';
+import { boundsFor, EXIT, nBoxes, fmt, numberOpt, printJson, verdictExit, type CommandSpec } from './common.ts';
 
 const CHECK_SEED = 4242;
-
-/** Exit codes (docs/exit-codes.md): 0 proved, 1 refuted, 3 not proved; bad input (2) is thrown. */
-const EXIT = { proved: 0, refuted: 1, unknown: 3 } as const;
 
 export const checkCommand: CommandSpec = {
   name: 'check',
   summary: "re-prove a prune certificate's claim about the networks as stored (or every slice certificate of a family)",
   usage: 'nnshrink check CERTIFICATE.json|FAMILY_DIR [--timeout S] [--json]\n' +
     '    (FAMILY_DIR: every slice certificate re-proved, and the parts of the domain they were proved on shown to cover\n' +
-    "     the family's domain as its dispatcher splits it)\n" +
-    '    exit 0 proved, 1 refuted (a counterexample, re-checked by evaluation), 2 bad input, 3 not proved',
+    "     the family's domain as its dispatcher splits it)",
   options: { timeout: { type: 'string' } },
+  maxPositionals: 1,
+  exits: '0 proved, 1 refuted (a counterexample re-checked by evaluation, or a contradicting sample), 3 not proved within the limits',
   async run(values, positionals) {
     const path = positionals[0];
     if (!path) fail('check: missing CERTIFICATE');
-    if (positionals.length > 1) fail(`check: one CERTIFICATE or FAMILY_DIR, not also '${positionals[1]}'`);
     const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
     const progress = makeProgress(!values.json);
     if (isFamilyDirectory(path)) return checkFamily(path, timeoutS, progress, values.json === true);
@@ -44,7 +41,7 @@ export const checkCommand: CommandSpec = {
     }
     if (values.json) printJson({ certificate: path, ok: r.verdict.status === 'proved', check: r });
     else process.stdout.write(verdictLines(r));
-    return EXIT[r.verdict.status];
+    return verdictExit(r.verdict.status);
   },
 };
 
@@ -150,7 +147,7 @@ async function checkFamily(dir: string, timeoutS: number, progress: Progress, js
     }
     process.stdout.write(lines.join('\n') + '\n');
   }
-  if (failed.length === 0) return EXIT.proved;
+  if (failed.length === 0) return EXIT.ok;
   return rows.some((r) => r.check.verdict.status === 'refuted') ? EXIT.refuted : EXIT.unknown;
 }
 

@@ -1,10 +1,10 @@
-import { fail, NnsError } from '../errors.ts';
+import { fail } from '../errors.ts';
 import { formatOf, modelBytes, parseModelBytes } from '../formats/load.ts';
 import { hiddenLinearNeurons, linearAsReluPairs, nnetStoredAs } from '../formats/nnet.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
 import { boxHull } from '../model/box.ts';
 import { sizeMetrics, type Network } from '../model/network.ts';
-import { pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
+import { FinalCheckFailed, pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
 import { censusOptions, type PruneProgress, type ToleranceSearchStats } from '../simplify/prune.ts';
 import { phaseCensusParallel } from '../verify/phase.ts';
 import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
@@ -177,7 +177,6 @@ function toleranceSearchLine(t: ToleranceSearchStats): string {
  * proved within the limits 3, sampling against a proof (a bug) 4. pruneAndCheck says which in its message only.
  */
 export function finalCheckExit(e: unknown): never {
-  if (!(e instanceof NnsError) || !e.message.startsWith('final check failed')) throw e;
-  const code = /a counterexample was found/.test(e.message) ? EXIT.refuted : /sampling contradicts the proof/.test(e.message) ? EXIT.internal : EXIT.unknown;
-  throw new ExitError(e.message, code);
+  if (!(e instanceof FinalCheckFailed)) throw e;
+  throw new ExitError(e.message, e.status === 'refuted' ? EXIT.refuted : e.status === 'contradicted' ? EXIT.internal : EXIT.unknown);
 }

@@ -4,12 +4,23 @@
  * check does not prove the claim, it throws and nothing is written.
  */
 import { sizeMetrics, type Network } from '../model/network.ts';
-import { fail } from '../errors.ts';
+import { NnsError } from '../errors.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { assemble, prune, type PruneOptions, type PruneResult } from './prune.ts';
 import { exactSlack, finalCheck, type FinalCheckResult } from './final-check.ts';
 import { sampleCompareParallel } from './sample-compare.ts';
 import { KEEP, LINEAR, cloneEdits, editsToJSON } from './edits.ts';
+
+/** The pruned network's final check did not prove its claim, so nothing may be written: how it ended (a refuted
+ * claim; not proved in time; or a proof that sampling contradicts, a bug). */
+export class FinalCheckFailed extends NnsError {
+  constructor(
+    message: string,
+    readonly status: 'refuted' | 'unknown' | 'contradicted',
+  ) {
+    super(message);
+  }
+}
 
 export interface CertifiedPrune {
   result: PruneResult;
@@ -130,10 +141,10 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
       check.verdict.status === 'refuted'
         ? `a counterexample was found at x = [${check.witness?.map((v) => v.toPrecision(6)).join(', ')}]`
         : `the verifier gave up (${check.verdict.reason ?? 'unknown'})`;
-    fail(`final check failed: could not prove "${check.claim}": ${why}; no output was written`);
+    throw new FinalCheckFailed(`final check failed: could not prove "${check.claim}": ${why}; no output was written`, check.verdict.status);
   }
   if (opts.tolerance.kind === 'class' ? (check.sampling.classDisagreements ?? 0) > 0 : check.sampling.maxAbsDiff > (check.epsilon ?? Infinity)) {
-    fail('final check failed: random sampling contradicts the proof (this is a bug in nnshrink); no output was written');
+    throw new FinalCheckFailed('final check failed: random sampling contradicts the proof (this is a bug in nnshrink); no output was written', 'contradicted');
   }
   return { result, written, check, exactEps, tolerance: opts.tolerance, timeMs: Date.now() - t0 };
 }
