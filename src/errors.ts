@@ -57,7 +57,10 @@ const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Cs}]/gu;
  * long words (paths) cut in the middle keeping their ends, the file name among them; then the end cut.
  */
 export function safeMessage(message: string): string {
-  let s = String(message).replace(NON_PRINTABLE, (ch) => {
+  let s = String(message);
+  // a message that quoted a whole file: keep its two ends only, so the work below stays small
+  if (s.length > 8 * MAX_MESSAGE) s = `${s.slice(0, 4 * MAX_MESSAGE)}…${s.slice(-2 * MAX_MESSAGE)}`;
+  s = s.replace(NON_PRINTABLE, (ch) => {
     const c = ch.codePointAt(0)!;
     return c <= 0xff ? hex2(c) : `\\u{${c.toString(16)}}`;
   });

@@ -229,6 +229,8 @@ test('quote and NnsError: short, escaped, one line, the file name kept', () => {
   assert.ok(!/[\n\u202e]/.test(e.message));
   assert.match(e.message, /…\/model\.nnet:3: bad\\x0aline\\u\{202e\} y/);
   assert.equal(new NnsError(e.message).message, e.message, 'escaping twice changes nothing');
+  const whole = new NnsError(`${dir}/m.nnet:1: value 1 '${'\0'.repeat(1_000_000)}' is not a number`).message;
+  assert.ok(whole.length <= MAX_MESSAGE && whole.includes('/m.nnet:1: value 1') && whole.endsWith('is not a number'), whole);
 });
 
 const range = `supported: ${OPSET_MIN} to ${OPSET_MAX}`;
