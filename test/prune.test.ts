@@ -29,10 +29,12 @@ function pruneCube(net: import('../src/model/network.ts').Network, roundTrip: (n
     domain: [makeBox([-1, -1, -1], [1, 1, 1])],
     tolerance: { kind: 'exact' },
     boundsFn: naiveIntervalBounds,
-    queryTimeoutMs: 5000,
+    // a work limit decides where the searches stop; the clocks are only a safety net
+    queryTimeoutMs: 60_000,
+    maxBoxes: 200_000,
     roundTrip,
     precision,
-    finalTimeoutMs: 20000,
+    finalTimeoutMs: 120_000,
     finalSamples: 20000,
   });
 }
@@ -77,8 +79,8 @@ test('epsilon prune: the largest deviation found by search stays within epsilon'
   const p = plantedNetwork(13);
   const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
   const exact = await pruneAndCheck(p.net, {
-    domain, tolerance: { kind: 'exact' }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 3000,
-    roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 20000, finalSamples: 10000,
+    domain, tolerance: { kind: 'exact' }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 60_000, maxBoxes: 200_000,
+    roundTrip: (n) => n, precision: 'float64', finalTimeoutMs: 120_000, finalSamples: 10000,
   });
   const eps = 0.05;
   const r = await pruneAndCheck(p.net, {
@@ -106,7 +108,7 @@ test('a pruned network written to ONNX runs in onnxruntime with the original out
   const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
   let bytes: Uint8Array = new Uint8Array();
   const r = await pruneAndCheck(p.net, {
-    domain, tolerance: { kind: 'exact' }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 3000,
+    domain, tolerance: { kind: 'exact' }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 60_000, maxBoxes: 200_000,
     roundTrip: (n) => parseOnnx((bytes = onnxBytes(n, { precision: 'float64' })), 'mem').network,
     precision: 'float64', finalTimeoutMs: 10000, finalSamples: 5000,
   });
@@ -125,7 +127,7 @@ test('a census that claims a false phase fact cannot get through: the fresh re-p
   const { phaseCensus } = await import('../src/verify/phase.ts');
   const p = plantedNetwork(11);
   const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
-  const census = phaseCensus(p.net, domain, { boundsFn: naiveIntervalBounds, timeoutMs: 5000 });
+  const census = phaseCensus(p.net, domain, { boundsFn: naiveIntervalBounds, timeoutMs: 120_000, maxBoxes: 200_000 });
   const victim = census.neurons.find((n) => n.phase === 'both' && n.layer === 1)!;
   // lie: claim a neuron that is active somewhere is never active
   const lie = { ...census, neurons: census.neurons.map((n) => (n === victim ? { ...n, phase: 'never' as const, method: 'forged' } : n)) };
@@ -217,7 +219,7 @@ test('where linear neurons cost two ReLUs as stored (NNet), always-active ones s
   for (const seed of [11, 13, 15]) {
     const p = plantedNetwork(seed);
     const plain = await pruneCube(p.net, (n) => n, 'float64');
-    const opts = { domain: [makeBox([-1, -1, -1], [1, 1, 1])], tolerance: { kind: 'exact' as const }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 5000, roundTrip: (n: import('../src/model/network.ts').Network) => n, precision: 'float64' as const, finalTimeoutMs: 20000, finalSamples: 20000 };
+    const opts = { domain: [makeBox([-1, -1, -1], [1, 1, 1])], tolerance: { kind: 'exact' as const }, boundsFn: naiveIntervalBounds, queryTimeoutMs: 60_000, maxBoxes: 200_000, roundTrip: (n: import('../src/model/network.ts').Network) => n, precision: 'float64' as const, finalTimeoutMs: 120_000, finalSamples: 20000 };
     const r = await pruneAndCheck(p.net, { ...opts, storedParameters: stored });
     assert.equal(r.check.verdict.status, 'proved');
     assert.ok(stored(r.written) <= stored(plain.written), `seed ${seed}: ${stored(r.written)} stored against ${stored(plain.written)}`);
