@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { fail } from '../errors.ts';
 import { outputSize, type Network } from '../model/network.ts';
-import { boxToJSON, makeBox, type Box } from '../model/box.ts';
+import { boxFromJSON, boxToJSON, type Box } from '../model/box.ts';
 import { readInputFile } from '../formats/read-text.ts';
 import { branchNetwork, decodeOnnx, FAMILY_ONNX_KEY, tensorData } from '../formats/onnx-read.ts';
 import { ATTR_GRAPH, ATTR_INT, ONNX_DOUBLE, ONNX_FLOAT, type OGraph, type ONode, type OTensor } from '../formats/onnx-schema.ts';
@@ -81,16 +81,16 @@ export function readFamilyOnnx(path: string): FamilyOnnx | null {
   const model = decodeOnnx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
   const meta = model.metadata_props?.find((m) => m.key === FAMILY_ONNX_KEY)?.value;
   if (meta === undefined) return null;
-  let root: Box;
-  let regions: Box[] | undefined;
+  let o: { root?: unknown; regions?: unknown };
   try {
-    const o = JSON.parse(meta);
-    root = makeBox(o.root.lo, o.root.hi);
-    regions = o.regions?.map((r: { lo: number[]; hi: number[] }) => makeBox(r.lo, r.hi));
+    o = JSON.parse(meta);
   } catch {
-    fail(`${path}: metadata '${FAMILY_ONNX_KEY}' lacks a valid root box`);
+    fail(`${path}: metadata '${FAMILY_ONNX_KEY}' is not valid JSON`);
   }
-  if (regions && regions.some((r) => r.lo.length !== root.lo.length)) fail(`${path}: metadata '${FAMILY_ONNX_KEY}': a region's size differs from the root box's`);
+  const where = `${path}: metadata '${FAMILY_ONNX_KEY}'`;
+  const root = boxFromJSON(o?.root, undefined, `${where} root`);
+  if (o.regions !== undefined && (!Array.isArray(o.regions) || !o.regions.length)) fail(`${where}: regions must be a list of boxes`);
+  const regions = (o.regions as unknown[] | undefined)?.map((r, i) => boxFromJSON(r, root.lo.length, `${where} regions[${i}]`));
   const n = root.lo.length;
   const inName = model.graph.input?.[0]?.name ?? 'input';
   const nets: Network[] = [];
