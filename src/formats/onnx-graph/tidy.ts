@@ -1,0 +1,50 @@
+/**
+ * After the walk: nodes that do not reach the output are dropped (the Mul of a Max(z, z * s), exporters' spare
+ * branches), a dense node's bias add (MatMul then Add, as TensorFlow exports) is folded into it, and the output
+ * tensor carries the graph's output name even when an Identity made it.
+ */
+import type { AffineNode, DenseNode, GraphNode, Shape } from '../../model/graph/types.ts';
+import { size } from '../../model/graph/shape.ts';
+
+export function liveNodes(nodes: readonly GraphNode[], output: string): GraphNode[] {
+  const need = new Set([output]);
+  const keep: GraphNode[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    if (!need.has(nodes[i].output)) continue;
+    keep.push(nodes[i]);
+    nodes[i].inputs.forEach((t) => need.add(t));
+  }
+  return keep.reverse();
+}
+
+/** Whether an affine node acts on the last axis only (its scale and shift are 1 on every other axis). */
+const lastAxisOnly = (s: Shape): boolean => size(s.slice(0, -1)) === 1;
+
+function fuse(d: DenseNode, a: AffineNode): DenseNode {
+  const [m, n] = d.params.weight.shape;
+  const sc = (o: number): number => a.params.scale.data[a.params.scale.data.length === 1 ? 0 : o];
+  const sh = (o: number): number => a.params.shift.data[a.params.shift.data.length === 1 ? 0 : o];
+  const w = d.params.weight.data.map((v, e) => v * sc(Math.floor(e / n)));
+  const b = d.params.bias.data.map((v, o) => v * sc(o) + sh(o));
+  return { ...d, output: a.output, params: { weight: { shape: [m, n], data: w }, bias: { shape: [m], data: b } } };
+}
+
+/** Folds every affine node on the last axis into the dense node before it, when nothing else reads the dense's output. */
+export function fuseDenseAffine(nodes: readonly GraphNode[], output: string): GraphNode[] {
+  const uses = new Map<string, number>();
+  nodes.forEach((n) => n.inputs.forEach((t) => uses.set(t, (uses.get(t) ?? 0) + 1)));
+  const out: GraphNode[] = [];
+  for (const n of nodes) {
+    const prev = out[out.length - 1];
+    const fits = n.op === 'affine' && prev?.op === 'dense' && n.inputs[0] === prev.output && uses.get(prev.output) === 1 && prev.output !== output;
+    if (fits && lastAxisOnly(n.params.scale.shape) && lastAxisOnly(n.params.shift.shape)) out[out.length - 1] = fuse(prev, n);
+    else out.push(n);
+  }
+  return out;
+}
+
+/** Every mention of tensor `from` renamed `to`. */
+export function renameTensor(nodes: readonly GraphNode[], from: string, to: string): GraphNode[] {
+  const r = (t: string): string => (t === from ? to : t);
+  return nodes.map((n) => ({ ...n, inputs: n.inputs.map(r), output: r(n.output) }) as GraphNode);
+}
