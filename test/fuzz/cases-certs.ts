@@ -7,6 +7,8 @@
 import { parseJsonNetwork } from '../../src/formats/json.ts';
 import { networkHash } from '../../src/model/hash.ts';
 import { defaultNetwork } from '../../src/demo/default-network.ts';
+import { exactSlack } from '../../src/simplify/final-check.ts';
+import { makeBox } from '../../src/model/box.ts';
 import { enc, JUNK, makeRng, pickOffsets, range, replaceByte, truncate } from './bytes.ts';
 import { plainOf, witness, type PlainNet } from './forward.ts';
 import type { Artifacts } from './artifacts.ts';
@@ -101,20 +103,26 @@ function certCases(a: Artifacts): FuzzCase[] {
   netEdit('bias-large', `layer 1 bias ${act + 1} moved by 5`, (n) => (n.layers[0].bias[act] += 5));
   netEdit('output-bias-tiny', 'output bias 1 moved by 1e-4', (n) => (n.layers[last].bias[0] += 1e-4));
   netEdit('output-weight-sign', 'output weight [1, 1] negated', (n) => (n.layers[last].weights[0][0] = -n.layers[last].weights[0][0] - 0.1));
-  // claims about the networks as they are, made false by the edit of the claim itself
-  {
+  // claims about the networks as they are, made false by an edit of the claim itself; the certificate is kept
+  // consistent otherwise (the fixed exact slack recomputed for the new original or domain, as a tamperer would)
+  const slackFor = (orig: PlainNet, domain: Array<{ lo: number[]; hi: number[] }>): number =>
+    exactSlack(parseJsonNetwork(JSON.stringify({ format: 'nnshrink-network', version: 1, ...orig }), 'original.json').network, domain.map((b) => makeBox(b.lo, b.hi)), 'float64');
+  const whole = [{ lo: [-1, -1, -1, -1, -1], hi: [1, 1, 1, 1, 1] }];
+  const other = clone(ORIGINAL);
+  other.layers[last].bias[1] += 0.5;
+  const otherText = JSON.stringify({ format: 'nnshrink-network', version: 1, ...other });
+  for (const [tag, tol, claim] of [['', { kind: 'exact' }, exactClaim], ['-linf', { kind: 'linf', epsilon: 0.001 }, 0.001]] as const) {
     const c = clone(cert);
-    c.tolerance = { kind: 'linf', epsilon: 0.001 };
-    c.domain = [{ lo: [-1, -1, -1, -1, -1], hi: [1, 1, 1, 1, 1] }];
-    out.push(refuted('cert-domain-enlarged', 'tamper-cert', { 'p.json': a.pruned, 'p.json.certificate.json': text(c) }, argv, ORIGINAL, net, c.domain[0], 0.001,
-      'the domain enlarged from [0,1]^5 to [-1,1]^5 (claim max |f-g| <= 0.001), where the removed neurons are active'));
-    const other = clone(ORIGINAL);
-    other.layers[last].bias[1] += 0.5;
-    const otherText = JSON.stringify({ format: 'nnshrink-network', version: 1, ...other });
+    c.tolerance = tol;
+    c.domain = whole;
+    c.floatingPoint.exactTolerance = slackFor(ORIGINAL, whole);
+    out.push(refuted(`cert-domain-enlarged${tag}`, 'tamper-cert', { 'p.json': a.pruned, 'p.json.certificate.json': text(c) }, argv, ORIGINAL, net, whole[0], claim,
+      `the domain enlarged from [0,1]^5 to [-1,1]^5 (claim: ${tol.kind === 'exact' ? 'exact' : 'max |f-g| <= 0.001'}), where removed neurons are active`));
     const c2 = clone(cert);
-    c2.tolerance = { kind: 'linf', epsilon: 0.001 };
+    c2.tolerance = tol;
     c2.input = { ...c2.input, path: 'other.json', sha256: hashOf(otherText) };
-    out.push(refuted('cert-other-original', 'tamper-cert', { 'p.json': a.pruned, 'other.json': otherText, 'p.json.certificate.json': text(c2) }, argv, other, net, box, 0.001,
+    c2.floatingPoint.exactTolerance = slackFor(other, c2.domain);
+    out.push(refuted(`cert-other-original${tag}`, 'tamper-cert', { 'p.json': a.pruned, 'other.json': otherText, 'p.json.certificate.json': text(c2) }, argv, other, net, box, claim,
       'the certificate names another original (the default with output bias 2 moved by 0.5, its hash right)'));
   }
   // schema: each refused before any work
@@ -141,7 +149,8 @@ function certCases(a: Artifacts): FuzzCase[] {
     ['version-2', (c) => (c.version = 2), 'an unknown certificate version'],
     ['format-wrong', (c) => (c.format = 'nnshrink-network'), 'not a certificate'],
     ['no-edits', (c) => delete c.edits, 'a required field missing'],
-    ['no-final-check', (c) => delete c.finalCheck, 'a required field missing'],
+    ['no-tolerance', (c) => delete c.tolerance, 'the claim itself missing'],
+    ['no-domain', (c) => delete c.domain, 'the domain missing'],
     ['precision-bogus', (c) => (c.output.precision = 'float8'), "a precision 'float8'"],
   ];
   for (const [name, e, why] of schema) out.push(badInput(`cert-${name}`, name.startsWith('domain') ? 'cert-domain' : 'tamper-cert', tamper(null, e).files, argv, why));

@@ -39,7 +39,7 @@ export function buildCorpus(artifacts: Artifacts, scale = 2, seed = SEED): FuzzC
 export const isTamper = (c: FuzzCase): boolean => c.name.startsWith('cert-') || c.name.startsWith('family-');
 
 /** All tampering cases, and up to `perKind` others of each kind (of each format's truncations and flips). */
-export function ciSample(cases: FuzzCase[], perKind = 6, seed = SEED): FuzzCase[] {
+export function ciSample(cases: FuzzCase[], perKind = 2, seed = SEED): FuzzCase[] {
   const rng = makeRng(seed + 1);
   const groups = new Map<string, FuzzCase[]>();
   for (const c of cases.filter((x) => !isTamper(x))) {

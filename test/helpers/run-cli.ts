@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
-export const BIN = fileURLToPath(new URL('../../bin/nnshrink.js', import.meta.url));
+/** the CLI under test (NNSHRINK_BIN: another checkout's bin/nnshrink.js, e.g. to show a case fails without its fix) */
+export const BIN = process.env.NNSHRINK_BIN ?? fileURLToPath(new URL('../../bin/nnshrink.js', import.meta.url));
 const GNU_TIME = '/usr/bin/time';
 export const MEMORY_METHOD = existsSync(GNU_TIME) ? 'GNU time %M (peak RSS)' : '/proc VmHWM polled every 20 ms';
 
