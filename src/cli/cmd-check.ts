@@ -129,6 +129,8 @@ async function checkFamily(dir: string, timeoutS: number, progress: Progress, js
       const proved = certificateDomain(certified.cert);
       const covers = servedParts(fam.leaves[i], fam.regions).every((p) => proved.some((b) => containsBox(b, p)));
       rows.push({ slice: i, ok: r.verdict.status === 'proved' && covers, covers, claim: r.claim, check: r });
+      // one refuted slice refutes the family: the others need not be proved
+      if (r.verdict.status === 'refuted') break;
     }
   } finally {
     progress.done();

@@ -207,6 +207,8 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
       fail(`${where(n)}: does not consume the network's data path (branching graphs are not supported)`);
     }
     const n = remaining.splice(idx, 1)[0];
+    // an operator of another domain only shares the name of the standard one
+    if (n.domain && n.domain !== 'ai.onnx') fail(`${where(n)}: operator domain ${quote(n.domain)} is not supported (only the standard ONNX operators)`);
     const op = n.op_type ?? '';
     const out = n.output?.[0] ?? '';
     if (op === 'Constant') {

@@ -164,6 +164,8 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
       if (!nm || isList(nm)) fail(`${path}:${e.line}: declare-const needs a name`);
       const m = /^([XY])_(\d+)$/.exec(nm.atom);
       if (!m) fail(`${path}:${e.line}: variable ${quote(nm.atom)} is not named X_i or Y_j`);
+      const sort = e.list[2];
+      if (e.list.length !== 3 || !sort || isList(sort) || sort.atom !== 'Real') fail(`${path}:${e.line}: variable ${nm.atom} must be declared Real`);
       (m[1] === 'X' ? xs : ys).add(Number(m[2]));
     } else if (head === 'assert') {
       if (e.list.length !== 2) fail(`${path}:${e.line}: assert takes one formula`);
