@@ -151,6 +151,25 @@ test('VNN-LIB: a disjunction whose expansion is too large is refused before it i
   assert.equal(flat.regions[0].unsafe[0].length, 20_000);
 });
 
+test('VNN-LIB: a variable of another sort than Real is refused, naming it and the line', () => {
+  refused(() => parseVnnlib('(declare-const X_0 Real)\n(declare-const X_1 Int)\n', 'i.vnnlib'), /^i\.vnnlib:2: variable X_1 must be declared Real$/);
+});
+
+test('VNN-LIB as a domain (--vnnlib): outputs the network does not have are refused', () => {
+  const d = mkdtempSync(join(tmpdir(), 'nns-vout-'));
+  try {
+    const p = join(d, 'p.vnnlib');
+    const decl = [0, 1, 2, 3, 4].map((i) => `(declare-const X_${i} Real)`).concat([0, 1, 2, 3, 4, 5].map((i) => `(declare-const Y_${i} Real)`));
+    const bounds = [0, 1, 2, 3, 4].map((i) => `(assert (>= X_${i} 0))\n(assert (<= X_${i} 0.5))`);
+    writeFileSync(p, [...decl, ...bounds, '(assert (<= Y_5 0))'].join('\n') + '\n');
+    const r = spawnSync(process.execPath, [BIN, 'bounds', '--default', '--vnnlib', p], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /the property has 6 outputs but the network has 3/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test('VNN-LIB: an empty input box (lo > hi) names the variable and the lines of its bounds', () => {
   const text = [
     '(declare-const X_0 Real)',
@@ -243,6 +262,7 @@ const onnxCases: Array<[string, Parameters<typeof badOnnx>[0], RegExp]> = [
   ['a second input', { secondInput: 'extra_in' }, /^m\.onnx: graph input 'extra_in' is a second data input \(after 'x'\)/],
   ['a Transpose perm out of range', { perm: [0, 5] }, /^m\.onnx: node 'tr' \(Transpose\): perm \[0,5\] is not a permutation of the 2 axes of shape \[1,3\]/],
   ['a Transpose perm with a repeat', { perm: [1, 1] }, /^m\.onnx: node 'tr' \(Transpose\): perm \[1,1\] is not a permutation/],
+  ['an operator of another domain', { reluDomain: 'com.example' }, /^m\.onnx: node 'relu' \(Relu\): operator domain 'com\.example' is not supported/],
   ['external tensor data', { external: true }, /^m\.onnx: tensor 'W' keeps its data in an external file, which is not supported/],
   ['an input too large for the identity the data path starts from', { inShape: [1, 1e12] }, /^m\.onnx: input 'x' of shape \[1,1000000000000\] has 1000000000000 values \(at most 4096 are supported\)/],
 ];

@@ -20,6 +20,8 @@ export interface OnnxDefects {
   inShape?: number[];
   /** the op_type of the node named 'relu' (default Relu) */
   reluOp?: string;
+  /** the operator domain of the node named 'relu' (default: the standard one) */
+  reluDomain?: string;
 }
 
 export function badOnnx(d: OnnxDefects): Uint8Array {
@@ -32,7 +34,7 @@ export function badOnnx(d: OnnxDefects): Uint8Array {
   }
   nodes.push(
     { op_type: 'MatMul', name: 'mm1', input: [cur, 'W'], output: ['h'] },
-    { op_type: d.reluOp ?? 'Relu', name: 'relu', input: ['h'], output: ['a'] },
+    { op_type: d.reluOp ?? 'Relu', name: 'relu', input: ['h'], output: ['a'], ...(d.reluDomain ? { domain: d.reluDomain } : {}) },
     { op_type: 'MatMul', name: 'mm2', input: ['a', 'V'], output: ['y'] },
   );
   const W: OTensor = floatTensor('W', [3, 4], [0.1, -0.2, 0.3, 0.4, 0.5, -0.6, 0.7, 0.8, -0.9, 1, 1.1, 1.2], 'float32');
