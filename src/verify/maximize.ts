@@ -26,7 +26,7 @@ import { maximizeByRegions } from './search.ts';
 import { ReluBab } from './relu-bab.ts';
 import { manyInputs, widestInput } from './split.ts';
 import type { WorkerPool } from '../pool/pool.ts';
-import { boundsBytes, boxBytes, openCap } from './limits.ts';
+import { boundsBytes, boxBytes, heldBounds, openCap } from './limits.ts';
 
 export interface MaximizeOptions {
   timeoutMs: number;
@@ -385,7 +385,7 @@ function* maximizeSteps(net: Network, domain: Box[], k: number, c: Float64Array,
       if (node.centreValue !== undefined) considerAt(boxCenter(node.box), node.centreValue);
       else consider(boxCenter(node.box));
       if (node.upper <= closeAt()) closedMax = Math.max(closedMax, node.upper);
-      else heap.push(node.upper, node);
+      else heap.push(node.upper, { ...node, fb: heldBounds(node.fb) });
     };
     domain.forEach((box, region) => push({ region, box, fb: rootBounds[region], upper: upperOn(box, rootBounds[region]) }));
     let pops = 0;

@@ -29,7 +29,7 @@ import { alphaCrownBounds } from '../bounds/alpha.ts';
 import { claimFails, runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
 import { WorkerPool } from '../pool/pool.ts';
 import { coverDomain, sampleCoverBox } from './cover.ts';
-import { BOX_LIMIT, MEMORY_LIMIT, SEARCH_MEMORY_BYTES, boundsBytes, boxBytes, openCap } from './limits.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, SEARCH_MEMORY_BYTES, boundsBytes, boxBytes, heldBounds, openCap } from './limits.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
@@ -603,7 +603,7 @@ function runTree(job: TreeJob, boundsFn: BoundsFn, onProgress?: (open: number, b
     for (const c of open) openLeaves[c.id]++;
     held += boxHolds(open.length);
     // the children start from these bounds (sound on every sub-box); past a large frontier, memory comes first
-    const bounds = heap.size < keepBounds ? r.bounds : undefined;
+    const bounds = heap.size < keepBounds ? heldBounds(r.bounds) : undefined;
     heap.push(open.length - depth * 1e-3, { box, open, gaps: r.gaps, depth, bounds });
   };
   // half the memory for the bounds kept with the first open boxes (at most 20,000 of them), half for the boxes: a

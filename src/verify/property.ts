@@ -21,7 +21,7 @@ import { alphaCrownBounds } from '../bounds/alpha.ts';
 import { crownBounds } from '../bounds/backward.ts';
 import { outputLinearLower as crownOutputLower } from '../bounds/objective.ts';
 import { WorkerPool } from '../pool/pool.ts';
-import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, openCap } from './limits.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, heldBounds, openCap } from './limits.ts';
 import { descend, violation } from './counterexample.ts';
 import {
   constraintLower,
@@ -293,7 +293,7 @@ function* propertySteps(ctx: SplitContext, opts: PropertyOptions): PropertySteps
     for (const [ri, r] of prop.regions.entries()) {
       boxes++;
       const first = openness(ctx, ri, r.box, opts.regionBounds?.[ri]);
-      if (first.v >= 0) heap.push(first.v, first);
+      if (first.v >= 0) heap.push(first.v, { ...first, fb: heldBounds(first.fb) });
       if (Date.now() > deadline) return 'timeout';
       if (heap.size > maxOpen) return MEMORY_LIMIT;
     }
@@ -317,7 +317,7 @@ function* propertySteps(ctx: SplitContext, opts: PropertyOptions): PropertySteps
           const hit = found(e.witness);
           if (hit) return hit;
         }
-        for (const ch of e.children) heap.push(ch.v, ch);
+        for (const ch of e.children) heap.push(ch.v, { ...ch, fb: heldBounds(ch.fb) });
       }
     }
     return { result: 'unsat', boxes, timeMs: Date.now() - t0 };

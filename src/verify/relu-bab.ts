@@ -14,7 +14,7 @@ import { MaxHeap } from './heap.ts';
 import { maximizeBySearch } from './search.ts';
 import { milpAvailable } from './milp.ts';
 import { regionArgmin } from './linear-region.ts';
-import { BOX_LIMIT, MEMORY_LIMIT, openCap } from './limits.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, heldBounds, openCap } from './limits.ts';
 
 export interface ReluBabOptions {
   /** optimisation steps at the root (default 40) and per node (default 8) */
@@ -268,7 +268,7 @@ export class ReluBab {
         // the parent's bound holds on the child's smaller region too: the better of the two ranks it (a child's few
         // warm-started steps can end below its parent, and the search's bound would then move backwards)
         const lower = Math.max(r.lower, node.lower);
-        heap.push(-lower, { splits, bounds: b, lower, scores: r.scores, state: r.state });
+        heap.push(-lower, { splits, bounds: heldBounds(b), lower, scores: r.scores, state: r.state });
       }
     }
     // nothing left to split: the fully split nodes' multipliers get more steps, each round twice the last, while
