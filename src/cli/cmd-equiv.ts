@@ -12,18 +12,18 @@ import type { WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { certificateFor } from './certified.ts';
 import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
-import { boundsFor, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
+import { boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 
 export const equivCommand: CommandSpec = {
   name: 'equiv',
   summary: 'prove two networks equivalent on a domain (L-infinity within epsilon, or same class)',
-  usage: 'nnshrink equiv A B [--domain lo,..:hi,.. | --vnnlib F] (--epsilon E | --same-class argmax|argmin [--margin M]) [--method certificate|diff|product] [--certificate C] [--timeout S] [--jobs N] [--json]\n' +
+  usage: 'nnshrink equiv A B [--domain lo,..:hi,.. | --vnnlib F] (--epsilon E | --same-class argmax|argmin [--margin M]) [--method certificate|diff|product] [--certificate C] [--timeout S] [--max-boxes N] [--jobs N] [--json]\n' +
     '    (with --epsilon 0 it reports the proved max |A-B| and the largest found; --method certificate: B pruned from A by\n' +
     '    nnshrink, paired with A through its certificate (B.certificate.json, or --certificate C), the default when one\n' +
     '    names A and B; diff: the layer-by-layer difference, for B derived from A with the same layer sizes (the default\n' +
     '    when they match); product: A and B side by side as one network, any shapes; with few inputs its\n' +
     '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores)',
-  options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
+  options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, 'max-boxes': { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
   maxPositionals: 2,
   exits: '0 proved (--epsilon 0: the bound asked for was found), 1 refuted (a re-checked witness), 3 unknown within the limits',
   async run(values, positionals) {
@@ -70,6 +70,7 @@ export const equivCommand: CommandSpec = {
         boundsFn: boundsFor(a.network),
         outputLinearLower,
         timeoutMs,
+        maxBoxes: maxBoxesOpt(values),
         onProgress: (step) => progress.update(step, 0, 0, '', (t0 + timeoutMs - Date.now()) / 1000),
       });
       progress.done();
@@ -106,7 +107,7 @@ export const equivCommand: CommandSpec = {
     const eps = numberOpt(values, 'epsilon', 0, 0);
     const r =
       method === 'diff'
-        ? checkLinf(alignedPair(a.network, b.network), domain, eps, { ...opts, maxBoxes: eps === 0 ? 20000 : undefined })
+        ? checkLinf(alignedPair(a.network, b.network), domain, eps, { ...opts, maxBoxes: maxBoxesOpt(values) ?? (eps === 0 ? 20000 : undefined) })
         : await withTreePool(a.network, values, (pool) => checkLinfProduct(a.network, b.network, domain, eps, productOpts(pool)));
     progress.done();
     const out = {
@@ -166,4 +167,9 @@ function printAnswer(r: Answer, eps: number | null, json: boolean, note?: string
  */
 function tieNote(reason: string, margin: number): string {
   return margin === 0 ? `${reason}; with --margin 0 any difference can break a tie of A's scores: give --margin M` : reason;
+}
+
+/** --max-boxes: a work limit for the difference search (its answer then does not depend on the machine's pace). */
+function maxBoxesOpt(values: Record<string, unknown>): number | undefined {
+  return values['max-boxes'] === undefined ? undefined : intOpt(values, 'max-boxes', 0, 1);
 }

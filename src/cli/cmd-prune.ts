@@ -22,7 +22,7 @@ export const pruneCommand: CommandSpec = {
   summary: 'remove provably redundant neurons; writes the smaller network and a certificate',
   usage:
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
-    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--json]',
+    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--max-boxes N] [--json]',
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },
@@ -33,6 +33,7 @@ export const pruneCommand: CommandSpec = {
     certificate: { type: 'string' },
     precision: { type: 'string' },
     timeout: { type: 'string' },
+    'max-boxes': { type: 'string' },
     seed: { type: 'string' },
     jobs: { type: 'string' },
   },
@@ -86,6 +87,8 @@ export const pruneCommand: CommandSpec = {
         sampleWorkers: workers,
         ...(fmtOut === 'nnet' ? { storedParameters: (net: Network) => sizeMetrics(linearAsReluPairs(net)).parameters } : {}),
         seed,
+        // a work limit per search: with a generous --timeout the result no longer depends on the machine's pace
+        ...(values['max-boxes'] !== undefined ? { maxBoxes: intOpt(values, 'max-boxes', 0, 1) } : {}),
         onProgress: (p: PruneProgress) =>
           progress.update(p.phase, Math.round(p.done), Math.round(p.total), [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim(), p.leftS),
       };

@@ -7,8 +7,11 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { fail, quote } from '../errors.ts';
 
-/** The most boxes a certificate's domain may list (every box is sampled and proved on: a bound on the work). */
-export const MAX_DOMAIN_BOXES = 4096;
+/** The most boxes a certificate's domain may list: as many as a VNN-LIB property may have cases (the proofs run on
+ * at most 256 hulls of them, src/verify/cover.ts). */
+export const MAX_DOMAIN_BOXES = 100_000;
+/** The most numbers a certificate's domain may hold in all (boxes x inputs x 2), a bound on the memory it asks. */
+export const MAX_DOMAIN_VALUES = 20_000_000;
 /** The most inputs a domain box may have (MNIST has 784; a bound on the memory a malformed file can ask for). */
 export const MAX_INPUTS = 1 << 20;
 

@@ -11,7 +11,7 @@ import { boxToJSON, makeBox, type Box } from '../model/box.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { MILP_ABS, MILP_REL } from '../verify/milp.ts';
 import { fail, quote } from '../errors.ts';
-import { validateCertificateShape } from './certificate-schema.ts';
+import { MAX_DOMAIN_VALUES, validateCertificateShape } from './certificate-schema.ts';
 import { exactSlack, type FinalCheckResult } from './final-check.ts';
 import type { EditsJSON } from './edits.ts';
 import type { Step } from './prune.ts';
@@ -153,6 +153,7 @@ export function validateCertificateDomain(c: Certificate, f: Network, g: Network
   const n = f.inputSize;
   if (g.inputSize !== n) fail(`${path}: the pruned network takes ${g.inputSize} inputs, the original ${n}`);
   if (outputSize(g) !== outputSize(f)) fail(`${path}: the pruned network gives ${outputSize(g)} outputs, the original ${outputSize(f)}`);
+  if (2 * n * c.domain.length > MAX_DOMAIN_VALUES) fail(`${path}: domain has ${c.domain.length} boxes of ${n} inputs, more than ${MAX_DOMAIN_VALUES} values in all`);
   c.domain.forEach((b, k) => {
     const where = `${path}: domain[${k}]`;
     if (b.lo.length !== n || b.hi.length !== n) fail(`${where} has ${b.lo.length} lo and ${b.hi.length} hi values for ${n} inputs`);

@@ -37,6 +37,8 @@ export interface CertifiedEquivOptions {
   boundsFn: BoundsFn;
   outputLinearLower: OutputLinearLower;
   timeoutMs: number;
+  /** a work limit for the difference check (boxes), so the answer does not depend on the machine's pace */
+  maxBoxes?: number;
   seed?: number;
   onProgress?: (step: string) => void;
 }
@@ -56,7 +58,7 @@ export function equivThroughEdits(f: Network, p: WrittenPrune, domain: Box[], q:
   if (w.mismatch) {
     return { ...base, result: 'unknown', method: 'pairing', reason: `B is not what the certificate's edits describe: ${w.mismatch}`, boxes: 0, timeMs: Date.now() - t0 };
   }
-  const eqOpts = { boundsFn: w.boundsFn, outputLinearLower: opts.outputLinearLower, seed: seed + 1 };
+  const eqOpts = { boundsFn: w.boundsFn, outputLinearLower: opts.outputLinearLower, seed: seed + 1, ...(opts.maxBoxes !== undefined ? { maxBoxes: opts.maxBoxes } : {}) };
   opts.onProgress?.('difference of the networks');
   if (q.kind === 'class') {
     const margins = manyInputs(f.inputSize) ? winnerMargins(f, domain, q.order, { ...eqOpts, timeoutMs: left() / 2 }) : null;
@@ -90,7 +92,7 @@ export function equivThroughEdits(f: Network, p: WrittenPrune, domain: Box[], q:
   if (eps > 0 && !(w.rb < eps)) {
     return { ...base, result: 'unknown', method: 'refactor-bound', reason: `folding/storage error bound ${w.rb} leaves no room`, provedMaxDiff: null, foundMaxDiff: found, boxes: 0, timeMs: Date.now() - t0 };
   }
-  const r = checkLinf(w.pair, domain, eps === 0 ? 0 : eps - w.rb, { ...eqOpts, timeoutMs: left(), maxBoxes: eps === 0 ? 20000 : undefined });
+  const r = checkLinf(w.pair, domain, eps === 0 ? 0 : eps - w.rb, { ...eqOpts, timeoutMs: left(), maxBoxes: opts.maxBoxes ?? (eps === 0 ? 20000 : undefined) });
   const v = r.verdict;
   if (v.status === 'refuted') {
     const d = worstPoint(f, p.written, v.witness, 1).value;

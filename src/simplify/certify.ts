@@ -102,6 +102,7 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
       timeoutMs: Math.max(opts.finalTimeoutMs, r.census.timeMs),
       seed,
       onProgress: (step, done, total) => opts.onProgress?.({ phase: step, done, total, removed: 0 }),
+      stopOnContradiction: false,
     });
   let check = await run(written, result);
   const lost = check.phaseFacts?.notReproved;

@@ -7,7 +7,8 @@
 import type { Network } from '../model/network.ts';
 import { samplingContradicts, type SamplingResult } from './sample-compare.ts';
 import { forward } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
+import type { Box } from '../model/box.ts';
+import { coverDomain, sampleCoverBox } from '../verify/cover.ts';
 import { mulberry32 } from '../model/rng.ts';
 import { checkClass, checkLinf, withPhaseFacts, worstPoint, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
 import { phaseCensus } from '../verify/phase.ts';
@@ -50,6 +51,12 @@ export interface FinalCheckOptions {
   sampling: SamplingResult;
   /** the step under way, and how far */
   onProgress?: (step: string, done: number, total: number) => void;
+  /**
+   * false: run the proof even when the samples contradict the claim (prune: its fallbacks need to know which phase
+   * facts were not re-proved; it refuses to write a result that sampling contradicts anyway). Default true: a
+   * contradicting sample refutes the claim at once (check).
+   */
+  stopOnContradiction?: boolean;
 }
 
 /**
@@ -64,8 +71,11 @@ export function exactSlack(f: Network, domain: Box[], precision: 'float32' | 'fl
 function outputScale(f: Network, domain: Box[]): number {
   let s = 0;
   const rng = mulberry32(5);
-  for (const b of domain) {
-    const xs = samplePoints(b, 500, rng);
+  // per box of the domain's cover: its own boxes when they are few (up to 256), else 256 groups of them, so a
+  // VNN-LIB of 100,000 boxes costs 128,000 samples, not 50 million
+  const cover = coverDomain(domain);
+  for (let g = 0; g < cover.boxes.length; g++) {
+    const xs = sampleCoverBox(cover, g, 500, rng);
     const y = forward(f, xs, 500);
     for (let i = 0; i < y.length; i++) s = Math.max(s, Math.abs(y[i]));
   }
@@ -208,7 +218,7 @@ function refutedBySampling(tolerance: Tolerance, exactEps: number, sampling: Sam
 export function finalCheck(f: Network, pruned: WrittenPrune, domain: Box[], tolerance: Tolerance, exactEps: number, opts: FinalCheckOptions): FinalCheckResult {
   const { steps } = pruned;
   // 0. any sample that contradicts the claim refutes it
-  const early = refutedBySampling(tolerance, exactEps, opts.sampling);
+  const early = opts.stopOnContradiction === false ? null : refutedBySampling(tolerance, exactEps, opts.sampling);
   if (early) return early;
   // 1. re-prove, afresh, the phase facts the edits rely on, and bound what folding and storage change
   const w = pairWritten(f, pruned, domain, opts);

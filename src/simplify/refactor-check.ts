@@ -10,6 +10,7 @@ import type { Layer, Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { BoundsFn } from '../verify/equiv.ts';
 import { composeLayers } from './fold.ts';
+import { coverDomain } from '../verify/cover.ts';
 
 const U = 2 ** -53;
 
@@ -57,7 +58,8 @@ export function refactorBound(ref: Network, written: Network, groups: number[][]
   // |a_ref| bounds at every reference layer's output, as a hull over the domain boxes
   const absPost: Float64Array[] = ref.layers.map((L) => new Float64Array(L.outSize));
   const absIn = new Float64Array(ref.inputSize);
-  for (const box of domain) {
+  // over the domain's cover (hulls of groups of its boxes when there are many): each holds its boxes, so sound
+  for (const box of coverDomain(domain).boxes) {
     for (let i = 0; i < ref.inputSize; i++) absIn[i] = Math.max(absIn[i], Math.abs(box.lo[i]), Math.abs(box.hi[i]));
     const b = boundsFn(ref, box);
     ref.layers.forEach((L, k) => {
