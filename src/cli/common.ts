@@ -5,8 +5,8 @@ import { loadModel } from '../formats/load.ts';
 import type { LoadedModel } from '../formats/model-file.ts';
 import { defaultModel } from '../demo/default-network.ts';
 import { containsPoint, parseBoxSpec, validateBox, type Box } from '../model/box.ts';
-import { checkPropertyFits, readVnnlib } from '../formats/vnnlib.ts';
-import type { Network } from '../model/network.ts';
+import { readVnnlib } from '../formats/vnnlib.ts';
+import { outputSize, type Network } from '../model/network.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { crownBounds } from '../bounds/backward.ts';
 import { isFamilyDirectory } from './family-eval.ts';
@@ -132,9 +132,10 @@ export function resolveDomain(model: LoadedModel, values: Record<string, unknown
   if (typeof values.domain === 'string') boxes = [parseBoxSpec(values.domain, n)];
   if (typeof values.vnnlib === 'string') {
     const p = readVnnlib(values.vnnlib);
-    // only its input boxes are used here; outputs, when it declares any, must still be the network's
-    if (p.nOutputs > 0) checkPropertyFits(model.network, p, values.vnnlib);
-    else if (p.nInputs !== n) fail(`${values.vnnlib}: the property has ${p.nInputs} inputs but the network has ${n}`);
+    // only its input boxes are used here; but an output the network does not have says it is another network's
+    if (p.nInputs !== n) fail(`${values.vnnlib}: the property has ${p.nInputs} inputs but the network has ${n}`);
+    const nOut = outputSize(model.network);
+    if (p.nOutputs > nOut) fail(`${values.vnnlib}: the property has ${p.nOutputs} outputs but the network has ${nOut}`);
     p.regions.forEach((r) => validateBox(r.box, n, values.vnnlib as string));
     boxes = p.regions.map((r) => r.box);
   }
