@@ -1,0 +1,4 @@
+/** LogSoftmax: the elementwise interval of softmax-common.ts, its output's interval backward. */
+import { softRule } from './softmax-common.ts';
+
+export const logsoftmax = softRule<'logsoftmax'>(true);
