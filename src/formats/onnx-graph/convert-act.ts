@@ -3,7 +3,7 @@ import { fail } from '../../errors.ts';
 import type { ONode } from '../onnx-schema.ts';
 import * as A from './attrs.ts';
 import type { Reader } from './reader.ts';
-import type { Converter } from './convert.ts';
+import type { Converter } from './reader.ts';
 
 const plain = (op: 'relu' | 'sigmoid' | 'tanh'): Converter => (r, n, at, name) => {
   const [x] = r.dataOf(n.input?.[0], at, 'input');

@@ -8,7 +8,7 @@ import { fmt, padRank, size } from '../../model/graph/shape.ts';
 import { fitsUnder } from '../../model/graph/ops/affine.ts';
 import * as A from './attrs.ts';
 import type { Const } from './reader.ts';
-import type { Converter } from './convert.ts';
+import type { Converter } from './reader.ts';
 
 /** A constant that broadcasts to data of per-sample shape xs, as a tensor of xs's rank (its batch axis, if any, 1). */
 export function constToSample(c: Const, xs: Shape, at: string, what: string): Tensor {

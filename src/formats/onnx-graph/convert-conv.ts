@@ -6,7 +6,7 @@ import { fmt } from '../../model/graph/shape.ts';
 import { outSize } from '../../model/graph/ops/pool-geometry.ts';
 import * as A from './attrs.ts';
 import type { Reader } from './reader.ts';
-import type { Converter } from './convert.ts';
+import type { Converter } from './reader.ts';
 
 type Pair = [number, number];
 

@@ -3,7 +3,7 @@ import { fail } from '../../errors.ts';
 import { fmt, size } from '../../model/graph/shape.ts';
 import * as A from './attrs.ts';
 import type { Const } from './reader.ts';
-import type { Converter } from './convert.ts';
+import type { Converter } from './reader.ts';
 
 /** W^T of a [k, n] matrix, times `alpha`: the [n, k] weight of a dense node. */
 function transposed(b: Const, alpha: number): Float64Array {

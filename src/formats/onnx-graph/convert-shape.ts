@@ -10,7 +10,7 @@ import { ONNX_DOUBLE, ONNX_FLOAT, type ONode } from '../onnx-schema.ts';
 import * as A from './attrs.ts';
 import { axesOf, squeezeShape, unsqueezeShape } from './fold.ts';
 import type { Reader } from './reader.ts';
-import type { Converter } from './convert.ts';
+import type { Converter } from './reader.ts';
 
 /** A reshape node to `shape`, or an alias when the shape is unchanged. */
 function reshapeTo(r: Reader, n: ONode, at: string, name: string, shape: Shape): void {

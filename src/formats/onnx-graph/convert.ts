@@ -1,14 +1,11 @@
 /** The table of ONNX operators read on the data path, each turned into graph-model nodes by its converter. */
-import type { ONode } from '../onnx-schema.ts';
-import type { Reader } from './reader.ts';
+import type { Converter } from './reader.ts';
 import { CONV_OPS } from './convert-conv.ts';
 import { DENSE_OPS } from './convert-dense.ts';
 import { ARITH_OPS } from './convert-arith.ts';
 import { ACT_OPS } from './convert-act.ts';
 import { SHAPE_OPS } from './convert-shape.ts';
 
-/** Reads node `n` (named `name` in the graph model; `at` names it in errors) into the reader's state. */
-export type Converter = (r: Reader, n: ONode, at: string, name: string) => void;
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = { ...CONV_OPS, ...DENSE_OPS, ...ARITH_OPS, ...ACT_OPS, ...SHAPE_OPS };
 

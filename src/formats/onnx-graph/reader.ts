@@ -4,6 +4,7 @@
  * the graph model emitted so far, each shape-checked as it is emitted.
  */
 import { fail, quote } from '../../errors.ts';
+import type { ONode } from '../onnx-schema.ts';
 import type { GraphNode, Shape } from '../../model/graph/types.ts';
 import { opDef } from '../../model/graph/registry.ts';
 
@@ -19,6 +20,10 @@ export interface Const {
  * arithmetic, so anything computed from the batch is recognised where it is used (Reshape's first entry).
  */
 export const BATCH = NaN;
+
+/** Reads node `n` (named `name` in the graph model; `at` names it in errors) into the reader's state: one per ONNX
+ * operator, in the convert-*.ts tables (here, beside the Reader, so the tables need not import their index). */
+export type Converter = (r: Reader, n: ONode, at: string, name: string) => void;
 
 export class Reader {
   readonly consts = new Map<string, Const>();
