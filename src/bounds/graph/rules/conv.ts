@@ -4,6 +4,7 @@
  * window that made it), never a dense matrix.
  */
 import type { BoundRule, BackView } from '../types.ts';
+import { kernelColumnRanges } from '../../../model/graph/ops/conv.ts';
 import { absTensor, linearItv, linearResult, zeroTensor } from '../util.ts';
 
 export const conv: BoundRule<'conv'> = {
@@ -40,14 +41,7 @@ function transposedConv(v: BackView<'conv'>, A: Float64Array, S: number): Float6
   const Cg = C / group;
   const Og = O / group;
   const B = new Float64Array(S * C * H * W);
-  // per kernel column: the output columns whose tap lands inside the input (no bounds test in the inner loop)
-  const lo = new Int32Array(KW);
-  const hi = new Int32Array(KW);
-  for (let kj = 0; kj < KW; kj++) {
-    const off = kj * DW - PL;
-    lo[kj] = Math.max(0, Math.ceil(-off / SW));
-    hi[kj] = Math.min(OW - 1, Math.floor((W - 1 - off) / SW));
-  }
+  const { lo, hi } = kernelColumnRanges(KW, DW, PL, SW, W, OW);
   const plane = OH * OW;
   for (let s = 0; s < S; s++) {
     for (let o = 0; o < O; o++) {

@@ -30,14 +30,7 @@ export const conv: OpDef<'conv'> = {
     const Og = O / group;
     const wt = weight.data;
     const y = new Float64Array(batch * O * OH * OW);
-    // the output columns each kernel column reaches inside the input, so the inner loop has no bounds test
-    const lo = new Int32Array(KW);
-    const hi = new Int32Array(KW);
-    for (let kj = 0; kj < KW; kj++) {
-      const off = kj * DW - PL;
-      lo[kj] = Math.max(0, Math.ceil(-off / SW));
-      hi[kj] = Math.min(OW - 1, Math.floor((W - 1 - off) / SW));
-    }
+    const { lo, hi } = kernelColumnRanges(KW, DW, PL, SW, W, OW);
     const plane = OH * OW;
     for (let b = 0; b < batch; b++) {
       for (let o = 0; o < O; o++) {
@@ -69,3 +62,19 @@ export const conv: OpDef<'conv'> = {
     return y;
   },
 };
+
+/**
+ * Per kernel column kj, the output columns [lo[kj], hi[kj]] whose tap lands inside the input (width W, left pad PL,
+ * dilation DW, stride SW), so an inner loop over them needs no bounds test. Shared by the forward kernel and the
+ * transposed convolution of the bound rule.
+ */
+export function kernelColumnRanges(KW: number, DW: number, PL: number, SW: number, W: number, OW: number): { lo: Int32Array; hi: Int32Array } {
+  const lo = new Int32Array(KW);
+  const hi = new Int32Array(KW);
+  for (let kj = 0; kj < KW; kj++) {
+    const off = kj * DW - PL;
+    lo[kj] = Math.max(0, Math.ceil(-off / SW));
+    hi[kj] = Math.min(OW - 1, Math.floor((W - 1 - off) / SW));
+  }
+  return { lo, hi };
+}
