@@ -177,10 +177,15 @@ test('check: malformed certificates fail at once with exit 2, naming the field',
   }
 });
 
-test('check: a vacuous claim (epsilon wider than the outputs range) is flagged', () => {
+test('a vacuous claim (epsilon wider than the outputs range) is flagged by check, and by prune before its work', () => {
   const r = cli(['check', tampered('vacuous', (c) => (c.tolerance = { kind: 'linf', epsilon: 1e6 }), false), '--json']);
   assert.equal(r.code, 0, r.err);
   assert.match(JSON.parse(r.out).check.vacuous, /at least the width/);
+  // a real tolerance is not flagged
+  assert.equal(JSON.parse(cli(['check', tampered('not-vacuous', (c) => (c.tolerance = { kind: 'linf', epsilon: 0.01 }), false), '--json']).out).check.vacuous, undefined);
+  const p = cli(['prune', '--default', '--domain', '0,0,0,0,0:0.2,0.2,0.2,0.2,0.2', '--epsilon', '1000', '--timeout', '2', '-o', join(dir, 'v.json')]);
+  assert.equal(p.code, 0, p.err);
+  assert.match(p.err, /^nnshrink: warning: the claim would be vacuous: epsilon 1000 is at least the width/m);
 });
 
 /** A fresh copy of the family, with family.json (and slice certificates) edited. */

@@ -9,8 +9,8 @@ import { sampleCompareParallel } from '../simplify/sample-compare.ts';
 import { defaultWorkers } from '../pool/pool.ts';
 import { readFamily } from '../slice/family.ts';
 import { servedParts } from '../slice/regions.ts';
-import { containsBox, type Box } from '../model/box.ts';
-import type { Network } from '../model/network.ts';
+import { containsBox } from '../model/box.ts';
+import { vacuity } from '../simplify/vacuity.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { isFamilyDirectory } from './family-eval.ts';
 import { boundsFor, EXIT, nBoxes, fmt, numberOpt, printJson, verdictExit, type CommandSpec } from './common.ts';
@@ -81,28 +81,8 @@ async function checkCertificate({ cert, input, output, edits, exactSlack }: Cert
     sampling,
     onProgress: (step, done, total) => progress.update(step, done, total),
   });
-  const vacuous = vacuity(f, domain, cert.tolerance);
+  const vacuous = vacuity(f, domain, cert.tolerance, boundsFor(f));
   return vacuous ? { ...r, vacuous } : r;
-}
-
-/**
- * Why an L-infinity claim says nothing, or null: an epsilon at least the proved width of every output's range on
- * the domain is met by any network whose outputs stay in that range (a constant one, say). The bounds are sound, so
- * a claim flagged here is vacuous for certain.
- */
-function vacuity(f: Network, domain: Box[], t: Tolerance): string | null {
-  if (t.kind !== 'linf') return null;
-  const bounds = boundsFor(f);
-  let lo: number[] | null = null;
-  let hi: number[] | null = null;
-  for (const box of domain) {
-    const b = bounds(f, box);
-    const out = b[b.length - 1];
-    lo = Array.from(out.lo, (v, k) => Math.min(v, lo?.[k] ?? Infinity));
-    hi = Array.from(out.hi, (v, k) => Math.max(v, hi?.[k] ?? -Infinity));
-  }
-  const width = Math.max(...lo!.map((l, k) => hi![k] - l));
-  return t.epsilon >= width ? `epsilon ${fmt(t.epsilon)} is at least the width of every output's range on the domain (at most ${fmt(width)})` : null;
 }
 
 /**

@@ -9,6 +9,7 @@ import { censusOptions, type PruneProgress, type ToleranceSearchStats } from '..
 import { phaseCensusParallel } from '../verify/phase.ts';
 import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
+import { vacuity } from '../simplify/vacuity.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
@@ -61,6 +62,9 @@ export const pruneCommand: CommandSpec = {
     );
     const f = model.network;
     const boundsFn = boundsFor(f);
+    // a tolerance wider than the outputs' whole range allows any network: say so before the work, not after
+    const vacuous = vacuity(f, domain, tolerance, boundsFn);
+    if (vacuous && !values.json) process.stderr.write(`nnshrink: warning: the claim would be vacuous: ${vacuous}\n`);
     const progress = makeProgress(!values.json);
     const writeDomain = boxHull(domain);
     let bytes: Uint8Array | string = '';
@@ -129,7 +133,7 @@ export const pruneCommand: CommandSpec = {
     // one set: the model and its certificate, or neither
     writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }]);
     if (values.json) {
-      printJson({ output: out, certificate: certPath, before: r.result.before, after: r.result.after, ...(stored ? { stored } : {}), census: cert.census, ...(r.result.toleranceSearch ? { toleranceSearch: r.result.toleranceSearch } : {}), ...(r.result.keptAsRelu ? { keptAsRelu: r.result.keptAsRelu } : {}), ...(r.result.toleranceDropped ? { toleranceDropped: r.result.toleranceDropped } : {}), finalCheck: r.check, timeMs: cert.totalTimeMs });
+      printJson({ output: out, certificate: certPath, ...(vacuous ? { vacuous } : {}), before: r.result.before, after: r.result.after, ...(stored ? { stored } : {}), census: cert.census, ...(r.result.toleranceSearch ? { toleranceSearch: r.result.toleranceSearch } : {}), ...(r.result.keptAsRelu ? { keptAsRelu: r.result.keptAsRelu } : {}), ...(r.result.toleranceDropped ? { toleranceDropped: r.result.toleranceDropped } : {}), finalCheck: r.check, timeMs: cert.totalTimeMs });
       return 0;
     }
     const ts = r.result.toleranceSearch;

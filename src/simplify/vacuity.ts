@@ -1,0 +1,30 @@
+/**
+ * Whether an L-infinity claim says nothing: an epsilon at least the proved width of every output's range on the
+ * domain is met by any network whose outputs stay in that range (a constant one, say). The bounds are sound, so a
+ * claim flagged here is vacuous for certain (one not flagged may still be nearly so). `prune` warns before its work,
+ * `check` reports it.
+ */
+import type { Network } from '../model/network.ts';
+import type { Box } from '../model/box.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import type { Tolerance } from '../verify/tolerance.ts';
+import { coverDomain } from '../verify/cover.ts';
+
+/** Why the claim is vacuous, or null. */
+export function vacuity(f: Network, domain: Box[], t: Tolerance, bounds: (net: Network, box: Box) => NetworkBounds): string | null {
+  if (t.kind !== 'linf') return null;
+  let width = 0;
+  const out = f.layers.length - 1;
+  const lo = new Float64Array(f.layers[out].outSize).fill(Infinity);
+  const hi = new Float64Array(f.layers[out].outSize).fill(-Infinity);
+  // over the domain's cover (at most 256 hulls, each holding its boxes): wider, so still a sound test
+  for (const box of coverDomain(domain).boxes) {
+    const b = bounds(f, box)[out];
+    for (let k = 0; k < lo.length; k++) {
+      lo[k] = Math.min(lo[k], b.lo[k]);
+      hi[k] = Math.max(hi[k], b.hi[k]);
+    }
+  }
+  for (let k = 0; k < lo.length; k++) width = Math.max(width, hi[k] - lo[k]);
+  return t.epsilon >= width ? `epsilon ${t.epsilon} is at least the width of every output's range on the domain (at most ${width.toPrecision(4)})` : null;
+}
