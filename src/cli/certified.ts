@@ -11,7 +11,9 @@ import { readInputFile } from '../formats/read-text.ts';
 import { networkHash } from '../model/hash.ts';
 import type { Network } from '../model/network.ts';
 import { nnetUnpair } from '../formats/nnet.ts';
-import { fixedExactSlack, parseCertificate, pathFromCertificate, validateCertificateDomain, type Certificate } from '../simplify/certificate.ts';
+import { checkedDomain, fixedExactSlack, parseCertificate, pathFromCertificate, type Certificate } from '../simplify/certificate.ts';
+import type { WrittenPrune } from '../simplify/final-check.ts';
+import type { Box } from '../model/box.ts';
 import { editsFromJSON, type Edits } from '../simplify/edits.ts';
 import { defaultModel } from '../demo/default-network.ts';
 
@@ -22,8 +24,15 @@ export interface Certified {
   /** the pruned network as written (ReLU pairs of an NNet file put back together) */
   output: Network;
   edits: Edits;
+  /** the domain the claim is about, checked against the original (one finite interval per input, lo <= hi) */
+  domain: Box[];
   /** the fixed slack of "exact" for these networks and this domain (recomputed, not read from the file) */
   exactSlack: number;
+}
+
+/** The pruning as the certificate states it, over the network as stored: what the final check pairs f with. */
+export function writtenPrune(c: { cert: Certificate; edits: Edits }, written: Network): WrittenPrune {
+  return { edits: c.edits, steps: c.cert.steps, written, groups: c.cert.groups, basisReduced: c.cert.basisReduced === true };
 }
 
 /** The written network in the certificate's terms: an NNet file's ReLU pairs put back together. */
@@ -44,8 +53,8 @@ export function readCertified(path: string): Certified {
   if (networkHash(input.network) !== cert.input.sha256) fail(`${inputPath}: the network differs from the one the certificate was made for (hash mismatch)`);
   const output = asCertified(cert, loadModel(outputPath).network, outputPath);
   if (networkHash(output) !== cert.output.sha256) fail(`${outputPath}: the network differs from the one the certificate describes (hash mismatch)`);
-  validateCertificateDomain(cert, input.network, output, path);
-  return { cert, input, output, edits: editsFromJSON(cert.edits, input.network, path), exactSlack: fixedExactSlack(cert, input.network, output, path) };
+  const domain = checkedDomain(cert, input.network, output, path);
+  return { cert, input, output, edits: editsFromJSON(cert.edits, input.network, path), domain, exactSlack: fixedExactSlack(cert, input.network, output, domain, path) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { fail } from '../errors.ts';
-import { certificateDomain, pathFromCertificate } from '../simplify/certificate.ts';
-import { readCertified, type Certified } from './certified.ts';
+import { pathFromCertificate } from '../simplify/certificate.ts';
+import { readCertified, writtenPrune, type Certified } from './certified.ts';
 import { finalCheck, type FinalCheckResult } from '../simplify/final-check.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { makeProgress, type Progress } from './progress.ts';
@@ -65,15 +65,14 @@ function verdictLines(r: CheckResult): string {
  * contradicts the claim refutes it, with no proof run), then the difference check. The edits, steps and groups
  * only guide how the difference is decomposed; each is re-proved or checked against the stored numbers.
  */
-async function checkCertificate({ cert, input, output, edits, exactSlack }: Certified, timeoutS: number, progress: Progress): Promise<CheckResult> {
+async function checkCertificate(certified: Certified, timeoutS: number, progress: Progress): Promise<CheckResult> {
+  const { cert, input, output, domain, exactSlack } = certified;
   const f = input.network;
-  const domain = certificateDomain(cert);
   const sampling = await sampleCompareParallel(
     { f, g: output, domain, tolerance: cert.tolerance, count: 100_000, seed: CHECK_SEED, onSampled: (d, t) => progress.update('final check: sampling', d, t) },
     defaultWorkers(),
   );
-  const pruned = { edits, steps: cert.steps, written: output, groups: cert.groups, basisReduced: cert.basisReduced === true };
-  const r = finalCheck(f, pruned, domain, cert.tolerance, exactSlack, {
+  const r = finalCheck(f, writtenPrune(certified, output), domain, cert.tolerance, exactSlack, {
     boundsFn: boundsFor(f),
     outputLinearLower,
     timeoutMs: timeoutS * 1000,
@@ -106,8 +105,7 @@ async function checkFamily(dir: string, timeoutS: number, progress: Progress, js
     for (const [i, certified] of certs.entries()) {
       progress.update('slice certificates', i, certs.length);
       const r = await checkCertificate(certified, timeoutS, progress);
-      const proved = certificateDomain(certified.cert);
-      const covers = servedParts(fam.leaves[i], fam.regions).every((p) => proved.some((b) => containsBox(b, p)));
+      const covers = servedParts(fam.leaves[i], fam.regions).every((p) => certified.domain.some((b) => containsBox(b, p)));
       rows.push({ slice: i, ok: r.verdict.status === 'proved' && covers, covers, claim: r.claim, check: r });
       // one refuted slice refutes the family: the others need not be proved
       if (r.verdict.status === 'refuted') break;

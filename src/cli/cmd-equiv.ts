@@ -10,7 +10,7 @@ import { winnerMargins } from '../verify/class-relu-split.ts';
 import { manyInputs } from '../verify/split.ts';
 import type { WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
-import { certificateFor } from './certified.ts';
+import { certificateFor, writtenPrune } from './certified.ts';
 import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
 import { boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 
@@ -65,7 +65,7 @@ export const equivCommand: CommandSpec = {
     if (certified) {
       if (sc !== undefined && sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
       if (sc === undefined && values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
-      const pruned = { edits: certified.edits, steps: certified.cert.steps, written: certified.written, groups: certified.cert.groups, basisReduced: certified.cert.basisReduced === true };
+      const pruned = writtenPrune(certified, certified.written);
       const r = equivThroughEdits(a.network, pruned, domain, sc === undefined ? { kind: 'linf', epsilon: numberOpt(values, 'epsilon', 0, 0) } : { kind: 'class', order: sc, margin: numberOpt(values, 'margin', 0, 0) }, {
         boundsFn: boundsFor(a.network),
         outputLinearLower,

@@ -7,7 +7,7 @@ import { outputSize, type Network, type SizeMetrics } from '../model/network.ts'
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { networkHash } from '../model/hash.ts';
-import { boxToJSON, makeBox, type Box } from '../model/box.ts';
+import { boxFromJSON, boxToJSON, type Box } from '../model/box.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { MILP_ABS, MILP_REL } from '../verify/milp.ts';
 import { fail, quote } from '../errors.ts';
@@ -145,22 +145,16 @@ export function parseCertificate(text: string, path: string): Certificate {
 }
 
 /**
- * What the schema cannot say, once the networks are loaded: every domain box has one finite interval per input of
- * the original, lo <= hi; the pruned network takes the same inputs and gives the same outputs. Cheap, before any
- * sampling or proof.
+ * What the schema cannot say, once the networks are loaded: the pruned network takes the same inputs and gives the
+ * same outputs as the original, and every domain box has one finite interval per input, lo <= hi (boxFromJSON).
+ * Cheap, before any sampling or proof. Returns the domain.
  */
-export function validateCertificateDomain(c: Certificate, f: Network, g: Network, path: string): void {
+export function checkedDomain(c: Certificate, f: Network, g: Network, path: string): Box[] {
   const n = f.inputSize;
   if (g.inputSize !== n) fail(`${path}: the pruned network takes ${g.inputSize} inputs, the original ${n}`);
   if (outputSize(g) !== outputSize(f)) fail(`${path}: the pruned network gives ${outputSize(g)} outputs, the original ${outputSize(f)}`);
   if (2 * n * c.domain.length > MAX_DOMAIN_VALUES) fail(`${path}: domain has ${c.domain.length} boxes of ${n} inputs, more than ${MAX_DOMAIN_VALUES} values in all`);
-  c.domain.forEach((b, k) => {
-    const where = `${path}: domain[${k}]`;
-    if (b.lo.length !== n || b.hi.length !== n) fail(`${where} has ${b.lo.length} lo and ${b.hi.length} hi values for ${n} inputs`);
-    for (let i = 0; i < n; i++) {
-      if (!(b.lo[i] <= b.hi[i])) fail(`${where}: input ${i} is empty (lo ${b.lo[i]} > hi ${b.hi[i]})`);
-    }
-  });
+  return c.domain.map((b, k) => boxFromJSON(b, n, `${path}: domain[${k}]`));
 }
 
 /**
@@ -168,17 +162,13 @@ export function validateCertificateDomain(c: Certificate, f: Network, g: Network
  * domain; a certificate that records another value, or claims float32 storage for numbers float32 cannot hold, is
  * refused (a file cannot raise the slack).
  */
-export function fixedExactSlack(c: Certificate, f: Network, written: Network, path: string): number {
+export function fixedExactSlack(c: Certificate, f: Network, written: Network, domain: Box[], path: string): number {
   if (c.output.precision === 'float32' && !holdsFloat32(written)) fail(`${path}: output.precision is float32 but the stored network has numbers float32 cannot hold`);
-  const slack = exactSlack(f, certificateDomain(c), c.output.precision);
+  const slack = exactSlack(f, domain, c.output.precision);
   if (c.floatingPoint.exactTolerance !== slack) fail(`${path}: floatingPoint.exactTolerance ${c.floatingPoint.exactTolerance} is not the fixed slack ${slack} of this original, domain and precision`);
   return slack;
 }
 
 function holdsFloat32(net: Network): boolean {
   return net.layers.every((L) => L.weights.every((w) => Math.fround(w) === w) && L.bias.every((b) => Math.fround(b) === b));
-}
-
-export function certificateDomain(c: Certificate): Box[] {
-  return c.domain.map((b) => makeBox(b.lo, b.hi));
 }
