@@ -10,7 +10,7 @@ import { fail, NnsError } from '../errors.ts';
 import { readInputFile } from '../formats/read-text.ts';
 import { leafBoxes } from './partition.ts';
 import type { SizeMetrics } from '../model/network.ts';
-import { boxToJSON, makeBox, type Box } from '../model/box.ts';
+import { boxFromJSON, boxToJSON, type Box } from '../model/box.ts';
 import type { SplitTree } from './partition.ts';
 
 export const FAMILY_FORMAT = 'nnshrink-family';
@@ -97,12 +97,12 @@ export function readFamily(dir: string): LoadedFamily {
   if (!m || m.format !== FAMILY_FORMAT || m.version !== 1) fail(`${mf}: not an nnshrink family manifest (version 1)`);
   if (!m.root || !Array.isArray(m.slices) || !m.slices.length || !m.tree) fail(`${mf}: manifest lacks root, tree or slices`);
   if (!m.source || typeof m.source.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.source.sha256)) fail(`${mf}: source.sha256 is not a sha256 hash`);
-  const root = manifestBox(m.root, -1, mf, 'root');
+  const root = boxFromJSON(m.root, undefined, `${mf}: root`);
   const n = root.lo.length;
   let regions: Box[] | undefined;
   if (m.regions !== undefined) {
     if (!Array.isArray(m.regions) || !m.regions.length) fail(`${mf}: "regions" must be a list of boxes`);
-    regions = m.regions.map((r, i) => manifestBox(r, n, mf, `regions[${i}]`));
+    regions = m.regions.map((r, i) => boxFromJSON(r, n, `${mf}: regions[${i}]`));
   }
   const seen = new Set<number>();
   checkTree(m.tree, n, m.slices.length, mf, seen, 0);
@@ -110,22 +110,12 @@ export function readFamily(dir: string): LoadedFamily {
   // the boxes the manifest states must be exactly the ones the dispatcher's tree sends to each slice
   const leaves = leafBoxes(m.tree, root, m.slices.length);
   m.slices.forEach((s, i) => {
-    const b = manifestBox(s?.box, n, mf, `slices[${i}].box`);
+    const b = boxFromJSON(s?.box, n, `${mf}: slices[${i}].box`);
     if (!sameBox(b, leaves[i])) fail(`${mf}: slices[${i}].box is not the box the split tree sends to slice ${i}`);
     if (typeof s.network !== 'string' || typeof s.certificate !== 'string') fail(`${mf}: slices[${i}] names no network or certificate file`);
     if (!existsSync(join(dir, s.network))) fail(`${dir}: slice ${i} network file ${s.network} is missing`);
   });
   return { dir, manifest: m, root, regions, leaves, networkPath: (i) => join(dir, m.slices[i].network) };
-}
-
-/** A box of the manifest: finite lo <= hi, `n` inputs (n < 0: any number, at least one). */
-function manifestBox(b: unknown, n: number, mf: string, field: string): Box {
-  const o = b as { lo?: unknown; hi?: unknown } | null;
-  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.length > 0 && (n < 0 || a.length === n) && a.every((v) => typeof v === 'number' && Number.isFinite(v));
-  if (!o || !ok(o.lo) || !ok(o.hi) || o.lo.length !== o.hi.length) fail(`${mf}: ${field} is not a box of ${n < 0 ? 'finite' : n + ' finite'} lo and hi values`);
-  const box = makeBox(o.lo, o.hi);
-  for (let i = 0; i < box.lo.length; i++) if (!(box.lo[i] <= box.hi[i])) fail(`${mf}: ${field} input ${i} is empty (lo > hi)`);
-  return box;
 }
 
 function sameBox(a: Box, b: Box): boolean {
