@@ -50,8 +50,9 @@ export function sampleChunk(job: SampleJob): ChunkResult {
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - c[i]);
     // NaN counts as the largest difference: a network that gives NaN agrees with nothing
-    if (d > maxAbs || (Number.isNaN(d) && !Number.isNaN(maxAbs))) {
-      maxAbs = Number.isNaN(d) ? Infinity : d;
+    const v = Number.isNaN(d) ? Infinity : d;
+    if (v > maxAbs) {
+      maxAbs = v;
       at = Math.floor(i / m);
     }
   }
