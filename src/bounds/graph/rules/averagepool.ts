@@ -3,7 +3,7 @@
  * spreads each output's coefficient over its window (a transposed pooling), divided as the forward divides.
  */
 import type { BoundRule } from '../types.ts';
-import { poolTaps } from '../../../model/graph/ops/pool-common.ts';
+import { poolDivisor, poolTaps } from '../../../model/graph/ops/pool-common.ts';
 import { linearResult, runForward, widened } from '../util.ts';
 
 export const averagepool: BoundRule<'averagepool'> = {
@@ -15,7 +15,6 @@ export const averagepool: BoundRule<'averagepool'> = {
     const [C, H, W] = v.inShapes[0];
     const [, OH, OW] = v.outShape;
     const [rows, cols] = poolTaps(v.node.attrs, v.inShapes[0], v.outShape);
-    const whole = v.node.attrs.kernel[0] * v.node.attrs.kernel[1];
     const B = new Float64Array(S * C * H * W);
     let k = 0;
     for (let p = 0; p < S * C; p++) {
@@ -26,7 +25,7 @@ export const averagepool: BoundRule<'averagepool'> = {
           const tc = cols[ow];
           const a = A[k++];
           if (a === 0) continue;
-          const w = a / (v.node.attrs.countIncludePad ? whole : tr.length * tc.length);
+          const w = a / poolDivisor(v.node.attrs, tr.length, tc.length);
           for (let i = 0; i < tr.length; i++) for (let j = 0; j < tc.length; j++) B[bo + tr[i] * W + tc[j]] += w;
         }
       }

@@ -1,6 +1,6 @@
 /** 2-D average pooling; the divisor is the whole window (countIncludePad) or the taps inside the input. */
 import type { OpDef } from '../op.ts';
-import { poolShape, poolTaps } from './pool-common.ts';
+import { poolDivisor, poolShape, poolTaps } from './pool-common.ts';
 
 export const averagepool: OpDef<'averagepool'> = {
   arity: 1,
@@ -9,7 +9,6 @@ export const averagepool: OpDef<'averagepool'> = {
     const [C, H, W] = xs;
     const [, OH, OW] = os;
     const [rows, cols] = poolTaps(node.attrs, xs, os);
-    const whole = node.attrs.kernel[0] * node.attrs.kernel[1];
     const y = new Float64Array(batch * C * OH * OW);
     let k = 0;
     for (let p = 0; p < batch * C; p++) {
@@ -23,7 +22,7 @@ export const averagepool: OpDef<'averagepool'> = {
             const r = xo + tr[i] * W;
             for (let j = 0; j < tc.length; j++) s += x[r + tc[j]];
           }
-          y[k++] = s / (node.attrs.countIncludePad ? whole : tr.length * tc.length);
+          y[k++] = s / poolDivisor(node.attrs, tr.length, tc.length);
         }
       }
     }

@@ -1,5 +1,5 @@
 /** Shape rule and tap tables shared by MaxPool and AveragePool (2-D, NCHW). */
-import type { MaxPoolAttrs, Pool2d, Shape } from '../types.ts';
+import type { AvgPoolAttrs, MaxPoolAttrs, Pool2d, Shape } from '../types.ts';
 import { fmt } from '../shape.ts';
 import { outSize, taps } from './pool-geometry.ts';
 
@@ -26,4 +26,10 @@ export function poolTaps(a: Attrs, xs: Shape, os: Shape): [Int32Array[], Int32Ar
     taps(xs[1], os[1], a.kernel[0], a.strides[0], a.pads[0], d[0]),
     taps(xs[2], os[2], a.kernel[1], a.strides[1], a.pads[1], d[1]),
   ];
+}
+
+/** What an average-pooling window's sum is divided by: the whole kernel (countIncludePad) or the taps inside the
+ * input. One definition for the forward kernel and the bound rule's transposed pooling, which must divide alike. */
+export function poolDivisor(a: AvgPoolAttrs, rowTaps: number, colTaps: number): number {
+  return a.countIncludePad ? a.kernel[0] * a.kernel[1] : rowTaps * colTaps;
 }
