@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { loadModel } from '../src/formats/load.ts';
 import { makeBox } from '../src/model/box.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
-import { loadMilpSolver } from '../src/verify/milp.ts';
-import { phaseCensusParallel } from '../src/verify/phase.ts';
+import { loadMilpSolver } from '../src/verify/search/milp.ts';
+import { phaseCensusParallel } from '../src/verify/phase/phase.ts';
 import { sharedPath } from '../test/helpers/shared.ts';
 
 await loadMilpSolver();

@@ -7,10 +7,10 @@
  * NNSHRINK_NO_MILP=1: the shared tree only)
  */
 import { readNNet } from '../src/formats/nnet.ts';
-import { phaseCensus, phaseCensusParallel } from '../src/verify/phase.ts';
+import { phaseCensus, phaseCensusParallel } from '../src/verify/phase/phase.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { acasNnet } from '../test/helpers/shared.ts';
-import { loadMilpSolver } from '../src/verify/milp.ts';
+import { loadMilpSolver } from '../src/verify/search/milp.ts';
 
 if (process.env.NNSHRINK_NO_MILP !== '1') await loadMilpSolver();
 

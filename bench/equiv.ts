@@ -7,9 +7,9 @@
  */
 import { readNNet } from '../src/formats/nnet.ts';
 import { cloneNetwork, type Network } from '../src/model/network.ts';
-import { alignedPair } from '../src/verify/diff-pair.ts';
-import { checkLinf } from '../src/verify/equiv.ts';
-import { checkLinfProduct } from '../src/verify/equiv-product.ts';
+import { alignedPair } from '../src/verify/equiv/diff/diff-pair.ts';
+import { checkLinf } from '../src/verify/equiv/equiv.ts';
+import { checkLinfProduct } from '../src/verify/equiv/equiv-product.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';

@@ -11,9 +11,9 @@ import { readNNet } from '../src/formats/nnet.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';
 import type { Network } from '../src/model/network.ts';
 import type { Box } from '../src/model/box.ts';
-import { maximizeLinear, minimizeLinear } from '../src/verify/maximize.ts';
+import { maximizeLinear, minimizeLinear } from '../src/verify/property/maximize.ts';
 import { acasNnet, acasOnnx, sharedPath } from '../test/helpers/shared.ts';
-import { loadMilpSolver } from '../src/verify/milp.ts';
+import { loadMilpSolver } from '../src/verify/search/milp.ts';
 
 // as the command line does: the witness walks and the fully split ReLU-splitting nodes use the LP solver
 await loadMilpSolver();

@@ -6,10 +6,10 @@
 import { readdirSync } from 'node:fs';
 import { loadModel } from '../src/formats/load.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';
-import { decideProperty } from '../src/verify/property.ts';
+import { decideProperty } from '../src/verify/property/property.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
-import { loadMilpSolver } from '../src/verify/milp.ts';
+import { loadMilpSolver } from '../src/verify/search/milp.ts';
 import { sharedPath } from '../test/helpers/shared.ts';
 
 await loadMilpSolver();

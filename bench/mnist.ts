@@ -13,14 +13,14 @@ import { crownBounds } from '../src/bounds/backward.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
 import { pruneAndCheck, type CertifyOptions } from '../src/simplify/certify.ts';
 import { censusOptions } from '../src/simplify/prune.ts';
-import { phaseCensusParallel } from '../src/verify/phase.ts';
+import { phaseCensusParallel } from '../src/verify/phase/phase.ts';
 import type { Tolerance } from '../src/verify/tolerance.ts';
 import { sharedPath } from '../test/helpers/shared.ts';
 
 const N = Number(process.argv[2] ?? 20);
 const t = Number(process.argv[3] ?? 1) * 1000;
 const models = (process.argv[4] ?? 'mnist10x20.nnet,mnist-net_256x2.onnx').split(',');
-mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
+mkdirSync(new URL('./out', import.meta.url), { recursive: true });
 const jsonl = new URL('./out/mnist.jsonl', import.meta.url);
 const imgs = readFileSync(sharedPath('mnist', 'data', 'mnist_test.csv'), 'utf8').trim().split('\n').slice(0, N).map((l) => l.split(',').slice(1).map((v) => Number(v) / 255));
 const base = (box: Box, tol: Tolerance): CertifyOptions => ({

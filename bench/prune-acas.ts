@@ -16,7 +16,7 @@ import { crownBounds } from '../src/bounds/backward.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
 import { pruneAndCheck, type CertifyOptions } from '../src/simplify/certify.ts';
 import { censusOptions } from '../src/simplify/prune.ts';
-import { phaseCensusParallel, type PhaseCensus } from '../src/verify/phase.ts';
+import { phaseCensusParallel, type PhaseCensus } from '../src/verify/phase/phase.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';
 import type { Tolerance } from '../src/verify/tolerance.ts';
 import { acasNnet, sharedPath } from '../test/helpers/shared.ts';
@@ -26,7 +26,7 @@ const all = [...Array(45).keys()].map((k) => `${Math.floor(k / 9) + 1}_${(k % 9)
 const nets = !process.argv[3] || process.argv[3] === 'all' ? all : process.argv[3].split(',');
 const workers = Number(process.argv[4] ?? 1);
 const which = process.argv[5] ?? 'both';
-mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
+mkdirSync(new URL('./out', import.meta.url), { recursive: true });
 const jsonl = new URL('./out/prune-acas.jsonl', import.meta.url);
 
 function range(f: Network, box: Box): number {

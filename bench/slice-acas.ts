@@ -26,7 +26,7 @@ const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return `${(100 * s.reduce((a, b) => a + b, 0) / s.length).toFixed(1)}% / ${(100 * s[Math.floor(s.length / 2)]).toFixed(1)}% / ${(100 * s[s.length - 1]).toFixed(1)}%`;
 };
-mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
+mkdirSync(new URL('./out', import.meta.url), { recursive: true });
 const jsonl = new URL('./out/slice-acas.jsonl', import.meta.url);
 console.log(`mode: ${mode}; query limit ${t / 1000} s per slice; ${workers} worker(s)\n`);
 console.log('| network | strategy | slices | ReLUs mean / median / max | parameters mean / median / max | family check max abs diff | kept whole | time (s) |');

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { loadModel } from '../src/formats/load.ts';
 import { readVnnlib } from '../src/formats/vnnlib.ts';
-import { decidePropertyOnPool } from '../src/verify/property.ts';
+import { decidePropertyOnPool } from '../src/verify/property/property.ts';
 import { WorkerPool } from '../src/pool/pool.ts';
 import { SHARED_NETS } from '../test/helpers/shared.ts';
 

@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPool, defaultWorkers } from '../src/pool/pool.ts';
-import type { PropertyResult } from '../src/verify/property.ts';
-import type { InstanceJob } from '../src/verify/instance.ts';
+import type { PropertyResult } from '../src/verify/property/property.ts';
+import type { InstanceJob } from '../src/verify/property/instance.ts';
 import { SHARED_NETS } from '../test/helpers/shared.ts';
 
 const timeout = Number(process.argv[2] ?? 10) * 1000;
@@ -33,7 +33,7 @@ const jobs: InstanceJob[] = chosen.map(([net, prop]) => ({ model: join(dir, 'onn
 const tally = { sat: 0, unsat: 0, unknown: 0, wrong: 0 };
 let cpu = 0;
 const t0 = Date.now();
-const results = await runPool<InstanceJob, PropertyResult>(new URL('../src/verify/instance.ts', import.meta.url).href, 'decideInstance', jobs, workers);
+const results = await runPool<InstanceJob, PropertyResult>(new URL('../src/verify/property/instance.ts', import.meta.url).href, 'decideInstance', jobs, workers);
 console.log('| network | property | verdict | expected | boxes | time (s) |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 chosen.forEach(([net, prop], i) => {

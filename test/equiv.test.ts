@@ -5,10 +5,10 @@ import { cloneNetwork, forward, forwardTrace, type Network } from '../src/model/
 import { samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { AFFINE, LINEAR, MERGED, REMOVED, applyEdits, emptyEdits } from '../src/simplify/edits.ts';
-import { differenceBounds, maxAbsOutputDiff, planDifference } from '../src/verify/diff-bounds.ts';
+import { differenceBounds, maxAbsOutputDiff, planDifference } from '../src/verify/equiv/diff/diff-bounds.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
-import { checkClass, checkLinf } from '../src/verify/equiv.ts';
-import { alignedPair } from '../src/verify/diff-pair.ts';
+import { checkClass, checkLinf } from '../src/verify/equiv/equiv.ts';
+import { alignedPair } from '../src/verify/equiv/diff/diff-pair.ts';
 import { randomBox, randomNetwork, naiveIntervalBounds } from './helpers/nets.ts';
 
 /** Random edits of every kind on a random network; hints may even be wrong (soundness must not depend on them). */
@@ -188,8 +188,8 @@ test('checkClass: proved claims survive sampling', () => {
 });
 
 test('proved class margins (bounds, else ReLU splitting, else MILP) hold on every sample', async () => {
-  const { loadMilpSolver } = await import('../src/verify/milp.ts');
-  const { provedClassMargins } = await import('../src/verify/class-margins.ts');
+  const { loadMilpSolver } = await import('../src/verify/search/milp.ts');
+  const { provedClassMargins } = await import('../src/verify/equiv/class-margins.ts');
   const { crownBounds } = await import('../src/bounds/backward.ts');
   const { outputLinearLower } = await import('../src/bounds/objective.ts');
   await loadMilpSolver();
@@ -220,9 +220,9 @@ test('proved class margins (bounds, else ReLU splitting, else MILP) hold on ever
 });
 
 test('checkClass with many inputs: where input splitting gives up, ReLU splitting on g proves what survives sampling', async () => {
-  const { loadMilpSolver } = await import('../src/verify/milp.ts');
-  const { provedClassMargins } = await import('../src/verify/class-margins.ts');
-  const { provedUniqueWinner } = await import('../src/verify/class-relu-split.ts');
+  const { loadMilpSolver } = await import('../src/verify/search/milp.ts');
+  const { provedClassMargins } = await import('../src/verify/equiv/class-margins.ts');
+  const { provedUniqueWinner } = await import('../src/verify/equiv/class-relu-split.ts');
   const { outputLinearLower } = await import('../src/bounds/objective.ts');
   await loadMilpSolver();
   const methods = new Map<string, number>();
@@ -260,7 +260,7 @@ test('checkClass with many inputs: where input splitting gives up, ReLU splittin
 });
 
 test('class margins with many inputs: a corner where another class wins, which no sample reaches, means no margins (null)', async () => {
-  const { provedClassMargins } = await import('../src/verify/class-margins.ts');
+  const { provedClassMargins } = await import('../src/verify/equiv/class-margins.ts');
   const { outputLinearLower } = await import('../src/bounds/objective.ts');
   // 40 inputs in [0, 1]: y0 = 1 and y1 = 40 relu(sum x - 39.5); y1 wins only where every input is near 1
   const n = 40;
@@ -309,8 +309,8 @@ function reshaped(f: import('../src/model/network.ts').Network, j: number): impo
 }
 
 test('strangers (any shapes, side by side in one network): proved within a tolerance, refuted beyond it, witnesses real, in this thread and on two workers', async () => {
-  const { checkLinfProduct, checkClassProduct } = await import('../src/verify/equiv-product.ts');
-  const { loadMilpSolver } = await import('../src/verify/milp.ts');
+  const { checkLinfProduct, checkClassProduct } = await import('../src/verify/equiv/equiv-product.ts');
+  const { loadMilpSolver } = await import('../src/verify/search/milp.ts');
   const { WorkerPool } = await import('../src/pool/pool.ts');
   await loadMilpSolver();
   const { outputLinearLower } = await import('../src/bounds/objective.ts');

@@ -11,12 +11,12 @@ import { forwardTrace } from '../src/model/network.ts';
 import { containsPoint, makeBox, samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { readNNet } from '../src/formats/nnet.ts';
-import { maximizeLinear, minimizeLinear, neuronPhase } from '../src/verify/maximize.ts';
+import { maximizeLinear, minimizeLinear, neuronPhase } from '../src/verify/property/maximize.ts';
 import { WorkerPool } from '../src/pool/pool.ts';
-import { phaseCensus } from '../src/verify/phase.ts';
+import { phaseCensus } from '../src/verify/phase/phase.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
-import { loadMilpSolver } from '../src/verify/milp.ts';
-import { maximizeByRegions, maximizeBySearch } from '../src/verify/search.ts';
+import { loadMilpSolver } from '../src/verify/search/milp.ts';
+import { maximizeByRegions, maximizeBySearch } from '../src/verify/search/search.ts';
 import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
 import { acasNnet, SKIP_SHARED } from './helpers/shared.ts';
 

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forwardTrace } from '../src/model/network.ts';
 import { makeBox } from '../src/model/box.ts';
-import { phaseCensus } from '../src/verify/phase.ts';
+import { phaseCensus } from '../src/verify/phase/phase.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
-import { decideProperty, decidePropertyOnPool } from '../src/verify/property.ts';
+import { decideProperty, decidePropertyOnPool } from '../src/verify/property/property.ts';
 import { WorkerPool } from '../src/pool/pool.ts';
 import { outputLinearLower } from '../src/bounds/objective.ts';
 import { isCounterexample, type VnnProperty } from '../src/formats/vnnlib.ts';
@@ -190,7 +190,7 @@ test('phase proofs alone (no sampling): a claim is proved only when the grid agr
 });
 
 test('MILP decisions of a neuron sign agree with a dense grid; witnesses re-check', async () => {
-  const { loadMilpSolver, milpNeuronSign } = await import('../src/verify/milp.ts');
+  const { loadMilpSolver, milpNeuronSign } = await import('../src/verify/search/milp.ts');
   await loadMilpSolver();
   let proved = 0;
   let refuted = 0;
@@ -229,7 +229,7 @@ test('MILP decisions of a neuron sign agree with a dense grid; witnesses re-chec
 });
 
 test('property decisions with many inputs (CROWN, ReLU splitting, then MILP) agree with a dense grid', async () => {
-  const { loadMilpSolver } = await import('../src/verify/milp.ts');
+  const { loadMilpSolver } = await import('../src/verify/search/milp.ts');
   await loadMilpSolver();
   let sat = 0;
   let unsat = 0;
@@ -266,7 +266,7 @@ test('property decisions with many inputs (CROWN, ReLU splitting, then MILP) agr
 });
 
 test('census finishing tasks (input splitting aimed at one neuron, then MILP) agree with a dense grid', async () => {
-  const { runNeuronTask } = await import('../src/verify/neuron-task.ts');
+  const { runNeuronTask } = await import('../src/verify/phase/neuron-task.ts');
   let proved = 0;
   let refuted = 0;
   for (let seed = 1; seed <= 4; seed++) {

@@ -124,7 +124,7 @@ test('a pruned network written to ONNX runs in onnxruntime with the original out
 });
 
 test('a census that claims a false phase fact cannot get through: the fresh re-proof drops it and the neuron stays', async () => {
-  const { phaseCensus } = await import('../src/verify/phase.ts');
+  const { phaseCensus } = await import('../src/verify/phase/phase.ts');
   const p = plantedNetwork(11);
   const domain = [makeBox([-1, -1, -1], [1, 1, 1])];
   const census = phaseCensus(p.net, domain, { boundsFn: naiveIntervalBounds, timeoutMs: 120_000, maxBoxes: 200_000 });

@@ -5,9 +5,9 @@ import { forward } from '../src/model/network.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { backwardBound, crownBounds } from '../src/bounds/backward.ts';
 import { clipForSplit, splitLower, type ReluSplit } from '../src/bounds/beta.ts';
-import { ReluBab } from '../src/verify/relu-bab.ts';
-import { minimizeLinear } from '../src/verify/maximize.ts';
-import { loadMilpSolver } from '../src/verify/milp.ts';
+import { ReluBab } from '../src/verify/search/relu-bab.ts';
+import { minimizeLinear } from '../src/verify/property/maximize.ts';
+import { loadMilpSolver } from '../src/verify/search/milp.ts';
 import { containsPoint } from '../src/model/box.ts';
 import { boxGrid, randomBox, randomNetwork } from './helpers/nets.ts';
 

@@ -5,8 +5,8 @@ import { crownBounds } from '../bounds/backward.ts';
 import { alphaCrownBounds } from '../bounds/alpha.ts';
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
-import { maximizeLinearOnPool, minimizeLinearOnPool, neuronPhase } from '../verify/maximize.ts';
-import { phaseCensusParallel, type NeuronPhase } from '../verify/phase.ts';
+import { maximizeLinearOnPool, minimizeLinearOnPool, neuronPhase } from '../verify/property/maximize.ts';
+import { phaseCensusParallel, type NeuronPhase } from '../verify/phase/phase.ts';
 import { makeProgress } from './progress.ts';
 import { boundsFor, EXIT, nBoxes, fmt, jobsOpt, modelArg, numberOpt, printJson, resolveDomain, withTreePool, type CommandSpec } from './common.ts';
 

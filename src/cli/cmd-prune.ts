@@ -6,7 +6,7 @@ import { boxHull } from '../model/box.ts';
 import { sizeMetrics, type Network } from '../model/network.ts';
 import { FinalCheckFailed, pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
 import { censusOptions, type PruneProgress, type ToleranceSearchStats } from '../simplify/prune.ts';
-import { phaseCensusParallel } from '../verify/phase.ts';
+import { phaseCensusParallel } from '../verify/phase/phase.ts';
 import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
 import { vacuity } from '../simplify/vacuity.ts';

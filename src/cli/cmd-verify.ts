@@ -1,7 +1,7 @@
 import { fail } from '../errors.ts';
 import { checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
 import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
-import { decidePropertyOnPool, type PropertyResult } from '../verify/property.ts';
+import { decidePropertyOnPool, type PropertyResult } from '../verify/property/property.ts';
 import type { Network } from '../model/network.ts';
 import { makeProgress } from './progress.ts';
 import { EXIT, jobsOpt, nBoxes, modelArg, numberOpt, printJson, viewOpt, withTreePool, type CommandSpec } from './common.ts';

@@ -11,7 +11,7 @@ import type { NetworkBounds } from '../bounds/types.ts';
 import { crownBounds } from '../bounds/backward.ts';
 import { isFamilyDirectory } from './family-eval.ts';
 import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
-import { manyInputs } from '../verify/split.ts';
+import { manyInputs } from '../verify/search/split.ts';
 
 export interface CommandSpec {
   name: string;

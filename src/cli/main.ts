@@ -16,7 +16,7 @@ import { verifyCommand } from './cmd-verify.ts';
 import { equivCommand } from './cmd-equiv.ts';
 import { boundsCommand } from './cmd-bounds.ts';
 import { VERSION } from './version.ts';
-import { loadMilpSolver } from '../verify/milp.ts';
+import { loadMilpSolver } from '../verify/search/milp.ts';
 
 const COMMANDS: CommandSpec[] = [
   infoCommand,

@@ -10,8 +10,8 @@ import { loadModel } from '../formats/load.ts';
 import { checkPropertyFits, readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
 import { runPool } from '../pool/pool.ts';
-import type { InstanceJob } from '../verify/instance.ts';
-import type { PropertyResult } from '../verify/property.ts';
+import type { InstanceJob } from '../verify/property/instance.ts';
+import type { PropertyResult } from '../verify/property/property.ts';
 import { makeProgress } from './progress.ts';
 import { jobsOpt, numberOpt, printJson, viewOpt } from './common.ts';
 
@@ -51,7 +51,7 @@ export async function verifyInstances(values: Record<string, string | boolean | 
   let done = 0;
   progress.update('instances decided', 0, jobs.length);
   const results = await runPool<InstanceJob, PropertyResult>(
-    new URL('../verify/instance.ts', import.meta.url).href,
+    new URL('../verify/property/instance.ts', import.meta.url).href,
     'decideInstance',
     jobs,
     jobsOpt(values),

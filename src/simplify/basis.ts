@@ -9,8 +9,8 @@
  */
 import type { Layer, Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
-import type { BoundsFn } from '../verify/equiv.ts';
-import { coverDomain } from '../verify/cover.ts';
+import type { BoundsFn } from '../verify/equiv/equiv.ts';
+import { coverDomain } from '../verify/search/cover.ts';
 
 const U = 2 ** -53;
 const gamma = (n: number): number => ((n + 2) * U) / (1 - (n + 2) * U);

@@ -9,13 +9,13 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { networkHash } from '../model/hash.ts';
 import { boxFromJSON, boxToJSON, type Box } from '../model/box.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
-import { MILP_ABS, MILP_REL } from '../verify/milp.ts';
+import { MILP_ABS, MILP_REL } from '../verify/search/milp.ts';
 import { fail, quote } from '../errors.ts';
 import { MAX_DOMAIN_VALUES, validateCertificateShape } from './certificate-schema.ts';
 import { exactSlack, type FinalCheckResult } from './final-check.ts';
 import type { EditsJSON } from './edits.ts';
 import type { Step } from './prune.ts';
-import type { PhaseCensus } from '../verify/phase.ts';
+import type { PhaseCensus } from '../verify/phase/phase.ts';
 
 export const CERTIFICATE_FORMAT = 'nnshrink-certificate';
 

@@ -8,9 +8,9 @@
 import { forward, type Network } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
-import { checkClass, checkLinf, worstPoint, type BoundsFn, type OutputLinearLower } from '../verify/equiv.ts';
-import { winnerMargins } from '../verify/class-relu-split.ts';
-import { manyInputs } from '../verify/split.ts';
+import { checkClass, checkLinf, worstPoint, type BoundsFn, type OutputLinearLower } from '../verify/equiv/equiv.ts';
+import { winnerMargins } from '../verify/equiv/class-relu-split.ts';
+import { manyInputs } from '../verify/search/split.ts';
 import { classChanged } from '../verify/tolerance.ts';
 import { pairWritten, type WrittenPrune } from './final-check.ts';
 

@@ -5,7 +5,7 @@
  * changes no floating-point result.
  */
 import type { Network, Layer } from '../model/network.ts';
-import { alignedPair, type AlignedPair } from '../verify/diff-pair.ts';
+import { alignedPair, type AlignedPair } from '../verify/equiv/diff/diff-pair.ts';
 import { fail } from '../errors.ts';
 
 export const KEEP = 0;

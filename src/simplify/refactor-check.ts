@@ -8,9 +8,9 @@
  */
 import type { Layer, Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
-import type { BoundsFn } from '../verify/equiv.ts';
+import type { BoundsFn } from '../verify/equiv/equiv.ts';
 import { composeLayers } from './fold.ts';
-import { coverDomain } from '../verify/cover.ts';
+import { coverDomain } from '../verify/search/cover.ts';
 
 const U = 2 ** -53;
 

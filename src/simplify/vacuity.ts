@@ -8,7 +8,7 @@ import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
-import { coverDomain } from '../verify/cover.ts';
+import { coverDomain } from '../verify/search/cover.ts';
 
 /** Why the claim is vacuous, or null. */
 export function vacuity(f: Network, domain: Box[], t: Tolerance, bounds: (net: Network, box: Box) => NetworkBounds): string | null {

@@ -6,7 +6,7 @@
 import type { Network } from '../model/network.ts';
 import { splitBox, type Box } from '../model/box.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
-import type { BoundsFn } from '../verify/equiv.ts';
+import type { BoundsFn } from '../verify/equiv/equiv.ts';
 
 export function unstableCount(net: Network, b: NetworkBounds): number {
   let c = 0;

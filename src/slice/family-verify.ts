@@ -9,7 +9,7 @@
 import { forward, sizeMetrics, type Network } from '../model/network.ts';
 import { containsBox, type Box } from '../model/box.ts';
 import { isCounterexample, type VnnProperty } from '../formats/vnnlib.ts';
-import type { PropertyResult } from '../verify/property.ts';
+import type { PropertyResult } from '../verify/property/property.ts';
 import { runPool } from '../pool/pool.ts';
 import { leafBoxes, type SplitTree } from './partition.ts';
 import { locate } from './dispatch.ts';

@@ -7,11 +7,11 @@ import { symbolicBounds } from '../bounds/symbolic.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { jsonNetworkText, parseJsonNetwork } from '../formats/json.ts';
 import { pruneAndCheck, type CertifiedPrune } from '../simplify/certify.ts';
-import { loadMilpSolver } from '../verify/milp.ts';
+import { loadMilpSolver } from '../verify/search/milp.ts';
 import { NnsError } from '../errors.ts';
 import type { VnnProperty } from '../formats/vnnlib.ts';
-import { decideProperty, type PropertyResult } from '../verify/property.ts';
-import { manyInputs } from '../verify/split.ts';
+import { decideProperty, type PropertyResult } from '../verify/property/property.ts';
+import { manyInputs } from '../verify/search/split.ts';
 
 export interface SliceJob {
   f: Network;

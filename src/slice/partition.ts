@@ -3,7 +3,7 @@
  * leaves' boxes tile the root exactly (shared faces only), which the tree structure guarantees by construction.
  */
 import { splitBox, type Box } from '../model/box.ts';
-import { MaxHeap } from '../verify/heap.ts';
+import { MaxHeap } from '../verify/search/heap.ts';
 
 export type SplitTree = { leaf: number } | { dim: number; at: number; left: SplitTree; right: SplitTree };
 

@@ -6,7 +6,7 @@ import { fail } from '../errors.ts';
 import { forward, sizeMetrics, type Network } from '../model/network.ts';
 import { boxHull, samplePoints, splitBox, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
-import type { BoundsFn } from '../verify/equiv.ts';
+import type { BoundsFn } from '../verify/equiv/equiv.ts';
 import { classChanged, type Tolerance } from '../verify/tolerance.ts';
 import type { CertifiedPrune } from '../simplify/certify.ts';
 import { runPool } from '../pool/pool.ts';

@@ -6,7 +6,7 @@
  */
 import { forwardTrace, type Network } from '../../src/model/network.ts';
 import type { Box } from '../../src/model/box.ts';
-import { regionArgmin } from '../../src/verify/linear-region.ts';
+import { regionArgmin } from '../../src/verify/search/linear-region.ts';
 
 export function exactMin(net: Network, box: Box, k: number, c: Float64Array): { value: number; x: Float64Array; patterns: number } {
   const relus: Array<[number, number]> = [];

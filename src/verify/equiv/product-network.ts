@@ -3,7 +3,7 @@
  * (block-diagonal layers; the shallower one's outputs carried to the end by identity neurons), so every question
  * about f and g together becomes a question about one network that the bounds and the property search answer.
  */
-import { makeLayer, outputSize, type Layer, type Network } from '../model/network.ts';
+import { makeLayer, outputSize, type Layer, type Network } from '../../model/network.ts';
 
 /** f's layers padded to `depth` with identity layers on its outputs (linear neurons: they carry values unchanged). */
 function padded(net: Network, depth: number): Layer[] {

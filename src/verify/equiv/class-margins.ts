@@ -6,15 +6,15 @@
  * sub-box, so the class check's branch and bound can use them everywhere. Each is proved by a fresh query (CROWN,
  * ReLU splitting or MILP); none is taken from samples.
  */
-import { forward, type Network } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
-import { mulberry32 } from '../model/rng.ts';
+import { forward, type Network } from '../../model/network.ts';
+import type { Box } from '../../model/box.ts';
+import { mulberry32 } from '../../model/rng.ts';
 import type { BoundsFn, OutputLinearLower } from './equiv.ts';
-import { milpLinearSign } from './milp.ts';
-import { ReluBab } from './relu-bab.ts';
-import { maximizeBySearch } from './search.ts';
-import { manyInputs } from './split.ts';
-import { coverDomain, sampleCoverBox } from './cover.ts';
+import { milpLinearSign } from '../search/milp.ts';
+import { ReluBab } from '../search/relu-bab.ts';
+import { maximizeBySearch } from '../search/search.ts';
+import { manyInputs } from '../search/split.ts';
+import { coverDomain, sampleCoverBox } from '../search/cover.ts';
 
 export interface ClassMargins {
   /** the output f picks on every sample of the domain */

@@ -4,14 +4,14 @@
  * in a step depends on the rest of the tree, so a batch of steps can run on worker threads and give exactly the tree
  * one thread gives (property.ts drives the tree and keeps the open boxes).
  */
-import { forward, type Network } from '../model/network.ts';
-import { splitBox, type Box } from '../model/box.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import { isCounterexample, type LinearConstraint, type VnnProperty } from '../formats/vnnlib.ts';
-import { backwardBound, crownBounds } from '../bounds/backward.ts';
-import { outputLinearLower as crownOutputLower } from '../bounds/objective.ts';
-import { alphaLower, alphaLowerOfMax } from '../bounds/alpha.ts';
-import type { BoundsFn, OutputLinearLower } from './equiv.ts';
+import { forward, type Network } from '../../model/network.ts';
+import { splitBox, type Box } from '../../model/box.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
+import { isCounterexample, type LinearConstraint, type VnnProperty } from '../../formats/vnnlib.ts';
+import { backwardBound, crownBounds } from '../../bounds/backward.ts';
+import { outputLinearLower as crownOutputLower } from '../../bounds/objective.ts';
+import { alphaLower, alphaLowerOfMax } from '../../bounds/alpha.ts';
+import type { BoundsFn, OutputLinearLower } from '../equiv/equiv.ts';
 import { chooseSplit } from './split.ts';
 import { descend } from './counterexample.ts';
 

@@ -4,10 +4,10 @@
  * winner c is proved to lead everywhere on the domain (class-margins.ts), it is enough that g's winner is c
  * everywhere too: sigma (g_w - g_c) > gSlack for every other output w, each a ReLU-splitting query on g.
  */
-import { outputSize, type Network } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
+import { outputSize, type Network } from '../../model/network.ts';
+import type { Box } from '../../model/box.ts';
 import type { BoundsFn, OutputLinearLower } from './equiv.ts';
-import { proveAllPositive, type AllPositive } from './relu-bab.ts';
+import { proveAllPositive, type AllPositive } from '../search/relu-bab.ts';
 import { provedClassMargins, type ClassMargins } from './class-margins.ts';
 
 /** The output whose lead over every other one is proved positive on the whole domain, or -1. */

@@ -8,7 +8,7 @@
  * FOUND must be in the domain itself: samples are drawn from the member boxes, and a point a search finds on a hull
  * is a witness only when `contains` says it lies in some box of the domain.
  */
-import { boxHull, type Box } from '../model/box.ts';
+import { boxHull, type Box } from '../../model/box.ts';
 
 /** At most this many boxes go to a search; more are grouped into this many hulls. */
 export const MAX_DOMAIN_BOXES = 256;

@@ -3,8 +3,8 @@
  * pre-activations over a box, from several starting points. Used to find inputs that make a neuron active (or
  * inactive) when plain sampling missed a small region. Results are plain evaluations: the caller re-checks them.
  */
-import { forwardTrace, type Network, type Trace } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
+import { forwardTrace, type Network, type Trace } from '../../model/network.ts';
+import type { Box } from '../../model/box.ts';
 import { milpAvailable } from './milp.ts';
 import { regionArgmin } from './linear-region.ts';
 

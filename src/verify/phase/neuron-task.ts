@@ -6,16 +6,16 @@
  * boxes' bounds) with the time left. Each task has its own time limit, so verdicts do not depend on how many
  * workers share the tasks.
  */
-import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
-import { crownBounds } from '../bounds/backward.ts';
-import { alphaCrownBounds } from '../bounds/alpha.ts';
-import { outputLinearLower } from '../bounds/objective.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import { loadMilpSolver, milpAvailable, milpNeuronSign } from './milp.ts';
-import { decideProperty, type SplitStrategy } from './property.ts';
-import { ReluBab } from './relu-bab.ts';
-import { manyInputs } from './split.ts';
+import { forwardTrace, makeLayer, type Network } from '../../model/network.ts';
+import type { Box } from '../../model/box.ts';
+import { crownBounds } from '../../bounds/backward.ts';
+import { alphaCrownBounds } from '../../bounds/alpha.ts';
+import { outputLinearLower } from '../../bounds/objective.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
+import { loadMilpSolver, milpAvailable, milpNeuronSign } from '../search/milp.ts';
+import { decideProperty, type SplitStrategy } from '../property/property.ts';
+import { ReluBab } from '../search/relu-bab.ts';
+import { manyInputs } from '../search/split.ts';
 
 export interface NeuronTask {
   net: Network;

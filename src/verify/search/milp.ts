@@ -6,9 +6,9 @@
  * after plain forward evaluation.
  */
 import type { Highs } from 'highs';
-import { forwardTrace, type Network } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
+import { forwardTrace, type Network } from '../../model/network.ts';
+import type { Box } from '../../model/box.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
 
 export const MILP_REL = 1e-5;
 export const MILP_ABS = 1e-6;

@@ -6,23 +6,23 @@
  * The search is a generator of steps of the split tree (input-split.ts); decideProperty runs them in this thread,
  * decidePropertyOnPool on worker threads.
  */
-import { forward, type Network } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
-import { mulberry32 } from '../model/rng.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import type { LinearConstraint, VnnProperty } from '../formats/vnnlib.ts';
-import { isCounterexample } from '../formats/vnnlib.ts';
-import { MaxHeap } from './heap.ts';
-import type { BoundsFn, OutputLinearLower } from './equiv.ts';
-import { manyInputs } from './split.ts';
-import { milpAvailable, milpLinearSign } from './milp.ts';
-import { ReluBab } from './relu-bab.ts';
-import { alphaCrownBounds } from '../bounds/alpha.ts';
-import { crownBounds } from '../bounds/backward.ts';
-import { outputLinearLower as crownOutputLower } from '../bounds/objective.ts';
-import { WorkerPool } from '../pool/pool.ts';
-import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, heldBounds, openCap } from './limits.ts';
-import { descend, violation } from './counterexample.ts';
+import { forward, type Network } from '../../model/network.ts';
+import { samplePoints, type Box } from '../../model/box.ts';
+import { mulberry32 } from '../../model/rng.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
+import type { LinearConstraint, VnnProperty } from '../../formats/vnnlib.ts';
+import { isCounterexample } from '../../formats/vnnlib.ts';
+import { MaxHeap } from '../search/heap.ts';
+import type { BoundsFn, OutputLinearLower } from '../equiv/equiv.ts';
+import { manyInputs } from '../search/split.ts';
+import { milpAvailable, milpLinearSign } from '../search/milp.ts';
+import { ReluBab } from '../search/relu-bab.ts';
+import { alphaCrownBounds } from '../../bounds/alpha.ts';
+import { crownBounds } from '../../bounds/backward.ts';
+import { outputLinearLower as crownOutputLower } from '../../bounds/objective.ts';
+import { WorkerPool } from '../../pool/pool.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, heldBounds, openCap } from '../search/limits.ts';
+import { descend, violation } from '../search/counterexample.ts';
 import {
   constraintLower,
   DEFAULT_STRATEGIES,
@@ -34,9 +34,9 @@ import {
   type SplitContext,
   type SplitSetupJob,
   type SplitStrategy,
-} from './input-split.ts';
+} from '../search/input-split.ts';
 
-export { DEFAULT_STRATEGIES, type SplitStrategy } from './input-split.ts';
+export { DEFAULT_STRATEGIES, type SplitStrategy } from '../search/input-split.ts';
 
 export interface PropertyResult {
   result: 'sat' | 'unsat' | 'unknown';
@@ -159,7 +159,7 @@ export async function decidePropertyOnPool(
   const ctx = splitContext(net, prop, o);
   const setup: SplitSetupJob = { net, prop, alphaSteps: ctx.alphaSteps, ...(ctx.split ? { split: ctx.split } : {}), ...(ctx.splitScale ? { splitScale: ctx.splitScale } : {}) };
   // the workers make the search's context while this thread falsifies
-  const session = pool.session(new URL('./input-split.ts', import.meta.url).href, 'splitContextOnWorker', setup);
+  const session = pool.session(new URL('../search/input-split.ts', import.meta.url).href, 'splitContextOnWorker', setup);
   try {
     const steps = propertySteps(ctx, o);
     let s = steps.next();

@@ -15,21 +15,21 @@
  * A domain of more than MAX_DOMAIN_BOXES boxes is proved on hulls of groups of them (cover.ts): sound, perhaps
  * weaker; samples come from the boxes themselves, and a point found outside the domain refutes nothing.
  */
-import { forwardTrace, type Network } from '../model/network.ts';
-import { boxCenter, boxHull, splitBox, type Box } from '../model/box.ts';
-import { mulberry32 } from '../model/rng.ts';
-import { MaxHeap } from './heap.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import type { BoundsFn } from './equiv.ts';
-import { chooseSplit, manyInputs, widestInput } from './split.ts';
-import { maximizeBySearch } from './search.ts';
-import { backwardBound, crownBounds } from '../bounds/backward.ts';
-import { symbolicBounds } from '../bounds/symbolic.ts';
-import { alphaCrownBounds } from '../bounds/alpha.ts';
+import { forwardTrace, type Network } from '../../model/network.ts';
+import { boxCenter, boxHull, splitBox, type Box } from '../../model/box.ts';
+import { mulberry32 } from '../../model/rng.ts';
+import { MaxHeap } from '../search/heap.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
+import type { BoundsFn } from '../equiv/equiv.ts';
+import { chooseSplit, manyInputs, widestInput } from '../search/split.ts';
+import { maximizeBySearch } from '../search/search.ts';
+import { backwardBound, crownBounds } from '../../bounds/backward.ts';
+import { symbolicBounds } from '../../bounds/symbolic.ts';
+import { alphaCrownBounds } from '../../bounds/alpha.ts';
 import { claimFails, runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
-import { WorkerPool } from '../pool/pool.ts';
-import { coverDomain, sampleCoverBox } from './cover.ts';
-import { BOX_LIMIT, MEMORY_LIMIT, SEARCH_MEMORY_BYTES, boundsBytes, boxBytes, heldBounds, openCap } from './limits.ts';
+import { WorkerPool } from '../../pool/pool.ts';
+import { coverDomain, sampleCoverBox } from '../search/cover.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, SEARCH_MEMORY_BYTES, boundsBytes, boxBytes, heldBounds, openCap } from '../search/limits.ts';
 
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 

@@ -13,20 +13,20 @@
  * splitting. The search is a generator of steps (a few boxes to split); maximizeLinear splits them in this thread,
  * maximizeLinearOnPool on worker threads.
  */
-import { forwardTrace, makeLayer, type Network } from '../model/network.ts';
-import { boxCenter, samplePoints, splitBox, type Box } from '../model/box.ts';
-import { mulberry32 } from '../model/rng.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import { backwardBound, crownBounds } from '../bounds/backward.ts';
-import { alphaCrownBounds, alphaLower } from '../bounds/alpha.ts';
-import { termsVanish, widenHi } from '../bounds/round.ts';
-import type { BoundsFn } from './equiv.ts';
-import { MaxHeap } from './heap.ts';
-import { maximizeByRegions } from './search.ts';
-import { ReluBab } from './relu-bab.ts';
-import { manyInputs, widestInput } from './split.ts';
-import type { WorkerPool } from '../pool/pool.ts';
-import { boundsBytes, boxBytes, heldBounds, openCap } from './limits.ts';
+import { forwardTrace, makeLayer, type Network } from '../../model/network.ts';
+import { boxCenter, samplePoints, splitBox, type Box } from '../../model/box.ts';
+import { mulberry32 } from '../../model/rng.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
+import { backwardBound, crownBounds } from '../../bounds/backward.ts';
+import { alphaCrownBounds, alphaLower } from '../../bounds/alpha.ts';
+import { termsVanish, widenHi } from '../../bounds/round.ts';
+import type { BoundsFn } from '../equiv/equiv.ts';
+import { MaxHeap } from '../search/heap.ts';
+import { maximizeByRegions } from '../search/search.ts';
+import { ReluBab } from '../search/relu-bab.ts';
+import { manyInputs, widestInput } from '../search/split.ts';
+import type { WorkerPool } from '../../pool/pool.ts';
+import { boundsBytes, boxBytes, heldBounds, openCap } from '../search/limits.ts';
 
 export interface MaximizeOptions {
   timeoutMs: number;

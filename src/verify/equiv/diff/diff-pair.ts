@@ -4,8 +4,8 @@
  * as strangers. The hints below only guide how the difference is decomposed: every term is bounded soundly for
  * ANY weights of g, so a wrong hint makes a proof fail, never a false proof.
  */
-import type { Network } from '../model/network.ts';
-import { fail } from '../errors.ts';
+import type { Network } from '../../../model/network.ts';
+import { fail } from '../../../errors.ts';
 
 export interface AlignedPair {
   f: Network;

@@ -10,8 +10,8 @@
  * Work limits (maxBoxes, maxNodes options) are separate: they make a search stop at the same point on any machine,
  * with reason BOX_LIMIT.
  */
-import type { Network } from '../model/network.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
+import type { Network } from '../../model/network.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
 
 /** What one search may keep open: 1 GiB. */
 export const SEARCH_MEMORY_BYTES = 1 << 30;

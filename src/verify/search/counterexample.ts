@@ -2,9 +2,9 @@
  * How far a network's outputs are from a VNN-LIB counterexample conjunction, and local descent toward one: the
  * falsification steps shared by the property search's sampling rounds and its split tree.
  */
-import { forwardTrace, type Network } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
-import type { LinearConstraint } from '../formats/vnnlib.ts';
+import { forwardTrace, type Network } from '../../model/network.ts';
+import type { Box } from '../../model/box.ts';
+import type { LinearConstraint } from '../../formats/vnnlib.ts';
 import { inputGradient } from './search.ts';
 
 /** How far y is from satisfying the conjunction (<= 0: satisfied). */

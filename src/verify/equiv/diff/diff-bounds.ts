@@ -11,8 +11,8 @@
  * Every term is bounded with interval arithmetic using f's own bounds on the box, and the sum is widened outward for
  * floating-point error, so the result is sound for any g; the hints only decide how tight it is.
  */
-import type { Box } from '../model/box.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
+import type { Box } from '../../../model/box.ts';
+import type { NetworkBounds } from '../../../bounds/types.ts';
 import type { AlignedPair } from './diff-pair.ts';
 import { SymbolicDifference } from './diff-symbolic.ts';
 import { BackwardDifference } from './diff-backward.ts';

@@ -1,5 +1,5 @@
 /** How the input-splitting searches (census, properties, equivalence) cut a box in two. */
-import { splitBox, type Box } from '../model/box.ts';
+import { splitBox, type Box } from '../../model/box.ts';
 
 export type SplitRule = 'widest' | 'trial';
 

@@ -4,8 +4,8 @@
  * An LP over that region gives the exact optimum of a linear objective there (a candidate point only: callers
  * evaluate it). Used by the region walk (search.ts) and by ReLU splitting's fully split nodes (relu-bab.ts).
  */
-import type { Network } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
+import type { Network } from '../../model/network.ts';
+import type { Box } from '../../model/box.ts';
 import { lpArgmin } from './milp.ts';
 
 /** Phase of ReLU (l, i) on the region: active or not, and whether its sign must be enforced by a half-space. */

@@ -6,10 +6,10 @@
  * worst node is split first (its bound decides the overall one), on the one of the neurons whose relaxations cost it
  * most that gives the best children.
  */
-import { forward, type Network } from '../model/network.ts';
-import type { Box } from '../model/box.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import { clipForSplit, splitLower, type ReluSplit, type SplitBoundState } from '../bounds/beta.ts';
+import { forward, type Network } from '../../model/network.ts';
+import type { Box } from '../../model/box.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
+import { clipForSplit, splitLower, type ReluSplit, type SplitBoundState } from '../../bounds/beta.ts';
 import { MaxHeap } from './heap.ts';
 import { maximizeBySearch } from './search.ts';
 import { milpAvailable } from './milp.ts';

@@ -3,7 +3,7 @@
  * (activationGap), and its linear relaxation in the pre-activation difference D (relaxDelta), which the symbolic
  * (diff-symbolic.ts) and backward (diff-backward.ts) difference bounds share.
  */
-import type { NetworkBounds } from '../bounds/types.ts';
+import type { NetworkBounds } from '../../../bounds/types.ts';
 import type { DiffPlan } from './diff-bounds.ts';
 
 /** the unit roundoff of float64 */

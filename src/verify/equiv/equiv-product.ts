@@ -5,17 +5,17 @@
  * maximisation of f_k - g_k. Where g was derived from f, equiv.ts's layer-by-layer difference is tighter; this is
  * for strangers. Every witness is re-checked on f and g themselves, not on the product network.
  */
-import { forward, outputSize, type Network } from '../model/network.ts';
-import { samplePoints, type Box } from '../model/box.ts';
-import { mulberry32 } from '../model/rng.ts';
-import type { LinearConstraint, VnnProperty } from '../formats/vnnlib.ts';
-import { decideProperty, decidePropertyOnPool, type PropertyOptions, type PropertyResult } from './property.ts';
-import { manyInputs } from './split.ts';
-import { maximizeLinear, maximizeLinearOnPool, minimizeLinear, minimizeLinearOnPool } from './maximize.ts';
-import type { WorkerPool } from '../pool/pool.ts';
+import { forward, outputSize, type Network } from '../../model/network.ts';
+import { samplePoints, type Box } from '../../model/box.ts';
+import { mulberry32 } from '../../model/rng.ts';
+import type { LinearConstraint, VnnProperty } from '../../formats/vnnlib.ts';
+import { decideProperty, decidePropertyOnPool, type PropertyOptions, type PropertyResult } from '../property/property.ts';
+import { manyInputs } from '../search/split.ts';
+import { maximizeLinear, maximizeLinearOnPool, minimizeLinear, minimizeLinearOnPool } from '../property/maximize.ts';
+import type { WorkerPool } from '../../pool/pool.ts';
 import { differenceNetwork, stackedNetwork } from './product-network.ts';
 import { worstPoint, type BoundsFn, type ClassResult, type LinfResult, type OutputLinearLower } from './equiv.ts';
-import { classChanged } from './tolerance.ts';
+import { classChanged } from '../tolerance.ts';
 import { classByWinners } from './class-relu-split.ts';
 
 export interface ProductEquivOptions {

@@ -11,10 +11,10 @@
  * Cost: 2 x outputs x (n_l x n_(l-1)) per layer below, a few times the interval bounds' (the hidden layers keep
  * their interval bounds, see tightenOutputs).
  */
-import type { Box } from '../model/box.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import { widenLo } from '../bounds/round.ts';
-import { addRows } from '../bounds/backward.ts';
+import type { Box } from '../../../model/box.ts';
+import type { NetworkBounds } from '../../../bounds/types.ts';
+import { widenLo } from '../../../bounds/round.ts';
+import { addRows } from '../../../bounds/backward.ts';
 import type { DiffPlan } from './diff-bounds.ts';
 import { relaxDelta, type DeltaRelax } from './diff-activation.ts';
 

@@ -3,13 +3,13 @@
  * when `verify --instances` decides a list side by side. Each instance has its own time limit, so its verdict does
  * not depend on how many run at once.
  */
-import { loadModel } from '../formats/load.ts';
-import { readVnnlib } from '../formats/vnnlib.ts';
-import { crownBounds } from '../bounds/backward.ts';
-import { outputLinearLower } from '../bounds/objective.ts';
+import { loadModel } from '../../formats/load.ts';
+import { readVnnlib } from '../../formats/vnnlib.ts';
+import { crownBounds } from '../../bounds/backward.ts';
+import { outputLinearLower } from '../../bounds/objective.ts';
 import { decideProperty, type PropertyResult } from './property.ts';
-import { loadMilpSolver } from './milp.ts';
-import { manyInputs } from './split.ts';
+import { loadMilpSolver } from '../search/milp.ts';
+import { manyInputs } from '../search/split.ts';
 
 export interface InstanceJob {
   model: string;

@@ -9,10 +9,10 @@
  * D <= delta <= max(D, 0); f inactive, 0 <= delta <= relu(u + D); otherwise min(D, 0) <= delta <= max(D, 0), each
  * side by its chord over [d0, d1]. The caller intersects the result with the interval bounds at every layer.
  */
-import type { Box } from '../model/box.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import { widenHi, widenLo } from '../bounds/round.ts';
-import { reluRelaxRows } from '../bounds/symbolic.ts';
+import type { Box } from '../../../model/box.ts';
+import type { NetworkBounds } from '../../../bounds/types.ts';
+import { widenHi, widenLo } from '../../../bounds/round.ts';
+import { reluRelaxRows } from '../../../bounds/symbolic.ts';
 import type { DiffPlan } from './diff-bounds.ts';
 import { relaxDelta } from './diff-activation.ts';
 

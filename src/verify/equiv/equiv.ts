@@ -3,20 +3,20 @@
  * bound on the layer-by-layer difference bounds (diff-bounds.ts). Falsification first (samples, box centres);
  * every witness is re-checked by plain forward evaluation of both networks.
  */
-import { forward, outputSize, type Network } from '../model/network.ts';
+import { forward, outputSize, type Network } from '../../model/network.ts';
 import { differenceNetwork } from './product-network.ts';
-import { maximizeByRegions } from './search.ts';
-import type { Box } from '../model/box.ts';
-import { mulberry32 } from '../model/rng.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
-import type { Verdict } from './verdict.ts';
-import type { AlignedPair } from './diff-pair.ts';
-import { differenceBounds, planDifference, type DiffBounds, type DiffPlan } from './diff-bounds.ts';
-import { MaxHeap } from './heap.ts';
-import { chooseSplit, manyInputs } from './split.ts';
+import { maximizeByRegions } from '../search/search.ts';
+import type { Box } from '../../model/box.ts';
+import { mulberry32 } from '../../model/rng.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
+import type { Verdict } from '../verdict.ts';
+import type { AlignedPair } from './diff/diff-pair.ts';
+import { differenceBounds, planDifference, type DiffBounds, type DiffPlan } from './diff/diff-bounds.ts';
+import { MaxHeap } from '../search/heap.ts';
+import { chooseSplit, manyInputs } from '../search/split.ts';
 import { gKeepsWinner, provedUniqueWinner } from './class-relu-split.ts';
-import { BOX_LIMIT, MEMORY_LIMIT, boxBytes, openCap } from './limits.ts';
-import { coverDomain, sampleCoverBox } from './cover.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, boxBytes, openCap } from '../search/limits.ts';
+import { coverDomain, sampleCoverBox } from '../search/cover.ts';
 
 /** Bounds of every layer over a box; `parent`, if given, holds sound bounds over a box that contains it. */
 export type BoundsFn = (net: Network, box: Box, parent?: NetworkBounds) => NetworkBounds;
