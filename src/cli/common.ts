@@ -1,7 +1,9 @@
 /** Shared pieces of the commands: loading the model or the default, resolving the domain, printing. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { fail, NnsError } from '../errors.ts';
-import { loadModel } from '../formats/load.ts';
+import { loadAnyModel, loadModel, type AnyModel } from '../formats/load.ts';
+import type { Graph } from '../model/graph/types.ts';
+import { size } from '../model/graph/shape.ts';
 import type { LoadedModel } from '../formats/model-file.ts';
 import { defaultModel } from '../demo/default-network.ts';
 import { containsPoint, parseBoxSpec, validateBox, type Box } from '../model/box.ts';
@@ -122,6 +124,40 @@ export function modelArg(values: Record<string, unknown>, positionals: string[],
   if (!positionals.length) fail(`${cmd}: missing MODEL (a .nnet, .onnx or .json file, or --default)`);
   if (isFamilyDirectory(positionals[0])) fail(`${positionals[0]}: a slice family (directory), not one network: 'nnshrink eval', 'info' and 'verify' read it`);
   return loadModel(positionals[0], { view: viewOpt(values) });
+}
+
+/** MODEL positional or --default, as a chain (NNet, JSON, a chain ONNX: the fast path) or a graph (a CNN's ONNX). */
+export function anyModelArg(values: Record<string, unknown>, positionals: string[], cmd: string): AnyModel {
+  if (values.default || !positionals.length || isFamilyDirectory(positionals[0])) return { kind: 'chain', model: modelArg(values, positionals, cmd) };
+  return loadAnyModel(positionals[0], { view: viewOpt(values) });
+}
+
+/**
+ * The domain of a graph: --domain (a box over the flattened input, row-major over the input's shape, e.g. C x H x W
+ * values) or --vnnlib (its input boxes; VNN-COMP's image properties name X_0.. in that order). A graph file states
+ * no domain of its own.
+ */
+export function resolveGraphDomain(g: Graph, path: string, values: Record<string, unknown>): Box[] {
+  const n = size(g.input.shape);
+  const shape = `[${g.input.shape.join(', ')}]`;
+  if (values.domain && values.vnnlib) fail('give either --domain or --vnnlib, not both');
+  if (typeof values.domain === 'string') {
+    try {
+      return [parseBoxSpec(values.domain, n)];
+    } catch (e) {
+      if (e instanceof NnsError) fail(`${e.message} (${path} takes ${n} inputs: its input ${shape} flattened row-major)`);
+      throw e;
+    }
+  }
+  if (typeof values.vnnlib === 'string') {
+    const p = readVnnlib(values.vnnlib);
+    if (p.nInputs !== n) fail(`${values.vnnlib}: the property has ${p.nInputs} inputs but the network has ${n} (its input ${shape})`);
+    const nOut = size(g.output.shape);
+    if (p.nOutputs > nOut) fail(`${values.vnnlib}: the property has ${p.nOutputs} outputs but the network has ${nOut}`);
+    p.regions.forEach((r) => validateBox(r.box, n, values.vnnlib as string));
+    return p.regions.map((r) => r.box);
+  }
+  fail(`${path}: the model states no input domain; give one with --domain lo1,..:hi1,.. (${n} values each: its input ${shape} flattened) or --vnnlib FILE`);
 }
 
 /** The domain: --domain, or --vnnlib (its input boxes), or the model's own. */

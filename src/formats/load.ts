@@ -1,9 +1,12 @@
 /** Format dispatch by file extension: .nnet, .onnx, .json. In-memory variants serve "check what will be written". */
 import type { Network } from '../model/network.ts';
-import { fail } from '../errors.ts';
+import { fail, NnsError } from '../errors.ts';
 import type { LoadedModel, ModelFormat, SaveOptions } from './model-file.ts';
 import { parseNNet, readNNet, nnetText } from './nnet.ts';
-import { parseOnnx, readOnnx } from './onnx-read.ts';
+import { decodeOnnx, FAMILY_ONNX_KEY, parseOnnx, readOnnx } from './onnx-read.ts';
+import { modelToGraph } from './onnx-graph/read.ts';
+import type { Graph } from '../model/graph/types.ts';
+import { graphToChain, isChain } from '../model/graph/chain.ts';
 import { onnxBytes } from './onnx-write.ts';
 import { jsonNetworkText, parseJsonNetwork } from './json.ts';
 import { readInputFile } from './read-text.ts';
@@ -24,6 +27,37 @@ export function loadModel(path: string, opts: { view?: 'raw' | 'normalized' } = 
   if (fmt === 'nnet') return readNNet(path, opts.view ?? 'raw');
   if (fmt === 'onnx') return readOnnx(path);
   return parseJsonNetwork(readInputFile(path).toString('utf8'), path);
+}
+
+/** A model as the commands take it: a chain (the fast path: every verifier of src/verify) or a graph. */
+export type AnyModel = { kind: 'chain'; model: LoadedModel } | { kind: 'graph'; graph: Graph; path: string };
+
+/**
+ * Any model file. NNet and JSON are chains; an ONNX file is read by the chain reader first (the fast path, and the
+ * nnshrink metadata it reads), and when that refuses it (an operator or a layout it does not take) by the graph
+ * reader; a graph that is a fully-connected chain still becomes a chain. When both refuse, the graph reader's error
+ * is the one shown: it reads more, so its complaint is the real one (an unsupported operator, named with its node).
+ */
+export function loadAnyModel(path: string, opts: { view?: 'raw' | 'normalized' } = {}): AnyModel {
+  if (formatOf(path) !== 'onnx') return { kind: 'chain', model: loadModel(path, opts) };
+  const buf = readInputFile(path);
+  return parseAnyOnnx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+}
+
+/** ONNX bytes as a chain when they are one, else as a graph (see loadAnyModel). */
+export function parseAnyOnnx(bytes: Uint8Array, path: string): AnyModel {
+  const decoded = decodeOnnx(bytes, path); // a file that is not ONNX at all fails here, once
+  // a slice family is refused by the chain reader with its own message, which the graph reader would not give
+  if (decoded.metadata_props?.some((m) => m.key === FAMILY_ONNX_KEY)) return { kind: 'chain', model: parseOnnx(bytes, path) };
+  try {
+    return { kind: 'chain', model: parseOnnx(bytes, path) };
+  } catch (e) {
+    if (!(e instanceof NnsError)) throw e;
+  }
+  const graph = modelToGraph(decoded, path);
+  if (!isChain(graph)) return { kind: 'graph', graph, path };
+  const inputShape = typeof graph.input.batch === 'number' ? [graph.input.batch, ...graph.input.shape] : [1, ...graph.input.shape];
+  return { kind: 'chain', model: { network: graphToChain(graph), format: 'onnx', path, inputShape } };
 }
 
 /** The bytes a model file of this format would hold. */
