@@ -33,6 +33,12 @@ export function milpAvailable(): boolean {
   return solver !== null;
 }
 
+/** The loaded solver (null before loadMilpSolver): the graph MILP (verify/graph/milp.ts) builds its models on it. */
+export const milpSolver = (): Highs | null => solver;
+
+/** How far a HiGHS optimum is widened before use, for an objective whose terms sum to `mag` in magnitude. */
+export const milpSlack = (mag: number): number => MILP_REL * (1 + mag) + MILP_ABS;
+
 export interface NeuronExtreme {
   /** 'proved': sign * z <= 0 on the whole box; 'refuted': witness x with sign * z > 0; 'unknown': time ran out */
   status: 'proved' | 'refuted' | 'unknown';
@@ -154,7 +160,7 @@ export function milpLinearSign(net: Network, box: Box, bounds: NetworkBounds, k:
   });
   let near: Float64Array | undefined;
   try {
-    const slack = MILP_REL * (1 + mag) + MILP_ABS;
+    const slack = milpSlack(mag);
     // cut off everything that cannot reach -slack: "infeasible" then means max sign*z < -slack (+ solver tolerance)
     model.options.set({ time_limit: Math.max(0.05, timeMs / 1000), output_flag: false, mip_heuristic_effort: 0.01, objective_bound: -slack, mip_max_nodes: MILP_MAX_NODES });
     model.run();
