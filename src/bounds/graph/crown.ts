@@ -18,6 +18,52 @@ export interface CrownOptions {
   slopes?: Slopes;
   /** tighten only the inputs of nonlinear nodes and the output (default); 'all': every node's output */
   tensors?: 'nonlinear' | 'all';
+  /** sound bounds of a superset of the domain (a branch's parent): every tensor is intersected with them */
+  parent?: TensorBounds;
+  /** tensors whose bounds are taken from `parent` unchanged (a branch: those not downstream of its split) */
+  reuse?: ReadonlySet<string>;
+  /**
+   * ReLU split decisions by ReLU-like node name, per element of its input: +1 the input is >= 0 (active), -1 it is
+   * <= 0 (inactive), 0 free. The bounds then hold on the part of the box where the decisions hold.
+   */
+  splits?: ReadonlyMap<string, Int8Array>;
+}
+
+/** The decisions on each tensor: the ReLU-like node's input gets its node's decisions. */
+function splitsByTensor(g: Graph, splits?: ReadonlyMap<string, Int8Array>): Map<string, Int8Array[]> {
+  const out = new Map<string, Int8Array[]>();
+  if (!splits) return out;
+  for (const n of g.nodes) {
+    const d = splits.get(n.name);
+    if (d) out.set(n.inputs[0], [...(out.get(n.inputs[0]) ?? []), d]);
+  }
+  return out;
+}
+
+/** x intersected with the parent's bounds and clamped by the split decisions (lo > hi: no point satisfies them). */
+function restrict(x: Itv, parent: Itv | undefined, decisions: Int8Array[] | undefined): Itv {
+  if (!parent && !decisions) return x;
+  const lo = Float64Array.from(x.lo);
+  const hi = Float64Array.from(x.hi);
+  if (parent) {
+    for (let i = 0; i < lo.length; i++) {
+      lo[i] = Math.max(lo[i], parent.lo[i]);
+      hi[i] = Math.min(hi[i], parent.hi[i]);
+    }
+  }
+  for (const d of decisions ?? []) {
+    for (let i = 0; i < lo.length; i++) {
+      if (d[i] > 0) lo[i] = Math.max(lo[i], 0);
+      else if (d[i] < 0) hi[i] = Math.min(hi[i], 0);
+    }
+  }
+  return { lo, hi, mag: x.mag };
+}
+
+/** Whether some element's bounds are empty (lo > hi): the split decisions cannot all hold. */
+export function isEmptyItv(x: Itv): boolean {
+  for (let i = 0; i < x.lo.length; i++) if (x.lo[i] > x.hi[i]) return true;
+  return false;
 }
 
 /** linear maps that mix elements of one input */
@@ -90,18 +136,36 @@ export function tighten(g: Graph, b: TensorBounds, t: string, idx: Int32Array, c
 }
 
 export function graphCrownBounds(g: Graph, box: Box, opts: CrownOptions = {}): TensorBounds {
-  const b: TensorBounds = new Map([[g.input.name, boxItv(g, box)]]);
+  const b = graphSplitBounds(g, box, opts);
+  // only split decisions can empty the domain; their callers use graphSplitBounds, which says so
+  if (!b) throw new Error('internal: the split decisions leave no point of the box (use graphSplitBounds)');
+  return b;
+}
+
+/**
+ * graphCrownBounds on the part of the box where opts.splits hold (intersected with opts.parent, reusing the
+ * tensors opts.reuse names); null when the decisions cannot all hold (some tensor's bounds come out empty).
+ */
+export function graphSplitBounds(g: Graph, box: Box, opts: CrownOptions = {}): TensorBounds | null {
+  const decided = splitsByTensor(g, opts.splits);
+  const b: TensorBounds = new Map([[g.input.name, restrict(boxItv(g, box), undefined, decided.get(g.input.name))]]);
+  if (isEmptyItv(b.get(g.input.name)!)) return null;
   const exact = exactTensors(g);
   const consumers = new Map<string, GraphNode[]>();
   for (const n of g.nodes) for (const t of n.inputs) consumers.set(t, [...(consumers.get(t) ?? []), n]);
   const chunk = chunkSize(g, opts.memoryBudget ?? 2 ** 30);
   for (const n of g.nodes) {
-    b.set(n.output, nodeInterval(g, b, n));
-    if (exact.has(n.output)) continue;
-    const mask = wanted(g, b, n.output, consumers.get(n.output) ?? [], opts.tensors === 'all');
+    const t = n.output;
+    const par = opts.parent?.get(t);
+    const own = opts.reuse?.has(t) && par ? par : nodeInterval(g, b, n);
+    b.set(t, restrict(own, par === own ? undefined : par, decided.get(t)));
+    if (isEmptyItv(b.get(t)!)) return null;
+    if (exact.has(t) || own === par) continue;
+    const mask = wanted(g, b, t, consumers.get(t) ?? [], opts.tensors === 'all');
     if (!mask) continue;
     const idx = Int32Array.from(Array.from(mask).flatMap((m, i) => (m ? [i] : [])));
-    if (idx.length > 0) b.set(n.output, tighten(g, b, n.output, idx, chunk, opts.slopes));
+    if (idx.length > 0) b.set(t, tighten(g, b, t, idx, chunk, opts.slopes));
+    if (isEmptyItv(b.get(t)!)) return null;
   }
   return b;
 }
