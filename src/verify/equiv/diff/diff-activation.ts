@@ -4,10 +4,7 @@
  * (diff-symbolic.ts) and backward (diff-backward.ts) difference bounds share.
  */
 import type { NetworkBounds } from '../../../bounds/types.ts';
-import type { DiffPlan } from './diff-bounds.ts';
-
-/** the unit roundoff of float64 */
-export const U = 2 ** -53;
+import { U, type DiffPlan } from './diff-plan.ts';
 
 /** Range of act_g(s z + c) - act_f(z) for z in [l, u] (piecewise linear: check the breakpoints). */
 export function activationGap(s: number, c: number, gRelu: boolean, fRelu: boolean, l: number, u: number): [number, number] {

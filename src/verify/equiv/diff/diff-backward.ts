@@ -15,7 +15,7 @@ import type { Box } from '../../../model/box.ts';
 import type { NetworkBounds } from '../../../bounds/types.ts';
 import { widenLo } from '../../../bounds/round.ts';
 import { addRows } from '../../../bounds/backward.ts';
-import type { DiffPlan } from './diff-bounds.ts';
+import type { DiffPlan } from './diff-plan.ts';
 import { relaxDelta, type DeltaRelax } from './diff-activation.ts';
 
 /** Where the layer's sources stand on the box: f's activations feeding it, merge residuals, rounding of E. */

@@ -13,7 +13,7 @@ import type { Box } from '../../../model/box.ts';
 import type { NetworkBounds } from '../../../bounds/types.ts';
 import { widenHi, widenLo } from '../../../bounds/round.ts';
 import { reluRelaxRows } from '../../../bounds/symbolic.ts';
-import type { DiffPlan } from './diff-bounds.ts';
+import type { DiffPlan } from './diff-plan.ts';
 import { relaxDelta } from './diff-activation.ts';
 
 export class SymbolicDifference {
