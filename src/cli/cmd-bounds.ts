@@ -4,11 +4,13 @@ import { symbolicBounds } from '../bounds/symbolic.ts';
 import { crownBounds } from '../bounds/backward.ts';
 import { alphaCrownBounds } from '../bounds/alpha.ts';
 import type { Network } from '../model/network.ts';
+import type { Graph } from '../model/graph/types.ts';
 import type { Box } from '../model/box.ts';
 import { maximizeLinearOnPool, minimizeLinearOnPool, neuronPhase } from '../verify/property/maximize.ts';
 import { phaseCensusParallel, type NeuronPhase } from '../verify/phase/phase.ts';
 import { makeProgress } from './progress.ts';
-import { boundsFor, EXIT, nBoxes, fmt, jobsOpt, modelArg, numberOpt, printJson, resolveDomain, withTreePool, type CommandSpec } from './common.ts';
+import { anyModelArg, boundsFor, EXIT, nBoxes, fmt, jobsOpt, numberOpt, printJson, resolveDomain, resolveGraphDomain, withTreePool, type CommandSpec } from './common.ts';
+import { graphBounds } from './graph-bounds.ts';
 
 /** the longest list of neuron indices the census's text output prints */
 const LIST_MAX = 24;
@@ -39,7 +41,9 @@ export const boundsCommand: CommandSpec = {
   maxPositionals: 1,
   exits: '0 done (--max / --min: proved to the precision asked; --phase: decided), 3 --max / --min not to the precision within the time, --phase unknown',
   run(values, positionals) {
-    const m = modelArg(values, positionals, 'bounds');
+    const any = anyModelArg(values, positionals, 'bounds');
+    if (any.kind === 'graph') return graphBoundsCommand(any.graph, any.path, values);
+    const m = any.model;
     const domain = resolveDomain(m, values);
     if (values.census) return census(m.network, domain, values);
     if (values.phase !== undefined) return phase(m.network, domain, values);
@@ -80,6 +84,15 @@ export const boundsCommand: CommandSpec = {
     return 0;
   },
 };
+
+/** `bounds` on a graph network: the bounds of its outputs and activation inputs, or the census. */
+function graphBoundsCommand(g: Graph, path: string, values: Record<string, string | boolean | undefined>): number | Promise<number> {
+  const chainOnly = (['max', 'min', 'phase'] as const).find((k) => values[k] !== undefined);
+  if (chainOnly) fail(`--${chainOnly}: not available on graph networks yet (${path} is one); --census gives every ReLU's phase`);
+  const domain = resolveGraphDomain(g, path, values);
+  if (values.census) fail(`--census: not available on graph networks yet (${path} is one)`);
+  return graphBounds(g, path, domain, values);
+}
 
 /** LAYER:INDEX or LAYER=c1,c2,.. (layers from 1) into a layer index and a coefficient vector over its neurons. */
 export function parseObjective(spec: string, net: Network, flag: string): { layer: number; c: Float64Array } {

@@ -2,7 +2,8 @@ import { fail } from '../errors.ts';
 import { readInputFile } from '../formats/read-text.ts';
 import { forward } from '../model/network.ts';
 import { containsPoint } from '../model/box.ts';
-import { modelArg, printJson, viewOpt, type CommandSpec } from './common.ts';
+import { anyModelArg, printJson, viewOpt, type CommandSpec } from './common.ts';
+import { graphEval } from './graph-eval.ts';
 import { evalFamilyAt, openFamily } from './family-eval.ts';
 
 function parseVector(s: string, where: string): number[] {
@@ -42,7 +43,9 @@ export const evalCommand: CommandSpec = {
       else for (const r of rows) process.stdout.write(`slice ${r.slice}: ${r.output.join(', ')}\n`);
       return 0;
     }
-    const m = modelArg(values, positionals, 'eval');
+    const any = anyModelArg(values, positionals, 'eval');
+    if (any.kind === 'graph') return graphEval(any.graph, any.path, inputs, values.json === true);
+    const m = any.model;
     const n = m.network.inputSize;
     const rows = inputs.map((x, i) => {
       if (x.length !== n) fail(`input ${i + 1} has ${x.length} values but ${m.path} takes ${n}`);

@@ -1,11 +1,12 @@
 import { outputSize, sizeMetrics } from '../model/network.ts';
 import { boxToJSON, type Box } from '../model/box.ts';
-import { modelArg, printJson, viewOpt, type CommandSpec } from './common.ts';
+import { anyModelArg, printJson, viewOpt, type CommandSpec } from './common.ts';
+import { graphInfo } from './graph-info.ts';
 import { openFamily, type FamilyView } from './family-eval.ts';
 
 export const infoCommand: CommandSpec = {
   name: 'info',
-  summary: 'layers, sizes, parameters and domain of a model',
+  summary: 'layers, sizes, parameters and domain of a model (a graph network: operators, shapes, activation neurons and channels)',
   usage: 'nnshrink info MODEL|FAMILY_DIR|FAMILY.onnx|--default [--view raw|normalized] [--json]',
   options: { default: { type: 'boolean' }, view: { type: 'string' } },
   maxPositionals: 1,
@@ -14,7 +15,9 @@ export const infoCommand: CommandSpec = {
     viewOpt(values);
     const fam = positionals.length ? openFamily(positionals[0]) : null;
     if (fam) return familyInfo(fam, values.json === true);
-    const m = modelArg(values, positionals, 'info');
+    const any = anyModelArg(values, positionals, 'info');
+    if (any.kind === 'graph') return graphInfo(any.graph, any.path, values.json === true);
+    const m = any.model;
     const s = sizeMetrics(m.network);
     const layers = m.network.layers.map((L, k) => ({
       layer: k + 1,
