@@ -6,7 +6,7 @@
  */
 import { outputSize, type Network } from '../../model/network.ts';
 import type { Box } from '../../model/box.ts';
-import type { BoundsFn, OutputLinearLower } from './equiv.ts';
+import type { BoundsFn, OutputLinearLower } from '../bounds-fn.ts';
 import { proveAllPositive, type AllPositive } from '../search/relu-bab.ts';
 import { provedClassMargins, type ClassMargins } from './class-margins.ts';
 

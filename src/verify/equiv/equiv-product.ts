@@ -14,7 +14,9 @@ import { manyInputs } from '../search/split.ts';
 import { maximizeLinear, maximizeLinearOnPool, minimizeLinear, minimizeLinearOnPool } from '../property/maximize.ts';
 import type { WorkerPool } from '../../pool/pool.ts';
 import { differenceNetwork, stackedNetwork } from './product-network.ts';
-import { worstPoint, type BoundsFn, type ClassResult, type LinfResult, type OutputLinearLower } from './equiv.ts';
+import { worstPoint, type LinfResult } from './equiv.ts';
+import type { ClassResult } from './equiv-class.ts';
+import type { BoundsFn, OutputLinearLower } from '../bounds-fn.ts';
 import { classChanged } from '../tolerance.ts';
 import { classByWinners } from './class-relu-split.ts';
 

@@ -20,7 +20,7 @@ import type { NetworkBounds } from '../../bounds/types.ts';
 import { backwardBound, crownBounds } from '../../bounds/backward.ts';
 import { alphaCrownBounds, alphaLower } from '../../bounds/alpha.ts';
 import { termsVanish, widenHi } from '../../bounds/round.ts';
-import type { BoundsFn } from '../equiv/equiv.ts';
+import type { BoundsFn } from '../bounds-fn.ts';
 import { MaxHeap } from '../search/heap.ts';
 import { maximizeByRegions } from '../search/search.ts';
 import { ReluBab } from '../search/relu-bab.ts';

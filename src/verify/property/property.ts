@@ -13,7 +13,7 @@ import type { NetworkBounds } from '../../bounds/types.ts';
 import type { LinearConstraint, VnnProperty } from '../../formats/vnnlib.ts';
 import { isCounterexample } from '../../formats/vnnlib.ts';
 import { MaxHeap } from '../search/heap.ts';
-import type { BoundsFn, OutputLinearLower } from '../equiv/equiv.ts';
+import type { BoundsFn, OutputLinearLower } from '../bounds-fn.ts';
 import { manyInputs } from '../search/split.ts';
 import { milpAvailable, milpLinearSign } from '../search/milp.ts';
 import { ReluBab } from '../search/relu-bab.ts';

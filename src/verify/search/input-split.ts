@@ -11,7 +11,7 @@ import { isCounterexample, type LinearConstraint, type VnnProperty } from '../..
 import { backwardBound, crownBounds } from '../../bounds/backward.ts';
 import { outputLinearLower as crownOutputLower } from '../../bounds/objective.ts';
 import { alphaLower, alphaLowerOfMax } from '../../bounds/alpha.ts';
-import type { BoundsFn, OutputLinearLower } from '../equiv/equiv.ts';
+import type { BoundsFn, OutputLinearLower } from '../bounds-fn.ts';
 import { chooseSplit } from './split.ts';
 import { descend } from './counterexample.ts';
 
