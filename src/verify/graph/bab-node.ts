@@ -1,6 +1,7 @@
 /**
  * One subproblem of the ReLU-splitting branch and bound on a graph: the box with some ReLU inputs' signs decided,
- * its bounds (the parent's, intersected, with the tensors downstream of the new split recomputed), and the sound
+ * its bounds (the parent's with the split input clamped, or with the tensors downstream of the split recomputed and
+ * intersected with the parent's: on oval21's cifar_base the clamp alone proves as much per second), and the sound
  * lower bound of the goal's linear function there (CROWN, then optimised slopes when asked). The CROWN pass's
  * record gives the split scores and the relaxation's minimising corner, a candidate counterexample.
  */
@@ -36,10 +37,13 @@ export interface BabContext {
   goal: Goal;
   alpha: boolean;
   upstream: Map<string, Set<string>>;
+  all: Set<string>;
+  /** recompute the tensors downstream of each split (tighter, far slower) instead of keeping the parent's */
+  recompute: boolean;
 }
 
-export function newContext(g: Graph, box: Box, goal: Goal, alpha: boolean): BabContext {
-  return { g, box, goal, alpha, upstream: upstreamOf(g) };
+export function newContext(g: Graph, box: Box, goal: Goal, alpha: boolean, recompute: boolean): BabContext {
+  return { g, box, goal, alpha, upstream: upstreamOf(g), recompute, all: new Set([g.input.name, ...g.nodes.map((n) => n.output)]) };
 }
 
 /** coeffs . T(x) by plain evaluation (what a counterexample must be confirmed by). */
@@ -67,7 +71,9 @@ export function childSub(ctx: BabContext, parent: Sub, node: string, index: numb
   const d = Int8Array.from(splits.get(node) ?? new Int8Array(parent.bounds.get(inputOf(ctx.g, node))!.lo.length));
   d[index] = sign;
   splits.set(node, d);
-  const b = graphSplitBounds(ctx.g, ctx.box, { parent: parent.bounds, reuse: ctx.upstream.get(node), splits });
+  // 'keep': every tensor as the parent had it, only the split input clamped (one backward pass per child)
+  const reuse = ctx.recompute ? ctx.upstream.get(node) : ctx.all;
+  const b = graphSplitBounds(ctx.g, ctx.box, { parent: parent.bounds, reuse, splits });
   return b ? boundSub(ctx, b, splits, parent.depth + 1) : null;
 }
 

@@ -34,6 +34,8 @@ export interface BabOptions {
   alpha?: boolean;
   /** sound bounds of every tensor over the box (default: a CROWN pass) */
   bounds?: TensorBounds;
+  /** after a split: keep the parent's other bounds (default) or recompute those downstream of the split */
+  intermediate?: 'keep' | 'recompute';
   /** descent steps from the root's corner (default 20) */
   attackSteps?: number;
 }
@@ -55,7 +57,7 @@ function subBytes(g: Graph): number {
 }
 
 export function proveGraphLinear(g: Graph, box: Box, goal: LinearGoal, opts: BabOptions): BabResult {
-  const ctx = newContext(g, box, { tensor: tensorName(g, goal.tensor), coeffs: goal.coeffs, rhs: goal.rhs }, opts.alpha ?? true);
+  const ctx = newContext(g, box, { tensor: tensorName(g, goal.tensor), coeffs: goal.coeffs, rhs: goal.rhs }, opts.alpha ?? true, opts.intermediate === 'recompute');
   const root = boundSub(ctx, opts.bounds ?? graphCrownBounds(g, box), new Map(), 0);
   if (root.lower > goal.rhs) return { status: 'proved', nodes: 1, lower: root.lower };
   const x = rootAttack(ctx, root, opts.attackSteps ?? 20);

@@ -55,48 +55,64 @@ export function decideGraphProperty(g: Graph, prop: VnnProperty, opts: GraphProp
     const x = attackRegion(g, region, { ...attack, seed: seed + 1000 * i });
     if (x) return done('sat', tally, x);
   }
-  const total = prop.regions.reduce((s, r) => s + r.unsafe.length, 0);
-  let todo = total;
-  for (const region of prop.regions) {
-    if (left() <= 0) return done('unknown', { ...tally, open: 'timeout' });
-    const bounds = graphCrownBounds(g, region.box);
-    for (const conj of region.unsafe) {
-      const share = left() / Math.max(1, todo--);
-      opts.onProgress?.('branch and bound', tally.nodes, todo + 1, left());
-      const x = refuteConjunction(g, region, conj, bounds, Date.now() + share, opts, tally);
-      if (x) return done('sat', tally, x);
+  const items = conjunctionsByMargin(g, prop);
+  // a second round gives what the first left (the easy ones done) to those its share timed out
+  for (let round = 0; round < 2 && items.length > 0; round++) {
+    const again: Item[] = [];
+    for (const [k, it] of items.entries()) {
+      if (left() <= 0) return done('unknown', { ...tally, open: tally.open ?? 'timeout' });
+      opts.onProgress?.(round === 0 ? 'branch and bound' : 'branch and bound, second round', tally.nodes, items.length - k, left());
+      const r = refuteConjunction(g, it, Date.now() + left() / (items.length - k), opts, tally);
+      if (r.x) return done('sat', tally, r.x);
+      if (r.open === 'timeout') again.push(it);
+      else if (r.open) tally.open ??= r.open;
     }
+    if (tally.open) break;
+    items.splice(0, items.length, ...again);
   }
-  return tally.open ? done('unknown', tally) : done('unsat', tally);
+  return items.length > 0 ? done('unknown', { ...tally, open: tally.open ?? 'timeout' }) : done('unsat', tally);
 }
 
-/** The constraints of a conjunction, most nearly impossible by CROWN first (c . y - rhs's lower bound highest). */
-function byCrownMargin(g: Graph, conj: readonly LinearConstraint[], bounds: TensorBounds): LinearConstraint[] {
-  const margin = conj.map((c) => lowerRows(g, bounds, g.output.name, outCoeffs(g, c), 1)[0] - c.rhs);
-  return conj.map((c, i) => ({ c, m: margin[i], i })).sort((a, b) => b.m - a.m || a.i - b.i).map((e) => e.c);
+interface Item {
+  region: VnnRegion;
+  conj: readonly LinearConstraint[];
+  bounds: TensorBounds;
+  /** per constraint: CROWN's lower bound of c . y - rhs */
+  margins: number[];
+}
+
+/** Every conjunction of every region, the most nearly proved by CROWN first (the hard ones get the time left). */
+function conjunctionsByMargin(g: Graph, prop: VnnProperty): Item[] {
+  const items: Item[] = [];
+  for (const region of prop.regions) {
+    const bounds = graphCrownBounds(g, region.box);
+    for (const conj of region.unsafe) {
+      const margins = conj.map((c) => lowerRows(g, bounds, g.output.name, outCoeffs(g, c), 1)[0] - c.rhs);
+      items.push({ region, conj, bounds, margins });
+    }
+  }
+  const best = (it: Item): number => Math.max(-Infinity, ...it.margins);
+  return items.map((it, i) => ({ it, i })).sort((a, b) => best(b.it) - best(a.it) || a.i - b.i).map((e) => e.it);
 }
 
 /**
- * Proves the conjunction empty in the region (its work added to the tally; the tally's `open` set when it stays
- * open), or returns a counterexample found on the way.
+ * Proves the conjunction empty in its region by one of its constraints, the CROWN-nearest first (work added to the
+ * tally); or a counterexample found on the way, or why it stays open.
  */
-function refuteConjunction(g: Graph, region: VnnRegion, conj: readonly LinearConstraint[], bounds: TensorBounds, until: number, opts: GraphPropertyOptions, tally: Tally): Float64Array | undefined {
-  if (conj.length === 0) {
-    tally.open ??= 'a conjunction without constraints';
-    return undefined;
-  }
-  const order = byCrownMargin(g, conj, bounds);
+function refuteConjunction(g: Graph, it: Item, until: number, opts: GraphPropertyOptions, tally: Tally): { x?: Float64Array; open?: string } {
+  if (it.conj.length === 0) return { open: 'a conjunction without constraints' };
+  const order = it.conj.map((c, i) => ({ c, i })).sort((a, b) => it.margins[b.i] - it.margins[a.i] || a.i - b.i);
   let why: string | undefined;
-  for (const [k, c] of order.entries()) {
+  for (const [k, { c }] of order.entries()) {
     const share = (until - Date.now()) / (order.length - k);
-    const r = proveGraphLinear(g, region.box, { coeffs: outCoeffs(g, c), rhs: c.rhs }, { deadline: Date.now() + share, maxNodes: opts.maxNodes, alpha: opts.alpha, bounds });
+    const goal = { coeffs: outCoeffs(g, c), rhs: c.rhs };
+    const r = proveGraphLinear(g, it.region.box, goal, { deadline: Date.now() + share, maxNodes: opts.maxNodes, alpha: opts.alpha, bounds: it.bounds });
     tally.nodes += r.nodes;
-    if (r.status === 'proved') return undefined;
-    if (r.status === 'falsified' && r.x && violates(g, region, r.x)) return r.x;
+    if (r.status === 'proved') return {};
+    if (r.status === 'falsified' && r.x && violates(g, it.region, r.x)) return { x: r.x };
     why ??= r.status === 'falsified' ? 'each constraint of a conjunction violated, none by one point' : r.reason;
   }
-  tally.open ??= why ?? 'unknown';
-  return undefined;
+  return { open: why ?? 'unknown' };
 }
 
 /** A constraint's coefficients over the whole flattened output (a property may name fewer outputs: zeros). */
