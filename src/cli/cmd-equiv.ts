@@ -1,6 +1,6 @@
 import { fail } from '../errors.ts';
 import { outputSize } from '../model/network.ts';
-import { loadModel } from '../formats/load.ts';
+import { loadAnyModel } from '../formats/load.ts';
 import type { LoadedModel } from '../formats/model-file.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { checkClass, checkLinf } from '../verify/equiv/equiv.ts';
@@ -12,6 +12,7 @@ import type { WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { certificateFor, writtenPrune } from './certified.ts';
 import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
+import { equivGraphs } from './graph-equiv.ts';
 import { boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 
 export const equivCommand: CommandSpec = {
@@ -22,15 +23,28 @@ export const equivCommand: CommandSpec = {
     '    nnshrink, paired with A through its certificate (B.certificate.json, or --certificate C), the default when one\n' +
     '    names A and B; diff: the layer-by-layer difference, for B derived from A with the same layer sizes (the default\n' +
     '    when they match); product: A and B side by side as one network, any shapes; with few inputs its\n' +
-    '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores)',
+    '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores; a graph (a CNN\'s ONNX):\n' +
+    '    diff for two graphs of the same structure (the default then), product for any two, in one thread; a chain\n' +
+    '    beside a graph is compared as the graph of its layers; --domain over the input flattened, or --vnnlib)',
   options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, 'max-boxes': { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
   maxPositionals: 2,
   exits: '0 proved (--epsilon 0: the bound asked for was found), 1 refuted (a re-checked witness), 3 unknown within the limits',
   async run(values, positionals) {
     if (positionals.length < 2) fail('equiv: need two models A and B');
     const view = viewOpt(values);
-    const a = loadModel(positionals[0], { view });
-    const b = loadModel(positionals[1], { view });
+    const anyA = loadAnyModel(positionals[0], { view });
+    const anyB = loadAnyModel(positionals[1], { view });
+    if (anyA.kind === 'graph' || anyB.kind === 'graph') {
+      // a CNN on either side: the graph checks (a chain beside it as the graph of its layers)
+      const progress = makeProgress(!values.json);
+      progress.update('graph equivalence', 0, 0);
+      const { answer, eps } = await equivGraphs(anyA, anyB, positionals[0], positionals[1], values);
+      progress.done();
+      printAnswer(answer, eps, values.json === true, answer.note);
+      return verdictExit(answer.result);
+    }
+    const a = anyA.model;
+    const b = anyB.model;
     if (a.network.inputSize !== b.network.inputSize) fail(`equiv: ${positionals[0]} takes ${a.network.inputSize} inputs, ${positionals[1]} takes ${b.network.inputSize}`);
     if (outputSize(a.network) !== outputSize(b.network)) fail(`equiv: ${positionals[0]} has ${outputSize(a.network)} outputs, ${positionals[1]} has ${outputSize(b.network)}`);
     const sizesA = a.network.layers.map((L) => L.outSize).join('x');

@@ -2,12 +2,12 @@ import { fail } from '../errors.ts';
 import { checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
 import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
 import { decidePropertyOnPool, type PropertyResult } from '../verify/property/property.ts';
-import type { Network } from '../model/network.ts';
 import { makeProgress } from './progress.ts';
-import { EXIT, jobsOpt, nBoxes, modelArg, numberOpt, printJson, viewOpt, withTreePool, type CommandSpec } from './common.ts';
+import { anyModelArg, EXIT, jobsOpt, nBoxes, numberOpt, printJson, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 import { verifyInstances } from './verify-instances.ts';
 import { openFamily, type FamilyView } from './family-eval.ts';
 import { verifyFamily } from '../slice/family-verify.ts';
+import { checkGraphPropertyFits, verifyGraph } from './graph-verify.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
@@ -21,6 +21,8 @@ export const verifyCommand: CommandSpec = {
     '     on N worker threads (default: the cores), each with its own limit; --results-dir gets one result file each;\n' +
     '     MODEL: with few inputs, each step of the input-splitting tree spreads its 8 most open boxes over N worker\n' +
     '     threads (default: the cores); the tree does not depend on N;\n' +
+    '     GRAPH (a convolutional or residual ONNX network): ReLU splitting with branch and bound, MILP for the last\n' +
+    '     steps, in one thread; X_i / Y_i are the input / output tensors flattened row-major;\n' +
     '     FAMILY: a slice family (directory or single ONNX file): the property of the function its dispatcher computes,\n' +
     '     each slice on the inputs it serves, side by side on N worker threads, each with the --timeout limit)',
   options: {
@@ -45,10 +47,19 @@ export const verifyCommand: CommandSpec = {
     if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib (or --instances LIST.csv)');
     const fam = openFamily(positionals[0]);
     if (fam) return verifyFamilyCommand(fam, positionals[1], values);
-    const model = modelArg(values, positionals.slice(0, 1), 'verify');
-    const prop = readPropertyFor(model.network, positionals[0] ?? '', positionals[1], values);
+    const any = anyModelArg(values, positionals.slice(0, 1), 'verify');
+    const timeout = (): number => numberOpt(values, 'timeout', 60, 0.01) * 1000;
+    if (any.kind === 'graph') {
+      // a CNN: ReLU splitting in this thread (one tree); --jobs is read (a bad value fails) but has no threads to give
+      jobsOpt(values);
+      const prop = readPropertyFor((p, path) => checkGraphPropertyFits(any.graph, p, path), any.path, positionals[1], values);
+      const r = await verifyGraph(any.graph, prop, timeout(), values.json === true);
+      return report(r, values, '', `${r.boxes} ${r.boxes === 1 ? 'node' : 'nodes'}`);
+    }
+    const model = any.model;
+    const prop = readPropertyFor((p, path) => checkPropertyFits(model.network, p, path), positionals[0] ?? '', positionals[1], values);
     const progress = makeProgress(!values.json);
-    const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
+    const timeoutMs = timeout();
     // the split tree's steps on the workers: the same tree for any number (decidePropertyOnPool), only sooner
     const r = await withTreePool(model.network, values, (pool) =>
       decidePropertyOnPool(model.network, prop, {
@@ -65,9 +76,9 @@ export const verifyCommand: CommandSpec = {
  * The property file, checked against the network; a results file that cannot be written, or that is one of the
  * inputs, fails now, not after the search.
  */
-function readPropertyFor(net: Network, modelPath: string, path: string, values: Record<string, unknown>): VnnProperty {
+function readPropertyFor(fits: (prop: VnnProperty, path: string) => void, modelPath: string, path: string, values: Record<string, unknown>): VnnProperty {
   const prop = readVnnlib(path);
-  checkPropertyFits(net, prop, path);
+  fits(prop, path);
   if (typeof values.results === 'string') {
     checkOutputs([{ path: values.results, what: '--results', kind: 'file' }], [{ path: modelPath, what: 'MODEL' }, { path, what: 'PROPERTY' }]);
   }
@@ -80,20 +91,20 @@ function verdictCode(r: PropertyResult): number {
 }
 
 /** The verdict: the results file, then JSON or the verdict line, the counterexample and (on stderr) the effort. */
-function report(r: PropertyResult, values: Record<string, unknown>, effort: string): number {
+function report(r: PropertyResult, values: Record<string, unknown>, effort: string, work = nBoxes(r.boxes)): number {
   if (typeof values.results === 'string') writeFileAtomic(values.results, vnncompResultText(r));
   if (values.json) printJson(r);
   else {
     process.stdout.write(`${r.result}\n`);
     if (r.counterexample) process.stdout.write(`counterexample x = [${r.counterexample.x.join(', ')}]\n  y = [${r.counterexample.y.join(', ')}]\n`);
-    process.stderr.write(`(${effort}${nBoxes(r.boxes)}, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
+    process.stderr.write(`(${effort}${work}, ${(r.timeMs / 1000).toFixed(2)} s${r.reason ? `, ${r.reason}` : ''})\n`);
   }
   return verdictCode(r);
 }
 
 /** `verify FAMILY PROPERTY`: the property of the family's dispatcher function, slice by slice (family-verify.ts). */
 async function verifyFamilyCommand(fam: FamilyView, propPath: string, values: Record<string, unknown>): Promise<number> {
-  const prop = readPropertyFor(fam.net(0), fam.path, propPath, values);
+  const prop = readPropertyFor((p, path) => checkPropertyFits(fam.net(0), p, path), fam.path, propPath, values);
   const progress = makeProgress(!values.json);
   const r = await verifyFamily(fam, prop, numberOpt(values, 'timeout', 60, 0.01) * 1000, jobsOpt(values), (d, t) => progress.update('slices', d, t));
   progress.done();

@@ -6,14 +6,15 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { fail, NnsError } from '../errors.ts';
 import { readInstances } from '../formats/instances.ts';
-import { loadModel } from '../formats/load.ts';
-import { checkPropertyFits, readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
+import { loadAnyModel, type AnyModel } from '../formats/load.ts';
+import { readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
 import { runPool } from '../pool/pool.ts';
 import type { InstanceJob } from '../verify/property/instance.ts';
 import type { PropertyResult } from '../verify/property/property.ts';
 import { makeProgress } from './progress.ts';
 import { jobsOpt, numberOpt, printJson, viewOpt } from './common.ts';
+import { checkAnyPropertyFits } from './graph-verify.ts';
 
 const stem = (p: string): string => basename(p, extname(p));
 
@@ -31,12 +32,13 @@ export async function verifyInstances(values: Record<string, string | boolean | 
   const resultsDir = dir('results-dir', undefined);
   const view = viewOpt(values);
   // every file is read here first, so a bad row fails in one line before any search starts
-  const nets = new Map<string, ReturnType<typeof loadModel>>();
+  // (a chain or a graph: each worker reads its instance's model again and takes the verifier of its kind)
+  const nets = new Map<string, AnyModel>();
   for (const r of rows) {
     try {
       let m = nets.get(r.model);
-      if (!m) nets.set(r.model, (m = loadModel(r.model, { view })));
-      checkPropertyFits(m.network, readVnnlib(r.property), r.property);
+      if (!m) nets.set(r.model, (m = loadAnyModel(r.model, { view })));
+      checkAnyPropertyFits(m, readVnnlib(r.property), r.property);
     } catch (e) {
       // the list's line first: with many instances, which row it is matters as much as which file
       if (e instanceof NnsError) fail(`${list}:${r.line}: ${e.message}`);
