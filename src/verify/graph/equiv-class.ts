@@ -26,7 +26,7 @@ import type { ClassResult } from '../equiv/equiv.ts';
 import { alignGraphs } from './diff-align.ts';
 import { diffOutput, type EquivPair } from './equiv-bounds.ts';
 import { classBrokenAt, descendLinear, pointOf, sampleBox } from './equiv-sample.ts';
-import { inBox, type GraphEquivOptions } from './equiv-linf.ts';
+import { inBox, proverOf, type GraphEquivOptions } from './equiv-linf.ts';
 
 export interface ClassOptions extends GraphEquivOptions {
   order?: 'argmax' | 'argmin';
@@ -114,13 +114,14 @@ function diffRowC(p: EquivPair, hb: TensorBounds, rows: Rows, low: Float64Array,
 
 function splitPairs(p: EquivPair, box: Box, order: 'argmax' | 'argmin', margin: number, o: ClassOptions, deadline: number, open: number[], goal: (q: number) => { coeffs: Float64Array; rhs: number }, hb: TensorBounds): BoxClass {
   if (open.length === 0) return { status: 'proved', open: 0 };
-  if (!o.prove) return { status: 'unknown', reason: 'the bounds leave it open (no ReLU splitting given)', open: open.length };
+  const prove = proverOf(o);
+  if (!prove) return { status: 'unknown', reason: 'the bounds leave it open (no ReLU splitting given)', open: open.length };
   let left = 0;
   let reason = 'unknown';
   for (const [k, q] of open.entries()) {
     const now = Date.now();
     if (now > deadline) return { status: 'unknown', reason: 'timeout', open: open.length - k + left };
-    const r = o.prove(p.h, box, goal(q), { deadline: now + (deadline - now) / (open.length - k), alpha: true, bounds: hb, maxNodes: o.maxNodes });
+    const r = prove(p.h, box, goal(q), { deadline: now + (deadline - now) / (open.length - k), alpha: true, bounds: hb, maxNodes: o.maxNodes });
     if (r.status === 'proved') continue;
     left++;
     if (r.status === 'falsified' && r.x && inBox(box, r.x) && classBrokenAt(p.f, p.g, r.x, order, margin)) return { status: 'refuted', x: r.x, open: left };

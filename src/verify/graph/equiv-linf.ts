@@ -9,6 +9,10 @@ import type { Graph } from '../../model/graph/types.ts';
 import type { TensorBounds } from '../../bounds/graph/types.ts';
 import { absDiffAt, bestSample, descendLinear, pointOf, sampleBox, worstSample } from './equiv-sample.ts';
 import { alphaSide, linfSides, type EquivMethod, type EquivPair } from './equiv-bounds.ts';
+import { proveGraphLinear } from './bab.ts';
+
+/** The ReLU splitting a caller's options give: bab.ts's by default, none when switched off. */
+export const proverOf = (o: { prove?: ProveLinear | false }): ProveLinear | undefined => (o.prove === false ? undefined : o.prove ?? proveGraphLinear);
 
 /** proveGraphLinear's shape (bab.ts): proves coeffs . T(x) > rhs over the box. */
 export type ProveLinear = (
@@ -28,8 +32,8 @@ export interface GraphEquivOptions {
   seed?: number;
   /** projected-descent steps per open side (default 20; 0: none) */
   steps?: number;
-  /** ReLU splitting for what the bounds leave open (bab.ts's proveGraphLinear); none: bounds only */
-  prove?: ProveLinear;
+  /** ReLU splitting for what the bounds leave open (default bab.ts's proveGraphLinear); false: bounds only */
+  prove?: ProveLinear | false;
   /** a work limit per ReLU-splitting search */
   maxNodes?: number;
 }

@@ -15,7 +15,7 @@ import type { Verdict } from '../verdict.ts';
 import type { LinfResult } from '../equiv/equiv.ts';
 import { alignGraphs } from './diff-align.ts';
 import type { EquivPair } from './equiv-bounds.ts';
-import { linfOnBox, type BoxLinf, type GraphEquivOptions } from './equiv-linf.ts';
+import { linfOnBox, proverOf, type BoxLinf, type GraphEquivOptions } from './equiv-linf.ts';
 
 export { checkGraphClass } from './equiv-class.ts';
 export type { GraphEquivOptions } from './equiv-linf.ts';
@@ -40,7 +40,7 @@ export function checkGraphLinf(f: Graph, g: Graph, boxes: Box[], epsilon: number
     const deadline = t0 + ((i + 1) * opts.timeoutMs) / boxes.length;
     let r: BoxLinf;
     try {
-      r = linfOnBox(p, box, epsilon, { method, deadline, samples: opts.samples ?? 256, steps: opts.steps ?? 20, rng, prove: opts.prove, maxNodes: opts.maxNodes });
+      r = linfOnBox(p, box, epsilon, { method, deadline, samples: opts.samples ?? 256, steps: opts.steps ?? 20, rng, prove: proverOf(opts), maxNodes: opts.maxNodes });
     } catch (e) {
       if (!(e instanceof BoundRefused)) throw e;
       reason = `bound refused: ${e.message}`;
