@@ -7,24 +7,20 @@
  * decidePropertyOnPool on worker threads.
  */
 import { forward, type Network } from '../../model/network.ts';
-import { samplePoints, type Box } from '../../model/box.ts';
+import { samplePoints } from '../../model/box.ts';
 import { mulberry32 } from '../../model/rng.ts';
-import type { NetworkBounds } from '../../bounds/types.ts';
-import type { LinearConstraint, VnnProperty } from '../../formats/vnnlib.ts';
+import type { VnnProperty } from '../../formats/vnnlib.ts';
 import { isCounterexample } from '../../formats/vnnlib.ts';
 import { MaxHeap } from '../search/heap.ts';
-import type { BoundsFn, OutputLinearLower } from '../bounds-fn.ts';
 import { manyInputs } from '../search/split.ts';
-import { milpAvailable, milpLinearSign } from '../search/milp.ts';
-import { ReluBab } from '../search/relu-bab.ts';
-import { alphaCrownBounds } from '../../bounds/alpha.ts';
 import { crownBounds } from '../../bounds/backward.ts';
 import { outputLinearLower as crownOutputLower } from '../../bounds/objective.ts';
 import { WorkerPool } from '../../pool/pool.ts';
 import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, heldBounds, openCap } from '../search/limits.ts';
 import { descend, violation } from '../search/counterexample.ts';
+import { decideManyInputs } from './many-inputs.ts';
+import type { PropertyOptions, PropertyResult } from './types.ts';
 import {
-  constraintLower,
   DEFAULT_STRATEGIES,
   expandBox,
   openness,
@@ -38,63 +34,7 @@ import {
 
 export { DEFAULT_STRATEGIES, type SplitStrategy } from '../search/input-split.ts';
 
-export interface PropertyResult {
-  result: 'sat' | 'unsat' | 'unknown';
-  counterexample?: { x: number[]; y: number[] };
-  boxes: number;
-  timeMs: number;
-  reason?: string;
-}
-
-export interface PropertyOptions {
-  boundsFn: BoundsFn;
-  outputLinearLower: OutputLinearLower;
-  timeoutMs: number;
-  /** samples per region before any bounding (default 2,000; 500 with many inputs) */
-  samples?: number;
-  seed?: number;
-  /** how to pick the input to split: 'smear' (default: the top inputs by smear, as the strategies say) or 'trial'
-   * (bound both halves for every input, keep the best) */
-  split?: 'smear' | 'trial';
-  /** the split strategies that take turns (default DEFAULT_STRATEGIES) */
-  strategies?: SplitStrategy[];
-  /** local descents from the closest samples, per region and conjunction (default 16; 4 with many inputs) */
-  descents?: number;
-  /** gradient steps on the lower relaxation slopes of each open constraint's bound, per box (default 8; 0: CROWN's
-   * fixed slopes). On VNN-COMP ACAS Xu it halves the boxes per second and still decides more, sooner. */
-  alphaSteps?: number;
-  /** now and then: what the search is doing, boxes bounded so far, boxes open, time left (ms) */
-  onProgress?: (phase: string, boxes: number, open: number, leftMs: number) => void;
-  /** a deeper falsification round between split strategies (default on) */
-  deepFalsify?: boolean;
-  /** sound bounds already known over each region's box (children start from them) */
-  regionBounds?: NetworkBounds[];
-  /** the box relative to whose widths the 'widest' rule measures (regions cut from one domain: the domain) */
-  splitScale?: Box;
-  /** after falsification, bounds + ReLU splitting + MILP (as with many inputs) instead of input splitting: for
-   * questions where the same hyperplanes cross the box twice (two networks side by side), which no input split
-   * separates but a phase split settles */
-  reluSplitting?: boolean;
-  /**
-   * open boxes of the split tree expanded per step (default 1): the most open ones. The tree's boxes and splits do
-   * not depend on it (a box's step depends on the box alone; to prove unsat every open box is split anyway), only
-   * the order, so what it changes is how soon a counterexample or the time limit comes; decidePropertyOnPool
-   * spreads each step's boxes over the workers
-   */
-  batch?: number;
-  /**
-   * at most this many open boxes in a split tree (default: SEARCH_MEMORY_BYTES over what one holds, its box and
-   * bounds; limits.ts); past it the tree stops, and the answer, when no other tree decides, is unknown with
-   * reason 'memory limit'. With many inputs: the ReLU-splitting searches' open nodes (their own default otherwise)
-   */
-  maxOpen?: number;
-  /**
-   * a work limit: at most this many boxes bounded by the split trees (shared among the strategies like the time), or
-   * ReLU-splitting nodes with many inputs, each search that many; past it: unknown, reason 'box limit', at the same
-   * box on any machine
-   */
-  maxBoxes?: number;
-}
+export type { PropertyOptions, PropertyResult } from './types.ts';
 
 /** Samples drawn and evaluated at a time by falsification, between looks at the deadline. */
 const FALSIFY_CHUNK = 10_000;
@@ -104,12 +44,6 @@ const DEEP_SAMPLES = 100_000;
 const DEEP_DESCENTS = 1_000;
 const DEEP_MAX_MS = 6_000;
 
-/**
- * Many inputs: the share of the time for ReLU splitting before MILP, and the slice each open constraint's search
- * runs before the next one's turn.
- */
-const BAB_SHARE = 0.9;
-const BAB_SLICE_MS = 250;
 
 /** A step of the split tree asked of the driver: these open boxes expanded with this strategy. */
 interface StepRequest {
@@ -322,116 +256,4 @@ function* propertySteps(ctx: SplitContext, opts: PropertyOptions): PropertySteps
     }
     return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
   }
-}
-
-/**
- * For many inputs: a conjunction is ruled out on a region when the CROWN bound of one of its constraints already
- * does it; else (single-constraint conjunctions) by branch and bound on ReLU phases, one search per open
- * constraint, taking turns, for most of the time; what is left goes to an exact MILP: max over the region of
- * rhs - c . y < 0 proves it, and a solver point where it is >= 0 is a counterexample once plain evaluation confirms
- * it.
- */
-function decideManyInputs(
-  net: Network,
-  prop: VnnProperty,
-  opts: PropertyOptions,
-  t0: number,
-  found: (x: Float64Array) => PropertyResult | null,
-): PropertyResult {
-  const last = net.layers.length - 1;
-  let open: Array<{ box: Box; bounds: NetworkBounds; c: LinearConstraint }> = [];
-  let undecidable = false;
-  const alphaSteps = opts.alphaSteps ?? 8;
-  for (const r of prop.regions) {
-    let fb = opts.boundsFn(net, r.box);
-    const closed = (c: LinearConstraint): boolean => constraintLower(net, r.box, fb, c, opts.outputLinearLower, 2 * alphaSteps) > 0;
-    let openConj = r.unsafe.filter((conj) => !conj.some(closed));
-    // slopes optimised per neuron tighten every layer (on MNIST 256x2 prop_0_0.03: 4 open constraints -> 1, in
-    // 0.2 s), and every node of the branch and bound and the MILP's big-M constants inherit them; a quarter of the
-    // time at most. A conjunction already ruled out stays ruled out, so only the open ones are bounded again.
-    if (alphaSteps > 0 && openConj.length > 0) {
-      fb = alphaCrownBounds(net, r.box, fb, alphaSteps, t0 + 0.25 * opts.timeoutMs);
-      openConj = openConj.filter((conj) => !conj.some(closed));
-    }
-    for (const conj of openConj) {
-      if (conj.length === 1) open.push({ box: r.box, bounds: fb, c: conj[0] });
-      else undecidable = true;
-    }
-  }
-  // ReLU splitting: every open constraint's search in turn, a slice each, until all are decided or their share of
-  // the time (all of it without a MILP solver) is used
-  let babNodes = 0;
-  // a ReLU-splitting search stopped by its memory or work limit (the MILP may still decide what it left)
-  let babLimit: string | undefined;
-  if (open.length > 0) {
-    const babEnd = t0 + (milpAvailable() ? BAB_SHARE : 1) * opts.timeoutMs;
-    const babOpts = { ...(opts.maxOpen !== undefined ? { maxOpen: opts.maxOpen } : {}), ...(opts.maxBoxes !== undefined ? { maxNodes: opts.maxBoxes } : {}) };
-    const searches = open.map((o) => ({ o, bab: new ReluBab(net, o.box, o.bounds, o.c.coeffs, -o.c.rhs, babOpts) }));
-    let pending = searches;
-    // left to the MILP: searches that can make no more progress, and witnesses of c . y <= rhs that plain
-    // evaluation does not confirm as counterexamples (the value sits exactly on the threshold)
-    const toMilp: typeof pending = [];
-    while (pending.length > 0 && Date.now() < babEnd) {
-      const next: typeof pending = [];
-      for (const s of pending) {
-        const v = s.bab.run(Math.min(babEnd, Date.now() + BAB_SLICE_MS));
-        if (v === 'refuted' && s.bab.witness) {
-          const hit = found(s.bab.witness);
-          // boxes: the regions and the nodes bounded, as for a verdict of unsat
-          if (hit) return { ...hit, boxes: prop.regions.length + searches.reduce((t, q) => t + q.bab.nodes, 0) };
-          toMilp.push(s);
-        } else if (v === 'unknown') (s.bab.exhausted ? toMilp : next).push(s);
-        if (Date.now() >= babEnd) {
-          next.push(...pending.slice(pending.indexOf(s) + 1));
-          break;
-        }
-      }
-      pending = next;
-    }
-    babNodes = searches.reduce((t, s) => t + s.bab.nodes, 0);
-    open = [...pending, ...toMilp].map((s) => s.o);
-    babLimit = searches.find((s) => s.bab.limit === MEMORY_LIMIT)?.bab.limit ?? searches.find((s) => s.bab.limit)?.bab.limit;
-  }
-  const boxes = prop.regions.length + babNodes;
-  if (open.length === 0 && !undecidable) return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
-  if (!milpAvailable()) return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason: babLimit ?? 'bounds too loose and no MILP solver loaded' };
-  // two rounds: every query with a share of half the time (most are easy), then the ones left with all the rest
-  let pending = open;
-  let stuck = false;
-  for (let round = 0; round < 2 && pending.length > 0; round++) {
-    const unresolved: typeof open = [];
-    const roundEnd = round === 0 ? t0 + 0.5 * opts.timeoutMs + 0.5 * (Date.now() - t0) : t0 + opts.timeoutMs;
-    for (let i = 0; i < pending.length; i++) {
-      const left = roundEnd - Date.now();
-      if (left <= 0) {
-        unresolved.push(...pending.slice(i));
-        break;
-      }
-      const { box, bounds, c } = pending[i];
-      const neg = Float64Array.from(c.coeffs, (v) => -v);
-      const limit = left / (pending.length - i);
-      const r = milpLinearSign(net, box, bounds, last, neg, c.rhs, limit);
-      if (r.status === 'refuted' && r.witness) {
-        const hit = found(r.witness);
-        if (hit) return hit;
-      }
-      // the solver's point was not a counterexample in plain evaluation (the optimum is within its tolerance of
-      // the threshold): a descent from it may still cross
-      if (r.near) {
-        const hit = found(descend(net, box, [c], r.near, 200));
-        if (hit) return hit;
-      }
-      // only a query stopped by its time limit may do better with more; one that ended early would end the same way
-      if (r.status !== 'proved' && r.timeMs >= 0.9 * limit) unresolved.push(pending[i]);
-      else if (r.status !== 'proved') stuck = true;
-    }
-    pending = unresolved;
-  }
-  if (!undecidable && !stuck && pending.length === 0) return { result: 'unsat', boxes, timeMs: Date.now() - t0 };
-  const reason = undecidable
-    ? 'multi-constraint conjunction with many inputs'
-    : stuck
-      ? 'an exact MILP ended early without a verdict (as when its optimum lies within the solver tolerance of the threshold)'
-      : babLimit ?? 'timeout';
-  return { result: 'unknown', boxes, timeMs: Date.now() - t0, reason };
 }

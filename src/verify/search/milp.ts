@@ -6,7 +6,7 @@
  * after plain forward evaluation.
  */
 import type { Highs } from 'highs';
-import { forwardTrace, type Network } from '../../model/network.ts';
+import { forwardTrace, type Layer, type Network } from '../../model/network.ts';
 import type { Box } from '../../model/box.ts';
 import type { NetworkBounds } from '../../bounds/types.ts';
 
@@ -65,72 +65,104 @@ export function milpNeuronSign(net: Network, box: Box, bounds: NetworkBounds, k:
 export function milpLinearSign(net: Network, box: Box, bounds: NetworkBounds, k: number, c: Float64Array, d: number, timeMs: number): NeuronExtreme {
   const t0 = Date.now();
   if (!solver) return { status: 'unknown', timeMs: 0 };
-  const n0 = net.inputSize;
-  // columns: inputs, then per layer < k one column per neuron that is not fixed at 0, then binaries
-  const colLower: number[] = [];
-  const colUpper: number[] = [];
-  const integrality: number[] = [];
-  for (let t = 0; t < n0; t++) {
-    colLower.push(box.lo[t]);
-    colUpper.push(box.hi[t]);
-    integrality.push(0);
-  }
-  let prevCols: Int32Array = Int32Array.from({ length: n0 }, (_, t) => t); // column of each activation, -1 = zero
-  const rowsStart: number[] = [0];
-  const rowIdx: number[] = [];
-  const rowVal: number[] = [];
-  const rowLower: number[] = [];
-  const rowUpper: number[] = [];
-  const addRow = (terms: Array<[number, number]>, lo: number, hi: number): void => {
-    for (const [c, v] of terms) {
-      rowIdx.push(c);
-      rowVal.push(v);
-    }
-    rowsStart.push(rowIdx.length);
-    rowLower.push(lo);
-    rowUpper.push(hi);
-  };
+  const enc = encodeReluNetwork(net, box, bounds, k);
+  const { cost, offset, mag } = linearObjective(net, k, c, d, enc);
+  const numCols = enc.colLower.length;
   const INF = Infinity;
+  const model = solver.createModel({
+    numCols,
+    numRows: enc.rowLower.length,
+    sense: solver.constants.objectiveSense.maximize,
+    offset,
+    colCost: cost,
+    colLower: Float64Array.from(enc.colLower),
+    colUpper: Float64Array.from(enc.colUpper),
+    rowLower: Float64Array.from(enc.rowLower, (v) => (v === -INF ? -solver!.infinity : v)),
+    rowUpper: Float64Array.from(enc.rowUpper, (v) => (v === INF ? solver!.infinity : v)),
+    matrix: { format: 'csr', numRows: enc.rowLower.length, numCols, starts: Int32Array.from(enc.rowsStart), indices: Int32Array.from(enc.rowIdx), values: Float64Array.from(enc.rowVal) },
+    integrality: Int32Array.from(enc.integrality),
+  });
+  try {
+    return solveSign(model, net, box, k, c, d, milpSlack(mag), timeMs, t0);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The MILP of layers 0 .. k-1 over a box, in HiGHS's CSR form; `prevCols`: the column of each activation feeding
+ * layer k (-1: fixed at 0). */
+interface ReluMilp {
+  colLower: number[];
+  colUpper: number[];
+  integrality: number[];
+  rowsStart: number[];
+  rowIdx: number[];
+  rowVal: number[];
+  rowLower: number[];
+  rowUpper: number[];
+  prevCols: Int32Array;
+}
+
+/** Columns: inputs, then per layer < k one column per neuron that is not fixed at 0, then binaries (big-M from the
+ * given bounds, one binary per unstable ReLU). */
+function encodeReluNetwork(net: Network, box: Box, bounds: NetworkBounds, k: number): ReluMilp {
+  const n0 = net.inputSize;
+  const enc: ReluMilp = { colLower: [], colUpper: [], integrality: [], rowsStart: [0], rowIdx: [], rowVal: [], rowLower: [], rowUpper: [], prevCols: Int32Array.from({ length: n0 }, (_, t) => t) };
+  for (let t = 0; t < n0; t++) addColumn(enc, box.lo[t], box.hi[t], 0);
   for (let l = 0; l < k; l++) {
     const L = net.layers[l];
     const cols = new Int32Array(L.outSize).fill(-1);
-    for (let j = 0; j < L.outSize; j++) {
-      const lo = bounds[l].lo[j];
-      const hi = bounds[l].hi[j];
-      const relu = L.relu[j] === 1;
-      if (relu && hi <= 0) continue; // never active here: the activation is 0
-      const lin: Array<[number, number]> = [];
-      for (let t = 0; t < L.inSize; t++) {
-        const w = L.weights[j * L.inSize + t];
-        if (w !== 0 && prevCols[t] >= 0) lin.push([prevCols[t], -w]);
-      }
-      const a = colLower.length;
-      cols[j] = a;
-      const b = L.bias[j];
-      if (!relu || lo >= 0) {
-        colLower.push(relu ? Math.max(lo, 0) : lo);
-        colUpper.push(hi);
-        integrality.push(0);
-        addRow([[a, 1], ...lin], b, b); // a = W a_prev + b
-        continue;
-      }
-      colLower.push(0);
-      colUpper.push(hi);
-      integrality.push(0);
-      const d = colLower.length;
-      colLower.push(0);
-      colUpper.push(1);
-      integrality.push(1);
-      addRow([[a, 1], ...lin], b, INF); // a >= z
-      addRow([[a, 1], ...lin, [d, -lo]], -INF, b - lo); // a <= z - lo (1 - d)
-      addRow([[a, 1], [d, -hi]], -INF, 0); // a <= hi d
-    }
-    prevCols = cols;
+    for (let j = 0; j < L.outSize; j++) cols[j] = encodeNeuron(enc, L, j, bounds[l].lo[j], bounds[l].hi[j]);
+    enc.prevCols = cols;
   }
-  // objective: c . (W_k a_{k-1} + b_k) + d
+  return enc;
+}
+
+function addColumn(enc: ReluMilp, lo: number, hi: number, integer: 0 | 1): number {
+  enc.colLower.push(lo);
+  enc.colUpper.push(hi);
+  enc.integrality.push(integer);
+  return enc.colLower.length - 1;
+}
+
+function addRow(enc: ReluMilp, terms: Array<[number, number]>, lo: number, hi: number): void {
+  for (const [c, v] of terms) {
+    enc.rowIdx.push(c);
+    enc.rowVal.push(v);
+  }
+  enc.rowsStart.push(enc.rowIdx.length);
+  enc.rowLower.push(lo);
+  enc.rowUpper.push(hi);
+}
+
+/** Neuron j of layer L, pre-activation in [lo, hi]: its activation's column (-1 when never active here: 0). */
+function encodeNeuron(enc: ReluMilp, L: Layer, j: number, lo: number, hi: number): number {
+  const INF = Infinity;
+  const relu = L.relu[j] === 1;
+  if (relu && hi <= 0) return -1;
+  const lin: Array<[number, number]> = [];
+  for (let t = 0; t < L.inSize; t++) {
+    const w = L.weights[j * L.inSize + t];
+    if (w !== 0 && enc.prevCols[t] >= 0) lin.push([enc.prevCols[t], -w]);
+  }
+  const b = L.bias[j];
+  if (!relu || lo >= 0) {
+    const a = addColumn(enc, relu ? Math.max(lo, 0) : lo, hi, 0);
+    addRow(enc, [[a, 1], ...lin], b, b); // a = W a_prev + b
+    return a;
+  }
+  const a = addColumn(enc, 0, hi, 0);
+  const d = addColumn(enc, 0, 1, 1);
+  addRow(enc, [[a, 1], ...lin], b, INF); // a >= z
+  addRow(enc, [[a, 1], ...lin, [d, -lo]], -INF, b - lo); // a <= z - lo (1 - d)
+  addRow(enc, [[a, 1], [d, -hi]], -INF, 0); // a <= hi d
+  return a;
+}
+
+/** The objective c . (W_k a_{k-1} + b_k) + d over the columns, and the magnitude of its terms (for the slack). */
+function linearObjective(net: Network, k: number, c: Float64Array, d: number, enc: ReluMilp): { cost: Float64Array; offset: number; mag: number } {
   const Lk = net.layers[k];
-  const numCols = colLower.length;
-  const cost = new Float64Array(numCols);
+  const cost = new Float64Array(enc.colLower.length);
   let offset = d;
   let mag = Math.abs(d);
   for (let i = 0; i < Lk.outSize; i++) {
@@ -138,60 +170,49 @@ export function milpLinearSign(net: Network, box: Box, bounds: NetworkBounds, k:
     offset += c[i] * Lk.bias[i];
     mag += Math.abs(c[i] * Lk.bias[i]);
     for (let t = 0; t < Lk.inSize; t++) {
-      const col = prevCols[t];
+      const col = enc.prevCols[t];
       if (col < 0) continue;
       const w = c[i] * Lk.weights[i * Lk.inSize + t];
       cost[col] += w;
-      mag += Math.abs(w) * Math.max(Math.abs(colLower[col]), Math.abs(colUpper[col]));
+      mag += Math.abs(w) * Math.max(Math.abs(enc.colLower[col]), Math.abs(enc.colUpper[col]));
     }
   }
-  const model = solver.createModel({
-    numCols,
-    numRows: rowLower.length,
-    sense: solver.constants.objectiveSense.maximize,
-    offset,
-    colCost: cost,
-    colLower: Float64Array.from(colLower),
-    colUpper: Float64Array.from(colUpper),
-    rowLower: Float64Array.from(rowLower, (v) => (v === -INF ? -solver!.infinity : v)),
-    rowUpper: Float64Array.from(rowUpper, (v) => (v === INF ? solver!.infinity : v)),
-    matrix: { format: 'csr', numRows: rowLower.length, numCols, starts: Int32Array.from(rowsStart), indices: Int32Array.from(rowIdx), values: Float64Array.from(rowVal) },
-    integrality: Int32Array.from(integrality),
-  });
+  return { cost, offset, mag };
+}
+
+type HighsModel = ReturnType<Highs['createModel']>;
+
+/** Runs the model (its optimum cut off at -slack) and reads the answer: proved, a re-evaluated point, or unknown. */
+function solveSign(model: HighsModel, net: Network, box: Box, k: number, c: Float64Array, d: number, slack: number, timeMs: number, t0: number): NeuronExtreme {
+  // cut off everything that cannot reach -slack: "infeasible" then means max sign*z < -slack (+ solver tolerance)
+  model.options.set({ time_limit: Math.max(0.05, timeMs / 1000), output_flag: false, mip_heuristic_effort: 0.01, objective_bound: -slack, mip_max_nodes: MILP_MAX_NODES });
+  model.run();
+  const status = model.getModelStatus();
+  const info = model.info as unknown as { get(name: string): number };
+  let dual = Infinity;
+  try {
+    dual = Number(info.get('mip_dual_bound'));
+  } catch {
+    dual = Infinity;
+  }
+  if (status === 8) return { status: 'proved', bound: -slack, timeMs: Date.now() - t0 };
+  // a feasible point: re-evaluate it; only plain evaluation can refute
   let near: Float64Array | undefined;
   try {
-    const slack = milpSlack(mag);
-    // cut off everything that cannot reach -slack: "infeasible" then means max sign*z < -slack (+ solver tolerance)
-    model.options.set({ time_limit: Math.max(0.05, timeMs / 1000), output_flag: false, mip_heuristic_effort: 0.01, objective_bound: -slack, mip_max_nodes: MILP_MAX_NODES });
-    model.run();
-    const status = model.getModelStatus();
-    const info = model.info as unknown as { get(name: string): number };
-    let dual = Infinity;
-    try {
-      dual = Number(info.get('mip_dual_bound'));
-    } catch {
-      dual = Infinity;
+    const sol = model.getSolution() as unknown as { colValue: Float64Array };
+    if (sol?.colValue?.length) {
+      const x = Float64Array.from({ length: net.inputSize }, (_, t) => Math.min(box.hi[t], Math.max(box.lo[t], sol.colValue[t])));
+      const z = forwardTrace(net, x, 1).pre[k];
+      let v = d;
+      for (let i = 0; i < z.length; i++) v += c[i] * z[i];
+      if (v > 0) return { status: 'refuted', witness: x, timeMs: Date.now() - t0 };
+      near = x;
     }
-    if (status === 8) return { status: 'proved', bound: -slack, timeMs: Date.now() - t0 };
-    // a feasible point: re-evaluate it; only plain evaluation can refute
-    try {
-      const sol = model.getSolution() as unknown as { colValue: Float64Array };
-      if (sol?.colValue?.length) {
-        const x = Float64Array.from({ length: n0 }, (_, t) => Math.min(box.hi[t], Math.max(box.lo[t], sol.colValue[t])));
-        const z = forwardTrace(net, x, 1).pre[k];
-        let v = d;
-        for (let i = 0; i < z.length; i++) v += c[i] * z[i];
-        if (v > 0) return { status: 'refuted', witness: x, timeMs: Date.now() - t0 };
-        near = x;
-      }
-    } catch {
-      // no solution to read
-    }
-    if (Number.isFinite(dual) && dual + slack < 0) return { status: 'proved', bound: dual + slack, timeMs: Date.now() - t0 };
-    return { status: 'unknown', bound: Number.isFinite(dual) ? dual + slack : undefined, ...(near ? { near } : {}), timeMs: Date.now() - t0 };
-  } finally {
-    model.dispose();
+  } catch {
+    // no solution to read
   }
+  if (Number.isFinite(dual) && dual + slack < 0) return { status: 'proved', bound: dual + slack, timeMs: Date.now() - t0 };
+  return { status: 'unknown', bound: Number.isFinite(dual) ? dual + slack : undefined, ...(near ? { near } : {}), timeMs: Date.now() - t0 };
 }
 
 /**
