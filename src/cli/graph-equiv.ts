@@ -14,7 +14,6 @@ import { containsPoint, type Box } from '../model/box.ts';
 import { outputSize } from '../model/network.ts';
 import { checkGraphClass, checkGraphLinf } from '../verify/graph/equiv.ts';
 import { withoutSoftmax } from '../verify/graph/equiv-class.ts';
-import { proveGraphLinear } from '../verify/graph/bab.ts';
 import { classChanged } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
@@ -78,7 +77,7 @@ export async function equivGraphs(a: AnyModel, b: AnyModel, pa: string, pb: stri
   const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
   jobsOpt(values); // read (a bad value fails); the graph searches run in this thread
   await loadMilpSolver();
-  const opts = { timeoutMs, method, prove: proveGraphLinear, maxNodes };
+  const opts = { timeoutMs, method, maxNodes };
   if (q.kind === 'class') {
     const r = checkGraphClass(f, g, domain, { ...opts, order: q.order, margin: q.margin });
     // the class of the scores before a final softmax, as the check took it (the margin is on those scores)
