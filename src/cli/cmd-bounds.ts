@@ -11,6 +11,7 @@ import { phaseCensusParallel, type NeuronPhase } from '../verify/phase/phase.ts'
 import { makeProgress } from './progress.ts';
 import { anyModelArg, boundsFor, EXIT, nBoxes, fmt, jobsOpt, numberOpt, printJson, resolveDomain, resolveGraphDomain, withTreePool, type CommandSpec } from './common.ts';
 import { graphBounds } from './graph-bounds.ts';
+import { graphCensus } from './graph-census.ts';
 
 /** the longest list of neuron indices the census's text output prints */
 const LIST_MAX = 24;
@@ -33,7 +34,14 @@ export const boundsCommand: CommandSpec = {
     'nnshrink bounds MODEL|--default [domain] --census [--timeout S] [--task-timeout T] [--jobs N] [--json]\n' +
     '    the phase of every hidden neuron: one input-splitting tree shared by all, as two halves of the domain with S/2\n' +
     '    seconds each (default S = 4), then one task of T seconds (default 1.5) per neuron still open (at most 64);\n' +
-    '    halves and tasks run on N worker threads, and the verdicts do not depend on N.',
+    '    halves and tasks run on N worker threads, and the verdicts do not depend on N.\n' +
+    'nnshrink bounds GRAPH.onnx (--domain lo,..:hi,.. | --vnnlib F) [--method interval|crown|alpha] [--json]\n' +
+    '    a graph network (a CNN; the domain is a box over its input flattened row-major): bounds of the outputs and a\n' +
+    '    summary per ReLU node of its inputs proved never / always active and unstable (alpha: CROWN, then optimised\n' +
+    '    slopes for each output; a bound refused, as a divisor whose interval holds 0, exits 3).\n' +
+    'nnshrink bounds GRAPH.onnx (--domain .. | --vnnlib F) --census [--timeout S] [--json]\n' +
+    '    the phase of every ReLU input element of a graph network and of every channel: never / always active\n' +
+    '    (proved on every box), both (seen by evaluated points), unknown; within S seconds (default 30).',
   options: {
     default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' },
     max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, census: { type: 'boolean' }, 'task-timeout': { type: 'string' }, jobs: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
@@ -90,7 +98,7 @@ function graphBoundsCommand(g: Graph, path: string, values: Record<string, strin
   const chainOnly = (['max', 'min', 'phase'] as const).find((k) => values[k] !== undefined);
   if (chainOnly) fail(`--${chainOnly}: not available on graph networks yet (${path} is one); --census gives every ReLU's phase`);
   const domain = resolveGraphDomain(g, path, values);
-  if (values.census) fail(`--census: not available on graph networks yet (${path} is one)`);
+  if (values.census) return graphCensus(g, path, domain, values);
   return graphBounds(g, path, domain, values);
 }
 

@@ -47,8 +47,9 @@ export function loadAnyModel(path: string, opts: { view?: 'raw' | 'normalized' }
 /** ONNX bytes as a chain when they are one, else as a graph (see loadAnyModel). */
 export function parseAnyOnnx(bytes: Uint8Array, path: string): AnyModel {
   const decoded = decodeOnnx(bytes, path); // a file that is not ONNX at all fails here, once
-  // a slice family is refused by the chain reader with its own message, which the graph reader would not give
-  if (decoded.metadata_props?.some((m) => m.key === FAMILY_ONNX_KEY)) return { kind: 'chain', model: parseOnnx(bytes, path) };
+  // a file nnshrink wrote (its metadata: a domain, a slice family) is a chain: the chain reader's verdict stands, so
+  // a bad stored domain is refused and not read past by the graph reader, which ignores the metadata
+  if (decoded.metadata_props?.some((m) => m.key?.startsWith('nnshrink.') || m.key === FAMILY_ONNX_KEY)) return { kind: 'chain', model: parseOnnx(bytes, path) };
   try {
     return { kind: 'chain', model: parseOnnx(bytes, path) };
   } catch (e) {
