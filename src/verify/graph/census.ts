@@ -30,6 +30,9 @@ export interface GraphCensusOptions {
   seed?: number;
   /** gradient-descent witness search on the claims left open: steps per start (default 8; 0: none) */
   attackSteps?: number;
+  /** a work limit: at most this many claims tried in each step after the CROWN pass (default: no limit), so the
+   * census is the same on any machine when the deadline is generous */
+  maxClaims?: number;
   onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
 }
 
@@ -111,22 +114,29 @@ function guarded(step: Step): Step {
 
 /**
  * A step over the claims in order, `chunk` at a time, skipping those settled meanwhile; returns the claims left
- * open (the untried ones too when the deadline cuts the pass) and whether it did.
+ * open (the untried ones too when the deadline or the work limit cuts the pass) and which did.
  */
-function pass(r: Run, bbs: readonly BoxBounds[], list: readonly Candidate[], name: string, step: Step, chunk: number): { open: Candidate[]; cut: boolean } {
+function pass(r: Run, bbs: readonly BoxBounds[], list: readonly Candidate[], name: string, step: Step, chunk: number): { open: Candidate[]; cut?: string } {
   const open: Candidate[] = [];
+  const most = r.opts.maxClaims ?? Infinity;
+  let tried = 0;
   let k = 0;
   while (k < list.length) {
-    if (left(r) <= 0) return { open: open.concat(list.slice(k).filter((x) => !settled(r, bbs, x))), cut: true };
+    if (left(r) <= 0 || tried >= most) {
+      const rest = list.slice(k).filter((x) => !settled(r, bbs, x));
+      if (rest.length > 0) return { open: open.concat(rest), cut: tried >= most ? 'work limit' : 'timeout' };
+      break;
+    }
     const batch: Candidate[] = [];
-    for (; k < list.length && batch.length < chunk; k++) if (!settled(r, bbs, list[k])) batch.push(list[k]);
+    for (; k < list.length && batch.length < Math.min(chunk, most - tried); k++) if (!settled(r, bbs, list[k])) batch.push(list[k]);
+    tried += batch.length;
     guarded(step)(batch).forEach((a, i) => {
       count(r.work, name, a);
       if (a === 'open') open.push(batch[i]);
     });
     progress(r, name, k, list.length);
   }
-  return { open, cut: false };
+  return { open };
 }
 
 function count(w: Work, name: string, a: Attempt): void {
@@ -143,7 +153,7 @@ function count(w: Work, name: string, a: Attempt): void {
   }
 }
 
-/** Steps 3 and 4 after the CROWN pass; the reason when the deadline cut one. */
+/** Steps 3 and 4 after the CROWN pass; the reason when the deadline or the work limit cut one. */
 function settle(r: Run, bbs: readonly BoxBounds[]): string | undefined {
   const { g, sites, w } = r;
   const steps: Array<[string, Step, number]> = [['corner', (cs) => cornerClaims(g, sites, w, bbs, cs), CORNER_BATCH]];
@@ -152,12 +162,15 @@ function settle(r: Run, bbs: readonly BoxBounds[]): string | undefined {
   const attack = (bb: BoxBounds, c: Candidate): Attempt => (attackCandidate(g, sites, w, bb.box, c, o) ? 'witnessed' : 'open');
   if (o.steps > 0) steps.push(['attack', perBox(r, bbs, attack, true), 1]);
   let list = candidates(sites, w, bbs);
+  let reason: string | undefined;
   for (const [name, step, chunk] of steps) {
     const { open, cut } = pass(r, bbs, list, name, step, chunk);
-    if (cut) return `timeout in the ${name} step (${open.length} claims open)`;
+    // a timeout ends the census; a work limit ends the step, and what it left goes on to the next
+    if (cut) reason ??= `${cut} in the ${name} step (${open.length} claims open)`;
+    if (cut === 'timeout') break;
     list = open;
   }
-  return undefined;
+  return reason;
 }
 
 export function graphPhaseCensus(g: Graph, boxes: Box[], opts: GraphCensusOptions): GraphCensus {
