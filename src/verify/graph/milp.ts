@@ -47,6 +47,8 @@ export interface GraphMilpResult {
   value?: number;
   /** every nonlinear operator encoded exactly (no relaxation): lower is then the minimum's bound, not a relaxation's */
   exact: boolean;
+  /** how far the solver's bound was widened (milpSlack of the objective's magnitude) */
+  slack: number;
   size: { columns: number; rows: number; nonzeros: number; binaries: number };
   reason?: string;
   timeMs: number;
@@ -124,7 +126,7 @@ export function graphMilp(g: Graph, box: Box, bounds: TensorBounds, objective: {
   const nodes = neededNodes(g, t);
   const exact = nodes.every((n) => EXACT_OPS.has(n.op));
   const none = { columns: 0, rows: 0, nonzeros: 0, binaries: 0 };
-  const refuse = (reason: string, sz = none): GraphMilpResult => ({ status: 'limit', lower: -Infinity, exact, size: sz, reason, timeMs: Date.now() - t0 });
+  const refuse = (reason: string, sz = none): GraphMilpResult => ({ status: 'limit', lower: -Infinity, exact, slack: 0, size: sz, reason, timeMs: Date.now() - t0 });
   const pre = preCount(g, nodes, bounds, opts.fixed);
   if (pre.binaries > limits.maxBinaries) return refuse(`${pre.binaries} binaries, more than ${limits.maxBinaries}`, { ...none, binaries: pre.binaries });
   if (pre.scan > limits.maxScan) return refuse(`extracting the rows would scan ${pre.scan.toExponential(2)} coefficients, more than ${limits.maxScan.toExponential(2)}`);
@@ -133,7 +135,7 @@ export function graphMilp(g: Graph, box: Box, bounds: TensorBounds, objective: {
     model = buildModel(g, box, bounds, t, objective.coeffs, nodes, limits, opts.fixed);
   } catch (e) {
     if (e instanceof LimitReached) return refuse(`model too large: ${e.message}`);
-    if (e instanceof ProvedInfeasible) return { status: 'infeasible', lower: Infinity, exact, size: none, reason: e.message, timeMs: Date.now() - t0 };
+    if (e instanceof ProvedInfeasible) return { status: 'infeasible', lower: Infinity, exact, slack: 0, size: none, reason: e.message, timeMs: Date.now() - t0 };
     throw e;
   }
   const { b } = model;
@@ -143,7 +145,7 @@ export function graphMilp(g: Graph, box: Box, bounds: TensorBounds, objective: {
   const timeS = Math.max(0.05, opts.timeLimitS - (Date.now() - t0) / 1000);
   const solved: Solved | string = solveModel(b, model.cost, model.offset, { timeS, maxNodes: opts.maxNodes ?? MILP_MAX_NODES, gap: opts.gap ?? 1e-4, cutoff });
   if (typeof solved === 'string') return refuse(solved, sz);
-  const res: GraphMilpResult = { status: 'limit', lower: -Infinity, exact, size: sz, timeMs: 0 };
+  const res: GraphMilpResult = { status: 'limit', lower: -Infinity, exact, slack, size: sz, timeMs: 0 };
   if (solved.status === 'infeasible') {
     res.status = 'infeasible';
     res.lower = cutoff === undefined ? Infinity : cutoff - slack;
