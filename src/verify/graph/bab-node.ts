@@ -29,6 +29,8 @@ export interface Sub {
   lower: number;
   rec: BackRecord;
   depth: number;
+  /** every tensor recomputed under all of its decisions (not kept from an ancestor) */
+  fresh: boolean;
 }
 
 export interface BabContext {
@@ -55,14 +57,14 @@ export function goalValue(g: Graph, goal: Goal, x: Float64Array): number {
 }
 
 /** The lower bound of a subproblem's bounds and the record of its CROWN pass. */
-export function boundSub(ctx: BabContext, b: TensorBounds, splits: Map<string, Int8Array>, depth: number): Sub {
+export function boundSub(ctx: BabContext, b: TensorBounds, splits: Map<string, Int8Array>, depth: number, fresh = false): Sub {
   const { g, box, goal } = ctx;
   const rec = newRecord();
   let lower = lowerRows(g, b, goal.tensor, goal.coeffs, 1, undefined, rec)[0];
   if (ctx.alpha && !(lower > goal.rhs)) {
     lower = Math.max(lower, graphObjectiveBound(g, box, { node: goal.tensor, coeffs: goal.coeffs }, { bounds: b, alpha: { iterations: 8 } }));
   }
-  return { bounds: b, splits, lower, rec, depth };
+  return { bounds: b, splits, lower, rec, depth, fresh };
 }
 
 /** A child of `parent` with ReLU `node`'s input element `index` decided (+1: >= 0, -1: <= 0); null when empty. */
@@ -75,6 +77,15 @@ export function childSub(ctx: BabContext, parent: Sub, node: string, index: numb
   const reuse = ctx.recompute ? ctx.upstream.get(node) : ctx.all;
   const b = graphSplitBounds(ctx.g, ctx.box, { parent: parent.bounds, reuse, splits });
   return b ? boundSub(ctx, b, splits, parent.depth + 1) : null;
+}
+
+/**
+ * The subproblem with every tensor recomputed under all its decisions, intersected with what it had: kept bounds
+ * know a decision only at its own ReLU, recomputed ones carry it downstream (and may show it cannot hold: null).
+ */
+export function refreshSub(ctx: BabContext, sub: Sub): Sub | null {
+  const b = graphSplitBounds(ctx.g, ctx.box, { parent: sub.bounds, splits: sub.splits });
+  return b ? boundSub(ctx, b, sub.splits, sub.depth, true) : null;
 }
 
 function inputOf(g: Graph, node: string): string {
