@@ -1,8 +1,8 @@
 /**
  * The phase census on each VNN-COMP CNN instance's input ball (../shared/nets/cnn: oval21, cifar10_resnet,
  * marabou-cifar10, verivital): ReLU inputs and channels proved never / always active, witnessed both, unknown, and
- * the time per ball (the census alone, not loading). Instances are spread evenly over each benchmark's list (so the
- * benchmark's networks take turns); one process per instance.
+ * the time per ball (the census alone, not loading). The benchmark's networks take turns (each one's first instance
+ * in the list, then each one's second ...); one process per instance.
  *   node --import tsx bench/graph-census.ts [--per N (default 2)] [--timeout S (default 60)] [--benchmark NAME]
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -49,8 +49,14 @@ function instanceList(bench: string): InstanceRow[] {
   return readInstances(join(dir, csv), dir, dir);
 }
 
-/** N rows spread evenly over the list. */
-const spread = <T>(xs: readonly T[], n: number): T[] => Array.from({ length: Math.min(n, xs.length) }, (_, k) => xs[Math.floor((k * xs.length) / Math.min(n, xs.length))]);
+/** N rows taking the networks in turn (in the list's order): each network's first instance, then its second... */
+function spread(rows: readonly InstanceRow[], n: number): InstanceRow[] {
+  const byModel = new Map<string, InstanceRow[]>();
+  for (const r of rows) byModel.set(r.model, [...(byModel.get(r.model) ?? []), r]);
+  const out: InstanceRow[] = [];
+  for (let k = 0; out.length < Math.min(n, rows.length); k++) for (const list of byModel.values()) if (k < list.length && out.length < n) out.push(list[k]);
+  return out;
+}
 
 const cnt = (c: Counts): string => `${c.never} | ${c.always} | ${c.both} | ${c.unknown}`;
 
