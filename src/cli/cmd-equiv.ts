@@ -25,7 +25,8 @@ export const equivCommand: CommandSpec = {
     '    when they match); product: A and B side by side as one network, any shapes; with few inputs its\n' +
     '    input-splitting trees split 8 boxes at a time on N worker threads, default the cores; a graph (a CNN\'s ONNX):\n' +
     '    diff for two graphs of the same structure (the default then), product for any two, in one thread; a chain\n' +
-    '    beside a graph is compared as the graph of its layers; --domain over the input flattened, or --vnnlib)',
+    '    beside a graph is compared as the graph of its layers; --domain over the input flattened, or --vnnlib;\n' +
+    '    --max-boxes N: at most N subproblems per ReLU-splitting search)',
   options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, 'max-boxes': { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
   maxPositionals: 2,
   exits: '0 proved (--epsilon 0: the bound asked for was found), 1 refuted (a re-checked witness), 3 unknown within the limits',
