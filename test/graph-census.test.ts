@@ -270,3 +270,18 @@ test('on chain graphs, no element proved never (always) by one census is witness
   }
   assert.ok(compared > 50 && agreedProofs > 0, `${compared} compared, ${agreedProofs} proofs agreed`);
 });
+
+test('a bound refused (a divisor whose interval contains 0): no proofs, the witnesses stand, the reason names it', () => {
+  const g = new G(mulberry32(21));
+  const a = g.add('relu', [g.conv('x', 1, 2)]);
+  const d = g.add('div', [a, g.conv('x', 1, 2)]);
+  const out = g.add('relu', [d]);
+  const gr = buildGraph({ name: 'x', shape: [1, 4, 4], batch: 'batch' }, g.nodes, out, 'div');
+  const box = ball(mulberry32(22), 16, 0.5);
+  const c = graphPhaseCensus(gr, [box], { ...WORK, samples: 32 });
+  assert.match(c.reason ?? '', /^bound refused: node 'n\d+' \(div\)/);
+  assert.equal(c.totals.never + c.totals.always, 0);
+  assert.ok(c.totals.both > 0, JSON.stringify(c.totals));
+  assertWitnesses(gr, [box], c, 'div');
+  assertCounts(c, 'div');
+});

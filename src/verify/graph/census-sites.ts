@@ -44,8 +44,6 @@ export function newWitnesses(sites: readonly Site[]): Witnesses {
   return { points: [], above: sites.map((s) => new Int32Array(size(s.shape)).fill(-1)), below: sites.map((s) => new Int32Array(size(s.shape)).fill(-1)) };
 }
 
-export const isBoth = (w: Witnesses, s: number, i: number): boolean => w.above[s][i] >= 0 && w.below[s][i] >= 0;
-
 /**
  * Evaluates a batch of points (each inside the boxes' union) and records the first witness of each side per
  * element; a point is kept only when it witnesses something new. Returns how many witnesses were new.

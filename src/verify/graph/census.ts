@@ -5,8 +5,9 @@
  *
  * 1. Sampling (census-sites.ts): centre, extreme and random corners, uniform points of each box, in batches.
  * 2. One CROWN pass per box (census-prove.ts) proves what it can.
- * 3. The open claims, the most promising first, until the deadline: the element's own CROWN row and its minimising
- *    corner as a witness candidate, then optimised slopes.
+ * 3. The open claims, the most promising first, until the deadline: each one's own CROWN row (with the bounds
+ *    tightened so far) and its minimising corner as a witness candidate, a few claims' corners per forward pass;
+ *    then optimised slopes for those still open.
  * 4. With time left, gradient descent (census-attack.ts) seeks witnesses against the claims still open.
  * Deterministic for given options except where the deadline cuts a step; `reason` says which.
  */
@@ -23,7 +24,7 @@ export type { Counts, GraphCensus, LayerCensus, Work } from './census-tally.ts';
 
 export interface GraphCensusOptions {
   timeoutMs: number;
-  /** sampled points per box (default 64) */
+  /** sampled points per box (default 64): centre, extreme corners, then uniform points and random corners */
   samples?: number;
   /** optimised slopes for the open claims (default true) */
   alpha?: boolean;
@@ -192,5 +193,7 @@ export function graphPhaseCensus(g: Graph, boxes: Box[], opts: GraphCensusOption
     }
     progress(r, 'crown', k + 1, boxes.length);
   }
+  // the CROWN pass cannot be cut: it may end past the deadline, with its own proofs only
+  if (left(r) <= 0) return done(bbs, `timeout: the CROWN pass ended past the deadline (${candidates(sites, r.w, bbs).length} claims open)`);
   return done(bbs, settle(r, bbs));
 }
