@@ -101,7 +101,8 @@ test('bad input: dimension mismatch between layers (JSON) and an unsupported ONN
     ir_version: 8,
     graph: {
       name: 'g',
-      node: [{ op_type: 'MatMul', name: 'mm', input: ['x', 'W'], output: ['m'] }, { op_type: 'Sigmoid', name: 'sig', input: ['m'], output: ['y'] }],
+      // Erf: read by neither reader (Sigmoid is read as a graph network since issue 26)
+      node: [{ op_type: 'MatMul', name: 'mm', input: ['x', 'W'], output: ['m'] }, { op_type: 'Erf', name: 'sig', input: ['m'], output: ['y'] }],
       initializer: [floatTensor('W', [2, 2], [1, 2, 3, 4], 'float32')],
       input: [valueInfo('x', ONNX_FLOAT, [1, 2])],
       output: [valueInfo('y', ONNX_FLOAT, [1, 2])],
@@ -109,7 +110,7 @@ test('bad input: dimension mismatch between layers (JSON) and an unsupported ONN
     opset_import: [{ domain: '', version: 13 }],
   });
   writeFileSync(join(dir, 'sig.onnx'), bytes);
-  expectError(run('info', join(dir, 'sig.onnx')), /sig\.onnx: node 'sig' \(Sigmoid\): unsupported operator Sigmoid/);
+  expectError(run('info', join(dir, 'sig.onnx')), /sig\.onnx: node 'sig' \(Erf\): unsupported operator Erf/);
 });
 
 test('prune on the default writes an ONNX file, or an NNet file with its linear neurons as ReLU pairs, and certificates that check re-proves', () => {
