@@ -27,6 +27,11 @@ export interface CrownOptions {
    * <= 0 (inactive), 0 free. The bounds then hold on the part of the box where the decisions hold.
    */
   splits?: ReadonlyMap<string, Int8Array>;
+  /**
+   * a Date.now() time: past it, the tensors left keep their intervals (still sound, only looser), so a time limit
+   * holds on networks whose full pass takes longer than the limit
+   */
+  deadline?: number;
 }
 
 /** The decisions on each tensor: the ReLU-like node's input gets its node's decisions. */
@@ -112,13 +117,15 @@ function chunkSize(g: Graph, budget: number): number {
   return Math.max(1, Math.floor(budget / (8 * 2 * 4 * widest)));
 }
 
-/** Tightens the listed neurons of tensor t by backward bounds; returns the tightened interval. */
-export function tighten(g: Graph, b: TensorBounds, t: string, idx: Int32Array, chunk: number, slopes?: Slopes): Itv {
+const pastDeadline = (o: { deadline?: number }): boolean => o.deadline !== undefined && Date.now() > o.deadline;
+
+/** Tightens the listed neurons of tensor t by backward bounds, chunk by chunk until the deadline (if any). */
+export function tighten(g: Graph, b: TensorBounds, t: string, idx: Int32Array, chunk: number, slopes?: Slopes, deadline?: number): Itv {
   const cur = b.get(t)!;
   const lo = Float64Array.from(cur.lo);
   const hi = Float64Array.from(cur.hi);
   const n = lo.length;
-  for (let p = 0; p < idx.length; p += chunk) {
+  for (let p = 0; p < idx.length && !pastDeadline({ deadline }); p += chunk) {
     const part = idx.subarray(p, Math.min(idx.length, p + chunk));
     const c = part.length;
     const A = new Float64Array(2 * c * n);
@@ -160,11 +167,11 @@ export function graphSplitBounds(g: Graph, box: Box, opts: CrownOptions = {}): T
     const own = opts.reuse?.has(t) && par ? par : nodeInterval(g, b, n);
     b.set(t, restrict(own, par === own ? undefined : par, decided.get(t)));
     if (isEmptyItv(b.get(t)!)) return null;
-    if (exact.has(t) || own === par) continue;
+    if (exact.has(t) || own === par || pastDeadline(opts)) continue;
     const mask = wanted(g, b, t, consumers.get(t) ?? [], opts.tensors === 'all');
     if (!mask) continue;
     const idx = Int32Array.from(Array.from(mask).flatMap((m, i) => (m ? [i] : [])));
-    if (idx.length > 0) b.set(t, tighten(g, b, t, idx, chunk, opts.slopes));
+    if (idx.length > 0) b.set(t, tighten(g, b, t, idx, chunk, opts.slopes, opts.deadline));
     if (isEmptyItv(b.get(t)!)) return null;
   }
   return b;

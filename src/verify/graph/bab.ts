@@ -65,7 +65,7 @@ function subBytes(g: Graph): number {
 
 export function proveGraphLinear(g: Graph, box: Box, goal: LinearGoal, opts: BabOptions): BabResult {
   const ctx = newContext(g, box, { tensor: tensorName(g, goal.tensor), coeffs: goal.coeffs, rhs: goal.rhs }, opts.alpha ?? true, opts.intermediate === 'recompute');
-  const root = boundSub(ctx, opts.bounds ?? graphCrownBounds(g, box), new Map(), 0);
+  const root = boundSub(ctx, opts.bounds ?? graphCrownBounds(g, box, { deadline: opts.deadline }), new Map(), 0);
   if (root.lower > goal.rhs) return { status: 'proved', nodes: 1, lower: root.lower };
   const x = rootAttack(ctx, root, opts.attackSteps ?? 20);
   if (x) return { status: 'falsified', x, nodes: 1, lower: -Infinity };

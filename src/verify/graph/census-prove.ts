@@ -22,8 +22,8 @@ export interface BoxBounds {
 }
 
 /** One CROWN pass on the box, with the sites' bounds copied so that tightening them in place touches nothing else. */
-export function boxBounds(g: Graph, box: Box, sites: readonly Site[]): BoxBounds {
-  const bounds = graphCrownBounds(g, box);
+export function boxBounds(g: Graph, box: Box, sites: readonly Site[], deadline?: number): BoxBounds {
+  const bounds = graphCrownBounds(g, box, { deadline });
   for (const t of new Set(sites.map((s) => s.tensor))) {
     const b = bounds.get(t)!;
     bounds.set(t, { lo: Float64Array.from(b.lo), hi: Float64Array.from(b.hi), mag: b.mag });

@@ -55,7 +55,7 @@ export function decideGraphProperty(g: Graph, prop: VnnProperty, opts: GraphProp
     const x = attackRegion(g, region, { ...attack, seed: seed + 1000 * i });
     if (x) return done('sat', tally, x);
   }
-  const items = conjunctionsByMargin(g, prop);
+  const items = conjunctionsByMargin(g, prop, deadline);
   // a second round gives what the first left (the easy ones done) to those its share timed out
   for (let round = 0; round < 2 && items.length > 0; round++) {
     const again: Item[] = [];
@@ -82,10 +82,10 @@ interface Item {
 }
 
 /** Every conjunction of every region, the most nearly proved by CROWN first (the hard ones get the time left). */
-function conjunctionsByMargin(g: Graph, prop: VnnProperty): Item[] {
+function conjunctionsByMargin(g: Graph, prop: VnnProperty, deadline: number): Item[] {
   const items: Item[] = [];
   for (const region of prop.regions) {
-    const bounds = graphCrownBounds(g, region.box);
+    const bounds = graphCrownBounds(g, region.box, { deadline });
     for (const conj of region.unsafe) {
       const margins = conj.map((c) => lowerRows(g, bounds, g.output.name, outCoeffs(g, c), 1)[0] - c.rhs);
       items.push({ region, conj, bounds, margins });
