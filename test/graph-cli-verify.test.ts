@@ -21,7 +21,7 @@ import { nnetText } from '../src/formats/nnet.ts';
 import { forward } from '../src/model/network.ts';
 import { makeBox } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
-import { chainAsGraph } from '../src/cli/graph-equiv-chain.ts';
+import { chainAsGraph } from '../src/model/graph/from-chain.ts';
 import { randomNetwork } from './helpers/nets.ts';
 
 const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));

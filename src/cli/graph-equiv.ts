@@ -17,7 +17,7 @@ import { withoutSoftmax } from '../verify/graph/equiv-class.ts';
 import { classChanged } from '../verify/tolerance.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
-import { chainAsGraph } from './graph-equiv-chain.ts';
+import { chainAsGraph } from '../model/graph/from-chain.ts';
 import { intOpt, jobsOpt, numberOpt, resolveGraphDomain } from './common.ts';
 
 export interface GraphAnswer {

@@ -2,13 +2,12 @@
  * A fully-connected chain (Network) as a Graph, so `equiv` can compare a chain with a graph of the same function:
  * an optional reshape from the other graph's input shape to the flat vector, then per layer a dense node and its
  * activation (relu when every neuron has one, none when none has, else a 0/1 PRelu: slope 0 is a ReLU, 1 the
- * identity), and a reshape to the other graph's output shape if it is not flat. The same numbers as the chain's forward pass (dense then activation, in float64).
- * (It belongs with src/model/graph/chain.ts, the converse; it lives here until the model's owner takes it.)
+ * identity), and a reshape to the other graph's output shape if it is not flat. The same numbers as the chain's forward pass (dense then activation, in float64). The converse of chain.ts's graphToChain.
  */
-import type { Network } from '../model/network.ts';
-import type { Graph, GraphNode, Shape } from '../model/graph/types.ts';
-import { buildGraph } from '../model/graph/build.ts';
-import { size } from '../model/graph/shape.ts';
+import type { Network } from '../network.ts';
+import type { Graph, GraphNode, Shape } from './types.ts';
+import { buildGraph } from './build.ts';
+import { size } from './shape.ts';
 
 const EMPTY = {} as Record<string, never>;
 
