@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { mulberry32, gaussian } from '../src/model/rng.ts';
 import { buildGraph } from '../src/model/graph/build.ts';
-import type { Graph, GraphNode, Shape, Tensor } from '../src/model/graph/types.ts';
+import type { Graph, Shape } from '../src/model/graph/types.ts';
 import { forwardAll } from '../src/model/graph/forward.ts';
 import { size } from '../src/model/graph/shape.ts';
 import { graphToChain } from '../src/model/graph/chain.ts';
@@ -25,33 +25,9 @@ import { BoundRefused, type TensorBounds } from '../src/bounds/graph/types.ts';
 import { RULES } from '../src/bounds/graph/registry.ts';
 import { OPS } from '../src/model/graph/registry.ts';
 import { HAVE_SHARED, SKIP_SHARED, sharedPath } from './helpers/shared.ts';
+import { GraphBuilder as G, tensor, type Rng } from './helpers/graph-build.ts';
 
 // ---------- random graphs, one per operator ----------
-
-type Rng = () => number;
-const tensor = (r: Rng, shape: Shape, scale = 1): Tensor => ({ shape, data: Float64Array.from({ length: size(shape) }, () => scale * gaussian(r)) });
-
-/** Builds a graph node by node: each call adds one node and returns its output's name. */
-class G {
-  nodes: GraphNode[] = [];
-  constructor(readonly r: Rng) {}
-  add(op: string, inputs: string[], attrs: object = {}, params: object = {}): string {
-    const output = `t${this.nodes.length}`;
-    this.nodes.push({ name: `n${this.nodes.length}`, op, inputs, output, attrs, params } as GraphNode);
-    return output;
-  }
-  conv(x: string, cin: number, cout: number, k = 3, extra: Partial<{ strides: [number, number]; pads: [number, number, number, number]; dilations: [number, number]; group: number }> = {}): string {
-    const group = extra.group ?? 1;
-    const attrs = { kernel: [k, k], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group, ...extra };
-    return this.add('conv', [x], attrs, { weight: tensor(this.r, [cout, cin / group, k, k], 0.5), bias: tensor(this.r, [cout], 0.2) });
-  }
-  dense(x: string, nin: number, nout: number): string {
-    return this.add('dense', [x], {}, { weight: tensor(this.r, [nout, nin], 1 / Math.sqrt(nin)), bias: tensor(this.r, [nout], 0.2) });
-  }
-  build(inShape: Shape, out: string): Graph {
-    return buildGraph({ name: 'x', shape: inShape, batch: 'batch' }, this.nodes, out, 'test');
-  }
-}
 
 const IN: Shape = [2, 5, 5];
 const act = (op: string, r: Rng): [string, object, object] => {

@@ -24,33 +24,11 @@ import { crownBounds } from '../src/bounds/backward.ts';
 import { loadMilpSolver, milpLinearSign } from '../src/verify/search/milp.ts';
 import { graphMilp, type GraphMilpOptions } from '../src/verify/graph/milp.ts';
 import { HAVE_SHARED, SKIP_SHARED, sharedPath } from './helpers/shared.ts';
+import { GraphBuilder as G, tensor, type Rng } from './helpers/graph-build.ts';
 
 before(async () => {
   await loadMilpSolver();
 });
-
-type Rng = () => number;
-const tensor = (r: Rng, shape: Shape, scale = 1): Tensor => ({ shape, data: Float64Array.from({ length: size(shape) }, () => scale * gaussian(r)) });
-
-class G {
-  nodes: GraphNode[] = [];
-  constructor(readonly r: Rng) {}
-  add(op: string, inputs: string[], attrs: object = {}, params: object = {}): string {
-    const output = `t${this.nodes.length}`;
-    this.nodes.push({ name: `n${this.nodes.length}`, op, inputs, output, attrs, params } as GraphNode);
-    return output;
-  }
-  conv(x: string, cin: number, cout: number, k = 3, stride = 1): string {
-    const attrs = { kernel: [k, k], strides: [stride, stride], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 };
-    return this.add('conv', [x], attrs, { weight: tensor(this.r, [cout, cin, k, k], 0.5), bias: tensor(this.r, [cout], 0.2) });
-  }
-  dense(x: string, nin: number, nout: number): string {
-    return this.add('dense', [x], {}, { weight: tensor(this.r, [nout, nin], 1 / Math.sqrt(nin)), bias: tensor(this.r, [nout], 0.2) });
-  }
-  build(inShape: Shape, out: string): Graph {
-    return buildGraph({ name: 'x', shape: inShape, batch: 'batch' }, this.nodes, out, 'test');
-  }
-}
 
 const IN: Shape = [2, 4, 4];
 const OPS = ['relu', 'leakyrelu', 'prelu', 'maxpool', 'averagepool', 'globalaveragepool', 'add', 'sub', 'concat', 'pad', 'transpose', 'batchnorm', 'affine', 'sigmoid', 'tanh', 'clip', 'mul'] as const;
