@@ -14,6 +14,7 @@ import { certificateFor, writtenPrune } from './certified.ts';
 import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
 import { equivGraphs } from './graph-equiv.ts';
 import { boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
+import { equivQuestion } from './tolerance-args.ts';
 
 export const equivCommand: CommandSpec = {
   name: 'equiv',
@@ -76,12 +77,10 @@ export const equivCommand: CommandSpec = {
       onProgress: (phase: string, boxes: number, open: number, leftMs: number) =>
         progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
     });
-    const sc = values['same-class'];
+    const q = equivQuestion(values);
     if (certified) {
-      if (sc !== undefined && sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
-      if (sc === undefined && values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
       const pruned = writtenPrune(certified, certified.written);
-      const r = equivThroughEdits(a.network, pruned, domain, sc === undefined ? { kind: 'linf', epsilon: numberOpt(values, 'epsilon', 0, 0) } : { kind: 'class', order: sc, margin: numberOpt(values, 'margin', 0, 0) }, {
+      const r = equivThroughEdits(a.network, pruned, domain, q, {
         boundsFn: boundsFor(a.network),
         outputLinearLower,
         timeoutMs,
@@ -89,13 +88,12 @@ export const equivCommand: CommandSpec = {
         onProgress: (step) => progress.update(step, 0, 0, '', (t0 + timeoutMs - Date.now()) / 1000),
       });
       progress.done();
-      const out = { ...r, method: `${r.method} (paired through ${certified.path})`, reason: r.reason && sc !== undefined ? tieNote(r.reason, numberOpt(values, 'margin', 0, 0)) : r.reason };
-      printAnswer(out, sc === undefined ? numberOpt(values, 'epsilon', 0, 0) : null, values.json === true);
+      const out = { ...r, method: `${r.method} (paired through ${certified.path})`, reason: r.reason && q.kind === 'class' ? tieNote(r.reason, q.margin) : r.reason };
+      printAnswer(out, q.kind === 'linf' ? q.epsilon : null, values.json === true);
       return verdictExit(out.result);
     }
-    if (sc !== undefined) {
-      if (sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
-      const margin = numberOpt(values, 'margin', 0, 0);
+    if (q.kind === 'class') {
+      const { order: sc, margin } = q;
       // many inputs: input splitting cannot settle it; A's class margins (half the time) let ReLU splitting on B
       // alone prove the class kept
       const margins =
@@ -118,8 +116,7 @@ export const equivCommand: CommandSpec = {
       printAnswer(out, null, values.json === true, out.result === 'proved' ? undefined : unitsNote(a, b));
       return verdictExit(out.result);
     }
-    if (values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
-    const eps = numberOpt(values, 'epsilon', 0, 0);
+    const eps = q.epsilon;
     const r =
       method === 'diff'
         ? checkLinf(alignedPair(a.network, b.network), domain, eps, { ...opts, maxBoxes: maxBoxesOpt(values) ?? (eps === 0 ? 20000 : undefined) })

@@ -19,6 +19,7 @@ import type { Verdict } from '../verify/verdict.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import { chainAsGraph } from '../model/graph/from-chain.ts';
 import { intOpt, jobsOpt, numberOpt, resolveGraphDomain } from './common.ts';
+import { equivQuestion } from './tolerance-args.ts';
 
 export interface GraphAnswer {
   result: 'proved' | 'refuted' | 'unknown';
@@ -32,8 +33,6 @@ export interface GraphAnswer {
   /** said on stderr (in --json: a field) */
   note?: string;
 }
-
-type Question = { kind: 'linf'; epsilon: number } | { kind: 'class'; order: 'argmax' | 'argmin'; margin: number };
 
 /** The two models as graphs of the same input and output sizes (one-line errors naming the files otherwise). */
 function asGraphs(a: AnyModel, b: AnyModel, pa: string, pb: string): [Graph, Graph] {
@@ -55,16 +54,6 @@ function graphMethod(values: Record<string, unknown>): 'diff' | 'product' | 'aut
   fail(`--method: '${String(m)}' (expected certificate, diff or product)`);
 }
 
-function question(values: Record<string, unknown>): Question {
-  const sc = values['same-class'];
-  if (sc !== undefined) {
-    if (sc !== 'argmax' && sc !== 'argmin') fail(`--same-class: '${String(sc)}' (expected argmax or argmin)`);
-    return { kind: 'class', order: sc, margin: numberOpt(values, 'margin', 0, 0) };
-  }
-  if (values.epsilon === undefined) fail('equiv: give --epsilon E or --same-class argmax|argmin');
-  return { kind: 'linf', epsilon: numberOpt(values, 'epsilon', 0, 0) };
-}
-
 /** The question decided on graphs, as an answer cmd-equiv prints; `eps` null for a class question. */
 export async function equivGraphs(a: AnyModel, b: AnyModel, pa: string, pb: string, values: Record<string, unknown>): Promise<{ answer: GraphAnswer; eps: number | null }> {
   const [f, g] = asGraphs(a, b, pa, pb);
@@ -72,7 +61,7 @@ export async function equivGraphs(a: AnyModel, b: AnyModel, pa: string, pb: stri
   if (values.certificate !== undefined) fail('equiv: --certificate goes with --method certificate, which pairs chains only');
   // the work limit: subproblems per ReLU-splitting search (the same stopping point on any machine)
   const maxNodes = values['max-boxes'] === undefined ? undefined : intOpt(values, 'max-boxes', 0, 1);
-  const q = question(values);
+  const q = equivQuestion(values);
   const domain = resolveGraphDomain(f, pa, values);
   const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
   jobsOpt(values); // read (a bad value fails); the graph searches run in this thread

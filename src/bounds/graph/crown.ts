@@ -117,7 +117,7 @@ function chunkSize(g: Graph, budget: number): number {
   return Math.max(1, Math.floor(budget / (8 * 2 * 4 * widest)));
 }
 
-const pastDeadline = (o: { deadline?: number }): boolean => o.deadline !== undefined && Date.now() > o.deadline;
+const pastDeadline = (deadline?: number): boolean => deadline !== undefined && Date.now() > deadline;
 
 /** Tightens the listed neurons of tensor t by backward bounds, chunk by chunk until the deadline (if any). */
 export function tighten(g: Graph, b: TensorBounds, t: string, idx: Int32Array, chunk: number, slopes?: Slopes, deadline?: number): Itv {
@@ -125,7 +125,7 @@ export function tighten(g: Graph, b: TensorBounds, t: string, idx: Int32Array, c
   const lo = Float64Array.from(cur.lo);
   const hi = Float64Array.from(cur.hi);
   const n = lo.length;
-  for (let p = 0; p < idx.length && !pastDeadline({ deadline }); p += chunk) {
+  for (let p = 0; p < idx.length && !pastDeadline(deadline); p += chunk) {
     const part = idx.subarray(p, Math.min(idx.length, p + chunk));
     const c = part.length;
     const A = new Float64Array(2 * c * n);
@@ -167,7 +167,7 @@ export function graphSplitBounds(g: Graph, box: Box, opts: CrownOptions = {}): T
     const own = opts.reuse?.has(t) && par ? par : nodeInterval(g, b, n);
     b.set(t, restrict(own, par === own ? undefined : par, decided.get(t)));
     if (isEmptyItv(b.get(t)!)) return null;
-    if (exact.has(t) || own === par || pastDeadline(opts)) continue;
+    if (exact.has(t) || own === par || pastDeadline(opts.deadline)) continue;
     const mask = wanted(g, b, t, consumers.get(t) ?? [], opts.tensors === 'all');
     if (!mask) continue;
     const idx = Int32Array.from(Array.from(mask).flatMap((m, i) => (m ? [i] : [])));
