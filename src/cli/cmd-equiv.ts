@@ -11,8 +11,8 @@ import { manyInputs } from '../verify/search/split.ts';
 import type { WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { certificateFor, writtenPrune } from './certified.ts';
-import { equivThroughEdits, type CertifiedEquivResult } from '../simplify/certified-equiv.ts';
-import { equivGraphs } from './graph-equiv.ts';
+import { equivThroughEdits } from '../simplify/certified-equiv.ts';
+import { equivGraphs, type EquivAnswer } from './graph-equiv.ts';
 import { boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 import { equivQuestion } from './tolerance-args.ts';
 
@@ -152,13 +152,11 @@ function unitsNote(a: LoadedModel, b: LoadedModel): string | undefined {
 }
 
 /** What every method answers (the certificate pairing's result has this shape too). */
-type Answer = Pick<CertifiedEquivResult, 'result' | 'method' | 'reason' | 'witness' | 'provedMaxDiff' | 'foundMaxDiff' | 'boxes' | 'timeMs'>;
-
 /**
  * The answer as JSON (with the note, if any) or as one line: for a class question (eps null) the verdict and any
  * witness, else the proved and the largest found |A-B|; the note goes to stderr.
  */
-function printAnswer(r: Answer, eps: number | null, json: boolean, note?: string): void {
+function printAnswer(r: EquivAnswer, eps: number | null, json: boolean, note?: string): void {
   if (json) {
     printJson(note ? { ...r, note } : r);
     return;

@@ -20,16 +20,12 @@ import { loadMilpSolver } from '../verify/search/milp.ts';
 import { chainAsGraph } from '../model/graph/from-chain.ts';
 import { intOpt, jobsOpt, numberOpt, resolveGraphDomain } from './common.ts';
 import { equivQuestion } from './tolerance-args.ts';
+import type { CertifiedEquivResult } from '../simplify/certified-equiv.ts';
 
-export interface GraphAnswer {
-  result: 'proved' | 'refuted' | 'unknown';
-  method: string;
-  reason?: string;
-  provedMaxDiff?: number | null;
-  foundMaxDiff?: number;
-  witness?: number[];
-  boxes: number;
-  timeMs: number;
+/** What equiv prints, for chains and graphs alike. */
+export type EquivAnswer = Pick<CertifiedEquivResult, 'result' | 'method' | 'reason' | 'witness' | 'provedMaxDiff' | 'foundMaxDiff' | 'boxes' | 'timeMs'>;
+
+export interface GraphAnswer extends EquivAnswer {
   /** said on stderr (in --json: a field) */
   note?: string;
 }
