@@ -67,8 +67,21 @@ export type DenseNode = NodeOf<'dense', Empty, { weight: Tensor; bias: Tensor }>
 export type BinaryNode = NodeOf<'add' | 'sub' | 'mul' | 'div', Empty, Empty>;
 /** y = x * scale + shift, scale and shift of x's rank, each axis 1 (broadcast) or x's size */
 export type AffineNode = NodeOf<'affine', Empty, { scale: Tensor; shift: Tensor }>;
-/** y = x * scale[c] + shift[c] on axis 0 (channels): BatchNormalization folded at load */
-export type BatchNormNode = NodeOf<'batchnorm', Empty, { scale: Tensor; shift: Tensor }>;
+/**
+ * y = x * scale[c] + shift[c] on axis 0 (channels): BatchNormalization folded at load. The source's own parameters
+ * (gamma, beta, mean, variance [C], epsilon) are kept when read from a file, so that writing them back gives the
+ * same numbers (the folded float64 scale and shift would round if written in float32); when present they fold to
+ * exactly scale and shift.
+ */
+export type BatchNormNode = NodeOf<'batchnorm', { epsilon?: number }, BatchNormParams>;
+export interface BatchNormParams {
+  scale: Tensor;
+  shift: Tensor;
+  gamma?: Tensor;
+  beta?: Tensor;
+  mean?: Tensor;
+  variance?: Tensor;
+}
 export type UnaryNode = NodeOf<'relu' | 'sigmoid' | 'tanh', Empty, Empty>;
 export type LeakyReluNode = NodeOf<'leakyrelu', { alpha: number }, Empty>;
 /** y = x >= 0 ? x : slope * x, slope broadcast as an affine scale */
@@ -126,4 +139,6 @@ export interface Graph {
   readonly shapes: ReadonlyMap<string, Shape>;
   /** the ONNX opset the graph was read from, when it was (kept for writing back) */
   readonly opset?: number;
+  /** the source's element type, when read from a file (kept for writing back) */
+  readonly precision?: 'float32' | 'float64';
 }
