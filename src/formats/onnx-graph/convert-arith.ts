@@ -58,17 +58,26 @@ const arith: Converter = (r, n, at, name) => {
   r.emit({ name, op: 'affine', inputs: [x], output: out, attrs: {}, params: affineOf(op, c, dataFirst, xs.length, at) }, at);
 };
 
+/** BatchNormalization's folded scale and shift; the writer checks a node's source parameters against it. */
+export function foldBatchNorm(g: Float64Array, beta: Float64Array, mean: Float64Array, vr: Float64Array, eps: number): { scale: Float64Array; shift: Float64Array } {
+  const scale = g.map((v, c) => v / Math.sqrt(vr[c] + eps));
+  const shift = beta.map((v, c) => v - mean[c] * scale[c]);
+  return { scale, shift };
+}
+
+/** Folded into scale and shift; the source's own parameters are kept beside them, so writing back is exact. */
 const batchNorm: Converter = (r, n, at, name) => {
   const [x, xs] = r.dataOf(n.input?.[0], at, 'input');
   if (r.opset < 9 && A.int(n, 'spatial', 1, at) !== 1) fail(`${at}: spatial 0 is not supported`);
   if (A.int(n, 'training_mode', 0, at) !== 0) fail(`${at}: training_mode 1 is not supported (inference only)`);
   const [g, beta, mean, vr] = ['scale', 'B', 'mean', 'var'].map((w, i) => r.constOf(n.input?.[i + 1], at, w).data);
-  const eps = A.float(n, 'epsilon', 1e-5);
+  const epsilon = A.float(n, 'epsilon', 1e-5);
   const C = xs[0];
   if (![g, beta, mean, vr].every((v) => v.length === C)) fail(`${at}: parameters of sizes ${[g, beta, mean, vr].map((v) => v.length).join(',')} for ${C} channels`);
-  const scale = g.map((v, c) => v / Math.sqrt(vr[c] + eps));
-  const shift = beta.map((v, c) => v - mean[c] * scale[c]);
-  r.emit({ name, op: 'batchnorm', inputs: [x], output: n.output![0], attrs: {}, params: { scale: { shape: [C], data: scale }, shift: { shape: [C], data: shift } } }, at);
+  const { scale, shift } = foldBatchNorm(g, beta, mean, vr, epsilon);
+  const t = (data: Float64Array) => ({ shape: [C], data });
+  const params = { scale: t(scale), shift: t(shift), gamma: t(g), beta: t(beta), mean: t(mean), variance: t(vr) };
+  r.emit({ name, op: 'batchnorm', inputs: [x], output: n.output![0], attrs: { epsilon }, params }, at);
 };
 
 const pRelu: Converter = (r, n, at, name) => {

@@ -13,7 +13,7 @@ import { ONNX_DOUBLE, ONNX_FLOAT, type OGraph, type OModel, type ONode, type OVa
 import { constFromTensor, tryFold } from './fold.ts';
 import { Reader } from './reader.ts';
 import { CONVERTERS, GRAPH_OPS } from './convert.ts';
-import { fuseDenseAffine, liveNodes, renameTensor } from './tidy.ts';
+import { fuseAffinePairs, fuseDenseAffine, liveNodes, renameTensor } from './tidy.ts';
 
 const nodeName = (n: ONode, i: number): string => n.name || `#${i}`;
 
@@ -79,11 +79,12 @@ export function modelToGraph(model: OModel & { graph: OGraph }, path: string): G
   const made = r.resolve(outName);
   if (!r.data.has(made)) fail(`${path}: the output ${quote(outName)} is not made by any node`);
   if (made === input.name) fail(`${path}: the output ${quote(outName)} is the input itself`);
-  let nodes = fuseDenseAffine(liveNodes(r.nodes, made), made);
+  let nodes = fuseDenseAffine(fuseAffinePairs(liveNodes(r.nodes, made), made), made);
   if (made !== outName) nodes = renameTensor(nodes, made, outName);
   const graph = buildGraph(input, nodes, outName, path, opset);
   checkOutput(outInfo, graph.output.shape, path);
-  return graph;
+  const precision = g.input?.find((v) => v.name === input.name)?.type?.tensor_type?.elem_type === ONNX_DOUBLE ? 'float64' : 'float32';
+  return { ...graph, precision };
 }
 
 export function parseOnnxGraph(bytes: Uint8Array, path: string): Graph {

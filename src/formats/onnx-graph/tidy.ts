@@ -1,7 +1,8 @@
 /**
  * After the walk: nodes that do not reach the output are dropped (the Mul of a Max(z, z * s), exporters' spare
- * branches), a dense node's bias add (MatMul then Add, as TensorFlow exports) is folded into it, and the output
- * tensor carries the graph's output name even when an Identity made it.
+ * branches), a dense node's bias add (MatMul then Add, as TensorFlow exports) is folded into it, a multiplication
+ * by a constant followed by an addition of one (how nnshrink writes an affine node) becomes one affine node, and the
+ * output tensor carries the graph's output name even when an Identity made it.
  */
 import type { AffineNode, DenseNode, GraphNode, Shape } from '../../model/graph/types.ts';
 import { size } from '../../model/graph/shape.ts';
@@ -39,6 +40,24 @@ export function fuseDenseAffine(nodes: readonly GraphNode[], output: string): Gr
     const fits = n.op === 'affine' && prev?.op === 'dense' && n.inputs[0] === prev.output && uses.get(prev.output) === 1 && prev.output !== output;
     if (fits && lastAxisOnly(n.params.scale.shape) && lastAxisOnly(n.params.shift.shape)) out[out.length - 1] = fuse(prev, n);
     else out.push(n);
+  }
+  return out;
+}
+
+/**
+ * Folds x * s + 0 followed at once by (.) * 1 + t into one affine x * s + t, when nothing else reads the first's
+ * output: exact, as adding 0 and multiplying by 1 change no value. The fused node keeps the first's name.
+ */
+export function fuseAffinePairs(nodes: readonly GraphNode[], output: string): GraphNode[] {
+  const uses = new Map<string, number>();
+  nodes.forEach((n) => n.inputs.forEach((t) => uses.set(t, (uses.get(t) ?? 0) + 1)));
+  const out: GraphNode[] = [];
+  for (const n of nodes) {
+    const prev = out[out.length - 1];
+    const fits = n.op === 'affine' && prev?.op === 'affine' && n.inputs[0] === prev.output && uses.get(prev.output) === 1 && prev.output !== output;
+    if (fits && prev.params.shift.data.every((v) => v === 0) && n.params.scale.data.every((v) => v === 1)) {
+      out[out.length - 1] = { ...prev, output: n.output, params: { scale: prev.params.scale, shift: n.params.shift } };
+    } else out.push(n);
   }
   return out;
 }

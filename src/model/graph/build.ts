@@ -12,7 +12,9 @@ import { fmt, size } from './shape.ts';
 export const nodeWhere = (where: string, n: { name: string; op: string }): string => `${where}: node ${quote(n.name)} (${n.op})`;
 
 function checkParams(n: GraphNode, at: string): void {
-  for (const [key, t] of Object.entries(n.params as Record<string, Tensor>)) {
+  for (const [key, t] of Object.entries(n.params as Record<string, Tensor | undefined>)) {
+    // an optional parameter (a batchnorm's source parameters) may be left undefined
+    if (!t) continue;
     if (t.data.length !== size(t.shape)) fail(`${at}: ${key} has ${t.data.length} values for shape ${fmt(t.shape)}`);
     for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) fail(`${at}: ${key}[${i}] is ${t.data[i]}`);
   }
