@@ -3,7 +3,7 @@ import type { Network } from '../model/network.ts';
 import { fail, NnsError } from '../errors.ts';
 import type { LoadedModel, ModelFormat, SaveOptions } from './model-file.ts';
 import { parseNNet, readNNet, nnetText } from './nnet.ts';
-import { decodeOnnx, FAMILY_ONNX_KEY, parseOnnx, readOnnx } from './onnx-read.ts';
+import { decodeOnnx, FAMILY_ONNX_KEY, onnxSourceOf, parseOnnx, readOnnx } from './onnx-read.ts';
 import { modelToGraph } from './onnx-graph/read.ts';
 import type { Graph } from '../model/graph/types.ts';
 import { graphToChain, isChain } from '../model/graph/chain.ts';
@@ -58,7 +58,9 @@ export function parseAnyOnnx(bytes: Uint8Array, path: string): AnyModel {
   const graph = modelToGraph(decoded, path);
   if (!isChain(graph)) return { kind: 'graph', graph, path };
   const inputShape = typeof graph.input.batch === 'number' ? [graph.input.batch, ...graph.input.shape] : [1, ...graph.input.shape];
-  return { kind: 'chain', model: { network: graphToChain(graph), format: 'onnx', path, inputShape } };
+  // the same source facts as the chain reader's (names, batch, opset, element type), so the chain writes back drop-in
+  const onnx = onnxSourceOf(decoded);
+  return { kind: 'chain', model: { network: graphToChain(graph), format: 'onnx', path, inputShape, ...(onnx ? { onnx } : {}) } };
 }
 
 /** The bytes a model file of this format would hold. */

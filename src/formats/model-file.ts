@@ -27,6 +27,20 @@ export interface LoadedModel {
   nnet?: NNetNormalization;
   /** for the normalised NNet view: which view was loaded */
   view?: 'raw' | 'normalized';
+  /** ONNX files with a batch-first float input: what they declared, so a file written back can replace them */
+  onnx?: OnnxSource;
+}
+
+/** What an ONNX source declared that a drop-in replacement must keep (read by onnx-read.ts onnxSourceOf). */
+export interface OnnxSource {
+  inputName: string;
+  outputName: string;
+  /** the declared first input dimension: a size, or a dim_param name ('' when it was declared with neither) */
+  batch: number | string;
+  /** its default-domain opset */
+  opset: number;
+  /** its input's element type */
+  precision: 'float32' | 'float64';
 }
 
 export interface SaveOptions {
@@ -36,4 +50,7 @@ export interface SaveOptions {
   precision?: 'float32' | 'float64';
   /** ONNX input shape to declare (default [1, n]) */
   inputShape?: number[];
+  /** ONNX: keep this source's input and output names, batch dimension and opset (its precision is the caller's to
+   * pass as `precision`); without it the file has 'input' [1, ...] -> 'output' [1, m] at opset 13 */
+  source?: OnnxSource;
 }

@@ -7,7 +7,7 @@
 import { validateNetwork, type Layer, type Network } from '../model/network.ts';
 import { boxFromJSON } from '../model/box.ts';
 import { fail, printable, quote } from '../errors.ts';
-import type { LoadedModel } from './model-file.ts';
+import type { LoadedModel, OnnxSource } from './model-file.ts';
 import { readInputFile } from './read-text.ts';
 import {
   decodeModel,
@@ -106,6 +106,13 @@ export const MAX_ONNX_INPUTS = 4096;
 export const FAMILY_ONNX_KEY = 'nnshrink.family';
 
 /**
+ * The metadata key of a file nnshrink wrote for a source with a fixed batch other than 1 (onnx-write.ts): its first
+ * input dimension is that batch, rows computed alike, so the network is read from one row. Files of others are read
+ * whole: their first dimension may be data (a column [n, 1]).
+ */
+export const BATCH_ONNX_KEY = 'nnshrink.batch';
+
+/**
  * The operator-set versions read (of the default domain, ai.onnx). Below 7 Add, Mul and Gemm broadcast by an
  * attribute and BatchNormalization has other attributes; up to 22 the supported operators mean what this reader
  * assumes. Anything else is refused rather than guessed.
@@ -142,12 +149,34 @@ function checkOpset(model: OModel, path: string): void {
   }
 }
 
+/**
+ * What a decoded model declared for its one data input and its output, for writing a drop-in replacement; undefined
+ * unless the input is named, batch-first (rank 2 or more) and float or double, which is what the writer can keep.
+ */
+export function onnxSourceOf(model: OModel & { graph: OGraph }): OnnxSource | undefined {
+  const g = model.graph;
+  const inits = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
+  const inputs = (g.input ?? []).filter((v) => !inits.has(v.name ?? ''));
+  const t = inputs[0]?.type?.tensor_type;
+  const dims = t?.shape?.dim ?? [];
+  const inputName = inputs[0]?.name ?? '';
+  const outputName = g.output?.[0]?.name ?? '';
+  if (inputs.length !== 1 || !inputName || !outputName || dims.length < 2) return undefined;
+  if (t?.elem_type !== ONNX_FLOAT && t?.elem_type !== ONNX_DOUBLE) return undefined;
+  const b = dims[0];
+  const batch = b.dim_value ? Number(b.dim_value) : (b.dim_param ?? '');
+  const opset = Math.max(...(model.opset_import ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx').map((o) => Number(o.version ?? 0)));
+  return { inputName, outputName, batch, opset, precision: t.elem_type === ONNX_DOUBLE ? 'float64' : 'float32' };
+}
+
 export function parseOnnx(bytes: Uint8Array, path: string): LoadedModel {
   const model = decodeOnnx(bytes, path);
   if (model.metadata_props?.some((m) => m.key === FAMILY_ONNX_KEY)) {
     fail(`${path}: a slice family in one ONNX file (nested If nodes), not one network: 'nnshrink eval', 'info' and 'verify' read it`);
   }
-  return graphToNetwork(model.graph, path, model.metadata_props);
+  const loaded = graphToNetwork(model.graph, path, model.metadata_props);
+  const onnx = onnxSourceOf(model);
+  return onnx ? { ...loaded, onnx } : loaded;
 }
 
 /**
@@ -168,7 +197,8 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
     fail(`${path}: graph input ${quote(inputs[1].name ?? '')} is a second data input (after ${quote(inputs[0].name ?? '')}); nnshrink reads networks with one input`);
   }
   const inName = inputs[0].name ?? '';
-  const inShape = (inputs[0].type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value && d.dim_value > 0 ? Number(d.dim_value) : 1));
+  const declared = (inputs[0].type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value && d.dim_value > 0 ? Number(d.dim_value) : 1));
+  const inShape = meta?.some((m) => m.key === BATCH_ONNX_KEY) && declared.length >= 2 ? [1, ...declared.slice(1)] : declared;
   const nIn = prod(inShape);
   if (!(nIn > 0)) fail(`${path}: input ${quote(inName)} has no usable shape`);
   // the path starts as the identity, nIn x nIn numbers that no tensor in the file bounds
