@@ -1,4 +1,9 @@
 import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { readInputFile } from '../formats/read-text.ts';
+import { GRAPH_CERTIFICATE_FORMAT } from '../simplify/graph/certificate.ts';
+import type { GraphCheckResult } from '../simplify/graph/check.ts';
+import { checkGraphCertificate } from './graph-check.ts';
 import { fail } from '../errors.ts';
 import { pathFromCertificate } from '../simplify/certificate.ts';
 import { readCertified, writtenPrune, type Certified } from './certified.ts';
@@ -32,6 +37,8 @@ export const checkCommand: CommandSpec = {
     const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
     const progress = makeProgress(!values.json);
     if (isFamilyDirectory(path)) return checkFamily(path, timeoutS, progress, values.json === true);
+    const graphCert = graphCertificateJson(path);
+    if (graphCert) return checkGraph(graphCert, path, timeoutS, progress, values.json === true);
     const certified = readCertified(path);
     let r: CheckResult;
     try {
@@ -46,6 +53,38 @@ export const checkCommand: CommandSpec = {
 };
 
 type CheckResult = FinalCheckResult & { vacuous?: string };
+
+/** The parsed certificate when it is a graph prune's (its format field says so), else undefined. */
+function graphCertificateJson(path: string): unknown {
+  if (!existsSync(path) || statSync(path).isDirectory()) return undefined;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(readInputFile(path).toString('utf8'));
+  } catch {
+    return undefined; // the chain reader says what is wrong with it
+  }
+  return (obj as { format?: unknown } | null)?.format === GRAPH_CERTIFICATE_FORMAT ? obj : undefined;
+}
+
+function checkGraph(obj: unknown, path: string, timeoutS: number, progress: Progress, json: boolean): number {
+  let r: GraphCheckResult;
+  try {
+    r = checkGraphCertificate(obj, path, timeoutS, progress);
+  } finally {
+    progress.done();
+  }
+  if (json) printJson({ certificate: path, ok: r.verdict.status === 'proved', check: r });
+  else {
+    const head = r.verdict.status === 'proved' ? 'PROVED' : r.verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED';
+    process.stdout.write(
+      `${head}: ${r.claim}\n  ${r.verdict.method}: ${r.facts.reproved} of ${r.facts.claimed} removed channels re-proved zero, ${(r.verdict.timeMs / 1000).toFixed(1)} s; ` +
+        `sampling ${r.sampling.points} points, largest |f-g| ${fmt(r.sampling.maxAbsDiff)}\n` +
+        (r.verdict.reason ? `  why: ${r.verdict.reason}\n` : '') +
+        (r.witness ? `  counterexample: x = [${r.witness.slice(0, 8).map((v) => fmt(v, 6)).join(', ')}${r.witness.length > 8 ? ', ...' : ''}]\n` : ''),
+    );
+  }
+  return verdictExit(r.verdict.status);
+}
 
 function verdictLines(r: CheckResult): string {
   const ok = r.verdict.status === 'proved';

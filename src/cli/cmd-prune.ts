@@ -13,10 +13,11 @@ import { vacuity } from '../simplify/vacuity.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { boundsFor, EXIT, ExitError, intOpt, jobsOpt, nBoxes, reluPairsNote, fmt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { anyModelArg, boundsFor, EXIT, ExitError, intOpt, jobsOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
+import { pruneGraph } from './graph-prune.ts';
 
 export const pruneCommand: CommandSpec = {
   name: 'prune',
@@ -42,14 +43,19 @@ export const pruneCommand: CommandSpec = {
   exits: '0 written and proved, 1 final check refuted, 3 final check not proved within the limits (nothing written)',
   async run(values, positionals) {
     const t0 = Date.now();
-    const model = modelArg(values, positionals, 'prune');
+    const any = anyModelArg(values, positionals, 'prune');
+    // a CNN's ONNX: the channel prune of graph networks
+    if (any.kind === 'graph') return pruneGraph(any.graph, any.path, values);
+    const model = any.model;
     const domain = resolveDomain(model, values);
     const tolerance = toleranceFrom(values);
     const out = values.output;
     if (typeof out !== 'string') fail('prune: missing -o OUT.(onnx|nnet|json)');
     const fmtOut = formatOf(out);
-    // float64 by default: float32 storage is a perturbation the final check must prove small, which can be costly
-    const precision = (values.precision ?? 'float64') as string;
+    // an ONNX output keeps the source's element type (a drop-in replacement); else float64: float32 storage is a
+    // perturbation the final check must prove small, which can be costly
+    const source = fmtOut === 'onnx' ? model.onnx : undefined;
+    const precision = (values.precision ?? source?.precision ?? 'float64') as string;
     if (precision !== 'float32' && precision !== 'float64') fail(`--precision: '${precision}' (expected float32 or float64)`);
     if (fmtOut !== 'onnx' && precision === 'float32') fail('--precision float32 applies to ONNX output only');
     const timeoutS = numberOpt(values, 'timeout', 30, 0.1);
@@ -69,7 +75,7 @@ export const pruneCommand: CommandSpec = {
     const writeDomain = boxHull(domain);
     let bytes: Uint8Array | string = '';
     const roundTrip = (net: Network): Network => {
-      bytes = modelBytes(net, fmtOut, { domain: writeDomain, precision, inputShape: model.inputShape });
+      bytes = modelBytes(net, fmtOut, { domain: writeDomain, precision, inputShape: model.inputShape, ...(source ? { source } : {}) });
       const back = parseModelBytes(bytes, fmtOut, out).network;
       // NNet stores linear hidden neurons as ReLU pairs: the same function, checked in the pruned network's shape
       return fmtOut === 'nnet' ? nnetStoredAs(net, back) : back;

@@ -1,4 +1,5 @@
 /** `info` on a graph network (a CNN's ONNX): operators, shapes, parameters, activation neurons and channels. */
+import { functionParams } from '../model/graph/params.ts';
 import type { Graph, GraphNode, Shape } from '../model/graph/types.ts';
 import { size } from '../model/graph/shape.ts';
 import { printJson } from './common.ts';
@@ -50,7 +51,7 @@ export function graphSummary(g: Graph): GraphSummary {
   const activations: ActivationInfo[] = [];
   for (const n of g.nodes) {
     operators[n.op] = (operators[n.op] ?? 0) + 1;
-    for (const t of Object.values(n.params) as { data: Float64Array }[]) {
+    for (const t of functionParams(n)) {
       parameters += t.data.length;
       for (let i = 0; i < t.data.length; i++) if (t.data[i] !== 0) nonzero++;
     }

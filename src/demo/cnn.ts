@@ -20,7 +20,19 @@ export interface CnnOptions {
   flatten?: 'shape-chain' | 'flatten';
   /** mixedCnn's last operator (default 'softmax') */
   head?: 'softmax' | 'logsoftmax' | 'none';
+  /** parameter name -> indices set to DEAD_BIAS after drawing (the others stay as drawn): channels made never active */
+  dead?: Readonly<Record<string, readonly number[]>>;
 }
+
+/** A bias far below anything the layer before can reach on inputs in [0, 1]: the channel's ReLU never fires. */
+export const DEAD_BIAS = -1000;
+
+/**
+ * pytorchCnn's channels made dead for pruning demos and tests: conv1's channel 0 (its ReLU feeds the residual Add
+ * through MaxPool, where the other branch is live: it must stay), layer1.0's inner channels 2 and 5 (removable:
+ * their filters and the next convolution's input slices go) and fc1's neurons 3, 7 and 11.
+ */
+export const PRUNABLE_CNN_DEAD = { 'bn1.bias': [0], 'layer1.0.bn1.bias': [2, 5], 'fc1.bias': [3, 7, 11] } as const;
 
 type AttrValue = number | number[] | string | { float: number };
 
@@ -41,7 +53,7 @@ class Builder {
   readonly nodes: ONode[] = [];
   readonly inits: OTensor[] = [];
   private readonly rng: () => number;
-  constructor(seed: number, readonly opset: CnnOpset) {
+  constructor(seed: number, readonly opset: CnnOpset, private readonly dead: CnnOptions['dead'] = {}) {
     this.rng = mulberry32(seed);
   }
   node(op: string, name: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
@@ -51,7 +63,9 @@ class Builder {
   }
   param(name: string, dims: number[], f: () => number): string {
     const n = dims.reduce((a, b) => a * b, 1);
-    this.inits.push(floatTensor(name, dims, Array.from({ length: n }, f), 'float32'));
+    const data = Array.from({ length: n }, f);
+    for (const i of this.dead?.[name] ?? []) data[i] = DEAD_BIAS;
+    this.inits.push(floatTensor(name, dims, data, 'float32'));
     return name;
   }
   ints(name: string, data: number[]): string {
@@ -127,7 +141,7 @@ export const PYTORCH_CNN_INPUT = [3, 16, 16];
  * AveragePool (3x3, stride 2, pad 1, padding counted), flatten, Gemm -> Relu -> Gemm: [batch,3,16,16] -> [batch,10].
  */
 export function pytorchCnn(opts: CnnOptions = {}): Uint8Array {
-  const b = new Builder(opts.seed ?? 1, opts.opset ?? 17);
+  const b = new Builder(opts.seed ?? 1, opts.opset ?? 17, opts.dead);
   const x = 'x';
   let h = b.conv('conv1', x, 3, 8, 3, { pads: [1, 1, 1, 1] });
   h = b.node('Relu', '/relu/Relu', [b.bn('bn1', h, 8)]);

@@ -11,6 +11,7 @@ import type { Graph, GraphNode } from '../../model/graph/types.ts';
 import { channelsOf, zeroRule } from './channel-links.ts';
 import { addMember, backwardClosure, consistentSubset, countMembers, emptyMembers, has, netOf, type Members, type Net } from './channel-fixpoint.ts';
 import { rewriteGraph } from './channel-rewrite.ts';
+import { graphParameters } from '../../model/graph/params.ts';
 
 /** per tensor name: channel indices, ascending, no repeats; a tensor absent = none */
 export type ChannelSets = ReadonlyMap<string, readonly number[]>;
@@ -117,17 +118,6 @@ export interface ChannelSummary {
   parametersAfter: number;
 }
 
-/** Stored constants; a batchnorm's source parameters (gamma, beta, mean, variance) respell its scale and shift. */
-function parameters(g: Graph): number {
-  let count = 0;
-  for (const n of g.nodes) {
-    for (const [key, t] of Object.entries(n.params as Record<string, { data: Float64Array }>)) {
-      if (!(n.op === 'batchnorm' && ['gamma', 'beta', 'mean', 'variance'].includes(key))) count += t.data.length;
-    }
-  }
-  return count;
-}
-
 /** Counts for a report: per conv / dense node its output channels before and after; parameters before/after. */
 export function channelSummary(before: Graph, after: Graph): ChannelSummary {
   const later = new Map(after.nodes.map((n) => [n.name, n]));
@@ -138,5 +128,5 @@ export function channelSummary(before: Graph, after: Graph): ChannelSummary {
     if (!m || m.op !== n.op) throw new Error(`internal: channelSummary: node ${n.name} is not in the pruned graph`);
     nodes.push({ node: n.name, op: n.op, before: n.params.bias.data.length, after: m.params.bias.data.length });
   }
-  return { nodes, parametersBefore: parameters(before), parametersAfter: parameters(after) };
+  return { nodes, parametersBefore: graphParameters(before), parametersAfter: graphParameters(after) };
 }

@@ -28,10 +28,11 @@ export interface Witnesses {
 const KINKED = new Set(['relu', 'leakyrelu', 'prelu', 'clip']);
 
 /** Every ReLU-like node of the graph, in topological order (a clip with no finite bound has no kink: left out). */
-export function censusSites(g: Graph): Site[] {
+/** The ReLU-like nodes of g (only those named in `only`, when given). */
+export function censusSites(g: Graph, only?: ReadonlySet<string>): Site[] {
   const sites: Site[] = [];
   for (const n of g.nodes) {
-    if (!KINKED.has(n.op)) continue;
+    if (!KINKED.has(n.op) || (only && !only.has(n.name))) continue;
     let kink = 0;
     if (n.op === 'clip') kink = Number.isFinite(n.attrs.min) ? n.attrs.min : n.attrs.max;
     if (!Number.isFinite(kink)) continue;

@@ -35,6 +35,8 @@ export interface GraphCensusOptions {
    * census is the same on any machine when the deadline is generous */
   maxClaims?: number;
   onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
+  /** only these ReLU-like nodes (a check re-proving some facts needs no others) */
+  nodes?: ReadonlySet<string>;
 }
 
 /** Points evaluated per forward pass while sampling. */
@@ -177,7 +179,7 @@ function settle(r: Run, bbs: readonly BoxBounds[]): string | undefined {
 export function graphPhaseCensus(g: Graph, boxes: Box[], opts: GraphCensusOptions): GraphCensus {
   const t0 = Date.now();
   checkBoxes(g, boxes);
-  const sites = censusSites(g);
+  const sites = censusSites(g, opts.nodes);
   const r: Run = { g, boxes, sites, w: newWitnesses(sites), deadline: t0 + opts.timeoutMs, opts, work: noWork() };
   const done = (bbs: BoxBounds[] | null, reason?: string): GraphCensus => tally(sites, bbs, r.w, r.work, Date.now() - t0, reason);
   if (!sample(r)) return done(null, 'timeout while sampling');

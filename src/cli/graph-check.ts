@@ -1,0 +1,37 @@
+/**
+ * `check` of a graph prune's certificate: the two files it names are read as stored (their bytes must be the ones
+ * the certificate hashed), and the exact claim is proved about them afresh (src/simplify/graph/check.ts): the
+ * stored network must be the original without the listed channels, and a new census must prove every one of them
+ * zero on the domain; sampled points where the two differ refute it.
+ */
+import { fail } from '../errors.ts';
+import { readInputFile } from '../formats/read-text.ts';
+import { parseOnnxGraph } from '../formats/onnx-graph/read.ts';
+import { pathFromCertificate } from '../simplify/certificate.ts';
+import { graphCertificateParts, sha256Of, validateGraphCertificate } from '../simplify/graph/certificate.ts';
+import { checkGraphPrune, type GraphCheckResult } from '../simplify/graph/check.ts';
+import { GRAPH_CHECK_SAMPLES } from './graph-prune.ts';
+import type { Progress } from './progress.ts';
+
+const CHECK_SEED = 4242;
+
+function readStored(certPath: string, p: string, sha256: string, what: string): ReturnType<typeof parseOnnxGraph> {
+  const file = pathFromCertificate(certPath, p);
+  const buf = readInputFile(file);
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (sha256Of(bytes) !== sha256) fail(`${file}: the ${what} differs from the one the certificate was made for (sha256 mismatch)`);
+  return parseOnnxGraph(bytes, file);
+}
+
+export function checkGraphCertificate(obj: unknown, certPath: string, timeoutS: number, progress: Progress): GraphCheckResult {
+  const cert = validateGraphCertificate(obj, certPath);
+  const f = readStored(certPath, cert.input.path, cert.input.sha256, 'original');
+  const g = readStored(certPath, cert.output.path, cert.output.sha256, 'pruned network');
+  const { domain, removed } = graphCertificateParts(cert, f, certPath);
+  return checkGraphPrune(f, g, removed, domain, {
+    timeoutMs: timeoutS * 1000,
+    samples: GRAPH_CHECK_SAMPLES,
+    seed: CHECK_SEED,
+    onProgress: (s, d, t) => progress.update(s, d, t),
+  }, new Set((cert.facts ?? []).map((x) => x.node)));
+}

@@ -1,0 +1,147 @@
+/**
+ * The certificate of a channel prune of a graph network: the two files (by path and the sha256 of their bytes),
+ * the domain, the removed channels, the facts that licensed them and the final check. `nnshrink check` recomputes
+ * the proof from the two files and the domain; the removed channels say what to compare, the facts are hints.
+ */
+import { Ajv } from 'ajv';
+import { createHash } from 'node:crypto';
+import { fail, quote } from '../../errors.ts';
+import { boxFromJSON, boxToJSON, type Box } from '../../model/box.ts';
+import type { Graph } from '../../model/graph/types.ts';
+import { size } from '../../model/graph/shape.ts';
+import { graphParameters } from '../../model/graph/params.ts';
+import type { GraphCensus } from '../../verify/graph/census.ts';
+import type { ChannelSets } from './channels.ts';
+import type { GraphCheckResult } from './check.ts';
+import { MAX_DOMAIN_BOXES, MAX_DOMAIN_VALUES, MAX_INPUTS } from '../certificate-schema.ts';
+
+export const GRAPH_CERTIFICATE_FORMAT = 'nnshrink-graph-certificate';
+
+export interface GraphSizes {
+  parameters: number;
+  /** per conv / dense node, its output channels */
+  channels: Record<string, number>;
+}
+
+export interface GraphCertificate {
+  format: typeof GRAPH_CERTIFICATE_FORMAT;
+  version: 1;
+  tool: string;
+  createdAt: string;
+  input: { path: string; sha256: string; sizes: GraphSizes };
+  output: { path: string; sha256: string; precision: 'float32' | 'float64'; opset: number; sizes: GraphSizes };
+  domain: Array<{ lo: number[]; hi: number[] }>;
+  tolerance: { kind: 'exact' };
+  claim: string;
+  /** per tensor of the original, the channels the stored network does not have */
+  removed: Array<{ tensor: string; channels: number[] }>;
+  /** per ReLU node of the original, its input channels the census proved never active (hints: check re-proves) */
+  facts: Array<{ node: string; channels: number[] }>;
+  census: { never: number; always: number; both: number; unknown: number; channels: { never: number; always: number; both: number; unknown: number }; timeMs: number; reason?: string };
+  finalCheck: GraphCheckResult;
+  totalTimeMs: number;
+}
+
+export const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+export function graphSizes(g: Graph): GraphSizes {
+  const parameters = graphParameters(g);
+  const channels: Record<string, number> = {};
+  for (const n of g.nodes) {
+    if (n.op === 'conv' || n.op === 'dense') channels[n.name] = n.params.bias.data.length;
+  }
+  return { parameters, channels };
+}
+
+const setToJSON = <K extends string>(s: ReadonlyMap<string, readonly number[]>, key: K): Array<Record<K, string> & { channels: number[] }> =>
+  [...s].filter(([, c]) => c.length).map(([t, c]) => ({ [key]: t, channels: [...c] }) as Record<K, string> & { channels: number[] });
+
+export interface GraphCertificateInput {
+  version: string;
+  input: { path: string; bytes: Uint8Array; graph: Graph };
+  output: { path: string; bytes: Uint8Array; graph: Graph; precision: 'float32' | 'float64'; opset: number };
+  domain: readonly Box[];
+  removed: ChannelSets;
+  dead: ReadonlyMap<string, readonly number[]>;
+  census: GraphCensus;
+  finalCheck: GraphCheckResult;
+  totalTimeMs: number;
+}
+
+export function buildGraphCertificate(c: GraphCertificateInput): GraphCertificate {
+  const cc = c.census;
+  return {
+    format: GRAPH_CERTIFICATE_FORMAT,
+    version: 1,
+    tool: `nnshrink ${c.version}`,
+    createdAt: new Date().toISOString(),
+    input: { path: c.input.path, sha256: sha256Of(c.input.bytes), sizes: graphSizes(c.input.graph) },
+    output: { path: c.output.path, sha256: sha256Of(c.output.bytes), precision: c.output.precision, opset: c.output.opset, sizes: graphSizes(c.output.graph) },
+    domain: c.domain.map(boxToJSON),
+    tolerance: { kind: 'exact' },
+    claim: c.finalCheck.claim,
+    removed: setToJSON(c.removed, 'tensor'),
+    facts: setToJSON(c.dead, 'node'),
+    census: { ...cc.totals, channels: cc.channelTotals, timeMs: cc.timeMs, ...(cc.reason ? { reason: cc.reason } : {}) },
+    finalCheck: c.finalCheck,
+    totalTimeMs: c.totalTimeMs,
+  };
+}
+
+const nonNegInt = { type: 'integer', minimum: 0 };
+const named = (key: string) => ({
+  type: 'array',
+  maxItems: 100_000,
+  items: { type: 'object', required: [key, 'channels'], properties: { [key]: { type: 'string' }, channels: { type: 'array', items: nonNegInt, maxItems: 1 << 20 } } },
+});
+const side = { type: 'object', required: ['path', 'sha256'], properties: { path: { type: 'string', minLength: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } };
+const numbers = { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: MAX_INPUTS };
+const SCHEMA = {
+  type: 'object',
+  required: ['format', 'version', 'input', 'output', 'domain', 'tolerance', 'removed'],
+  properties: {
+    input: side,
+    output: side,
+    domain: { type: 'array', minItems: 1, maxItems: MAX_DOMAIN_BOXES, items: { type: 'object', required: ['lo', 'hi'], additionalProperties: false, properties: { lo: numbers, hi: numbers } } },
+    tolerance: { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind: { const: 'exact' } } },
+    removed: named('tensor'),
+    facts: named('node'),
+  },
+} as const;
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+
+/** A parsed graph certificate checked against the schema: a one-line error naming the field, before any work. */
+export function validateGraphCertificate(obj: unknown, path: string): GraphCertificate {
+  validator ??= new Ajv({ allErrors: false, strict: false }).compile(SCHEMA);
+  if (!validator(obj)) {
+    const e = validator.errors?.[0];
+    const field = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
+    fail(`${path}: malformed certificate: ${field} ${e?.message ?? 'does not fit the schema'}`);
+  }
+  const c = obj as GraphCertificate;
+  if (c.version !== 1) fail(`${path}: unsupported certificate version ${quote(String(c.version))}`);
+  return c;
+}
+
+/** The certificate's domain for f (one finite interval per input, lo <= hi) and its removed channels checked against
+ * f's tensors (each named tensor exists, each channel within its first axis, no repeats). */
+export function graphCertificateParts(c: GraphCertificate, f: Graph, path: string): { domain: Box[]; removed: Map<string, number[]> } {
+  const n = size(f.input.shape);
+  if (2 * n * c.domain.length > MAX_DOMAIN_VALUES) fail(`${path}: domain has ${c.domain.length} boxes of ${n} inputs, more than ${MAX_DOMAIN_VALUES} values in all`);
+  const domain = c.domain.map((b, k) => boxFromJSON(b, n, `${path}: domain[${k}]`));
+  const removed = new Map<string, number[]>();
+  c.removed.forEach((r, k) => {
+    const at = `${path}: removed[${k}]`;
+    const s = f.shapes.get(r.tensor);
+    if (!s) fail(`${at}: the original has no tensor ${quote(r.tensor)}`);
+    if (removed.has(r.tensor)) fail(`${at}: tensor ${quote(r.tensor)} is listed twice`);
+    const sorted = [...r.channels].sort((a, b) => a - b);
+    sorted.forEach((ch, i) => {
+      if (ch >= s[0]) fail(`${at}: channel ${ch} of ${quote(r.tensor)}, which has ${s[0]}`);
+      if (i > 0 && sorted[i - 1] === ch) fail(`${at}: channel ${ch} is listed twice`);
+    });
+    removed.set(r.tensor, sorted);
+  });
+  return { domain, removed };
+}

@@ -1,0 +1,124 @@
+/**
+ * The claim of an exact channel prune, proved about two graphs as read from their files: g is f with channels
+ * removed that are identically zero on the domain. The proof has two parts, both recomputed here:
+ * 1. structure: g is exactly removeChannels(f, removed) (graphDifference: same nodes, bit-identical parameters);
+ * 2. facts: the ReLU channels that make the removed ones zero are proved never active on f afresh (a new census), and
+ *    the zero channels they imply (zeroChannels) contain every removed one.
+ * Then f = g on the domain in exact arithmetic, and bit for bit in forwardGraph (a sum that skips terms w * 0 is the
+ * same floating-point sum). Before any proof, f and g are evaluated on points of the domain: any difference refutes
+ * the claim, with the point as a witness.
+ */
+import type { Box } from '../../model/box.ts';
+import type { Graph } from '../../model/graph/types.ts';
+import { forwardGraph } from '../../model/graph/forward.ts';
+import { size } from '../../model/graph/shape.ts';
+import { graphDifference } from '../../model/graph/compare.ts';
+import { graphPhaseCensus } from '../../verify/graph/census.ts';
+import { samplePoints } from '../../verify/graph/census-sites.ts';
+import { removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
+import { channelCount, deadChannelsOf, firstNotIn } from './dead.ts';
+
+export const EXACT_CLAIM = 'g(x) = f(x) for every x in the domain: g is f without channels that are zero on it (exact arithmetic; bit for bit in nnshrink evaluation)';
+
+export interface GraphCheckOptions {
+  /** the census's time limit (re-proving the facts) */
+  timeoutMs: number;
+  /** points of the domain where f and g are compared (spread over the boxes) */
+  samples: number;
+  seed: number;
+  onProgress?: (step: string, done: number, total: number) => void;
+}
+
+export interface GraphCheckResult {
+  claim: string;
+  verdict: { status: 'proved' | 'refuted' | 'unknown'; method: string; timeMs: number; reason?: string };
+  /** the channels listed as removed (each zero on the domain; removeChannels also drops what only they read), and
+   * how many of them the fresh census showed zero */
+  facts: { claimed: number; reproved: number; timeMs: number };
+  sampling: { points: number; maxAbsDiff: number };
+  witness?: number[];
+}
+
+/** Points evaluated per forward pass. */
+const BATCH = 16;
+
+/** Evaluates f and g on the sampled points, a batch at a time; the first point where they differ, and the largest
+ * difference. */
+function compareOnSamples(f: Graph, g: Graph, boxes: readonly Box[], o: GraphCheckOptions): { points: number; maxAbsDiff: number; witness?: Float64Array } {
+  const per = Math.max(1, Math.ceil(o.samples / boxes.length));
+  const n = size(f.input.shape);
+  const m = size(f.output.shape);
+  let points = 0;
+  let maxAbsDiff = 0;
+  let witness: Float64Array | undefined;
+  for (const [k, box] of boxes.entries()) {
+    const pts = samplePoints(box, per, o.seed + 7919 * k);
+    for (let p = 0; p < pts.length; p += BATCH) {
+      const chunk = pts.slice(p, p + BATCH);
+      const x = new Float64Array(chunk.length * n);
+      chunk.forEach((pt, j) => x.set(pt, j * n));
+      const a = forwardGraph(f, x, chunk.length);
+      const b = forwardGraph(g, x, chunk.length);
+      for (let i = 0; i < a.length; i++) {
+        const d = Math.abs(a[i] - b[i]);
+        if (!(a[i] === b[i]) && !witness) witness = chunk[Math.floor(i / m)];
+        maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
+      }
+      points += chunk.length;
+      o.onProgress?.('final check: sampling', points, per * boxes.length);
+    }
+  }
+  return { points, maxAbsDiff, ...(witness ? { witness } : {}) };
+}
+
+/** Why g is not f with `removed` taken out, or null when it is. */
+function structureProblem(f: Graph, g: Graph, removed: ChannelSets): string | null {
+  const notTogether = firstNotIn(removed, removableChannels(f, removed));
+  if (notTogether) return `channel ${notTogether} cannot be removed with the others (a producer or consumer needs it)`;
+  const diff = graphDifference(removeChannels(f, removed), g);
+  return diff ? `the stored network is not the original without the named channels: ${diff}` : null;
+}
+
+/**
+ * `nodes`: the ReLU-like nodes whose facts the census re-proves (the certificate's hint, to save time: a wrong hint
+ * can only leave channels unproved); undefined: every one.
+ */
+export function checkGraphPrune(f: Graph, g: Graph, removed: ChannelSets, boxes: readonly Box[], o: GraphCheckOptions, nodes?: ReadonlySet<string>): GraphCheckResult {
+  const t0 = Date.now();
+  const claimed = channelCount(removed);
+  const result = (status: GraphCheckResult['verdict']['status'], method: string, reason: string | undefined, reproved: number, factsMs: number, s: ReturnType<typeof compareOnSamples>): GraphCheckResult => ({
+    claim: EXACT_CLAIM,
+    verdict: { status, method, timeMs: Date.now() - t0, ...(reason ? { reason } : {}) },
+    facts: { claimed, reproved, timeMs: factsMs },
+    sampling: { points: s.points, maxAbsDiff: s.maxAbsDiff },
+    ...(s.witness ? { witness: [...s.witness] } : {}),
+  });
+  if (size(f.input.shape) !== size(g.input.shape) || size(f.output.shape) !== size(g.output.shape)) {
+    const none = { points: 0, maxAbsDiff: Infinity };
+    return result('refuted', 'shapes', `the networks take or give different sizes ([${f.input.shape}] -> [${f.output.shape}] against [${g.input.shape}] -> [${g.output.shape}])`, 0, 0, none);
+  }
+  const s = compareOnSamples(f, g, boxes, o);
+  if (s.witness) return result('refuted', 'sampling', `f and g differ at a sampled point (|f-g| up to ${s.maxAbsDiff})`, 0, 0, s);
+  const problem = structureProblem(f, g, removed);
+  if (problem) return result('unknown', 'structure', problem, 0, 0, s);
+  const t1 = Date.now();
+  o.onProgress?.('final check: census', 0, 1);
+  const census = graphPhaseCensus(f, [...boxes], { timeoutMs: o.timeoutMs, seed: o.seed, ...(nodes ? { nodes } : {}) });
+  const zero = zeroChannels(f, deadChannelsOf(census));
+  const factsMs = Date.now() - t1;
+  const reproved = claimed - countMissing(removed, zero);
+  if (reproved < claimed) {
+    const why = `${claimed - reproved} of ${claimed} removed channels not re-proved zero (first: ${firstNotIn(removed, zero)})${census.reason ? `; census: ${census.reason}` : ''}`;
+    return result('unknown', 'structure+census', why, reproved, factsMs, s);
+  }
+  return result('proved', 'structure+census', undefined, reproved, factsMs, s);
+}
+
+function countMissing(a: ChannelSets, b: ChannelSets): number {
+  let n = 0;
+  for (const [t, chs] of a) {
+    const have = new Set(b.get(t) ?? []);
+    n += chs.filter((c) => !have.has(c)).length;
+  }
+  return n;
+}

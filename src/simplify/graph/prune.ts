@@ -1,0 +1,42 @@
+/**
+ * Exact channel pruning of a graph network on a domain: the phase census proves ReLU channels never active at any
+ * position; the channels they make zero (through pooling, padding, residual adds, concatenation, flattening) that
+ * can go together are removed, each producer losing its filter and each consumer its input slice. The function is
+ * unchanged on the domain (check.ts proves it about the file as written).
+ */
+import type { Box } from '../../model/box.ts';
+import type { Graph } from '../../model/graph/types.ts';
+import { graphPhaseCensus, type GraphCensus } from '../../verify/graph/census.ts';
+import { channelSummary, removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
+import { channelCount, deadChannelsOf } from './dead.ts';
+
+export interface GraphPruneOptions {
+  timeoutMs: number;
+  seed: number;
+  onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
+}
+
+export interface GraphPruneResult {
+  census: GraphCensus;
+  /** per ReLU-like node, its input channels proved never active */
+  dead: Map<string, number[]>;
+  /** per tensor, the channels identically zero on the domain, and those removed (the ones that can go together) */
+  zero: ChannelSets;
+  removed: ChannelSets;
+  pruned: Graph;
+  summary: ReturnType<typeof channelSummary>;
+}
+
+/** The prune from facts already proved (a census of f on the domain). */
+export function pruneFromCensus(f: Graph, census: GraphCensus): GraphPruneResult {
+  const dead = deadChannelsOf(census);
+  const zero = zeroChannels(f, dead);
+  const removed = removableChannels(f, zero);
+  const pruned = channelCount(removed) ? removeChannels(f, removed) : f;
+  return { census, dead, zero, removed, pruned, summary: channelSummary(f, pruned) };
+}
+
+export function pruneGraphChannels(f: Graph, boxes: readonly Box[], o: GraphPruneOptions): GraphPruneResult {
+  const census = graphPhaseCensus(f, [...boxes], { timeoutMs: o.timeoutMs, seed: o.seed, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  return pruneFromCensus(f, census);
+}
