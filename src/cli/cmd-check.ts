@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readInputFile } from '../formats/read-text.ts';
 import { GRAPH_CERTIFICATE_FORMAT } from '../simplify/graph/certificate.ts';
 import type { GraphCheckResult } from '../simplify/graph/check.ts';
+import type { GraphClassCheckResult } from '../simplify/graph/class-check.ts';
 import { checkGraphCertificate } from './graph-check.ts';
 import { fail } from '../errors.ts';
 import { pathFromCertificate } from '../simplify/certificate.ts';
@@ -66,10 +67,10 @@ function graphCertificateJson(path: string): unknown {
   return (obj as { format?: unknown } | null)?.format === GRAPH_CERTIFICATE_FORMAT ? obj : undefined;
 }
 
-function checkGraph(obj: unknown, path: string, timeoutS: number, progress: Progress, json: boolean): number {
-  let r: GraphCheckResult;
+async function checkGraph(obj: unknown, path: string, timeoutS: number, progress: Progress, json: boolean): Promise<number> {
+  let r: GraphCheckResult | GraphClassCheckResult;
   try {
-    r = checkGraphCertificate(obj, path, timeoutS, progress);
+    r = await checkGraphCertificate(obj, path, timeoutS, progress);
   } finally {
     progress.done();
   }
@@ -77,8 +78,8 @@ function checkGraph(obj: unknown, path: string, timeoutS: number, progress: Prog
   else {
     const head = r.verdict.status === 'proved' ? 'PROVED' : r.verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED';
     process.stdout.write(
-      `${head}: ${r.claim}\n  ${r.verdict.method}: ${r.facts.reproved} of ${r.facts.claimed} removed channels re-proved zero, ${(r.verdict.timeMs / 1000).toFixed(1)} s; ` +
-        `sampling ${r.sampling.points} points, largest |f-g| ${fmt(r.sampling.maxAbsDiff)}\n` +
+      `${head}: ${r.claim}\n  ${r.verdict.method}: ${'facts' in r ? `${r.facts.reproved} of ${r.facts.claimed} removed channels re-proved zero` : `f's winner ${r.winner ?? '?'}, leads proved for ${r.margins?.filter((m) => m.g > -Infinity).length ?? 0} outputs`}, ${(r.verdict.timeMs / 1000).toFixed(1)} s; ` +
+        `sampling ${r.sampling.points} points, ${'maxAbsDiff' in r.sampling ? `largest |f-g| ${fmt(r.sampling.maxAbsDiff)}` : `smallest lead in g ${fmt(r.sampling.minLeadG)}`}\n` +
         (r.verdict.reason ? `  why: ${r.verdict.reason}\n` : '') +
         (r.witness ? `  counterexample: x = [${r.witness.slice(0, 8).map((v) => fmt(v, 6)).join(', ')}${r.witness.length > 8 ? ', ...' : ''}]\n` : ''),
     );

@@ -10,6 +10,8 @@ import { parseOnnxGraph } from '../formats/onnx-graph/read.ts';
 import { pathFromCertificate } from '../simplify/certificate.ts';
 import { graphCertificateParts, sha256Of, validateGraphCertificate } from '../simplify/graph/certificate.ts';
 import { checkGraphPrune, type GraphCheckResult } from '../simplify/graph/check.ts';
+import { checkGraphClassPrune, type GraphClassCheckResult } from '../simplify/graph/class-check.ts';
+import { loadMilpSolver } from '../verify/search/milp.ts';
 import { GRAPH_CHECK_SAMPLES } from './graph-prune.ts';
 import type { Progress } from './progress.ts';
 
@@ -23,11 +25,18 @@ function readStored(certPath: string, p: string, sha256: string, what: string): 
   return parseOnnxGraph(bytes, file);
 }
 
-export function checkGraphCertificate(obj: unknown, certPath: string, timeoutS: number, progress: Progress): GraphCheckResult {
+/** exact: the structure and a fresh census; class: both networks' leads proved afresh, no structure assumed. */
+export async function checkGraphCertificate(obj: unknown, certPath: string, timeoutS: number, progress: Progress): Promise<GraphCheckResult | GraphClassCheckResult> {
   const cert = validateGraphCertificate(obj, certPath);
   const f = readStored(certPath, cert.input.path, cert.input.sha256, 'original');
   const g = readStored(certPath, cert.output.path, cert.output.sha256, 'pruned network');
   const { domain, removed } = graphCertificateParts(cert, f, certPath);
+  const onProgress = (s: string, d: number, t: number): void => progress.update(s, d, t);
+  const t = cert.tolerance;
+  if (t.kind === 'class') {
+    await loadMilpSolver();
+    return checkGraphClassPrune(f, g, domain, t.order, t.margin, { timeoutMs: timeoutS * 1000, samples: GRAPH_CHECK_SAMPLES, seed: CHECK_SEED, onProgress });
+  }
   return checkGraphPrune(f, g, removed, domain, {
     timeoutMs: timeoutS * 1000,
     samples: GRAPH_CHECK_SAMPLES,

@@ -10,9 +10,18 @@ import { readInputFile } from '../formats/read-text.ts';
 import { encodeGraphOnnx } from '../formats/onnx-graph/write.ts';
 import { parseOnnxGraph } from '../formats/onnx-graph/read.ts';
 import type { Graph } from '../model/graph/types.ts';
+import type { Box } from '../model/box.ts';
+import type { GraphCensus } from '../verify/graph/census.ts';
+import { loadMilpSolver } from '../verify/search/milp.ts';
+import { describeTolerance } from '../verify/tolerance.ts';
 import { pruneGraphChannels } from '../simplify/graph/prune.ts';
+import { pruneGraphClass, type ClassPruneStats } from '../simplify/graph/class-prune.ts';
 import { checkGraphPrune, type GraphCheckResult } from '../simplify/graph/check.ts';
-import { buildGraphCertificate } from '../simplify/graph/certificate.ts';
+import { checkGraphClassPrune, type GraphClassCheckResult } from '../simplify/graph/class-check.ts';
+import type { ChannelSets, ChannelSummary } from '../simplify/graph/channels.ts';
+import { buildGraphCertificate, type GraphTolerance } from '../simplify/graph/certificate.ts';
+import { toleranceFrom } from './tolerance-args.ts';
+import type { Progress } from './progress.ts';
 import { channelCount } from '../simplify/graph/dead.ts';
 import { pathForCertificate } from '../simplify/certificate.ts';
 import { makeProgress } from './progress.ts';
@@ -20,9 +29,7 @@ import { VERSION } from './version.ts';
 
 /** Options of prune that graphs do not take yet, with why. */
 const NOT_ON_GRAPHS: Record<string, string> = {
-  epsilon: 'a tolerance',
-  'preserve-class': 'class-preserving pruning',
-  margin: 'class-preserving pruning',
+  epsilon: 'an output tolerance (--preserve-class is)',
   'max-boxes': 'a box limit (the census has one time limit, --timeout S)',
   view: 'a view (graph files have no normalisation)',
   jobs: 'worker threads (the census runs in one thread)',
@@ -33,7 +40,7 @@ export const GRAPH_CHECK_SAMPLES = 1000;
 
 function refuseOptions(values: Record<string, unknown>, path: string): void {
   for (const [k, what] of Object.entries(NOT_ON_GRAPHS)) {
-    if (values[k] !== undefined) fail(`prune: --${k}: ${what} is not available on graph networks yet (${path}); graphs are pruned exactly`);
+    if (values[k] !== undefined) fail(`prune: --${k}: ${what} is not available on graph networks yet (${path}); graphs are pruned exactly or with --preserve-class`);
   }
 }
 
@@ -41,6 +48,64 @@ function precisionOf(values: Record<string, unknown>, f: Graph): 'float32' | 'fl
   const p = (values.precision as string | undefined) ?? f.precision ?? 'float32';
   if (p !== 'float32' && p !== 'float64') fail(`--precision: '${p}' (expected float32 or float64)`);
   return p;
+}
+
+type Check = GraphCheckResult | GraphClassCheckResult;
+
+/** What either mode gives the writer and the certificate. */
+interface GraphRun {
+  tolerance: GraphTolerance;
+  census: GraphCensus;
+  dead: Map<string, number[]>;
+  /** class mode: the live ReLU channels forced to zero before the exact removal */
+  kills?: Map<string, number[]>;
+  removed: ChannelSets;
+  summary: ChannelSummary;
+  search?: ClassPruneStats & { winner: number; reason?: string };
+  bytes: Uint8Array;
+  written: Graph;
+  check: Check;
+}
+
+interface RunOptions {
+  precision: 'float32' | 'float64';
+  timeoutMs: number;
+  seed: number;
+  progress: Progress;
+  onProgress: (phase: string, done: number, total: number, leftMs: number) => void;
+}
+
+/** The pruned graph as the file will hold it: its bytes, and the graph read back from them. */
+function encoded(g: Graph, f: Graph, out: string, precision: 'float32' | 'float64'): { bytes: Uint8Array; written: Graph } {
+  const bytes = encodeGraphOnnx(g, { precision, opset: f.opset ?? 17 });
+  return { bytes, written: parseOnnxGraph(bytes, out) };
+}
+
+function exactRun(f: Graph, domain: Box[], out: string, o: RunOptions): GraphRun {
+  const r = pruneGraphChannels(f, domain, { timeoutMs: o.timeoutMs, seed: o.seed, onProgress: (p, d, t, l) => o.onProgress(`phase census (${p})`, d, t, l) });
+  const { bytes, written } = encoded(r.pruned, f, out, o.precision);
+  const check = checkGraphPrune(f, written, r.removed, domain, { timeoutMs: o.timeoutMs, samples: GRAPH_CHECK_SAMPLES, seed: o.seed, onProgress: (s, d, t) => o.progress.update(s, d, t) }, new Set(r.dead.keys()));
+  return { tolerance: { kind: 'exact' }, census: r.census, dead: r.dead, removed: r.removed, summary: r.summary, bytes, written, check };
+}
+
+async function classRun(f: Graph, domain: Box[], t: { order: 'argmax' | 'argmin'; margin: number }, out: string, o: RunOptions): Promise<GraphRun> {
+  await loadMilpSolver();
+  // the search gets the time limit ten times over, as the chain's tolerance search does
+  const r = pruneGraphClass(f, domain, { order: t.order, margin: t.margin, timeoutMs: o.timeoutMs * 10, censusTimeoutMs: o.timeoutMs, seed: o.seed, onProgress: o.onProgress });
+  const { bytes, written } = encoded(r.pruned, f, out, o.precision);
+  const check = checkGraphClassPrune(f, written, domain, t.order, t.margin, { timeoutMs: o.timeoutMs * 4, samples: GRAPH_CHECK_SAMPLES, seed: o.seed, onProgress: (s, d, tt) => o.progress.update(s, d, tt) });
+  return {
+    tolerance: { kind: 'class', order: t.order, margin: t.margin },
+    census: r.exact.census,
+    dead: r.exact.dead,
+    kills: r.kills,
+    removed: r.removed,
+    summary: r.summary,
+    search: { ...r.stats, winner: r.winner, ...(r.reason ? { reason: r.reason } : {}) },
+    bytes,
+    written,
+    check,
+  };
 }
 
 export async function pruneGraph(f: Graph, path: string, values: Record<string, unknown>): Promise<number> {
@@ -59,19 +124,15 @@ export async function pruneGraph(f: Graph, path: string, values: Record<string, 
     [{ path, what: 'MODEL' }, ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])],
   );
   const progress = makeProgress(values.json !== true);
-  let r;
-  let check: GraphCheckResult;
-  let bytes: Uint8Array;
-  let written: Graph;
+  const tolerance = toleranceFrom(values);
+  const onProgress = (phase: string, done: number, total: number, leftMs: number): void => progress.update(phase, done, total, '', leftMs / 1000);
+  let r: GraphRun;
   try {
-    r = pruneGraphChannels(f, domain, { timeoutMs, seed, onProgress: (phase, done, total, leftMs) => progress.update(`phase census (${phase})`, done, total, '', leftMs / 1000) });
-    const opset = f.opset ?? 17;
-    bytes = encodeGraphOnnx(r.pruned, { precision, opset });
-    written = parseOnnxGraph(bytes, out);
-    check = checkGraphPrune(f, written, r.removed, domain, { timeoutMs, samples: GRAPH_CHECK_SAMPLES, seed, onProgress: (s, d, t) => progress.update(s, d, t) }, new Set(r.dead.keys()));
+    r = tolerance.kind === 'class' ? await classRun(f, domain, tolerance, out, { precision, timeoutMs, seed, progress, onProgress }) : exactRun(f, domain, out, { precision, timeoutMs, seed, progress, onProgress });
   } finally {
     progress.done();
   }
+  const { check, bytes, written } = r;
   if (check.verdict.status !== 'proved') {
     const code = check.verdict.status === 'refuted' ? EXIT.refuted : EXIT.unknown;
     throw new ExitError(`prune: the final check did not prove the pruned network (${check.verdict.reason ?? check.verdict.status}); nothing written`, code);
@@ -84,25 +145,28 @@ export async function pruneGraph(f: Graph, path: string, values: Record<string, 
     removed: r.removed,
     dead: r.dead,
     census: r.census,
+    tolerance: r.tolerance,
+    ...(r.kills ? { kills: r.kills } : {}),
     finalCheck: check,
     totalTimeMs: Date.now() - t0,
   });
   writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }]);
   const s = r.summary;
   if (values.json) {
-    printJson({ output: out, certificate: certPath, census: cert.census, removed: channelCount(r.removed), channels: s.nodes, parameters: { before: s.parametersBefore, after: s.parametersAfter }, finalCheck: check, timeMs: cert.totalTimeMs });
+    printJson({ output: out, certificate: certPath, tolerance: r.tolerance, census: cert.census, removed: channelCount(r.removed), ...(r.kills ? { killed: channelCount(r.kills), search: r.search } : {}), channels: s.nodes, parameters: { before: s.parametersBefore, after: s.parametersAfter }, finalCheck: check, timeMs: cert.totalTimeMs });
     return EXIT.ok;
   }
   const changed = s.nodes.filter((n) => n.after !== n.before);
   const cc = r.census.channelTotals;
   const lines = [
-    `nnshrink prune: ${path} -> ${out} (graph: channels proved zero on the domain removed)`,
-    `  domain: ${nBoxes(domain.length)}; tolerance: exact`,
+    `nnshrink prune: ${path} -> ${out} (graph: channels ${r.kills ? 'whose removal provably keeps the class, and those' : ''} proved zero on the domain removed)`,
+    `  domain: ${nBoxes(domain.length)}; tolerance: ${describeTolerance(r.tolerance)}`,
     `  phase census: channels ${cc.never} never active, ${cc.always} always active, ${cc.both} both, ${cc.unknown} unknown [${(r.census.timeMs / 1000).toFixed(1)} s${r.census.reason ? `; ${r.census.reason}` : ''}]`,
+    ...(r.search ? [`  class search: f's winner ${r.search.winner >= 0 ? `output ${r.search.winner} (proved)` : 'not proved'}; ${r.search.accepted} of ${r.search.candidates} live channels removed, ${r.search.attempts} proof attempts (${r.search.proved} proved, ${r.search.refuted} refuted, ${r.search.unknown} open), ended: ${r.search.ended}${r.search.reason ? ` (${r.search.reason})` : ''}`] : []),
     `  removed: ${channelCount(r.removed)} channels of ${r.removed.size} tensors; ${changed.length ? changed.map((n) => `${n.node} ${n.before} -> ${n.after}`).join(', ') : 'no node smaller'}`,
     `  parameters ${s.parametersBefore} -> ${s.parametersAfter} (${((100 * (s.parametersBefore - s.parametersAfter)) / Math.max(1, s.parametersBefore)).toFixed(1)}% fewer)`,
     `  final check (${check.verdict.method}, ${(check.verdict.timeMs / 1000).toFixed(1)} s): PROVED ${check.claim}`,
-    `  sampling: ${check.sampling.points} points, largest |f-g| ${fmt(check.sampling.maxAbsDiff)}`,
+    `  sampling: ${check.sampling.points} points, ${'maxAbsDiff' in check.sampling ? `largest |f-g| ${fmt(check.sampling.maxAbsDiff)}` : `smallest lead of the winner in g ${fmt(check.sampling.minLeadG)}`}`,
     `  certificate: ${certPath}   (re-check: nnshrink check ${certPath})`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

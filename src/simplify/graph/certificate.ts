@@ -13,6 +13,7 @@ import { graphParameters } from '../../model/graph/params.ts';
 import type { GraphCensus } from '../../verify/graph/census.ts';
 import type { ChannelSets } from './channels.ts';
 import type { GraphCheckResult } from './check.ts';
+import type { GraphClassCheckResult } from './class-check.ts';
 import { MAX_DOMAIN_BOXES, MAX_DOMAIN_VALUES, MAX_INPUTS } from '../certificate-schema.ts';
 
 export const GRAPH_CERTIFICATE_FORMAT = 'nnshrink-graph-certificate';
@@ -23,6 +24,9 @@ export interface GraphSizes {
   channels: Record<string, number>;
 }
 
+/** exact: g = f on the domain; class: g's winner is f's, ahead by more than the margin (class-check.ts) */
+export type GraphTolerance = { kind: 'exact' } | { kind: 'class'; order: 'argmax' | 'argmin'; margin: number };
+
 export interface GraphCertificate {
   format: typeof GRAPH_CERTIFICATE_FORMAT;
   version: 1;
@@ -31,14 +35,16 @@ export interface GraphCertificate {
   input: { path: string; sha256: string; sizes: GraphSizes };
   output: { path: string; sha256: string; precision: 'float32' | 'float64'; opset: number; sizes: GraphSizes };
   domain: Array<{ lo: number[]; hi: number[] }>;
-  tolerance: { kind: 'exact' };
+  tolerance: GraphTolerance;
   claim: string;
+  /** class mode: per ReLU node, its live input channels forced to zero before the removal (for information) */
+  kills?: Array<{ node: string; channels: number[] }>;
   /** per tensor of the original, the channels the stored network does not have */
   removed: Array<{ tensor: string; channels: number[] }>;
   /** per ReLU node of the original, its input channels the census proved never active (hints: check re-proves) */
   facts: Array<{ node: string; channels: number[] }>;
   census: { never: number; always: number; both: number; unknown: number; channels: { never: number; always: number; both: number; unknown: number }; timeMs: number; reason?: string };
-  finalCheck: GraphCheckResult;
+  finalCheck: GraphCheckResult | GraphClassCheckResult;
   totalTimeMs: number;
 }
 
@@ -64,7 +70,9 @@ export interface GraphCertificateInput {
   removed: ChannelSets;
   dead: ReadonlyMap<string, readonly number[]>;
   census: GraphCensus;
-  finalCheck: GraphCheckResult;
+  tolerance: GraphTolerance;
+  kills?: ReadonlyMap<string, readonly number[]>;
+  finalCheck: GraphCheckResult | GraphClassCheckResult;
   totalTimeMs: number;
 }
 
@@ -78,8 +86,9 @@ export function buildGraphCertificate(c: GraphCertificateInput): GraphCertificat
     input: { path: c.input.path, sha256: sha256Of(c.input.bytes), sizes: graphSizes(c.input.graph) },
     output: { path: c.output.path, sha256: sha256Of(c.output.bytes), precision: c.output.precision, opset: c.output.opset, sizes: graphSizes(c.output.graph) },
     domain: c.domain.map(boxToJSON),
-    tolerance: { kind: 'exact' },
+    tolerance: c.tolerance,
     claim: c.finalCheck.claim,
+    ...(c.kills ? { kills: setToJSON(c.kills, 'node') } : {}),
     removed: setToJSON(c.removed, 'tensor'),
     facts: setToJSON(c.dead, 'node'),
     census: { ...cc.totals, channels: cc.channelTotals, timeMs: cc.timeMs, ...(cc.reason ? { reason: cc.reason } : {}) },
@@ -103,7 +112,12 @@ const SCHEMA = {
     input: side,
     output: side,
     domain: { type: 'array', minItems: 1, maxItems: MAX_DOMAIN_BOXES, items: { type: 'object', required: ['lo', 'hi'], additionalProperties: false, properties: { lo: numbers, hi: numbers } } },
-    tolerance: { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind: { const: 'exact' } } },
+    tolerance: {
+      oneOf: [
+        { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind: { const: 'exact' } } },
+        { type: 'object', required: ['kind', 'order', 'margin'], additionalProperties: false, properties: { kind: { const: 'class' }, order: { enum: ['argmax', 'argmin'] }, margin: { type: 'number', minimum: 0 } } },
+      ],
+    },
     removed: named('tensor'),
     facts: named('node'),
   },
