@@ -24,7 +24,8 @@ export const pruneCommand: CommandSpec = {
   summary: 'remove provably redundant neurons; writes the smaller network and a certificate',
   usage:
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
-    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--max-boxes N] [--json]',
+    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--max-boxes N] [--json]\n' +
+    '    (a graph network, a CNN\'s ONNX: channels pruned, exactly or with --preserve-class; no --epsilon, --jobs or --max-boxes there)',
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },

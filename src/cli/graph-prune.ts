@@ -93,7 +93,8 @@ async function classRun(f: Graph, domain: Box[], t: { order: 'argmax' | 'argmin'
   // the search gets the time limit ten times over, as the chain's tolerance search does
   const r = pruneGraphClass(f, domain, { order: t.order, margin: t.margin, timeoutMs: o.timeoutMs * 10, censusTimeoutMs: o.timeoutMs, seed: o.seed, onProgress: o.onProgress });
   const { bytes, written } = encoded(r.pruned, f, out, o.precision);
-  const check = checkGraphClassPrune(f, written, domain, t.order, t.margin, { timeoutMs: o.timeoutMs * 4, samples: GRAPH_CHECK_SAMPLES, seed: o.seed, onProgress: (s, d, tt) => o.progress.update(s, d, tt) });
+  // the proof of f's winner may need what the search had for it: the same time again
+  const check = checkGraphClassPrune(f, written, domain, t.order, t.margin, { timeoutMs: o.timeoutMs * 10, samples: GRAPH_CHECK_SAMPLES, seed: o.seed, onProgress: (s, d, tt) => o.progress.update(s, d, tt) });
   return {
     tolerance: { kind: 'class', order: t.order, margin: t.margin },
     census: r.exact.census,

@@ -1,0 +1,111 @@
+/**
+ * Channel pruning on the instance balls of ../shared/nets/cnn (issue 27, benchmark 1): per instance, `nnshrink prune`
+ * exact and `--preserve-class argmax` as a user runs them (the CLI in a child process), the channels and parameters
+ * before and after, the time, whether the final check proved it, then onnxruntime on the pruned file against the
+ * original on N points of the ball (exact: the largest output difference; class: points whose class differs).
+ * Run: node --import tsx bench/cnn-prune.ts [instances per network=1] [timeoutS=10] [points=10000] [benchmarks=all]
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { SHARED_NETS } from '../test/helpers/shared.ts';
+import { readVnnlib } from '../src/formats/vnnlib.ts';
+import { mulberry32 } from '../src/model/rng.ts';
+
+const per = Number(process.argv[2] ?? 1);
+const timeoutS = process.argv[3] ?? '10';
+const points = Number(process.argv[4] ?? 10000);
+const only = process.argv[5] && process.argv[5] !== 'all' ? new Set(process.argv[5].split(',')) : null;
+const root = join(SHARED_NETS, 'cnn');
+const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+const out = fileURLToPath(new URL('./out/cnn-prune', import.meta.url));
+mkdirSync(out, { recursive: true });
+
+/** The first `per` instances of each network in the benchmark's list. */
+function instances(dir: string): Array<[string, string]> {
+  const list = readdirSync(dir).find((f) => f.endsWith('instances.csv'))!;
+  const seen = new Map<string, number>();
+  const rows: Array<[string, string]> = [];
+  for (const l of readFileSync(join(dir, list), 'utf8').trim().split('\n')) {
+    const [m, p] = l.split(',').map((s) => s.trim());
+    if ((seen.get(m) ?? 0) >= per) continue;
+    seen.set(m, (seen.get(m) ?? 0) + 1);
+    rows.push([normalize(join(dir, m)), normalize(join(dir, p))]);
+  }
+  return rows;
+}
+
+/** Points of the property's first box: uniform and extreme corners. */
+function ballPoints(prop: string, n: number): Float32Array {
+  const box = readVnnlib(prop).regions[0].box;
+  const rng = mulberry32(7);
+  const k = box.lo.length;
+  return Float32Array.from({ length: n * k }, (_, i) => {
+    const j = i % k;
+    const lo = box.lo[j];
+    const hi = box.hi[j];
+    return Math.floor(i / k) % 2 ? (rng() < 0.5 ? lo : hi) : lo + rng() * (hi - lo);
+  });
+}
+
+async function ortOutputs(file: string, x: Float32Array, n: number): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(file);
+  const meta = s.inputMetadata?.[0] as { shape?: Array<number | string> } | undefined;
+  const sample = (meta?.shape ?? []).slice(1).map(Number);
+  const ys: number[] = [];
+  const B = 100;
+  for (let b = 0; b < n; b += B) {
+    const m = Math.min(B, n - b);
+    const k = x.length / n;
+    const fixed = typeof meta?.shape?.[0] === 'number' && (meta.shape[0] as number) >= 1;
+    for (let q = 0; q < (fixed ? m : 1); q++) {
+      const rows = fixed ? 1 : m;
+      const from = (b + q) * k;
+      const t = new ort.Tensor('float32', x.subarray(from, from + rows * k), [rows, ...sample]);
+      const r = await s.run({ [s.inputNames[0]]: t });
+      ys.push(...(r[s.outputNames[0]].data as Float32Array));
+    }
+  }
+  return Float32Array.from(ys);
+}
+
+const argmax = (y: Float32Array, k: number, m: number): number => {
+  let best = 0;
+  for (let i = 1; i < m; i++) if (y[k * m + i] > y[k * m + best]) best = i;
+  return best;
+};
+
+async function one(model: string, prop: string, mode: 'exact' | 'class'): Promise<string> {
+  const name = `${model.split('/').pop()!.replace('.onnx', '')}-${prop.split('/').pop()!.replace('.vnnlib', '')}-${mode}`;
+  const file = join(out, `${name}.onnx`);
+  const args = ['prune', model, '--vnnlib', prop, '-o', file, '--certificate', join(out, `${name}.cert.json`), '--timeout', timeoutS, '--json', ...(mode === 'class' ? ['--preserve-class', 'argmax'] : [])];
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const s = ((Date.now() - t0) / 1000).toFixed(1);
+  if (r.status !== 0) return `${mode} | exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n')[0].slice(0, 120)} | | | ${s} | |`;
+  const j = JSON.parse(r.stdout);
+  const before = j.channels.reduce((a: number, c: { before: number }) => a + c.before, 0);
+  const after = j.channels.reduce((a: number, c: { after: number }) => a + c.after, 0);
+  const x = ballPoints(prop, points);
+  const [ya, yb] = await Promise.all([ortOutputs(model, x, points), ortOutputs(file, x, points)]);
+  const m = ya.length / points;
+  let diff = 0;
+  let classes = 0;
+  for (let k = 0; k < points; k++) {
+    for (let i = 0; i < m; i++) diff = Math.max(diff, Math.abs(ya[k * m + i] - yb[k * m + i]));
+    if (argmax(ya, k, m) !== argmax(yb, k, m)) classes++;
+  }
+  const search = j.search ? ` (${j.search.accepted} of ${j.search.candidates} live, ${j.search.ended})` : '';
+  return `${mode} | ${before} -> ${after}${search} | ${j.parameters.before} -> ${j.parameters.after} | ${j.finalCheck.verdict.status} | ${s} | ${diff.toExponential(2)}, ${classes} class changes |`;
+}
+
+console.log(`| network | property | mode | channels (conv + dense outputs) | parameters | final check | time (s) | onnxruntime on ${points} points: max |f-g|, class changes |`);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const b of readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+  if (only && !only.has(b)) continue;
+  for (const [model, prop] of instances(join(root, b))) {
+    for (const mode of ['exact', 'class'] as const) console.log(`| ${model.split('/').pop()} | ${prop.split('/').pop()} | ${await one(model, prop, mode)}`);
+  }
+}
