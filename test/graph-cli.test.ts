@@ -5,11 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pytorchCnn } from '../src/demo/cnn.ts';
 import { parseOnnxGraph, readOnnxGraph } from '../src/formats/onnx-graph/read.ts';
 import { forwardAll, forwardGraph } from '../src/model/graph/forward.ts';
@@ -24,32 +22,17 @@ import { floatTensor, int64Tensor, valueInfo } from '../src/formats/onnx-write.t
 import { ATTR_INT, ATTR_INTS, encodeModel, ONNX_FLOAT, type ONode, type OTensor } from '../src/formats/onnx-schema.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { ortRun } from './helpers/ort.ts';
+import { cliIn, type SimpleRun } from './helpers/run-cli.ts';
 import { SKIP_SHARED, sharedPath } from './helpers/shared.ts';
 
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-graph-cli-'));
 const cnnPath = join(dir, 'cnn.onnx');
 writeFileSync(cnnPath, pytorchCnn());
 const cnn = readOnnxGraph(cnnPath);
 const N_IN = 3 * 16 * 16;
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** One CLI process; several run side by side (each is mostly start-up). */
-function run(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: dir });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+type Run = SimpleRun;
+const run = cliIn(dir);
 
 function json(r: Run): any {
   assert.equal(r.code, 0, r.err);

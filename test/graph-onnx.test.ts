@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { mulberry32 } from '../src/model/rng.ts';
 import { NnsError } from '../src/errors.ts';
 import { forwardGraph } from '../src/model/graph/forward.ts';
@@ -19,21 +18,11 @@ import type { Network } from '../src/model/network.ts';
 import { mixedCnn, pytorchCnn } from '../src/demo/cnn.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { ortSession } from './helpers/ort.ts';
-import { SKIP_SHARED, acasOnnx, sharedPath } from './helpers/shared.ts';
+import { SKIP_SHARED, acasOnnx, sharedPath, sharedCnnFiles } from './helpers/shared.ts';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
-function cnnFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.name.endsWith('.onnx')) out.push(join(d, e.name));
-    }
-  };
-  walk(sharedPath('cnn'));
-  return out.sort();
-}
+const cnnFiles = sharedCnnFiles;
 
 test('every network of ../shared/nets/cnn loads, shapes inferred, and evaluates as onnxruntime within 1e-4 relative', { skip: SKIP_SHARED }, async () => {
   const files = cnnFiles();

@@ -6,11 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PRUNABLE_CNN_DEAD, PYTORCH_CNN_INPUT, pytorchCnn } from '../src/demo/cnn.ts';
 import { readOnnxGraph } from '../src/formats/onnx-graph/read.ts';
 import { encodeGraphOnnx } from '../src/formats/onnx-graph/write.ts';
@@ -18,29 +16,15 @@ import { forwardAll, forwardGraph } from '../src/model/graph/forward.ts';
 import { sha256Of } from '../src/simplify/graph/certificate.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { ortSession } from './helpers/ort.ts';
+import { cliIn } from './helpers/run-cli.ts';
 
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-graph-prune-'));
 const cnnPath = join(dir, 'cnn.onnx');
 writeFileSync(cnnPath, pytorchCnn({ dead: PRUNABLE_CNN_DEAD }));
 const N_IN = PYTORCH_CNN_INPUT.reduce((a, b) => a * b, 1);
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
 
-function run(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: dir });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const run = cliIn(dir);
 
 /** Points of the cube [0, 1]^n (corners and uniform), where the dead channels are dead too (the bias is far below). */
 function points(count: number, seed: number): Float64Array {

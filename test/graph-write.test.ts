@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../src/model/rng.ts';
@@ -22,7 +22,7 @@ import { floatTensor, valueInfo } from '../src/formats/onnx-write.ts';
 import { readInputFile } from '../src/formats/read-text.ts';
 import { GraphBuilder, tensor, type Rng } from './helpers/graph-build.ts';
 import { ortSession } from './helpers/ort.ts';
-import { SKIP_SHARED, sharedPath } from './helpers/shared.ts';
+import { SKIP_SHARED, sharedCnnFiles } from './helpers/shared.ts';
 
 const f32 = (t: Tensor): Tensor => ({ shape: t.shape, data: t.data.map(Math.fround) });
 const f32Tensor = (r: Rng, shape: number[], scale = 1): Tensor => f32(tensor(r, shape, scale));
@@ -90,17 +90,7 @@ test('a CNN of every operator, written float32 at opsets 7 to 22 (each encoding 
   }
 });
 
-function cnnFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.name.endsWith('.onnx')) out.push(join(d, e.name));
-    }
-  };
-  walk(sharedPath('cnn'));
-  return out.sort();
-}
+const cnnFiles = sharedCnnFiles;
 
 test('every network of ../shared/nets/cnn: read, written, reread identical; names, batch, opset kept; onnxruntime agrees with the original', { skip: SKIP_SHARED }, async () => {
   const files = cnnFiles();

@@ -84,3 +84,22 @@ export function runCli(argv: string[], opts: { cwd: string; timeoutMs: number })
     });
   });
 }
+
+export interface SimpleRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** `node bin/nnshrink.js ARGS` in `dir`, collecting its output; several may run side by side (each is mostly start-up). */
+export function cliIn(dir: string): (...args: string[]) => Promise<SimpleRun> {
+  return (...args) =>
+    new Promise((resolve) => {
+      const p = spawn(process.execPath, [BIN, ...args], { cwd: dir });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (err += d));
+      p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+    });
+}

@@ -2,7 +2,7 @@
  * Locates ../shared/nets (real networks that a fresh clone of nnshrink does not have).
  * Tests that need them call `sharedOrSkip(t)` and skip with a clear message when they are absent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 
@@ -19,4 +19,17 @@ export function acasOnnx(i: number, j: number): string {
 }
 export function sharedPath(...parts: string[]): string {
   return join(SHARED_NETS, ...parts);
+}
+
+/** Every ONNX network under ../shared/nets/cnn, sorted. */
+export function sharedCnnFiles(): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith('.onnx')) out.push(join(d, e.name));
+    }
+  };
+  walk(sharedPath('cnn'));
+  return out.sort();
 }

@@ -10,11 +10,10 @@
  */
 import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
-import { forwardGraph } from '../../model/graph/forward.ts';
 import { size } from '../../model/graph/shape.ts';
 import { graphDifference } from '../../model/graph/compare.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
-import { samplePoints } from '../../verify/graph/census-sites.ts';
+import { samplePairs } from './sample-pairs.ts';
 import { removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
 import { channelCount, deadChannelsOf, firstNotIn } from './dead.ts';
 
@@ -39,35 +38,17 @@ export interface GraphCheckResult {
   witness?: number[];
 }
 
-/** Points evaluated per forward pass. */
-const BATCH = 16;
-
-/** Evaluates f and g on the sampled points, a batch at a time; the first point where they differ, and the largest
- * difference. */
+/** f and g on the sampled points; the first point where they differ, and the largest difference. */
 function compareOnSamples(f: Graph, g: Graph, boxes: readonly Box[], o: GraphCheckOptions): { points: number; maxAbsDiff: number; witness?: Float64Array } {
-  const per = Math.max(1, Math.ceil(o.samples / boxes.length));
-  const n = size(f.input.shape);
-  const m = size(f.output.shape);
-  let points = 0;
   let maxAbsDiff = 0;
   let witness: Float64Array | undefined;
-  for (const [k, box] of boxes.entries()) {
-    const pts = samplePoints(box, per, o.seed + 7919 * k);
-    for (let p = 0; p < pts.length; p += BATCH) {
-      const chunk = pts.slice(p, p + BATCH);
-      const x = new Float64Array(chunk.length * n);
-      chunk.forEach((pt, j) => x.set(pt, j * n));
-      const a = forwardGraph(f, x, chunk.length);
-      const b = forwardGraph(g, x, chunk.length);
-      for (let i = 0; i < a.length; i++) {
-        const d = Math.abs(a[i] - b[i]);
-        if (!(a[i] === b[i]) && !witness) witness = chunk[Math.floor(i / m)];
-        maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
-      }
-      points += chunk.length;
-      o.onProgress?.('final check: sampling', points, per * boxes.length);
+  const points = samplePairs(f, g, boxes, o.samples, o.seed, (x, a, b) => {
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i] - b[i]);
+      if (!(a[i] === b[i])) witness ??= x;
+      maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
     }
-  }
+  }, (d, t) => o.onProgress?.('final check: sampling', d, t));
   return { points, maxAbsDiff, ...(witness ? { witness } : {}) };
 }
 

@@ -13,7 +13,7 @@ import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
 import { forwardGraph } from '../../model/graph/forward.ts';
 import { size } from '../../model/graph/shape.ts';
-import { samplePoints } from '../../verify/graph/census-sites.ts';
+import { samplePairs } from './sample-pairs.ts';
 import { withoutSoftmax } from '../../verify/graph/equiv-class.ts';
 import { classWinner } from '../../verify/tolerance.ts';
 import { leadOf, provedLeads, type ClassOrder, type Leads } from './class-leads.ts';
@@ -47,9 +47,6 @@ export interface GraphClassCheckResult {
   margins?: Array<{ output: number; f: number; g: number }>;
 }
 
-/** Points evaluated per forward pass. */
-const BATCH = 16;
-
 interface Sampled {
   points: number;
   winner: number;
@@ -63,25 +60,10 @@ interface Sampled {
   gLow?: Float64Array;
 }
 
-/** f and g on the sampled points, a batch at a time (the first of each kind of failure kept). */
+/** f and g on the sampled points (the first of each kind of failure kept). */
 function compareClasses(f: Graph, g: Graph, boxes: readonly Box[], order: ClassOrder, margin: number, o: GraphClassCheckOptions): Sampled {
-  const per = Math.max(1, Math.ceil(o.samples / boxes.length));
-  const n = size(f.input.shape);
-  const m = size(f.output.shape);
   const r: Sampled = { points: 0, winner: -1, minLeadF: Infinity, minLeadG: Infinity };
-  for (const [k, box] of boxes.entries()) {
-    const pts = samplePoints(box, per, o.seed + 7919 * k);
-    for (let p = 0; p < pts.length; p += BATCH) {
-      const chunk = pts.slice(p, p + BATCH);
-      const x = new Float64Array(chunk.length * n);
-      chunk.forEach((pt, j) => x.set(pt, j * n));
-      const yf = forwardGraph(f, x, chunk.length);
-      const yg = forwardGraph(g, x, chunk.length);
-      chunk.forEach((pt, j) => classesAt(r, pt, yf.subarray(j * m, (j + 1) * m), yg.subarray(j * m, (j + 1) * m), order, margin));
-      r.points += chunk.length;
-      o.onProgress?.('class check: sampling', r.points, per * boxes.length);
-    }
-  }
+  r.points = samplePairs(f, g, boxes, o.samples, o.seed, (pt, yf, yg) => classesAt(r, pt, yf, yg, order, margin), (d, t) => o.onProgress?.('class check: sampling', d, t));
   return r;
 }
 
