@@ -145,6 +145,17 @@ test('prune --preserve-class on a graph: live channels go too, onnxruntime keeps
   assert.match(c.out, /^PROVED: argmax g\(x\) = argmax f\(x\)/);
 });
 
+test('prune --preserve-class where the class changes on the domain: the exact prune is written, with a note', async () => {
+  const out = join(dir, 'cube.onnx');
+  const r = await run('prune', cnnPath, '--domain', '0:1', '--preserve-class', 'argmax', '-o', out, '--timeout', '3', '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.deepEqual(j.tolerance, { kind: 'exact' });
+  assert.equal(j.killed, 0);
+  assert.match(j.note, /no live channel removed .*the exact prune is written/);
+  assert.equal(j.finalCheck.verdict.status, 'proved');
+});
+
 test('prune on a graph: options it does not take yet are one-line errors, nothing written', async () => {
   const out = join(dir, 'never.onnx');
   const r = await run('prune', cnnPath, '--domain', '0:1', '--epsilon', '0.1', '-o', out);

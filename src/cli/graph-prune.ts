@@ -14,7 +14,7 @@ import type { Box } from '../model/box.ts';
 import type { GraphCensus } from '../verify/graph/census.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { pruneGraphChannels } from '../simplify/graph/prune.ts';
+import { pruneGraphChannels, type GraphPruneResult } from '../simplify/graph/prune.ts';
 import { pruneGraphClass, type ClassPruneStats } from '../simplify/graph/class-prune.ts';
 import { checkGraphPrune, type GraphCheckResult } from '../simplify/graph/check.ts';
 import { checkGraphClassPrune, type GraphClassCheckResult } from '../simplify/graph/class-check.ts';
@@ -65,6 +65,8 @@ interface GraphRun {
   bytes: Uint8Array;
   written: Graph;
   check: Check;
+  /** said on stderr (in --json: a field) */
+  note?: string;
 }
 
 interface RunOptions {
@@ -83,6 +85,11 @@ function encoded(g: Graph, f: Graph, out: string, precision: 'float32' | 'float6
 
 function exactRun(f: Graph, domain: Box[], out: string, o: RunOptions): GraphRun {
   const r = pruneGraphChannels(f, domain, { timeoutMs: o.timeoutMs, seed: o.seed, onProgress: (p, d, t, l) => o.onProgress(`phase census (${p})`, d, t, l) });
+  return exactFromCensus(f, r, domain, out, o);
+}
+
+/** The exact prune written, read back and proved (check.ts). */
+function exactFromCensus(f: Graph, r: GraphPruneResult, domain: Box[], out: string, o: RunOptions): GraphRun {
   const { bytes, written } = encoded(r.pruned, f, out, o.precision);
   const check = checkGraphPrune(f, written, r.removed, domain, { timeoutMs: o.timeoutMs, samples: GRAPH_CHECK_SAMPLES, seed: o.seed, onProgress: (s, d, t) => o.progress.update(s, d, t) }, new Set(r.dead.keys()));
   return { tolerance: { kind: 'exact' }, census: r.census, dead: r.dead, removed: r.removed, summary: r.summary, bytes, written, check };
@@ -92,21 +99,17 @@ async function classRun(f: Graph, domain: Box[], t: { order: 'argmax' | 'argmin'
   await loadMilpSolver();
   // the search gets the time limit ten times over, as the chain's tolerance search does
   const r = pruneGraphClass(f, domain, { order: t.order, margin: t.margin, timeoutMs: o.timeoutMs * 10, censusTimeoutMs: o.timeoutMs, seed: o.seed, onProgress: o.onProgress });
+  const search = { ...r.stats, winner: r.winner, ...(r.reason ? { reason: r.reason } : {}) };
+  if (channelCount(r.kills) === 0) {
+    // no live channel could go (f's class not proved constant, or no group proved): the exact prune keeps every
+    // output, so every class; its claim is the stronger one and the one proved
+    const exact = exactFromCensus(f, r.exact, domain, out, o);
+    return { ...exact, search, note: `no live channel removed (${r.reason ?? `search ended: ${r.stats.ended}`}): the exact prune is written, which keeps every output` };
+  }
   const { bytes, written } = encoded(r.pruned, f, out, o.precision);
   // the proof of f's winner may need what the search had for it: the same time again
   const check = checkGraphClassPrune(f, written, domain, t.order, t.margin, { timeoutMs: o.timeoutMs * 10, samples: GRAPH_CHECK_SAMPLES, seed: o.seed, onProgress: (s, d, tt) => o.progress.update(s, d, tt) });
-  return {
-    tolerance: { kind: 'class', order: t.order, margin: t.margin },
-    census: r.exact.census,
-    dead: r.exact.dead,
-    kills: r.kills,
-    removed: r.removed,
-    summary: r.summary,
-    search: { ...r.stats, winner: r.winner, ...(r.reason ? { reason: r.reason } : {}) },
-    bytes,
-    written,
-    check,
-  };
+  return { tolerance: { kind: 'class', order: t.order, margin: t.margin }, census: r.exact.census, dead: r.exact.dead, kills: r.kills, removed: r.removed, summary: r.summary, search, bytes, written, check };
 }
 
 export async function pruneGraph(f: Graph, path: string, values: Record<string, unknown>): Promise<number> {
@@ -134,6 +137,7 @@ export async function pruneGraph(f: Graph, path: string, values: Record<string, 
     progress.done();
   }
   const { check, bytes, written } = r;
+  if (r.note && !values.json) process.stderr.write(`nnshrink: note: ${r.note}\n`);
   if (check.verdict.status !== 'proved') {
     const code = check.verdict.status === 'refuted' ? EXIT.refuted : EXIT.unknown;
     throw new ExitError(`prune: the final check did not prove the pruned network (${check.verdict.reason ?? check.verdict.status}); nothing written`, code);
@@ -154,7 +158,7 @@ export async function pruneGraph(f: Graph, path: string, values: Record<string, 
   writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }]);
   const s = r.summary;
   if (values.json) {
-    printJson({ output: out, certificate: certPath, tolerance: r.tolerance, census: cert.census, removed: channelCount(r.removed), ...(r.kills ? { killed: channelCount(r.kills), search: r.search } : {}), channels: s.nodes, parameters: { before: s.parametersBefore, after: s.parametersAfter }, finalCheck: check, timeMs: cert.totalTimeMs });
+    printJson({ output: out, certificate: certPath, tolerance: r.tolerance, ...(r.note ? { note: r.note } : {}), census: cert.census, removed: channelCount(r.removed), ...(r.search ? { killed: channelCount(r.kills ?? new Map()), search: r.search } : {}), channels: s.nodes, parameters: { before: s.parametersBefore, after: s.parametersAfter }, finalCheck: check, timeMs: cert.totalTimeMs });
     return EXIT.ok;
   }
   const changed = s.nodes.filter((n) => n.after !== n.before);
