@@ -156,6 +156,27 @@ test('prune --preserve-class where the class changes on the domain: the exact pr
   assert.equal(j.finalCheck.verdict.status, 'proved');
 });
 
+test('check refuses a malformed graph certificate in one line, exit 2, before any work', async () => {
+  assert.equal((await pruning).code, 0);
+  const c = JSON.parse(readFileSync(cert, 'utf8'));
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['unknown-tensor', { ...c, removed: [{ tensor: 'nope', channels: [1] }] }, /removed\[0\]: the original has no tensor 'nope'/],
+    ['channel-range', { ...c, removed: [{ tensor: c.removed[0].tensor, channels: [999] }] }, /removed\[0\]: channel 999 of/],
+    ['no-removed', { ...c, removed: undefined }, /malformed certificate: .*'removed'/],
+    ['domain-size', { ...c, domain: [{ lo: [0], hi: [1] }] }, /domain\[0\]\.lo has 1 values but the network has 768 inputs/],
+  ];
+  const runs = await Promise.all(cases.map(([name, obj]) => {
+    const p = join(dir, `bad-${name}.json`);
+    writeFileSync(p, JSON.stringify(obj));
+    return run('check', p);
+  }));
+  runs.forEach((r, i) => {
+    assert.equal(r.code, 2, `${cases[i][0]}: ${r.err}`);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    assert.match(r.err, cases[i][2]);
+  });
+});
+
 test('prune on a graph: options it does not take yet are one-line errors, nothing written', async () => {
   const out = join(dir, 'never.onnx');
   const r = await run('prune', cnnPath, '--domain', '0:1', '--epsilon', '0.1', '-o', out);
