@@ -22,7 +22,7 @@ import type { ChannelSets, ChannelSummary } from '../simplify/graph/channels.ts'
 import { buildGraphCertificate, type GraphTolerance } from '../simplify/graph/certificate.ts';
 import { toleranceFrom } from './tolerance-args.ts';
 import type { Progress } from './progress.ts';
-import { channelCount } from '../simplify/graph/dead.ts';
+import { channelCount, partlyDeadChannels } from '../simplify/graph/dead.ts';
 import { pathForCertificate } from '../simplify/certificate.ts';
 import { makeProgress } from './progress.ts';
 import { VERSION } from './version.ts';
@@ -158,7 +158,7 @@ export async function pruneGraph(f: Graph, path: string, values: Record<string, 
   writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }]);
   const s = r.summary;
   if (values.json) {
-    printJson({ output: out, certificate: certPath, tolerance: r.tolerance, ...(r.note ? { note: r.note } : {}), census: cert.census, removed: channelCount(r.removed), ...(r.search ? { killed: channelCount(r.kills ?? new Map()), search: r.search } : {}), channels: s.nodes, parameters: { before: s.parametersBefore, after: s.parametersAfter }, finalCheck: check, timeMs: cert.totalTimeMs });
+    printJson({ output: out, certificate: certPath, tolerance: r.tolerance, ...(r.note ? { note: r.note } : {}), census: { ...cert.census, partlyStableChannels: partlyDeadChannels(r.census) }, removed: channelCount(r.removed), ...(r.search ? { killed: channelCount(r.kills ?? new Map()), search: r.search } : {}), channels: s.nodes, parameters: { before: s.parametersBefore, after: s.parametersAfter }, finalCheck: check, timeMs: cert.totalTimeMs });
     return EXIT.ok;
   }
   const changed = s.nodes.filter((n) => n.after !== n.before);
@@ -166,7 +166,7 @@ export async function pruneGraph(f: Graph, path: string, values: Record<string, 
   const lines = [
     `nnshrink prune: ${path} -> ${out} (graph: channels ${r.kills ? 'whose removal provably keeps the class, and those' : ''} proved zero on the domain removed)`,
     `  domain: ${nBoxes(domain.length)}; tolerance: ${describeTolerance(r.tolerance)}`,
-    `  phase census: channels ${cc.never} never active, ${cc.always} always active, ${cc.both} both, ${cc.unknown} unknown [${(r.census.timeMs / 1000).toFixed(1)} s${r.census.reason ? `; ${r.census.reason}` : ''}]`,
+    `  phase census: channels ${cc.never} never active, ${cc.always} always active, ${cc.both} both, ${cc.unknown} unknown; ${partlyDeadChannels(r.census)} partly stable (never active at some positions: kept) [${(r.census.timeMs / 1000).toFixed(1)} s${r.census.reason ? `; ${r.census.reason}` : ''}]`,
     ...(r.search ? [`  class search: f's winner ${r.search.winner >= 0 ? `output ${r.search.winner} (proved)` : 'not proved'}; ${r.search.accepted} of ${r.search.candidates} live channels removed, ${r.search.attempts} proof attempts (${r.search.proved} proved, ${r.search.refuted} refuted, ${r.search.unknown} open), ended: ${r.search.ended}${r.search.reason ? ` (${r.search.reason})` : ''}`] : []),
     `  removed: ${channelCount(r.removed)} channels of ${r.removed.size} tensors; ${changed.length ? changed.map((n) => `${n.node} ${n.before} -> ${n.after}`).join(', ') : 'no node smaller'}`,
     `  parameters ${s.parametersBefore} -> ${s.parametersAfter} (${((100 * (s.parametersBefore - s.parametersAfter)) / Math.max(1, s.parametersBefore)).toFixed(1)}% fewer)`,

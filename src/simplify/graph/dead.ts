@@ -33,3 +33,18 @@ export function firstNotIn(a: ReadonlyMap<string, readonly number[]>, b: Readonl
   }
   return null;
 }
+
+/** Channels never active at SOME positions but not all: no structural change can use them, the report counts them. */
+export function partlyDeadChannels(c: GraphCensus): number {
+  let n = 0;
+  for (const L of c.layers) {
+    const C = L.shape[0];
+    const per = L.phases.length / C;
+    for (let ch = 0; ch < C; ch++) {
+      let never = 0;
+      for (let i = ch * per; i < (ch + 1) * per; i++) if (L.phases[i] === 'never') never++;
+      if (never > 0 && never < per) n++;
+    }
+  }
+  return n;
+}
