@@ -30,18 +30,28 @@ function fuse(d: DenseNode, a: AffineNode): DenseNode {
   return { ...d, output: a.output, params: { weight: { shape: [m, n], data: w }, bias: { shape: [m], data: b } } };
 }
 
-/** Folds every affine node on the last axis into the dense node before it, when nothing else reads the dense's output. */
-export function fuseDenseAffine(nodes: readonly GraphNode[], output: string): GraphNode[] {
+/**
+ * Each node that reads only the node just before it, when nothing else reads that one's output (and it is not the
+ * graph's output), replaced with join(prev, n) where join gives a node; else kept.
+ */
+function fuseIntoPrevious(nodes: readonly GraphNode[], output: string, join: (prev: GraphNode, n: GraphNode) => GraphNode | null): GraphNode[] {
   const uses = new Map<string, number>();
   nodes.forEach((n) => n.inputs.forEach((t) => uses.set(t, (uses.get(t) ?? 0) + 1)));
   const out: GraphNode[] = [];
   for (const n of nodes) {
     const prev = out[out.length - 1];
-    const fits = n.op === 'affine' && prev?.op === 'dense' && n.inputs[0] === prev.output && uses.get(prev.output) === 1 && prev.output !== output;
-    if (fits && lastAxisOnly(n.params.scale.shape) && lastAxisOnly(n.params.shift.shape)) out[out.length - 1] = fuse(prev, n);
+    const fused = prev && n.inputs[0] === prev.output && uses.get(prev.output) === 1 && prev.output !== output ? join(prev, n) : null;
+    if (fused) out[out.length - 1] = fused;
     else out.push(n);
   }
   return out;
+}
+
+/** Folds every affine node on the last axis into the dense node before it, when nothing else reads the dense's output. */
+export function fuseDenseAffine(nodes: readonly GraphNode[], output: string): GraphNode[] {
+  return fuseIntoPrevious(nodes, output, (prev, n) =>
+    n.op === 'affine' && prev.op === 'dense' && lastAxisOnly(n.params.scale.shape) && lastAxisOnly(n.params.shift.shape) ? fuse(prev, n) : null,
+  );
 }
 
 /**
@@ -49,17 +59,11 @@ export function fuseDenseAffine(nodes: readonly GraphNode[], output: string): Gr
  * output: exact, as adding 0 and multiplying by 1 change no value. The fused node keeps the first's name.
  */
 export function fuseAffinePairs(nodes: readonly GraphNode[], output: string): GraphNode[] {
-  const uses = new Map<string, number>();
-  nodes.forEach((n) => n.inputs.forEach((t) => uses.set(t, (uses.get(t) ?? 0) + 1)));
-  const out: GraphNode[] = [];
-  for (const n of nodes) {
-    const prev = out[out.length - 1];
-    const fits = n.op === 'affine' && prev?.op === 'affine' && n.inputs[0] === prev.output && uses.get(prev.output) === 1 && prev.output !== output;
-    if (fits && prev.params.shift.data.every((v) => v === 0) && n.params.scale.data.every((v) => v === 1)) {
-      out[out.length - 1] = { ...prev, output: n.output, params: { scale: prev.params.scale, shift: n.params.shift } };
-    } else out.push(n);
-  }
-  return out;
+  return fuseIntoPrevious(nodes, output, (prev, n) =>
+    n.op === 'affine' && prev.op === 'affine' && prev.params.shift.data.every((v) => v === 0) && n.params.scale.data.every((v) => v === 1)
+      ? { ...prev, output: n.output, params: { scale: prev.params.scale, shift: n.params.shift } }
+      : null,
+  );
 }
 
 /** Every mention of tensor `from` renamed `to`. */
