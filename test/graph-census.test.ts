@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { gaussian, mulberry32 } from '../src/model/rng.ts';
+import { mulberry32 } from '../src/model/rng.ts';
 import { buildGraph } from '../src/model/graph/build.ts';
-import type { Graph, GraphNode, Shape } from '../src/model/graph/types.ts';
+import type { Graph } from '../src/model/graph/types.ts';
 import { forwardAll } from '../src/model/graph/forward.ts';
 import { size } from '../src/model/graph/shape.ts';
 import { graphToChain } from '../src/model/graph/chain.ts';
@@ -19,6 +19,7 @@ import { crownBounds } from '../src/bounds/backward.ts';
 import { phaseCensus } from '../src/verify/phase/phase.ts';
 import { graphPhaseCensus, type Counts, type GraphCensus } from '../src/verify/graph/census.ts';
 import { censusSites } from '../src/verify/graph/census-sites.ts';
+import { GraphBuilder } from './helpers/graph-build.ts';
 
 type Rng = () => number;
 const LONG = 600_000; // never reached: the work limits bound every run
@@ -127,30 +128,13 @@ function assertCounts(c: GraphCensus, what: string): void {
 
 // ---------- small random graphs ----------
 
-class G {
-  nodes: GraphNode[] = [];
-  constructor(readonly r: Rng) {}
-  add(op: string, inputs: string[], attrs: object = {}, params: object = {}): string {
-    const output = `t${this.nodes.length}`;
-    this.nodes.push({ name: `n${this.nodes.length}`, op, inputs, output, attrs, params } as GraphNode);
-    return output;
-  }
-  t(shape: Shape, scale: number) {
-    return { shape, data: Float64Array.from({ length: size(shape) }, () => scale * gaussian(this.r)) };
-  }
-  conv(x: string, cin: number, cout: number): string {
-    const attrs = { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 };
-    return this.add('conv', [x], attrs, { weight: this.t([cout, cin, 3, 3], 0.4), bias: this.t([cout], 0.3) });
-  }
-  dense(x: string, nin: number, nout: number): string {
-    return this.add('dense', [x], {}, { weight: this.t([nout, nin], 1 / Math.sqrt(nin)), bias: this.t([nout], 0.3) });
-  }
-}
+/** The census's random graphs: a conv's weights and every bias drawn other than the builder's default. */
+const builder = (r: () => number): GraphBuilder => new GraphBuilder(r, { convWeight: 0.4, bias: 0.3 });
 
 /** conv -> act -> conv (+ a residual) -> act -> flatten -> dense -> relu -> dense, acts drawn per seed. */
 function randomGraph(seed: number): Graph {
   const r = mulberry32(seed);
-  const g = new G(r);
+  const g = builder(r);
   const act = (x: string): string => {
     const k = Math.floor(r() * 4);
     if (k === 1) return g.add('leakyrelu', [x], { alpha: 0.05 + 0.3 * r() });
@@ -235,7 +219,7 @@ test('more work decides no less, and never contradicts less work', () => {
 // ---------- against the chain census ----------
 
 function chainGraph(seed: number): Graph {
-  const g = new G(mulberry32(seed));
+  const g = builder(mulberry32(seed));
   const widths = [3, 7, 7, 5, 2];
   let h = 'x';
   for (let l = 0; l + 1 < widths.length; l++) {
@@ -272,7 +256,7 @@ test('on chain graphs, no element proved never (always) by one census is witness
 });
 
 test('a bound refused (a divisor whose interval contains 0): no proofs, the witnesses stand, the reason names it', () => {
-  const g = new G(mulberry32(21));
+  const g = builder(mulberry32(21));
   const a = g.add('relu', [g.conv('x', 1, 2)]);
   const d = g.add('div', [a, g.conv('x', 1, 2)]);
   const out = g.add('relu', [d]);

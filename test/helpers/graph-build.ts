@@ -13,7 +13,8 @@ type ConvExtra = Partial<{ strides: [number, number]; pads: [number, number, num
 /** Builds a graph node by node: each call adds one node and returns its output's name. */
 export class GraphBuilder {
   nodes: GraphNode[] = [];
-  constructor(readonly r: Rng) {}
+  /** scales: of a conv's weights (gaussian times this) and of conv and dense biases */
+  constructor(readonly r: Rng, readonly scales: { convWeight: number; bias: number } = { convWeight: 0.5, bias: 0.2 }) {}
   add(op: string, inputs: string[], attrs: object = {}, params: object = {}): string {
     const output = `t${this.nodes.length}`;
     this.nodes.push({ name: `n${this.nodes.length}`, op, inputs, output, attrs, params } as GraphNode);
@@ -22,10 +23,10 @@ export class GraphBuilder {
   conv(x: string, cin: number, cout: number, k = 3, extra: ConvExtra = {}): string {
     const group = extra.group ?? 1;
     const attrs = { kernel: [k, k], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group, ...extra };
-    return this.add('conv', [x], attrs, { weight: tensor(this.r, [cout, cin / group, k, k], 0.5), bias: tensor(this.r, [cout], 0.2) });
+    return this.add('conv', [x], attrs, { weight: tensor(this.r, [cout, cin / group, k, k], this.scales.convWeight), bias: tensor(this.r, [cout], this.scales.bias) });
   }
   dense(x: string, nin: number, nout: number): string {
-    return this.add('dense', [x], {}, { weight: tensor(this.r, [nout, nin], 1 / Math.sqrt(nin)), bias: tensor(this.r, [nout], 0.2) });
+    return this.add('dense', [x], {}, { weight: tensor(this.r, [nout, nin], 1 / Math.sqrt(nin)), bias: tensor(this.r, [nout], this.scales.bias) });
   }
   build(inShape: Shape, out: string): Graph {
     return buildGraph({ name: 'x', shape: inShape, batch: 'batch' }, this.nodes, out, 'test');
