@@ -15,7 +15,7 @@ import { graphDifference } from '../../model/graph/compare.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
 import { samplePairs } from './sample-pairs.ts';
 import { removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
-import { channelCount, deadChannelsOf, firstNotIn } from './dead.ts';
+import { channelCount, deadChannelsOf, missingFrom } from './dead.ts';
 
 export const EXACT_CLAIM = 'g(x) = f(x) for every x in the domain: g is f without channels that are zero on it (exact arithmetic; bit for bit in nnshrink evaluation)';
 
@@ -54,7 +54,7 @@ function compareOnSamples(f: Graph, g: Graph, boxes: readonly Box[], o: GraphChe
 
 /** Why g is not f with `removed` taken out, or null when it is. */
 function structureProblem(f: Graph, g: Graph, removed: ChannelSets): string | null {
-  const notTogether = firstNotIn(removed, removableChannels(f, removed));
+  const [notTogether] = missingFrom(removed, removableChannels(f, removed));
   if (notTogether) return `channel ${notTogether} cannot be removed with the others (a producer or consumer needs it)`;
   const diff = graphDifference(removeChannels(f, removed), g);
   return diff ? `the stored network is not the original without the named channels: ${diff}` : null;
@@ -87,19 +87,11 @@ export function checkGraphPrune(f: Graph, g: Graph, removed: ChannelSets, boxes:
   const census = graphPhaseCensus(f, [...boxes], { timeoutMs: o.timeoutMs, seed: o.seed, ...(nodes ? { nodes } : {}) });
   const zero = zeroChannels(f, deadChannelsOf(census));
   const factsMs = Date.now() - t1;
-  const reproved = claimed - countMissing(removed, zero);
-  if (reproved < claimed) {
-    const why = `${claimed - reproved} of ${claimed} removed channels not re-proved zero (first: ${firstNotIn(removed, zero)})${census.reason ? `; census: ${census.reason}` : ''}`;
+  const missing = missingFrom(removed, zero);
+  const reproved = claimed - missing.length;
+  if (missing.length) {
+    const why = `${missing.length} of ${claimed} removed channels not re-proved zero (first: ${missing[0]})${census.reason ? `; census: ${census.reason}` : ''}`;
     return result('unknown', 'structure+census', why, reproved, factsMs, s);
   }
   return result('proved', 'structure+census', undefined, reproved, factsMs, s);
-}
-
-function countMissing(a: ChannelSets, b: ChannelSets): number {
-  let n = 0;
-  for (const [t, chs] of a) {
-    const have = new Set(b.get(t) ?? []);
-    n += chs.filter((c) => !have.has(c)).length;
-  }
-  return n;
 }

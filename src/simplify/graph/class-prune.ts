@@ -94,7 +94,7 @@ function build(f: Graph, dead: ReadonlyMap<string, readonly number[]>, kills: re
   const facts = new Map<string, number[]>([...dead].map(([n, chs]) => [n, [...chs]]));
   for (const [n, chs] of byNode) facts.set(n, [...new Set([...(facts.get(n) ?? []), ...chs])].sort((a, b) => a - b));
   const removed = removableChannels(killed, zeroChannels(killed, facts));
-  return { kills: byNode, removed, g: channelCount(removed) ? removeChannels(killed, removed) : killed };
+  return { kills: byNode, removed, g: removeChannels(killed, removed) };
 }
 
 /** The search's state: what is accepted, the points that refute cheaply, the counts. */

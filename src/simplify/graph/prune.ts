@@ -8,7 +8,7 @@ import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
 import { graphPhaseCensus, type GraphCensus } from '../../verify/graph/census.ts';
 import { channelSummary, removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
-import { channelCount, deadChannelsOf } from './dead.ts';
+import { deadChannelsOf } from './dead.ts';
 
 export interface GraphPruneOptions {
   timeoutMs: number;
@@ -32,7 +32,7 @@ export function pruneFromCensus(f: Graph, census: GraphCensus): GraphPruneResult
   const dead = deadChannelsOf(census);
   const zero = zeroChannels(f, dead);
   const removed = removableChannels(f, zero);
-  const pruned = channelCount(removed) ? removeChannels(f, removed) : f;
+  const pruned = removeChannels(f, removed);
   return { census, dead, zero, removed, pruned, summary: channelSummary(f, pruned) };
 }
 
