@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
 import { readInputFile } from '../formats/read-text.ts';
 import { GRAPH_CERTIFICATE_FORMAT } from '../simplify/graph/certificate.ts';
 import type { GraphCheckResult } from '../simplify/graph/check.ts';
@@ -38,9 +37,10 @@ export const checkCommand: CommandSpec = {
     const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
     const progress = makeProgress(!values.json);
     if (isFamilyDirectory(path)) return checkFamily(path, timeoutS, progress, values.json === true);
-    const graphCert = graphCertificateJson(path);
+    const text = readInputFile(path).toString('utf8');
+    const graphCert = graphCertificateJson(text);
     if (graphCert) return checkGraph(graphCert, path, timeoutS, progress, values.json === true);
-    const certified = readCertified(path);
+    const certified = readCertified(path, text);
     let r: CheckResult;
     try {
       r = await checkCertificate(certified, timeoutS, progress);
@@ -56,13 +56,12 @@ export const checkCommand: CommandSpec = {
 type CheckResult = FinalCheckResult & { vacuous?: string };
 
 /** The parsed certificate when it is a graph prune's (its format field says so), else undefined. */
-function graphCertificateJson(path: string): unknown {
-  if (!existsSync(path) || statSync(path).isDirectory()) return undefined;
+function graphCertificateJson(text: string): unknown {
   let obj: unknown;
   try {
-    obj = JSON.parse(readInputFile(path).toString('utf8'));
+    obj = JSON.parse(text);
   } catch {
-    return undefined; // the chain reader says what is wrong with it
+    return undefined; // the chain certificate's parser says what is wrong with it
   }
   return (obj as { format?: unknown } | null)?.format === GRAPH_CERTIFICATE_FORMAT ? obj : undefined;
 }

@@ -3,7 +3,7 @@ import { formatOf, saveModel } from '../formats/load.ts';
 import { hiddenLinearNeurons, linearAsReluPairs } from '../formats/nnet.ts';
 import { sizeMetrics } from '../model/network.ts';
 import { checkOutputs } from '../formats/atomic.ts';
-import { modelArg, printJson, reluPairsNote, type CommandSpec } from './common.ts';
+import { modelArg, precisionOpt, printJson, reluPairsNote, type CommandSpec } from './common.ts';
 
 export const convertCommand: CommandSpec = {
   name: 'convert',
@@ -16,8 +16,7 @@ export const convertCommand: CommandSpec = {
     const inPos = values.default ? [] : positionals.slice(0, 1);
     const out = values.default ? positionals[0] : positionals[1];
     if (!out) fail('convert: missing OUT path');
-    const p = values.precision ?? 'float32';
-    if (p !== 'float32' && p !== 'float64') fail(`--precision: '${String(p)}' (expected float32 or float64)`);
+    const p = precisionOpt(values, 'float32');
     const m = modelArg(values, inPos, 'convert');
     // an unwritable OUT, or OUT the same file as IN, fails before anything is written
     checkOutputs([{ path: out, what: 'OUT', kind: 'file' }], inPos.map((p) => ({ path: p, what: 'IN' })));

@@ -13,7 +13,7 @@ import { vacuity } from '../simplify/vacuity.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { anyModelArg, boundsFor, EXIT, ExitError, intOpt, jobsOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { anyModelArg, boundsFor, EXIT, ExitError, intOpt, jobsOpt, precisionOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
@@ -46,7 +46,7 @@ export const pruneCommand: CommandSpec = {
     const t0 = Date.now();
     const any = anyModelArg(values, positionals, 'prune');
     // a CNN's ONNX: the channel prune of graph networks
-    if (any.kind === 'graph') return pruneGraph(any.graph, any.path, values);
+    if (any.kind === 'graph') return pruneGraph(any, values);
     const model = any.model;
     const domain = resolveDomain(model, values);
     const tolerance = toleranceFrom(values);
@@ -56,8 +56,7 @@ export const pruneCommand: CommandSpec = {
     // an ONNX output keeps the source's element type (a drop-in replacement); else float64: float32 storage is a
     // perturbation the final check must prove small, which can be costly
     const source = fmtOut === 'onnx' ? model.onnx : undefined;
-    const precision = (values.precision ?? source?.precision ?? 'float64') as string;
-    if (precision !== 'float32' && precision !== 'float64') fail(`--precision: '${precision}' (expected float32 or float64)`);
+    const precision = precisionOpt(values, source?.precision ?? 'float64');
     if (fmtOut !== 'onnx' && precision === 'float32') fail('--precision float32 applies to ONNX output only');
     const timeoutS = numberOpt(values, 'timeout', 30, 0.1);
     const seed = intOpt(values, 'seed', 1, 0);
@@ -92,7 +91,7 @@ export const pruneCommand: CommandSpec = {
         queryTimeoutMs: timeoutS * 1000,
         toleranceBudgetMs: timeoutS * 1000 * 10,
         roundTrip,
-        precision: precision as 'float32' | 'float64',
+        precision,
         finalTimeoutMs: timeoutS * 1000 * 4,
         finalSamples: 100_000,
         sampleWorkers: workers,

@@ -255,6 +255,13 @@ export function jobsOpt(values: Record<string, unknown>): number {
 }
 
 /** --view raw|normalized (how an NNet file is read). */
+/** --precision float32|float64, or `fallback` when it is not given. */
+export function precisionOpt(values: Record<string, unknown>, fallback: 'float32' | 'float64'): 'float32' | 'float64' {
+  const p = values.precision ?? fallback;
+  if (p !== 'float32' && p !== 'float64') fail(`--precision: '${String(p)}' (expected float32 or float64)`);
+  return p;
+}
+
 export function viewOpt(values: Record<string, unknown>): 'raw' | 'normalized' {
   const v = values.view;
   if (v === undefined || v === 'raw') return 'raw';

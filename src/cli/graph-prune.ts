@@ -1,12 +1,11 @@
 /**
- * `prune` on a graph network (a CNN's ONNX): the exact channel prune (src/simplify/graph/), written as a graph of
- * the same kind (Conv stays Conv, the source's names, batch dimension, opset and precision), read back, and proved
+ * `prune` on a graph network (a CNN's ONNX): the exact channel prune, or with --preserve-class the class search's
+ * live channels too (src/simplify/graph/), written as a graph of the same kind (Conv stays Conv, the source's names, batch dimension, opset and precision), read back, and proved
  * about the file as written (check.ts) before anything is written; the certificate is what `check` re-proves.
  */
 import { fail } from '../errors.ts';
-import { ExitError, EXIT, fmt, nBoxes, numberOpt, intOpt, printJson, resolveGraphDomain } from './common.ts';
+import { ExitError, EXIT, fmt, nBoxes, numberOpt, intOpt, precisionOpt, printJson, resolveGraphDomain } from './common.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
-import { readInputFile } from '../formats/read-text.ts';
 import { encodeGraphOnnx } from '../formats/onnx-graph/write.ts';
 import { parseOnnxGraph } from '../formats/onnx-graph/read.ts';
 import type { Graph } from '../model/graph/types.ts';
@@ -42,12 +41,6 @@ function refuseOptions(values: Record<string, unknown>, path: string): void {
   for (const [k, what] of Object.entries(NOT_ON_GRAPHS)) {
     if (values[k] !== undefined) fail(`prune: --${k}: ${what} is not available on graph networks yet (${path}); graphs are pruned exactly or with --preserve-class`);
   }
-}
-
-function precisionOf(values: Record<string, unknown>, f: Graph): 'float32' | 'float64' {
-  const p = (values.precision as string | undefined) ?? f.precision ?? 'float32';
-  if (p !== 'float32' && p !== 'float64') fail(`--precision: '${p}' (expected float32 or float64)`);
-  return p;
 }
 
 type Check = GraphCheckResult | GraphClassCheckResult;
@@ -112,14 +105,15 @@ async function classRun(f: Graph, domain: Box[], t: { order: 'argmax' | 'argmin'
   return { tolerance: { kind: 'class', order: t.order, margin: t.margin }, census: r.exact.census, dead: r.exact.dead, kills: r.kills, removed: r.removed, summary: r.summary, search, bytes, written, check };
 }
 
-export async function pruneGraph(f: Graph, path: string, values: Record<string, unknown>): Promise<number> {
+export async function pruneGraph(model: { graph: Graph; path: string; bytes: Uint8Array }, values: Record<string, unknown>): Promise<number> {
   const t0 = Date.now();
+  const { graph: f, path } = model;
   refuseOptions(values, path);
   const domain = resolveGraphDomain(f, path, values);
   const out = values.output;
   if (typeof out !== 'string') fail('prune: missing -o OUT.onnx');
   if (!out.toLowerCase().endsWith('.onnx')) fail(`prune: -o ${out}: a graph network is written as ONNX (.onnx)`);
-  const precision = precisionOf(values, f);
+  const precision = precisionOpt(values, f.precision ?? 'float32');
   const timeoutMs = numberOpt(values, 'timeout', 30, 0.1) * 1000;
   const seed = intOpt(values, 'seed', 1, 0);
   const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
@@ -144,8 +138,8 @@ export async function pruneGraph(f: Graph, path: string, values: Record<string, 
   }
   const cert = buildGraphCertificate({
     version: VERSION,
-    input: { path: pathForCertificate(certPath, path), bytes: new Uint8Array(readInputFile(path)), graph: f },
-    output: { path: pathForCertificate(certPath, out), bytes, graph: written, precision, opset: f.opset ?? 17 },
+    input: { path: pathForCertificate(certPath, path), bytes: model.bytes, graph: f },
+    output: { path: pathForCertificate(certPath, out), bytes, graph: written, precision, opset: written.opset! },
     domain,
     removed: r.removed,
     dead: r.dead,

@@ -30,7 +30,8 @@ export function loadModel(path: string, opts: { view?: 'raw' | 'normalized' } = 
 }
 
 /** A model as the commands take it: a chain (the fast path: every verifier of src/verify) or a graph. */
-export type AnyModel = { kind: 'chain'; model: LoadedModel } | { kind: 'graph'; graph: Graph; path: string };
+/** A graph keeps the bytes it was read from (a certificate hashes exactly what was read). */
+export type AnyModel = { kind: 'chain'; model: LoadedModel } | { kind: 'graph'; graph: Graph; path: string; bytes: Uint8Array };
 
 /**
  * Any model file. NNet and JSON are chains; an ONNX file is read by the chain reader first (the fast path, and the
@@ -56,7 +57,7 @@ export function parseAnyOnnx(bytes: Uint8Array, path: string): AnyModel {
     if (!(e instanceof NnsError)) throw e;
   }
   const graph = modelToGraph(decoded, path);
-  if (!isChain(graph)) return { kind: 'graph', graph, path };
+  if (!isChain(graph)) return { kind: 'graph', graph, path, bytes };
   const inputShape = typeof graph.input.batch === 'number' ? [graph.input.batch, ...graph.input.shape] : [1, ...graph.input.shape];
   // the same source facts as the chain reader's (names, batch, opset, element type), so the chain writes back drop-in
   const onnx = onnxSourceOf(decoded);
