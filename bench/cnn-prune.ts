@@ -50,23 +50,18 @@ function ballPoints(prop: string, n: number): Float32Array {
   });
 }
 
+/** onnxruntime's outputs on the n points: 100 per run, or one per run where the file fixes its batch at 1. */
 async function ortOutputs(file: string, x: Float32Array, n: number): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(file);
-  const meta = s.inputMetadata?.[0] as { shape?: Array<number | string> } | undefined;
-  const sample = (meta?.shape ?? []).slice(1).map(Number);
+  const shape = (s.inputMetadata?.[0] as { shape?: Array<number | string> } | undefined)?.shape ?? [];
+  const sample = shape.slice(1).map(Number);
+  const rows = typeof shape[0] === 'number' ? 1 : 100;
+  const k = x.length / n;
   const ys: number[] = [];
-  const B = 100;
-  for (let b = 0; b < n; b += B) {
-    const m = Math.min(B, n - b);
-    const k = x.length / n;
-    const fixed = typeof meta?.shape?.[0] === 'number' && (meta.shape[0] as number) >= 1;
-    for (let q = 0; q < (fixed ? m : 1); q++) {
-      const rows = fixed ? 1 : m;
-      const from = (b + q) * k;
-      const t = new ort.Tensor('float32', x.subarray(from, from + rows * k), [rows, ...sample]);
-      const r = await s.run({ [s.inputNames[0]]: t });
-      ys.push(...(r[s.outputNames[0]].data as Float32Array));
-    }
+  for (let b = 0; b < n; b += rows) {
+    const m = Math.min(rows, n - b);
+    const r = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x.subarray(b * k, (b + m) * k), [m, ...sample]) });
+    ys.push(...(r[s.outputNames[0]].data as Float32Array));
   }
   return Float32Array.from(ys);
 }
