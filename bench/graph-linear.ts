@@ -1,0 +1,109 @@
+/**
+ * How much the linear simplifications of issue 27 could take from the CNNs of ../shared/nets/cnn, measured before
+ * building them: per network, on the first instance ball of its list,
+ * - ReLU nodes whose every element is proved always active (the census): only those could lose the ReLU node as a
+ *   whole, since ONNX has no per-channel ReLU; and the channels always active at every position;
+ * - BatchNormalization nodes right after a convolution that only they read (foldable into it);
+ * - MaxPool output positions whose window has a decided maximum (one input's lower bound at least every other's
+ *   upper bound, by CROWN), which could become a plain selection.
+ * Run: node --import tsx bench/graph-linear.ts [censusTimeoutS=30] [benchmarks=all]
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import { SHARED_NETS, HAVE_SHARED } from '../test/helpers/shared.ts';
+import { readVnnlib } from '../src/formats/vnnlib.ts';
+import { readOnnxGraph } from '../src/formats/onnx-graph/read.ts';
+import { graphPhaseCensus } from '../src/verify/graph/census.ts';
+import { graphCrownBounds } from '../src/bounds/graph/crown.ts';
+import type { Graph, MaxPoolNode } from '../src/model/graph/types.ts';
+import type { Itv } from '../src/bounds/graph/types.ts';
+import type { Box } from '../src/model/box.ts';
+
+const timeoutS = Number(process.argv[2] ?? 30);
+const only = process.argv[3] && process.argv[3] !== 'all' ? new Set(process.argv[3].split(',')) : null;
+
+/** Each network of a benchmark's instance list with its first property. */
+function firstInstances(dir: string): Array<[string, string]> {
+  const list = readdirSync(dir).find((f) => f.endsWith('instances.csv'))!;
+  const seen = new Set<string>();
+  const rows: Array<[string, string]> = [];
+  for (const l of readFileSync(join(dir, list), 'utf8').trim().split('\n')) {
+    const [m, p] = l.split(',').map((s) => s.trim());
+    if (seen.has(m)) continue;
+    seen.add(m);
+    rows.push([normalize(join(dir, m)), normalize(join(dir, p))]);
+  }
+  return rows;
+}
+
+/** BatchNormalization nodes whose input is a convolution's output read by nothing else. */
+function foldableBatchNorms(g: Graph): { bn: number; foldable: number } {
+  const producer = new Map(g.nodes.map((n) => [n.output, n]));
+  const readers = new Map<string, number>();
+  for (const n of g.nodes) for (const t of n.inputs) readers.set(t, (readers.get(t) ?? 0) + 1);
+  const bns = g.nodes.filter((n) => n.op === 'batchnorm');
+  const foldable = bns.filter((n) => producer.get(n.inputs[0])?.op === 'conv' && readers.get(n.inputs[0]) === 1).length;
+  return { bn: bns.length, foldable };
+}
+
+/** Output positions of a MaxPool whose window has one input proved at least every other one. */
+function decidedWindows(g: Graph, n: MaxPoolNode, b: Itv): { positions: number; decided: number } {
+  const [C, H, W] = g.shapes.get(n.inputs[0])!;
+  const [, OH, OW] = g.shapes.get(n.output)!;
+  const { kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl], dilations: [dh, dw] } = n.attrs;
+  let decided = 0;
+  for (let c = 0; c < C; c++) {
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const idx: number[] = [];
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            const y = oy * sh - pt + i * dh;
+            const x = ox * sw - pl + j * dw;
+            if (y >= 0 && y < H && x >= 0 && x < W) idx.push((c * H + y) * W + x);
+          }
+        }
+        const best = idx.find((a) => idx.every((o) => o === a || b.lo[a] >= b.hi[o]));
+        if (best !== undefined) decided++;
+      }
+    }
+  }
+  return { positions: C * OH * OW, decided };
+}
+
+async function main(): Promise<void> {
+  if (!HAVE_SHARED) return void console.log(`../shared/nets not found at ${SHARED_NETS}: nothing to measure`);
+  const root = join(SHARED_NETS, 'cnn');
+  console.log(`census ${timeoutS} s per ball; CROWN for the MaxPool windows\n`);
+  console.log('| network | ReLU nodes: all elements always active / all | channels always active at every position / all | elements always active / all | BatchNorm after a conv (foldable) / all | MaxPool positions with a decided window / all |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const bench of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && (!only || only.has(d.name))).map((d) => d.name).sort()) {
+    for (const [model, prop] of firstInstances(join(root, bench))) {
+      const g = readOnnxGraph(model);
+      const box: Box = readVnnlib(prop).regions[0].box;
+      const census = graphPhaseCensus(g, [box], { timeoutMs: timeoutS * 1000, seed: 1 });
+      const relu = census.layers.filter((l) => g.nodes.find((n) => n.name === l.node)?.op === 'relu');
+      const wholeNode = relu.filter((l) => l.counts.always === l.phases.length).length;
+      const chAlways = relu.reduce((s, l) => s + (l.channels?.counts.always ?? 0), 0);
+      const chAll = relu.reduce((s, l) => s + (l.channels?.phases.length ?? 0), 0);
+      const elAlways = relu.reduce((s, l) => s + l.counts.always, 0);
+      const elAll = relu.reduce((s, l) => s + l.phases.length, 0);
+      const bn = foldableBatchNorms(g);
+      const pools = g.nodes.filter((n): n is MaxPoolNode => n.op === 'maxpool');
+      let pos = 0;
+      let dec = 0;
+      if (pools.length) {
+        const b = graphCrownBounds(g, box);
+        for (const p of pools) {
+          const r = decidedWindows(g, p, b.get(p.inputs[0])!);
+          pos += r.positions;
+          dec += r.decided;
+        }
+      }
+      const name = `${bench}/${model.split('/').pop()}`;
+      console.log(`| ${name} | ${wholeNode} / ${relu.length} | ${chAlways} / ${chAll} | ${elAlways} / ${elAll} | ${bn.foldable} / ${bn.bn} | ${pools.length ? `${dec} / ${pos}` : 'no MaxPool'} |`);
+    }
+  }
+}
+
+await main();
