@@ -182,9 +182,9 @@ test('check refuses a malformed graph certificate in one line, exit 2, before an
 
 test('prune on a graph: options it does not take yet are one-line errors, nothing written', async () => {
   const out = join(dir, 'never.onnx');
-  const r = await run('prune', cnnPath, '--domain', '0:1', '--epsilon', '0.1', '-o', out);
+  const r = await run('prune', cnnPath, '--domain', '0:1', '--max-boxes', '3', '-o', out);
   assert.equal(r.code, 2);
   assert.equal(r.err.trim().split('\n').length, 1, r.err);
-  assert.match(r.err, /--epsilon: an output tolerance \(--preserve-class is\) is not available on graph networks yet/);
+  assert.match(r.err, /--max-boxes: a box limit \(the census has one time limit, --timeout S\) is not available on graph networks yet/);
   assert.ok(!existsSync(out));
 });

@@ -1,6 +1,6 @@
 /**
- * `prune` on a graph network (a CNN's ONNX): the exact channel prune, or with --preserve-class the class search's
- * live channels too (src/simplify/graph/), written as a graph of the same kind (Conv stays Conv, the source's names, batch dimension, opset and precision), read back, and proved
+ * `prune` on a graph network (a CNN's ONNX): the exact channel prune, or with --preserve-class or --epsilon E the
+ * tolerance search's live channels too (src/simplify/graph/), written as a graph of the same kind (Conv stays Conv, the source's names, batch dimension, opset and precision), read back, and proved
  * about the file as written (check.ts) before anything is written; the certificate is what `check` re-proves.
  */
 import { fail } from '../errors.ts';
@@ -15,10 +15,13 @@ import { loadMilpSolver } from '../verify/search/milp.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
 import { pruneGraphChannels, type GraphPruneResult } from '../simplify/graph/prune.ts';
 import { pruneGraphClass, type ClassPruneStats } from '../simplify/graph/class-prune.ts';
-import { checkGraphPrune, type GraphCheckResult } from '../simplify/graph/check.ts';
-import { checkGraphClassPrune, type GraphClassCheckResult } from '../simplify/graph/class-check.ts';
+import { checkGraphPrune } from '../simplify/graph/check.ts';
+import { checkGraphClassPrune } from '../simplify/graph/class-check.ts';
+import { pruneGraphEps, type EpsPruneStats } from '../simplify/graph/eps-prune.ts';
+import { checkGraphEpsPrune } from '../simplify/graph/eps-check.ts';
+import { graphVacuity } from '../simplify/graph/eps-vacuity.ts';
 import type { ChannelSets, ChannelSummary } from '../simplify/graph/channels.ts';
-import { buildGraphCertificate, type GraphTolerance } from '../simplify/graph/certificate.ts';
+import { buildGraphCertificate, type GraphFinalCheck, type GraphTolerance } from '../simplify/graph/certificate.ts';
 import { toleranceFrom } from './tolerance-args.ts';
 import type { Progress } from './progress.ts';
 import { channelCount, partlyDeadChannels } from '../simplify/graph/dead.ts';
@@ -28,7 +31,6 @@ import { VERSION } from './version.ts';
 
 /** Options of prune that graphs do not take yet, with why. */
 const NOT_ON_GRAPHS: Record<string, string> = {
-  epsilon: 'an output tolerance (--preserve-class is)',
   'max-boxes': 'a box limit (the census has one time limit, --timeout S)',
   view: 'a view (graph files have no normalisation)',
   jobs: 'worker threads (the census runs in one thread)',
@@ -39,22 +41,23 @@ export const GRAPH_CHECK_SAMPLES = 1000;
 
 function refuseOptions(values: Record<string, unknown>, path: string): void {
   for (const [k, what] of Object.entries(NOT_ON_GRAPHS)) {
-    if (values[k] !== undefined) fail(`prune: --${k}: ${what} is not available on graph networks yet (${path}); graphs are pruned exactly or with --preserve-class`);
+    if (values[k] !== undefined) fail(`prune: --${k}: ${what} is not available on graph networks yet (${path}); graphs are pruned exactly, with --epsilon E or with --preserve-class`);
   }
 }
 
-type Check = GraphCheckResult | GraphClassCheckResult;
+type Check = GraphFinalCheck;
+type SearchReport = (ClassPruneStats & { winner: number; reason?: string }) | (EpsPruneStats & { bound: number; reason?: string });
 
 /** What either mode gives the writer and the certificate. */
 interface GraphRun {
   tolerance: GraphTolerance;
   census: GraphCensus;
   dead: Map<string, number[]>;
-  /** class mode: the live ReLU channels forced to zero before the exact removal */
+  /** class and linf modes: the ReLU channels forced to zero before the exact removal */
   kills?: Map<string, number[]>;
   removed: ChannelSets;
   summary: ChannelSummary;
-  search?: ClassPruneStats & { winner: number; reason?: string };
+  search?: SearchReport;
   bytes: Uint8Array;
   written: Graph;
   check: Check;
@@ -105,6 +108,27 @@ async function classRun(f: Graph, domain: Box[], t: { order: 'argmax' | 'argmin'
   return { tolerance: { kind: 'class', order: t.order, margin: t.margin }, census: r.exact.census, dead: r.exact.dead, kills: r.kills, removed: r.removed, summary: r.summary, search, bytes, written, check };
 }
 
+function epsRun(f: Graph, domain: Box[], epsilon: number, out: string, o: RunOptions): GraphRun {
+  // the search gets the time limit ten times over, as in class mode
+  const r = pruneGraphEps(f, domain, { epsilon, timeoutMs: o.timeoutMs * 10, censusTimeoutMs: o.timeoutMs, seed: o.seed, onProgress: o.onProgress });
+  const search = { ...r.stats, bound: r.bound, ...(r.reason ? { reason: r.reason } : {}) };
+  if (r.stats.accepted === 0) {
+    // no live channel could go: the exact prune's claim is the stronger one
+    const exact = exactFromCensus(f, r.exact, domain, out, o);
+    return { ...exact, search, note: `no live channel removed (${r.reason ?? `search ended: ${r.stats.ended}`}): the exact prune is written, which keeps every output` };
+  }
+  const { bytes, written } = encoded(r.pruned, f, out, o.precision);
+  const check = checkGraphEpsPrune(f, written, r.kills, r.removed, domain, epsilon, { timeoutMs: o.timeoutMs * 10, samples: GRAPH_CHECK_SAMPLES, seed: o.seed, onProgress: (s, d, t) => o.progress.update(s, d, t) }, new Set(r.facts.keys()));
+  return { tolerance: { kind: 'linf', epsilon }, census: r.exact.census, dead: r.facts, kills: r.kills, removed: r.removed, summary: r.summary, search, bytes, written, check };
+}
+
+/** The search's report line (class or epsilon). */
+function searchLine(s: SearchReport): string {
+  const tried = `${s.attempts} proof attempts (${s.proved} proved, ${s.refuted} refuted, ${s.unknown} open), ended: ${s.ended}${s.reason ? ` (${s.reason})` : ''}`;
+  if ('winner' in s) return `  class search: f's winner ${s.winner >= 0 ? `output ${s.winner} (proved)` : 'not proved'}; ${s.accepted} of ${s.candidates} live channels removed, ${tried}`;
+  return `  epsilon search: ${s.accepted} of ${s.candidates} live channels removed, max |f - g| <= ${fmt(s.bound)} proved; ${tried}`;
+}
+
 export async function pruneGraph(model: { graph: Graph; path: string; bytes: Uint8Array }, values: Record<string, unknown>): Promise<number> {
   const t0 = Date.now();
   const { graph: f, path } = model;
@@ -124,9 +148,13 @@ export async function pruneGraph(model: { graph: Graph; path: string; bytes: Uin
   const progress = makeProgress(values.json !== true);
   const tolerance = toleranceFrom(values);
   const onProgress = (phase: string, done: number, total: number, leftMs: number): void => progress.update(phase, done, total, '', leftMs / 1000);
+  // a tolerance wider than the outputs' whole range allows any network: said before the work
+  const vacuous = tolerance.kind === 'linf' ? graphVacuity(f, domain, tolerance.epsilon) : null;
+  if (vacuous && !values.json) process.stderr.write(`nnshrink: warning: the claim would be vacuous: ${vacuous}\n`);
   let r: GraphRun;
+  const o = { precision, timeoutMs, seed, progress, onProgress };
   try {
-    r = tolerance.kind === 'class' ? await classRun(f, domain, tolerance, out, { precision, timeoutMs, seed, progress, onProgress }) : exactRun(f, domain, out, { precision, timeoutMs, seed, progress, onProgress });
+    r = tolerance.kind === 'class' ? await classRun(f, domain, tolerance, out, o) : tolerance.kind === 'linf' ? epsRun(f, domain, tolerance.epsilon, out, o) : exactRun(f, domain, out, o);
   } finally {
     progress.done();
   }
@@ -152,16 +180,16 @@ export async function pruneGraph(model: { graph: Graph; path: string; bytes: Uin
   writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }]);
   const s = r.summary;
   if (values.json) {
-    printJson({ output: out, certificate: certPath, tolerance: r.tolerance, ...(r.note ? { note: r.note } : {}), census: { ...cert.census, partlyStableChannels: partlyDeadChannels(r.census) }, removed: channelCount(r.removed), ...(r.search ? { killed: channelCount(r.kills ?? new Map()), search: r.search } : {}), channels: s.nodes, parameters: { before: s.parametersBefore, after: s.parametersAfter }, finalCheck: check, timeMs: cert.totalTimeMs });
+    printJson({ output: out, certificate: certPath, tolerance: r.tolerance, ...(vacuous && r.tolerance.kind === 'linf' ? { vacuous } : {}), ...(r.note ? { note: r.note } : {}), census: { ...cert.census, partlyStableChannels: partlyDeadChannels(r.census) }, removed: channelCount(r.removed), ...(r.search ? { killed: channelCount(r.kills ?? new Map()), search: r.search } : {}), channels: s.nodes, parameters: { before: s.parametersBefore, after: s.parametersAfter }, finalCheck: check, timeMs: cert.totalTimeMs });
     return EXIT.ok;
   }
   const changed = s.nodes.filter((n) => n.after !== n.before);
   const cc = r.census.channelTotals;
   const lines = [
-    `nnshrink prune: ${path} -> ${out} (graph: channels ${r.kills ? 'whose removal provably keeps the class, and those' : ''} proved zero on the domain removed)`,
+    `nnshrink prune: ${path} -> ${out} (graph: channels ${r.tolerance.kind === 'class' ? 'whose removal provably keeps the class, and those ' : r.tolerance.kind === 'linf' ? 'forced to zero within the tolerance, and those ' : ''}proved zero on the domain removed)`,
     `  domain: ${nBoxes(domain.length)}; tolerance: ${describeTolerance(r.tolerance)}`,
     `  phase census: channels ${cc.never} never active, ${cc.always} always active, ${cc.both} both, ${cc.unknown} unknown; ${partlyDeadChannels(r.census)} partly stable (never active at some positions: kept) [${(r.census.timeMs / 1000).toFixed(1)} s${r.census.reason ? `; ${r.census.reason}` : ''}]`,
-    ...(r.search ? [`  class search: f's winner ${r.search.winner >= 0 ? `output ${r.search.winner} (proved)` : 'not proved'}; ${r.search.accepted} of ${r.search.candidates} live channels removed, ${r.search.attempts} proof attempts (${r.search.proved} proved, ${r.search.refuted} refuted, ${r.search.unknown} open), ended: ${r.search.ended}${r.search.reason ? ` (${r.search.reason})` : ''}`] : []),
+    ...(r.search ? [searchLine(r.search)] : []),
     `  removed: ${channelCount(r.removed)} channels of ${r.removed.size} tensors; ${changed.length ? changed.map((n) => `${n.node} ${n.before} -> ${n.after}`).join(', ') : 'no node smaller'}`,
     `  parameters ${s.parametersBefore} -> ${s.parametersAfter} (${((100 * (s.parametersBefore - s.parametersAfter)) / Math.max(1, s.parametersBefore)).toFixed(1)}% fewer)`,
     `  final check (${check.verdict.method}, ${(check.verdict.timeMs / 1000).toFixed(1)} s): PROVED ${check.claim}`,

@@ -12,8 +12,10 @@ import { size } from '../../model/graph/shape.ts';
 import { graphParameters } from '../../model/graph/params.ts';
 import type { GraphCensus } from '../../verify/graph/census.ts';
 import type { ChannelSets } from './channels.ts';
+import { killSites } from './kill.ts';
 import type { GraphCheckResult } from './check.ts';
 import type { GraphClassCheckResult } from './class-check.ts';
+import type { GraphEpsCheckResult } from './eps-check.ts';
 import { MAX_DOMAIN_BOXES, MAX_DOMAIN_VALUES, MAX_INPUTS } from '../certificate-schema.ts';
 
 export const GRAPH_CERTIFICATE_FORMAT = 'nnshrink-graph-certificate';
@@ -24,8 +26,11 @@ export interface GraphSizes {
   channels: Record<string, number>;
 }
 
-/** exact: g = f on the domain; class: g's winner is f's, ahead by more than the margin (class-check.ts) */
-export type GraphTolerance = { kind: 'exact' } | { kind: 'class'; order: 'argmax' | 'argmin'; margin: number };
+/** exact: g = f on the domain; class: g's winner is f's, ahead by more than the margin (class-check.ts); linf:
+ * max |f - g| <= epsilon on every output (eps-check.ts) */
+export type GraphTolerance = { kind: 'exact' } | { kind: 'class'; order: 'argmax' | 'argmin'; margin: number } | { kind: 'linf'; epsilon: number };
+
+export type GraphFinalCheck = GraphCheckResult | GraphClassCheckResult | GraphEpsCheckResult;
 
 export interface GraphCertificate {
   format: typeof GRAPH_CERTIFICATE_FORMAT;
@@ -37,14 +42,15 @@ export interface GraphCertificate {
   domain: Array<{ lo: number[]; hi: number[] }>;
   tolerance: GraphTolerance;
   claim: string;
-  /** class mode: per ReLU node, its live input channels forced to zero before the removal (for information) */
+  /** class and linf modes: per ReLU node, its input channels forced to zero before the removal (class: for
+   * information; linf: what check pads f with, see eps-check.ts) */
   kills?: Array<{ node: string; channels: number[] }>;
   /** per tensor of the original, the channels the stored network does not have */
   removed: Array<{ tensor: string; channels: number[] }>;
   /** per ReLU node of the original, its input channels the census proved never active (hints: check re-proves) */
   facts: Array<{ node: string; channels: number[] }>;
   census: { never: number; always: number; both: number; unknown: number; channels: { never: number; always: number; both: number; unknown: number }; timeMs: number; reason?: string };
-  finalCheck: GraphCheckResult | GraphClassCheckResult;
+  finalCheck: GraphFinalCheck;
   totalTimeMs: number;
 }
 
@@ -72,7 +78,7 @@ export interface GraphCertificateInput {
   census: GraphCensus;
   tolerance: GraphTolerance;
   kills?: ReadonlyMap<string, readonly number[]>;
-  finalCheck: GraphCheckResult | GraphClassCheckResult;
+  finalCheck: GraphFinalCheck;
   totalTimeMs: number;
 }
 
@@ -116,9 +122,11 @@ const SCHEMA = {
       oneOf: [
         { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind: { const: 'exact' } } },
         { type: 'object', required: ['kind', 'order', 'margin'], additionalProperties: false, properties: { kind: { const: 'class' }, order: { enum: ['argmax', 'argmin'] }, margin: { type: 'number', minimum: 0 } } },
+        { type: 'object', required: ['kind', 'epsilon'], additionalProperties: false, properties: { kind: { const: 'linf' }, epsilon: { type: 'number', minimum: 0 } } },
       ],
     },
     removed: named('tensor'),
+    kills: named('node'),
     facts: named('node'),
   },
 } as const;
@@ -159,3 +167,29 @@ export function graphCertificateParts(c: GraphCertificate, f: Graph, path: strin
   });
   return { domain, removed };
 }
+
+/** The certificate's kills checked against f: each node a ReLU whose channels can be forced to zero (kill.ts), each
+ * channel within its input's first axis, no node or channel twice; ascending per node. */
+export function graphCertificateKills(c: GraphCertificate, f: Graph, path: string): Map<string, number[]> {
+  const sites = killSites(f);
+  const kills = new Map<string, number[]>();
+  (c.kills ?? []).forEach((k, i) => {
+    const at = `${path}: kills[${i}]`;
+    const p = sites.killable.get(k.node);
+    if (!p) fail(`${at}: ${quote(k.node)} is not a ReLU of the original whose channels can be forced to zero${whyNotKillable(sites, k.node)}`);
+    if (kills.has(k.node)) fail(`${at}: node ${quote(k.node)} is listed twice`);
+    const C = f.shapes.get(p.output)![0];
+    const sorted = [...k.channels].sort((a, b) => a - b);
+    sorted.forEach((ch, j) => {
+      if (ch >= C) fail(`${at}: channel ${ch} of ${quote(k.node)}, whose input has ${C}`);
+      if (j > 0 && sorted[j - 1] === ch) fail(`${at}: channel ${ch} is listed twice`);
+    });
+    kills.set(k.node, sorted);
+  });
+  return kills;
+}
+
+const whyNotKillable = (sites: ReturnType<typeof killSites>, node: string): string => {
+  const r = sites.notKillable.find((k) => k.node === node)?.reason;
+  return r ? ` (${r})` : '';
+};

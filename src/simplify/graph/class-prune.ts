@@ -21,9 +21,10 @@ import { channelSummary, removableChannels, removeChannels, zeroChannels, type C
 import { channelCount } from './dead.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
 import { pruneFromCensus, type GraphPruneResult } from './prune.ts';
-import { killChannels, killSites, type NotKillable } from './kill.ts';
+import { killChannels, killSites } from './kill.ts';
 import { leadOf, provedLeads, type ClassOrder, type Leads } from './class-leads.ts';
 import { candidatesOf, type Candidate } from './class-candidates.ts';
+import { groupSearch, killsByNode, tally, unionChannels, type KillSearchStats, type Outcome } from './kill-search.ts';
 
 export interface GraphClassPruneOptions {
   order: ClassOrder;
@@ -47,21 +48,8 @@ export interface GraphClassPruneOptions {
   onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
 }
 
-export interface ClassPruneStats {
-  /** live ReLU channels whose kill alone lets a channel go */
-  candidates: number;
-  notKillable: NotKillable[];
-  attempts: number;
-  /** ReLU channels killed in the result */
-  accepted: number;
-  proved: number;
-  refuted: number;
-  unknown: number;
-  timeMs: number;
-  /** 'done': every candidate tried; 'budget': out of time; 'work': out of attempts; no search: 'no-winner' (f's
-   * winner not proved), 'no-margin' (the exact prune's lead not proved above the margin) */
-  ended: 'done' | 'budget' | 'work' | 'no-winner' | 'no-margin';
-}
+/** no search: 'no-winner' (f's winner not proved), 'no-margin' (the exact prune's lead not proved above the margin) */
+export type ClassPruneStats = KillSearchStats<'no-winner' | 'no-margin'>;
 
 export interface GraphClassPruneResult {
   exact: GraphPruneResult;
@@ -88,18 +76,14 @@ interface Built {
 
 /** f with `kills` applied and every channel then zero removed (the census's dead channels and the killed ones). */
 function build(f: Graph, dead: ReadonlyMap<string, readonly number[]>, kills: readonly Candidate[]): Built {
-  const byNode = new Map<string, number[]>();
-  for (const k of kills) byNode.set(k.node, [...(byNode.get(k.node) ?? []), k.channel].sort((a, b) => a - b));
+  const byNode = killsByNode(kills);
   const killed = killChannels(f, byNode);
-  const facts = new Map<string, number[]>([...dead].map(([n, chs]) => [n, [...chs]]));
-  for (const [n, chs] of byNode) facts.set(n, [...new Set([...(facts.get(n) ?? []), ...chs])].sort((a, b) => a - b));
-  const removed = removableChannels(killed, zeroChannels(killed, facts));
+  const removed = removableChannels(killed, zeroChannels(killed, unionChannels(dead, byNode)));
   return { kills: byNode, removed, g: removeChannels(killed, removed) };
 }
 
 /** The search's state: what is accepted, the points that refute cheaply, the counts. */
 class Search {
-  readonly stats: ClassPruneStats;
   best: { built: Built; leads: Leads } | null = null;
   constructor(
     private readonly f: Graph,
@@ -109,10 +93,7 @@ class Search {
     private readonly winner: number,
     private readonly o: GraphClassPruneOptions,
     private readonly deadline: number,
-    stats: ClassPruneStats,
-  ) {
-    this.stats = stats;
-  }
+  ) {}
 
   /** The first stored point where h's lead of the winner is not above the margin. */
   private refutedBySamples(h: Graph): Float64Array | undefined {
@@ -124,49 +105,18 @@ class Search {
   }
 
   /** Whether the network with these kills keeps the class, proved; the best so far becomes it when so. */
-  attempt(kills: readonly Candidate[]): boolean {
-    this.stats.attempts++;
+  attempt(kills: readonly Candidate[]): Outcome {
     const built = build(this.f, this.dead, kills);
     const h = withoutSoftmax(built.g);
-    const bad = this.refutedBySamples(h);
-    if (bad) {
-      this.stats.refuted++;
-      return false;
-    }
+    if (this.refutedBySamples(h)) return 'refuted';
     const leads = provedLeads(h, this.boxes, this.winner, this.o.order, this.o.margin, { deadline: this.deadline, maxNodes: this.o.maxNodes ?? 64, milp: false });
     if (leads.status === 'proved') {
-      this.stats.proved++;
       this.best = { built, leads };
-      return true;
+      return 'proved';
     }
-    if (leads.status === 'falsified') {
-      this.stats.refuted++;
-      // a point where this one fails is likely to refute the larger groups tried later: checked first
-      if (leads.x) this.points.unshift(leads.x);
-    } else this.stats.unknown++;
-    return false;
-  }
-
-  /** Groups of candidates, halved on failure, doubled after success; stops at the budget or the work limit. */
-  run(cands: readonly Candidate[]): void {
-    const maxAttempts = this.o.maxAttempts ?? 64;
-    const accepted: Candidate[] = [];
-    let groupSize = cands.length;
-    let i = 0;
-    while (i < cands.length) {
-      if (this.stats.attempts >= maxAttempts) return void (this.stats.ended = 'work');
-      if (Date.now() > this.deadline) return void (this.stats.ended = 'budget');
-      const group = cands.slice(i, i + groupSize);
-      this.o.onProgress?.('class prune: search', i, cands.length, this.deadline - Date.now());
-      if (this.attempt([...accepted, ...group])) {
-        accepted.push(...group);
-        i += group.length;
-        groupSize *= 2;
-      } else if (group.length > 1) groupSize = Math.ceil(group.length / 2);
-      else i++;
-    }
-    // the last attempt may have run out of time rather than failed
-    this.stats.ended = Date.now() > this.deadline ? 'budget' : 'done';
+    // a point where this one fails is likely to refute the larger groups tried later: checked first
+    if (leads.status === 'falsified' && leads.x) this.points.unshift(leads.x);
+    return leads.status === 'falsified' ? 'refuted' : 'unknown';
   }
 }
 
@@ -208,15 +158,15 @@ export function pruneGraphClass(f: Graph, boxes: readonly Box[], o: GraphClassPr
   if (fLeads.status !== 'proved') return onlyExact(-1, `f's winner (output ${c}) not proved to lead on the whole domain: ${fLeads.reason}`);
   const cands = candidatesOf(f, exact.dead, sites, points);
   stats.candidates = cands.length;
-  const search = new Search(f, exact.dead, boxes, points, c, o, deadline, stats);
+  const search = new Search(f, exact.dead, boxes, points, c, o, deadline);
   // the exact prune is the starting point: with a margin, its own lead must be proved above it
-  const base = o.margin === 0 || o.margin < Math.min(...fLeads.lower) ? { built: build(f, exact.dead, []), leads: fLeads } : search.attempt([]) ? search.best : null;
+  const base = o.margin === 0 || o.margin < Math.min(...fLeads.lower) ? { built: build(f, exact.dead, []), leads: fLeads } : tally(stats, search.attempt([])) ? search.best : null;
   if (!base) {
     stats.ended = 'no-margin';
     return onlyExact(c, `the exact prune's lead of output ${c} is not proved above the margin ${o.margin}`, { f: fLeads.lower, g: fLeads.lower });
   }
   search.best = base;
-  search.run(cands);
+  groupSearch(cands, (k) => search.attempt(k), { deadline, maxAttempts: o.maxAttempts ?? 64, label: 'class prune: search', ...(o.onProgress ? { onProgress: o.onProgress } : {}) }, stats);
   const best = search.best!;
   stats.accepted = channelCount(best.built.kills);
   stats.timeMs = Date.now() - t0;

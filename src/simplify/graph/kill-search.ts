@@ -1,0 +1,83 @@
+/**
+ * The search both tolerance prunes of graphs share (class-prune.ts, eps-prune.ts): candidate live channels are
+ * tried in groups, as in delta debugging, each attempt asking the caller's acceptance test whether the network with
+ * the channels accepted so far plus the group killed still meets the claim. A group that fails is halved, a single
+ * one that fails is dropped; the group size doubles after a success. The search stops at a time budget or a work
+ * limit (attempts); what it returns was accepted, and the caller keeps the network that was proved.
+ */
+import type { NotKillable } from './kill.ts';
+import type { Candidate } from './class-candidates.ts';
+
+/** What one attempt found: the claim proved for the network, a point breaking it, or neither within the limits. */
+export type Outcome = 'proved' | 'refuted' | 'unknown';
+
+export interface KillSearchStats<Why extends string = never> {
+  /** live ReLU channels whose kill alone lets a channel go */
+  candidates: number;
+  notKillable: NotKillable[];
+  attempts: number;
+  /** ReLU channels killed in the result */
+  accepted: number;
+  proved: number;
+  refuted: number;
+  unknown: number;
+  timeMs: number;
+  /** 'done': every candidate tried; 'budget': out of time; 'work': out of attempts; else why no search ran */
+  ended: 'done' | 'budget' | 'work' | Why;
+}
+
+export interface KillSearchLimits {
+  deadline: number;
+  maxAttempts: number;
+  /** the progress line's label */
+  label: string;
+  onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
+}
+
+/** Per ReLU node, its channels among `kills`, ascending (the form killChannels takes). */
+export function killsByNode(kills: readonly Candidate[]): Map<string, number[]> {
+  const byNode = new Map<string, number[]>();
+  for (const k of kills) byNode.set(k.node, [...(byNode.get(k.node) ?? []), k.channel]);
+  for (const chs of byNode.values()) chs.sort((a, b) => a - b);
+  return byNode;
+}
+
+/** The union of channel sets, per key, ascending and without repeats. */
+export function unionChannels(...sets: Array<ReadonlyMap<string, readonly number[]>>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const s of sets) for (const [k, chs] of s) out.set(k, [...(out.get(k) ?? []), ...chs]);
+  for (const [k, chs] of out) out.set(k, [...new Set(chs)].sort((a, b) => a - b));
+  return out;
+}
+
+/** One attempt: counted in stats, its outcome tallied. */
+export function tally<W extends string>(stats: KillSearchStats<W>, outcome: Outcome): boolean {
+  stats.attempts++;
+  stats[outcome]++;
+  return outcome === 'proved';
+}
+
+/**
+ * Tries the candidates in groups on top of what is accepted; returns the accepted ones in order. `accept` is
+ * called with the whole kill set of an attempt (accepted so far plus the group) and keeps whatever it proved.
+ */
+export function groupSearch<W extends string>(cands: readonly Candidate[], accept: (kills: readonly Candidate[]) => Outcome, o: KillSearchLimits, stats: KillSearchStats<W>): Candidate[] {
+  const accepted: Candidate[] = [];
+  let groupSize = cands.length;
+  let i = 0;
+  while (i < cands.length) {
+    if (stats.attempts >= o.maxAttempts) return ((stats.ended = 'work'), accepted);
+    if (Date.now() > o.deadline) return ((stats.ended = 'budget'), accepted);
+    const group = cands.slice(i, i + groupSize);
+    o.onProgress?.(o.label, i, cands.length, o.deadline - Date.now());
+    if (tally(stats, accept([...accepted, ...group]))) {
+      accepted.push(...group);
+      i += group.length;
+      groupSize *= 2;
+    } else if (group.length > 1) groupSize = Math.ceil(group.length / 2);
+    else i++;
+  }
+  // the last attempt may have run out of time rather than failed
+  stats.ended = Date.now() > o.deadline ? 'budget' : 'done';
+  return accepted;
+}
