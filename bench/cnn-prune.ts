@@ -19,7 +19,7 @@ const timeoutS = process.argv[3] ?? '10';
 const points = Number(process.argv[4] ?? 10000);
 const only = process.argv[5] && process.argv[5] !== 'all' ? new Set(process.argv[5].split(',')) : null;
 const root = join(SHARED_NETS, 'cnn');
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const out = fileURLToPath(new URL('./out/cnn-prune', import.meta.url));
 mkdirSync(out, { recursive: true });
 

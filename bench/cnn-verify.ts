@@ -20,7 +20,7 @@ const count = process.argv[3] && process.argv[3] !== 'all' ? Number(process.argv
 const only = process.argv[4] && process.argv[4] !== 'all' ? new Set(process.argv[4].split(',')) : null;
 const jobs = Number(process.argv[5] ?? defaultWorkers());
 const root = join(SHARED_NETS, 'cnn');
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const out = fileURLToPath(new URL('./out', import.meta.url));
 const jsonl = join(out, 'cnn-verify.jsonl');
 

@@ -14,7 +14,7 @@ const timeout = process.argv[2] ?? '10';
 const models = (process.argv[3] ?? 'mnist-net_256x2').split(',');
 const props = (process.argv[4] || 'prop_0_0.03,prop_0_0.05,prop_1_0.03,prop_1_0.05,prop_2_0.03,prop_2_0.05').split(',');
 const modes = (process.argv[5] ?? 'exact,argmax').split(',');
-const bin = new URL('../bin/nnshrink.js', import.meta.url).pathname;
+const bin = new URL('../bin/nnshrink-dev.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-bench-'));
 console.log(`prune --timeout ${timeout}, ONNX output\n`);
 console.log('| model | property | mode | ReLUs after (of) | parameters after (of) | tolerance search | result | time (s) |');

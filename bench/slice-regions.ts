@@ -15,7 +15,7 @@ import { boxHull } from '../src/model/box.ts';
 const maxSlices = process.argv[2] ?? '16';
 const nets = (process.argv[3] ?? '1_1').split(',');
 const timeout = process.argv[4] ?? '10';
-const bin = new URL('../bin/nnshrink.js', import.meta.url).pathname;
+const bin = new URL('../bin/nnshrink-dev.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-bench-'));
 const prop = sharedPath('acasxu', 'vnnlib', 'prop_6.vnnlib');
 const regions = readVnnlib(prop).regions.map((r) => r.box);

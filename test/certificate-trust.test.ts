@@ -24,7 +24,7 @@ import { symbolicBounds } from '../src/bounds/symbolic.ts';
 import { parseJsonNetwork } from '../src/formats/json.ts';
 import { CERTIFICATE_SCHEMA } from '../src/simplify/certificate-schema.ts';
 
-const CLI = join(import.meta.dirname, '..', 'bin', 'nnshrink.js');
+const CLI = join(import.meta.dirname, '..', 'bin', 'nnshrink-dev.js');
 const cube = [makeBox([-1, -1, -1], [1, 1, 1])];
 
 function cli(args: string[]): { code: number; out: string; err: string } {

@@ -14,7 +14,7 @@ import { makeBox } from '../src/model/box.ts';
 import { writeFilesAtomic } from '../src/formats/atomic.ts';
 import { randomNetwork } from './helpers/nets.ts';
 
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-outputs-'));
 
 function run(...args: string[]): { code: number; out: string; err: string } {

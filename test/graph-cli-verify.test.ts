@@ -24,7 +24,7 @@ import { mulberry32 } from '../src/model/rng.ts';
 import { chainAsGraph } from '../src/model/graph/from-chain.ts';
 import { randomNetwork } from './helpers/nets.ts';
 
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-graph-cli-'));
 
 function run(...args: string[]): { code: number; out: string; err: string } {

@@ -21,7 +21,7 @@ import { makeBox, parseBoxSpec } from '../src/model/box.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { badOnnx } from './helpers/bad-onnx.ts';
 
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-bad-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -7,6 +7,21 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { NnsError } from '../errors.ts';
 
+/**
+ * Compiled (dist/), this file is pool.js and its worker loop is plain JavaScript; from the sources (tsx) the worker
+ * needs worker-entry.js, which registers tsx in the new thread before loading worker.ts.
+ */
+const COMPILED = import.meta.url.endsWith('.js');
+const WORKER_URL = new URL(COMPILED ? './worker.js' : './worker-entry.js', import.meta.url);
+
+/**
+ * The module a job names, as it exists where this runs: callers name their job modules by source file
+ * (`new URL('./tree.ts', import.meta.url)`), which compiled is the `.js` beside it.
+ */
+export function jobModule(url: string): string {
+  return COMPILED && url.endsWith('.ts') ? `${url.slice(0, -3)}.js` : url;
+}
+
 export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
@@ -33,7 +48,7 @@ export class WorkerPool {
   constructor(readonly size: number) {
     if (size <= 1) return;
     for (let w = 0; w < size; w++) {
-      const worker = new Worker(new URL('./worker-entry.js', import.meta.url));
+      const worker = new Worker(WORKER_URL);
       const ready = new Promise<void>((resolve, reject) => {
         const onMessage = (msg: { ready?: boolean }): void => {
           if (!msg.ready) return;
@@ -51,7 +66,8 @@ export class WorkerPool {
   }
 
   /** Runs the jobs on the pool's workers (inline with one worker or one job); results in job order. */
-  async run<J, R>(moduleUrl: string, exportName: string, jobs: J[], onResult?: (index: number, result: R) => void): Promise<R[]> {
+  async run<J, R>(sourceUrl: string, exportName: string, jobs: J[], onResult?: (index: number, result: R) => void): Promise<R[]> {
+    const moduleUrl = jobModule(sourceUrl);
     if (this.size <= 1 || jobs.length <= 1) {
       const mod = (await import(moduleUrl)) as Record<string, Handler<J, R>>;
       const results = new Array<R>(jobs.length);
@@ -145,17 +161,19 @@ export class WorkerSession {
   private readonly id = `${process.pid}-${WorkerSession.count++}`;
   /** made on the workers (or, with one worker, here: the state itself) */
   private readonly made: Promise<unknown>;
+  private readonly moduleUrl: string;
 
   constructor(
     private readonly pool: WorkerPool,
-    private readonly moduleUrl: string,
+    sourceUrl: string,
     makeExport: string,
     job: unknown,
   ) {
+    this.moduleUrl = jobModule(sourceUrl);
     this.made =
       pool.size <= 1
-        ? import(moduleUrl).then((mod: Record<string, Handler<unknown, unknown>>) => mod[makeExport](job))
-        : pool.onEach({ moduleUrl, exportName: makeExport, job, session: this.id, op: 'open' });
+        ? import(this.moduleUrl).then((mod: Record<string, Handler<unknown, unknown>>) => mod[makeExport](job))
+        : pool.onEach({ moduleUrl: this.moduleUrl, exportName: makeExport, job, session: this.id, op: 'open' });
     // awaited by the first run; a session closed before any run never looks
     this.made.catch(() => {});
   }

@@ -1,7 +1,8 @@
 /**
- * Runs `node bin/nnshrink.js ARGS` as a child process in its own process group, with a kill timeout, and measures
- * its peak resident memory: GNU time's %M (maximum RSS in KB, written to a side file so stderr stays the command's
- * own) where /usr/bin/time exists, else the child's VmHWM polled from /proc every 20 ms (a lower bound).
+ * Runs `node bin/nnshrink-dev.js ARGS` (the sources through tsx, so an edit in src/ needs no rebuild; the compiled
+ * bin/nnshrink.js is test/package.test.ts's) as a child process in its own process group, with a kill timeout, and
+ * measures its peak resident memory: GNU time's %M (maximum RSS in KB, written to a side file so stderr stays the
+ * command's own) where /usr/bin/time exists, else the child's VmHWM polled from /proc every 20 ms (a lower bound).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -9,8 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
-/** the CLI under test (NNSHRINK_BIN: another checkout's bin/nnshrink.js, e.g. to show a case fails without its fix) */
-export const BIN = process.env.NNSHRINK_BIN ?? fileURLToPath(new URL('../../bin/nnshrink.js', import.meta.url));
+/**
+ * the CLI under test (NNSHRINK_BIN: another checkout's launcher, e.g. to show a case fails without its fix; or
+ * bin/nnshrink.js, to run the tests on the compiled dist/)
+ */
+export const BIN = process.env.NNSHRINK_BIN ?? fileURLToPath(new URL('../../bin/nnshrink-dev.js', import.meta.url));
 const GNU_TIME = '/usr/bin/time';
 export const MEMORY_METHOD = existsSync(GNU_TIME) ? 'GNU time %M (peak RSS)' : '/proc VmHWM polled every 20 ms';
 
@@ -91,7 +95,7 @@ export interface SimpleRun {
   err: string;
 }
 
-/** `node bin/nnshrink.js ARGS` in `dir`, collecting its output; several may run side by side (each is mostly start-up). */
+/** `node BIN ARGS` in `dir`, collecting its output; several may run side by side (each is mostly start-up). */
 export function cliIn(dir: string): (...args: string[]) => Promise<SimpleRun> {
   return (...args) =>
     new Promise((resolve) => {
