@@ -15,7 +15,7 @@ import { makeBox } from '../src/model/box.ts';
 import { forward } from '../src/model/network.ts';
 import { SKIP_SHARED, sharedPath } from './helpers/shared.ts';
 
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-cli-'));
 
 function run(...args: string[]): { code: number; out: string; err: string } {
@@ -90,7 +90,7 @@ test('bad input: missing file, unknown extension, wrong --input size, bad --doma
   expectError(run('prune', good, '--domain', '0,a,0:1,1,1', '-o', out), /--domain: 'a' is not a number/);
   assert.ok(!existsSync(out));
   expectError(run('frobnicate'), /unknown command 'frobnicate'/);
-  expectError(run('info', good, '--bogus'), /info: Unknown option '--bogus'/);
+  expectError(run('info', good, '--bogus'), /info: unknown option '--bogus'/);
 });
 
 test('bad input: dimension mismatch between layers (JSON) and an unsupported ONNX operator', () => {

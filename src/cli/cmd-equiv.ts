@@ -13,13 +13,16 @@ import { makeProgress } from './progress.ts';
 import { certificateFor, writtenPrune } from './certified.ts';
 import { equivThroughEdits } from '../simplify/certified-equiv.ts';
 import { equivGraphs, type EquivAnswer } from './graph-equiv.ts';
-import { boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
+import { anyModelArg, boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 import { equivQuestion } from './tolerance-args.ts';
+
+/** How A is named in messages when it is the default network. */
+const DEFAULT_NAME = 'the default network';
 
 export const equivCommand: CommandSpec = {
   name: 'equiv',
   summary: 'prove two networks equivalent on a domain (L-infinity within epsilon, or same class)',
-  usage: 'nnshrink equiv A B [--domain lo,..:hi,.. | --vnnlib F] (--epsilon E | --same-class argmax|argmin [--margin M]) [--method certificate|diff|product] [--certificate C] [--timeout S] [--max-boxes N] [--jobs N] [--json]\n' +
+  usage: 'nnshrink equiv A|--default B [--domain lo,..:hi,.. | --vnnlib F] (--epsilon E | --same-class argmax|argmin [--margin M]) [--method certificate|diff|product] [--certificate C] [--timeout S] [--max-boxes N] [--jobs N] [--json]\n' +
     '    (with --epsilon 0 it reports the proved max |A-B| and the largest found; --method certificate: B pruned from A by\n' +
     '    nnshrink, paired with A through its certificate (B.certificate.json, or --certificate C), the default when one\n' +
     '    names A and B; diff: the layer-by-layer difference, for B derived from A with the same layer sizes (the default\n' +
@@ -28,34 +31,36 @@ export const equivCommand: CommandSpec = {
     '    diff for two graphs of the same structure (the default then), product for any two, in one thread; a chain\n' +
     '    beside a graph is compared as the graph of its layers; --domain over the input flattened, or --vnnlib;\n' +
     '    --max-boxes N: at most N subproblems per ReLU-splitting search)',
-  options: { domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, 'max-boxes': { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
-  maxPositionals: 2,
+  options: { default: { type: 'boolean' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, epsilon: { type: 'string' }, 'same-class': { type: 'string' }, margin: { type: 'string' }, method: { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' }, 'max-boxes': { type: 'string' }, view: { type: 'string' }, jobs: { type: 'string' } },
+  maxPositionals: (values) => (values.default ? 1 : 2),
   exits: '0 proved (--epsilon 0: the bound asked for was found), 1 refuted (a re-checked witness), 3 unknown within the limits',
   async run(values, positionals) {
-    if (positionals.length < 2) fail('equiv: need two models A and B');
+    // --default stands for A: B is then the only positional
+    if (positionals.length < (values.default ? 1 : 2)) fail(values.default ? 'equiv: need model B to compare with --default' : 'equiv: need two models A and B (or --default B)');
+    const [pathA, pathB] = values.default ? [DEFAULT_NAME, positionals[0]] : positionals;
     const view = viewOpt(values);
-    const anyA = loadAnyModel(positionals[0], { view });
-    const anyB = loadAnyModel(positionals[1], { view });
+    const anyA = values.default ? anyModelArg(values, [], 'equiv') : loadAnyModel(pathA, { view });
+    const anyB = loadAnyModel(pathB, { view });
     if (anyA.kind === 'graph' || anyB.kind === 'graph') {
       // a CNN on either side: the graph checks (a chain beside it as the graph of its layers)
       const progress = makeProgress(!values.json);
       progress.update('graph equivalence', 0, 0);
-      const { answer, eps } = await equivGraphs(anyA, anyB, positionals[0], positionals[1], values);
+      const { answer, eps } = await equivGraphs(anyA, anyB, pathA, pathB, values);
       progress.done();
       printAnswer(answer, eps, values.json === true, answer.note);
       return verdictExit(answer.result);
     }
     const a = anyA.model;
     const b = anyB.model;
-    if (a.network.inputSize !== b.network.inputSize) fail(`equiv: ${positionals[0]} takes ${a.network.inputSize} inputs, ${positionals[1]} takes ${b.network.inputSize}`);
-    if (outputSize(a.network) !== outputSize(b.network)) fail(`equiv: ${positionals[0]} has ${outputSize(a.network)} outputs, ${positionals[1]} has ${outputSize(b.network)}`);
+    if (a.network.inputSize !== b.network.inputSize) fail(`equiv: ${pathA} takes ${a.network.inputSize} inputs, ${pathB} takes ${b.network.inputSize}`);
+    if (outputSize(a.network) !== outputSize(b.network)) fail(`equiv: ${pathA} has ${outputSize(a.network)} outputs, ${pathB} has ${outputSize(b.network)}`);
     const sizesA = a.network.layers.map((L) => L.outSize).join('x');
     const sizesB = b.network.layers.map((L) => L.outSize).join('x');
     if (values.method !== undefined && !['certificate', 'diff', 'product'].includes(String(values.method))) fail(`--method: '${String(values.method)}' (expected certificate, diff or product)`);
     const given = typeof values.certificate === 'string' ? values.certificate : undefined;
     if (given && values.method !== undefined && values.method !== 'certificate') fail(`equiv: --certificate goes with --method certificate, not ${String(values.method)}`);
-    const certified = values.method === undefined || values.method === 'certificate' ? certificateFor(a.network, b.network, positionals[1], given) : null;
-    if (values.method === 'certificate' && !certified) fail(`equiv --method certificate: no certificate at ${positionals[1]}.certificate.json (give --certificate C)`);
+    const certified = values.method === undefined || values.method === 'certificate' ? certificateFor(a.network, b.network, pathB, given) : null;
+    if (values.method === 'certificate' && !certified) fail(`equiv --method certificate: no certificate at ${pathB}.certificate.json (give --certificate C)`);
     const method = certified ? 'certificate' : (values.method ?? (sizesA === sizesB ? 'diff' : 'product'));
     if (method === 'diff' && sizesA !== sizesB) fail(`equiv --method diff: the networks must have the same layer sizes (${sizesA} vs ${sizesB}); --method product takes any`);
     const domain = resolveDomain(a, values);

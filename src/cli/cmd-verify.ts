@@ -12,7 +12,7 @@ import { checkGraphPropertyFits, verifyGraph } from './graph-verify.ts';
 export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'decide a VNN-LIB property of a model or a slice family, or a VNN-COMP instance list: sat (with a checked counterexample), unsat, or unknown',
-  usage: 'nnshrink verify MODEL|FAMILY PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--jobs N] [--json]\n' +
+  usage: 'nnshrink verify MODEL|FAMILY|--default PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--jobs N] [--json]\n' +
     '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--jobs N] [--json]\n' +
     '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
     '     counterexample as ((X_0 v) .. (Y_0 v) ..);\n' +
@@ -26,6 +26,7 @@ export const verifyCommand: CommandSpec = {
     '     FAMILY: a slice family (directory or single ONNX file): the property of the function its dispatcher computes,\n' +
     '     each slice on the inputs it serves, side by side on N worker threads, each with the --timeout limit)',
   options: {
+    default: { type: 'boolean' },
     view: { type: 'string' },
     timeout: { type: 'string' },
     results: { type: 'string' },
@@ -35,29 +36,32 @@ export const verifyCommand: CommandSpec = {
     'results-dir': { type: 'string' },
     jobs: { type: 'string' },
   },
-  maxPositionals: 2,
+  maxPositionals: (values) => (values.default ? 1 : 2),
   exits: '0 unsat, 1 sat (a re-checked counterexample), 3 unknown or timeout; --instances: 0 when the list ran',
   async run(values, positionals) {
     viewOpt(values);
     if (typeof values.instances === 'string') {
+      if (values.default) fail('verify: --default is one model; --instances LIST.csv names the models');
       if (values.results !== undefined) fail('verify: --results is for one instance; with --instances use --results-dir DIR');
       return verifyInstances(values, positionals);
     }
     for (const o of ['model-dir', 'property-dir', 'results-dir']) if (values[o] !== undefined) fail(`verify: --${o} goes with --instances LIST.csv`);
-    if (positionals.length < 2) fail('verify: need MODEL and PROPERTY.vnnlib (or --instances LIST.csv)');
-    const fam = openFamily(positionals[0]);
-    if (fam) return verifyFamilyCommand(fam, positionals[1], values);
-    const any = anyModelArg(values, positionals.slice(0, 1), 'verify');
+    // --default stands for MODEL: the property is then the only positional
+    const [modelPath, propPath] = values.default ? ['', positionals[0]] : positionals;
+    if (propPath === undefined) fail(`verify: need ${values.default ? 'PROPERTY.vnnlib after --default' : 'MODEL and PROPERTY.vnnlib (or --instances LIST.csv)'}`);
+    const fam = values.default ? null : openFamily(modelPath);
+    if (fam) return verifyFamilyCommand(fam, propPath, values);
+    const any = anyModelArg(values, values.default ? [] : [modelPath], 'verify');
     const timeout = (): number => numberOpt(values, 'timeout', 60, 0.01) * 1000;
     if (any.kind === 'graph') {
       // a CNN: ReLU splitting in this thread (one tree); --jobs is read (a bad value fails) but has no threads to give
       jobsOpt(values);
-      const prop = readPropertyFor((p, path) => checkGraphPropertyFits(any.graph, p, path), any.path, positionals[1], values);
+      const prop = readPropertyFor((p, path) => checkGraphPropertyFits(any.graph, p, path), any.path, propPath, values);
       const r = await verifyGraph(any.graph, prop, timeout(), values.json === true);
       return report(r, values, '', `${r.boxes} ${r.boxes === 1 ? 'node' : 'nodes'}`);
     }
     const model = any.model;
-    const prop = readPropertyFor((p, path) => checkPropertyFits(model.network, p, path), positionals[0] ?? '', positionals[1], values);
+    const prop = readPropertyFor((p, path) => checkPropertyFits(model.network, p, path), modelPath, propPath, values);
     const progress = makeProgress(!values.json);
     const timeoutMs = timeout();
     // the split tree's steps on the workers: the same tree for any number (decidePropertyOnPool), only sooner

@@ -14,6 +14,7 @@ import { crownBounds } from '../bounds/backward.ts';
 import { isFamilyDirectory } from './family-eval.ts';
 import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
 import { manyInputs } from '../verify/search/split.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface CommandSpec {
   name: string;
@@ -66,10 +67,13 @@ type Values = Record<string, string | boolean | undefined>;
 /** argv into options and positionals, strictly: unknown, repeated and extra arguments are refused in one line. */
 export function parse(spec: CommandSpec, argv: string[]): { values: Values; positionals: string[] } {
   const options = { ...COMMON_OPTIONS, ...spec.options };
+  const args = joinNegativeValues(options, argv);
   let r;
   try {
-    r = parseArgs({ args: joinNegativeValues(options, argv), options, allowPositionals: true, strict: true, tokens: true });
+    r = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
+    const unknown = (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption(options, args) : undefined;
+    if (unknown) fail(`${spec.name}: unknown option '${unknown}'${didYouMean(unknown.replace(/^--?/, ''), Object.keys(options), '--')} (see 'nnshrink ${spec.name} --help')`);
     fail(`${spec.name}: ${(e as Error).message.split('\n')[0]} (see 'nnshrink ${spec.name} --help')`);
   }
   const values = r.values as Values;
@@ -88,6 +92,17 @@ export function parse(spec: CommandSpec, argv: string[]): { values: Values; posi
     fail(`${spec.name}: unexpected argument '${r.positionals[max]}' (${spec.name} takes ${max === 0 ? 'no' : `at most ${max}`} positional argument${max === 1 ? '' : 's'} here; see 'nnshrink ${spec.name} --help')`);
   }
   return { values, positionals: r.positionals };
+}
+
+/** The first option in `args` that the command does not have, as written (the strict parse names it in prose only). */
+function unknownOption(options: NonNullable<ParseArgsConfig['options']>, args: string[]): string | undefined {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  const shorts = new Set(Object.values(options).flatMap((o) => (o.short ? [o.short] : [])));
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (t.rawName.startsWith('--') ? !Object.hasOwn(options, t.name) : !shorts.has(t.name)) return t.rawName;
+  }
+  return undefined;
 }
 
 /**

@@ -15,7 +15,9 @@ import { sliceCommand } from './cmd-slice.ts';
 import { verifyCommand } from './cmd-verify.ts';
 import { equivCommand } from './cmd-equiv.ts';
 import { boundsCommand } from './cmd-bounds.ts';
+import { quantizeCommand } from './cmd-quantize.ts';
 import { VERSION } from './version.ts';
+import { didYouMean } from './suggest.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 
 const COMMANDS: CommandSpec[] = [
@@ -26,6 +28,7 @@ const COMMANDS: CommandSpec[] = [
   verifyCommand,
   equivCommand,
   pruneCommand,
+  quantizeCommand,
   checkCommand,
   sliceCommand,
 ];
@@ -43,10 +46,24 @@ function help(): string {
     '',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
+    'nnshrink help COMMAND (or COMMAND --help): its usage and options; nnshrink --version: the version.',
     'Every command takes --json for machine-readable output.',
     'Exit codes: 0 done / the claim holds (verify: unsat; equiv, check: proved), 1 refuted (verify: sat with a',
     're-checked counterexample), 2 bad input, 3 unknown / not proved within the limits, 4 internal error (a bug).',
   ].join('\n');
+}
+
+/** One command's help: `nnshrink help COMMAND` and `nnshrink COMMAND --help`. */
+function commandHelp(cmd: CommandSpec): string {
+  return `usage: ${cmd.usage}\n\n${cmd.summary}\n${cmd.exits ? `exit codes: ${cmd.exits}; 2 bad input, 4 internal error\n` : ''}`;
+}
+
+/** The command named `name`, or a one-line error naming the nearest one. */
+function findCommand(name: string): CommandSpec {
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (cmd) return cmd;
+  const names = COMMANDS.map((c) => c.name);
+  throw new NnsError(`unknown command '${name}'${didYouMean(name, names)} (commands: ${names.join(', ')}; nnshrink --help)`);
 }
 
 /** The longest error line printed (a reader's own message is short already: this is the last guard). */
@@ -75,19 +92,27 @@ export async function main(argv: string[]): Promise<number> {
   });
   try {
     const [name, ...rest] = argv;
+    if (name === 'help' && rest.length) {
+      if (rest.length > 1) throw new NnsError(`help: one command at a time (got ${rest.length}: ${rest.join(' ')})`);
+      process.stdout.write(commandHelp(findCommand(rest[0])));
+      return 0;
+    }
     if (!name || name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(help() + '\n');
       return name ? 0 : 2;
     }
-    if (name === '--version') {
+    if (name === '--version' || name === '-V') {
       process.stdout.write(VERSION + '\n');
       return 0;
     }
-    const cmd = COMMANDS.find((c) => c.name === name);
-    if (!cmd) throw new NnsError(`unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    if (name.startsWith('-')) {
+      const hint = didYouMean(name.replace(/^--?/, ''), ['help', 'version'], '--');
+      throw new NnsError(`unknown option '${name}'${hint || ' (options go after the command: nnshrink COMMAND [options]; nnshrink --help)'}`);
+    }
+    const cmd = findCommand(name);
     const { values, positionals } = parse(cmd, rest);
     if (values.help) {
-      process.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n${cmd.exits ? `exit codes: ${cmd.exits}; 2 bad input, 4 internal error\n` : ''}`);
+      process.stdout.write(commandHelp(cmd));
       return 0;
     }
     // commands that run a phase census finish it with the MILP solver (loaded once: WebAssembly compilation); with
