@@ -12,6 +12,9 @@ import { makeProgress } from './progress.ts';
 import { anyModelArg, boundsFor, EXIT, nBoxes, fmt, jobsOpt, numberOpt, printJson, resolveDomain, resolveGraphDomain, withTreePool, type CommandSpec } from './common.ts';
 import { graphBounds } from './graph-bounds.ts';
 import { graphCensus } from './graph-census.ts';
+import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
+import { censusReport } from '../report/census.ts';
+import { VERSION } from './version.ts';
 
 /** the longest list of neuron indices the census's text output prints */
 const LIST_MAX = 24;
@@ -31,7 +34,7 @@ export const boundsCommand: CommandSpec = {
     '    or unknown (with the proved range of its pre-activation).\n' +
     '    --max, --min and --phase split 8 boxes at a time on N worker threads (default: the cores) when the inputs\n' +
     '    are few; the split trees do not depend on N.\n' +
-    'nnshrink bounds MODEL|--default [domain] --census [--timeout S] [--task-timeout T] [--jobs N] [--json]\n' +
+    'nnshrink bounds MODEL|--default [domain] --census [--timeout S] [--task-timeout T] [--jobs N] [--report R.html] [--json]\n' +
     '    the phase of every hidden neuron: one input-splitting tree shared by all, as two halves of the domain with S/2\n' +
     '    seconds each (default S = 4), then one task of T seconds (default 1.5) per neuron still open (at most 64);\n' +
     '    halves and tasks run on N worker threads, and the verdicts do not depend on N.\n' +
@@ -39,21 +42,25 @@ export const boundsCommand: CommandSpec = {
     '    a graph network (a CNN; the domain is a box over its input flattened row-major): bounds of the outputs and a\n' +
     '    summary per ReLU node of its inputs proved never / always active and unstable (alpha: CROWN, then optimised\n' +
     '    slopes for each output; a bound refused, as a divisor whose interval holds 0, exits 3).\n' +
-    'nnshrink bounds GRAPH.onnx (--domain .. | --vnnlib F) --census [--timeout S] [--json]\n' +
+    'nnshrink bounds GRAPH.onnx (--domain .. | --vnnlib F) --census [--timeout S] [--report R.html] [--json]\n' +
     '    the phase of every ReLU input element of a graph network and of every channel: never / always active\n' +
-    '    (proved on every box), both (seen by evaluated points), unknown; within S seconds (default 30).',
+    '    (proved on every box), both (seen by evaluated points), unknown; within S seconds (default 30).\n' +
+    '    --report R.html (with --census): one self-contained HTML page, a map of every layer\'s neurons by phase.',
   options: {
     default: { type: 'boolean' }, view: { type: 'string' }, domain: { type: 'string' }, vnnlib: { type: 'string' }, method: { type: 'string' },
-    max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, census: { type: 'boolean' }, 'task-timeout': { type: 'string' }, jobs: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
+    max: { type: 'string' }, min: { type: 'string' }, phase: { type: 'string' }, census: { type: 'boolean' }, 'task-timeout': { type: 'string' }, report: { type: 'string' }, jobs: { type: 'string' }, precision: { type: 'string' }, 'relative-precision': { type: 'string' }, timeout: { type: 'string' },
   },
   maxPositionals: 1,
   exits: '0 done (--max / --min: proved to the precision asked; --phase: decided), 3 --max / --min not to the precision within the time, --phase unknown',
   run(values, positionals) {
+    if (values.report !== undefined && !values.census) fail('bounds: --report goes with --census');
     const any = anyModelArg(values, positionals, 'bounds');
+    // the report's path is checked before any work (written once the census is done)
+    if (typeof values.report === 'string') checkOutputs([{ path: values.report, what: '--report', kind: 'file' }], [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])]);
     if (any.kind === 'graph') return graphBoundsCommand(any.graph, any.path, values);
     const m = any.model;
     const domain = resolveDomain(m, values);
-    if (values.census) return census(m.network, domain, values);
+    if (values.census) return census(m.network, domain, values, m.path);
     if (values.phase !== undefined) return phase(m.network, domain, values);
     if (values.max !== undefined || values.min !== undefined) return optimise(m.network, domain, values);
     const method = (values.method ?? 'crown') as string;
@@ -188,7 +195,7 @@ async function phase(net: Network, domain: Box[], values: Record<string, string 
  * The phase census (issue 3's first benchmark as a command): by default the budget of the recorded benchmark
  * (bench/census.ts 4 all 2 64 1.5): the tree's halves 2 s each, then 1.5 s per finishing task.
  */
-async function census(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>): Promise<number> {
+async function census(net: Network, domain: Box[], values: Record<string, string | boolean | undefined>, modelName: string): Promise<number> {
   if (values.phase !== undefined || values.max !== undefined || values.min !== undefined) fail('give --census alone, without --phase, --max or --min');
   const treeMs = numberOpt(values, 'timeout', 4, 0.01) * 1000;
   const taskMs = numberOpt(values, 'task-timeout', 1.5, 0.01) * 1000;
@@ -211,6 +218,12 @@ async function census(net: Network, domain: Box[], values: Record<string, string
     const of = (ph: string): number[] => c.neurons.filter((np) => np.layer === k && np.phase === ph).map((np) => np.index);
     return { layer: k + 1, neurons: L.outSize, never: of('never'), always: of('always'), both: of('both').length, unknown: of('unknown') };
   });
+  if (typeof values.report === 'string') {
+    const phases = net.layers.slice(0, -1).map((L) => new Array<NeuronPhase['phase']>(L.outSize).fill('unknown'));
+    for (const np of c.neurons) phases[np.layer][np.index] = np.phase;
+    const layersIn = phases.map((ps, k) => ({ name: `layer ${k + 1}`, phases: ps }));
+    writeFileAtomic(values.report, censusReport({ model: modelName, kind: 'chain', layers: layersIn, counts: c.counts, boxes: domain.length, timeMs: Date.now() - t0, version: VERSION }));
+  }
   if (values.json) {
     const neuron = (np: NeuronPhase) => ({ ...np, layer: np.layer + 1 });
     printJson({ counts: c.counts, boxes: c.boxes, timeMs: Date.now() - t0, layers, neurons: c.neurons.map(neuron) });

@@ -18,13 +18,15 @@ import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
 import { pruneGraph } from './graph-prune.ts';
+import { pruneReport } from '../report/prune.ts';
 
 export const pruneCommand: CommandSpec = {
   name: 'prune',
   summary: 'remove provably redundant neurons; writes the smaller network and a certificate',
   usage:
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
-    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--precision float32|float64] [--jobs N] [--timeout S] [--max-boxes N] [--json]\n' +
+    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--report R.html] [--precision float32|float64] [--jobs N] [--timeout S] [--max-boxes N] [--json]\n' +
+    '    (--report: one self-contained HTML page: neurons per layer by reason, sizes, the claim and its proof, hashes, times)\n' +
     '    (a graph network, a CNN\'s ONNX: channels pruned, exactly or with --preserve-class; no --epsilon, --jobs or --max-boxes there)',
   options: {
     default: { type: 'boolean' },
@@ -34,6 +36,7 @@ export const pruneCommand: CommandSpec = {
     ...TOLERANCE_OPTIONS,
     output: { type: 'string', short: 'o' },
     certificate: { type: 'string' },
+    report: { type: 'string' },
     precision: { type: 'string' },
     timeout: { type: 'string' },
     'max-boxes': { type: 'string' },
@@ -46,7 +49,10 @@ export const pruneCommand: CommandSpec = {
     const t0 = Date.now();
     const any = anyModelArg(values, positionals, 'prune');
     // a CNN's ONNX: the channel prune of graph networks
-    if (any.kind === 'graph') return pruneGraph(any, values);
+    if (any.kind === 'graph') {
+      if (values.report !== undefined) fail(`prune: --report: not available on graph networks yet (${any.path}); 'nnshrink check CERT --report R.html' reports a graph prune's certificate`);
+      return pruneGraph(any, values);
+    }
     const model = any.model;
     const domain = resolveDomain(model, values);
     const tolerance = toleranceFrom(values);
@@ -61,9 +67,10 @@ export const pruneCommand: CommandSpec = {
     const timeoutS = numberOpt(values, 'timeout', 30, 0.1);
     const seed = intOpt(values, 'seed', 1, 0);
     const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
+    const reportPath = typeof values.report === 'string' ? values.report : undefined;
     // every output writable, none an input or the other, before any work
     checkOutputs(
-      [{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }],
+      [{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }, ...(reportPath ? [{ path: reportPath, what: '--report', kind: 'file' as const }] : [])],
       [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])],
     );
     const f = model.network;
@@ -136,8 +143,9 @@ export const pruneCommand: CommandSpec = {
       totalTimeMs: Date.now() - t0,
       version: VERSION,
     });
-    // one set: the model and its certificate, or neither
-    writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }]);
+    const report = reportPath ? [{ path: reportPath, data: pruneReport({ model: model.path, output: out, certificatePath: certPath, cert, toleranceSearch: r.result.toleranceSearch, vacuous: vacuous ?? undefined, version: VERSION }) }] : [];
+    // one set: the model, its certificate (and the report), or none of them
+    writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }, ...report]);
     if (values.json) {
       printJson({ output: out, certificate: certPath, ...(vacuous ? { vacuous } : {}), before: r.result.before, after: r.result.after, ...(stored ? { stored } : {}), census: cert.census, ...(r.result.toleranceSearch ? { toleranceSearch: r.result.toleranceSearch } : {}), ...(r.result.keptAsRelu ? { keptAsRelu: r.result.keptAsRelu } : {}), ...(r.result.toleranceDropped ? { toleranceDropped: r.result.toleranceDropped } : {}), finalCheck: r.check, timeMs: cert.totalTimeMs });
       return 0;

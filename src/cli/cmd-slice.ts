@@ -16,6 +16,7 @@ import { boundsFor, intOpt, jobsOpt, modelArg, numberOpt, printJson, resolveDoma
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
+import { sliceReport } from '../report/slice.ts';
 
 /** The most slices a family may have (--max-slices, and 2^(inputs x levels) for --levels). */
 export const MAX_SLICES = 65_536;
@@ -30,7 +31,9 @@ export const sliceCommand: CommandSpec = {
   summary: 'split the domain into boxes and prune each: a family of small networks with a dispatcher',
   usage:
     'nnshrink slice MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--strategy uniform|adaptive] [--levels K | --max-slices N]\n' +
-    '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--jobs N] [--timeout S] [--json]\n' +
+    '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--report R.html [--report-dims I,J]] [--jobs N] [--timeout S] [--json]\n' +
+    '    (--report: one self-contained HTML page, the slice boxes drawn in inputs X_I and X_J, from 0; default the two\n' +
+    '     the split tree cuts most, coloured by ReLU neurons per slice, and a histogram of them)\n' +
     `    (--levels K: whole, from 1; --max-slices N: whole, 1 to ${MAX_SLICES}, and 2^(inputs x K) at most that too)`,
   options: {
     default: { type: 'boolean' },
@@ -43,6 +46,8 @@ export const sliceCommand: CommandSpec = {
     ...TOLERANCE_OPTIONS,
     output: { type: 'string', short: 'o' },
     onnx: { type: 'string' },
+    report: { type: 'string' },
+    'report-dims': { type: 'string' },
     timeout: { type: 'string' },
     jobs: { type: 'string' },
   },
@@ -66,7 +71,8 @@ export const sliceCommand: CommandSpec = {
     const f = model.network;
     const progress = makeProgress(!values.json);
     const workers = jobsOpt(values);
-    checkSliceOutputs(out, values.onnx, [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])]);
+    const reportDims = reportDimsOpt(values, n);
+    checkSliceOutputs(out, values.onnx, values.report, [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])]);
     let run;
     try {
       run = await sliceNetwork(f, domain, {
@@ -136,8 +142,18 @@ export const sliceCommand: CommandSpec = {
       // the network file states the domain it was proved on when that is one box (the certificate lists the parts)
       return { networkText: jsonNetworkText(s.written, proved.length === 1 ? { domain: proved[0] } : {}), certificateText: JSON.stringify(cert) + '\n' };
     });
-    // one set: the family directory and the single ONNX file, or neither
-    writeFamily(out, manifest, files, typeof values.onnx === 'string' ? [{ path: values.onnx, data: familyOnnxBytes(run.partition, run.slices.map((s) => s.written), 'float64') }] : []);
+    const report = typeof values.report === 'string'
+      ? [{
+          path: values.report,
+          data: sliceReport({
+            model: model.path, family: out, strategy, boxes: run.partition.boxes, relu: run.slices.map((s) => s.result.after.reluNeurons), parameters: run.slices.map((s) => s.result.after.parameters),
+            sourceRelu: before.reluNeurons, sourceParameters: before.parameters, root: run.partition.root, tree: run.partition.tree, ...(reportDims ? { dims: reportDims } : {}),
+            familyCheck: run.familyCheck, fallbackSlices: run.slices.filter((s) => s.fallback).length, timeMs: run.timeMs, version: VERSION,
+          }),
+        }]
+      : [];
+    // one set: the family directory, the single ONNX file and the report, or none of them
+    writeFamily(out, manifest, files, [...(typeof values.onnx === 'string' ? [{ path: values.onnx, data: familyOnnxBytes(run.partition, run.slices.map((s) => s.written), 'float64') }] : []), ...report]);
     const relu = stats(run.slices.map((s) => s.result.after.reluNeurons / Math.max(1, before.reluNeurons)));
     const par = stats(run.slices.map((s) => s.result.after.parameters / before.parameters));
     const summary = {
@@ -174,9 +190,21 @@ export const sliceCommand: CommandSpec = {
   },
 };
 
-/** -o DIR (a new directory or a family to replace) and --onnx FILE, checked before any slicing. */
-function checkSliceOutputs(out: string, onnx: unknown, inputs: Array<{ path: string; what: string }>): void {
-  const outputs = [{ path: out, what: '-o', kind: 'dir' as const }, ...(typeof onnx === 'string' ? [{ path: onnx, what: '--onnx', kind: 'file' as const }] : [])];
+/** --report-dims I,J: two distinct input indices from 0 (undefined: the report picks the two most split). */
+function reportDimsOpt(values: Record<string, unknown>, n: number): [number, number] | undefined {
+  const v = values['report-dims'];
+  if (v === undefined) return undefined;
+  if (values.report === undefined) fail('--report-dims goes with --report R.html');
+  const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(String(v));
+  const dims = m ? [Number(m[1]), Number(m[2])] : [];
+  if (!m || dims.some((d) => d >= n) || (dims[0] === dims[1] && n > 1)) fail(`--report-dims: '${String(v)}' (expected I,J: two different inputs from 0 to ${n - 1})`);
+  return [dims[0], dims[1]];
+}
+
+/** -o DIR (a new directory or a family to replace), --onnx FILE and --report FILE, checked before any slicing. */
+function checkSliceOutputs(out: string, onnx: unknown, report: unknown, inputs: Array<{ path: string; what: string }>): void {
+  const file = (p: unknown, what: string) => (typeof p === 'string' ? [{ path: p, what, kind: 'file' as const }] : []);
+  const outputs = [{ path: out, what: '-o', kind: 'dir' as const }, ...file(onnx, '--onnx'), ...file(report, '--report')];
   checkOutputs(outputs, inputs);
   if (existsSync(out) && statSync(out).isDirectory() && !existsSync(join(out, 'family.json'))) fail(`-o ${out}: exists and is not a slice family; not overwriting it`);
 }

@@ -8,6 +8,9 @@ import type { Box } from '../model/box.ts';
 import { graphPhaseCensus, type Counts, type GraphCensus, type LayerCensus } from '../verify/graph/census.ts';
 import { makeProgress } from './progress.ts';
 import { EXIT, nBoxes, numberOpt, printJson } from './common.ts';
+import { writeFileAtomic } from '../formats/atomic.ts';
+import { censusReport } from '../report/census.ts';
+import { VERSION } from './version.ts';
 
 /** default seconds for a graph's census: the issue's goal per input ball is a minute */
 const DEFAULT_TIMEOUT_S = 30;
@@ -48,6 +51,11 @@ function jsonOf(c: GraphCensus, boxes: number): unknown {
   };
 }
 
+function reportOf(c: GraphCensus, path: string, boxes: number): string {
+  const layers = c.layers.map((L) => ({ name: L.node, shape: L.shape, phases: L.phases, ...(L.channels ? { channels: L.channels.phases } : {}) }));
+  return censusReport({ model: path, kind: 'graph', layers, counts: c.totals, channelCounts: c.channelTotals, boxes, timeMs: c.timeMs, ...(c.reason ? { reason: c.reason } : {}), version: VERSION });
+}
+
 export function graphCensus(g: Graph, path: string, domain: Box[], values: Record<string, unknown>): number {
   if (values.method !== undefined) fail('--census takes no --method (it uses CROWN and optimised slopes itself)');
   if (values['task-timeout'] !== undefined) fail(`--task-timeout: the census of a graph network (${path}) has one time limit, --timeout S`);
@@ -61,6 +69,8 @@ export function graphCensus(g: Graph, path: string, domain: Box[], values: Recor
   }
   // a bound refused (a divisor's interval containing 0) leaves every proof out: what stands is the witnesses
   const refused = c.reason?.startsWith('bound refused') === true;
+  // the path was checked before the census (cmd-bounds.ts)
+  if (typeof values.report === 'string') writeFileAtomic(values.report, reportOf(c, path, domain.length));
   if (values.json) printJson(jsonOf(c, domain.length));
   else {
     printText(g, c);
