@@ -86,9 +86,10 @@ function deadAmong(f: Graph, kills: ChannelSets, boxes: readonly Box[], o: Graph
 
 /**
  * `factNodes`: the ReLU nodes whose never-active channels the census re-proves on padded (the certificate's hint).
- * Each census gets a quarter of timeoutMs, the proof of step 6 what is left.
+ * Each census gets a quarter of timeoutMs, the proof of step 6 what is left; maxNodes: a work limit per ReLU-splitting
+ * search of that proof (default none).
  */
-export function checkGraphEpsPrune(f: Graph, g: Graph, kills: ChannelSets, removed: ChannelSets, boxes: readonly Box[], epsilon: number, o: GraphCheckOptions, factNodes: ReadonlySet<string>): GraphEpsCheckResult {
+export function checkGraphEpsPrune(f: Graph, g: Graph, kills: ChannelSets, removed: ChannelSets, boxes: readonly Box[], epsilon: number, o: GraphCheckOptions & { maxNodes?: number }, factNodes: ReadonlySet<string>): GraphEpsCheckResult {
   if (!(epsilon >= 0 && Number.isFinite(epsilon))) throw new Error(`internal: checkGraphEpsPrune: epsilon ${epsilon}`);
   const t0 = Date.now();
   const claimed = channelCount(removed);
@@ -121,7 +122,7 @@ export function checkGraphEpsPrune(f: Graph, g: Graph, kills: ChannelSets, remov
   const f0 = killChannels(f, deadAmong(f, kills, boxes, quarter));
   o.onProgress?.('final check: |f - padded|', 0, 1);
   const left = Math.max(1, o.timeoutMs - (Date.now() - t0));
-  const r = checkGraphLinf(f0, padded, [...boxes], epsilon, { timeoutMs: left, method: 'diff', seed: o.seed });
+  const r = checkGraphLinf(f0, padded, [...boxes], epsilon, { timeoutMs: left, method: 'diff', seed: o.seed, ...(o.maxNodes !== undefined ? { maxNodes: o.maxNodes } : {}) });
   const method = `structure+census+${r.verdict.method}`;
   if (r.verdict.status === 'refuted') {
     // g = padded on the domain by 3 and 4, so the point should break the claim about the files too: evaluated on them
