@@ -1,0 +1,121 @@
+/**
+ * The library's few conveniences over the typed functions: async entry points with an options object that load the
+ * MILP solver, start and end worker threads and pick the method the CLI picks, so a program does not repeat what
+ * the commands do. Everything else index.ts exports is the functions themselves.
+ */
+import type { Network } from './model/network.ts';
+import type { Graph } from './model/graph/types.ts';
+import type { Box } from './model/box.ts';
+import type { NetworkBounds } from './bounds/types.ts';
+import { checkPropertyFits, readVnnlib, type VnnProperty } from './formats/vnnlib.ts';
+import { intervalBounds } from './bounds/interval.ts';
+import { symbolicBounds } from './bounds/symbolic.ts';
+import { crownBounds } from './bounds/backward.ts';
+import { alphaCrownBounds } from './bounds/alpha.ts';
+import { outputLinearLower } from './bounds/objective.ts';
+import { WorkerPool } from './pool/pool.ts';
+import { manyInputs } from './verify/search/split.ts';
+import { loadMilpSolver } from './verify/search/milp.ts';
+import { decidePropertyOnPool, type PropertyResult } from './verify/property/property.ts';
+import { decideGraph } from './verify/property/instance.ts';
+import { checkGraphPropertyFits } from './cli/graph-verify.ts';
+import { phaseCensusParallel, type PhaseCensus, type PhaseOptions } from './verify/phase/phase.ts';
+import { graphPhaseCensus, type GraphCensus } from './verify/graph/census.ts';
+import { alignedPair } from './verify/equiv/diff/diff-pair.ts';
+import { checkClass, checkLinf, type ClassResult, type LinfResult } from './verify/equiv/equiv.ts';
+import { checkClassProduct, checkLinfProduct } from './verify/equiv/equiv-product.ts';
+
+/** How long a search may take and how many worker threads it may use. */
+export interface SearchOptions {
+  /** the time limit in milliseconds (default 60,000); reaching it answers "unknown", never "proved" */
+  timeoutMs?: number;
+  /** worker threads for the input-splitting trees (default 1: this thread); the answer does not depend on it */
+  workers?: number;
+}
+
+const isGraph = (m: Network | Graph): m is Graph => 'nodes' in m;
+const boxesOf = (domain: Box | Box[]): Box[] => (Array.isArray(domain) ? domain : [domain]);
+
+/** `run` with a pool of `workers` threads (one, inline, for networks with many inputs), ended afterwards. */
+async function withPool<R>(net: Network, workers: number, run: (pool: WorkerPool) => Promise<R>): Promise<R> {
+  const pool = new WorkerPool(manyInputs(net.inputSize) ? 1 : Math.max(1, Math.floor(workers)));
+  try {
+    return await run(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Decides a VNN-LIB property (a path, or one read with {@link readVnnlib}) of a network or a graph, as
+ * `nnshrink verify` does: `sat` with a counterexample re-checked by plain evaluation, `unsat` (proved), or `unknown`.
+ * @throws NnsError when the property does not fit the network (its inputs or outputs)
+ */
+export async function verify(model: Network | Graph, property: VnnProperty | string, opts: SearchOptions = {}): Promise<PropertyResult> {
+  const prop = typeof property === 'string' ? readVnnlib(property) : property;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  await loadMilpSolver();
+  const where = typeof property === 'string' ? property : 'the property';
+  if (isGraph(model)) {
+    checkGraphPropertyFits(model, prop, where);
+    return decideGraph(model, prop, { timeoutMs });
+  }
+  checkPropertyFits(model, prop, where);
+  return withPool(model, opts.workers ?? 1, (pool) => decidePropertyOnPool(model, prop, { timeoutMs }, pool));
+}
+
+/** The bounding methods of {@link bounds}, loosest and cheapest first. */
+export type BoundsMethod = 'interval' | 'symbolic' | 'crown' | 'alpha';
+
+/**
+ * Sound bounds of every neuron's pre-activation over a box (`result[k]` is layer k's, lo and hi per neuron), widened
+ * outward: `nnshrink bounds` without a search. 'crown' (the default) is what the verifiers use.
+ */
+export function bounds(net: Network, box: Box, method: BoundsMethod = 'crown'): NetworkBounds {
+  if (method === 'interval') return intervalBounds(net, box);
+  if (method === 'symbolic') return symbolicBounds(net, box);
+  const crown = crownBounds(net, box);
+  return method === 'alpha' ? alphaCrownBounds(net, box, crown) : crown;
+}
+
+/** What {@link census} may do beyond the time limit: the census's own options (PhaseOptions) except its bounds. */
+export type CensusOptions = SearchOptions & Partial<Omit<PhaseOptions, 'boundsFn' | 'timeoutMs'>>;
+
+/**
+ * The phase of every hidden ReLU over the domain: `never` or `always` active (proved), `both` (two witnesses
+ * evaluated), or `unknown` within the limits, as `nnshrink bounds --census` computes it. A graph gets the census per
+ * ReLU node (GraphCensus).
+ */
+export async function census(model: Network, domain: Box | Box[], opts?: CensusOptions): Promise<PhaseCensus>;
+export async function census(model: Graph, domain: Box | Box[], opts?: SearchOptions): Promise<GraphCensus>;
+export async function census(model: Network | Graph, domain: Box | Box[], opts: CensusOptions = {}): Promise<PhaseCensus | GraphCensus> {
+  const { timeoutMs = 30_000, workers = 1, ...rest } = opts;
+  await loadMilpSolver();
+  if (isGraph(model)) return graphPhaseCensus(model, boxesOf(domain), { timeoutMs });
+  return phaseCensusParallel(model, boxesOf(domain), { ...rest, boundsFn: crownBounds, timeoutMs }, Math.max(1, Math.floor(workers)));
+}
+
+/** The question {@link equiv} answers: |f - g| within epsilon on every output, or the same winning class. */
+export type EquivQuestion = { epsilon: number } | { sameClass: 'argmax' | 'argmin'; margin?: number };
+
+const sameSizes = (f: Network, g: Network): boolean =>
+  f.layers.length === g.layers.length && f.layers.every((L, k) => L.outSize === g.layers[k].outSize);
+
+/**
+ * Proves two networks equivalent on the domain, or refutes it with a witness re-checked by evaluation, as
+ * `nnshrink equiv` does without a certificate: the layer-by-layer difference when the layer sizes match, else the
+ * two side by side as one network. The answer's `verdict.status` is proved, refuted or unknown.
+ */
+export async function equiv(f: Network, g: Network, domain: Box | Box[], question: EquivQuestion, opts: SearchOptions = {}): Promise<LinfResult | ClassResult> {
+  const boxes = boxesOf(domain);
+  const base = { boundsFn: crownBounds, outputLinearLower, timeoutMs: opts.timeoutMs ?? 60_000 };
+  await loadMilpSolver();
+  const diff = sameSizes(f, g);
+  if ('epsilon' in question) {
+    if (diff) return checkLinf(alignedPair(f, g), boxes, question.epsilon, base);
+    return withPool(f, opts.workers ?? 1, (pool) => checkLinfProduct(f, g, boxes, question.epsilon, { ...base, pool }));
+  }
+  const margin = question.margin ?? 0;
+  if (diff) return checkClass(alignedPair(f, g), boxes, question.sameClass, margin, base);
+  return withPool(f, opts.workers ?? 1, (pool) => checkClassProduct(f, g, boxes, question.sameClass, margin, { ...base, pool }));
+}

@@ -1,0 +1,258 @@
+/**
+ * nnshrink as a library: `import { loadModel, verify } from 'nnshrink'`. The typed functions the commands are made
+ * of, and a few async conveniences (api.ts). Not here yet: the prune, slice and check pipelines as one call (they
+ * live in the commands, src/cli/cmd-*.ts, for now); the pieces they are built from are.
+ *
+ * Units: a network maps raw inputs to raw outputs; an NNet file is read in raw units unless `view: 'normalized'`.
+ * Errors in the input (a bad file, a box of the wrong size) throw {@link NnsError} with a one-line message naming
+ * the file, the place and the problem; anything else that throws is a bug.
+ */
+
+// ---- errors and version ----
+export {
+  /** The error for bad input: one printable line (at most 280 characters) naming the file, the place and the problem. */
+  NnsError,
+} from './errors.ts';
+export {
+  /** The package's version, as `nnshrink --version` prints it. */
+  VERSION,
+} from './cli/version.ts';
+
+// ---- the conveniences: async, with an options object ----
+export {
+  /** Decides a VNN-LIB property of a network or graph: sat (with a re-checked counterexample), unsat or unknown. */
+  verify,
+  /** Sound per-neuron pre-activation bounds over a box: interval, symbolic, CROWN (default) or alpha-CROWN. */
+  bounds,
+  /** The phase of every hidden ReLU over a domain: never / always active (proved), both (witnessed), unknown. */
+  census,
+  /** Proves two networks equivalent (|f - g| <= epsilon, or the same class) on a domain, or refutes it. */
+  equiv,
+  type SearchOptions,
+  type CensusOptions,
+  type BoundsMethod,
+  type EquivQuestion,
+} from './api.ts';
+
+// ---- networks ----
+export {
+  /** A feed-forward network of dense layers, each neuron ReLU or identity (`relu[i]` 1 or 0). */
+  type Network,
+  /** One dense layer: `weights` out x in row-major, `bias`, and per neuron its activation. */
+  type Layer,
+  type SizeMetrics,
+  /** A dense layer from its sizes, weights, bias and activations (true: all ReLU), its sizes checked. */
+  makeLayer,
+  /** Checks that the layers' sizes chain and every number is finite; throws NnsError naming `where`. */
+  validateNetwork,
+  /** The network's outputs at one input. */
+  evaluate,
+  /** The network's outputs for `batch` inputs stored one after another in `x`. */
+  forward,
+  /** The number of outputs. */
+  outputSize,
+  /** Neurons, ReLUs, parameters (nonzero too), multiply-adds and layer sizes: what `nnshrink info` prints. */
+  sizeMetrics,
+  /** A deep copy (the library treats networks as immutable; copy before editing one). */
+  cloneNetwork,
+} from './model/network.ts';
+export {
+  /** The SHA-256 of a network's numbers and activations: what certificates name networks by. */
+  networkHash,
+} from './model/hash.ts';
+export {
+  /** The embedded demo network (5 inputs in [-1, 1], 3 outputs) with its domain: what `--default` loads. */
+  defaultModel,
+  /** The embedded demo network alone. */
+  defaultNetwork,
+} from './demo/default-network.ts';
+
+// ---- graphs (convolutional and residual ONNX networks) ----
+export {
+  /** A graph: one input tensor, operator nodes in topological order, one output; shapes are per sample. */
+  type Graph,
+  type GraphNode,
+  type Tensor,
+  type Shape,
+} from './model/graph/types.ts';
+export {
+  /** A graph's outputs for `batch` inputs, each its input tensor flattened row-major. */
+  forwardGraph,
+} from './model/graph/forward.ts';
+export {
+  /** Whether a graph is a chain of dense layers (then graphToChain gives the fast Network form). */
+  isChain,
+  /** The Network of a chain graph. */
+  graphToChain,
+} from './model/graph/chain.ts';
+export {
+  /** Reads an ONNX file as a graph (constant sub-graphs folded, every shape checked). */
+  readOnnxGraph,
+  /** The graph of ONNX bytes; `path` names them in messages. */
+  parseOnnxGraph,
+} from './formats/onnx-graph/read.ts';
+export {
+  /** Writes a graph as ONNX (atomically). */
+  writeOnnxGraph,
+  /** A graph as ONNX bytes. */
+  encodeGraphOnnx,
+  type GraphWriteOptions,
+} from './formats/onnx-graph/write.ts';
+
+// ---- files ----
+export {
+  /** Reads a .nnet, .onnx or .json model as a Network (a chain); `view` says how an NNet file's units are read. */
+  loadModel,
+  /** Reads any model: a chain (`kind: 'chain'`) or, for an ONNX graph that is not a chain, a graph. */
+  loadAnyModel,
+  /** A model from bytes (or text) in a given format; `path` names them in messages. */
+  parseModelBytes,
+  /** A network as the bytes (ONNX) or text (NNet, JSON) of a format. */
+  modelBytes,
+  /** Writes a network to a .nnet, .onnx or .json path (the format from its extension), atomically. */
+  saveModel,
+  /** The format a path's extension names (throws NnsError for any other). */
+  formatOf,
+  type AnyModel,
+} from './formats/load.ts';
+export type {
+  /** A loaded model: its network, the domain the file states (if any), its format and path. */
+  LoadedModel,
+  ModelFormat,
+  SaveOptions,
+  NNetNormalization,
+} from './formats/model-file.ts';
+
+// ---- domains and properties ----
+export {
+  /** An axis-aligned box of inputs: `lo[i] <= x[i] <= hi[i]` (Float64Array each). */
+  type Box,
+  /** A box from its two corners (copied into Float64Arrays). */
+  makeBox,
+  /** A box from the CLI's `lo1,lo2,..:hi1,hi2,..` text for `n` inputs. */
+  parseBoxSpec,
+  /** Checks a box has `n` finite intervals with lo <= hi; throws NnsError naming `where`. */
+  validateBox,
+  /** Whether a point lies in a box (within `tol`). */
+  containsPoint,
+  /** A box as plain JSON arrays, and back. */
+  boxToJSON,
+  boxFromJSON,
+} from './model/box.ts';
+export {
+  /** Reads a VNN-LIB property file: its input regions and output constraints. */
+  readVnnlib,
+  /** A VNN-LIB property from its text; `path` names it in messages. */
+  parseVnnlib,
+  /** Whether (x, y) satisfies the property's negation, i.e. is a counterexample. */
+  isCounterexample,
+  type VnnProperty,
+} from './formats/vnnlib.ts';
+
+// ---- bounds, verification, census, equivalence: the functions under the conveniences ----
+export {
+  /** Interval bounds (the loosest, cheapest). */
+  intervalBounds,
+} from './bounds/interval.ts';
+export {
+  /** Forward symbolic bounds. */
+  symbolicBounds,
+} from './bounds/symbolic.ts';
+export {
+  /** CROWN: forward symbolic, then back-substitution for the unstable neurons. */
+  crownBounds,
+} from './bounds/backward.ts';
+export {
+  /** alpha-CROWN: CROWN with its ReLU slopes optimised by gradient steps. */
+  alphaCrownBounds,
+} from './bounds/alpha.ts';
+export type { LayerBounds, NetworkBounds } from './bounds/types.ts';
+export {
+  /** CROWN bounds of every tensor of a graph over a box (a Map from tensor name to its interval). */
+  graphCrownBounds,
+} from './bounds/graph/crown.ts';
+export {
+  /** Interval bounds of every tensor of a graph. */
+  graphIntervalBounds,
+} from './bounds/graph/interval.ts';
+export {
+  /** Loads the MILP solver (HiGHS, WebAssembly) once; the conveniences do it, the functions below expect it done. */
+  loadMilpSolver,
+} from './verify/search/milp.ts';
+export {
+  /** Decides a property of a network in this thread (input splitting with CROWN bounds, then MILP). */
+  decideProperty,
+  type PropertyResult,
+  type PropertyOptions,
+} from './verify/property/property.ts';
+export {
+  /** Decides a property of a graph (ReLU splitting, MILP for small leftovers), counterexamples re-checked. */
+  decideGraph,
+} from './verify/property/instance.ts';
+export {
+  /** The phase census of a network in this thread. */
+  phaseCensus,
+  type PhaseCensus,
+  type NeuronPhase,
+  type Phase,
+  type PhaseOptions,
+} from './verify/phase/phase.ts';
+export {
+  /** The phase census of a graph, per ReLU node and per channel. */
+  graphPhaseCensus,
+  type GraphCensus,
+} from './verify/graph/census.ts';
+export {
+  /** max |f - g| <= epsilon by the layer-by-layer difference (f and g of the same layer sizes: `alignedPair`). */
+  checkLinf,
+  /** The same winning class by the layer-by-layer difference. */
+  checkClass,
+  type LinfResult,
+  type ClassResult,
+  type EquivOptions,
+} from './verify/equiv/equiv.ts';
+export {
+  /** The trivial pairing of two networks of the same shape, for checkLinf and checkClass. */
+  alignedPair,
+} from './verify/equiv/diff/diff-pair.ts';
+export {
+  /** max |f - g| <= epsilon for any two networks: the two side by side as one. */
+  checkLinfProduct,
+  /** The same class for any two networks. */
+  checkClassProduct,
+} from './verify/equiv/equiv-product.ts';
+export {
+  /** max |f - g| <= epsilon for two graphs. */
+  checkGraphLinf,
+  /** The same class for two graphs. */
+  checkGraphClass,
+} from './verify/graph/equiv.ts';
+export type {
+  /** proved (licenses a change), refuted (with a re-checked witness) or unknown (keep). */
+  Verdict,
+  VerdictStatus,
+} from './verify/verdict.ts';
+export type {
+  /** What "equivalent" means: exact, within epsilon (L-infinity), or the same class. */
+  Tolerance,
+} from './verify/tolerance.ts';
+
+// ---- certificates ----
+export {
+  /** A prune certificate from its text, validated against its JSON Schema (docs/certificate.md). */
+  parseCertificate,
+  type Certificate,
+} from './simplify/certificate.ts';
+export {
+  /**
+   * Reads a certificate and the two networks it names, matched by hash, its domain checked against the original:
+   * what `nnshrink check` then re-proves (the re-proof itself is the command's for now).
+   */
+  readCertified,
+  type Certified,
+} from './cli/certified.ts';
+export {
+  /** A graph (channel-pruning) certificate from its parsed JSON, validated. */
+  validateGraphCertificate,
+  type GraphCertificate,
+} from './simplify/graph/certificate.ts';
