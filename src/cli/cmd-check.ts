@@ -18,6 +18,10 @@ import { containsBox } from '../model/box.ts';
 import { vacuity } from '../simplify/vacuity.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { isFamilyDirectory } from './family-eval.ts';
+import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
+import type { GraphCertificate } from '../simplify/graph/certificate.ts';
+import { checkReport, type CheckSubject } from '../report/check.ts';
+import { VERSION } from './version.ts';
 import { boundsFor, EXIT, nBoxes, fmt, numberOpt, printJson, verdictExit, type CommandSpec } from './common.ts';
 
 const CHECK_SEED = 4242;
@@ -25,21 +29,29 @@ const CHECK_SEED = 4242;
 export const checkCommand: CommandSpec = {
   name: 'check',
   summary: "re-prove a prune certificate's claim about the networks as stored (or every slice certificate of a family)",
-  usage: 'nnshrink check CERTIFICATE.json|FAMILY_DIR [--timeout S] [--json]\n' +
+  usage: 'nnshrink check CERTIFICATE.json|FAMILY_DIR [--timeout S] [--report R.html] [--json]\n' +
+    '    (--report: one self-contained HTML page: the claim, the verdict, how it was proved, the times, the hashes)\n' +
     '    (FAMILY_DIR: every slice certificate re-proved, and the parts of the domain they were proved on shown to cover\n' +
     "     the family's domain as its dispatcher splits it)",
-  options: { timeout: { type: 'string' } },
+  options: { timeout: { type: 'string' }, report: { type: 'string' } },
   maxPositionals: 1,
   exits: '0 proved, 1 refuted (a counterexample re-checked by evaluation, or a contradicting sample), 3 not proved within the limits',
   async run(values, positionals) {
     const path = positionals[0];
     if (!path) fail('check: missing CERTIFICATE');
     const timeoutS = numberOpt(values, 'timeout', 120, 0.1);
+    const t0 = Date.now();
+    const reportPath = typeof values.report === 'string' ? values.report : undefined;
+    if (reportPath) checkOutputs([{ path: reportPath, what: '--report', kind: 'file' }], [{ path, what: 'CERTIFICATE' }]);
+    // the report, when asked for, written on its own once the verdict is in (whatever it is)
+    const report = (r: CheckSubject): void => {
+      if (reportPath) writeFileAtomic(reportPath, checkReport({ ...r, certificate: path, timeMs: Date.now() - t0, version: VERSION }));
+    };
     const progress = makeProgress(!values.json);
-    if (isFamilyDirectory(path)) return checkFamily(path, timeoutS, progress, values.json === true);
+    if (isFamilyDirectory(path)) return checkFamily(path, timeoutS, progress, values.json === true, report);
     const text = readInputFile(path).toString('utf8');
     const graphCert = graphCertificateJson(text);
-    if (graphCert) return checkGraph(graphCert, path, timeoutS, progress, values.json === true);
+    if (graphCert) return checkGraph(graphCert, path, timeoutS, progress, values.json === true, report);
     const certified = readCertified(path, text);
     let r: CheckResult;
     try {
@@ -47,6 +59,7 @@ export const checkCommand: CommandSpec = {
     } finally {
       progress.done();
     }
+    report({ kind: 'chain', cert: certified.cert, result: r });
     if (values.json) printJson({ certificate: path, ok: r.verdict.status === 'proved', check: r });
     else process.stdout.write(verdictLines(r));
     return verdictExit(r.verdict.status);
@@ -66,13 +79,17 @@ function graphCertificateJson(text: string): unknown {
   return (obj as { format?: unknown } | null)?.format === GRAPH_CERTIFICATE_FORMAT ? obj : undefined;
 }
 
-async function checkGraph(obj: unknown, path: string, timeoutS: number, progress: Progress, json: boolean): Promise<number> {
+type Report = (r: CheckSubject) => void;
+
+async function checkGraph(obj: unknown, path: string, timeoutS: number, progress: Progress, json: boolean, report: Report): Promise<number> {
   let r: GraphCheckResult | GraphClassCheckResult;
   try {
     r = await checkGraphCertificate(obj, path, timeoutS, progress);
   } finally {
     progress.done();
   }
+  // checkGraphCertificate validated obj against the graph certificate's schema before any proof
+  report({ kind: 'graph', cert: obj as GraphCertificate, result: r });
   if (json) printJson({ certificate: path, ok: r.verdict.status === 'proved', check: r });
   else {
     const head = r.verdict.status === 'proved' ? 'PROVED' : r.verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED';
@@ -129,7 +146,7 @@ async function checkCertificate(certified: Certified, timeoutS: number, progress
  * tree (with several domain boxes, the parts of them in it). Every certificate is read first, so a malformed one
  * fails before any proof.
  */
-async function checkFamily(dir: string, timeoutS: number, progress: Progress, json: boolean): Promise<number> {
+async function checkFamily(dir: string, timeoutS: number, progress: Progress, json: boolean, report: Report): Promise<number> {
   const fam = readFamily(dir);
   const certs = fam.manifest.slices.map((s, i) => {
     const at = join(dir, s.certificate);
@@ -153,6 +170,7 @@ async function checkFamily(dir: string, timeoutS: number, progress: Progress, js
     progress.done();
   }
   const failed = rows.filter((r) => !r.ok);
+  report({ kind: 'family', source: fam.manifest.source.sha256, ok: failed.length === 0, slices: rows });
   if (json) printJson({ family: dir, ok: failed.length === 0, source: fam.manifest.source.sha256, slices: rows });
   else {
     const lines = [

@@ -13,7 +13,7 @@ export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'decide a VNN-LIB property of a model or a slice family, or a VNN-COMP instance list: sat (with a checked counterexample), unsat, or unknown',
   usage: 'nnshrink verify MODEL|FAMILY|--default PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--jobs N] [--json]\n' +
-    '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--jobs N] [--json]\n' +
+    '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--report R.html] [--jobs N] [--json]\n' +
     '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
     '     counterexample as ((X_0 v) .. (Y_0 v) ..);\n' +
     '     --instances: a VNN-COMP instance list, lines model,property[,timeout seconds], paths relative to the list\'s\n' +
@@ -34,6 +34,7 @@ export const verifyCommand: CommandSpec = {
     'model-dir': { type: 'string' },
     'property-dir': { type: 'string' },
     'results-dir': { type: 'string' },
+    report: { type: 'string' },
     jobs: { type: 'string' },
   },
   maxPositionals: (values) => (values.default ? 1 : 2),
@@ -45,7 +46,7 @@ export const verifyCommand: CommandSpec = {
       if (values.results !== undefined) fail('verify: --results is for one instance; with --instances use --results-dir DIR');
       return verifyInstances(values, positionals);
     }
-    for (const o of ['model-dir', 'property-dir', 'results-dir']) if (values[o] !== undefined) fail(`verify: --${o} goes with --instances LIST.csv`);
+    for (const o of ['model-dir', 'property-dir', 'results-dir', 'report']) if (values[o] !== undefined) fail(`verify: --${o} goes with --instances LIST.csv`);
     // --default stands for MODEL: the property is then the only positional
     const [modelPath, propPath] = values.default ? ['', positionals[0]] : positionals;
     if (propPath === undefined) fail(`verify: need ${values.default ? 'PROPERTY.vnnlib after --default' : 'MODEL and PROPERTY.vnnlib (or --instances LIST.csv)'}`);

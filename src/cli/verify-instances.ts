@@ -15,6 +15,8 @@ import type { PropertyResult } from '../verify/property/property.ts';
 import { makeProgress } from './progress.ts';
 import { jobsOpt, numberOpt, printJson, viewOpt } from './common.ts';
 import { checkAnyPropertyFits } from './graph-verify.ts';
+import { instancesReport } from '../report/instances.ts';
+import { VERSION } from './version.ts';
 
 const stem = (p: string): string => basename(p, extname(p));
 
@@ -46,7 +48,10 @@ export async function verifyInstances(values: Record<string, string | boolean | 
     }
   }
   const names = rows.map((r) => `${stem(r.model)}_${stem(r.property)}`);
-  if (typeof resultsDir === 'string') checkResultFiles(resultsDir, names, rows, list);
+  const reportPath = typeof values.report === 'string' ? values.report : undefined;
+  const inputs = [{ path: list, what: '--instances' }, ...rows.flatMap((r) => [{ path: r.model, what: 'model' }, { path: r.property, what: 'property' }])];
+  if (typeof resultsDir === 'string') checkResultFiles(resultsDir, names, rows, list, inputs, reportPath);
+  else if (reportPath) checkOutputs([{ path: reportPath, what: '--report', kind: 'file' }], inputs);
   const override = values.timeout !== undefined ? numberOpt(values, 'timeout', 60, 0.01) : undefined;
   const jobs: InstanceJob[] = rows.map((r) => ({ model: r.model, property: r.property, view, timeoutMs: (override ?? r.timeoutS ?? 60) * 1000 }));
   const progress = makeProgress(!values.json);
@@ -60,8 +65,11 @@ export async function verifyInstances(values: Record<string, string | boolean | 
     () => progress.update('instances decided', ++done, jobs.length),
   );
   progress.done();
-  // one set: all result files or none
-  if (typeof resultsDir === 'string') writeFilesAtomic(results.map((r, i) => ({ path: join(resultsDir, `${names[i]}.txt`), data: vnncompResultText(r) })));
+  const verdicts = results.map((r, i) => ({ model: stem(rows[i].model), property: stem(rows[i].property), verdict: vnncompResultText(r).split('\n')[0], timeMs: r.timeMs, boxes: r.boxes, ...(r.reason ? { reason: r.reason } : {}) }));
+  const report = reportPath ? [{ path: reportPath, data: instancesReport({ list, rows: verdicts, version: VERSION }) }] : [];
+  // one set: all result files (and the report) or none
+  const resultFiles = typeof resultsDir === 'string' ? results.map((r, i) => ({ path: join(resultsDir, `${names[i]}.txt`), data: vnncompResultText(r) })) : [];
+  if (resultFiles.length || report.length) writeFilesAtomic([...resultFiles, ...report]);
   const tally = { sat: 0, unsat: 0, unknown: 0 };
   for (const r of results) tally[r.result]++;
   if (values.json) {
@@ -70,7 +78,7 @@ export async function verifyInstances(values: Record<string, string | boolean | 
   }
   process.stdout.write('| model | property | verdict | time (s) |\n| --- | --- | --- | --- |\n');
   // the verdict as the result files have it (a search ended by its limit: timeout)
-  results.forEach((r, i) => process.stdout.write(`| ${stem(rows[i].model)} | ${stem(rows[i].property)} | ${vnncompResultText(r).split('\n')[0]} | ${(r.timeMs / 1000).toFixed(2)} |\n`));
+  verdicts.forEach((v) => process.stdout.write(`| ${v.model} | ${v.property} | ${v.verdict} | ${(v.timeMs / 1000).toFixed(2)} |\n`));
   const timeouts = results.filter((r) => r.result === 'unknown' && r.reason === 'timeout').length;
   process.stdout.write(`${rows.length} instances: ${tally.sat} sat, ${tally.unsat} unsat, ${tally.unknown} unknown${timeouts ? ` (${timeouts} timeout)` : ''}\n`);
   return 0;
@@ -80,13 +88,13 @@ export async function verifyInstances(values: Record<string, string | boolean | 
  * The result files, before any search: the directory writable, no two rows writing the same file (a second would
  * replace the first's verdict), no result file that is one of the inputs.
  */
-function checkResultFiles(resultsDir: string, names: string[], rows: Array<{ model: string; property: string; line: number }>, list: string): void {
+function checkResultFiles(resultsDir: string, names: string[], rows: Array<{ model: string; property: string; line: number }>, list: string, inputs: Array<{ path: string; what: string }>, report?: string): void {
   const first = new Map<string, number>();
   names.forEach((n, i) => {
     const j = first.get(n);
     if (j !== undefined) fail(`${list}:${rows[i].line}: its result file ${n}.txt in --results-dir is also line ${rows[j].line}'s; give each instance its own model or property name`);
     first.set(n, i);
   });
-  const inputs = [{ path: list, what: '--instances' }, ...rows.flatMap((r) => [{ path: r.model, what: 'model' }, { path: r.property, what: 'property' }])];
-  checkOutputs(names.map((n) => ({ path: join(resultsDir, `${n}.txt`), what: '--results-dir', kind: 'file' as const })), inputs);
+  const outputs = names.map((n) => ({ path: join(resultsDir, `${n}.txt`), what: '--results-dir', kind: 'file' as const }));
+  checkOutputs([...outputs, ...(report ? [{ path: report, what: '--report', kind: 'file' as const }] : [])], inputs);
 }

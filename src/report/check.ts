@@ -1,0 +1,106 @@
+/**
+ * The report of `check`: the claim proved afresh (or not), the verdict, how it was proved, the times, and the
+ * hashes of the two files the certificate names; for a slice family, one row per slice certificate.
+ */
+import type { Certificate } from '../simplify/certificate.ts';
+import type { FinalCheckResult } from '../simplify/final-check.ts';
+import type { GraphCertificate } from '../simplify/graph/certificate.ts';
+import type { GraphCheckResult } from '../simplify/graph/check.ts';
+import type { GraphClassCheckResult } from '../simplify/graph/class-check.ts';
+import { badge, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
+import { stackedBars } from './svg.ts';
+
+type Status = 'proved' | 'refuted' | 'unknown';
+
+/** What was checked and what came of it: a prune certificate, a graph prune's, or a slice family. */
+export type CheckSubject =
+  | { kind: 'chain'; cert: Certificate; result: FinalCheckResult & { vacuous?: string } }
+  | { kind: 'graph'; cert: GraphCertificate; result: GraphCheckResult | GraphClassCheckResult }
+  | { kind: 'family'; source: string; ok: boolean; slices: Array<{ slice: number; ok: boolean; covers: boolean; claim: string; check: FinalCheckResult }> };
+
+export type CheckReportInput = { certificate: string; timeMs: number; version: string } & CheckSubject;
+
+const code = (s: string, which?: string): { html: string } => ({ html: `<code${which ? ` class="hash" data-which="${esc(which)}"` : ''}>${esc(s)}</code>` });
+
+function hashes(c: { input: { path: string; sha256: string }; output: { path: string; sha256: string } }): FactRow[] {
+  return [
+    ['original', code(c.input.path)],
+    ['original sha256', code(c.input.sha256, 'input')],
+    ['pruned', code(c.output.path)],
+    ['pruned sha256', code(c.output.sha256, 'output')],
+  ];
+}
+
+function timeBars(stages: Array<[string, number]>): string {
+  const rows = stages.map(([label, ms]) => ({ label, values: [ms / 1000], note: dur(ms), data: { stage: label, ms } }));
+  return stackedBars(rows, [{ name: 'time', color: '#21918c' }], { cls: 'stage', unit: ' s' });
+}
+
+function chainFacts(r: FinalCheckResult & { vacuous?: string }): FactRow[] {
+  return [
+    ['proved by', `${r.verdict.method}${r.verdict.boxes !== undefined ? `, ${num(r.verdict.boxes)} boxes` : ''}`],
+    ...optRow(r.provedBound !== undefined, 'proved max |f-g|', () => num(r.provedBound!)),
+    ...optRow(r.phaseFacts !== undefined, 'phase facts re-proved', () => `${r.phaseFacts!.reproved} of ${r.phaseFacts!.claimed}`),
+    ['sampling', `${num(r.sampling.points)} points, largest |f-g| ${num(r.sampling.maxAbsDiff)}`],
+    ...optRow(r.verdict.reason !== undefined, 'why', () => r.verdict.reason!),
+    ...optRow(r.witness !== undefined, 'counterexample', () => `[${r.witness!.map((v) => num(v, 6)).join(', ')}]`),
+    ...optRow(r.vacuous !== undefined, 'warning', () => `the claim is vacuous: ${r.vacuous}`),
+  ];
+}
+
+function graphFacts(r: GraphCheckResult | GraphClassCheckResult): FactRow[] {
+  const how = 'facts' in r ? `${r.facts.reproved} of ${r.facts.claimed} removed channels re-proved zero` : `f's winner ${r.winner ?? '?'}; leads proved for ${r.margins?.filter((m) => m.g > -Infinity).length ?? 0} outputs`;
+  const sampled = 'maxAbsDiff' in r.sampling ? `largest |f-g| ${num(r.sampling.maxAbsDiff)}` : `smallest lead of the winner in g ${num(r.sampling.minLeadG)}`;
+  return [
+    ['proved by', `${r.verdict.method}: ${how}`],
+    ['sampling', `${num(r.sampling.points)} points, ${sampled}`],
+    ...optRow(r.verdict.reason !== undefined, 'why', () => r.verdict.reason!),
+    ...optRow(r.witness !== undefined, 'counterexample', () => `[${r.witness!.slice(0, 16).map((v) => num(v, 6)).join(', ')}${r.witness!.length > 16 ? ', …' : ''}]`),
+  ];
+}
+
+function single(o: CheckReportInput & { kind: 'chain' | 'graph' }): { status: Status; claim: string; body: string[] } {
+  const r = o.result;
+  const stages: Array<[string, number]> =
+    o.kind === 'chain'
+      ? [...(o.result.phaseFacts ? [['phase facts', o.result.phaseFacts.timeMs] as [string, number]] : []), ...(o.result.classMargins ? [['class margins', o.result.classMargins.timeMs] as [string, number]] : []), ['proof', r.verdict.timeMs]]
+      : [...('facts' in o.result ? [['fresh census of the removed channels', o.result.facts.timeMs] as [string, number]] : []), ['proof', r.verdict.timeMs]];
+  stages.push(['whole check (with reading and sampling)', o.timeMs]);
+  const rows: FactRow[] = [['claim', r.claim], ['verdict', { html: badge(r.verdict.status) }], ...(o.kind === 'chain' ? chainFacts(o.result) : graphFacts(o.result))];
+  return {
+    status: r.verdict.status,
+    claim: r.claim,
+    body: [
+      section('Verdict', facts(rows), 'claim'),
+      section('Certificate', facts([['certificate', code(o.certificate)], ['made by', `${o.cert.tool}, ${o.cert.createdAt}`], ...hashes(o.cert)]), 'hashes'),
+      section('Time', timeBars(stages), 'times'),
+    ],
+  };
+}
+
+function family(o: CheckReportInput & { kind: 'family' }): { status: Status; claim: string; body: string[] } {
+  const status: Status = o.ok ? 'proved' : o.slices.some((s) => s.check.verdict.status === 'refuted') ? 'refuted' : 'unknown';
+  const claim = `every slice certificate of ${o.certificate} holds and covers what the dispatcher sends its slice`;
+  const rows = o.slices.map((s) => [s.slice, { html: badge(s.ok ? 'proved' : s.check.verdict.status) }, s.covers ? 'yes' : 'no', s.check.verdict.method, s.check.verdict.timeMs / 1000, s.claim]);
+  const tab = table({ id: 'slices', head: ['slice', 'verdict', 'covers its box', 'method', 'time (s)', 'claim'], numeric: [0, 4], rows, rowData: o.slices.map((s) => ({ slice: s.slice, ok: String(s.ok) })) });
+  return {
+    status,
+    claim,
+    body: [
+      section('Verdict', facts([['claim', claim], ['verdict', { html: badge(status) }], ['source sha256', code(o.source, 'input')], ['slices checked', o.slices.length], ['time', dur(o.timeMs)]]), 'claim'),
+      section('Slices', tab, 'slices'),
+    ],
+  };
+}
+
+export function checkReport(o: CheckReportInput): string {
+  const r = o.kind === 'family' ? family(o) : single(o);
+  return page({
+    kind: 'check',
+    title: `nnshrink check: ${o.certificate}`,
+    subtitle: `${o.kind === 'family' ? 'slice family' : o.kind === 'graph' ? 'graph prune certificate' : 'prune certificate'}: ${r.status.toUpperCase()}`,
+    sections: r.body,
+    data: { kind: 'check', certificateKind: o.kind, status: r.status, claim: r.claim },
+    version: o.version,
+  });
+}
