@@ -1,9 +1,12 @@
 /**
  * Channel pruning on the instance balls of ../shared/nets/cnn (issue 27, benchmark 1): per instance, `nnshrink prune`
- * exact and `--preserve-class argmax` as a user runs them (the CLI in a child process), the channels and parameters
- * before and after, the time, whether the final check proved it, then onnxruntime on the pruned file against the
- * original on N points of the ball (exact: the largest output difference; class: points whose class differs).
+ * exact, `--preserve-class argmax` and `--epsilon E` as a user runs them (the CLI in a child process), the channels
+ * and parameters before and after, the time, whether the final check proved it, then onnxruntime on the pruned file
+ * against the original on N points of the ball (the largest output difference, points whose class differs; eps:
+ * that difference against E). E per instance, a stated rule: 1% of the largest |output| of f (onnxruntime) on the
+ * same N points of the ball.
  * Run: node --import tsx bench/cnn-prune.ts [instances per network=1] [timeoutS=10] [points=10000] [benchmarks=all]
+ *      [modes=exact,class,eps]
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +21,10 @@ const per = Number(process.argv[2] ?? 1);
 const timeoutS = process.argv[3] ?? '10';
 const points = Number(process.argv[4] ?? 10000);
 const only = process.argv[5] && process.argv[5] !== 'all' ? new Set(process.argv[5].split(',')) : null;
+type Mode = 'exact' | 'class' | 'eps';
+const modes = (process.argv[6] ?? 'exact,class,eps').split(',') as Mode[];
+/** E = this share of the largest |output| of f on the ball's points */
+const EPS_SHARE = 0.01;
 const root = join(SHARED_NETS, 'cnn');
 const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const out = fileURLToPath(new URL('./out/cnn-prune', import.meta.url));
@@ -72,19 +79,26 @@ const argmax = (y: Float32Array, k: number, m: number): number => {
   return best;
 };
 
-async function one(model: string, prop: string, mode: 'exact' | 'class'): Promise<string> {
+/** E for an instance: EPS_SHARE of the largest |output| of f on the points (4 significant digits, as passed). */
+const epsilonFor = (ya: Float32Array): number => Number((EPS_SHARE * ya.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toPrecision(4));
+
+async function one(model: string, prop: string, mode: Mode): Promise<string> {
   const name = `${model.split('/').pop()!.replace('.onnx', '')}-${prop.split('/').pop()!.replace('.vnnlib', '')}-${mode}`;
   const file = join(out, `${name}.onnx`);
-  const args = ['prune', model, '--vnnlib', prop, '-o', file, '--certificate', join(out, `${name}.cert.json`), '--timeout', timeoutS, '--json', ...(mode === 'class' ? ['--preserve-class', 'argmax'] : [])];
+  const x = ballPoints(prop, points);
+  const ya = await ortOutputs(model, x, points);
+  const eps = epsilonFor(ya);
+  const tol = mode === 'class' ? ['--preserve-class', 'argmax'] : mode === 'eps' ? ['--epsilon', String(eps)] : [];
+  const args = ['prune', model, '--vnnlib', prop, '-o', file, '--certificate', join(out, `${name}.cert.json`), '--timeout', timeoutS, '--json', ...tol];
+  const label = mode === 'eps' ? `eps ${eps}` : mode;
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const s = ((Date.now() - t0) / 1000).toFixed(1);
-  if (r.status !== 0) return `${mode} | exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n')[0].slice(0, 120)} | | | ${s} | |`;
+  if (r.status !== 0) return `${label} | exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n')[0].slice(0, 120)} | | | ${s} | |`;
   const j = JSON.parse(r.stdout);
   const before = j.channels.reduce((a: number, c: { before: number }) => a + c.before, 0);
   const after = j.channels.reduce((a: number, c: { after: number }) => a + c.after, 0);
-  const x = ballPoints(prop, points);
-  const [ya, yb] = await Promise.all([ortOutputs(model, x, points), ortOutputs(file, x, points)]);
+  const yb = await ortOutputs(file, x, points);
   const m = ya.length / points;
   let diff = 0;
   let classes = 0;
@@ -92,8 +106,11 @@ async function one(model: string, prop: string, mode: 'exact' | 'class'): Promis
     for (let i = 0; i < m; i++) diff = Math.max(diff, Math.abs(ya[k * m + i] - yb[k * m + i]));
     if (argmax(ya, k, m) !== argmax(yb, k, m)) classes++;
   }
-  const search = j.search ? ` (${j.search.accepted} of ${j.search.candidates} live, ${j.search.ended})` : '';
-  return `${mode} | ${before} -> ${after}${search} | ${j.parameters.before} -> ${j.parameters.after} | ${j.finalCheck.verdict.status} | ${s} | ${diff.toExponential(2)}, ${classes} class changes |`;
+  const bound = j.search && 'bound' in j.search ? `, proved <= ${Number(j.search.bound).toExponential(2)}` : '';
+  const search = j.search ? ` (${j.search.accepted} of ${j.search.candidates} live, ${j.search.ended}${bound})` : '';
+  const claim = j.tolerance.kind === 'linf' ? '' : mode === 'eps' ? ` (${j.tolerance.kind} written)` : '';
+  const against = mode === 'eps' ? ` (E ${eps})` : '';
+  return `${label} | ${before} -> ${after}${search} | ${j.parameters.before} -> ${j.parameters.after} | ${j.finalCheck.verdict.status}${claim} | ${s} | ${diff.toExponential(2)}${against}, ${classes} class changes |`;
 }
 
 console.log(`| network | property | mode | channels (conv + dense outputs) | parameters | final check | time (s) | onnxruntime on ${points} points: max |f-g|, class changes |`);
@@ -101,6 +118,6 @@ console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const b of readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
   if (only && !only.has(b)) continue;
   for (const [model, prop] of instances(join(root, b))) {
-    for (const mode of ['exact', 'class'] as const) console.log(`| ${model.split('/').pop()} | ${prop.split('/').pop()} | ${await one(model, prop, mode)}`);
+    for (const mode of modes) console.log(`| ${model.split('/').pop()} | ${prop.split('/').pop()} | ${await one(model, prop, mode)}`);
   }
 }

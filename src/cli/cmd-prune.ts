@@ -27,7 +27,7 @@ export const pruneCommand: CommandSpec = {
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
     '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--report R.html] [--precision float32|float64] [--jobs N] [--timeout S] [--max-boxes N] [--json]\n' +
     '    (--report: one self-contained HTML page: neurons per layer by reason, sizes, the claim and its proof, hashes, times)\n' +
-    '    (a graph network, a CNN\'s ONNX: channels pruned, exactly or with --preserve-class; no --epsilon, --jobs or --max-boxes there)',
+    '    (a graph network, a CNN\'s ONNX: channels pruned, exactly, with --epsilon E or with --preserve-class; no --jobs or --max-boxes there)',
   options: {
     default: { type: 'boolean' },
     view: { type: 'string' },
