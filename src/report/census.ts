@@ -54,15 +54,19 @@ function geometry(n: number): { perRow: number; cell: number } {
   return { perRow: 128, cell: 8 };
 }
 
-function map(ps: readonly Phase[], what: string, layer: string): string {
+function map(ps: readonly Phase[], what: string, layer: string, shape?: readonly number[]): string {
   if (ps.length > MAX_CELLS) return `<p class="note">${num(ps.length)} ${what}s: too many to draw one by one (the counts are above; --json lists them).</p>`;
-  const g = geometry(ps.length);
+  // an image-like input [C, H, W]: one picture per channel
+  const tile = shape?.length === 3 && shape[1] * shape[2] > 1 ? ([shape[1], shape[2]] as [number, number]) : undefined;
+  const g = tile ? { tile, cell: Math.min(12, Math.max(3, Math.round(128 / tile[1]))) } : geometry(ps.length);
   return cellMap(
     ps.map((p) => COLOR[p]),
     ps.map((p, i) => `${layer}, ${what} ${i}: ${p}`),
     { ...g, cls: what, data: ps.map((p, i) => ({ index: i, phase: p })) },
   );
 }
+
+const tileNote = (shape?: readonly number[]): string => (shape?.length === 3 && shape[1] * shape[2] > 1 ? ` (one ${shape[1]} × ${shape[2]} picture per channel)` : '');
 
 function layerBlock(L: CensusLayer): string {
   const c = countOf(L.phases);
@@ -74,7 +78,7 @@ function layerBlock(L: CensusLayer): string {
     : '';
   return (
     `<div class="census-layer"${dataAttrs({ layer: L.name, neurons: L.phases.length, never: c.never, always: c.always, both: c.both, unknown: c.unknown })}>` +
-    `<h3>${esc(L.name)}${esc(shape)}</h3><p class="note">${L.phases.length} neurons: ${esc(counts)}</p>${map(L.phases, 'neuron', L.name)}${channels}</div>`
+    `<h3>${esc(L.name)}${esc(shape)}</h3><p class="note">${L.phases.length} neurons: ${esc(counts)}${tileNote(L.shape)}</p>${map(L.phases, 'neuron', L.name, L.shape)}${channels}</div>`
   );
 }
 
@@ -99,7 +103,7 @@ export function censusReport(o: CensusReportInput): string {
     subtitle: `${o.kind === 'graph' ? 'graph network' : 'chain of dense layers'}; ${o.layers.length} ReLU layers`,
     sections: [
       section('Summary', summary + tab, 'summary'),
-      section('Phase of every neuron', legend(PHASE_KEYS) + `<style>.census-layer{margin:0 0 14px}.census-layer h3{font-size:15px;margin:0 0 2px}</style>` + o.layers.map(layerBlock).join(''), 'maps'),
+      section('Phase of every neuron', legend(PHASE_KEYS) + o.layers.map(layerBlock).join(''), 'maps'),
     ],
     data: { kind: 'census', counts: o.counts, channelCounts: o.channelCounts ?? null, layers: o.layers.map((L) => ({ name: L.name, ...countOf(L.phases), neurons: L.phases.length })) },
     version: o.version,

@@ -115,6 +115,7 @@ svg{display:block;max-width:100%;height:auto}svg text{font:12px system-ui,sans-s
 .note{color:#586074;font-size:13px;margin:8px 0 0}
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 #tip{position:fixed;pointer-events:none;background:#1d2330;color:#fff;padding:4px 8px;border-radius:4px;font-size:12px;display:none;max-width:360px;z-index:9}
+.census-layer{margin:0 0 16px}.census-layer h3{font-size:15px;margin:0 0 2px;overflow-wrap:anywhere}
 footer{color:#8a90a0;font-size:12px;text-align:center}
 `;
 

@@ -3,7 +3,8 @@
  * k-th fastest decided instance's time against k), the usual way to compare verifiers on a benchmark.
  */
 import { badge, dur, facts, page, section, table } from './html.ts';
-import { cactus, legend, type Key } from './svg.ts';
+import { legend, type Key } from './svg.ts';
+import { cactus } from './plots.ts';
 
 export interface InstanceRow {
   model: string;

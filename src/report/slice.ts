@@ -5,7 +5,8 @@
  */
 import type { SplitTree } from '../slice/partition.ts';
 import { dur, facts, num, page, section, table } from './html.ts';
-import { colorBar, histogram, rectPlot, seqColor, type Rect } from './svg.ts';
+import { seqColor } from './svg.ts';
+import { colorBar, histogram, rectPlot, type Rect } from './plots.ts';
 
 type BoxLike = { lo: ArrayLike<number>; hi: ArrayLike<number> };
 type PlainBox = { lo: number[]; hi: number[] };
