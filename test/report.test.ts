@@ -188,7 +188,7 @@ function mostCut(tree: unknown, n: number): number[] {
   return [byCuts[0].i, byCuts[1].i].sort((a, b) => a - b);
 }
 
-test('slice --report: one box per slice coloured by its size, a histogram of the sizes, the most cut inputs drawn', { skip: SKIP_BROWSER }, async (t) => {
+test('slice --report: one box per slice coloured by its size, a histogram of the sizes, the most cut inputs drawn; check --report of the family', { skip: SKIP_BROWSER }, async (t) => {
   const r = await run('slice', '--default', '--max-slices', '8', '--timeout', '0.3', '--jobs', '1', '-o', at('fam'), '--report', at('slice.html'), '--json');
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out);
@@ -200,6 +200,15 @@ test('slice --report: one box per slice coloured by its size, a histogram of the
     assert.equal((await dataOf(p, 'rect.bin', 'count')).reduce((a, b) => a + b), j.slices);
     assert.equal(await p.$eval('#boxes', (e) => e.getAttribute('data-dims')), mostCut(fam.tree, 5).join(','));
     assert.deepEqual(await dataOf(p, '#slices tbody tr', 'relu'), fam.slices.map((s: { sizes: { reluNeurons: number } }) => s.sizes.reluNeurons));
+  });
+  // check of the family: one row per slice certificate
+  const ck = await run('check', at('fam'), '--report', at('family-check.html'), '--json');
+  assert.equal(ck.code, 0, ck.err);
+  const cj = JSON.parse(ck.out);
+  await openReport(t, at('family-check.html'), 'family-check', async (p) => {
+    assert.equal(await p.$eval('#claim .badge', (e) => e.getAttribute('data-status')), 'proved');
+    assert.deepEqual(await p.$$eval('#slices tbody tr', (es) => es.map((e) => e.getAttribute('data-ok'))), cj.slices.map((s: { ok: boolean }) => String(s.ok)));
+    assert.deepEqual(await textsOf(p, 'code.hash'), [fam.source.sha256]);
   });
 });
 

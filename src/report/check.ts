@@ -7,7 +7,7 @@ import type { FinalCheckResult } from '../simplify/final-check.ts';
 import type { GraphCertificate } from '../simplify/graph/certificate.ts';
 import type { GraphCheckResult } from '../simplify/graph/check.ts';
 import type { GraphClassCheckResult } from '../simplify/graph/class-check.ts';
-import { badge, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
+import { badge, count, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
 import { stackedBars } from './svg.ts';
 
 type Status = 'proved' | 'refuted' | 'unknown';
@@ -38,7 +38,7 @@ function timeBars(stages: Array<[string, number]>): string {
 
 function chainFacts(r: FinalCheckResult & { vacuous?: string }): FactRow[] {
   return [
-    ['proved by', `${r.verdict.method}${r.verdict.boxes !== undefined ? `, ${num(r.verdict.boxes)} boxes` : ''}`],
+    ['proved by', `${r.verdict.method}${r.verdict.boxes !== undefined ? `, ${count(r.verdict.boxes, 'box', 'boxes')}` : ''}`],
     ...optRow(r.provedBound !== undefined, 'proved max |f-g|', () => num(r.provedBound!)),
     ...optRow(r.phaseFacts !== undefined, 'phase facts re-proved', () => `${r.phaseFacts!.reproved} of ${r.phaseFacts!.claimed}`),
     ['sampling', `${num(r.sampling.points)} points, largest |f-g| ${num(r.sampling.maxAbsDiff)}`],
@@ -65,7 +65,7 @@ function single(o: CheckReportInput & { kind: 'chain' | 'graph' }): { status: St
     o.kind === 'chain'
       ? [...(o.result.phaseFacts ? [['phase facts', o.result.phaseFacts.timeMs] as [string, number]] : []), ...(o.result.classMargins ? [['class margins', o.result.classMargins.timeMs] as [string, number]] : []), ['proof', r.verdict.timeMs]]
       : [...('facts' in o.result ? [['fresh census of the removed channels', o.result.facts.timeMs] as [string, number]] : []), ['proof', r.verdict.timeMs]];
-  stages.push(['whole check (with reading and sampling)', o.timeMs]);
+  stages.push(['whole check', o.timeMs]);
   const rows: FactRow[] = [['claim', r.claim], ['verdict', { html: badge(r.verdict.status) }], ...(o.kind === 'chain' ? chainFacts(o.result) : graphFacts(o.result))];
   return {
     status: r.verdict.status,

@@ -29,6 +29,11 @@ export function num(x: number, digits = 4): string {
   return a >= 1e6 || a < 1e-3 ? x.toExponential(digits - 1) : String(Number(x.toPrecision(digits)));
 }
 
+/** "1 box", "3 boxes": a count and its noun (plural given, or +s). */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
 /** Milliseconds as seconds, or ms below a second. */
 export function dur(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;

@@ -6,7 +6,7 @@
 import type { Certificate } from '../simplify/certificate.ts';
 import type { ToleranceSearchStats } from '../simplify/prune.ts';
 import { KEEP, LINEAR, MERGED, REMOVED } from '../simplify/edits.ts';
-import { badge, change, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
+import { badge, count, change, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
 import { legend, stackedBars, type Key } from './svg.ts';
 
 export interface PruneReportInput {
@@ -93,9 +93,9 @@ function claimFacts(cert: Certificate, vacuous?: string): string {
   const rows: FactRow[] = [
     ['claim', c.claim],
     ['verdict', { html: badge(c.verdict.status) }],
-    ['proved by', `${c.verdict.method}${c.verdict.boxes !== undefined ? `, ${num(c.verdict.boxes)} boxes` : ''}, ${dur(c.verdict.timeMs)}`],
+    ['proved by', `${c.verdict.method}${c.verdict.boxes !== undefined ? `, ${count(c.verdict.boxes, 'box', 'boxes')}` : ''}, ${dur(c.verdict.timeMs)}`],
     ...optRow(c.provedBound !== undefined, 'proved max |f-g|', () => num(c.provedBound!)),
-    ...optRow(c.phaseFacts !== undefined, 'phase facts re-proved', () => `${c.phaseFacts!.reproved} of ${c.phaseFacts!.claimed} (${num(c.phaseFacts!.boxes)} boxes, ${dur(c.phaseFacts!.timeMs)})`),
+    ...optRow(c.phaseFacts !== undefined, 'phase facts re-proved', () => `${c.phaseFacts!.reproved} of ${c.phaseFacts!.claimed} (${count(c.phaseFacts!.boxes, 'box', 'boxes')}, ${dur(c.phaseFacts!.timeMs)})`),
     ['refactoring bound', num(c.refactorBound)],
     ['sampling', `${num(c.sampling.points)} points, largest |f-g| ${num(c.sampling.maxAbsDiff)}${c.sampling.classDisagreements !== undefined ? `, ${c.sampling.classDisagreements} class disagreements` : ''}`],
     ['exact slack', num(cert.floatingPoint.exactTolerance)],

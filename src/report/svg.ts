@@ -114,9 +114,9 @@ export function cellMap(colors: string[], tips: string[], o: { perRow?: number; 
 
 const rowLayout = (per: number, c: number) => (i: number): [number, number] => [(i % per) * c, Math.floor(i / per) * c];
 
-/** Channel pictures of h x w cells, as many to a row as fit in 1100 units, a gap of two cells between them. */
+/** Channel pictures of h x w cells, as many to a row as fit in 1100 units, a gap of one cell (at least 6) between. */
 function tileLayout([h, w]: [number, number], c: number): (i: number) => [number, number] {
-  const gap = 2 * c;
+  const gap = Math.max(6, c);
   const perRow = Math.max(1, Math.floor((1100 + gap) / (w * c + gap)));
   return (i) => {
     const ch = Math.floor(i / (h * w));
