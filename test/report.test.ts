@@ -303,3 +303,20 @@ test('graph prune and check: the graph prune report (channels per node by reason
     assert.deepEqual(await textsOf(p, 'code.hash'), [cert.input.sha256, cert.output.sha256]);
   });
 });
+
+test('neuronReasons: what the edits did, and why the steps say (a tolerance step counts as tolerance)', async () => {
+  const { neuronReasons } = await import('../src/report/prune.ts');
+  const verdict = { status: 'proved' as const, method: 'bounds', timeMs: 0 };
+  // layer 0: kept, never active, linear, merged, removed within the tolerance, merged within it; layer 1: output
+  const cert = {
+    edits: { state: [[0, 1, 2, 3, 1, 3], [0, 0]] },
+    steps: [
+      { kind: 'never-active', layer: 0, neuron: 1, verdict },
+      { kind: 'always-active', layer: 0, neuron: 2, verdict },
+      { kind: 'merge', layer: 0, neuron: 3, verdict },
+      { kind: 'tolerance-remove', layer: 0, neuron: 4, verdict },
+      { kind: 'tolerance-merge', layer: 0, neuron: 5, verdict },
+    ],
+  } as unknown as Parameters<typeof neuronReasons>[0];
+  assert.deepEqual(neuronReasons(cert), [{ 'never active': 1, 'always active / linear': 1, merged: 1, tolerance: 2, kept: 1 }]);
+});
