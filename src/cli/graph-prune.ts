@@ -108,7 +108,9 @@ async function classRun(f: Graph, domain: Box[], t: { order: 'argmax' | 'argmin'
   return { tolerance: { kind: 'class', order: t.order, margin: t.margin }, census: r.exact.census, dead: r.exact.dead, kills: r.kills, removed: r.removed, summary: r.summary, search, bytes, written, check };
 }
 
-function epsRun(f: Graph, domain: Box[], epsilon: number, out: string, o: RunOptions): GraphRun {
+async function epsRun(f: Graph, domain: Box[], epsilon: number, out: string, o: RunOptions): Promise<GraphRun> {
+  // the final check may use MILP, as check does (the search does not: its answers must not depend on the pace)
+  await loadMilpSolver();
   // the search gets the time limit ten times over, as in class mode
   const r = pruneGraphEps(f, domain, { epsilon, timeoutMs: o.timeoutMs * 10, censusTimeoutMs: o.timeoutMs, seed: o.seed, onProgress: o.onProgress });
   const search = { ...r.stats, bound: r.bound, ...(r.reason ? { reason: r.reason } : {}) };
@@ -154,7 +156,7 @@ export async function pruneGraph(model: { graph: Graph; path: string; bytes: Uin
   let r: GraphRun;
   const o = { precision, timeoutMs, seed, progress, onProgress };
   try {
-    r = tolerance.kind === 'class' ? await classRun(f, domain, tolerance, out, o) : tolerance.kind === 'linf' ? epsRun(f, domain, tolerance.epsilon, out, o) : exactRun(f, domain, out, o);
+    r = tolerance.kind === 'class' ? await classRun(f, domain, tolerance, out, o) : tolerance.kind === 'linf' ? await epsRun(f, domain, tolerance.epsilon, out, o) : exactRun(f, domain, out, o);
   } finally {
     progress.done();
   }

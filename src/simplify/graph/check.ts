@@ -39,14 +39,15 @@ export interface GraphCheckResult {
   witness?: number[];
 }
 
-/** f and g on the sampled points; the first point where they differ, and the largest difference. */
-function compareOnSamples(f: Graph, g: Graph, boxes: readonly Box[], o: GraphCheckOptions): { points: number; maxAbsDiff: number; witness?: Float64Array } {
+/** f and g on the sampled points: the first point where some output pair is `apart` (default: not equal), and the
+ * largest difference (shared with the epsilon check, whose outputs are apart beyond epsilon). */
+export function compareOnSamples(f: Graph, g: Graph, boxes: readonly Box[], o: GraphCheckOptions, apart = (a: number, b: number): boolean => !(a === b)): { points: number; maxAbsDiff: number; witness?: Float64Array } {
   let maxAbsDiff = 0;
   let witness: Float64Array | undefined;
   const points = samplePairs(f, g, boxes, o.samples, o.seed, (x, a, b) => {
     for (let i = 0; i < a.length; i++) {
       const d = Math.abs(a[i] - b[i]);
-      if (!(a[i] === b[i])) witness ??= x;
+      if (apart(a[i], b[i])) witness ??= x;
       maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
     }
   }, (d, t) => o.onProgress?.('final check: sampling', d, t));

@@ -24,28 +24,12 @@ import { pruneFromCensus, type GraphPruneResult } from './prune.ts';
 import { killChannels, killSites } from './kill.ts';
 import { leadOf, provedLeads, type ClassOrder, type Leads } from './class-leads.ts';
 import { candidatesOf, type Candidate } from './class-candidates.ts';
-import { groupSearch, killsByNode, tally, unionChannels, type KillSearchStats, type Outcome } from './kill-search.ts';
+import { groupSearch, killsByNode, tally, unionChannels, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
 
-export interface GraphClassPruneOptions {
+export interface GraphClassPruneOptions extends KillSearchOptions {
   order: ClassOrder;
   /** g's winner must lead every other output by more than this (scores before a final softmax) */
   margin: number;
-  /** the whole prune: census, f's winner, the search */
-  timeoutMs: number;
-  /** the exact prune's census (default: a third of timeoutMs) */
-  censusTimeoutMs?: number;
-  /** the census's work limit (GraphCensusOptions.maxClaims; default none): with it and a generous census time,
-   * the whole result is the same on any machine */
-  censusMaxClaims?: number;
-  /** proof attempts at most (a work limit; default 64) */
-  maxAttempts?: number;
-  /** ReLU-splitting subproblems per query at most (default 64) */
-  maxNodes?: number;
-  /** sampled points per box: a cheap refutation before each proof, and the activations that order the candidates
-   * (default 64) */
-  samples?: number;
-  seed: number;
-  onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
 }
 
 /** no search: 'no-winner' (f's winner not proved), 'no-margin' (the exact prune's lead not proved above the margin) */

@@ -19,11 +19,10 @@ import type { Graph } from '../../model/graph/types.ts';
 import { size } from '../../model/graph/shape.ts';
 import { checkGraphLinf } from '../../verify/graph/equiv.ts';
 import { absDiffAt } from '../../verify/graph/equiv-sample.ts';
-import { samplePairs } from './sample-pairs.ts';
 import { channelCount, deadChannelsOf } from './dead.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
 import { killChannels, killSites } from './kill.ts';
-import { reprovedZero, structureProblem, type GraphCheckOptions } from './check.ts';
+import { compareOnSamples, reprovedZero, structureProblem, type GraphCheckOptions } from './check.ts';
 import type { ChannelSets } from './channels.ts';
 
 export const epsClaim = (epsilon: number): string =>
@@ -41,20 +40,6 @@ export interface GraphEpsCheckResult {
 }
 
 type Status = GraphEpsCheckResult['verdict']['status'];
-
-/** f and g on the sampled points; the first point where they are more than epsilon apart, and the largest gap. */
-function compareWithin(f: Graph, g: Graph, boxes: readonly Box[], epsilon: number, o: GraphCheckOptions): { points: number; maxAbsDiff: number; witness?: Float64Array } {
-  let maxAbsDiff = 0;
-  let witness: Float64Array | undefined;
-  const points = samplePairs(f, g, boxes, o.samples, o.seed, (x, a, b) => {
-    for (let i = 0; i < a.length; i++) {
-      const d = Math.abs(a[i] - b[i]);
-      if (!(d <= epsilon)) witness ??= x;
-      maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
-    }
-  }, (d, t) => o.onProgress?.('final check: sampling', d, t));
-  return { points, maxAbsDiff, ...(witness ? { witness } : {}) };
-}
 
 /** Why the kills do not name killable ReLU channels of f, or null. */
 export function killsProblem(f: Graph, kills: ChannelSets): string | null {
@@ -107,7 +92,7 @@ export function checkGraphEpsPrune(f: Graph, g: Graph, kills: ChannelSets, remov
   if (size(f.input.shape) !== size(g.input.shape) || size(f.output.shape) !== size(g.output.shape)) {
     return result('refuted', 'shapes', `the networks take or give different sizes ([${f.input.shape}] -> [${f.output.shape}] against [${g.input.shape}] -> [${g.output.shape}])`, { points: 0, maxAbsDiff: Infinity });
   }
-  const s = compareWithin(f, g, boxes, epsilon, o);
+  const s = compareOnSamples(f, g, boxes, o, (a, b) => !(Math.abs(a - b) <= epsilon));
   if (s.witness) return result('refuted', 'sampling', `f and g are more than ${epsilon} apart at a sampled point (|f-g| up to ${s.maxAbsDiff})`, s);
   const badKills = killsProblem(f, kills);
   if (badKills) return result('unknown', 'structure', badKills, s);

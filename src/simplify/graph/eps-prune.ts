@@ -25,25 +25,11 @@ import { channelCount, deadChannelsOf } from './dead.ts';
 import { pruneFromCensus, type GraphPruneResult } from './prune.ts';
 import { killChannels, killSites } from './kill.ts';
 import { candidatesOf, type Candidate } from './class-candidates.ts';
-import { groupSearch, killsByNode, unionChannels, type KillSearchStats, type Outcome } from './kill-search.ts';
+import { groupSearch, killsByNode, unionChannels, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
 
-export interface GraphEpsPruneOptions {
+export interface GraphEpsPruneOptions extends KillSearchOptions {
+  /** max |f - g| on every output, proved */
   epsilon: number;
-  /** the whole prune: census, the search, the facts' census on the result */
-  timeoutMs: number;
-  /** each census (default: a third of timeoutMs) */
-  censusTimeoutMs?: number;
-  /** the censuses' work limit (GraphCensusOptions.maxClaims; default none) */
-  censusMaxClaims?: number;
-  /** proof attempts at most (a work limit; default 64) */
-  maxAttempts?: number;
-  /** ReLU-splitting subproblems per output side at most (default 64) */
-  maxNodes?: number;
-  /** sampled points per box: a cheap refutation before each proof, and the activations that order the candidates
-   * (default 64) */
-  samples?: number;
-  seed: number;
-  onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
 }
 
 export type EpsPruneStats = KillSearchStats;

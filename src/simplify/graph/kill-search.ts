@@ -8,6 +8,26 @@
 import type { NotKillable } from './kill.ts';
 import type { Candidate } from './class-candidates.ts';
 
+/** The options both tolerance prunes take (each adds its claim's parameters). */
+export interface KillSearchOptions {
+  /** the whole prune: the census, the search and what each mode proves besides */
+  timeoutMs: number;
+  /** the exact prune's census, and any census after it (default: a third of timeoutMs) */
+  censusTimeoutMs?: number;
+  /** the census's work limit (GraphCensusOptions.maxClaims; default none): with it and a generous census time,
+   * the whole result is the same on any machine */
+  censusMaxClaims?: number;
+  /** proof attempts at most (a work limit; default 64) */
+  maxAttempts?: number;
+  /** ReLU-splitting subproblems per query at most (default 64) */
+  maxNodes?: number;
+  /** sampled points per box: a cheap refutation before each proof, and the activations that order the candidates
+   * (default 64) */
+  samples?: number;
+  seed: number;
+  onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
+}
+
 /** What one attempt found: the claim proved for the network, a point breaking it, or neither within the limits. */
 export type Outcome = 'proved' | 'refuted' | 'unknown';
 
