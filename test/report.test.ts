@@ -320,3 +320,19 @@ test('neuronReasons: what the edits did, and why the steps say (a tolerance step
   } as unknown as Parameters<typeof neuronReasons>[0];
   assert.deepEqual(neuronReasons(cert), [{ 'never active': 1, 'always active / linear': 1, merged: 1, tolerance: 2, kept: 1 }]);
 });
+
+test('graphPruneNodes: a kill at a ReLU counts on the conv / dense node that makes its channels, the rest removed are dead', () => {
+  const f = readOnnxGraph((writeFileSync(at('kills.onnx'), pytorchCnn()), at('kills.onnx')));
+  const relu = f.nodes.find((n) => n.name === '/relu_2/Relu')!;
+  const fc1 = f.nodes.find((n) => n.output === relu.inputs[0])!;
+  assert.equal(fc1.op, 'dense');
+  const summary = { nodes: [{ node: fc1.name, op: 'dense', before: 16, after: 13 }, { node: '/conv1/Conv', op: 'conv', before: 8, after: 8 }], parametersBefore: 1, parametersAfter: 1 };
+  // channels 0 and 1 killed by the class search, 3 dead; listed on the ReLU's output tensor, as prune lists them
+  const removed = new Map([[relu.output, [0, 1, 3]]]);
+  const nodes = graphPruneNodes(f, summary, removed, new Map([['/relu_2/Relu', [0, 1]]]));
+  assert.deepEqual(nodes, [
+    { node: fc1.name, op: 'dense', before: 16, dead: 1, killed: 2, after: 13 },
+    { node: '/conv1/Conv', op: 'conv', before: 8, dead: 0, killed: 0, after: 8 },
+  ]);
+  assert.equal(graphPruneNodes(f, summary, removed)[0].killed, 0, 'no kills: every removed channel is dead');
+});
