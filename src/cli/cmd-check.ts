@@ -4,6 +4,7 @@ import { GRAPH_CERTIFICATE_FORMAT } from '../simplify/graph/certificate.ts';
 import type { GraphCheckResult } from '../simplify/graph/check.ts';
 import type { GraphClassCheckResult } from '../simplify/graph/class-check.ts';
 import { checkGraphCertificate } from './graph-check.ts';
+import { checkQuant, quantCertificateJson } from './quant-check.ts';
 import { fail } from '../errors.ts';
 import { pathFromCertificate } from '../simplify/certificate.ts';
 import { readCertified, writtenPrune, type Certified } from './certified.ts';
@@ -52,6 +53,8 @@ export const checkCommand: CommandSpec = {
     const text = readInputFile(path).toString('utf8');
     const graphCert = graphCertificateJson(text);
     if (graphCert) return checkGraph(graphCert, path, timeoutS, progress, values.json === true, report);
+    const quantCert = quantCertificateJson(text);
+    if (quantCert) return checkQuant(quantCert, path, timeoutS, progress, values.json === true);
     const certified = readCertified(path, text);
     let r: CheckResult;
     try {

@@ -171,7 +171,7 @@ function denormalize(net: Network, nm: NNetNormalization): Network {
   return { inputSize: net.inputSize, layers };
 }
 
-function normalizedBox(nm: NNetNormalization): Box {
+export function normalizedBox(nm: NNetNormalization): Box {
   const lo = nm.inputMin.map((v, i) => (v - nm.inputMean[i]) / nm.inputRange[i]);
   const hi = nm.inputMax.map((v, i) => (v - nm.inputMean[i]) / nm.inputRange[i]);
   return makeBox(lo.map((v, i) => Math.min(v, hi[i])), hi.map((v, i) => Math.max(v, lo[i])));

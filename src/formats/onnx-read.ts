@@ -53,7 +53,7 @@ export function tensorData(t: OTensor, where: string): Const {
   const raw = t.raw_data;
   if (raw && raw.length > 0) {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const size = type === ONNX_DOUBLE || type === ONNX_INT64 ? 8 : type === ONNX_FLOAT16 ? 2 : 4;
+    const size = type === ONNX_DOUBLE || type === ONNX_INT64 ? 8 : type === ONNX_FLOAT16 ? 2 : type === ONNX_INT8 || type === ONNX_UINT8 ? 1 : 4;
     if (raw.length !== count * size) fail(`${where}: tensor ${quote(t.name ?? '')} has ${raw.length} bytes, expected ${count * size}`);
     data = new Float64Array(count);
     for (let i = 0; i < count; i++) {
@@ -62,16 +62,54 @@ export function tensorData(t: OTensor, where: string): Const {
       else if (type === ONNX_INT64) data[i] = Number(dv.getBigInt64(i * 8, true));
       else if (type === ONNX_INT32) data[i] = dv.getInt32(i * 4, true);
       else if (type === ONNX_FLOAT16) data[i] = half(dv.getUint16(i * 2, true));
+      else if (type === ONNX_INT8) data[i] = dv.getInt8(i);
+      else if (type === ONNX_UINT8) data[i] = dv.getUint8(i);
       else fail(`${where}: tensor ${quote(t.name ?? '')} has unsupported data type ${type}`);
     }
   } else {
     const src =
-      type === ONNX_FLOAT ? t.float_data : type === ONNX_DOUBLE ? t.double_data : type === ONNX_INT64 ? t.int64_data : type === ONNX_INT32 ? t.int32_data : undefined;
+      type === ONNX_FLOAT ? t.float_data : type === ONNX_DOUBLE ? t.double_data : type === ONNX_INT64 ? t.int64_data : type === ONNX_INT32 || type === ONNX_INT8 || type === ONNX_UINT8 || type === ONNX_FLOAT16 ? t.int32_data : undefined;
     if (!src && count > 0) fail(`${where}: tensor ${quote(t.name ?? '')} has unsupported data type ${type}`);
     data = Float64Array.from(src ?? []);
+    // int32_data holds a float16 tensor's bit patterns, one per entry
+    if (type === ONNX_FLOAT16) data = data.map(half);
     if (data.length !== count) fail(`${where}: tensor ${quote(t.name ?? '')} has ${data.length} values, expected ${count}`);
   }
   return { dims, data };
+}
+
+/** TensorProto data types of quantised weights (onnx.proto: UINT8 = 2, INT8 = 3). */
+export const ONNX_UINT8 = 2;
+export const ONNX_INT8 = 3;
+
+/**
+ * A Cast or DequantizeLinear of constants folded to the exact values onnxruntime computes (quantised files: weights
+ * stored as float16 or int8, then made float32). Cast to float rounds to float32 (Math.fround), to double keeps the
+ * value. DequantizeLinear y = (x - zero_point) * scale in float32: the difference cast to float, the product of
+ * two float32 values rounded once to float32 (exact in float64 first: 24 + 24 bits). Per tensor (one scale) or per
+ * axis (`axis`, default 1, one scale per index along it).
+ */
+export function foldQuantConst(op: 'Cast' | 'DequantizeLinear', n: ONode, ins: Const[], where: string): Const {
+  if (op === 'Cast') {
+    const to = attrI(n, 'to', 0);
+    if (to === ONNX_FLOAT) return { dims: ins[0].dims, data: ins[0].data.map(Math.fround) };
+    if (to === ONNX_DOUBLE) return ins[0];
+    fail(`${where}: Cast of a constant to data type ${to} is not supported (only to float or double)`);
+  }
+  const [x, scale, zp] = ins;
+  const k = scale.data.length;
+  if (zp && zp.data.length !== k) fail(`${where}: zero point of ${zp.data.length} values for ${k} scales`);
+  let at = (_i: number): number => 0;
+  if (k !== 1) {
+    const rank = x.dims.length;
+    const a0 = attrI(n, 'axis', 1);
+    const ax = a0 < 0 ? a0 + rank : a0;
+    if (!(ax >= 0 && ax < rank) || x.dims[ax] !== k) fail(`${where}: ${k} scales do not match axis ${a0} of shape [${x.dims.join(',')}]`);
+    const inner = prod(x.dims.slice(ax + 1));
+    at = (i) => Math.floor(i / inner) % k;
+  }
+  const data = x.data.map((q, i) => Math.fround(Math.fround(q - (zp ? zp.data[at(i)] : 0)) * Math.fround(scale.data[at(i)])));
+  return { dims: x.dims, data };
 }
 
 function attr(node: ONode, name: string): OAttr | undefined {
@@ -217,6 +255,9 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
     if (!c) fail(`${where(n)}: operand ${quote(name ?? '')} must be a constant (only one data path is supported)`);
     return c;
   };
+  // weights stored quantised (float16 or int8, onnx-quant-write.ts): a Cast or DequantizeLinear of constants only
+  const foldsToConst = (n: ONode): boolean =>
+    (n.op_type === 'Cast' || n.op_type === 'DequantizeLinear') && (!n.domain || n.domain === 'ai.onnx') && (n.input ?? []).length > 0 && (n.input ?? []).every((t) => t === '' || consts.has(t));
   // a weight matrix already applied to the current layer: a second one with no activation between closes a linear
   // layer first, so a factored linear map (nnshrink writes one when it has fewer parameters) reads back as written
   let matrixApplied = false;
@@ -231,7 +272,7 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
   while (remaining.length) {
     if (guard++ > 100000) fail(`${path}: graph could not be ordered`);
     // next node: a Constant, or a node that consumes the current main value
-    const idx = remaining.findIndex((n) => n.op_type === 'Constant' || (n.input ?? []).includes(curName));
+    const idx = remaining.findIndex((n) => n.op_type === 'Constant' || foldsToConst(n) || (n.input ?? []).includes(curName));
     if (idx < 0) {
       const n = remaining[0];
       fail(`${where(n)}: does not consume the network's data path (branching graphs are not supported)`);
@@ -245,6 +286,10 @@ function graphToNetwork(g: OGraph, path: string, meta?: Array<{ key?: string; va
       const a = attr(n, 'value');
       if (!a?.t) fail(`${where(n)}: only tensor-valued Constant nodes are supported`);
       consts.set(out, tensorData(a.t, where(n)));
+      continue;
+    }
+    if (foldsToConst(n)) {
+      consts.set(out, foldQuantConst(op as 'Cast' | 'DequantizeLinear', n, (n.input ?? []).filter((t) => t !== '').map((t) => consts.get(t)!), where(n)));
       continue;
     }
     // Max(z, z * s) with a 0/1 constant s: per-neuron ReLU (s = 0) or identity (s = 1), nnshrink's own mixed layer

@@ -6,7 +6,7 @@
 import { fail } from '../../errors.ts';
 import type { ONode, OTensor } from '../onnx-schema.ts';
 import { ONNX_DOUBLE, ONNX_FLOAT, ONNX_FLOAT16 } from '../onnx-schema.ts';
-import { tensorData } from '../onnx-read.ts';
+import { foldQuantConst, tensorData } from '../onnx-read.ts';
 import { broadcastIndex, broadcastShapes, fmt, size } from '../../model/graph/shape.ts';
 import { transpose } from '../../model/graph/ops/transpose.ts';
 import type { TransposeNode } from '../../model/graph/types.ts';
@@ -150,7 +150,13 @@ const FOLDS: Record<string, Fold> = {
   Cast: (_r, n, [a], at) => {
     const to = A.int(n, 'to', 0, at);
     const int = !FLOAT_TYPES.has(to);
-    return { shape: a.shape, data: int ? a.data.map(Math.trunc) : a.data, int };
+    // to float: rounded to float32 as onnxruntime does (a float16 weight's value is kept exactly)
+    return { shape: a.shape, data: int ? a.data.map(Math.trunc) : to === ONNX_FLOAT ? a.data.map(Math.fround) : a.data, int };
+  },
+  // int8 weights in QDQ form (onnx-quant-write.ts): the float32 values onnxruntime computes
+  DequantizeLinear: (_r, n, ins, at) => {
+    const c = foldQuantConst('DequantizeLinear', n, ins.filter((x) => x !== undefined).map((x) => ({ dims: x.shape, data: x.data })), at);
+    return { shape: c.dims, data: c.data, int: false };
   },
   Gather: (_r, n, ins, at) => gather(n, ins, at),
   Unsqueeze: (r, n, ins, at) => ({ ...ins[0], shape: unsqueezeShape(ins[0].shape, axesOf(r, n, ins, at) ?? fail(`${at}: no axes`), at) }),

@@ -1,0 +1,62 @@
+/**
+ * A sound bound on how far a float32 evaluation of a chain (onnxruntime's: the input rounded to float32, each Gemm's
+ * dot product and bias summed in float32 in any order, with or without fused multiply-adds, ReLU and Max exact)
+ * can be from the exact value of the same numbers, over a domain. The proof (prove.ts) is about exact arithmetic on
+ * the stored numbers, as prune's final check is; this bound is what the float32 evaluation of the file adds.
+ *
+ * Per layer, with |x~_i| <= a_i + e_i (a_i from the exact network's bounds, e_i the error so far):
+ *   |z~_j - z_j| <= sum_i |w_ji| e_i + gamma_{n+1} (sum_i |w_ji| (a_i + e_i) + |b_j|),  gamma_m = m u / (1 - m u)
+ * (Higham, Accuracy and Stability of Numerical Algorithms, 3.1: a dot product of m terms in any order), u = 2^-24.
+ * A ReLU neuron whose exact and float32 pre-activations are both <= 0 (upper bound + error <= 0) carries no error.
+ */
+import type { Box } from '../../model/box.ts';
+import type { Network } from '../../model/network.ts';
+import type { NetworkBounds } from '../../bounds/types.ts';
+import { coverDomain } from '../../verify/search/cover.ts';
+
+const U32 = 2 ** -24;
+const gamma = (m: number): number => (m * U32) / (1 - m * U32);
+
+/** The largest error over the outputs on one box, given the exact network's pre-activation bounds there. */
+export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds): number {
+  const n0 = net.inputSize;
+  // the input as fed: rounded to float32 (relative u)
+  let a = new Float64Array(n0);
+  let e = new Float64Array(n0);
+  for (let i = 0; i < n0; i++) {
+    a[i] = Math.max(Math.abs(box.lo[i]), Math.abs(box.hi[i]));
+    e[i] = U32 * a[i];
+  }
+  for (const [k, L] of net.layers.entries()) {
+    const { lo, hi } = bounds[k];
+    const g = gamma(L.inSize + 1);
+    const na = new Float64Array(L.outSize);
+    const ne = new Float64Array(L.outSize);
+    for (let j = 0; j < L.outSize; j++) {
+      let carried = 0;
+      let mag = Math.abs(L.bias[j]);
+      const row = j * L.inSize;
+      for (let i = 0; i < L.inSize; i++) {
+        const w = Math.abs(L.weights[row + i]);
+        carried += w * e[i];
+        mag += w * (a[i] + e[i]);
+      }
+      // widened for this float64 computation's own rounding
+      const err = (carried + g * mag) * (1 + 1e-9) + 1e-300;
+      const dead = L.relu[j] === 1 && hi[j] + err <= 0;
+      ne[j] = dead ? 0 : err;
+      na[j] = L.relu[j] ? Math.max(0, hi[j]) : Math.max(Math.abs(lo[j]), Math.abs(hi[j]));
+    }
+    a = na;
+    e = ne;
+  }
+  return e.reduce((m, v) => Math.max(m, v), 0);
+}
+
+/** The bound over every box of the domain (boundsFn: sound pre-activation bounds of `net` on a box). */
+export function float32Rounding(net: Network, domain: Box[], boundsFn: (net: Network, box: Box) => NetworkBounds): number {
+  let r = 0;
+  // very many boxes: their cover's hulls (each holds its boxes, so the bound holds on them too)
+  for (const box of coverDomain(domain).boxes) r = Math.max(r, roundingOnBox(net, box, boundsFn(net, box)));
+  return r;
+}
