@@ -17,6 +17,7 @@ import { censusReport } from '../src/report/census.ts';
 import { graphPruneNodes, graphPruneReport } from '../src/report/graph-prune.ts';
 import { pytorchCnn, PRUNABLE_CNN_DEAD, PYTORCH_CNN_INPUT } from '../src/demo/cnn.ts';
 import { readOnnxGraph } from '../src/formats/onnx-graph/read.ts';
+import { sharedPath, SKIP_SHARED } from './helpers/shared.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SKIP_BROWSER = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: skipping the browser tests of the HTML reports (apt-get install chromium)`;
@@ -335,4 +336,16 @@ test('graphPruneNodes: a kill at a ReLU counts on the conv / dense node that mak
     { node: '/conv1/Conv', op: 'conv', before: 8, dead: 0, killed: 0, after: 8 },
   ]);
   assert.equal(graphPruneNodes(f, summary, removed)[0].killed, 0, 'no kills: every removed channel is dead');
+});
+
+test('bounds --census --report on a real CNN (cifar10_resnet 2b, ../shared): six ReLU layers drawn, counts as --json says, no overflow', { skip: SKIP_BROWSER || SKIP_SHARED }, async (t) => {
+  const base = sharedPath('cnn', 'cifar10_resnet');
+  const prop = join(base, 'vnnlib_properties_pgd_filtered', 'resnet2b_pgd_filtered', 'prop_0_eps_0.008.vnnlib');
+  const r = await run('bounds', join(base, 'onnx', 'resnet_2b.onnx'), '--vnnlib', prop, '--census', '--timeout', '3', '--report', at('resnet-census.html'), '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  await openReport(t, at('resnet-census.html'), 'resnet-census', async (p) => {
+    const counts = await p.$$eval('.census-layer', (ls) => ls.map((l) => ['never', 'always', 'both', 'unknown'].map((k) => l.querySelectorAll(`rect.neuron[data-phase="${k}"]`).length)));
+    assert.deepEqual(counts, j.layers.map((L: { counts: Record<string, number> }) => [L.counts.never, L.counts.always, L.counts.both, L.counts.unknown]));
+  });
 });
