@@ -349,3 +349,25 @@ test('bounds --census --report on a real CNN (cifar10_resnet 2b, ../shared): six
     assert.deepEqual(counts, j.layers.map((L: { counts: Record<string, number> }) => [L.counts.never, L.counts.always, L.counts.both, L.counts.unknown]));
   });
 });
+
+test('sliceReport: the inputs asked for are drawn, else the two the tree cuts most; boxes placed by their bounds', async () => {
+  const { sliceReport, mostSplitDims } = await import('../src/report/slice.ts');
+  // X_2 cut twice, X_0 once, X_1 never
+  const tree = { dim: 2, at: 0, left: { leaf: 0 }, right: { dim: 0, at: 0, left: { leaf: 1 }, right: { dim: 2, at: 0.5, left: { leaf: 2 }, right: { leaf: 3 } } } };
+  assert.deepEqual(mostSplitDims(tree, 3), [0, 2]);
+  const boxes = [
+    { lo: [-1, -1, -1], hi: [1, 1, 0] },
+    { lo: [-1, -1, 0], hi: [0, 1, 1] },
+    { lo: [0, -1, 0], hi: [1, 1, 0.5] },
+    { lo: [0, -1, 0.5], hi: [1, 1, 1] },
+  ];
+  const input = { model: 'm', family: 'f', strategy: 'adaptive', boxes, relu: [5, 6, 7, 8], parameters: [50, 60, 70, 80], sourceRelu: 9, sourceParameters: 90, root: { lo: [-1, -1, -1], hi: [1, 1, 1] }, tree, familyCheck: { points: 1, boundaryPoints: 0, maxAbsDiff: 0 }, fallbackSlices: 0, timeMs: 1, version: '0' };
+  assert.match(sliceReport(input), /id="boxes" data-dims="0,2"/);
+  const asked = sliceReport({ ...input, dims: [1, 2] });
+  assert.match(asked, /id="boxes" data-dims="1,2"/);
+  assert.match(asked, />X_1</);
+  // every slice spans X_1 whole: drawn across the plot's whole width
+  const widths = [...asked.matchAll(/<rect class="box" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)].map((m) => Number(m[2]));
+  assert.equal(widths.length, 4);
+  assert.ok(widths.every((w) => Math.abs(w - widths[0]) < 1e-9 && w > 400), `${widths}`);
+});
