@@ -47,7 +47,9 @@ function storedTensor(name: string, dims: number[], s: StoredLayer, which: 'weig
  * for int8.
  */
 export function quantOnnxBytes(net: Network, stored: readonly StoredLayer[], opts: SaveOptions, meta: Record<string, unknown>): Uint8Array {
-  const model = decodeModel(onnxBytes(net, { ...opts, precision: 'float32' }));
+  // a file of no ONNX source gets a batch dimension of any size ('N'), so onnxruntime can run many rows at once
+  const source = opts.source ?? { inputName: 'input', outputName: 'output', batch: 'N', opset: 13, precision: 'float32' as const };
+  const model = decodeModel(onnxBytes(net, { ...opts, source, precision: 'float32' }));
   const g = model.graph!;
   const gemms = (g.node ?? []).filter((n) => n.op_type === 'Gemm');
   if (gemms.length !== net.layers.length) fail(`writing quantised ONNX: ${gemms.length} Gemm nodes for ${net.layers.length} layers`);
