@@ -6,45 +6,49 @@
  */
 import { NnsError } from '../errors.ts';
 import { EXIT, ExitError, parse, type CommandSpec } from './common.ts';
-import { infoCommand } from './cmd-info.ts';
-import { evalCommand } from './cmd-eval.ts';
-import { convertCommand } from './cmd-convert.ts';
-import { pruneCommand } from './cmd-prune.ts';
-import { checkCommand } from './cmd-check.ts';
-import { sliceCommand } from './cmd-slice.ts';
-import { verifyCommand } from './cmd-verify.ts';
-import { equivCommand } from './cmd-equiv.ts';
-import { boundsCommand } from './cmd-bounds.ts';
-import { quantizeCommand } from './cmd-quantize.ts';
 import { VERSION } from './version.ts';
 import { didYouMean } from './suggest.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 
-const COMMANDS: CommandSpec[] = [
-  infoCommand,
-  evalCommand,
-  convertCommand,
-  boundsCommand,
-  verifyCommand,
-  equivCommand,
-  pruneCommand,
-  quantizeCommand,
-  checkCommand,
-  sliceCommand,
+/**
+ * Each command's module, imported only when it runs (or for the full help): a start loads what one command needs,
+ * not all of them (compiled `info` on ACAS Xu: imports of every command about double those of `info` alone).
+ */
+const LOADERS: ReadonlyArray<readonly [string, () => Promise<CommandSpec>]> = [
+  ['info', async () => (await import('./cmd-info.ts')).infoCommand],
+  ['eval', async () => (await import('./cmd-eval.ts')).evalCommand],
+  ['convert', async () => (await import('./cmd-convert.ts')).convertCommand],
+  ['bounds', async () => (await import('./cmd-bounds.ts')).boundsCommand],
+  ['verify', async () => (await import('./cmd-verify.ts')).verifyCommand],
+  ['equiv', async () => (await import('./cmd-equiv.ts')).equivCommand],
+  ['prune', async () => (await import('./cmd-prune.ts')).pruneCommand],
+  ['quantize', async () => (await import('./cmd-quantize.ts')).quantizeCommand],
+  ['check', async () => (await import('./cmd-check.ts')).checkCommand],
+  ['slice', async () => (await import('./cmd-slice.ts')).sliceCommand],
 ];
 
+/** commands added at run time (tests), after the built-in ones */
+const REGISTERED: CommandSpec[] = [];
+
 export function registerCommand(c: CommandSpec): void {
-  COMMANDS.push(c);
+  REGISTERED.push(c);
 }
 
-function help(): string {
-  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+const commandNames = (): string[] => [...LOADERS.map(([name]) => name), ...REGISTERED.map((c) => c.name)];
+
+async function allCommands(): Promise<CommandSpec[]> {
+  return [...(await Promise.all(LOADERS.map(([, load]) => load()))), ...REGISTERED];
+}
+
+async function help(): Promise<string> {
+  const commands = await allCommands();
+  const w = Math.max(...commands.map((c) => c.name.length));
   return [
     `nnshrink ${VERSION}: make trained ReLU networks provably smaller`,
     '',
     'usage: nnshrink COMMAND [options]   (nnshrink COMMAND --help for its options)',
     '',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
     'nnshrink help COMMAND (or COMMAND --help): its usage and options; nnshrink --version: the version.',
     'Every command takes --json for machine-readable output.',
@@ -59,10 +63,12 @@ function commandHelp(cmd: CommandSpec): string {
 }
 
 /** The command named `name`, or a one-line error naming the nearest one. */
-function findCommand(name: string): CommandSpec {
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (cmd) return cmd;
-  const names = COMMANDS.map((c) => c.name);
+async function findCommand(name: string): Promise<CommandSpec> {
+  const added = REGISTERED.find((c) => c.name === name);
+  if (added) return added;
+  const loader = LOADERS.find(([n]) => n === name);
+  if (loader) return loader[1]();
+  const names = commandNames();
   throw new NnsError(`unknown command '${name}'${didYouMean(name, names)} (commands: ${names.join(', ')}; nnshrink --help)`);
 }
 
@@ -94,11 +100,11 @@ export async function main(argv: string[]): Promise<number> {
     const [name, ...rest] = argv;
     if (name === 'help' && rest.length) {
       if (rest.length > 1) throw new NnsError(`help: one command at a time (got ${rest.length}: ${rest.join(' ')})`);
-      process.stdout.write(commandHelp(findCommand(rest[0])));
+      process.stdout.write(commandHelp(await findCommand(rest[0])));
       return 0;
     }
     if (!name || name === '--help' || name === '-h' || name === 'help') {
-      process.stdout.write(help() + '\n');
+      process.stdout.write((await help()) + '\n');
       return name ? 0 : 2;
     }
     if (name === '--version' || name === '-V') {
@@ -109,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       const hint = didYouMean(name.replace(/^--?/, ''), ['help', 'version'], '--');
       throw new NnsError(`unknown option '${name}'${hint || ' (options go after the command: nnshrink COMMAND [options]; nnshrink --help)'}`);
     }
-    const cmd = findCommand(name);
+    const cmd = await findCommand(name);
     const { values, positionals } = parse(cmd, rest);
     if (values.help) {
       process.stdout.write(commandHelp(cmd));
