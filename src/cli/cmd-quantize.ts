@@ -62,7 +62,7 @@ export const quantizeCommand: CommandSpec = {
     const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
     const inPath = inputPath(values, positionals);
     const view = viewOpt(values);
-    checkOutputs([{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }], inPath === DEFAULT_PATH ? [] : [{ path: inPath, what: 'MODEL', kind: 'file' } as never]);
+    checkOutputs([{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }], inPath === DEFAULT_PATH ? [] : [{ path: inPath, what: 'MODEL' }]);
     const { model, sha256 } = readChain(inPath, view);
     const f = model.network;
     const domain = resolveDomain(model, values);
