@@ -177,3 +177,15 @@ test('quantize --epsilon auto: the E found is proved, the bisection lower end is
   const chk = await cli('check', 'a.onnx.certificate.json');
   assert.equal(chk.code, 0, chk.out + chk.err);
 });
+
+test('quantize --preserve-class: float16 keeps the default network\'s argmax where it leads by 0.2, and check re-proves it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nns-quant-class-'));
+  const cli = cliIn(dir);
+  const q = await cli('quantize', '--default', '--to', 'float16', '--preserve-class', 'argmax', '--margin', '0.2', '--max-boxes', '2000', '-o', 'c.onnx');
+  assert.equal(q.code, 0, q.err);
+  assert.match(q.out, /^PROVED: g \(evaluated in float32\) has f's argmax class/);
+  const cert = JSON.parse(readFileSync(join(dir, 'c.onnx.certificate.json'), 'utf8'));
+  assert.deepEqual(cert.tolerance, { kind: 'class', order: 'argmax', margin: 0.2 });
+  const chk = await cli('check', 'c.onnx.certificate.json');
+  assert.equal(chk.code, 0, chk.out + chk.err);
+});

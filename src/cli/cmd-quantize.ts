@@ -97,7 +97,7 @@ export const quantizeCommand: CommandSpec = {
     else {
       process.stdout.write(
         `PROVED: ${cert.claim}\n  ${spec.to}${spec.perChannel ? ' per channel' : ''}${spec.keepFloat.length ? `, layers ${cert.quantized.keepFloat.join(',')} kept float32` : ''}: ${out} ${sizes.bytes} bytes (float32: ${sizes.float32Bytes}); ` +
-          `proved |g - f| <= ${fmt(answer.proof.provedBound)} (float32 rounding ${fmt(answer.proof.rounding)}), largest found ${fmt(answer.proof.foundMax)}; ${(cert.totalTimeMs / 1000).toFixed(1)} s\n` +
+          `${tolerance.kind === 'linf' ? `proved |g - f| <= ${fmt(answer.proof.provedBound)} (float32 rounding ${fmt(answer.proof.rounding)}), largest found ${fmt(answer.proof.foundMax)}` : `class kept with g's scores known within ${fmt(answer.proof.rounding)} (float32 rounding)`}; ${(cert.totalTimeMs / 1000).toFixed(1)} s\n` +
           (answer.auto ? `  --epsilon auto: ${fmt(answer.epsilon)} proved, ${fmt(answer.auto.lowerEnd)} not (${answer.auto.steps.length} proofs of at most ${opts.maxBoxes} boxes)\n` : '') +
           `  certificate: ${certPath}\n`,
       );
