@@ -13,12 +13,17 @@ import type { Box } from '../../model/box.ts';
 import type { Network } from '../../model/network.ts';
 import type { NetworkBounds } from '../../bounds/types.ts';
 import { coverDomain } from '../../verify/search/cover.ts';
+import { propagatedRounding } from './rounding-diff.ts';
 
 const U32 = 2 ** -24;
 const gamma = (m: number): number => (m * U32) / (1 - m * U32);
 
-/** The largest error over the outputs on one box, given the exact network's pre-activation bounds there. */
-export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds): number {
+/**
+ * The largest error over the outputs on one box, given the exact network's pre-activation bounds there, and per
+ * layer the rounding made in that layer alone (with the input's rounding in layer 1's): |z~ - z| <= fresh + carried.
+ */
+export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds): { out: number; fresh: Float64Array[] } {
+  const fresh: Float64Array[] = [];
   const n0 = net.inputSize;
   // the input as fed: rounded to float32 (relative u)
   let a = new Float64Array(n0);
@@ -32,6 +37,7 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds): nu
     const g = gamma(L.inSize + 1);
     const na = new Float64Array(L.outSize);
     const ne = new Float64Array(L.outSize);
+    const own = new Float64Array(L.outSize);
     for (let j = 0; j < L.outSize; j++) {
       let carried = 0;
       let mag = Math.abs(L.bias[j]);
@@ -43,20 +49,25 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds): nu
       }
       // widened for this float64 computation's own rounding
       const err = (carried + g * mag) * (1 + 1e-9) + 1e-300;
+      own[j] = (k === 0 ? carried + g * mag : g * mag) * (1 + 1e-9) + 1e-300;
       const dead = L.relu[j] === 1 && hi[j] + err <= 0;
       ne[j] = dead ? 0 : err;
       na[j] = L.relu[j] ? Math.max(0, hi[j]) : Math.max(Math.abs(lo[j]), Math.abs(hi[j]));
     }
+    fresh.push(own);
     a = na;
     e = ne;
   }
-  return e.reduce((m, v) => Math.max(m, v), 0);
+  return { out: e.reduce((m, v) => Math.max(m, v), 0), fresh };
 }
 
 /** The bound over every box of the domain (boundsFn: sound pre-activation bounds of `net` on a box). */
 export function float32Rounding(net: Network, domain: Box[], boundsFn: (net: Network, box: Box) => NetworkBounds): number {
   let r = 0;
   // very many boxes: their cover's hulls (each holds its boxes, so the bound holds on them too)
-  for (const box of coverDomain(domain).boxes) r = Math.max(r, roundingOnBox(net, box, boundsFn(net, box)));
+  for (const box of coverDomain(domain).boxes) {
+    const b = roundingOnBox(net, box, boundsFn(net, box));
+    r = Math.max(r, Math.min(b.out, propagatedRounding(net, box, b.fresh, boundsFn)));
+  }
   return r;
 }
