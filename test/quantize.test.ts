@@ -16,6 +16,8 @@ import { makeBox, samplePoints, type Box } from '../src/model/box.ts';
 import { forward, type Network } from '../src/model/network.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { parseOnnx } from '../src/formats/onnx-read.ts';
+import { parseOnnxGraph } from '../src/formats/onnx-graph/read.ts';
+import { graphToChain } from '../src/model/graph/chain.ts';
 import { decodeModel, encodeModel } from '../src/formats/onnx-schema.ts';
 import { quantOnnxBytes } from '../src/formats/onnx-quant-write.ts';
 import { storeNetwork, storedNetwork, type QuantSpec } from '../src/simplify/quantize/values.ts';
@@ -80,6 +82,10 @@ for (const { name, net, box } of CASES) {
         assert.deepEqual(Array.from(g.layers[k].bias, (v) => v + 0), Array.from(e.b, (v) => v + 0), `layer ${k + 1} biases`);
         assert.deepEqual(Array.from(g.layers[k].relu), Array.from(L.relu));
       });
+      // the graph reader (a file without nnshrink's metadata goes there when the chain reader refuses it) folds the
+      // same values
+      const viaGraph = graphToChain(parseOnnxGraph(bytes, 'q.onnx'));
+      viaGraph.layers.forEach((L, k) => assert.deepEqual([L.weights, L.bias], [g.layers[k].weights, g.layers[k].bias], `graph reader, layer ${k + 1}`));
       const meant = storedNetwork(net, storeNetwork(net, spec));
       g.layers.forEach((L, k) => assert.ok(L.weights.every((v, i) => Object.is(v, meant.layers[k].weights[i])), `layer ${k + 1}: the file holds the stored numbers bit for bit`));
       const proof = proveQuantized(net, g, [box], 0, { boundsFn: crownBounds, outputLinearLower, timeoutMs: 60_000, maxBoxes: 200, seed: 1 });
