@@ -3,10 +3,10 @@
  * exact, `--preserve-class argmax` and `--epsilon E` as a user runs them (the CLI in a child process), the channels
  * and parameters before and after, the time, whether the final check proved it, then onnxruntime on the pruned file
  * against the original on N points of the ball (the largest output difference, points whose class differs; eps:
- * that difference against E). E per instance, a stated rule: 1% of the largest |output| of f (onnxruntime) on the
- * same N points of the ball.
+ * that difference against E). E per instance, a stated rule: 1% (or the share given) of the largest |output| of f
+ * (onnxruntime) on the same N points of the ball.
  * Run: node --import tsx bench/cnn-prune.ts [instances per network=1] [timeoutS=10] [points=10000] [benchmarks=all]
- *      [modes=exact,class,eps]
+ *      [modes=exact,class,eps] [E as a share of f's largest |output|=0.01]
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -23,8 +23,8 @@ const points = Number(process.argv[4] ?? 10000);
 const only = process.argv[5] && process.argv[5] !== 'all' ? new Set(process.argv[5].split(',')) : null;
 type Mode = 'exact' | 'class' | 'eps';
 const modes = (process.argv[6] ?? 'exact,class,eps').split(',') as Mode[];
-/** E = this share of the largest |output| of f on the ball's points */
-const EPS_SHARE = 0.01;
+/** E = this share of the largest |output| of f on the ball's points (default 1%) */
+const EPS_SHARE = Number(process.argv[7] ?? 0.01);
 const root = join(SHARED_NETS, 'cnn');
 const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const out = fileURLToPath(new URL('./out/cnn-prune', import.meta.url));
@@ -107,7 +107,8 @@ async function one(model: string, prop: string, mode: Mode): Promise<string> {
     if (argmax(ya, k, m) !== argmax(yb, k, m)) classes++;
   }
   const bound = j.search && 'bound' in j.search ? `, proved <= ${Number(j.search.bound).toExponential(2)}` : '';
-  const search = j.search ? ` (${j.search.accepted} of ${j.search.candidates} live, ${j.search.ended}${bound})` : '';
+  const tries = j.search ? `${j.search.attempts} attempts: ${j.search.proved} proved, ${j.search.refuted} refuted, ${j.search.unknown} open` : '';
+  const search = j.search ? ` (${j.search.accepted} of ${j.search.candidates} live, ${tries}, ${j.search.ended}${bound})` : '';
   const claim = j.tolerance.kind === 'linf' ? '' : mode === 'eps' ? ` (${j.tolerance.kind} written)` : '';
   const against = mode === 'eps' ? ` (E ${eps})` : '';
   return `${label} | ${before} -> ${after}${search} | ${j.parameters.before} -> ${j.parameters.after} | ${j.finalCheck.verdict.status}${claim} | ${s} | ${diff.toExponential(2)}${against}, ${classes} class changes |`;
