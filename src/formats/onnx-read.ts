@@ -34,7 +34,8 @@ interface Const {
   data: Float64Array;
 }
 
-function half(h: number): number {
+/** The value of a float16 bit pattern. */
+export function half(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;

@@ -7,6 +7,7 @@
  */
 import { fail } from '../../errors.ts';
 import type { Layer, Network } from '../../model/network.ts';
+import { half } from '../../formats/onnx-read.ts';
 
 export type QuantTarget = 'float16' | 'int8';
 
@@ -54,15 +55,6 @@ function roundHalfEven(v: number): number {
   return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
 }
 
-/** The value of a float16 bit pattern. */
-export function halfValue(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /** int8 with symmetric scales: one per tensor, or one per output row. */
 function int8Layer(L: Layer, perChannel: boolean): StoredLayer {
@@ -99,7 +91,7 @@ export function storeNetwork(net: Network, spec: QuantSpec): StoredLayer[] {
 /** The values a stored layer means in float32 arithmetic (what the readers fold a Cast or DequantizeLinear to). */
 export function storedValues(s: StoredLayer, inSize: number): { weights: Float64Array; bias: Float64Array } {
   if (s.kind === 'float32') return { weights: Float64Array.from(s.weights), bias: Float64Array.from(s.bias) };
-  if (s.kind === 'float16') return { weights: Float64Array.from(s.weights, halfValue), bias: Float64Array.from(s.bias, halfValue) };
+  if (s.kind === 'float16') return { weights: Float64Array.from(s.weights, half), bias: Float64Array.from(s.bias, half) };
   const per = s.scales.length === 1 ? s.weights.length : inSize;
   const weights = Float64Array.from(s.weights, (q, i) => Math.fround(q * s.scales[Math.floor(i / per)]));
   return { weights, bias: Float64Array.from(s.bias) };
