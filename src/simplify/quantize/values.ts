@@ -8,6 +8,9 @@
 import { fail } from '../../errors.ts';
 import type { Layer, Network } from '../../model/network.ts';
 import { half } from '../../formats/onnx-read.ts';
+import type { StoredLayer } from '../../formats/onnx-quant-write.ts';
+
+export type { StoredLayer };
 
 export type QuantTarget = 'float16' | 'int8';
 
@@ -19,11 +22,6 @@ export interface QuantSpec {
   keepFloat: readonly number[];
 }
 
-/** One layer as stored: float32 kept, float16 bit patterns, or int8 values with their scales. */
-export type StoredLayer =
-  | { kind: 'float32'; weights: Float32Array; bias: Float32Array }
-  | { kind: 'float16'; weights: Uint16Array; bias: Uint16Array }
-  | { kind: 'int8'; weights: Int8Array; scales: Float32Array; bias: Float32Array };
 
 /** The float16 bit pattern nearest to x (ties to even); |x| beyond the largest float16 is an error. */
 export function toHalfBits(x: number, where: string): number {
