@@ -171,14 +171,18 @@ function denormalize(net: Network, nm: NNetNormalization): Network {
   return { inputSize: net.inputSize, layers };
 }
 
-export function normalizedBox(nm: NNetNormalization): Box {
+function normalizedBox(nm: NNetNormalization): Box {
   const lo = nm.inputMin.map((v, i) => (v - nm.inputMean[i]) / nm.inputRange[i]);
   const hi = nm.inputMax.map((v, i) => (v - nm.inputMean[i]) / nm.inputRange[i]);
   return makeBox(lo.map((v, i) => Math.min(v, hi[i])), hi.map((v, i) => Math.max(v, lo[i])));
 }
 
 export function readNNet(path: string, view: 'raw' | 'normalized' = 'raw'): LoadedModel {
-  const p = parseNNet(readInputFile(path).toString('utf8'), path);
+  return nnetModel(parseNNet(readInputFile(path).toString('utf8'), path), path, view);
+}
+
+/** A parsed NNet file as a model in the view asked for (the domain in the same units). */
+export function nnetModel(p: ParsedNNet, path: string, view: 'raw' | 'normalized'): LoadedModel {
   return {
     network: view === 'raw' ? p.raw : p.normalized,
     domain: p.hasDomain ? (view === 'raw' ? p.domain : normalizedBox(p.norm)) : undefined,

@@ -8,7 +8,7 @@ import { defaultModel } from '../../demo/default-network.ts';
 import { formatOf, parseAnyOnnx } from '../../formats/load.ts';
 import { parseJsonNetwork } from '../../formats/json.ts';
 import type { LoadedModel } from '../../formats/model-file.ts';
-import { normalizedBox, parseNNet } from '../../formats/nnet.ts';
+import { nnetModel, parseNNet } from '../../formats/nnet.ts';
 import { readInputFile } from '../../formats/read-text.ts';
 import { networkHash } from '../../model/hash.ts';
 import { sha256Of } from '../graph/certificate.ts';
@@ -25,11 +25,7 @@ export function readChain(path: string, view: 'raw' | 'normalized' = 'raw'): { m
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   const sha256 = sha256Of(bytes);
   if (fmt === 'json') return { model: parseJsonNetwork(buf.toString('utf8'), path), sha256 };
-  if (fmt === 'nnet') {
-    const p = parseNNet(buf.toString('utf8'), path);
-    const domain = p.hasDomain ? (view === 'raw' ? p.domain : normalizedBox(p.norm)) : undefined;
-    return { model: { network: view === 'raw' ? p.raw : p.normalized, domain, format: 'nnet', path, nnet: p.norm, view }, sha256 };
-  }
+  if (fmt === 'nnet') return { model: nnetModel(parseNNet(buf.toString('utf8'), path), path, view), sha256 };
   const any = parseAnyOnnx(bytes, path);
   if (any.kind === 'graph') fail(`${path}: a graph network (convolutions or branches); quantize takes fully-connected chains for now`);
   return { model: any.model, sha256 };
