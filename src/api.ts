@@ -13,7 +13,7 @@ import { symbolicBounds } from './bounds/symbolic.ts';
 import { crownBounds } from './bounds/backward.ts';
 import { alphaCrownBounds } from './bounds/alpha.ts';
 import { outputLinearLower } from './bounds/objective.ts';
-import { WorkerPool } from './pool/pool.ts';
+import { withPool, type WorkerPool } from './pool/pool.ts';
 import { manyInputs } from './verify/search/split.ts';
 import { loadMilpSolver } from './verify/search/milp.ts';
 import { decidePropertyOnPool, type PropertyResult } from './verify/property/property.ts';
@@ -37,14 +37,8 @@ const isGraph = (m: Network | Graph): m is Graph => 'nodes' in m;
 const boxesOf = (domain: Box | Box[]): Box[] => (Array.isArray(domain) ? domain : [domain]);
 
 /** `run` with a pool of `workers` threads (one, inline, for networks with many inputs), ended afterwards. */
-async function withPool<R>(net: Network, workers: number, run: (pool: WorkerPool) => Promise<R>): Promise<R> {
-  const pool = new WorkerPool(manyInputs(net.inputSize) ? 1 : Math.max(1, Math.floor(workers)));
-  try {
-    return await run(pool);
-  } finally {
-    await pool.close();
-  }
-}
+const withTreePool = <R>(net: Network, workers: number, run: (pool: WorkerPool) => Promise<R>): Promise<R> =>
+  withPool(manyInputs(net.inputSize) ? 1 : Math.max(1, Math.floor(workers)), run);
 
 /**
  * Decides a VNN-LIB property (a path, or one read with {@link readVnnlib}) of a network or a graph, as
@@ -61,7 +55,7 @@ export async function verify(model: Network | Graph, property: VnnProperty | str
     return decideGraph(model, prop, { timeoutMs });
   }
   checkPropertyFits(model, prop, where);
-  return withPool(model, opts.workers ?? 1, (pool) => decidePropertyOnPool(model, prop, { timeoutMs }, pool));
+  return withTreePool(model, opts.workers ?? 1, (pool) => decidePropertyOnPool(model, prop, { timeoutMs }, pool));
 }
 
 /** The bounding methods of {@link bounds}, loosest and cheapest first. */
@@ -113,9 +107,9 @@ export async function equiv(f: Network, g: Network, domain: Box | Box[], questio
   const diff = sameSizes(f, g);
   if ('epsilon' in question) {
     if (diff) return checkLinf(alignedPair(f, g), boxes, question.epsilon, base);
-    return withPool(f, opts.workers ?? 1, (pool) => checkLinfProduct(f, g, boxes, question.epsilon, { ...base, pool }));
+    return withTreePool(f, opts.workers ?? 1, (pool) => checkLinfProduct(f, g, boxes, question.epsilon, { ...base, pool }));
   }
   const margin = question.margin ?? 0;
   if (diff) return checkClass(alignedPair(f, g), boxes, question.sameClass, margin, base);
-  return withPool(f, opts.workers ?? 1, (pool) => checkClassProduct(f, g, boxes, question.sameClass, margin, { ...base, pool }));
+  return withTreePool(f, opts.workers ?? 1, (pool) => checkClassProduct(f, g, boxes, question.sameClass, margin, { ...base, pool }));
 }

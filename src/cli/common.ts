@@ -12,7 +12,7 @@ import { outputSize, type Network } from '../model/network.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { crownBounds } from '../bounds/backward.ts';
 import { isFamilyDirectory } from './family-eval.ts';
-import { defaultWorkers, WorkerPool } from '../pool/pool.ts';
+import { defaultWorkers, withPool, type WorkerPool } from '../pool/pool.ts';
 import { manyInputs } from '../verify/search/split.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -220,12 +220,7 @@ export function boundsFor(_net: Network): (net: Network, box: Box) => NetworkBou
  */
 export async function withTreePool<R>(net: Network, values: Record<string, unknown>, run: (pool: WorkerPool) => Promise<R>): Promise<R> {
   const jobs = jobsOpt(values);
-  const pool = new WorkerPool(manyInputs(net.inputSize) ? 1 : jobs);
-  try {
-    return await run(pool);
-  } finally {
-    await pool.close();
-  }
+  return withPool(manyInputs(net.inputSize) ? 1 : jobs, run);
 }
 
 export function printJson(obj: unknown): void {

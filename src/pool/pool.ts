@@ -195,6 +195,16 @@ export class WorkerSession {
   }
 }
 
+/** `run` on a pool of `size` workers of its own, ended afterwards however `run` ends. */
+export async function withPool<R>(size: number, run: (pool: WorkerPool) => Promise<R>): Promise<R> {
+  const pool = new WorkerPool(size);
+  try {
+    return await run(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
 /** One round of jobs on a pool of its own. */
 export async function runPool<J, R>(
   moduleUrl: string,
@@ -203,10 +213,5 @@ export async function runPool<J, R>(
   workers: number,
   onResult?: (index: number, result: R) => void,
 ): Promise<R[]> {
-  const pool = new WorkerPool(workers <= 1 || jobs.length <= 1 ? 1 : Math.min(workers, jobs.length));
-  try {
-    return await pool.run(moduleUrl, exportName, jobs, onResult);
-  } finally {
-    await pool.close();
-  }
+  return withPool(workers <= 1 || jobs.length <= 1 ? 1 : Math.min(workers, jobs.length), (pool) => pool.run(moduleUrl, exportName, jobs, onResult));
 }
