@@ -3,6 +3,7 @@
  * phase, with the counts beside it. One input type for chains and graphs: a layer is a list of phases.
  */
 import type { Phase } from '../verify/phase/types.ts';
+import { countOf } from '../verify/graph/census-tally.ts';
 import { dataAttrs, dur, esc, facts, num, optRow, page, section, table } from './html.ts';
 import { cellMap, legend, type Key } from './svg.ts';
 
@@ -40,12 +41,6 @@ const COLOR: Record<Phase, string> = { never: PHASE_KEYS[0].color, always: PHASE
 
 /** Beyond this many cells a layer's map shows its channels only (a browser draws 20,000 rectangles well). */
 const MAX_CELLS = 20_000;
-
-const countOf = (ps: readonly Phase[]): Record<Phase, number> => {
-  const c: Record<Phase, number> = { never: 0, always: 0, both: 0, unknown: 0 };
-  for (const p of ps) c[p]++;
-  return c;
-};
 
 /** Cells per row and their size: short layers large, long ones in rows of 128 small cells. */
 function geometry(n: number): { perRow: number; cell: number } {
