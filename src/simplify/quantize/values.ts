@@ -99,8 +99,3 @@ export function storedValues(s: StoredLayer, inSize: number): { weights: Float64
 export function storedNetwork(f: Network, stored: readonly StoredLayer[]): Network {
   return { inputSize: f.inputSize, layers: f.layers.map((L, k) => ({ ...L, ...storedValues(stored[k], L.inSize) })) };
 }
-
-/** Bytes of the weights and biases as stored (file size aside from the graph's own few hundred bytes). */
-export function storedBytes(stored: readonly StoredLayer[]): number {
-  return stored.reduce((t, s) => t + s.weights.byteLength + s.bias.byteLength + (s.kind === 'int8' ? s.scales.byteLength * 2 : 0), 0);
-}
