@@ -10,21 +10,26 @@ import type { NetworkBounds } from '../bounds/types.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { coverDomain } from '../verify/search/cover.ts';
 
-/** Why the claim is vacuous, or null. */
-export function vacuity(f: Network, domain: Box[], t: Tolerance, bounds: (net: Network, box: Box) => NetworkBounds): string | null {
-  if (t.kind !== 'linf') return null;
+/** Why |f - g| <= epsilon is vacuous, given sound bounds of f's `outputs` outputs on a box (chains and graphs). */
+export function rangeVacuity(domain: Box[], epsilon: number, outputs: number, outputBounds: (box: Box) => { lo: ArrayLike<number>; hi: ArrayLike<number> }): string | null {
   let width = 0;
-  const out = f.layers.length - 1;
-  const lo = new Float64Array(f.layers[out].outSize).fill(Infinity);
-  const hi = new Float64Array(f.layers[out].outSize).fill(-Infinity);
+  const lo = new Float64Array(outputs).fill(Infinity);
+  const hi = new Float64Array(outputs).fill(-Infinity);
   // over the domain's cover (at most 256 hulls, each holding its boxes): wider, so still a sound test
   for (const box of coverDomain(domain).boxes) {
-    const b = bounds(f, box)[out];
+    const b = outputBounds(box);
     for (let k = 0; k < lo.length; k++) {
       lo[k] = Math.min(lo[k], b.lo[k]);
       hi[k] = Math.max(hi[k], b.hi[k]);
     }
   }
   for (let k = 0; k < lo.length; k++) width = Math.max(width, hi[k] - lo[k]);
-  return t.epsilon >= width ? `epsilon ${t.epsilon} is at least the width of every output's range on the domain (at most ${width.toPrecision(4)})` : null;
+  return epsilon >= width ? `epsilon ${epsilon} is at least the width of every output's range on the domain (at most ${width.toPrecision(4)})` : null;
+}
+
+/** Why the claim is vacuous, or null. */
+export function vacuity(f: Network, domain: Box[], t: Tolerance, bounds: (net: Network, box: Box) => NetworkBounds): string | null {
+  if (t.kind !== 'linf') return null;
+  const out = f.layers.length - 1;
+  return rangeVacuity(domain, t.epsilon, f.layers[out].outSize, (box) => bounds(f, box)[out]);
 }
