@@ -53,23 +53,3 @@ export function proximalStep(l: Layout, params: Float64Array, penalty: Penalty, 
   }
 }
 
-/** The penalty's value (for reporting the regularised objective). */
-export function penaltyValue(l: Layout, params: Float64Array, penalty: Penalty): number {
-  if (penalty.kind === 'none') return 0;
-  let total = 0;
-  for (const layer of l.layers) {
-    const w = view(params, layer.weight);
-    if (penalty.kind === 'l1') {
-      for (let i = 0; i < w.length; i++) total += Math.abs(w[i]);
-      continue;
-    }
-    if (layer.name === 'fc2') continue;
-    const rowLength = layer.weight.length / layer.weight.shape[0];
-    for (let r = 0; r < w.length; r += rowLength) {
-      let sq = 0;
-      for (let i = r; i < r + rowLength; i++) sq += w[i] * w[i];
-      total += Math.sqrt(rowLength) * Math.sqrt(sq);
-    }
-  }
-  return penalty.lambda * total;
-}
