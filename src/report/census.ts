@@ -3,7 +3,7 @@
  * phase, with the counts beside it. One input type for chains and graphs: a layer is a list of phases.
  */
 import type { Phase } from '../verify/phase/types.ts';
-import { countOf } from '../verify/graph/census-tally.ts';
+import { countOf, type Counts } from '../verify/graph/census-tally.ts';
 import { dataAttrs, dur, esc, facts, num, optRow, page, section, table } from './html.ts';
 import { cellMap, legend, type Key } from './svg.ts';
 
@@ -21,8 +21,8 @@ export interface CensusReportInput {
   model: string;
   kind: 'chain' | 'graph';
   layers: CensusLayer[];
-  counts: Record<Phase, number>;
-  channelCounts?: Record<Phase, number>;
+  counts: Counts;
+  channelCounts?: Counts;
   boxes: number;
   timeMs: number;
   /** why some are left unknown (graphs) */
@@ -63,29 +63,28 @@ function map(ps: readonly Phase[], what: string, layer: string, shape?: readonly
 
 const tileNote = (shape?: readonly number[]): string => (shape?.length === 3 && shape[1] * shape[2] > 1 ? ` (one ${shape[1]} × ${shape[2]} picture per channel)` : '');
 
-function layerBlock(L: CensusLayer): string {
-  const c = countOf(L.phases);
-  const counts = PHASES.map((p) => `${p} ${c[p]}`).join(', ');
+/** "never 3, always 1, both 4, unknown 0" */
+const phaseList = (c: Counts): string => PHASES.map((p) => `${p} ${c[p]}`).join(', ');
+
+function layerBlock(L: CensusLayer, c: Counts): string {
   const shape = L.shape ? ` input [${L.shape.join(', ')}]` : '';
-  const ch = L.channels ? countOf(L.channels) : undefined;
-  const channels = L.channels && ch
-    ? `<div class="channels"><p class="note">${L.channels.length} channels: ${PHASES.map((p) => `${p} ${ch[p]}`).join(', ')}</p>${map(L.channels, 'channel', L.name)}</div>`
+  const channels = L.channels
+    ? `<div class="channels"><p class="note">${L.channels.length} channels: ${phaseList(countOf(L.channels))}</p>${map(L.channels, 'channel', L.name)}</div>`
     : '';
   return (
     `<div class="census-layer"${dataAttrs({ layer: L.name, neurons: L.phases.length, never: c.never, always: c.always, both: c.both, unknown: c.unknown })}>` +
-    `<h3>${esc(L.name)}${esc(shape)}</h3><p class="note">${L.phases.length} neurons: ${esc(counts)}${tileNote(L.shape)}</p>${map(L.phases, 'neuron', L.name, L.shape)}${channels}</div>`
+    `<h3>${esc(L.name)}${esc(shape)}</h3><p class="note">${L.phases.length} neurons: ${esc(phaseList(c))}${tileNote(L.shape)}</p>${map(L.phases, 'neuron', L.name, L.shape)}${channels}</div>`
   );
 }
 
 export function censusReport(o: CensusReportInput): string {
-  const rows = o.layers.map((L) => {
-    const c = countOf(L.phases);
-    return [L.name, L.phases.length, c.never, c.always, c.both, c.unknown];
-  });
+  // each layer's phases counted once, for the table, its block and the data
+  const counts = o.layers.map((L) => countOf(L.phases));
+  const rows = o.layers.map((L, k) => [L.name, L.phases.length, counts[k].never, counts[k].always, counts[k].both, counts[k].unknown]);
   const summary = facts([
     ['model', o.model],
-    ['neurons', PHASES.map((p) => `${p} ${o.counts[p]}`).join(', ')],
-    ...optRow(o.channelCounts !== undefined, 'channels', () => PHASES.map((p) => `${p} ${o.channelCounts![p]}`).join(', ')),
+    ['neurons', phaseList(o.counts)],
+    ...optRow(o.channelCounts !== undefined, 'channels', () => phaseList(o.channelCounts!)),
     ['domain', `${o.boxes} box${o.boxes === 1 ? '' : 'es'}`],
     ['time', dur(o.timeMs)],
     ...optRow(o.reason !== undefined, 'left open because', () => o.reason!),
@@ -98,9 +97,9 @@ export function censusReport(o: CensusReportInput): string {
     subtitle: `${o.kind === 'graph' ? 'graph network' : 'chain of dense layers'}; ${o.layers.length} ReLU layers`,
     sections: [
       section('Summary', summary + tab, 'summary'),
-      section('Phase of every neuron', legend(PHASE_KEYS) + o.layers.map(layerBlock).join(''), 'maps'),
+      section('Phase of every neuron', legend(PHASE_KEYS) + o.layers.map((L, k) => layerBlock(L, counts[k])).join(''), 'maps'),
     ],
-    data: { kind: 'census', counts: o.counts, channelCounts: o.channelCounts ?? null, layers: o.layers.map((L) => ({ name: L.name, ...countOf(L.phases), neurons: L.phases.length })) },
+    data: { kind: 'census', counts: o.counts, channelCounts: o.channelCounts ?? null, layers: o.layers.map((L, k) => ({ name: L.name, ...counts[k], neurons: L.phases.length })) },
     version: o.version,
   });
 }
