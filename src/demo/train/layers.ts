@@ -21,6 +21,9 @@ export interface ConvShape {
 
 export const convOut = (d: Dims, s: ConvShape): Dims => ({ c: s.cout, h: d.h + 2 * s.pad - s.k + 1, w: d.w + 2 * s.pad - s.k + 1 });
 
+/** 2x2 max pooling's output (an odd last row or column dropped). */
+export const poolOut = (d: Dims): Dims => ({ c: d.c, h: d.h >> 1, w: d.w >> 1 });
+
 /** y[b,o,i,j] = bias[o] + sum over c, u, v of weight[o,c,u,v] * x[b,c,i+u-pad,j+v-pad] (outside: 0). */
 export function convForward(x: Float64Array, d: Dims, s: ConvShape, weight: Float64Array, bias: Float64Array, batch: number): Float64Array {
   const o = convOut(d, s);
@@ -111,8 +114,8 @@ function scatterShifted(dx: Float64Array, xBase: number, d: Dims, dy: Float64Arr
 }
 
 /** 2x2 max pooling, stride 2 (odd rows or columns at the end dropped); `from` records each maximum's index in x. */
-export function poolForward(x: Float64Array, d: Dims, batch: number): { y: Float64Array; from: Int32Array; dims: Dims } {
-  const o: Dims = { c: d.c, h: d.h >> 1, w: d.w >> 1 };
+export function poolForward(x: Float64Array, d: Dims, batch: number): { y: Float64Array; from: Int32Array } {
+  const o = poolOut(d);
   const n = batch * o.c * o.h * o.w;
   const y = new Float64Array(n);
   const from = new Int32Array(n);
@@ -131,7 +134,7 @@ export function poolForward(x: Float64Array, d: Dims, batch: number): { y: Float
       }
     }
   }
-  return { y, from, dims: o };
+  return { y, from };
 }
 
 export function poolBackward(dy: Float64Array, from: Int32Array, inLength: number): Float64Array {

@@ -4,7 +4,7 @@
  * Conv(c1 -> c2, 3x3, no pad) -> ReLU -> Flatten -> Dense(hidden) -> ReLU -> Dense(classes).
  */
 import { gaussian, mulberry32 } from '../../model/rng.ts';
-import { convOut, type ConvShape, type Dims } from './layers.ts';
+import { convOut, poolOut, type ConvShape, type Dims } from './layers.ts';
 
 export interface CnnArch {
   /** the input image's side (one channel) */
@@ -49,7 +49,7 @@ export function layoutOf(arch: CnnArch): Layout {
   const inDims: Dims = { c: 1, h: arch.size, w: arch.size };
   const conv1: ConvShape = { cin: 1, cout: arch.c1, k: 3, pad: 1 };
   const c1 = convOut(inDims, conv1);
-  const pooled: Dims = { c: c1.c, h: c1.h >> 1, w: c1.w >> 1 };
+  const pooled = poolOut(c1);
   const conv2: ConvShape = { cin: arch.c1, cout: arch.c2, k: 3, pad: 0 };
   const c2 = convOut(pooled, conv2);
   if (c2.h < 1) throw new Error(`internal: an image of side ${arch.size} is too small for this CNN`);
