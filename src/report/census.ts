@@ -49,10 +49,12 @@ function geometry(n: number): { perRow: number; cell: number } {
   return { perRow: 128, cell: 8 };
 }
 
+/** An image-like input [C, H, W] (H x W more than one cell): its [H, W], drawn as one picture per channel. */
+const tileOf = (shape?: readonly number[]): [number, number] | undefined => (shape?.length === 3 && shape[1] * shape[2] > 1 ? [shape[1], shape[2]] : undefined);
+
 function map(ps: readonly Phase[], what: string, layer: string, shape?: readonly number[]): string {
   if (ps.length > MAX_CELLS) return `<p class="note">${num(ps.length)} ${what}s: too many to draw one by one (the counts are above; --json lists them).</p>`;
-  // an image-like input [C, H, W]: one picture per channel
-  const tile = shape?.length === 3 && shape[1] * shape[2] > 1 ? ([shape[1], shape[2]] as [number, number]) : undefined;
+  const tile = tileOf(shape);
   const g = tile ? { tile, cell: Math.min(12, Math.max(3, Math.round(128 / tile[1]))) } : geometry(ps.length);
   return cellMap(
     ps.map((p) => COLOR[p]),
@@ -61,7 +63,10 @@ function map(ps: readonly Phase[], what: string, layer: string, shape?: readonly
   );
 }
 
-const tileNote = (shape?: readonly number[]): string => (shape?.length === 3 && shape[1] * shape[2] > 1 ? ` (one ${shape[1]} × ${shape[2]} picture per channel)` : '');
+const tileNote = (shape?: readonly number[]): string => {
+  const tile = tileOf(shape);
+  return tile ? ` (one ${tile[0]} × ${tile[1]} picture per channel)` : '';
+};
 
 /** "never 3, always 1, both 4, unknown 0" */
 const phaseList = (c: Counts): string => PHASES.map((p) => `${p} ${c[p]}`).join(', ');
