@@ -10,13 +10,13 @@ import { mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '../src/model/rng.ts';
 import { makeImages } from '../src/demo/train/data.ts';
 import { DEFAULT_ARCH } from '../src/demo/train/net.ts';
 import { accuracy, trainCnn } from '../src/demo/train/train.ts';
 import { sparsity, writeTrainedCnn } from '../src/demo/train/export.ts';
 import type { Penalty } from '../src/demo/train/optim.ts';
+import { ortSession } from '../test/helpers/ort.ts';
 
 const seeds = Number(process.argv[2] ?? 3);
 const epochs = Number(process.argv[3] ?? 8);
@@ -43,14 +43,13 @@ function domainPoints(n: number, k: number): Float32Array {
   return Float32Array.from({ length: n * k }, (_, i) => (Math.floor(i / k) % 2 ? (r() < 0.5 ? 0 : 1) : r()));
 }
 
-async function ortOutputs(file: string, x: Float32Array, n: number): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(file);
+async function ortOutputs(file: string, x: Float32Array, n: number): Promise<Float64Array> {
+  const run = await ortSession(file);
   const k = x.length / n;
-  const ys = new Float32Array(n * DEFAULT_ARCH.classes);
+  const ys = new Float64Array(n * DEFAULT_ARCH.classes);
   for (let b = 0; b < n; b += 500) {
     const m = Math.min(500, n - b);
-    const r = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x.subarray(b * k, (b + m) * k), [m, 1, DEFAULT_ARCH.size, DEFAULT_ARCH.size]) });
-    ys.set(r[s.outputNames[0]].data as Float32Array, b * DEFAULT_ARCH.classes);
+    ys.set(await run(x.subarray(b * k, (b + m) * k), [m, 1, DEFAULT_ARCH.size, DEFAULT_ARCH.size]), b * DEFAULT_ARCH.classes);
   }
   return ys;
 }
