@@ -160,7 +160,7 @@ function proveAsked(f: Network, g: Network, domain: Box[], ask: Ask, opts: Prove
   if (ask.kind === 'class') return { proof: proveQuantizedClass(f, g, domain, ask.order, ask.margin, opts), epsilon: 0 };
   if (ask.kind === 'linf') return { proof: proveQuantized(f, g, domain, ask.epsilon, opts), epsilon: ask.epsilon };
   const auto = autoEpsilon(f, g, domain, opts);
-  if (!auto) return { proof: { ...proveQuantized(f, g, domain, 0, opts), status: 'unknown', reason: 'no bound proved within the work limit' }, epsilon: 0 };
+  if ('failed' in auto) return { proof: auto.failed, epsilon: 0 };
   return { proof: auto.proof, epsilon: auto.epsilon, auto };
 }
 

@@ -84,12 +84,13 @@ export interface AutoEpsilon {
 /**
  * --epsilon auto: the bound-finding run gives a first proved E (checked as a claim), then `steps` bisections
  * (geometric: E spans orders of magnitude) between the largest found difference and it, each a proof with the same
- * work limit. Null when not even the first claim is proved.
+ * work limit. When not even the first claim is proved: `failed`, the bound-finding run's proof marked unknown.
  */
-export function autoEpsilon(f: Network, g: Network, domain: Box[], opts: ProveOptions, steps = 8): AutoEpsilon | null {
+export function autoEpsilon(f: Network, g: Network, domain: Box[], opts: ProveOptions, steps = 8): AutoEpsilon | { failed: QuantProof } {
   const R = float32Rounding(g, domain, opts.boundsFn);
   const first = proveQuantized(f, g, domain, 0, opts, R);
-  if (!Number.isFinite(first.provedBound)) return null;
+  const failed = { failed: { ...first, status: 'unknown' as const, reason: 'no bound proved within the work limit' } };
+  if (!Number.isFinite(first.provedBound)) return failed;
   const tried: AutoEpsilon['steps'] = [];
   const attempt = (e: number): QuantProof => {
     const p = proveQuantized(f, g, domain, e, opts, R);
@@ -100,7 +101,7 @@ export function autoEpsilon(f: Network, g: Network, domain: Box[], opts: ProveOp
   let best = attempt(hi);
   // the bound-finding run and the claim refine the same boxes; widen a little if the claim misses by rounding
   for (let i = 0; i < 3 && best.status !== 'proved'; i++) best = attempt((hi *= 1.5));
-  if (best.status !== 'proved') return null;
+  if (best.status !== 'proved') return failed;
   let lo = Math.max(first.foundMax, best.foundMax) + R;
   let lowerTried = false;
   for (let i = 0; i < steps && hi > lo * (1 + 1e-6); i++) {
