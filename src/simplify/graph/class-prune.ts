@@ -14,7 +14,6 @@ import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
 import { forwardGraph } from '../../model/graph/forward.ts';
 import { size } from '../../model/graph/shape.ts';
-import { samplePoints } from '../../verify/graph/census-sites.ts';
 import { withoutSoftmax } from '../../verify/graph/equiv-class.ts';
 import { classWinner } from '../../verify/tolerance.ts';
 import { channelSummary, removableChannels, removeChannels, zeroChannels, type ChannelSets, type ChannelSummary } from './channels.ts';
@@ -24,7 +23,7 @@ import { pruneFromCensus, type GraphPruneResult } from './prune.ts';
 import { killChannels, killSites } from './kill.ts';
 import { leadOf, provedLeads, type ClassOrder, type Leads } from './class-leads.ts';
 import { candidatesOf, type Candidate } from './class-candidates.ts';
-import { groupSearch, killsByNode, tally, unionChannels, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
+import { censusOptions, groupSearch, killsByNode, searchLimits, searchPoints, tally, unionChannels, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
 
 export interface GraphClassPruneOptions extends KillSearchOptions {
   order: ClassOrder;
@@ -118,16 +117,10 @@ function sampledWinner(h: Graph, points: readonly Float64Array[], order: ClassOr
 export function pruneGraphClass(f: Graph, boxes: readonly Box[], o: GraphClassPruneOptions): GraphClassPruneResult {
   const t0 = Date.now();
   const deadline = t0 + o.timeoutMs;
-  const census = graphPhaseCensus(f, [...boxes], {
-    timeoutMs: o.censusTimeoutMs ?? o.timeoutMs / 3,
-    seed: o.seed,
-    ...(o.censusMaxClaims !== undefined ? { maxClaims: o.censusMaxClaims } : {}),
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-  });
-  const exact = pruneFromCensus(f, census);
+  const exact = pruneFromCensus(f, graphPhaseCensus(f, [...boxes], censusOptions(o)));
   const sites = killSites(f);
   const stats: ClassPruneStats = { candidates: 0, notKillable: sites.notKillable, attempts: 0, accepted: 0, proved: 0, refuted: 0, unknown: 0, timeMs: 0, ended: 'no-winner' };
-  const points = boxes.flatMap((b, k) => samplePoints(b, o.samples ?? 64, o.seed + 7919 * k));
+  const points = searchPoints(boxes, o);
   const onlyExact = (winner: number, reason: string, leads?: GraphClassPruneResult['leads']): GraphClassPruneResult => ({
     exact, winner, reason, kills: new Map(), removed: exact.removed, pruned: exact.pruned, summary: exact.summary,
     ...(leads ? { leads } : {}),
@@ -150,7 +143,7 @@ export function pruneGraphClass(f: Graph, boxes: readonly Box[], o: GraphClassPr
     return onlyExact(c, `the exact prune's lead of output ${c} is not proved above the margin ${o.margin}`, { f: fLeads.lower, g: fLeads.lower });
   }
   search.best = base;
-  groupSearch(cands, (k) => search.attempt(k), { deadline, maxAttempts: o.maxAttempts ?? 64, label: 'class prune: search', ...(o.onProgress ? { onProgress: o.onProgress } : {}) }, stats);
+  groupSearch(cands, (k) => search.attempt(k), searchLimits(o, deadline, 'class prune: search'), stats);
   const best = search.best!;
   stats.accepted = channelCount(best.built.kills);
   stats.timeMs = Date.now() - t0;

@@ -15,7 +15,6 @@ import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
 import { forwardGraph } from '../../model/graph/forward.ts';
 import { size } from '../../model/graph/shape.ts';
-import { samplePoints } from '../../verify/graph/census-sites.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
 import { checkGraphLinf } from '../../verify/graph/equiv.ts';
 import { proveGraphLinear } from '../../verify/graph/bab.ts';
@@ -26,7 +25,7 @@ import { channelCount, deadChannelsOf } from './dead.ts';
 import { pruneFromCensus, type GraphPruneResult } from './prune.ts';
 import { killChannels, killSites } from './kill.ts';
 import { candidatesOf, type Candidate } from './class-candidates.ts';
-import { groupSearch, killsByNode, unionChannels, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
+import { censusOptions, groupSearch, killsByNode, searchLimits, searchPoints, unionChannels, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
 
 export interface GraphEpsPruneOptions extends KillSearchOptions {
   /** max |f - g| on every output, proved */
@@ -93,7 +92,7 @@ interface Accepted {
 function search(f: Graph, boxes: readonly Box[], exact: GraphPruneResult, D: Map<string, number[]>, o: GraphEpsPruneOptions, deadline: number, stats: EpsPruneStats): Accepted {
   const sites = killSites(f);
   const f0 = killChannels(f, D);
-  const witnesses = new Witnesses(f, boxes.flatMap((b, k) => samplePoints(b, o.samples ?? 64, o.seed + 7919 * k)));
+  const witnesses = new Witnesses(f, searchPoints(boxes, o));
   let best: Accepted = { kills: D, padded: f0, bound: 0 };
   const attempt = (cands: readonly Candidate[]): Outcome => {
     const kills = unionChannels(D, killsByNode(cands));
@@ -113,7 +112,7 @@ function search(f: Graph, boxes: readonly Box[], exact: GraphPruneResult, D: Map
   };
   const cands = candidatesOf(f, exact.dead, sites, witnesses.points);
   stats.candidates = cands.length;
-  groupSearch(cands, attempt, { deadline, maxAttempts: o.maxAttempts ?? 64, label: 'epsilon prune: search', ...(o.onProgress ? { onProgress: o.onProgress } : {}) }, stats);
+  groupSearch(cands, attempt, searchLimits(o, deadline, 'epsilon prune: search'), stats);
   return best;
 }
 
@@ -121,20 +120,14 @@ export function pruneGraphEps(f: Graph, boxes: readonly Box[], o: GraphEpsPruneO
   if (!(o.epsilon >= 0 && Number.isFinite(o.epsilon))) throw new Error(`internal: pruneGraphEps: epsilon ${o.epsilon}`);
   const t0 = Date.now();
   const deadline = t0 + o.timeoutMs;
-  const censusOpts = (timeoutMs: number, nodes?: ReadonlySet<string>) => ({
-    timeoutMs, seed: o.seed, ...(nodes ? { nodes } : {}),
-    ...(o.censusMaxClaims !== undefined ? { maxClaims: o.censusMaxClaims } : {}),
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-  });
-  const censusMs = o.censusTimeoutMs ?? o.timeoutMs / 3;
-  const exact = pruneFromCensus(f, graphPhaseCensus(f, [...boxes], censusOpts(censusMs)));
+  const exact = pruneFromCensus(f, graphPhaseCensus(f, [...boxes], censusOptions(o)));
   const sites = killSites(f);
   const D = new Map([...exact.dead].filter(([n]) => sites.killable.has(n)));
   const stats: EpsPruneStats = { candidates: 0, notKillable: sites.notKillable, attempts: 0, accepted: 0, proved: 0, refuted: 0, unknown: 0, timeMs: 0, ended: 'done' };
   const found = search(f, boxes, exact, D, o, deadline, stats);
   // the facts at ReLUs that cannot be killed, re-proved on padded (its kills may change what reaches them)
   const factNodes = new Set([...exact.dead.keys()].filter((n) => !sites.killable.has(n)));
-  const facts = factNodes.size ? deadChannelsOf(graphPhaseCensus(found.padded, [...boxes], censusOpts(censusMs, factNodes))) : new Map<string, number[]>();
+  const facts = factNodes.size ? deadChannelsOf(graphPhaseCensus(found.padded, [...boxes], censusOptions(o, factNodes))) : new Map<string, number[]>();
   const removed = removableChannels(found.padded, zeroChannels(found.padded, unionChannels(found.kills, facts)));
   const pruned = removeChannels(found.padded, removed);
   stats.accepted = channelCount(found.kills) - channelCount(D);

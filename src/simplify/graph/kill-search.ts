@@ -5,6 +5,9 @@
  * one that fails is dropped; the group size doubles after a success. The search stops at a time budget or a work
  * limit (attempts); what it returns was accepted, and the caller keeps the network that was proved.
  */
+import type { Box } from '../../model/box.ts';
+import type { GraphCensusOptions } from '../../verify/graph/census.ts';
+import { samplePoints } from '../../verify/graph/census-sites.ts';
 import type { NotKillable } from './kill.ts';
 import type { Candidate } from './class-candidates.ts';
 
@@ -53,6 +56,21 @@ export interface KillSearchLimits {
   label: string;
   onProgress?: (phase: string, done: number, total: number, leftMs: number) => void;
 }
+
+/** A census's options from the search's (the defaults above applied); `nodes`: on those ReLU nodes only. */
+export function censusOptions(o: KillSearchOptions, nodes?: ReadonlySet<string>): GraphCensusOptions {
+  return {
+    timeoutMs: o.censusTimeoutMs ?? o.timeoutMs / 3, seed: o.seed, ...(nodes ? { nodes } : {}),
+    ...(o.censusMaxClaims !== undefined ? { maxClaims: o.censusMaxClaims } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  };
+}
+
+/** The sampled points of every box (o.samples each, default 64), seeded per box. */
+export const searchPoints = (boxes: readonly Box[], o: KillSearchOptions): Float64Array[] => boxes.flatMap((b, k) => samplePoints(b, o.samples ?? 64, o.seed + 7919 * k));
+
+/** groupSearch's limits from the search's options (o.maxAttempts, default 64). */
+export const searchLimits = (o: KillSearchOptions, deadline: number, label: string): KillSearchLimits => ({ deadline, maxAttempts: o.maxAttempts ?? 64, label, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
 
 /** Per ReLU node, its channels among `kills`, ascending (the form killChannels takes). */
 export function killsByNode(kills: readonly Candidate[]): Map<string, number[]> {
