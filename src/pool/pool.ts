@@ -18,7 +18,7 @@ const WORKER_URL = new URL(COMPILED ? './worker.js' : './worker-entry.js', impor
  * The module a job names, as it exists where this runs: callers name their job modules by source file
  * (`new URL('./tree.ts', import.meta.url)`), which compiled is the `.js` beside it.
  */
-export function jobModule(url: string): string {
+function jobModule(url: string): string {
   return COMPILED && url.endsWith('.ts') ? `${url.slice(0, -3)}.js` : url;
 }
 
