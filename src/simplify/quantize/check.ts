@@ -69,7 +69,7 @@ export async function checkQuantCertificate(obj: unknown, certPath: string, opts
   }
   opts.onProgress?.('check: proof', 0, 1);
   const proveOpts = { boundsFn: crownBounds, outputLinearLower, timeoutMs: opts.timeoutMs, maxBoxes: opts.maxBoxes ?? cert.proof?.maxBoxes, seed: CHECK_SEED };
-  const proof = t.kind === 'linf' ? proveQuantized(f, g, domain, t.epsilon, proveOpts, R) : proveQuantizedClass(f, g, domain, t.order, t.margin, proveOpts);
+  const proof = t.kind === 'linf' ? proveQuantized(f, g, domain, t.epsilon, proveOpts, R) : proveQuantizedClass(f, g, domain, t.order, t.margin, proveOpts, R);
   return {
     claim,
     sampling,

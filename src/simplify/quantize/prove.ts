@@ -123,9 +123,9 @@ export function autoEpsilon(f: Network, g: Network, domain: Box[], opts: ProveOp
  * Each of g's scores is known within the rounding bound R, so g's winner must lead by 2R (gSlack); with many inputs
  * f's own class margins (half the time) let ReLU splitting on g settle it, as equiv does.
  */
-export function proveQuantizedClass(f: Network, g: Network, domain: Box[], order: 'argmax' | 'argmin', margin: number, opts: ProveOptions): QuantProof {
+export function proveQuantizedClass(f: Network, g: Network, domain: Box[], order: 'argmax' | 'argmin', margin: number, opts: ProveOptions, rounding?: number): QuantProof {
   const t0 = Date.now();
-  const R = float32Rounding(g, domain, opts.boundsFn);
+  const R = rounding ?? float32Rounding(g, domain, opts.boundsFn);
   const eq = { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeoutMs: opts.timeoutMs, maxBoxes: opts.maxBoxes, seed: opts.seed };
   const margins = manyInputs(f.inputSize) && opts.outputLinearLower ? winnerMargins(f, domain, order, { ...eq, outputLinearLower: opts.outputLinearLower }) : null;
   const r = checkClass(alignedPair(f, g), domain, order, margin, { ...eq, timeoutMs: Math.max(1, opts.timeoutMs - (Date.now() - t0)), gSlack: 2 * R, fLower: margins?.lower });
