@@ -8,7 +8,7 @@ import type { GraphCertificate } from '../simplify/graph/certificate.ts';
 import type { GraphCheckResult } from '../simplify/graph/check.ts';
 import type { GraphClassCheckResult } from '../simplify/graph/class-check.ts';
 import { badge, count, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
-import { stackedBars } from './svg.ts';
+import { stageBars } from './svg.ts';
 
 type Status = 'proved' | 'refuted' | 'unknown';
 
@@ -29,11 +29,6 @@ function hashes(c: { input: { path: string; sha256: string }; output: { path: st
     ['pruned', code(c.output.path)],
     ['pruned sha256', code(c.output.sha256, 'output')],
   ];
-}
-
-function timeBars(stages: Array<[string, number]>): string {
-  const rows = stages.map(([label, ms]) => ({ label, values: [ms / 1000], note: dur(ms), data: { stage: label, ms } }));
-  return stackedBars(rows, [{ name: 'time', color: '#21918c' }], { cls: 'stage', unit: ' s' });
 }
 
 function chainFacts(r: FinalCheckResult & { vacuous?: string }): FactRow[] {
@@ -73,7 +68,7 @@ function single(o: CheckReportInput & { kind: 'chain' | 'graph' }): { status: St
     body: [
       section('Verdict', facts(rows), 'claim'),
       section('Certificate', facts([['certificate', code(o.certificate)], ['made by', `${o.cert.tool}, ${o.cert.createdAt}`], ...hashes(o.cert)]), 'hashes'),
-      section('Time', timeBars(stages), 'times'),
+      section('Time', stageBars(stages), 'times'),
     ],
   };
 }

@@ -7,7 +7,7 @@ import type { Certificate } from '../simplify/certificate.ts';
 import type { ToleranceSearchStats } from '../simplify/prune.ts';
 import { KEEP, LINEAR, MERGED, REMOVED } from '../simplify/edits.ts';
 import { badge, count, change, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
-import { legend, stackedBars, type Key } from './svg.ts';
+import { legend, stackedBars, stageBars, type Key } from './svg.ts';
 
 export interface PruneReportInput {
   model: string;
@@ -127,9 +127,7 @@ function stageTimes(o: PruneReportInput): string {
   ];
   const named = stages.reduce((s, [, ms]) => s + ms, 0);
   stages.push(['other (reading, sampling, writing)', Math.max(0, c.totalTimeMs - named)]);
-  const keys: Key[] = [{ name: 'time', color: '#21918c' }];
-  const rows = stages.map(([label, ms]) => ({ label, values: [ms / 1000], note: dur(ms), data: { stage: label, ms } }));
-  return stackedBars(rows, keys, { cls: 'stage', unit: ' s' }) + `<p class="note">total ${dur(c.totalTimeMs)}</p>`;
+  return stageBars(stages) + `<p class="note">total ${dur(c.totalTimeMs)}</p>`;
 }
 
 export function pruneReport(o: PruneReportInput): string {

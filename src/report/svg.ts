@@ -3,7 +3,7 @@
  * the plots with axes). Each draws in its own viewBox (scaled to the page's width by CSS), every mark carries its
  * figures as data attributes and a data-tip hover text, and every text from data is escaped.
  */
-import { dataAttrs, esc, num } from './html.ts';
+import { dataAttrs, dur, esc, num } from './html.ts';
 
 export interface Key {
   name: string;
@@ -87,6 +87,12 @@ export function stackedBars(rows: BarRow[], keys: Key[], o: { cls?: string; unit
     })
     .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" role="img">${body}</svg>`;
+}
+
+/** One bar per stage of a run, its time in seconds (the check's and the prune's time sections). */
+export function stageBars(stages: Array<[string, number]>): string {
+  const rows = stages.map(([label, ms]) => ({ label, values: [ms / 1000], note: dur(ms), data: { stage: label, ms } }));
+  return stackedBars(rows, [{ name: 'time', color: '#21918c' }], { cls: 'stage', unit: ' s' });
 }
 
 /** A long name shortened in the middle (the whole name stays in the hover text and the tables). */
