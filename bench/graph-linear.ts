@@ -15,6 +15,7 @@ import { readVnnlib } from '../src/formats/vnnlib.ts';
 import { readOnnxGraph } from '../src/formats/onnx-graph/read.ts';
 import { graphPhaseCensus } from '../src/verify/graph/census.ts';
 import { graphCrownBounds } from '../src/bounds/graph/crown.ts';
+import { poolTaps } from '../src/model/graph/ops/pool-common.ts';
 import type { Graph, MaxPoolNode } from '../src/model/graph/types.ts';
 import type { Itv } from '../src/bounds/graph/types.ts';
 import type { Box } from '../src/model/box.ts';
@@ -48,27 +49,20 @@ function foldableBatchNorms(g: Graph): { bn: number; foldable: number } {
 
 /** Output positions of a MaxPool whose window has one input proved at least every other one. */
 function decidedWindows(g: Graph, n: MaxPoolNode, b: Itv): { positions: number; decided: number } {
-  const [C, H, W] = g.shapes.get(n.inputs[0])!;
-  const [, OH, OW] = g.shapes.get(n.output)!;
-  const { kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl], dilations: [dh, dw] } = n.attrs;
+  const xs = g.shapes.get(n.inputs[0])!;
+  const os = g.shapes.get(n.output)!;
+  const [C, H, W] = xs;
+  const [rows, cols] = poolTaps(n.attrs, xs, os);
   let decided = 0;
   for (let c = 0; c < C; c++) {
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        const idx: number[] = [];
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
-            const y = oy * sh - pt + i * dh;
-            const x = ox * sw - pl + j * dw;
-            if (y >= 0 && y < H && x >= 0 && x < W) idx.push((c * H + y) * W + x);
-          }
-        }
-        const best = idx.find((a) => idx.every((o) => o === a || b.lo[a] >= b.hi[o]));
-        if (best !== undefined) decided++;
+    for (const r of rows) {
+      for (const q of cols) {
+        const idx = Array.from(r).flatMap((y) => Array.from(q, (x) => (c * H + y) * W + x));
+        if (idx.some((a) => idx.every((o) => o === a || b.lo[a] >= b.hi[o]))) decided++;
       }
     }
   }
-  return { positions: C * OH * OW, decided };
+  return { positions: C * os[1] * os[2], decided };
 }
 
 async function main(): Promise<void> {
