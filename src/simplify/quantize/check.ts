@@ -55,9 +55,8 @@ export async function checkQuantCertificate(obj: unknown, certPath: string, opts
   const t = cert.tolerance;
   const claim = claimText(t);
   const t0 = Date.now();
-  const tolerance = t.kind === 'linf' ? t : { kind: 'class' as const, order: t.order, margin: t.margin };
   const sampling = await sampleCompareParallel(
-    { f, g, domain, tolerance, count: opts.samples ?? QUANT_CHECK_SAMPLES, seed: CHECK_SEED, onSampled: (d, n) => opts.onProgress?.('check: sampling', d, n) },
+    { f, g, domain, tolerance: t, count: opts.samples ?? QUANT_CHECK_SAMPLES, seed: CHECK_SEED, onSampled: (d, n) => opts.onProgress?.('check: sampling', d, n) },
     defaultWorkers(),
   );
   // sampled in float64 on g's numbers (within far less than R of the exact values): a float32 evaluation is within
