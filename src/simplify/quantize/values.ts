@@ -10,8 +10,6 @@ import type { Layer, Network } from '../../model/network.ts';
 import { half } from '../../formats/onnx-read.ts';
 import type { StoredLayer } from '../../formats/onnx-quant-write.ts';
 
-export type { StoredLayer };
-
 export type QuantTarget = 'float16' | 'int8';
 
 export interface QuantSpec {
