@@ -9,14 +9,14 @@ import { fail } from '../errors.ts';
 import type { Network } from '../model/network.ts';
 import type { SaveOptions } from './model-file.ts';
 import { ONNX_INT8 } from './onnx-read.ts';
+import { floatTensor, irVersionFor, onnxBytes } from './onnx-write.ts';
+import { ATTR_INT, decodeModel, encodeModel, ONNX_FLOAT, ONNX_FLOAT16, type ONode, type OTensor } from './onnx-schema.ts';
 
 /** One layer as stored: float32 kept, float16 bit patterns, or int8 values with their scales. */
 export type StoredLayer =
   | { kind: 'float32'; weights: Float32Array; bias: Float32Array }
   | { kind: 'float16'; weights: Uint16Array; bias: Uint16Array }
   | { kind: 'int8'; weights: Int8Array; scales: Float32Array; bias: Float32Array };
-import { floatTensor, irVersionFor, onnxBytes } from './onnx-write.ts';
-import { ATTR_INT, decodeModel, encodeModel, ONNX_FLOAT, ONNX_FLOAT16, type ONode, type OTensor } from './onnx-schema.ts';
 
 /** metadata key: what was quantised (JSON: target, per channel, layers kept float32) */
 export const QUANT_ONNX_KEY = 'nnshrink.quantized';
