@@ -7,7 +7,7 @@ import type { FinalCheckResult } from '../simplify/final-check.ts';
 import type { GraphCertificate } from '../simplify/graph/certificate.ts';
 import type { GraphCheckResult } from '../simplify/graph/check.ts';
 import type { GraphClassCheckResult } from '../simplify/graph/class-check.ts';
-import { badge, count, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
+import { badge, code, count, dur, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
 import { stageBars } from './svg.ts';
 
 type Status = 'proved' | 'refuted' | 'unknown';
@@ -19,8 +19,6 @@ export type CheckSubject =
   | { kind: 'family'; source: string; ok: boolean; slices: Array<{ slice: number; ok: boolean; covers: boolean; claim: string; check: FinalCheckResult }> };
 
 export type CheckReportInput = { certificate: string; timeMs: number; version: string } & CheckSubject;
-
-const code = (s: string, which?: string): { html: string } => ({ html: `<code${which ? ` class="hash" data-which="${esc(which)}"` : ''}>${esc(s)}</code>` });
 
 function hashes(c: { input: { path: string; sha256: string }; output: { path: string; sha256: string } }): FactRow[] {
   return [

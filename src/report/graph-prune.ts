@@ -7,7 +7,7 @@
 import type { Graph } from '../model/graph/types.ts';
 import type { GraphCertificate } from '../simplify/graph/certificate.ts';
 import type { ChannelSets, ChannelSummary } from '../simplify/graph/channels.ts';
-import { badge, change, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
+import { badge, change, code, dur, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
 import { legend, stackedBars, type Key } from './svg.ts';
 
 export interface GraphNodeChannels {
@@ -111,7 +111,6 @@ export function graphPruneReport(o: GraphPruneReportInput): string {
   const pb = c.input.sizes.parameters;
   const pa = c.output.sizes.parameters;
   const params = table({ id: 'sizes', head: ['', 'before', 'after', 'change'], numeric: [1, 2, 3], rows: [['parameters', pb, pa, change(pb, pa)]], rowData: [{ what: 'parameters', before: pb, after: pa }] });
-  const code = (s: string, which?: string): { html: string } => ({ html: `<code${which ? ` class="hash" data-which="${which}"` : ''}>${esc(s)}</code>` });
   return page({
     kind: 'graph-prune',
     title: `nnshrink prune (graph): ${o.model}`,

@@ -82,6 +82,11 @@ export function table(t: TableSpec): string {
   return `<div class="scroll"><table class="sortable"${t.id ? ` id="${esc(t.id)}"` : ''}>${head}<tbody>${body}</tbody></table></div>`;
 }
 
+/** Text as code; with `which`, a hash that the tests read back (class "hash", data-which). */
+export function code(s: string, which?: string): { html: string } {
+  return { html: `<code${which ? ` class="hash" data-which="${esc(which)}"` : ''}>${esc(s)}</code>` };
+}
+
 export function section(title: string, body: string, id?: string): string {
   return `<section${id ? ` id="${esc(id)}"` : ''}><h2>${esc(title)}</h2>${body}</section>`;
 }

@@ -6,7 +6,7 @@
 import type { Certificate } from '../simplify/certificate.ts';
 import type { ToleranceSearchStats } from '../simplify/prune.ts';
 import { KEEP, LINEAR, MERGED, REMOVED } from '../simplify/edits.ts';
-import { badge, count, change, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
+import { badge, code, count, change, dur, esc, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
 import { legend, stackedBars, stageBars, type Key } from './svg.ts';
 
 export interface PruneReportInput {
@@ -108,10 +108,10 @@ function claimFacts(cert: Certificate, vacuous?: string): string {
 function hashFacts(o: PruneReportInput): string {
   const c = o.cert;
   return facts([
-    ['original', { html: `<code>${esc(o.model)}</code>` }],
-    ['original sha256', { html: `<code class="hash" data-which="input">${esc(c.input.sha256)}</code>` }],
+    ['original', code(o.model)],
+    ['original sha256', code(c.input.sha256, 'input')],
     ['pruned', { html: `<code>${esc(o.output)}</code> (${esc(c.output.precision)})` }],
-    ['pruned sha256', { html: `<code class="hash" data-which="output">${esc(c.output.sha256)}</code>` }],
+    ['pruned sha256', code(c.output.sha256, 'output')],
     ['certificate', { html: `<code>${esc(o.certificatePath)}</code>; re-check: <code>nnshrink check ${esc(o.certificatePath)}</code>` }],
   ]);
 }
