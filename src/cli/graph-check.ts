@@ -35,24 +35,19 @@ export async function checkGraphCertificate(obj: unknown, certPath: string, time
   const f = readStored(certPath, cert.input.path, cert.input.sha256, 'original');
   const g = readStored(certPath, cert.output.path, cert.output.sha256, 'pruned network');
   const { domain, removed } = graphCertificateParts(cert, f, certPath);
-  const onProgress = (s: string, d: number, t: number): void => progress.update(s, d, t);
+  const o = { timeoutMs: timeoutS * 1000, samples: GRAPH_CHECK_SAMPLES, seed: CHECK_SEED, onProgress: (s: string, d: number, t: number): void => progress.update(s, d, t) };
   const t = cert.tolerance;
   const facts = new Set((cert.facts ?? []).map((x) => x.node));
   if (t.kind === 'linf') {
     const kills = graphCertificateKills(cert, f, certPath);
     await loadMilpSolver();
-    const r = checkGraphEpsPrune(f, g, kills, removed, domain, t.epsilon, { timeoutMs: timeoutS * 1000, samples: GRAPH_CHECK_SAMPLES, seed: CHECK_SEED, onProgress }, facts);
+    const r = checkGraphEpsPrune(f, g, kills, removed, domain, t.epsilon, o, facts);
     const vacuous = graphVacuity(f, domain, t.epsilon);
     return vacuous ? { ...r, vacuous } : r;
   }
   if (t.kind === 'class') {
     await loadMilpSolver();
-    return checkGraphClassPrune(f, g, domain, t.order, t.margin, { timeoutMs: timeoutS * 1000, samples: GRAPH_CHECK_SAMPLES, seed: CHECK_SEED, onProgress });
+    return checkGraphClassPrune(f, g, domain, t.order, t.margin, o);
   }
-  return checkGraphPrune(f, g, removed, domain, {
-    timeoutMs: timeoutS * 1000,
-    samples: GRAPH_CHECK_SAMPLES,
-    seed: CHECK_SEED,
-    onProgress: (s, d, t) => progress.update(s, d, t),
-  }, facts);
+  return checkGraphPrune(f, g, removed, domain, o, facts);
 }
