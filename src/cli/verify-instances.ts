@@ -65,10 +65,12 @@ export async function verifyInstances(values: Record<string, string | boolean | 
     () => progress.update('instances decided', ++done, jobs.length),
   );
   progress.done();
-  const verdicts = results.map((r, i) => ({ model: stem(rows[i].model), property: stem(rows[i].property), verdict: vnncompResultText(r).split('\n')[0], timeMs: r.timeMs, boxes: r.boxes, ...(r.reason ? { reason: r.reason } : {}) }));
+  // each result's file text made once: the files, and its first line the verdict of the table and the report
+  const texts = results.map((r) => vnncompResultText(r));
+  const verdicts = results.map((r, i) => ({ model: stem(rows[i].model), property: stem(rows[i].property), verdict: texts[i].split('\n')[0], timeMs: r.timeMs, boxes: r.boxes, ...(r.reason ? { reason: r.reason } : {}) }));
   const report = reportPath ? [{ path: reportPath, data: instancesReport({ list, rows: verdicts, version: VERSION }) }] : [];
   // one set: all result files (and the report) or none
-  const resultFiles = typeof resultsDir === 'string' ? results.map((r, i) => ({ path: join(resultsDir, `${names[i]}.txt`), data: vnncompResultText(r) })) : [];
+  const resultFiles = typeof resultsDir === 'string' ? texts.map((data, i) => ({ path: join(resultsDir, `${names[i]}.txt`), data })) : [];
   if (resultFiles.length || report.length) writeFilesAtomic([...resultFiles, ...report]);
   const tally = { sat: 0, unsat: 0, unknown: 0 };
   for (const r of results) tally[r.result]++;
