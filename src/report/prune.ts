@@ -3,6 +3,7 @@
  * and how it was proved, the certificate's hashes, and the time of each stage. Everything is read from the
  * certificate (what `check` re-proves) and the run's tolerance-search statistics.
  */
+import type { SizeMetrics } from '../model/network.ts';
 import type { Certificate } from '../simplify/certificate.ts';
 import type { ToleranceSearchStats } from '../simplify/prune.ts';
 import { KEEP, LINEAR, MERGED, REMOVED } from '../simplify/edits.ts';
@@ -50,28 +51,24 @@ export function neuronReasons(cert: Certificate): Array<Record<NeuronReason, num
   });
 }
 
+/** The sizes table's rows: the label, the row's data-what (what the tests read), the size it shows. */
+const SIZE_ROWS: Array<[label: string, what: string, size: Exclude<keyof SizeMetrics, 'layerSizes'>]> = [
+  ['parameters', 'parameters', 'parameters'],
+  ['multiply-adds', 'multiply-adds', 'multiplyAdds'],
+  ['hidden neurons', 'neurons', 'neurons'],
+  ['ReLU neurons', 'relu', 'reluNeurons'],
+  ['layers', 'layers', 'layers'],
+];
+
 function sizesTable(cert: Certificate): string {
   const b = cert.input.sizes;
   const a = cert.output.sizes;
-  const row = (what: string, x: number, y: number): Array<string | number> => [what, x, y, change(x, y)];
   return table({
     id: 'sizes',
     head: ['', 'before', 'after', 'change'],
     numeric: [1, 2, 3],
-    rows: [
-      row('parameters', b.parameters, a.parameters),
-      row('multiply-adds', b.multiplyAdds, a.multiplyAdds),
-      row('hidden neurons', b.neurons, a.neurons),
-      row('ReLU neurons', b.reluNeurons, a.reluNeurons),
-      row('layers', b.layers, a.layers),
-    ],
-    rowData: [
-      { what: 'parameters', before: b.parameters, after: a.parameters },
-      { what: 'multiply-adds', before: b.multiplyAdds, after: a.multiplyAdds },
-      { what: 'neurons', before: b.neurons, after: a.neurons },
-      { what: 'relu', before: b.reluNeurons, after: a.reluNeurons },
-      { what: 'layers', before: b.layers, after: a.layers },
-    ],
+    rows: SIZE_ROWS.map(([label, , k]) => [label, b[k], a[k], change(b[k], a[k])]),
+    rowData: SIZE_ROWS.map(([, what, k]) => ({ what, before: b[k], after: a[k] })),
   });
 }
 
