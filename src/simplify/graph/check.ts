@@ -15,8 +15,7 @@ import { graphDifference } from '../../model/graph/compare.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
 import { samplePairs } from './sample-pairs.ts';
 import { removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
-import { channelCount, deadChannelsOf, missingFrom } from './dead.ts';
-import { unionChannels } from './kill-search.ts';
+import { channelCount, deadChannelsOf, missingFrom, unionChannels } from './dead.ts';
 
 export const EXACT_CLAIM = 'g(x) = f(x) for every x in the domain: g is f without channels that are zero on it (exact arithmetic; bit for bit in nnshrink evaluation)';
 

@@ -17,13 +17,13 @@ import { size } from '../../model/graph/shape.ts';
 import { withoutSoftmax } from '../../verify/graph/equiv-class.ts';
 import { classWinner } from '../../verify/tolerance.ts';
 import { channelSummary, removableChannels, removeChannels, zeroChannels, type ChannelSets, type ChannelSummary } from './channels.ts';
-import { channelCount } from './dead.ts';
+import { channelCount, unionChannels } from './dead.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
 import { pruneFromCensus, type GraphPruneResult } from './prune.ts';
 import { killChannels, killSites } from './kill.ts';
 import { leadOf, provedLeads, type ClassOrder, type Leads } from './class-leads.ts';
 import { candidatesOf, type Candidate } from './class-candidates.ts';
-import { censusOptions, groupSearch, killsByNode, searchLimits, searchPoints, tally, unionChannels, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
+import { censusOptions, groupSearch, killsByNode, searchLimits, searchPoints, tally, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
 
 export interface GraphClassPruneOptions extends KillSearchOptions {
   order: ClassOrder;

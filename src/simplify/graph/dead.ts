@@ -46,3 +46,11 @@ export function missingFrom(a: ReadonlyMap<string, readonly number[]>, b: Readon
   }
   return out;
 }
+
+/** The union of channel sets, per key, ascending and without repeats. */
+export function unionChannels(...sets: Array<ReadonlyMap<string, readonly number[]>>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const s of sets) for (const [k, chs] of s) out.set(k, [...(out.get(k) ?? []), ...chs]);
+  for (const [k, chs] of out) out.set(k, [...new Set(chs)].sort((a, b) => a - b));
+  return out;
+}

@@ -21,11 +21,11 @@ import { proveGraphLinear } from '../../verify/graph/bab.ts';
 import type { ProveLinear } from '../../verify/graph/equiv-linf.ts';
 import type { LinfResult } from '../../verify/equiv/equiv.ts';
 import { channelSummary, removableChannels, removeChannels, zeroChannels, type ChannelSets, type ChannelSummary } from './channels.ts';
-import { channelCount, deadChannelsOf } from './dead.ts';
+import { channelCount, deadChannelsOf, unionChannels } from './dead.ts';
 import { pruneFromCensus, type GraphPruneResult } from './prune.ts';
 import { killChannels, killSites } from './kill.ts';
 import { candidatesOf, type Candidate } from './class-candidates.ts';
-import { censusOptions, groupSearch, killsByNode, searchLimits, searchPoints, unionChannels, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
+import { censusOptions, groupSearch, killsByNode, searchLimits, searchPoints, type KillSearchOptions, type KillSearchStats, type Outcome } from './kill-search.ts';
 
 export interface GraphEpsPruneOptions extends KillSearchOptions {
   /** max |f - g| on every output, proved */

@@ -80,14 +80,6 @@ export function killsByNode(kills: readonly Candidate[]): Map<string, number[]> 
   return byNode;
 }
 
-/** The union of channel sets, per key, ascending and without repeats. */
-export function unionChannels(...sets: Array<ReadonlyMap<string, readonly number[]>>): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const s of sets) for (const [k, chs] of s) out.set(k, [...(out.get(k) ?? []), ...chs]);
-  for (const [k, chs] of out) out.set(k, [...new Set(chs)].sort((a, b) => a - b));
-  return out;
-}
-
 /** One attempt: counted in stats, its outcome tallied. */
 export function tally<W extends string>(stats: KillSearchStats<W>, outcome: Outcome): boolean {
   stats.attempts++;
