@@ -1,5 +1,5 @@
 import { fail } from '../errors.ts';
-import { checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
+import { checkGraphPropertyFits, checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
 import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
 import { decidePropertyOnPool, type PropertyResult } from '../verify/property/property.ts';
 import { makeProgress } from './progress.ts';
@@ -7,7 +7,7 @@ import { anyModelArg, EXIT, jobsOpt, nBoxes, numberOpt, printJson, viewOpt, with
 import { verifyInstances } from './verify-instances.ts';
 import { openFamily, type FamilyView } from './family-eval.ts';
 import { verifyFamily } from '../slice/family-verify.ts';
-import { checkGraphPropertyFits, verifyGraph } from './graph-verify.ts';
+import { verifyGraph } from './graph-verify.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',

@@ -3,27 +3,13 @@
  * the graph verifier decides it (decideGraph: ReLU splitting with branch and bound, MILP for what is left; a
  * counterexample re-checked by plain evaluation). Chains never come here: they keep the chain verifier.
  */
-import { fail } from '../errors.ts';
-import { checkPropertyFits, type VnnProperty } from '../formats/vnnlib.ts';
+import { checkGraphPropertyFits, checkPropertyFits, type VnnProperty } from '../formats/vnnlib.ts';
 import type { AnyModel } from '../formats/load.ts';
 import type { Graph } from '../model/graph/types.ts';
-import { size } from '../model/graph/shape.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import { decideGraph } from '../verify/property/instance.ts';
 import type { PropertyResult } from '../verify/property/property.ts';
 import { makeProgress } from './progress.ts';
-
-/**
- * One-line errors when a property does not fit the graph: VNN-LIB names the inputs X_0.. over the input tensor
- * flattened row-major (C x H x W for an image) and the outputs Y_0.. over the output tensor flattened.
- */
-export function checkGraphPropertyFits(g: Graph, prop: VnnProperty, propPath: string): void {
-  const nIn = size(g.input.shape);
-  const nOut = size(g.output.shape);
-  const shape = (s: readonly number[]): string => `[${s.join(', ')}]`;
-  if (prop.nInputs !== nIn) fail(`${propPath}: the property has ${prop.nInputs} inputs but the network has ${nIn} (its input ${shape(g.input.shape)} flattened)`);
-  if (prop.nOutputs !== nOut) fail(`${propPath}: the property has ${prop.nOutputs} outputs but the network has ${nOut} (its output ${shape(g.output.shape)} flattened)`);
-}
 
 /** The property against a model of either kind. */
 export function checkAnyPropertyFits(m: AnyModel, prop: VnnProperty, propPath: string): void {

@@ -7,6 +7,8 @@ import { fail, quote } from '../errors.ts';
 import { makeBox, type Box } from '../model/box.ts';
 import { readInputFile } from './read-text.ts';
 import { outputSize, type Network } from '../model/network.ts';
+import type { Graph } from '../model/graph/types.ts';
+import { size } from '../model/graph/shape.ts';
 
 export interface LinearConstraint {
   coeffs: Float64Array;
@@ -303,4 +305,16 @@ export function checkPropertyFits(net: Network, prop: VnnProperty, propPath: str
   if (prop.nInputs !== net.inputSize) fail(`${propPath}: the property has ${prop.nInputs} inputs but the network has ${net.inputSize}`);
   const nOut = outputSize(net);
   if (prop.nOutputs !== nOut) fail(`${propPath}: the property has ${prop.nOutputs} outputs but the network has ${nOut}`);
+}
+
+/**
+ * One-line errors when a property does not fit the graph: VNN-LIB names the inputs X_0.. over the input tensor
+ * flattened row-major (C x H x W for an image) and the outputs Y_0.. over the output tensor flattened.
+ */
+export function checkGraphPropertyFits(g: Graph, prop: VnnProperty, propPath: string): void {
+  const nIn = size(g.input.shape);
+  const nOut = size(g.output.shape);
+  const shape = (s: readonly number[]): string => `[${s.join(', ')}]`;
+  if (prop.nInputs !== nIn) fail(`${propPath}: the property has ${prop.nInputs} inputs but the network has ${nIn} (its input ${shape(g.input.shape)} flattened)`);
+  if (prop.nOutputs !== nOut) fail(`${propPath}: the property has ${prop.nOutputs} outputs but the network has ${nOut} (its output ${shape(g.output.shape)} flattened)`);
 }
