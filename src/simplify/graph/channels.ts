@@ -18,12 +18,12 @@ export type ChannelSets = ReadonlyMap<string, readonly number[]>;
 
 const RELU_LIKE = new Set(['relu', 'leakyrelu', 'prelu', 'clip']);
 
+/** The first of `chs` that breaks "ascending integer indices below count, once each", or undefined. */
+export const notAscendingBelow = (chs: readonly number[], count: number): number | undefined =>
+  chs.find((c, i) => !Number.isInteger(c) || c < 0 || c >= count || (i > 0 && c <= chs[i - 1]));
+
 function checkedIndices(what: string, chs: readonly number[], count: number): void {
-  chs.forEach((c, i) => {
-    if (!Number.isInteger(c) || c < 0 || c >= count || (i > 0 && c <= chs[i - 1])) {
-      throw new Error(`internal: ${what}: channels [${chs.join(',')}] are not ascending indices below ${count}`);
-    }
-  });
+  if (notAscendingBelow(chs, count) !== undefined) throw new Error(`internal: ${what}: channels [${chs.join(',')}] are not ascending indices below ${count}`);
 }
 
 function toMembers(net: Net, sets: ChannelSets, what: string): Members {

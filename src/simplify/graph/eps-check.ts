@@ -23,7 +23,7 @@ import { channelCount, deadChannelsOf } from './dead.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
 import { killChannels, killSites } from './kill.ts';
 import { compareOnSamples, reprovedZero, structureProblem, type GraphCheckOptions } from './check.ts';
-import type { ChannelSets } from './channels.ts';
+import { notAscendingBelow, type ChannelSets } from './channels.ts';
 
 export const epsClaim = (epsilon: number): string =>
   `max |f(x) - g(x)| <= ${epsilon} on every output for every x in the domain: g is f with channels forced to zero (the difference proved within ${epsilon}) and channels zero on it removed`;
@@ -48,7 +48,7 @@ export function killsProblem(f: Graph, kills: ChannelSets): string | null {
     const p = sites.killable.get(node);
     if (!p) return `kills: ${node} is not a ReLU whose channels can be forced to zero (${sites.notKillable.find((k) => k.node === node)?.reason ?? 'no such ReLU node'})`;
     const C = f.shapes.get(p.output)![0];
-    const bad = chs.find((c, i) => !Number.isInteger(c) || c < 0 || c >= C || (i > 0 && c <= chs[i - 1]));
+    const bad = notAscendingBelow(chs, C);
     if (bad !== undefined) return `kills: channel ${bad} of ${node} (it has ${C}; channels ascending, once each)`;
   }
   return null;

@@ -12,6 +12,7 @@
  */
 import type { Graph, GraphNode, Tensor } from '../../model/graph/types.ts';
 import { size } from '../../model/graph/shape.ts';
+import { notAscendingBelow } from './channels.ts';
 
 /** A ReLU that cannot be killed, and why (for the search and for reports). */
 export interface NotKillable {
@@ -83,11 +84,7 @@ function zeroedProducer(p: GraphNode, chs: readonly number[]): GraphNode {
 }
 
 function checkChannels(name: string, chs: readonly number[], C: number): void {
-  chs.forEach((c, i) => {
-    if (!Number.isInteger(c) || c < 0 || c >= C || (i > 0 && c <= chs[i - 1])) {
-      throw new Error(`internal: killChannels: channels [${chs.join(',')}] of ${name} are not ascending indices below ${C}`);
-    }
-  });
+  if (notAscendingBelow(chs, C) !== undefined) throw new Error(`internal: killChannels: channels [${chs.join(',')}] of ${name} are not ascending indices below ${C}`);
 }
 
 /**
