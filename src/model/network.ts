@@ -24,6 +24,11 @@ export function outputSize(net: Network): number {
   return net.layers.length ? net.layers[net.layers.length - 1].outSize : net.inputSize;
 }
 
+/** Whether a and b have the same inputs and the same layer sizes (so every layer's weights have one shape). */
+export function sameLayerSizes(a: Network, b: Network): boolean {
+  return a.inputSize === b.inputSize && a.layers.length === b.layers.length && a.layers.every((L, k) => L.outSize === b.layers[k].outSize);
+}
+
 export function makeLayer(
   inSize: number,
   outSize: number,

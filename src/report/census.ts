@@ -30,8 +30,8 @@ export interface CensusReportInput {
   version: string;
 }
 
-export const PHASES: readonly Phase[] = ['never', 'always', 'both', 'unknown'];
-export const PHASE_KEYS: Key[] = [
+const PHASES: readonly Phase[] = ['never', 'always', 'both', 'unknown'];
+const PHASE_KEYS: Key[] = [
   { name: 'never active', color: '#9aa3b5' },
   { name: 'always active', color: '#f2a541' },
   { name: 'both', color: '#2f7fc1' },

@@ -24,7 +24,7 @@ export interface PruneReportInput {
 export const NEURON_REASONS = ['never active', 'always active / linear', 'merged', 'tolerance', 'kept'] as const;
 export type NeuronReason = (typeof NEURON_REASONS)[number];
 
-export const REASON_KEYS: Key[] = [
+const REASON_KEYS: Key[] = [
   { name: 'never active', color: '#9aa3b5' },
   { name: 'always active / linear', color: '#f2a541' },
   { name: 'merged', color: '#8e6bbf' },

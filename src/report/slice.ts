@@ -34,7 +34,7 @@ export interface SliceReportInput {
 }
 
 /** How many cuts the tree makes in each input dimension. */
-export function splitsPerDim(tree: SplitTree, n: number): number[] {
+function splitsPerDim(tree: SplitTree, n: number): number[] {
   const counts = new Array<number>(n).fill(0);
   const walk = (t: SplitTree): void => {
     if ('leaf' in t) return;

@@ -96,7 +96,7 @@ export function stageBars(stages: Array<[string, number]>): string {
 }
 
 /** A long name shortened in the middle (the whole name stays in the hover text and the tables). */
-export function clip(s: string, n: number): string {
+function clip(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, Math.ceil(n / 2) - 1)}…${s.slice(s.length - Math.floor(n / 2))}`;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Network } from '../model/network.ts';
 import { samplingContradicts, type SamplingResult } from './sample-compare.ts';
-import { forward } from '../model/network.ts';
+import { forward, sameLayerSizes } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 import { coverDomain, sampleCoverBox } from '../verify/search/cover.ts';
 import { mulberry32 } from '../model/rng.ts';
@@ -186,7 +186,7 @@ export function pairWritten(
       const red = reduceLinearBasis(ref, { domain, boundsFn: opts.boundsFn });
       basisBound = red.bound;
       rb = red.bound + refactorBound(red.net, written, groups, domain, opts.boundsFn);
-    } else if (late.length === 0 && groups.every((g) => g.length === 1) && sameShapes(ref, written)) {
+    } else if (late.length === 0 && groups.every((g) => g.length === 1) && sameLayerSizes(ref, written)) {
       // nothing folded: compare f with the written numbers and activations themselves, put back into f's
       // coordinates (exact)
       pair.g = expandToAligned(written, map);
@@ -295,10 +295,6 @@ function rechecked(v: Verdict, boxes: number, breaks: (x: Float64Array) => boole
   if (v.status !== 'refuted') return { verdict: summary(v, boxes) };
   if (breaks(v.witness)) return { verdict: summary(v, boxes), witness: Array.from(v.witness) };
   return { verdict: { status: 'unknown', method: v.method, timeMs: v.timeMs, reason: 'a counterexample of the compared network is not one of the stored network', boxes } };
-}
-
-function sameShapes(a: Network, b: Network): boolean {
-  return a.layers.length === b.layers.length && a.layers.every((L, k) => L.outSize === b.layers[k].outSize && L.inSize === b.layers[k].inSize);
 }
 
 function summary(v: Verdict, boxes: number): FinalCheckResult['verdict'] {

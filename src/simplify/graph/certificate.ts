@@ -12,7 +12,7 @@ import { size } from '../../model/graph/shape.ts';
 import { graphParameters } from '../../model/graph/params.ts';
 import type { GraphCensus } from '../../verify/graph/census.ts';
 import type { ChannelSets } from './channels.ts';
-import { killSites } from './kill.ts';
+import { killSites, whyNotKillable } from './kill.ts';
 import type { GraphCheckResult } from './check.ts';
 import type { GraphClassCheckResult } from './class-check.ts';
 import type { GraphEpsCheckResult } from './eps-check.ts';
@@ -176,7 +176,10 @@ export function graphCertificateKills(c: GraphCertificate, f: Graph, path: strin
   (c.kills ?? []).forEach((k, i) => {
     const at = `${path}: kills[${i}]`;
     const p = sites.killable.get(k.node);
-    if (!p) fail(`${at}: ${quote(k.node)} is not a ReLU of the original whose channels can be forced to zero${whyNotKillable(sites, k.node)}`);
+    if (!p) {
+      const why = whyNotKillable(sites, k.node);
+      fail(`${at}: ${quote(k.node)} is not a ReLU of the original whose channels can be forced to zero${why ? ` (${why})` : ''}`);
+    }
     if (kills.has(k.node)) fail(`${at}: node ${quote(k.node)} is listed twice`);
     const C = f.shapes.get(p.output)![0];
     const sorted = [...k.channels].sort((a, b) => a - b);
@@ -188,8 +191,3 @@ export function graphCertificateKills(c: GraphCertificate, f: Graph, path: strin
   });
   return kills;
 }
-
-const whyNotKillable = (sites: ReturnType<typeof killSites>, node: string): string => {
-  const r = sites.notKillable.find((k) => k.node === node)?.reason;
-  return r ? ` (${r})` : '';
-};

@@ -21,7 +21,7 @@ import { checkGraphLinf } from '../../verify/graph/equiv.ts';
 import { absDiffAt } from '../../verify/graph/equiv-sample.ts';
 import { channelCount, deadChannelsOf } from './dead.ts';
 import { graphPhaseCensus } from '../../verify/graph/census.ts';
-import { killChannels, killSites } from './kill.ts';
+import { killChannels, killSites, whyNotKillable } from './kill.ts';
 import { compareOnSamples, reprovedZero, structureProblem, type GraphCheckOptions } from './check.ts';
 import { notAscendingBelow, type ChannelSets } from './channels.ts';
 
@@ -46,7 +46,7 @@ export function killsProblem(f: Graph, kills: ChannelSets): string | null {
   const sites = killSites(f);
   for (const [node, chs] of kills) {
     const p = sites.killable.get(node);
-    if (!p) return `kills: ${node} is not a ReLU whose channels can be forced to zero (${sites.notKillable.find((k) => k.node === node)?.reason ?? 'no such ReLU node'})`;
+    if (!p) return `kills: ${node} is not a ReLU whose channels can be forced to zero (${whyNotKillable(sites, node) ?? 'no such ReLU node'})`;
     const C = f.shapes.get(p.output)![0];
     const bad = notAscendingBelow(chs, C);
     if (bad !== undefined) return `kills: channel ${bad} of ${node} (it has ${C}; channels ascending, once each)`;

@@ -61,6 +61,9 @@ export function killSites(g: Graph): KillSites {
   return out;
 }
 
+/** Why `node` is listed as not killable, or undefined (killable, or no ReLU of that name). */
+export const whyNotKillable = (sites: KillSites, node: string): string | undefined => sites.notKillable.find((k) => k.node === node)?.reason;
+
 /** A copy of t with the blocks of axis-0 entries `chs` set to 0. */
 function zeroBlocks(t: Tensor, chs: readonly number[]): Tensor {
   const data = Float64Array.from(t.data);
@@ -98,7 +101,7 @@ export function killChannels(g: Graph, kills: ReadonlyMap<string, readonly numbe
   for (const [name, chs] of kills) {
     const p = sites.killable.get(name);
     if (!p) {
-      const why = sites.notKillable.find((k) => k.node === name)?.reason ?? 'not a ReLU node of the graph';
+      const why = whyNotKillable(sites, name) ?? 'not a ReLU node of the graph';
       throw new Error(`internal: killChannels: ${name} cannot be killed: ${why}`);
     }
     checkChannels(name, chs, g.shapes.get(p.output)![0]);

@@ -6,7 +6,7 @@
  * proof figures and what it says was quantised are not used: g may be any chain of f's layer sizes.
  */
 import { fail } from '../../errors.ts';
-import type { Network } from '../../model/network.ts';
+import { sameLayerSizes, type Network } from '../../model/network.ts';
 import { pathFromCertificate } from '../certificate.ts';
 import { sampleCompareParallel, type SamplingResult } from '../sample-compare.ts';
 import { defaultWorkers } from '../../pool/pool.ts';
@@ -36,10 +36,6 @@ export interface QuantCheckOptions {
   onProgress?: (step: string, done: number, total: number) => void;
 }
 
-function sameSizes(f: Network, g: Network): boolean {
-  return f.inputSize === g.inputSize && f.layers.length === g.layers.length && f.layers.every((L, k) => L.outSize === g.layers[k].outSize);
-}
-
 export async function checkQuantCertificate(obj: unknown, certPath: string, opts: QuantCheckOptions): Promise<QuantCheckResult> {
   const cert = validateQuantCertificate(obj, certPath);
   const read = (p: string, sha: string, what: string, view?: 'raw' | 'normalized'): Network => {
@@ -50,7 +46,7 @@ export async function checkQuantCertificate(obj: unknown, certPath: string, opts
   };
   const f = read(cert.input.path, cert.input.sha256, 'original', cert.input.view);
   const g = read(cert.output.path, cert.output.sha256, 'quantised network');
-  if (!sameSizes(f, g)) fail(`${certPath}: the quantised network's layer sizes differ from the original's`);
+  if (!sameLayerSizes(f, g)) fail(`${certPath}: the quantised network's layer sizes differ from the original's`);
   const domain = quantDomain(cert, f.inputSize, certPath);
   const t = cert.tolerance;
   const claim = claimText(t);
