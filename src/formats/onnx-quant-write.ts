@@ -8,7 +8,7 @@
 import { fail } from '../errors.ts';
 import type { Network } from '../model/network.ts';
 import type { SaveOptions } from './model-file.ts';
-import { ONNX_INT8 } from './onnx-read.ts';
+import { ONNX_INT8 } from './onnx-schema.ts';
 import { floatTensor, irVersionFor, onnxBytes } from './onnx-write.ts';
 import { ATTR_INT, decodeModel, encodeModel, ONNX_FLOAT, ONNX_FLOAT16, type ONode, type OTensor } from './onnx-schema.ts';
 

@@ -17,6 +17,8 @@ import {
   ONNX_FLOAT16,
   ONNX_INT32,
   ONNX_INT64,
+  ONNX_INT8,
+  ONNX_UINT8,
   type OAttr,
   type OGraph,
   type OModel,
@@ -78,10 +80,6 @@ export function tensorData(t: OTensor, where: string): Const {
   }
   return { dims, data };
 }
-
-/** TensorProto data types of quantised weights (onnx.proto: UINT8 = 2, INT8 = 3). */
-export const ONNX_UINT8 = 2;
-export const ONNX_INT8 = 3;
 
 /**
  * A Cast or DequantizeLinear of constants folded to the exact values onnxruntime computes (quantised files: weights

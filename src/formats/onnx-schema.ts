@@ -81,6 +81,9 @@ message TensorShapeProto {
 `;
 
 export const ONNX_FLOAT = 1;
+/** TensorProto data types of quantised weights (onnx.proto: UINT8 = 2, INT8 = 3). */
+export const ONNX_UINT8 = 2;
+export const ONNX_INT8 = 3;
 export const ONNX_INT32 = 6;
 export const ONNX_INT64 = 7;
 export const ONNX_FLOAT16 = 10;
