@@ -1,17 +1,83 @@
 /**
- * A problem with the user's input (file, flag, domain). The CLI prints its message as one line and exits 2.
- * Everything else that escapes is a bug in nnshrink and is reported as such.
+ * What went wrong, as the exit codes name it (docs/exit-codes.md): `bad-input` 2 (a file, an option, a domain, a
+ * certificate that is malformed), `refuted` 1 (a counterexample re-checked by evaluation), `not-proved` 3 (the
+ * limits came first: nothing licensed, nothing written), `internal` 4 (a bug in nnshrink), `aborted` (the caller's
+ * AbortSignal: never "proved", nothing written; the CLI has no such outcome).
+ */
+export type NnsErrorCode = 'bad-input' | 'refuted' | 'not-proved' | 'internal' | 'aborted';
+
+/** The exit code of each error code (an abort exits as a question left open). */
+export const EXIT_OF_CODE: Readonly<Record<NnsErrorCode, number>> = { 'bad-input': 2, refuted: 1, 'not-proved': 3, internal: 4, aborted: 3 };
+
+/** Where an error is: the file (a path as given) and the place in it (a line, a node, an option), when known. */
+export interface NnsErrorDetails {
+  /** what went wrong; default `bad-input` */
+  code?: NnsErrorCode;
+  /** the file the problem is in, as the caller named it */
+  file?: string;
+  /** the place in the file (`line 12`, `node 'conv1' (Conv)`) or the option (`--domain`) */
+  place?: string;
+}
+
+/**
+ * The one error class of nnshrink: bad input, and the outcomes that end a command without its result (refuted, not
+ * proved, aborted). Its message is one printable line (at most 280 characters) naming the file, the place and the
+ * problem, as the CLI prints it; `code`, `file` and `place` say the same for a program. An abort has the name
+ * `AbortError` (as fetch's), and is an NnsError too. Everything else that escapes nnshrink is a bug.
  */
 export class NnsError extends Error {
-  constructor(message: string) {
+  readonly code: NnsErrorCode;
+  /** the file the problem is in (from the details, or the message's leading `FILE: `), if any */
+  file?: string;
+  /** the place in the file or the option (from the details, or the message's second `PLACE: `), if any */
+  place?: string;
+
+  constructor(message: string, details: NnsErrorDetails = {}) {
     super(safeMessage(message));
-    this.name = 'NnsError';
+    this.code = details.code ?? 'bad-input';
+    this.name = this.code === 'aborted' ? 'AbortError' : 'NnsError';
+    const where = details.file === undefined ? locate(this.message) : { file: details.file, place: details.place ?? placeAfter(this.message, details.file) };
+    if (where.file !== undefined) this.file = where.file;
+    const place = details.place ?? where.place;
+    if (place !== undefined) this.place = place;
+  }
+
+  /** The exit code the CLI ends with for this error (docs/exit-codes.md). */
+  get exitCode(): number {
+    return EXIT_OF_CODE[this.code];
   }
 }
 
+/** The code of an exit status (1 refuted, 3 not proved, 4 internal, else bad input). */
+export function codeOfExit(exit: number): NnsErrorCode {
+  return exit === 1 ? 'refuted' : exit === 3 ? 'not-proved' : exit === 4 ? 'internal' : 'bad-input';
+}
+
+// the messages' own convention: `FILE: PLACE: problem`, `FILE: problem`, `--option: problem` (a path has no spaces)
+const PATHLIKE = /^[^\s:'"]*[./][^\s:'"]*$/;
+const PLACELIKE = /^(line \d+|byte \d+|node .{1,80}|layer \d+.{0,40}|box \d+|slice \d+|region \d+|tensor .{1,80}|initializer .{1,80}|input .{1,60}|output .{1,60})$/;
+
+/** The file and the place a message names by the convention above, when it does. */
+function locate(message: string): { file?: string; place?: string } {
+  const parts = message.split(': ');
+  if (parts.length < 2) return {};
+  const head = parts[0];
+  if (/^--?[a-z][a-z-]*$/i.test(head)) return { place: head };
+  const opt = /^(--?[a-z][a-z-]*) (\S+)$/i.exec(head); // `-o OUT:`, `--certificate C:` (an output's problem)
+  if (opt && PATHLIKE.test(opt[2])) return { file: opt[2], place: opt[1] };
+  if (!PATHLIKE.test(head)) return {};
+  return parts.length > 2 && PLACELIKE.test(parts[1]) ? { file: head, place: parts[1] } : { file: head };
+}
+
+function placeAfter(message: string, file: string): string | undefined {
+  if (!message.startsWith(`${file}: `)) return undefined;
+  const parts = message.slice(file.length + 2).split(': ');
+  return parts.length > 1 && PLACELIKE.test(parts[0]) ? parts[0] : undefined;
+}
+
 /** Throws an NnsError; handy in expressions. */
-export function fail(message: string): never {
-  throw new NnsError(message);
+export function fail(message: string, details?: NnsErrorDetails): never {
+  throw new NnsError(message, details);
 }
 
 /**

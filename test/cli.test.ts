@@ -746,7 +746,7 @@ test("exit codes of prune's final check: refuted 1, not proved 3, a contradictin
     try {
       finalCheckExit(e);
     } catch (x) {
-      return (x as { code?: number }).code ?? -1;
+      return x instanceof NnsError && x.code !== 'bad-input' ? x.exitCode : -1;
     }
     return -2;
   };

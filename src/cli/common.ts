@@ -1,6 +1,6 @@
 /** Shared pieces of the commands: loading the model or the default, resolving the domain, printing. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { fail, NnsError } from '../errors.ts';
+import { codeOfExit, fail, NnsError } from '../errors.ts';
 import { loadAnyModel, loadModel, type AnyModel } from '../formats/load.ts';
 import type { Graph } from '../model/graph/types.ts';
 import { size } from '../model/graph/shape.ts';
@@ -44,11 +44,8 @@ export const EXIT = {
 
 /** An outcome that ends the command with its own exit code and one line (not proved: 3, refuted: 1, a bug: 4). */
 export class ExitError extends NnsError {
-  constructor(
-    message: string,
-    readonly code: number,
-  ) {
-    super(message);
+  constructor(message: string, exit: number) {
+    super(message, { code: codeOfExit(exit) });
   }
 }
 

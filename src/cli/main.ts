@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ExitError) {
       process.stderr.write(errorLine('nnshrink: ', e.message) + '\n');
-      return e.code;
+      return e.exitCode;
     }
     if (e instanceof NnsError) {
       process.stderr.write(errorLine('nnshrink: error: ', e.message) + '\n');
