@@ -5,8 +5,9 @@
  * against the original on N points of the ball (the largest output difference, points whose class differs; eps:
  * that difference against E). E per instance, a stated rule: 1% (or the share given) of the largest |output| of f
  * (onnxruntime) on the same N points of the ball.
+ * Then `nnshrink check` of the certificate written (benchmark 3): its verdict and time.
  * Run: node --import tsx bench/cnn-prune.ts [instances per network=1] [timeoutS=10] [points=10000] [benchmarks=all]
- *      [modes=exact,class,eps] [E as a share of f's largest |output|=0.01]
+ *      [modes=exact,class,eps] [E as a share of f's largest |output|=0.01] [instances skipped first=0]
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -25,21 +26,23 @@ type Mode = 'exact' | 'class' | 'eps';
 const modes = (process.argv[6] ?? 'exact,class,eps').split(',') as Mode[];
 /** E = this share of the largest |output| of f on the ball's points (default 1%) */
 const EPS_SHARE = Number(process.argv[7] ?? 0.01);
+/** the first instances of each network left out (an earlier run has them) */
+const SKIP = Number(process.argv[8] ?? 0);
 const root = join(SHARED_NETS, 'cnn');
 const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const out = fileURLToPath(new URL('./out/cnn-prune', import.meta.url));
 mkdirSync(out, { recursive: true });
 
-/** The first `per` instances of each network in the benchmark's list. */
+/** The first `per` instances of each network in the benchmark's list, after the first SKIP. */
 function instances(dir: string): Array<[string, string]> {
   const list = readdirSync(dir).find((f) => f.endsWith('instances.csv'))!;
   const seen = new Map<string, number>();
   const rows: Array<[string, string]> = [];
   for (const l of readFileSync(join(dir, list), 'utf8').trim().split('\n')) {
     const [m, p] = l.split(',').map((s) => s.trim());
-    if ((seen.get(m) ?? 0) >= per) continue;
-    seen.set(m, (seen.get(m) ?? 0) + 1);
-    rows.push([normalize(join(dir, m)), normalize(join(dir, p))]);
+    const k = seen.get(m) ?? 0;
+    seen.set(m, k + 1);
+    if (k >= SKIP && k < SKIP + per) rows.push([normalize(join(dir, m)), normalize(join(dir, p))]);
   }
   return rows;
 }
@@ -89,12 +92,13 @@ async function one(model: string, prop: string, mode: Mode): Promise<string> {
   const ya = await ortOutputs(model, x, points);
   const eps = epsilonFor(ya);
   const tol = mode === 'class' ? ['--preserve-class', 'argmax'] : mode === 'eps' ? ['--epsilon', String(eps)] : [];
-  const args = ['prune', model, '--vnnlib', prop, '-o', file, '--certificate', join(out, `${name}.cert.json`), '--timeout', timeoutS, '--json', ...tol];
+  const cert = join(out, `${name}.cert.json`);
+  const args = ['prune', model, '--vnnlib', prop, '-o', file, '--certificate', cert, '--timeout', timeoutS, '--json', ...tol];
   const label = mode === 'eps' ? `eps ${eps}` : mode;
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const s = ((Date.now() - t0) / 1000).toFixed(1);
-  if (r.status !== 0) return `${label} | exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n')[0].slice(0, 120)} | | | ${s} | |`;
+  if (r.status !== 0) return `${label} | exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n')[0].slice(0, 120)} | | | ${s} | | |`;
   const j = JSON.parse(r.stdout);
   const before = j.channels.reduce((a: number, c: { before: number }) => a + c.before, 0);
   const after = j.channels.reduce((a: number, c: { after: number }) => a + c.after, 0);
@@ -111,11 +115,26 @@ async function one(model: string, prop: string, mode: Mode): Promise<string> {
   const search = j.search ? ` (${j.search.accepted} of ${j.search.candidates} live, ${tries}, ${j.search.ended}${bound})` : '';
   const claim = j.tolerance.kind === 'linf' ? '' : mode === 'eps' ? ` (${j.tolerance.kind} written)` : '';
   const against = mode === 'eps' ? ` (E ${eps})` : '';
-  return `${label} | ${before} -> ${after}${search} | ${j.parameters.before} -> ${j.parameters.after} | ${j.finalCheck.verdict.status}${claim} | ${s} | ${diff.toExponential(2)}${against}, ${classes} class changes |`;
+  const folds = j.finalCheck.folds ? `, ${j.finalCheck.folds.constants} constant folded (<= ${Number(j.finalCheck.folds.bound).toExponential(1)})` : '';
+  return `${label} | ${before} -> ${after}${search} | ${j.parameters.before} -> ${j.parameters.after} | ${j.finalCheck.verdict.status}${claim}${folds} | ${s} | ${diff.toExponential(2)}${against}, ${classes} class changes | ${check(cert)} |`;
 }
 
-console.log(`| network | property | mode | channels (conv + dense outputs) | parameters | final check | time (s) | onnxruntime on ${points} points: max |f-g|, class changes |`);
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+/** `nnshrink check` of a certificate as a user runs it: its verdict and time. */
+function check(cert: string): string {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [BIN, 'check', cert, '--timeout', String(10 * Number(timeoutS)), '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const s = ((Date.now() - t0) / 1000).toFixed(1);
+  let status = `exit ${r.status}`;
+  try {
+    status = JSON.parse(r.stdout).check?.verdict?.status ?? status;
+  } catch {
+    // not JSON: the exit code says it
+  }
+  return `${status} (${s} s)`;
+}
+
+console.log(`| network | property | mode | channels (conv + dense outputs) | parameters | final check | time (s) | onnxruntime on ${points} points: max |f-g|, class changes | check |`);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const b of readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
   if (only && !only.has(b)) continue;
   for (const [model, prop] of instances(join(root, b))) {

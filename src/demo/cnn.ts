@@ -22,7 +22,13 @@ export interface CnnOptions {
   head?: 'softmax' | 'logsoftmax' | 'none';
   /** parameter name -> indices set to DEAD_BIAS after drawing (the others stay as drawn): channels made never active */
   dead?: Readonly<Record<string, readonly number[]>>;
+  /** layer name (e.g. 'fc1') -> output channels whose weights are all set to 0 and bias to CONSTANT_BIAS: channels
+   * constant on every domain (after the ReLU: CONSTANT_BIAS), which an exact prune folds into the next bias */
+  constant?: Readonly<Record<string, readonly number[]>>;
 }
+
+/** The bias of a constant channel (see CnnOptions.constant). */
+export const CONSTANT_BIAS = 0.75;
 
 /** A bias far below anything the layer before can reach on inputs in [0, 1]: the channel's ReLU never fires. */
 export const DEAD_BIAS = -1000;
@@ -53,7 +59,7 @@ class Builder {
   readonly nodes: ONode[] = [];
   readonly inits: OTensor[] = [];
   private readonly rng: () => number;
-  constructor(seed: number, readonly opset: CnnOpset, private readonly dead: CnnOptions['dead'] = {}) {
+  constructor(seed: number, readonly opset: CnnOpset, private readonly dead: CnnOptions['dead'] = {}, private readonly constant: CnnOptions['constant'] = {}) {
     this.rng = mulberry32(seed);
   }
   node(op: string, name: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
@@ -65,6 +71,12 @@ class Builder {
     const n = dims.reduce((a, b) => a * b, 1);
     const data = Array.from({ length: n }, f);
     for (const i of this.dead?.[name] ?? []) data[i] = DEAD_BIAS;
+    const [layer, kind] = [name.slice(0, name.lastIndexOf('.')), name.slice(name.lastIndexOf('.') + 1)];
+    const row = n / dims[0];
+    for (const i of this.constant?.[layer] ?? []) {
+      if (kind === 'weight') data.fill(0, i * row, (i + 1) * row);
+      if (kind === 'bias') data[i] = CONSTANT_BIAS;
+    }
     this.inits.push(floatTensor(name, dims, data, 'float32'));
     return name;
   }
@@ -141,7 +153,7 @@ export const PYTORCH_CNN_INPUT = [3, 16, 16];
  * AveragePool (3x3, stride 2, pad 1, padding counted), flatten, Gemm -> Relu -> Gemm: [batch,3,16,16] -> [batch,10].
  */
 export function pytorchCnn(opts: CnnOptions = {}): Uint8Array {
-  const b = new Builder(opts.seed ?? 1, opts.opset ?? 17, opts.dead);
+  const b = new Builder(opts.seed ?? 1, opts.opset ?? 17, opts.dead, opts.constant);
   const x = 'x';
   let h = b.conv('conv1', x, 3, 8, 3, { pads: [1, 1, 1, 1] });
   h = b.node('Relu', '/relu/Relu', [b.bn('bn1', h, 8)]);

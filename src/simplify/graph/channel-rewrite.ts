@@ -8,6 +8,8 @@ import type { Graph, GraphNode, Shape, Tensor } from '../../model/graph/types.ts
 import { size } from '../../model/graph/shape.ts';
 import type { NodeLinks } from './channel-links.ts';
 import type { Members, Net } from './channel-fixpoint.ts';
+import type { ConstSets } from './constants.ts';
+import { foldedBias } from './fold-constants.ts';
 
 /** t with only the indices `keep` (ascending) on `axis`; t itself when keep is null (nothing dropped). */
 export function selectAxis(t: Tensor, axis: number, keep: readonly number[] | null): Tensor {
@@ -30,6 +32,12 @@ export function selectAxis(t: Tensor, axis: number, keep: readonly number[] | nu
 
 type Kept = (tensor: string) => number[] | null;
 
+/** The channels of a tensor of `count` not in keep (ascending). */
+const droppedOf = (keep: readonly number[], count: number): number[] => {
+  const k = new Set(keep);
+  return Array.from({ length: count }, (_, c) => c).filter((c) => !k.has(c));
+};
+
 const withParams = (n: GraphNode, params: Record<string, Tensor>): GraphNode => ({ ...n, params }) as GraphNode;
 
 /** batchnorm (scale, shift and any source parameters), affine, prelu: each constant with one entry per channel on
@@ -42,7 +50,7 @@ function perChannel(n: GraphNode, channels: number, keep: readonly number[]): Gr
   return withParams(n, params);
 }
 
-function rewriteNode(g: Graph, n: GraphNode, L: NodeLinks, kept: Kept): GraphNode {
+function rewriteNode(g: Graph, n: GraphNode, L: NodeLinks, kept: Kept, consts: ConstSets): GraphNode {
   const keepOut = kept(n.output);
   const keepIn = n.inputs.map(kept);
   if (!keepOut && keepIn.every((k) => !k)) return n;
@@ -51,7 +59,12 @@ function rewriteNode(g: Graph, n: GraphNode, L: NodeLinks, kept: Kept): GraphNod
     case 'dense': {
       // a dense on more than one axis is channel-wise (it acts on the last axis): its constants stay
       if (L.kind !== 'reducer') return n;
-      const { weight, bias } = n.params;
+      const { weight } = n.params;
+      const inShape = g.shapes.get(n.inputs[0])!;
+      // dropped constant input channels: their terms go into the bias (the consistency rule allows only such
+      // reducers: channel-fixpoint.ts absorbsConstants)
+      const folded = keepIn[0] ? foldedBias(n, inShape, droppedOf(keepIn[0], inShape[0]), consts.get(n.inputs[0])) : null;
+      const bias = folded ? { shape: n.params.bias.shape, data: folded.point } : n.params.bias;
       return withParams(n, { weight: selectAxis(selectAxis(weight, 0, keepOut), 1, keepIn[0]), bias: selectAxis(bias, 0, keepOut) });
     }
     case 'batchnorm':
@@ -65,8 +78,9 @@ function rewriteNode(g: Graph, n: GraphNode, L: NodeLinks, kept: Kept): GraphNod
   }
 }
 
-/** g without the channels of d; the graph's other fields (opset, precision, ...) kept. */
-export function rewriteGraph(net: Net, d: Members): Graph {
+/** g without the channels of d, the constant ones (consts) folded into their consumers' biases; the graph's other
+ * fields (opset, precision, ...) kept. */
+export function rewriteGraph(net: Net, d: Members, consts: ConstSets = new Map()): Graph {
   const g = net.g;
   const kept: Kept = (t) => {
     const f = d.get(t);
@@ -75,7 +89,7 @@ export function rewriteGraph(net: Net, d: Members): Graph {
     f.forEach((v, c) => v || keep.push(c));
     return keep;
   };
-  const nodes = g.nodes.map((n, i) => rewriteNode(g, n, net.links[i], kept));
+  const nodes = g.nodes.map((n, i) => rewriteNode(g, n, net.links[i], kept, consts));
   let built: Graph;
   try {
     built = buildGraph(g.input, nodes, g.output.name, 'removeChannels', g.opset);

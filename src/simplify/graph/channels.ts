@@ -12,6 +12,7 @@ import { channelsOf, zeroRule } from './channel-links.ts';
 import { addMember, backwardClosure, consistentSubset, countMembers, emptyMembers, has, netOf, type Members, type Net } from './channel-fixpoint.ts';
 import { rewriteGraph } from './channel-rewrite.ts';
 import { graphParameters } from '../../model/graph/params.ts';
+import { isZero, type ConstSets } from './constants.ts';
 
 /** per tensor name: channel indices, ascending, no repeats; a tensor absent = none */
 export type ChannelSets = ReadonlyMap<string, readonly number[]>;
@@ -86,30 +87,53 @@ export function zeroChannels(g: Graph, dead: ReadonlyMap<string, readonly number
   return toSets(zero);
 }
 
-/** The largest subset of `zero` that can be removed together (a fixed point that only shrinks). Removing a zero
- * channel also removes the channels only it reads (a dead ReLU's input, a BatchNorm's, its conv's filter): those are
- * not zero and are not named in the result; removeChannels finds them again. */
-export function removableChannels(g: Graph, zero: ChannelSets): ChannelSets {
+/** The channels of `sets` split into those `consts` says are non-zero constants and the rest (taken as zero). */
+function splitKnown(net: Net, m: Members, consts: ConstSets): { zero: Members; consts: Members } {
+  const zero = emptyMembers();
+  const k = emptyMembers();
+  for (const [t, f] of m) {
+    f.forEach((v, c) => {
+      if (!v) return;
+      const iv = consts.get(t)?.get(c);
+      addMember(net, iv && !isZero(iv) ? k : zero, t, c);
+    });
+  }
+  return { zero, consts: k };
+}
+
+/** The largest subset of `zero` (and of the constant channels of `consts`, which constants.ts proves from `zero`;
+ * those of value 0 are zero channels too) that can be removed together (a fixed point that only shrinks). Removing a zero channel also removes the
+ * channels only it reads (a dead ReLU's input, a BatchNorm's, its conv's filter): those are not zero and are not
+ * named in the result; removeChannels finds them again. */
+export function removableChannels(g: Graph, zero: ChannelSets, consts: ConstSets = new Map()): ChannelSets {
   const net = netOf(g);
   const z = toMembers(net, zero, 'removableChannels');
-  const d = consistentSubset(net, backwardClosure(net, z), z);
+  for (const [t, m] of consts) for (const c of m.keys()) addMember(net, z, t, c);
+  const d = consistentSubset(net, backwardClosure(net, z), splitKnown(net, z, consts));
   for (const [t, f] of d) f.forEach((v, c) => v && !has(z, t, c) && (f[c] = 0));
   return toSets(d);
 }
 
-/** g with the channels `removed` (zero ones, as removableChannels gives) and those only they read removed; every
- * name, the opset and precision kept. Throws Error('internal: ...') when `removed` is not a fixed point of
- * removableChannels. Whether the channels are zero it cannot know: that is the census's proof. */
-export function removeChannels(g: Graph, removed: ChannelSets): Graph {
+/** g with the channels `removed` (zero or constant ones, as removableChannels gives) and those only they read
+ * removed, the constant ones folded into their consumers' biases; every name, the opset and precision kept. Throws
+ * Error('internal: ...') when `removed` is not a fixed point of removableChannels. Whether the channels are zero or
+ * constant it cannot know: that is the census's proof (and constants.ts's from it). */
+export function removeChannels(g: Graph, removed: ChannelSets, consts: ConstSets = new Map()): Graph {
   const net = netOf(g);
   const z = toMembers(net, removed, 'removeChannels');
   const d = backwardClosure(net, z);
   const total = countMembers(d);
-  if (countMembers(consistentSubset(net, d, z)) !== total) {
+  if (countMembers(consistentSubset(net, d, splitKnown(net, z, consts))) !== total) {
     const bad = [...d.keys()].find((t) => t === g.input.name || t === g.output.name);
     throw new Error(`internal: removeChannels: the channels cannot go together${bad ? ` (${bad} is the graph's input or output)` : ' (a producer or consumer needs one)'}`);
   }
-  return total === 0 ? g : rewriteGraph(net, d);
+  return total === 0 ? g : rewriteGraph(net, d, consts);
+}
+
+/** `removed` with the channels only they read (as removeChannels drops them), per tensor. */
+export function droppedWith(g: Graph, removed: ChannelSets): ChannelSets {
+  const net = netOf(g);
+  return toSets(backwardClosure(net, toMembers(net, removed, 'droppedWith')));
 }
 
 export interface ChannelSummary {

@@ -1,12 +1,16 @@
 /**
  * The claim of an exact channel prune, proved about two graphs as read from their files: g is f with channels
- * removed that are identically zero on the domain. The proof has two parts, both recomputed here:
- * 1. structure: g is exactly removeChannels(f, removed) (graphDifference: same nodes, bit-identical parameters);
- * 2. facts: the ReLU channels that make the removed ones zero are proved never active on f afresh (a new census), and
- *    the zero channels they imply (zeroChannels) contain every removed one.
- * Then f = g on the domain in exact arithmetic, and bit for bit in forwardGraph (a sum that skips terms w * 0 is the
- * same floating-point sum). Before any proof, f and g are evaluated on points of the domain: any difference refutes
- * the claim, with the point as a witness.
+ * removed that are identically zero on the domain, or constant on it and folded into their consumers' biases. The
+ * proof has two parts, both recomputed here:
+ * 1. facts: the ReLU channels that make the removed ones zero are proved never active on f afresh (a new census);
+ *    the zero channels they imply (zeroChannels), and the constant channels those imply (constants.ts), contain
+ *    every removed one;
+ * 2. structure: g is exactly removeChannels(f, removed, constants) (graphDifference: same nodes, bit-identical
+ *    parameters), except folded biases, each a rounding of its exact value (fold-check.ts).
+ * Without folds f = g on the domain in exact arithmetic, and bit for bit in forwardGraph (a sum that skips terms
+ * w * 0 is the same floating-point sum); with folds |f - g| <= the bound perturb.ts proves for the biases' rounding.
+ * f and g are also evaluated on points of the domain: a difference (beyond that bound and float64 evaluation noise)
+ * refutes the claim, with the point as a witness.
  */
 import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
@@ -16,8 +20,17 @@ import { graphPhaseCensus } from '../../verify/graph/census.ts';
 import { samplePairs } from './sample-pairs.ts';
 import { removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
 import { channelCount, deadChannelsOf, missingFrom, unionChannels } from './dead.ts';
+import { constantChannels, constantSets } from './constants.ts';
+import { foldPlan } from './fold-check.ts';
 
 export const EXACT_CLAIM = 'g(x) = f(x) for every x in the domain: g is f without channels that are zero on it (exact arithmetic; bit for bit in nnshrink evaluation)';
+
+/** The exact mode's claim when constant channels were folded into biases: the biases' rounding is all that differs. */
+export const foldClaim = (bound: number, constants: number): string =>
+  `max |f(x) - g(x)| <= ${bound} on every output for every x in the domain: g is f without channels that are zero on it and with ${constants} constant channels folded into biases (exact arithmetic; the bound is the folded biases' rounding)`;
+
+/** float64 evaluation noise a sampled difference must exceed to refute a folded prune (relative to the outputs) */
+const EVAL_NOISE = 1e-9;
 
 export interface GraphCheckOptions {
   /** the census's time limit (re-proving the facts) */
@@ -35,6 +48,8 @@ export interface GraphCheckResult {
    * how many of them the fresh census showed zero */
   facts: { claimed: number; reproved: number; timeMs: number };
   sampling: { points: number; maxAbsDiff: number };
+  /** constant channels folded into biases: how many, the biases changed, and the proved max |f - g| they make */
+  folds?: { constants: number; biases: number; bound: number };
   witness?: number[];
 }
 
@@ -82,22 +97,38 @@ export function reprovedZero(g: Graph, removed: ChannelSets, boxes: readonly Box
 export function checkGraphPrune(f: Graph, g: Graph, removed: ChannelSets, boxes: readonly Box[], o: GraphCheckOptions, nodes?: ReadonlySet<string>): GraphCheckResult {
   const t0 = Date.now();
   const claimed = channelCount(removed);
+  let folds: GraphCheckResult['folds'];
   const result = (status: GraphCheckResult['verdict']['status'], method: string, reason: string | undefined, reproved: number, factsMs: number, s: ReturnType<typeof compareOnSamples>): GraphCheckResult => ({
-    claim: EXACT_CLAIM,
+    claim: folds && folds.constants > 0 ? foldClaim(folds.bound, folds.constants) : EXACT_CLAIM,
     verdict: { status, method, timeMs: Date.now() - t0, ...(reason ? { reason } : {}) },
     facts: { claimed, reproved, timeMs: factsMs },
     sampling: { points: s.points, maxAbsDiff: s.maxAbsDiff },
+    ...(folds && folds.constants > 0 ? { folds } : {}),
     ...(s.witness ? { witness: [...s.witness] } : {}),
   });
   if (size(f.input.shape) !== size(g.input.shape) || size(f.output.shape) !== size(g.output.shape)) {
     const none = { points: 0, maxAbsDiff: Infinity };
     return result('refuted', 'shapes', `the networks take or give different sizes ([${f.input.shape}] -> [${f.output.shape}] against [${g.input.shape}] -> [${g.output.shape}])`, 0, 0, none);
   }
-  const s = compareOnSamples(f, g, boxes, o);
-  if (s.witness) return result('refuted', 'sampling', `f and g differ at a sampled point (|f-g| up to ${s.maxAbsDiff})`, 0, 0, s);
-  const problem = structureProblem(f, g, removed);
-  if (problem) return result('unknown', 'structure', problem, 0, 0, s);
-  const z = reprovedZero(f, removed, boxes, o, nodes);
-  if (z.missing.length) return result('unknown', 'structure+census', z.why, claimed - z.missing.length, z.timeMs, s);
-  return result('proved', 'structure+census', undefined, claimed, z.timeMs, s);
+  // the facts first: which removed channels are constant (and how they fold) follows from the zero ones
+  const t1 = Date.now();
+  o.onProgress?.('final check: census', 0, 1);
+  const census = graphPhaseCensus(f, [...boxes], { timeoutMs: o.timeoutMs, seed: o.seed, ...(nodes ? { nodes } : {}) });
+  const zero = zeroChannels(f, deadChannelsOf(census));
+  const consts = constantChannels(f, zero);
+  const factsMs = Date.now() - t1;
+  const missing = missingFrom(removed, unionChannels(zero, constantSets(consts)));
+  const plan = foldPlan(f, g, removed, consts);
+  folds = { constants: plan.constants, biases: plan.biases, bound: plan.bound };
+  const folded = !plan.problem && plan.biases > 0;
+  const apart = folded ? (a: number, b: number): boolean => !(Math.abs(a - b) <= plan.bound + EVAL_NOISE * (1 + Math.abs(a) + Math.abs(b))) : undefined;
+  const s = compareOnSamples(f, g, boxes, o, apart);
+  if (s.witness) return result('refuted', 'sampling', `f and g differ at a sampled point (|f-g| up to ${s.maxAbsDiff}${folded ? `, beyond the folds' bound ${plan.bound}` : ''})`, 0, factsMs, s);
+  if (plan.problem) return result('unknown', 'structure', plan.problem, 0, factsMs, s);
+  const reproved = claimed - missing.length;
+  if (missing.length) {
+    const why = `${missing.length} of ${claimed} removed channels not re-proved zero or constant (first: ${missing[0]})${census.reason ? `; census: ${census.reason}` : ''}`;
+    return result('unknown', 'structure+census', why, reproved, factsMs, s);
+  }
+  return result('proved', 'structure+census', undefined, claimed, factsMs, s);
 }

@@ -1,14 +1,17 @@
 /**
  * Exact channel pruning of a graph network on a domain: the phase census proves ReLU channels never active at any
  * position; the channels they make zero (through pooling, padding, residual adds, concatenation, flattening) that
- * can go together are removed, each producer losing its filter and each consumer its input slice. The function is
- * unchanged on the domain (check.ts proves it about the file as written).
+ * can go together are removed, each producer losing its filter and each consumer its input slice. Channels proved
+ * constant (constants.ts: e.g. a zero filter with a bias) go too where their consumers can take the constant into
+ * a bias. The function is unchanged on the domain, up to the rounding of folded biases (check.ts proves it about
+ * the file as written).
  */
 import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
 import { graphPhaseCensus, type GraphCensus } from '../../verify/graph/census.ts';
 import { channelSummary, removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
 import { deadChannelsOf } from './dead.ts';
+import { constantChannels, type ConstSets } from './constants.ts';
 
 export interface GraphPruneOptions {
   timeoutMs: number;
@@ -23,6 +26,8 @@ export interface GraphPruneResult {
   /** per tensor, the channels identically zero on the domain, and those removed (the ones that can go together) */
   zero: ChannelSets;
   removed: ChannelSets;
+  /** the constant channels of f (zero ones as [0, 0]) that the removal may fold into biases */
+  constants: ConstSets;
   pruned: Graph;
   summary: ReturnType<typeof channelSummary>;
 }
@@ -31,9 +36,10 @@ export interface GraphPruneResult {
 export function pruneFromCensus(f: Graph, census: GraphCensus): GraphPruneResult {
   const dead = deadChannelsOf(census);
   const zero = zeroChannels(f, dead);
-  const removed = removableChannels(f, zero);
-  const pruned = removeChannels(f, removed);
-  return { census, dead, zero, removed, pruned, summary: channelSummary(f, pruned) };
+  const constants = constantChannels(f, zero);
+  const removed = removableChannels(f, zero, constants);
+  const pruned = removeChannels(f, removed, constants);
+  return { census, dead, zero, removed, constants, pruned, summary: channelSummary(f, pruned) };
 }
 
 export function pruneGraphChannels(f: Graph, boxes: readonly Box[], o: GraphPruneOptions): GraphPruneResult {
