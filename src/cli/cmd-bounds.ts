@@ -9,7 +9,8 @@ import type { Box } from '../model/box.ts';
 import { maximizeLinearOnPool, minimizeLinearOnPool, neuronPhase } from '../verify/property/maximize.ts';
 import { phaseCensusParallel, type NeuronPhase } from '../verify/phase/phase.ts';
 import { makeProgress } from './progress.ts';
-import { anyModelArg, boundsFor, EXIT, nBoxes, fmt, jobsOpt, numberOpt, printJson, resolveDomain, resolveGraphDomain, withTreePool, type CommandSpec } from './common.ts';
+import { withRunner } from './queue-run.ts';
+import { anyModelArg, boundsFor, EXIT, nBoxes, fmt, numberOpt, printJson, resolveDomain, resolveGraphDomain, withTreePool, type CommandSpec } from './common.ts';
 import { graphBounds } from './graph-bounds.ts';
 import { graphCensus } from './graph-census.ts';
 import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
@@ -38,6 +39,8 @@ export const boundsCommand: CommandSpec = {
     '    the phase of every hidden neuron: one input-splitting tree shared by all, as two halves of the domain with S/2\n' +
     '    seconds each (default S = 4), then one task of T seconds (default 1.5) per neuron still open (at most 64);\n' +
     '    halves and tasks run on N worker threads, and the verdicts do not depend on N.\n' +
+    '    --redis redis://[:PASSWORD@]HOST[:PORT] [--resume RUN_ID]: halves and tasks as jobs for nnshrink worker\n' +
+    '    processes on any machines instead (docs/distributed.md).\n' +
     'nnshrink bounds GRAPH.onnx (--domain lo,..:hi,.. | --vnnlib F) [--method interval|crown|alpha] [--json]\n' +
     '    a graph network (a CNN; the domain is a box over its input flattened row-major): bounds of the outputs and a\n' +
     '    summary per ReLU node of its inputs proved never / always active and unstable (alpha: CROWN, then optimised\n' +
@@ -199,18 +202,17 @@ async function census(net: Network, domain: Box[], values: Record<string, string
   if (values.phase !== undefined || values.max !== undefined || values.min !== undefined) fail('give --census alone, without --phase, --max or --min');
   const treeMs = numberOpt(values, 'timeout', 4, 0.01) * 1000;
   const taskMs = numberOpt(values, 'task-timeout', 1.5, 0.01) * 1000;
-  const workers = jobsOpt(values);
   const progress = makeProgress(!values.json);
   const t0 = Date.now();
   let c;
   try {
-    c = await phaseCensusParallel(net, domain, {
+    c = await withRunner(values, ({ workers, size, status }) => phaseCensusParallel(net, domain, {
       boundsFn: boundsFor(net),
       timeoutMs: treeMs,
       finishTaskMs: taskMs,
-      onProgress: (done, total, boxes) => progress.update('phase census (neurons decided)', done, total, `${boxes} boxes`, (treeMs - (Date.now() - t0)) / 1000),
-      onFinishProgress: (done, total, leftMs) => progress.update('phase census (finishing open neurons)', done, total, '', leftMs / 1000 / workers),
-    }, workers);
+      onProgress: (done, total, boxes) => progress.update('phase census (neurons decided)', done, total, [`${boxes} boxes`, status()].filter(Boolean).join('  '), (treeMs - (Date.now() - t0)) / 1000),
+      onFinishProgress: (done, total, leftMs) => progress.update('phase census (finishing open neurons)', done, total, status(), leftMs / 1000 / size),
+    }, workers));
   } finally {
     progress.done();
   }

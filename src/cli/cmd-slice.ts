@@ -12,8 +12,9 @@ import { sliceDomain, sliceNetwork } from '../slice/slicer.ts';
 import { writeFamily, FAMILY_FORMAT, type FamilyManifest } from '../slice/family.ts';
 import { familyOnnxBytes } from '../slice/family-onnx.ts';
 import { checkOutputs } from '../formats/atomic.ts';
-import { boundsFor, intOpt, jobsOpt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { boundsFor, intOpt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
+import { withRunner } from './queue-run.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
 import { sliceReport } from '../report/slice.ts';
@@ -32,6 +33,8 @@ export const sliceCommand: CommandSpec = {
   usage:
     'nnshrink slice MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--strategy uniform|adaptive] [--levels K | --max-slices N]\n' +
     '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--report R.html [--report-dims I,J]] [--jobs N] [--timeout S] [--json]\n' +
+    '    [--redis redis://[:PASSWORD@]HOST[:PORT] [--resume RUN_ID]]  (slices as jobs for nnshrink worker processes on any\n' +
+    '     machines, in place of --jobs threads: the same family; docs/distributed.md)\n' +
     '    (--report: one self-contained HTML page, the slice boxes drawn in inputs X_I and X_J, from 0; default the two\n' +
     '     the split tree cuts most, coloured by ReLU neurons per slice, and a histogram of them)\n' +
     `    (--levels K: whole, from 1; --max-slices N: whole, 1 to ${MAX_SLICES}, and 2^(inputs x K) at most that too)`,
@@ -70,25 +73,33 @@ export const sliceCommand: CommandSpec = {
     const timeoutS = numberOpt(values, 'timeout', 10, 0.1);
     const f = model.network;
     const progress = makeProgress(!values.json);
-    const workers = jobsOpt(values);
     const reportDims = reportDimsOpt(values, n);
     checkSliceOutputs(out, values.onnx, values.report, [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])]);
     let run;
+    let shown: [number, number, string] = [0, 0, ''];
+    let queue: () => string = () => '';
+    const show = (): void => progress.update('slicing', shown[0], shown[1], [shown[2], queue()].filter(Boolean).join('  '));
     try {
-      run = await sliceNetwork(f, domain, {
-        strategy,
-        levels,
-        maxSlices,
-        tolerance,
-        boundsFn: boundsFor(f),
-        bounds: 'crown',
-        queryTimeoutMs: timeoutS * 1000,
-        toleranceBudgetMs: timeoutS * 1000 * 5,
-        finalTimeoutMs: timeoutS * 4000,
-        finalSamples: 5000,
-        workers,
-        onProgress: (d, t, mean) => progress.update('slicing', d, t, `mean ReLUs ${mean.toFixed(1)}`),
-      });
+      run = await withRunner(values, ({ workers, status }) => {
+        queue = status;
+        return sliceNetwork(f, domain, {
+          strategy,
+          levels,
+          maxSlices,
+          tolerance,
+          boundsFn: boundsFor(f),
+          bounds: 'crown',
+          queryTimeoutMs: timeoutS * 1000,
+          toleranceBudgetMs: timeoutS * 1000 * 5,
+          finalTimeoutMs: timeoutS * 4000,
+          finalSamples: 5000,
+          workers,
+          onProgress: (d, t, mean) => {
+            shown = [d, t, `mean ReLUs ${mean.toFixed(1)}`];
+            show();
+          },
+        });
+      }, show);
     } finally {
       progress.done();
     }

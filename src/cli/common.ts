@@ -63,7 +63,7 @@ type Values = Record<string, string | boolean | undefined>;
 
 /** argv into options and positionals, strictly: unknown, repeated and extra arguments are refused in one line. */
 export function parse(spec: CommandSpec, argv: string[]): { values: Values; positionals: string[] } {
-  const options = { ...COMMON_OPTIONS, ...spec.options };
+  const options = { ...COMMON_OPTIONS, ...(Object.hasOwn(QUEUE_MODES, spec.name) ? QUEUE_OPTIONS : {}), ...spec.options };
   const args = joinNegativeValues(options, argv);
   let r;
   try {
@@ -82,6 +82,7 @@ export function parse(spec: CommandSpec, argv: string[]): { values: Values; posi
     seen.add(t.name);
   }
   if (values.help) return { values, positionals: r.positionals };
+  if (Object.hasOwn(QUEUE_MODES, spec.name) && (values.redis !== undefined || values.resume !== undefined)) queueOptionsFit(spec.name, values);
   // a bad --jobs fails at once, whether or not this run starts threads
   if (values.jobs !== undefined) intOpt(values, 'jobs', 1, 1);
   const max = typeof spec.maxPositionals === 'function' ? spec.maxPositionals(values) : spec.maxPositionals;
@@ -89,6 +90,23 @@ export function parse(spec: CommandSpec, argv: string[]): { values: Values; posi
     fail(`${spec.name}: unexpected argument '${r.positionals[max]}' (${spec.name} takes ${max === 0 ? 'no' : `at most ${max}`} positional argument${max === 1 ? '' : 's'} here; see 'nnshrink ${spec.name} --help')`);
   }
   return { values, positionals: r.positionals };
+}
+
+/** --redis URL and --resume RUN_ID (the job queue, docs/distributed.md), on the commands with independent jobs */
+export const QUEUE_OPTIONS = { redis: { type: 'string' }, resume: { type: 'string' } } as const;
+
+/** The commands that take QUEUE_OPTIONS, and the mode each needs for them (none: any). */
+const QUEUE_MODES: Record<string, { option?: string; text: string }> = {
+  slice: { text: '' },
+  bounds: { option: 'census', text: '--census' },
+  verify: { option: 'instances', text: '--instances LIST.csv' },
+};
+
+function queueOptionsFit(name: string, values: Values): void {
+  const mode = QUEUE_MODES[name];
+  if (mode.option && values[mode.option] === undefined) fail(`${name}: --redis and --resume go with ${mode.text} (its jobs are what the queue runs)`);
+  if (values.redis === undefined) fail(`${name}: --resume RUN_ID goes with --redis URL (the run's results are there)`);
+  if (values.jobs !== undefined) fail(`${name}: --jobs is for this machine's threads; with --redis the workers choose theirs (nnshrink worker --concurrency N)`);
 }
 
 /** The first option in `args` that the command does not have, as written (the strict parse names it in prose only). */

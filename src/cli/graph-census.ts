@@ -58,6 +58,7 @@ function reportOf(c: GraphCensus, path: string, boxes: number): string {
 
 export function graphCensus(g: Graph, path: string, domain: Box[], values: Record<string, unknown>): number {
   if (values.method !== undefined) fail('--census takes no --method (it uses CROWN and optimised slopes itself)');
+  if (values.redis !== undefined) fail(`--redis: the census of a graph network (${path}) runs in this process (the job queue takes chain networks' censuses)`);
   if (values['task-timeout'] !== undefined) fail(`--task-timeout: the census of a graph network (${path}) has one time limit, --timeout S`);
   const timeoutMs = numberOpt(values, 'timeout', DEFAULT_TIMEOUT_S, 0.01) * 1000;
   const progress = makeProgress(values.json !== true);

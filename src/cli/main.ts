@@ -25,6 +25,7 @@ const LOADERS: ReadonlyArray<readonly [string, () => Promise<CommandSpec>]> = [
   ['quantize', async () => (await import('./cmd-quantize.ts')).quantizeCommand],
   ['check', async () => (await import('./cmd-check.ts')).checkCommand],
   ['slice', async () => (await import('./cmd-slice.ts')).sliceCommand],
+  ['worker', async () => (await import('./cmd-worker.ts')).workerCommand],
 ];
 
 /** commands added at run time (tests), after the built-in ones */

@@ -13,7 +13,8 @@ import { runPool } from '../pool/pool.ts';
 import type { InstanceJob } from '../verify/property/instance.ts';
 import type { PropertyResult } from '../verify/property/property.ts';
 import { makeProgress } from './progress.ts';
-import { jobsOpt, numberOpt, printJson, viewOpt } from './common.ts';
+import { numberOpt, printJson, viewOpt } from './common.ts';
+import { withRunner } from './queue-run.ts';
 import { checkAnyPropertyFits } from './graph-verify.ts';
 import { instancesReport } from '../report/instances.ts';
 import { VERSION } from './version.ts';
@@ -57,13 +58,15 @@ export async function verifyInstances(values: Record<string, string | boolean | 
   const progress = makeProgress(!values.json);
   let done = 0;
   progress.update('instances decided', 0, jobs.length);
-  const results = await runPool<InstanceJob, PropertyResult>(
-    new URL('../verify/property/instance.ts', import.meta.url).href,
-    'decideInstance',
-    jobs,
-    jobsOpt(values),
-    () => progress.update('instances decided', ++done, jobs.length),
-  );
+  let status: () => string = () => '';
+  const show = (): void => progress.update('instances decided', done, jobs.length, status());
+  const results = await withRunner(values, (c) => {
+    status = c.status;
+    return runPool<InstanceJob, PropertyResult>(new URL('../verify/property/instance.ts', import.meta.url).href, 'decideInstance', jobs, c.workers, () => {
+      done++;
+      show();
+    });
+  }, show);
   progress.done();
   // each result's file text made once: the files, and its first line the verdict of the table and the report
   const texts = results.map((r) => vnncompResultText(r));

@@ -28,6 +28,17 @@ export function defaultWorkers(): number {
 
 type Handler<J, R> = (job: J, state?: unknown) => R | Promise<R>;
 
+/**
+ * Where a round of independent jobs runs: this machine's worker threads (WorkerPool) or other machines through a
+ * job queue (src/queue). Either way the results come back in job order, so a caller's answer does not depend on it.
+ */
+export interface JobRunner {
+  /** how many jobs may run at once (a progress estimate; never part of an answer) */
+  readonly size: number;
+  run<J, R>(sourceUrl: string, exportName: string, jobs: J[], onResult?: (index: number, result: R) => void): Promise<R[]>;
+  close(): Promise<void>;
+}
+
 /** What the worker loop is sent: a job, or a session's opening (its state made) or closing (its state dropped). */
 interface JobMessage {
   id: number;
@@ -42,11 +53,19 @@ interface JobMessage {
  * Worker threads kept for several rounds of jobs (each worker starts in a few hundred ms: TypeScript is compiled on
  * the fly), started when the pool is made, so the caller's own work meanwhile hides the start. `close` ends them.
  */
-export class WorkerPool {
+export class WorkerPool implements JobRunner {
   private readonly workers: Array<{ worker: Worker; ready: Promise<void> }> = [];
+  /** runOne's bookkeeping: the threads free now, and the callers waiting for one */
+  private readonly idle: number[] = [];
+  private readonly waiting: Array<(w: number) => void> = [];
+  private nextId = 0;
 
-  constructor(readonly size: number) {
-    if (size <= 1) return;
+  /** threads: start worker threads even for one worker (runOne keeps the calling thread free) */
+  constructor(
+    readonly size: number,
+    opts: { threads?: boolean } = {},
+  ) {
+    if (size <= 1 && !opts.threads) return;
     for (let w = 0; w < size; w++) {
       const worker = new Worker(WORKER_URL);
       const ready = new Promise<void>((resolve, reject) => {
@@ -62,6 +81,24 @@ export class WorkerPool {
       // a start-up failure is reported by the first run that needs the worker
       ready.catch(() => {});
       this.workers.push({ worker, ready });
+      this.idle.push(w);
+    }
+  }
+
+  /**
+   * One job on the first free worker thread, for jobs that arrive one at a time (the queue's worker process: its
+   * own thread stays free to keep its jobs' locks). Needs a pool made with threads.
+   */
+  async runOne<J, R>(sourceUrl: string, exportName: string, job: J): Promise<R> {
+    if (!this.workers.length) throw new Error('runOne needs a pool with worker threads');
+    const w = this.idle.pop() ?? (await new Promise<number>((resolve) => this.waiting.push(resolve)));
+    try {
+      await this.workers[w].ready;
+      return await this.one<R>(this.workers[w].worker, { id: this.nextId++, moduleUrl: jobModule(sourceUrl), exportName, job });
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(w);
+      else this.idle.push(w);
     }
   }
 
@@ -205,13 +242,14 @@ export async function withPool<R>(size: number, run: (pool: WorkerPool) => Promi
   }
 }
 
-/** One round of jobs on a pool of its own. */
+/** One round of jobs on a pool of its own, or on the runner given (which stays open: its owner closes it). */
 export async function runPool<J, R>(
   moduleUrl: string,
   exportName: string,
   jobs: J[],
-  workers: number,
+  workers: number | JobRunner,
   onResult?: (index: number, result: R) => void,
 ): Promise<R[]> {
+  if (typeof workers !== 'number') return workers.run(moduleUrl, exportName, jobs, onResult);
   return withPool(workers <= 1 || jobs.length <= 1 ? 1 : Math.min(workers, jobs.length), (pool) => pool.run(moduleUrl, exportName, jobs, onResult));
 }

@@ -9,7 +9,7 @@ import { mulberry32 } from '../model/rng.ts';
 import type { BoundsFn } from '../verify/equiv/equiv.ts';
 import { classChanged, type Tolerance } from '../verify/tolerance.ts';
 import type { CertifiedPrune } from '../simplify/certify.ts';
-import { runPool } from '../pool/pool.ts';
+import { runPool, type JobRunner } from '../pool/pool.ts';
 import type { SliceJob } from './jobs.ts';
 import { adaptivePartition, uniformPartition, type Partition, type SplitTree } from './partition.ts';
 import { makeSplitChooser } from './choose-split.ts';
@@ -32,8 +32,8 @@ export interface SliceOptions {
   finalSamples: number;
   /** per slice: at most this many MILP queries in the census (default 16) */
   finishTasks?: number;
-  /** worker threads (1 = in this thread); the family does not depend on it */
-  workers?: number;
+  /** worker threads (1 = in this thread), or a runner (another machine's, src/queue); the family does not depend on it */
+  workers?: number | JobRunner;
   onProgress?: (done: number, total: number, meanRelu: number) => void;
 }
 

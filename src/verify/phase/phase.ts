@@ -22,7 +22,7 @@ import { manyInputs, widestInput } from '../search/split.ts';
 import { crownBounds } from '../../bounds/backward.ts';
 import { symbolicBounds } from '../../bounds/symbolic.ts';
 import { runNeuronTask, type NeuronTask, type NeuronTaskResult } from './neuron-task.ts';
-import { WorkerPool } from '../../pool/pool.ts';
+import { WorkerPool, type JobRunner } from '../../pool/pool.ts';
 import { coverDomain } from '../search/cover.ts';
 import { SEARCH_MEMORY_BYTES } from '../search/limits.ts';
 import { neuronKey as key, type Cand, type NeuronPhase, type PhaseCensus, type PhaseOptions, type TreeJob, type TreeResult } from './types.ts';
@@ -157,7 +157,9 @@ function finishReporter(tasks: NeuronTask[], opts: PhaseOptions): (t: NeuronTask
 }
 
 /** The census with its finishing tasks on a worker pool: the same verdicts as phaseCensus, sooner. */
-export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number): Promise<PhaseCensus> {
+export async function phaseCensusParallel(net: Network, domain: Box[], opts: PhaseOptions, workers: number | JobRunner): Promise<PhaseCensus> {
+  // a runner given (the job queue) is its owner's to close
+  if (typeof workers !== 'number') return censusOnPool(net, domain, opts, workers);
   // the workers start while this thread samples; the tree's halves and the finishing tasks share them
   const pool = new WorkerPool(workers);
   try {
@@ -167,7 +169,7 @@ export async function phaseCensusParallel(net: Network, domain: Box[], opts: Pha
   }
 }
 
-async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, pool: WorkerPool): Promise<PhaseCensus> {
+async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, pool: JobRunner): Promise<PhaseCensus> {
   const st = censusSearch(net, domain, opts);
   // the tree as TREE_PARTS jobs, each a part of the domain with that share of the time (the same parts whatever the
   // number of workers); in this thread when the bounds cannot be named to a worker or claims are re-proved
