@@ -20,13 +20,15 @@ export const WORKER_TTL_S = 15;
 /** A connection that answered PING, or a one-line error saying why not. */
 export async function connect(t: RedisTarget, where = '--redis'): Promise<Redis> {
   const r = new Redis({ ...connectionOptions(t), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, enableOfflineQueue: false, connectTimeout: 10_000 });
-  r.on('error', () => {}); // reported by the ping below, and afterwards by the command that fails
+  // the first error says why (a refused AUTH comes as an event; connect then only says the connection closed)
+  let first: Error | undefined;
+  r.on('error', (e: Error) => (first ??= e));
   try {
     await r.connect();
     await r.ping();
   } catch (e) {
     r.disconnect();
-    const m = (e as Error).message ?? String(e);
+    const m = (first ?? (e as Error)).message ?? String(e);
     if (/WRONGPASS|invalid password|invalid username-password/i.test(m)) fail(`${where} ${t.shown}: the server refused the user name or password`);
     if (/NOAUTH/i.test(m)) fail(`${where} ${t.shown}: the server needs a password (redis://:PASSWORD@host:port)`);
     fail(`${where} ${t.shown}: cannot reach Redis (${m.split('\n')[0].slice(0, 120)})`);
