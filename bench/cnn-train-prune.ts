@@ -25,7 +25,8 @@ const penalties: Penalty[] = (process.argv[5] ?? 'none,l1:0.003,l1:0.01,group:0.
   const [kind, lambda] = s.split(':');
   return kind === 'none' ? { kind: 'none' } : { kind: kind as 'l1' | 'group', lambda: Number(lambda) };
 });
-const BIN = fileURLToPath(new URL('../bin/nnshrink.js', import.meta.url));
+// the sources (bin/nnshrink-dev.js), so a run measures the tree as it is, not the last build
+const BIN = fileURLToPath(new URL('../bin/nnshrink-dev.js', import.meta.url));
 const out = fileURLToPath(new URL('./out/cnn-train-prune', import.meta.url));
 mkdirSync(out, { recursive: true });
 const train = makeImages(1, 2000);
@@ -72,7 +73,7 @@ async function one(p: Penalty, seed: number): Promise<string> {
   const cert = join(out, `${name}.cert.json`);
   const head = `| ${label(p)} | ${seed} | ${acc} | ${trainS} | ${zeroW} | ${zeroRows} |`;
   const pr = cli(['prune', file, '--domain', '0:1', '-o', pruned, '--certificate', cert, '--json']);
-  if (pr.status !== 0) return `${head} exit ${pr.status}: ${(pr.stderr || pr.stdout).trim().split('\n')[0].slice(0, 100)} | | | | | | |`;
+  if (pr.status !== 0) return `${head} exit ${pr.status}: ${(pr.stderr || pr.stdout).trim().split('\n')[0].slice(0, 100)} | | | | | | | |`;
   const j = JSON.parse(pr.stdout);
   const ch = (node: string): string => {
     const c = j.channels.find((n: { node: string }) => n.node === node);
@@ -84,10 +85,11 @@ async function one(p: Penalty, seed: number): Promise<string> {
   let diff = 0;
   for (let i = 0; i < ya.length; i++) diff = Math.max(diff, Math.abs(ya[i] - yb[i]));
   const cc = j.census.channels;
-  return `${head} ${ch('conv1')} | ${ch('conv2')} | ${ch('fc1')} | ${j.parameters.before} -> ${j.parameters.after} | ${cc.never}/${cc.always}/${cc.both}/${cc.unknown} | ${(j.census.timeMs / 1000).toFixed(1)} / ${pr.s.toFixed(1)} | ${j.finalCheck.verdict.status}; check ${verdict} (${ck.s.toFixed(1)} s) | ${diff.toExponential(2)} |`;
+  const folds = j.finalCheck.folds ? `${j.finalCheck.folds.constants} (<= ${Number(j.finalCheck.folds.bound).toExponential(1)})` : '0';
+  return `${head} ${ch('conv1')} | ${ch('conv2')} | ${ch('fc1')} | ${j.parameters.before} -> ${j.parameters.after} | ${cc.never}/${cc.always}/${cc.both}/${cc.unknown} | ${folds} | ${(j.census.timeMs / 1000).toFixed(1)} / ${pr.s.toFixed(1)} | ${j.finalCheck.verdict.status}; check ${verdict} (${ck.s.toFixed(1)} s) | ${diff.toExponential(2)} |`;
 }
 
 console.log(`training: ${train.n} images, ${epochs} epochs, batch 32, SGD lr 0.05 momentum 0.9; held-out: ${held.n} images; onnxruntime on ${points} points of [0,1]^144`);
-console.log('| penalty | seed | held-out acc % | train s | zero weights | zero rows conv1/conv2/fc1 | conv1 | conv2 | fc1 | parameters | census conv channels never/always/both/unknown | census s / prune s | final check; check | ort max abs(f-g) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| penalty | seed | held-out acc % | train s | zero weights | zero rows conv1/conv2/fc1 | conv1 | conv2 | fc1 | parameters | census conv channels never/always/both/unknown | constant channels folded (proved max abs(f-g)) | census s / prune s | final check; check | ort max abs(f-g) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const p of penalties) for (let seed = 1; seed <= seeds; seed++) console.log(await one(p, seed));

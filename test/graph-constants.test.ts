@@ -26,6 +26,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ortSession } from './helpers/ort.ts';
 import { cliIn } from './helpers/run-cli.ts';
+import { graphPhaseCensus } from '../src/verify/graph/census.ts';
+import { pruneFromCensus } from '../src/simplify/graph/prune.ts';
+import { dropNodes } from '../src/simplify/graph/linear-relu.ts';
 
 /** x [2,10,10] -> conv (pad 1) -> relu -> conv 3x3 no pad (channel 1: zero filter, bias 0.6) -> relu -> batchnorm
  * -> maxpool 2 -> conv (pads `pad3`) -> relu -> flatten -> dense (row 2: zeros, bias 0.5) -> relu -> dense 3 */
@@ -183,4 +186,31 @@ test('prune and check through the CLI: the planted CNN\'s constant fc1 neurons g
   const c = await run('check', join(dir, 'p.onnx.certificate.json'));
   assert.equal(c.code, 0, c.out + c.err);
   assert.match(c.out, /^PROVED: max \|f\(x\) - g\(x\)\| <= /);
+});
+
+test('a ReLU node always active at every element on the domain is dropped; check proves it, and refuses a dropped one that is not', () => {
+  // x in [0, 1]: a conv of positive weights and bias 1 is above 0 everywhere, its ReLU the identity
+  const b = new GraphBuilder(mulberry32(3));
+  const c1 = b.conv('x', 2, 3, 3);
+  const p1 = b.nodes[b.nodes.length - 1].params as { weight: Tensor; bias: Tensor };
+  p1.weight.data.forEach((w, i) => (p1.weight.data[i] = Math.abs(w)));
+  p1.bias.data.fill(1);
+  const r1 = b.add('relu', [c1]);
+  const r2 = b.add('relu', [b.conv(r1, 3, 4, 3)]);
+  const f = b.build([2, 6, 6], b.dense(b.add('reshape', [r2], { shape: [4 * 36] }), 4 * 36, 3));
+  const box: Box = { lo: new Float64Array(72), hi: new Float64Array(72).fill(1) };
+  const o = { timeoutMs: 10000, samples: 64, seed: 2 };
+  const census = graphPhaseCensus(f, [box], { timeoutMs: 10000, seed: 1 });
+  const r = pruneFromCensus(f, census);
+  assert.deepEqual(r.linear, ['n1']);
+  assert.ok(!r.pruned.nodes.some((n) => n.name === 'n1'));
+  const x = points(72, 64, 6);
+  assert.deepEqual([...forwardGraph(r.pruned, x, 64)], [...forwardGraph(f, x, 64)], 'bit for bit');
+  const ok = checkGraphPrune(f, r.pruned, r.removed, [box], o, new Set(r.dead.keys()));
+  assert.equal(ok.verdict.status, 'proved', ok.verdict.reason);
+  assert.match(ok.claim, /1 ReLU node\(s\) always active on it dropped/);
+  // the other relu dropped too (it changes sign on the box): refuted by sampling or not proved
+  const both = dropNodes(f, ['n1', 'n3']);
+  const bad = checkGraphPrune(f, both, new Map(), [box], o);
+  assert.notEqual(bad.verdict.status, 'proved');
 });

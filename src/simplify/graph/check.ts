@@ -22,6 +22,7 @@ import { removableChannels, removeChannels, zeroChannels, type ChannelSets } fro
 import { channelCount, deadChannelsOf, missingFrom, unionChannels } from './dead.ts';
 import { constantChannels, constantSets } from './constants.ts';
 import { foldPlan } from './fold-check.ts';
+import { droppedRelus } from './linear-relu.ts';
 
 export const EXACT_CLAIM = 'g(x) = f(x) for every x in the domain: g is f without channels that are zero on it (exact arithmetic; bit for bit in nnshrink evaluation)';
 
@@ -50,6 +51,8 @@ export interface GraphCheckResult {
   sampling: { points: number; maxAbsDiff: number };
   /** constant channels folded into biases: how many, the biases changed, and the proved max |f - g| they make */
   folds?: { constants: number; biases: number; bound: number };
+  /** ReLU nodes of f that g does not have, each proved always active at every element (the identity there) */
+  linearRelus?: string[];
   witness?: number[];
 }
 
@@ -98,12 +101,14 @@ export function checkGraphPrune(f: Graph, g: Graph, removed: ChannelSets, boxes:
   const t0 = Date.now();
   const claimed = channelCount(removed);
   let folds: GraphCheckResult['folds'];
+  let linear: string[] = [];
   const result = (status: GraphCheckResult['verdict']['status'], method: string, reason: string | undefined, reproved: number, factsMs: number, s: ReturnType<typeof compareOnSamples>): GraphCheckResult => ({
-    claim: folds && folds.constants > 0 ? foldClaim(folds.bound, folds.constants) : EXACT_CLAIM,
+    claim: (folds && folds.constants > 0 ? foldClaim(folds.bound, folds.constants) : EXACT_CLAIM) + (linear.length ? `; ${linear.length} ReLU node(s) always active on it dropped` : ''),
     verdict: { status, method, timeMs: Date.now() - t0, ...(reason ? { reason } : {}) },
     facts: { claimed, reproved, timeMs: factsMs },
     sampling: { points: s.points, maxAbsDiff: s.maxAbsDiff },
     ...(folds && folds.constants > 0 ? { folds } : {}),
+    ...(linear.length ? { linearRelus: linear } : {}),
     ...(s.witness ? { witness: [...s.witness] } : {}),
   });
   if (size(f.input.shape) !== size(g.input.shape) || size(f.output.shape) !== size(g.output.shape)) {
@@ -113,18 +118,23 @@ export function checkGraphPrune(f: Graph, g: Graph, removed: ChannelSets, boxes:
   // the facts first: which removed channels are constant (and how they fold) follows from the zero ones
   const t1 = Date.now();
   o.onProgress?.('final check: census', 0, 1);
-  const census = graphPhaseCensus(f, [...boxes], { timeoutMs: o.timeoutMs, seed: o.seed, ...(nodes ? { nodes } : {}) });
+  // relu nodes g lacks are claimed linear: the census covers them too, whatever the hint
+  linear = droppedRelus(f, g);
+  const censusNodes = nodes ? new Set([...nodes, ...linear]) : undefined;
+  const census = graphPhaseCensus(f, [...boxes], { timeoutMs: o.timeoutMs, seed: o.seed, ...(censusNodes ? { nodes: censusNodes } : {}) });
   const zero = zeroChannels(f, deadChannelsOf(census));
   const consts = constantChannels(f, zero);
   const factsMs = Date.now() - t1;
   const missing = missingFrom(removed, unionChannels(zero, constantSets(consts)));
-  const plan = foldPlan(f, g, removed, consts);
+  const plan = foldPlan(f, g, removed, consts, linear);
   folds = { constants: plan.constants, biases: plan.biases, bound: plan.bound };
   const folded = !plan.problem && plan.biases > 0;
   const apart = folded ? (a: number, b: number): boolean => !(Math.abs(a - b) <= plan.bound + EVAL_NOISE * (1 + Math.abs(a) + Math.abs(b))) : undefined;
   const s = compareOnSamples(f, g, boxes, o, apart);
   if (s.witness) return result('refuted', 'sampling', `f and g differ at a sampled point (|f-g| up to ${s.maxAbsDiff}${folded ? `, beyond the folds' bound ${plan.bound}` : ''})`, 0, factsMs, s);
   if (plan.problem) return result('unknown', 'structure', plan.problem, 0, factsMs, s);
+  const notLinear = linear.filter((n) => !census.layers.find((l) => l.node === n)?.phases.every((p) => p === 'always'));
+  if (notLinear.length) return result('unknown', 'structure+census', `relu node ${notLinear[0]} is not in the stored network and not proved always active at every element${census.reason ? `; census: ${census.reason}` : ''}`, 0, factsMs, s);
   const reproved = claimed - missing.length;
   if (missing.length) {
     const why = `${missing.length} of ${claimed} removed channels not re-proved zero or constant (first: ${missing[0]})${census.reason ? `; census: ${census.reason}` : ''}`;

@@ -14,6 +14,7 @@ import { isZero, type ConstSets, type Interval } from './constants.ts';
 import { foldedBias } from './fold-constants.ts';
 import { missingFrom } from './dead.ts';
 import { biasPerturbationBound } from './perturb.ts';
+import { dropNodes } from './linear-relu.ts';
 
 export interface FoldPlan {
   problem?: string;
@@ -75,14 +76,15 @@ function withBiases(expected: Graph, patches: readonly Patch[]): Graph {
   return { ...expected, nodes };
 }
 
-/** Whether g is f without `removed` and with the constant ones folded (consts: f's constant channels, proved). */
-export function foldPlan(f: Graph, g: Graph, removed: ChannelSets, consts: ConstSets): FoldPlan {
+/** Whether g is f without `removed`, with the constant ones folded (consts: f's constant channels, proved) and
+ * without the relu nodes `linear` (which the caller proves the identity on the domain). */
+export function foldPlan(f: Graph, g: Graph, removed: ChannelSets, consts: ConstSets, linear: readonly string[] = []): FoldPlan {
   const k = constantsAmong(removed, consts);
   const none = { biases: 0, constants: 0, bound: Infinity };
   const zeroPart = new Map([...removed].map(([t, chs]) => [t, chs.filter((c) => !k.get(t)?.has(c))] as const).filter(([, chs]) => chs.length));
   const [notTogether] = missingFrom(removed, removableChannels(f, zeroPart, k));
   if (notTogether) return { ...none, problem: `channel ${notTogether} cannot be removed with the others (a producer or consumer needs it)` };
-  const expected = removeChannels(f, removed, k);
+  const expected = dropNodes(removeChannels(f, removed, k), linear);
   const dropped = droppedWith(f, removed);
   const stored = new Map(g.nodes.map((n) => [n.name, n]));
   const patches: Patch[] = [];

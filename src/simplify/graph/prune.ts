@@ -3,8 +3,8 @@
  * position; the channels they make zero (through pooling, padding, residual adds, concatenation, flattening) that
  * can go together are removed, each producer losing its filter and each consumer its input slice. Channels proved
  * constant (constants.ts: e.g. a zero filter with a bias) go too where their consumers can take the constant into
- * a bias. The function is unchanged on the domain, up to the rounding of folded biases (check.ts proves it about
- * the file as written).
+ * a bias; ReLU nodes proved always active at every element are dropped (linear-relu.ts). The function is unchanged
+ * on the domain, up to the rounding of folded biases (check.ts proves it about the file as written).
  */
 import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
@@ -12,6 +12,7 @@ import { graphPhaseCensus, type GraphCensus } from '../../verify/graph/census.ts
 import { channelSummary, removableChannels, removeChannels, zeroChannels, type ChannelSets } from './channels.ts';
 import { deadChannelsOf } from './dead.ts';
 import { constantChannels, type ConstSets } from './constants.ts';
+import { dropNodes, linearReluNodes } from './linear-relu.ts';
 
 export interface GraphPruneOptions {
   timeoutMs: number;
@@ -28,6 +29,8 @@ export interface GraphPruneResult {
   removed: ChannelSets;
   /** the constant channels of f (zero ones as [0, 0]) that the removal may fold into biases */
   constants: ConstSets;
+  /** ReLU nodes proved the identity on the domain (every element always active), dropped */
+  linear: string[];
   pruned: Graph;
   summary: ReturnType<typeof channelSummary>;
 }
@@ -38,8 +41,9 @@ export function pruneFromCensus(f: Graph, census: GraphCensus): GraphPruneResult
   const zero = zeroChannels(f, dead);
   const constants = constantChannels(f, zero);
   const removed = removableChannels(f, zero, constants);
-  const pruned = removeChannels(f, removed, constants);
-  return { census, dead, zero, removed, constants, pruned, summary: channelSummary(f, pruned) };
+  const linear = linearReluNodes(f, census);
+  const pruned = dropNodes(removeChannels(f, removed, constants), linear);
+  return { census, dead, zero, removed, constants, linear, pruned, summary: channelSummary(f, pruned) };
 }
 
 export function pruneGraphChannels(f: Graph, boxes: readonly Box[], o: GraphPruneOptions): GraphPruneResult {
