@@ -22,7 +22,7 @@ import { jsonNetworkText } from '../src/formats/json.ts';
 import { plantedNetwork } from '../src/demo/planted.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { BIN, runCli } from './helpers/run-cli.ts';
-import { NO_REDIS, redisCli, startRedis, startWorker, type TestRedis } from './helpers/redis-server.ts';
+import { makeTlsFiles, NO_REDIS, redisCli, startRedis, startWorker, type TestRedis } from './helpers/redis-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-queue-sec-'));
 let open: TestRedis;
@@ -31,7 +31,7 @@ const PASSWORD = 'pw-9f3k2';
 
 before(async () => {
   if (NO_REDIS) return;
-  [open, locked] = await Promise.all([startRedis(), startRedis(PASSWORD)]);
+  [open, locked] = await Promise.all([startRedis(), startRedis({ password: PASSWORD })]);
 });
 after(async () => {
   await Promise.all([open?.stop(), locked?.stop()]);
@@ -104,6 +104,32 @@ test('queue: a wrong or missing password and an unreachable server are one line,
     assert.equal(readdirSync(join(dir, 'pw')).filter((f) => /^slice-\d+\.json$/.test(f)).length, 2);
   } finally {
     await w.stop();
+  }
+});
+
+test('queue over TLS (rediss://): the server certificate is checked; with its authority known, jobs run', { skip: NO_REDIS }, async (t) => {
+  const files = makeTlsFiles(dir);
+  if (!files) return t.skip('openssl is not installed: no certificates for a TLS server');
+  const tls = await startRedis({ password: PASSWORD, tls: files });
+  const slice = () => cli(['slice', '--default', '--max-slices', '2', '-o', join(dir, 'tls'), '--redis', tls.url]);
+  try {
+    const unknownCa = await slice();
+    assert.equal(unknownCa.code, 2);
+    assert.match(unknownCa.stderr, /rediss:\/\/:\*\*\*@localhost:\d+: cannot reach Redis \((self-signed certificate|unable to verify)/);
+    oneLine(unknownCa.stderr);
+    // the children (worker, coordinator) take the test authority from the environment
+    process.env.NODE_EXTRA_CA_CERTS = files.ca;
+    const w = await startWorker(tls.url);
+    try {
+      const ok = await slice();
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(w.log(), /slice-prune .* done/);
+    } finally {
+      await w.stop();
+    }
+  } finally {
+    delete process.env.NODE_EXTRA_CA_CERTS;
+    await tls.stop();
   }
 });
 

@@ -7,7 +7,9 @@ import { basename, dirname, extname, join } from 'node:path';
 import { fail, NnsError } from '../errors.ts';
 import { readInstances } from '../formats/instances.ts';
 import { loadAnyModel, type AnyModel } from '../formats/load.ts';
-import { readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
+import { isCounterexample, readVnnlib, vnncompResultText } from '../formats/vnnlib.ts';
+import { forward } from '../model/network.ts';
+import { forwardGraph } from '../model/graph/forward.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
 import { runPool } from '../pool/pool.ts';
 import type { InstanceJob } from '../verify/property/instance.ts';
@@ -68,6 +70,7 @@ export async function verifyInstances(values: Record<string, string | boolean | 
     });
   }, show);
   progress.done();
+  if (values.redis !== undefined) results.forEach((r, i) => (results[i] = recheckCounterexample(r, nets.get(rows[i].model)!, rows[i].property)));
   // each result's file text made once: the files, and its first line the verdict of the table and the report
   const texts = results.map((r) => vnncompResultText(r));
   const verdicts = results.map((r, i) => ({ model: stem(rows[i].model), property: stem(rows[i].property), verdict: texts[i].split('\n')[0], timeMs: r.timeMs, boxes: r.boxes, ...(r.reason ? { reason: r.reason } : {}) }));
@@ -102,4 +105,17 @@ function checkResultFiles(resultsDir: string, names: string[], rows: Array<{ mod
   });
   const outputs = names.map((n) => ({ path: join(resultsDir, `${n}.txt`), what: '--results-dir', kind: 'file' as const }));
   checkOutputs([...outputs, ...(report ? [{ path: report, what: '--report', kind: 'file' as const }] : [])], inputs);
+}
+
+/**
+ * A verdict from another machine (the job queue) believed as far as this one re-checks it: a counterexample is
+ * evaluated here on the model as read here; one that does not hold is unknown, never sat.
+ */
+function recheckCounterexample(r: PropertyResult, m: AnyModel, propertyPath: string): PropertyResult {
+  if (r.result !== 'sat') return r;
+  const prop = readVnnlib(propertyPath);
+  const x = Float64Array.from(r.counterexample?.x ?? []);
+  const y = x.length !== prop.nInputs ? undefined : m.kind === 'graph' ? forwardGraph(m.graph, x) : forward(m.model.network, x);
+  if (y && isCounterexample(prop, x, y)) return { ...r, counterexample: { x: Array.from(x), y: Array.from(y) } };
+  return { result: 'unknown', boxes: r.boxes, timeMs: r.timeMs, reason: 'a counterexample from a worker did not re-check by plain evaluation here' };
 }

@@ -4,7 +4,7 @@
  * saying so (.ci/run installs it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,11 +30,13 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** A server of its own; `password` makes it require one. */
-export async function startRedis(password?: string): Promise<TestRedis> {
+/** A server of its own; `password` makes it require one; `tls` (a certificate and key for localhost) serves TLS only. */
+export async function startRedis(opts: { password?: string; tls?: { cert: string; key: string } } = {}): Promise<TestRedis> {
+  const { password, tls } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'nnshrink-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(password ? ['--requirepass', password] : [])];
+  const listen = tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-auth-clients', 'no'] : ['--port', String(port)];
+  const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(password ? ['--requirepass', password] : [])];
   const proc = spawn(REDIS_SERVER!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -49,7 +51,7 @@ export async function startRedis(password?: string): Promise<TestRedis> {
     proc.once('exit', (c) => reject(new Error(`redis-server exited ${c}: ${out.slice(-300)}`)));
   });
   return {
-    url: `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`,
+    url: tls ? `rediss://${password ? `:${password}@` : ''}localhost:${port}` : `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`,
     port,
     async stop() {
       proc.kill('SIGTERM');
@@ -94,6 +96,18 @@ export async function startWorker(url: string, args: string[] = []): Promise<Tes
       await gone;
     },
   };
+}
+
+/** A certificate authority and a server certificate for localhost and 127.0.0.1 in `dir`, by openssl (undefined
+ * where openssl is absent). */
+export function makeTlsFiles(dir: string): { ca: string; cert: string; key: string } | undefined {
+  const run = (...args: string[]): boolean => spawnSync('openssl', args, { cwd: dir, stdio: 'ignore' }).status === 0;
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  const ok =
+    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=nnshrink test CA') &&
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=localhost') &&
+    run('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'ext.cnf');
+  return ok ? { ca: join(dir, 'ca.pem'), cert: join(dir, 'srv.pem'), key: join(dir, 'srv.key') } : undefined;
 }
 
 /** redis-cli against a test server (for the tests' own looks at the keys). */
