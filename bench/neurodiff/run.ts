@@ -5,14 +5,20 @@
  * printed "adv found" (a float32 midpoint whose target output differs by >= EPS), else (stopped) not proved.
  * nnshrink: `nnshrink-dev.js equiv A B --view normalized --epsilon E --domain BOX --timeout S --jobs 1 --json`,
  * its verdict from the exit code (0 proved, 1 refuted, 3 unknown) and the JSON.
+ * Each runs under GNU time for its CPU seconds (user + sys): on 2 cores shared with other work the wall clock
+ * mostly measures the load, the CPU time what the tool spent. The limits stay wall-clock (nnshrink's --timeout is).
  */
 import { spawn } from 'node:child_process';
-import { relative } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 
 export type Verdict = 'proved' | 'refuted' | 'unknown' | 'error';
 export interface RunResult {
   verdict: Verdict;
   wallS: number;
+  /** user + sys CPU seconds of the process and its threads */
+  cpuS?: number;
   /** the tool's own time (NeuroDiff's "time:" line, nnshrink's timeMs), seconds, when it printed one */
   toolS?: number;
   /** NeuroDiff: input splits made; nnshrink: boxes bounded */
@@ -23,24 +29,42 @@ export interface RunResult {
   note?: string;
 }
 
-interface Ran { code: number | null; out: string; err: string; wallS: number }
+interface Ran { code: number | null; out: string; err: string; wallS: number; cpuS?: number }
 
 function run(cmd: string, args: string[], cwd: string, stopAfterS: number, stopSignal: NodeJS.Signals): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(cmd, args, { cwd, env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+    const timeFile = join(tmpdir(), `neurodiff-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    // its own process group, so that the stop signal reaches the tool (GNU time ignores SIGINT while it waits)
+    const p = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, cmd, ...args], { cwd, detached: true, env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+    const signal = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(-p.pid!, sig);
+      } catch {
+        // the group has already gone
+      }
+    };
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const stop = setTimeout(() => p.kill(stopSignal), stopAfterS * 1000);
+    const stop = setTimeout(() => signal(stopSignal), stopAfterS * 1000);
     // a child that ignores the stop signal is killed 20 s later (its run then counts as not proved)
-    const kill = setTimeout(() => p.kill('SIGKILL'), (stopAfterS + 20) * 1000);
+    const kill = setTimeout(() => signal('SIGKILL'), (stopAfterS + 20) * 1000);
     p.on('error', reject);
     p.on('close', (code) => {
       clearTimeout(stop);
       clearTimeout(kill);
-      resolve({ code, out, err, wallS: (performance.now() - t0) / 1000 });
+      let cpuS: number | undefined;
+      try {
+        // the last line (a first one may say the command was stopped by a signal)
+        const [u, sy] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+        cpuS = u + sy;
+      } catch {
+        // killed before time wrote its line
+      }
+      rmSync(timeFile, { force: true });
+      resolve({ code, out, err, wallS: (performance.now() - t0) / 1000, cpuS: Number.isFinite(cpuS) ? cpuS : undefined });
     });
   });
 }
@@ -54,6 +78,7 @@ export async function runNeuroDiff(ndDir: string, property: number, ndOrig: stri
   return {
     verdict,
     wallS: r.wallS,
+    cpuS: r.cpuS,
     toolS: time ? Number(time[1]) : undefined,
     work: splits ? Number(splits[1]) : undefined,
     note: verdict === 'error' ? `exit ${r.code}: ${text.trim().split('\n').pop()}` : undefined,
@@ -65,7 +90,7 @@ export async function runNnshrink(root: string, a: string, b: string, domain: st
   // nnshrink stops itself at --timeout; the outer stop (SIGTERM) only guards against a hang
   const r = await run(process.execPath, args, root, limitS + 60, 'SIGTERM');
   const verdict: Verdict = r.code === 0 ? 'proved' : r.code === 1 ? 'refuted' : r.code === 3 ? 'unknown' : 'error';
-  if (verdict === 'error') return { verdict, wallS: r.wallS, note: `exit ${r.code}: ${r.err.trim().split('\n')[0] ?? ''}` };
+  if (verdict === 'error') return { verdict, wallS: r.wallS, cpuS: r.cpuS, note: `exit ${r.code}: ${r.err.trim().split('\n')[0] ?? ''}` };
   const j = JSON.parse(r.out) as { timeMs?: number; boxes?: number; provedMaxDiff?: number | null; foundMaxDiff?: number };
-  return { verdict, wallS: r.wallS, toolS: j.timeMs !== undefined ? j.timeMs / 1000 : undefined, work: j.boxes, provedMax: j.provedMaxDiff, foundMax: j.foundMaxDiff };
+  return { verdict, wallS: r.wallS, cpuS: r.cpuS, toolS: j.timeMs !== undefined ? j.timeMs / 1000 : undefined, work: j.boxes, provedMax: j.provedMaxDiff, foundMax: j.foundMaxDiff };
 }
