@@ -46,13 +46,13 @@ function randomPair(seed: number) {
   return { f, pair };
 }
 
-test('difference bounds, interval, symbolic and backward, contain every sampled g(x) - f(x), whatever the hints (property)', () => {
+test('difference bounds, interval, symbolic, backward and backward at hidden layers, contain every sampled g(x) - f(x), whatever the hints (property)', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom('interval', 'symbolic', 'backward', 'both'), (seed, how) => {
+    fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom('interval', 'symbolic', 'backward', 'both', 'hidden'), (seed, how) => {
       const { f, pair } = randomPair(seed);
       const box = randomBox(seed + 1, f.inputSize);
       const plan = planDifference(pair);
-      const d = differenceBounds(plan, box, crownBounds(f, box), { symbolic: how === 'symbolic' || how === 'both', backward: how === 'backward' || how === 'both' });
+      const d = differenceBounds(plan, box, crownBounds(f, box), { symbolic: how === 'symbolic' || how === 'both' || how === 'hidden', backward: how === 'backward' || how === 'both' || how === 'hidden', hidden: how === 'hidden' });
       const xs = samplePoints(box, 300, mulberry32(seed + 2));
       const tf = forwardTrace(f, xs, 300);
       const tg = forwardTrace(pair.g, xs, 300);

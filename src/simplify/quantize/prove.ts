@@ -8,7 +8,7 @@ import type { Box } from '../../model/box.ts';
 import type { Network } from '../../model/network.ts';
 import { checkClass, checkLinf, type BoundsFn, type OutputLinearLower } from '../../verify/equiv/equiv.ts';
 import { alignedPair } from '../../verify/equiv/diff/diff-pair.ts';
-import { float32Rounding } from './rounding.ts';
+import { float32Rounding, roundingFromDiff } from './rounding.ts';
 import { winnerMargins } from '../../verify/equiv/class-relu-split.ts';
 import { manyInputs } from '../../verify/search/split.ts';
 
@@ -37,44 +37,46 @@ export interface QuantProof {
   witness?: number[];
 }
 
-/** Proves |ORT(g) - f| <= epsilon; epsilon 0: the smallest bound the work limit gives (reported as proved). */
+/**
+ * Proves |ORT(g) - f| <= epsilon; epsilon 0: the smallest bound the work limit gives (reported as proved). Each box
+ * of the search bounds |f - g| plus g's float32 evaluation error on that box (roundingFromDiff, at most the
+ * domain's bound R): the small boxes a search ends with have far smaller activations than the domain.
+ */
 export function proveQuantized(f: Network, g: Network, domain: Box[], epsilon: number, opts: ProveOptions, rounding?: number): QuantProof {
   const t0 = Date.now();
   const R = rounding ?? float32Rounding(g, domain, opts.boundsFn);
-  const base = { epsilon, rounding: R };
-  if (epsilon > 0 && !(R < epsilon)) {
-    return { ...base, status: 'unknown', provedBound: Infinity, foundMax: 0, boxes: 0, timeMs: Date.now() - t0, reason: `float32 evaluation alone may differ by ${R}` };
-  }
-  const r = checkLinf(alignedPair(f, g), domain, epsilon > 0 ? epsilon - R : 0, {
+  const r = checkLinf(alignedPair(f, g), domain, epsilon, {
     boundsFn: opts.boundsFn,
     outputLinearLower: opts.outputLinearLower,
     timeoutMs: opts.timeoutMs,
     maxBoxes: opts.maxBoxes,
     seed: opts.seed,
+    boxSlack: (box, fb, d) => Math.min(R, roundingFromDiff(g, box, fb, d)),
   });
   const v = r.verdict;
-  const common = { ...base, foundMax: r.foundMax, boxes: r.boxes, timeMs: Date.now() - t0 };
-  if (v.status === 'proved') return { ...common, status: 'proved', provedBound: r.provedBound + R };
+  const common = { epsilon, rounding: r.slack ?? R, foundMax: r.foundMax, boxes: r.boxes, timeMs: Date.now() - t0 };
+  if (v.status === 'proved') return { ...common, status: 'proved', provedBound: r.provedBound };
   if (v.status === 'refuted') {
-    // a point where the exact difference exceeds epsilon - R: float32 evaluation there may still land within
-    // epsilon, unless the exact difference exceeds epsilon + R
+    // a point where the exact difference exceeds epsilon: float32 evaluation there may still land within epsilon,
+    // unless the exact difference exceeds epsilon + R
     const beyond = r.foundMax > epsilon + R;
     return {
       ...common,
       status: beyond ? 'refuted' : 'unknown',
       provedBound: Infinity,
       witness: Array.from(v.witness),
-      reason: beyond ? undefined : `|f - g| reaches ${r.foundMax} at a point, more than epsilon less the float32 rounding bound (${epsilon - R})`,
+      reason: beyond ? undefined : `|f - g| reaches ${r.foundMax} at a point, more than epsilon, within the float32 rounding bound (${R}) of it`,
     };
   }
-  return { ...common, status: 'unknown', provedBound: Infinity, reason: v.reason };
+  const why = epsilon > 0 && !(R < epsilon) ? ` (float32 evaluation alone may differ by ${R} on the domain)` : '';
+  return { ...common, status: 'unknown', provedBound: Infinity, reason: `${v.reason}${why}` };
 }
 
 export interface AutoEpsilon {
   /** the smallest proved E */
   epsilon: number;
   proof: QuantProof;
-  /** the largest E tried and not proved (or the largest |f - g| found plus the rounding bound: nothing less holds) */
+  /** the largest E tried and not proved (or the largest |f - g| found: nothing less holds) */
   lowerEnd: number;
   /** whether lowerEnd was itself tried (and not proved) */
   lowerTried: boolean;
@@ -102,7 +104,8 @@ export function autoEpsilon(f: Network, g: Network, domain: Box[], opts: ProveOp
   // the bound-finding run and the claim refine the same boxes; widen a little if the claim misses by rounding
   for (let i = 0; i < 3 && best.status !== 'proved'; i++) best = attempt((hi *= 1.5));
   if (best.status !== 'proved') return failed;
-  let lo = Math.max(first.foundMax, best.foundMax) + R;
+  // nothing below the largest exact difference found holds (float32 evaluation may add to it, not only take)
+  let lo = Math.max(first.foundMax, best.foundMax);
   let lowerTried = false;
   for (let i = 0; i < steps && hi > lo * (1 + 1e-6); i++) {
     const mid = lo > 0 ? Math.sqrt(lo * hi) : hi / 2;

@@ -14,6 +14,7 @@ import type { Network } from '../../model/network.ts';
 import type { NetworkBounds } from '../../bounds/types.ts';
 import { coverDomain } from '../../verify/search/cover.ts';
 import { propagatedRounding } from './rounding-diff.ts';
+import { widenHi, widenLo } from '../../bounds/round.ts';
 
 const U32 = 2 ** -24;
 const gamma = (m: number): number => (m * U32) / (1 - m * U32);
@@ -59,6 +60,25 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds): { 
     e = ne;
   }
   return { out: e.reduce((m, v) => Math.max(m, v), 0), fresh };
+}
+
+/**
+ * The float32 evaluation error of g on one box of the difference search, from f's bounds there and those of the
+ * difference D = z_g - z_f (an aligned pair with no reference scale or shift, as quantisation makes): g's
+ * pre-activations lie in [f.lo + D.lo, f.hi + D.hi], widened outward for the two additions. On the small boxes a
+ * search ends with the activations are far smaller than on the domain, and more neurons are dead.
+ */
+export function roundingFromDiff(g: Network, box: Box, fb: NetworkBounds, d: { lo: Float64Array[]; hi: Float64Array[] }): number {
+  const gb: NetworkBounds = fb.map((b, k) => {
+    const lo = new Float64Array(b.lo.length);
+    const hi = new Float64Array(b.lo.length);
+    for (let j = 0; j < lo.length; j++) {
+      lo[j] = widenLo(b.lo[j] + d.lo[k][j], Math.abs(b.lo[j]) + Math.abs(d.lo[k][j]));
+      hi[j] = widenHi(b.hi[j] + d.hi[k][j], Math.abs(b.hi[j]) + Math.abs(d.hi[k][j]));
+    }
+    return { lo, hi };
+  });
+  return roundingOnBox(g, box, gb).out;
 }
 
 /** The bound over every box of the domain (boundsFn: sound pre-activation bounds of `net` on a box). */

@@ -10,8 +10,10 @@ import type { BoundsFn, OutputLinearLower } from '../bounds-fn.ts';
 import { differenceBounds, type DiffBounds } from './diff/diff-bounds.ts';
 import type { DiffPlan } from './diff/diff-plan.ts';
 import { MaxHeap } from '../search/heap.ts';
-import { chooseSplit } from '../search/split.ts';
-import { BOX_LIMIT, MEMORY_LIMIT, boxBytes, openCap } from '../search/limits.ts';
+import { chooseSplit, widestInput } from '../search/split.ts';
+import { splitBox } from '../../model/box.ts';
+import { smearInput } from './diff-smear.ts';
+import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, heldBounds, openCap } from '../search/limits.ts';
 
 export interface EquivOptions {
   boundsFn: BoundsFn;
@@ -31,6 +33,12 @@ export interface EquivOptions {
   gSlack?: number;
   /** class mode: proved lower bounds of sigma (f_a - f_b) over every box (index a * m + b), e.g. class-margins.ts */
   fLower?: Float64Array;
+  /** which input an open box is halved along: 'smear' (default: the worst output's gradient x width, diff-smear.ts),
+   * 'widest' (relative to the domain), or 'trial' (every input tried, the best worse half kept) */
+  split?: 'smear' | 'widest' | 'trial';
+  /** linf mode: an amount each box adds to its bound of |f - g| (quantize: g's float32 evaluation error on that box,
+   * from f's bounds and the difference's there); what is proved is then max |f - g| + slack <= epsilon */
+  boxSlack?: (box: Box, fb: NetworkBounds, d: DiffBounds) => number;
   /** called now and then with the number of boxes processed and the open ones */
   onProgress?: (done: number, open: number) => void;
 }
@@ -43,9 +51,9 @@ function defaultMaxBoxes(inputs: number): number {
   return inputs > 32 ? 4 : 2_000_000;
 }
 
-/** The open-box cap: the memory budget over a box and its key (the difference bounds are not kept). */
-function defaultMaxOpen(inputs: number): number {
-  return openCap(boxBytes(inputs) + 32);
+/** The open-box cap: the memory budget over a box, its key and f's bounds on it (the difference bounds are not kept). */
+function defaultMaxOpen(net: Network): number {
+  return openCap(boxBytes(net.inputSize) + boundsBytes(net) + 32);
 }
 
 /**
@@ -55,14 +63,53 @@ function defaultMaxOpen(inputs: number): number {
 const SYMBOLIC_MAX_INPUTS = 32;
 
 /**
- * Diff bounds of one box, with f's bounds computed on it: the output difference also bounded backward, which keeps
- * the cancellation between paths (with few inputs too: ACAS Xu 1_1 against its float16-rounded weights, boxes of
- * 100%, 25%, 5%, 1% of the domain's width: symbolic alone 1,128, 92, 0.021, 1.1e-5; with the backward bound 700, 57,
- * 0.013, 4.0e-6, where sampling finds 3.5e-6 at 1%; at about the same cost per box).
+ * Diff bounds of one box, with f's bounds computed on it (from its parent box's, where given): the output difference
+ * also bounded backward, which keeps the cancellation between paths (with few inputs too: ACAS Xu 1_1 against its
+ * float16-rounded weights, boxes of 100%, 25%, 5%, 1% of the domain's width: symbolic alone 1,128, 92, 0.021,
+ * 1.1e-5; with the backward bound 700, 57, 0.013, 4.0e-6, where sampling finds 3.5e-6 at 1%; at about the same cost
+ * per box). With few inputs the hidden layers' inexact neurons are bounded backward too, since their relaxations
+ * are what the difference loses: ACAS Xu 1_9 against its float16 copy on the whole domain, 33.9 -> 6.9 in one pass,
+ * a 1/8-wide box 1.19 -> 0.17 (sampling: 0.016 at layer 6), for 1.5-3 times the time of a box (with many inputs it
+ * cost 5-20 times for 1.4 times tighter, diff-backward.ts).
  */
-export function boxDiff(plan: DiffPlan, box: Box, opts: EquivOptions): { d: DiffBounds; fb: NetworkBounds } {
-  const fb = opts.boundsFn(plan.pair.f, box);
-  return { d: differenceBounds(plan, box, fb, { symbolic: box.lo.length <= SYMBOLIC_MAX_INPUTS, backward: true }), fb };
+export function boxDiff(plan: DiffPlan, box: Box, opts: EquivOptions, parent?: NetworkBounds): { d: DiffBounds; fb: NetworkBounds } {
+  const fb = opts.boundsFn(plan.pair.f, box, parent);
+  const few = box.lo.length <= SYMBOLIC_MAX_INPUTS;
+  return { d: differenceBounds(plan, box, fb, { symbolic: few, backward: true, hidden: few }), fb };
+}
+
+/** A box's score, the input to halve it along (-1: the widest relative to the domain), and f's bounds on it. */
+export interface Scored {
+  value: number;
+  dim: number;
+  fb?: NetworkBounds;
+  /** the part of value that boxSlack added */
+  slack?: number;
+}
+
+/** An open box, with what its scoring found: the halves start from f's bounds on it (crownBounds' parent). */
+export interface OpenBox {
+  box: Box;
+  dim: number;
+  fb?: NetworkBounds;
+  slack?: number;
+}
+
+/** max |f - g| bounded on the box, and (rule 'smear') the input with the worst output's largest smear. */
+export function linfScore(plan: DiffPlan, box: Box, opts: EquivOptions, parent?: NetworkBounds): Scored {
+  const { d, fb } = boxDiff(plan, box, opts, parent);
+  const k = d.lo.length - 1;
+  let value = 0;
+  let worst = 0;
+  for (let i = 0; i < d.lo[k].length; i++) {
+    const v = Math.max(-d.lo[k][i], d.hi[k][i]);
+    if (v > value) {
+      value = v;
+      worst = i;
+    }
+  }
+  const slack = opts.boxSlack ? opts.boxSlack(box, fb, d) : 0;
+  return { value: value + slack, dim: (opts.split ?? 'smear') === 'smear' ? smearInput(plan.pair.f, fb, box, worst) : -1, fb: heldBounds(fb), slack };
 }
 
 export function center(box: Box): Float64Array {
@@ -76,33 +123,44 @@ export function center(box: Box): Float64Array {
  * handed to `onClosed`; `count` is the number of boxes scored, the work the box limit counts.
  */
 export class OpenBoxes {
-  readonly heap = new MaxHeap<Box>();
+  readonly heap = new MaxHeap<OpenBox>();
   count = 0;
+  private closedSlack = 0;
   readonly maxBoxes: number;
   readonly maxOpen: number;
   private nextReport = 256;
 
   constructor(
-    private readonly score: (b: Box) => number,
+    private readonly score: (b: Box, parent?: NetworkBounds) => Scored,
     private readonly isOpen: (v: number) => boolean,
     private readonly onClosed: (v: number) => void,
     net: Network,
     private readonly opts: EquivOptions,
   ) {
     this.maxBoxes = opts.maxBoxes ?? defaultMaxBoxes(net.inputSize);
-    this.maxOpen = opts.maxOpen ?? defaultMaxOpen(net.inputSize);
+    this.maxOpen = opts.maxOpen ?? defaultMaxOpen(net);
   }
 
   /** The box's score (one box of work). */
-  scoreBox(b: Box): number {
+  scoreBox(b: Box, parent?: NetworkBounds): Scored {
     this.count++;
-    return this.score(b);
+    return this.score(b, parent);
   }
 
-  /** Keeps the box, scored v, if it is open. */
-  place(box: Box, v: number): void {
-    if (this.isOpen(v)) this.heap.push(v, box);
-    else this.onClosed(v);
+  /** Keeps the box, scored s, if it is open. */
+  place(box: Box, s: Scored): void {
+    if (this.isOpen(s.value)) this.heap.push(s.value, { box, dim: s.dim, fb: s.fb, slack: s.slack });
+    else {
+      this.closedSlack = Math.max(this.closedSlack, s.slack ?? 0);
+      this.onClosed(s.value);
+    }
+  }
+
+  /** The largest slack of the boxes the search ended with, closed or open (empties the heap: call it last). */
+  finalSlack(): number {
+    let m = this.closedSlack;
+    for (let b = this.heap.pop(); b; b = this.heap.pop()) m = Math.max(m, b.slack ?? 0);
+    return m;
   }
 
   /** Scores and places each box. */
@@ -110,10 +168,21 @@ export class OpenBoxes {
     for (const b of boxes) this.place(b, this.scoreBox(b));
   }
 
-  /** Splits the box (`root`: the domain's first box, the scale of the widths) and places its halves. */
-  split(box: Box, root: Box): void {
-    const { children, values } = chooseSplit(box, root, (b) => this.scoreBox(b));
-    children.forEach((ch, i) => this.place(ch, values[i]));
+  /** Splits an open box (`root`: the domain's first box, the scale of the widths) and places its halves. */
+  split(open: OpenBox, root: Box): void {
+    const { box, dim, fb } = open;
+    if (this.opts.split === 'trial') {
+      const scored = new Map<Box, Scored>();
+      const { children } = chooseSplit(box, root, (b) => {
+        const s = this.scoreBox(b, fb);
+        scored.set(b, s);
+        return s.value;
+      }, 'trial');
+      children.forEach((ch) => this.place(ch, scored.get(ch)!));
+    } else {
+      const at = dim >= 0 && box.hi[dim] > box.lo[dim] ? dim : widestInput(box, root);
+      for (const ch of splitBox(box, at)) this.place(ch, this.scoreBox(ch, fb));
+    }
     if (this.opts.onProgress && this.count >= this.nextReport) {
       this.nextReport = this.count + 256;
       this.opts.onProgress(this.count, this.heap.size);

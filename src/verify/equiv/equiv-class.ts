@@ -53,16 +53,16 @@ export function checkClass(pair: AlignedPair, domain: Box[], order: 'argmax' | '
     const s = violationAt(q, xs, opts.samples ?? 512);
     if (s >= 0) return { verdict: classWitness(xs.slice(s * n, (s + 1) * n), t0), boxes: 0 };
   }
-  const open = new OpenBoxes((box) => openness(q, plan, box, opts), (v) => v >= 0, () => {}, f, opts);
+  const open = new OpenBoxes((box) => ({ value: openness(q, plan, box, opts), dim: -1 }), (v) => v >= 0, () => {}, f, opts);
   open.addAll(boxes);
   const heap = open.heap;
   while (heap.size > 0) {
     const reason = open.stopReason(t0);
     if (reason) return stoppedClass(q, cover, open, reason, t0, opts);
-    const box = heap.pop()!;
-    const c = center(box);
+    const top = heap.pop()!;
+    const c = center(top.box);
     if (cover.contains(c) && violationAt(q, c, 1) >= 0) return { verdict: classWitness(c, t0), boxes: open.count };
-    open.split(box, boxes[0]);
+    open.split(top, boxes[0]);
   }
   return { verdict: { status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: open.count } }, boxes: open.count };
 }

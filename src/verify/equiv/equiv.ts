@@ -12,9 +12,8 @@ import { mulberry32 } from '../../model/rng.ts';
 import type { Verdict } from '../verdict.ts';
 import type { AlignedPair } from './diff/diff-pair.ts';
 import { planDifference } from './diff/diff-plan.ts';
-import type { DiffBounds } from './diff/diff-bounds.ts';
 import { coverDomain, sampleCoverBox, type DomainCover } from '../search/cover.ts';
-import { boxDiff, center, OpenBoxes, type EquivOptions } from './diff-bab.ts';
+import { center, linfScore, OpenBoxes, type EquivOptions } from './diff-bab.ts';
 
 export { withPhaseFacts, type BoundsFn, type OutputLinearLower } from '../bounds-fn.ts';
 export { checkClass, type ClassResult } from './equiv-class.ts';
@@ -26,14 +25,9 @@ export interface LinfResult {
   provedBound: number;
   /** the largest |f - g| seen at a concrete point */
   foundMax: number;
+  /** with opts.boxSlack: the largest slack among the boxes the search ended with (a part of provedBound) */
+  slack?: number;
   boxes: number;
-}
-
-function worstAbs(d: DiffBounds): number {
-  const k = d.lo.length - 1;
-  let m = 0;
-  for (let i = 0; i < d.lo[k].length; i++) m = Math.max(m, -d.lo[k][i], d.hi[k][i]);
-  return m;
 }
 
 /** Max over outputs of |f - g| at the points of a batch; returns the value and the index of the worst point. */
@@ -102,7 +96,8 @@ export function checkLinf(pair: AlignedPair, domain: Box[], epsilon: number, opt
     found.consider(xs, opts.samples ?? 512);
     return xs;
   });
-  const done = (verdict: Verdict, provedBound: number, count: number): LinfResult => ({ verdict, provedBound, foundMax: found.max, boxes: count });
+  let open: OpenBoxes | null = null;
+  const done = (verdict: Verdict, provedBound: number, count: number): LinfResult => ({ verdict, provedBound, foundMax: found.max, boxes: count, slack: opts.boxSlack && open ? open.finalSlack() : undefined });
   const refutation = (count: number): LinfResult | null => {
     const w = found.refutes(epsilon);
     return w ? done(refuted(w, t0, found.max), Infinity, count) : null;
@@ -110,8 +105,8 @@ export function checkLinf(pair: AlignedPair, domain: Box[], epsilon: number, opt
   const early = refutation(0);
   if (early) return early;
   let closedMax = 0;
-  const open = new OpenBoxes(
-    (b) => worstAbs(boxDiff(plan, b, opts).d),
+  open = new OpenBoxes(
+    (b, parent) => linfScore(plan, b, opts, parent),
     (v) => !(epsilon > 0 && v <= epsilon),
     (v) => (closedMax = Math.max(closedMax, v)),
     f,
@@ -124,13 +119,13 @@ export function checkLinf(pair: AlignedPair, domain: Box[], epsilon: number, opt
   // the domain's boxes are not all closed at once: a local search for large differences (a tenth of the time at
   // most) finds larger witnesses than sampling; not before, since where the bounds close at once it is all the
   // query costs (MNIST 256x2 in prune's tolerance search: 2.4 s of a 2.5 s query)
-  searchDifference(f, g, boxes, starts, Date.now() + WITNESS_SHARE * opts.timeoutMs, (x) => {
+  searchDifference(f, g, boxes, starts, Date.now() + Math.min(WITNESS_SHARE * opts.timeoutMs, WITNESS_MAX_MS), (x) => {
     found.consider(x, 1);
     return found.refutes(epsilon) !== null;
   });
   const searched = refutation(open.count);
   if (searched) return searched;
-  return refineLinf(open, boxes[0], epsilon, found, t0, () => closedMax, done, refutation);
+  return refineLinf(open as OpenBoxes, boxes[0], epsilon, found, t0, () => closedMax, done, refutation);
 }
 
 /** The branch and bound of checkLinf: the worst open box decides the proved bound; stop when it is good enough. */
@@ -157,18 +152,22 @@ function refineLinf(
           : { status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: open.count, bound, stopped: reason } };
       return done(v, bound, open.count);
     }
-    const box = heap.pop()!;
-    found.consider(center(box), 1);
+    const next = heap.pop()!;
+    found.consider(center(next.box), 1);
     const r = refutation(open.count);
     if (r) return r;
-    open.split(box, root);
+    open.split(next, root);
   }
   const bound = Math.max(closedMax(), heap.size ? heap.peekKey() : 0);
   return done({ status: 'proved', method: 'diff-bab', timeMs: Date.now() - t0, detail: { boxes: open.count, bound } }, bound, open.count);
 }
 
-/** The share of a query's time the witness search may take (it finds larger differences than sampling). */
+/**
+ * The share of a query's time the witness search may take (it finds larger differences than sampling), and at most
+ * this long: on a long proof (ACAS Xu's whole domain, 300 s) a tenth is time the boxes need.
+ */
 const WITNESS_SHARE = 0.1;
+const WITNESS_MAX_MS = 5000;
 
 /**
  * Local search for a large |f_k - g_k|: walks over linear regions of f - g (one network, side by side) from the two

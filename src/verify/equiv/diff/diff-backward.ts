@@ -61,9 +61,9 @@ export class BackwardDifference {
    * are short, proved fewer changes with it (MNIST 256x2 prop_1_0.03, epsilon 0.5: 67 queries in its budget
    * instead of 173).
    */
-  tightenOutputs(k: number, lo: Float64Array, hi: Float64Array): void {
+  tightenOutputs(k: number, lo: Float64Array, hi: Float64Array, only?: (j: number) => boolean): void {
     const J: number[] = [];
-    for (let j = 0; j < lo.length; j++) if (hi[j] - lo[j] > 1e-12) J.push(j);
+    for (let j = 0; j < lo.length; j++) if (hi[j] - lo[j] > 1e-12 && (!only || only(j))) J.push(j);
     if (!J.length || k === 0) return;
     const low = this.lowerBounds(k, J);
     J.forEach((j, i) => {

@@ -44,7 +44,7 @@ interface Activations {
  * arithmetic, and where asked also by `symbolic` (D as linear functions of the input, diff-symbolic.ts; for few
  * inputs) and `backward` bounds (diff-backward.ts; the outputs only), keeping the tightest at every layer.
  */
-export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, how: { symbolic?: boolean; backward?: boolean } = {}): DiffBounds {
+export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, how: { symbolic?: boolean; backward?: boolean; hidden?: boolean } = {}): DiffBounds {
   const sym = how.symbolic ? new SymbolicDifference(plan, box, fb) : null;
   const back = how.backward ? new BackwardDifference(plan, box, fb) : null;
   const { f, g } = plan.pair;
@@ -62,6 +62,7 @@ export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, ho
     if (back) {
       back.setSources(k, act.aLo, act.aHi, rLo, rHi);
       if (k === last) back.tightenOutputs(k, DLo, DHi);
+      else if (how.hidden && k > 0) back.tightenOutputs(k, DLo, DHi, (j) => !exactDelta(plan, k, fb, DLo[j], DHi[j], j));
     }
     lo.push(DLo);
     hi.push(DHi);
@@ -72,6 +73,20 @@ export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, ho
     act = activationDifference(plan, k, fb, DLo, DHi);
   }
   return { lo, hi };
+}
+
+/**
+ * Whether neuron j's activation difference is exactly linear in D at layer k (both networks' phases fixed), so that
+ * a tighter bound of D changes nothing downstream but the interval bounds.
+ */
+function exactDelta(plan: DiffPlan, k: number, fb: NetworkBounds, d0: number, d1: number, j: number): boolean {
+  const fr = plan.pair.f.layers[k].relu[j] === 1;
+  const gr = plan.pair.g.layers[k].relu[j] === 1;
+  if (!fr && !gr) return true;
+  if (plan.pair.refScale[k][j] !== 1 || plan.pair.refShift[k][j] !== 0 || fr !== gr) return false;
+  const l = fb[k].lo[j];
+  const u = fb[k].hi[j];
+  return (l >= 0 && l + d0 >= 0) || (u <= 0 && u + d1 <= 0);
 }
 
 /** [DLo, DHi] intersected with r. */

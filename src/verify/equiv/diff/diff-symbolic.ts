@@ -97,8 +97,10 @@ export class SymbolicDifference {
       }
       for (let q = 0; q < inp; q++) {
         const qo = q * D;
+        // f's activation q is exactly 0 on the box (a dead ReLU): its f and E terms vanish
+        const live = aHi[q] !== 0 || aLo[q] !== 0;
         const wf = Lf.weights[row + q];
-        if (wf !== 0) {
+        if (wf !== 0 && live) {
           addRow(zL, zU, ro, wf, aL, aU, qo, D);
           zm += Math.abs(wf) * aMag[q];
         }
@@ -108,7 +110,7 @@ export class SymbolicDifference {
           dm += Math.abs(wg) * dMag[q];
         }
         const e = P.E[row + q];
-        if (e !== 0) {
+        if (e !== 0 && live) {
           addRow(DL, DU, ro, e, aL, aU, qo, D);
           dm += Math.abs(e) * aMag[q];
         }
