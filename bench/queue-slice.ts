@@ -6,8 +6,9 @@
  * query timed out may differ between any two runs), and the time the kill lost.
  * Run: node --import tsx bench/queue-slice.ts [slices=256] [query seconds=0.1] [finishTasks=4] [final samples=500]
  *   [stalled seconds=5] [net=5_9]
+ * The workers' time per job (from their logs) goes to bench/out/queue-slice-jobs.json (bench/queue-scaling.ts).
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readNNet } from '../src/formats/nnet.ts';
 import { sliceNetwork, type SliceOptions, type SliceRun } from '../src/slice/slicer.ts';
 import { crownBounds } from '../src/bounds/backward.ts';
@@ -72,3 +73,4 @@ console.log(`queue, one worker SIGKILLed at ${Math.floor(slices / 2)} slices: ${
 await redis.stop();
 mkdirSync(new URL('./out', import.meta.url), { recursive: true });
 appendFileSync(new URL('./out/queue-slice.jsonl', import.meta.url), JSON.stringify({ net: id, slices, queryS, finishTasks, finalSamples, localS, queueS: q.s, killS: k.s, overheadMs, sameQueue: same(texts(q.r), texts(local)), sameKill: same(texts(k.r), texts(local)), meanJobS: jobTimes.reduce((a, b) => a + b, 0) / jobTimes.length }) + '\n');
+writeFileSync(new URL('./out/queue-slice-jobs.json', import.meta.url), JSON.stringify(jobTimes) + '\n');

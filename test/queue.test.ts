@@ -21,6 +21,7 @@ import { loadMilpSolver } from '../src/verify/search/milp.ts';
 import { jsonNetworkText } from '../src/formats/json.ts';
 import { VERSION } from '../src/cli/version.ts';
 import { runCli } from './helpers/run-cli.ts';
+import { WorkerPool } from '../src/pool/pool.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { NO_REDIS, startRedis, startWorker, type TestRedis, type TestWorker } from './helpers/redis-server.ts';
 
@@ -135,6 +136,20 @@ test('queue: a worker killed with SIGKILL mid-job loses nothing: the slice finis
   assert.equal(nets('queued').length, 12);
   assert.deepEqual(nets('queued'), nets('local'));
   workers[0] = await startWorker(redis.url, ['--stalled-seconds', '1']);
+});
+
+test('pool runOne (what a queue worker runs its jobs with): jobs arriving one at a time share the threads, off the calling thread', async () => {
+  const pool = new WorkerPool(2, { threads: true });
+  try {
+    const jobs = new URL('./helpers/pool-jobs.ts', import.meta.url).href;
+    const rs = await Promise.all([3, 4, 5, 6, 7].map((x) => pool.runOne<number, { value: number; thread: number }>(jobs, 'square', x)));
+    assert.deepEqual(rs.map((r) => r.value), [9, 16, 25, 36, 49]);
+    assert.ok(rs.every((r) => r.thread !== 0));
+    await assert.rejects(pool.runOne(jobs, 'square', -1), /-1 is negative/);
+    assert.equal((await pool.runOne<number, { value: number }>(jobs, 'square', 8)).value, 64);
+  } finally {
+    await pool.close();
+  }
 });
 
 async function until<T>(f: () => T | undefined, ms = 60_000): Promise<T> {

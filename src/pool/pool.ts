@@ -49,12 +49,38 @@ interface JobMessage {
   op?: 'open' | 'close';
 }
 
+interface Thread {
+  worker: Worker;
+  ready: Promise<void>;
+  exited?: boolean;
+}
+
+/** A worker thread running the worker loop; `ready` once its loop listens. */
+function startThread(): Thread {
+  const worker = new Worker(WORKER_URL);
+  const ready = new Promise<void>((resolve, reject) => {
+    const onMessage = (msg: { ready?: boolean }): void => {
+      if (!msg.ready) return;
+      worker.off('message', onMessage);
+      worker.off('error', reject);
+      resolve();
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+  });
+  // a start-up failure is reported by the first run that needs the worker
+  ready.catch(() => {});
+  const t: Thread = { worker, ready };
+  worker.once('exit', () => (t.exited = true));
+  return t;
+}
+
 /**
  * Worker threads kept for several rounds of jobs (each worker starts in a few hundred ms: TypeScript is compiled on
  * the fly), started when the pool is made, so the caller's own work meanwhile hides the start. `close` ends them.
  */
 export class WorkerPool implements JobRunner {
-  private readonly workers: Array<{ worker: Worker; ready: Promise<void> }> = [];
+  private readonly workers: Thread[] = [];
   /** runOne's bookkeeping: the threads free now, and the callers waiting for one */
   private readonly idle: number[] = [];
   private readonly waiting: Array<(w: number) => void> = [];
@@ -67,20 +93,7 @@ export class WorkerPool implements JobRunner {
   ) {
     if (size <= 1 && !opts.threads) return;
     for (let w = 0; w < size; w++) {
-      const worker = new Worker(WORKER_URL);
-      const ready = new Promise<void>((resolve, reject) => {
-        const onMessage = (msg: { ready?: boolean }): void => {
-          if (!msg.ready) return;
-          worker.off('message', onMessage);
-          worker.off('error', reject);
-          resolve();
-        };
-        worker.on('message', onMessage);
-        worker.once('error', reject);
-      });
-      // a start-up failure is reported by the first run that needs the worker
-      ready.catch(() => {});
-      this.workers.push({ worker, ready });
+      this.workers.push(startThread());
       this.idle.push(w);
     }
   }
@@ -95,6 +108,10 @@ export class WorkerPool implements JobRunner {
     try {
       await this.workers[w].ready;
       return await this.one<R>(this.workers[w].worker, { id: this.nextId++, moduleUrl: jobModule(sourceUrl), exportName, job });
+    } catch (e) {
+      // a thread that died (out of memory) is replaced, so the next job does not wait on it for ever
+      if (this.workers[w].exited) this.workers[w] = startThread();
+      throw e;
     } finally {
       const next = this.waiting.shift();
       if (next) next(w);
@@ -177,12 +194,20 @@ export class WorkerPool implements JobRunner {
         cleanup();
         reject(new Error(`worker failed during job ${msg.id}: ${e.message}`));
       };
+      // a thread that ends without an error (or has ended) would otherwise leave the job waiting for ever
+      const onExit = (code: number): void => {
+        cleanup();
+        reject(new Error(`worker thread exited (${code}) during job ${msg.id}`));
+      };
       const cleanup = (): void => {
         worker.off('message', onMessage);
         worker.off('error', onError);
+        worker.off('exit', onExit);
       };
       worker.on('message', onMessage);
       worker.once('error', onError);
+      worker.once('exit', onExit);
+      if (worker.threadId < 0) return onExit(-1);
       worker.postMessage(msg);
     });
   }
