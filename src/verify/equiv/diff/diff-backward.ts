@@ -105,16 +105,26 @@ export class BackwardDifference {
         let c = 0;
         let mg = 0;
         let err = 0;
-        H.fill(0);
+        if (nm > 0) H.fill(0);
+        let nz = 0;
         for (let j = 0; j < m; j++) {
           const a = A[ao + j];
           if (a === 0) continue;
+          nzIdx[nz++] = j;
           c += a * P.bd[j];
           mg += Math.abs(a * P.bd[j]);
           err += Math.abs(a) * (P.bdErr[j] + S.eErr[j]);
-          const row = j * inp;
-          for (let t = 0; t < ec.length; t++) F[fo + ec[t]] += a * P.E[row + ec[t]];
           for (let t = 0; t < nm; t++) H[t] += a * P.rhoCoef[j * nm + t];
+        }
+        // F += E^T a: every column when all have residual weights (rounded copies), else the listed ones
+        if (ec.length === inp) addRows(F, fo, P.E, inp, A, ao, nzIdx, nz);
+        else {
+          for (let q = 0; q < nz; q++) {
+            const j = nzIdx[q];
+            const a = A[ao + j];
+            const row = j * inp;
+            for (let t = 0; t < ec.length; t++) F[fo + ec[t]] += a * P.E[row + ec[t]];
+          }
         }
         for (let t = 0; t < nm; t++) {
           const w = H[t];
