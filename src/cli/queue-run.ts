@@ -8,6 +8,8 @@ import { NnsError } from '../errors.ts';
 import { ExitError, EXIT, jobsOpt } from './common.ts';
 import { VERSION } from './version.ts';
 
+const NO_WORKER_NOTE_MS = 10_000;
+
 export interface RunnerChoice {
   /** what the command hands its slicer or census: a thread count, or the queue */
   workers: number | JobRunner;
@@ -25,12 +27,20 @@ export async function withRunner<R>(values: Record<string, unknown>, run: (c: Ru
   const [{ parseRedisUrl }, { QueueRunner }] = await Promise.all([import('../queue/url.ts'), import('../queue/coordinator.ts')]);
   const target = parseRedisUrl(String(values.redis));
   let text = '';
+  // a run with jobs waiting and no worker registered waits for one: say so once (with --json there is no progress)
+  let idleSince = 0;
+  let noted = false;
   const runner = await QueueRunner.open({
     target,
     version: VERSION,
     ...(typeof values.resume === 'string' ? { resume: values.resume } : {}),
     onStatus: (s) => {
       text = `queue ${s.run}: ${s.running} running, ${s.waiting} waiting, ${s.workers} worker${s.workers === 1 ? '' : 's'}`;
+      idleSince = s.workers > 0 || s.waiting === 0 ? 0 : idleSince || Date.now();
+      if (!noted && idleSince && Date.now() - idleSince > NO_WORKER_NOTE_MS) {
+        noted = true;
+        process.stderr.write(`\nnnshrink: note: ${s.waiting} jobs wait and no worker is registered on ${target.shown}; start one: nnshrink worker --redis URL\n`);
+      }
       onStatus?.();
     },
   });
