@@ -53,7 +53,8 @@ export function codeOfExit(exit: number): NnsErrorCode {
   return exit === 1 ? 'refuted' : exit === 3 ? 'not-proved' : exit === 4 ? 'internal' : 'bad-input';
 }
 
-// the messages' own convention: `FILE: PLACE: problem`, `FILE: problem`, `--option: problem` (a path has no spaces)
+// the messages' own convention: `FILE: PLACE: problem`, `FILE:LINE: problem`, `FILE: problem`, `--option: problem`
+// (a path has no spaces)
 const PATHLIKE = /^[^\s:'"]*[./][^\s:'"]*$/;
 const PLACELIKE = /^(line \d+|byte \d+|node .{1,80}|layer \d+.{0,40}|box \d+|slice \d+|region \d+|tensor .{1,80}|initializer .{1,80}|input .{1,60}|output .{1,60})$/;
 
@@ -65,11 +66,15 @@ function locate(message: string): { file?: string; place?: string } {
   if (/^--?[a-z][a-z-]*$/i.test(head)) return { place: head };
   const opt = /^(--?[a-z][a-z-]*) (\S+)$/i.exec(head); // `-o OUT:`, `--certificate C:` (an output's problem)
   if (opt && PATHLIKE.test(opt[2])) return { file: opt[2], place: opt[1] };
+  const line = /^(\S+):(\d+)$/.exec(head); // `FILE:LINE: problem`, as compilers write it (the NNet reader does)
+  if (line && PATHLIKE.test(line[1])) return { file: line[1], place: `line ${line[2]}` };
   if (!PATHLIKE.test(head)) return {};
   return parts.length > 2 && PLACELIKE.test(parts[1]) ? { file: head, place: parts[1] } : { file: head };
 }
 
 function placeAfter(message: string, file: string): string | undefined {
+  const line = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+): `).exec(message);
+  if (line) return `line ${line[1]}`;
   if (!message.startsWith(`${file}: `)) return undefined;
   const parts = message.slice(file.length + 2).split(': ');
   return parts.length > 1 && PLACELIKE.test(parts[0]) ? parts[0] : undefined;

@@ -1,24 +1,65 @@
 /**
- * nnshrink as a library: `import { loadModel, verify } from 'nnshrink'`. The typed functions the commands are made
- * of, and a few async conveniences (api.ts). Not here yet: the prune, slice and check pipelines as one call (they
- * live in the commands, src/cli/cmd-*.ts, for now); the pieces they are built from are.
+ * nnshrink as a library: `import { loadModel, prune, checkCertificate } from 'nnshrink'`. The async calls do what
+ * the commands do (the CLI is a thin layer over them: it parses, calls, prints): {@link prune}, {@link quantize},
+ * {@link slice}, {@link checkCertificate}, {@link verify}, {@link census}, {@link equiv}; each takes an
+ * AbortSignal and a progress callback ({@link RunOptions}). Under them, the typed functions they are made of.
  *
  * Units: a network maps raw inputs to raw outputs; an NNet file is read in raw units unless `view: 'normalized'`.
- * Errors in the input (a bad file, a box of the wrong size) throw {@link NnsError} with a one-line message naming
- * the file, the place and the problem; anything else that throws is a bug.
+ * Errors in the input (a bad file, a box of the wrong size), and the outcomes that end a call without its result
+ * (refuted, not proved, aborted) throw {@link NnsError}: a one-line message naming the file, the place and the
+ * problem, and its `code`, `file` and `place`; anything else that throws is a bug.
  */
 
 // ---- errors and version ----
 export {
-  /** The error for bad input: one printable line (at most 280 characters) naming the file, the place and the problem. */
+  /** The one error class: a printable line (at most 280 characters) naming the file, the place and the problem; its code, file and place. */
   NnsError,
+  /** The exit code of each error code (docs/exit-codes.md). */
+  EXIT_OF_CODE,
+  type NnsErrorCode,
+  type NnsErrorDetails,
 } from './errors.ts';
 export {
   /** The package's version, as `nnshrink --version` prints it. */
   VERSION,
 } from './cli/version.ts';
 
-// ---- the conveniences: async, with an options object ----
+// ---- the commands as calls: async, with an options object, an AbortSignal and progress ----
+export {
+  /** Removes the neurons (chains) or channels (graphs) proved redundant; proves the file as written; writes it with its certificate. */
+  prune,
+  type Model,
+  type PruneOptions,
+  type Pruned,
+} from './api/prune.ts';
+export type { ChainPruneSummary } from './api/prune-chain.ts';
+export type { GraphPruneSummary, GraphSearchReport } from './api/prune-graph.ts';
+export {
+  /** Re-proves a certificate (chain prune, graph prune, quantisation) or a slice family from the files as stored. */
+  checkCertificate,
+  type CheckOptions,
+  type Checked,
+} from './api/check.ts';
+export type { ChainCheckResult, SliceCheck } from './api/check-chain.ts';
+export {
+  /** Stores a chain in float16 or int8 ONNX, proved within a tolerance (or keeping the class) of the original. */
+  quantize,
+  type QuantizeOptions,
+  type QuantAsk,
+  type Quantized,
+} from './api/quantize.ts';
+export {
+  /** Splits the domain into boxes, prunes each, and writes the family with its dispatcher. */
+  slice,
+  type SliceOptions,
+  type Sliced,
+} from './api/slice.ts';
+export type {
+  /** The options every long call takes: an AbortSignal and a progress callback. */
+  RunOptions,
+  /** One progress report: the stage, work done and total, more detail, time left. */
+  Progress,
+} from './api/run.ts';
 export {
   /** Decides a VNN-LIB property of a network or graph: sat (with a re-checked counterexample), unsat or unknown. */
   verify,
@@ -32,7 +73,7 @@ export {
   type CensusOptions,
   type BoundsMethod,
   type EquivQuestion,
-} from './api.ts';
+} from './api/search.ts';
 
 // ---- networks ----
 export {
@@ -101,16 +142,22 @@ export {
 
 // ---- files ----
 export {
-  /** Reads a .nnet, .onnx or .json model as a Network (a chain); `view` says how an NNet file's units are read. */
+  /** Reads a .nnet, .onnx or .json model (a path, or the file's bytes) as a chain; `view` says how NNet units are read. */
   loadModel,
-  /** Reads any model: a chain (`kind: 'chain'`) or, for an ONNX graph that is not a chain, a graph. */
+  /** Reads any model (a path or bytes): a chain (`kind: 'chain'`) or, for an ONNX graph that is not a chain, a graph. */
   loadAnyModel,
+  /** Writes a network, a graph or a loaded model to a path (the format from its extension), atomically. */
+  saveModel,
+  /** The bytes (ONNX) or text (NNet, JSON) saveModel would write. */
+  modelFileBytes,
+  type LoadOptions,
+  type SaveModelOptions,
+} from './api/models.ts';
+export {
   /** A model from bytes (or text) in a given format; `path` names them in messages. */
   parseModelBytes,
   /** A network as the bytes (ONNX) or text (NNet, JSON) of a format. */
   modelBytes,
-  /** Writes a network to a .nnet, .onnx or .json path (the format from its extension), atomically. */
-  saveModel,
   /** The format a path's extension names (throws NnsError for any other). */
   formatOf,
   type AnyModel,
@@ -244,10 +291,7 @@ export {
   type Certificate,
 } from './simplify/certificate.ts';
 export {
-  /**
-   * Reads a certificate and the two networks it names, matched by hash, its domain checked against the original:
-   * what `nnshrink check` then re-proves (the re-proof itself is the command's for now).
-   */
+  /** Reads a certificate and the two networks it names, matched by hash, its domain checked against the original. */
   readCertified,
   type Certified,
 } from './cli/certified.ts';
@@ -256,3 +300,32 @@ export {
   validateGraphCertificate,
   type GraphCertificate,
 } from './simplify/graph/certificate.ts';
+
+// ---- the types the ones above are made of (named so that a program can spell them) ----
+export type { GraphInput, ConvNode, DenseNode, BinaryNode, AffineNode, BatchNormNode, UnaryNode, LeakyReluNode, PReluNode, ClipNode, MaxPoolNode, AvgPoolNode, GlobalAvgPoolNode, ConcatNode, ReshapeNode, TransposeNode, PadNode, SoftmaxNode } from './model/graph/types.ts';
+export type { OnnxSource } from './formats/model-file.ts';
+export type { Precision } from './formats/onnx-write.ts';
+export type { VnnRegion } from './formats/vnnlib.ts';
+export type { CrownOptions } from './bounds/graph/crown.ts';
+export type { TensorBounds } from './bounds/graph/types.ts';
+export type { BoundsFn, OutputLinearLower } from './verify/bounds-fn.ts';
+export type { SplitStrategy } from './verify/search/input-split.ts';
+export type { AlignedPair } from './verify/equiv/diff/diff-pair.ts';
+export type { ProductEquivOptions } from './verify/equiv/equiv-product.ts';
+export type { Counts, LayerCensus, Work } from './verify/graph/census-tally.ts';
+export type { GraphCensusOptions } from './verify/graph/census.ts';
+export type { ClassOptions } from './verify/graph/equiv-class.ts';
+export type { GraphEquivOptions } from './verify/graph/equiv-linf.ts';
+export type { GraphPropertyOptions } from './verify/graph/property.ts';
+export type { Edits, EditsJSON } from './simplify/edits.ts';
+export type { FinalCheckResult } from './simplify/final-check.ts';
+export type { Step, ToleranceSearchStats } from './simplify/prune.ts';
+export type { GraphFinalCheck, GraphSizes, GraphTolerance } from './simplify/graph/certificate.ts';
+export type { GraphEpsCheckResult } from './simplify/graph/eps-check.ts';
+export type { ClassPruneStats } from './simplify/graph/class-prune.ts';
+export type { EpsPruneStats } from './simplify/graph/eps-prune.ts';
+export type { QuantCertificate, QuantTolerance } from './simplify/quantize/certificate.ts';
+export type { QuantCheckResult } from './simplify/quantize/check.ts';
+export type { AutoEpsilon, QuantProof } from './simplify/quantize/prove.ts';
+export type { QuantTarget } from './simplify/quantize/values.ts';
+export type { FamilyManifest } from './slice/family.ts';

@@ -40,14 +40,14 @@ function asCertified(cert: Certificate, stored: Network, where: string): Network
   return cert.output.reluPairs ? nnetUnpair(stored, cert.output.reluPairs, where) : stored;
 }
 
-function readCertificate(path: string, text = readInputFile(path).toString('utf8')): Certificate {
-  return parseCertificate(text, path);
+function readCertificate(path: string): Certificate {
+  return parseCertificate(readInputFile(path).toString('utf8'), path);
 }
 
-/** Loads a certificate (its text, when the caller has read it already) and the networks it names; a network that
- * differs from the one it describes is an error. */
-export function readCertified(path: string, text?: string): Certified {
-  const cert = readCertificate(path, text);
+/** Loads a certificate (or takes the one the caller has read and validated already) and the networks it names; a
+ * network that differs from the one it describes is an error. */
+export function readCertified(path: string, given?: Certificate): Certified {
+  const cert = given ?? readCertificate(path);
   const inputPath = pathFromCertificate(path, cert.input.path);
   const outputPath = pathFromCertificate(path, cert.output.path);
   const input = inputPath === '<default>' ? defaultModel() : loadModel(inputPath, { view: cert.input.view === 'normalized' ? 'normalized' : 'raw' });

@@ -1,24 +1,16 @@
-import { fail } from '../errors.ts';
-import { formatOf, modelBytes, parseModelBytes } from '../formats/load.ts';
-import { hiddenLinearNeurons, linearAsReluPairs, nnetStoredAs } from '../formats/nnet.ts';
+import { fail, NnsError } from '../errors.ts';
+import { formatOf } from '../formats/load.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
-import { boxHull } from '../model/box.ts';
-import { sizeMetrics, type Network } from '../model/network.ts';
-import { FinalCheckFailed, pruneAndCheck, type CertifyOptions } from '../simplify/certify.ts';
-import { censusOptions, type PruneProgress, type ToleranceSearchStats } from '../simplify/prune.ts';
-import { phaseCensusParallel } from '../verify/phase/phase.ts';
-import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
-import { editsToJSON } from '../simplify/edits.ts';
-import { vacuity } from '../simplify/vacuity.ts';
-import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
-import { outputLinearLower } from '../bounds/objective.ts';
+import { FinalCheckFailed } from '../simplify/certify.ts';
+import type { ToleranceSearchStats } from '../simplify/prune.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { anyModelArg, boundsFor, EXIT, ExitError, intOpt, jobsOpt, precisionOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { anyModelArg, EXIT, ExitError, intOpt, jobsOpt, precisionOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from './version.ts';
 import { pruneGraph } from './graph-prune.ts';
 import { pruneReport } from '../report/prune.ts';
+import { pruneChainRun } from '../api/prune-chain.ts';
 
 export const pruneCommand: CommandSpec = {
   name: 'prune',
@@ -46,13 +38,9 @@ export const pruneCommand: CommandSpec = {
   maxPositionals: 1,
   exits: '0 written and proved, 1 final check refuted, 3 final check not proved within the limits (nothing written)',
   async run(values, positionals) {
-    const t0 = Date.now();
     const any = anyModelArg(values, positionals, 'prune');
     // a CNN's ONNX: the channel prune of graph networks
-    if (any.kind === 'graph') {
-      if (values.report !== undefined) fail(`prune: --report: not available on graph networks yet (${any.path}); 'nnshrink check CERT --report R.html' reports a graph prune's certificate`);
-      return pruneGraph(any, values);
-    }
+    if (any.kind === 'graph') return pruneGraph(any, values);
     const model = any.model;
     const domain = resolveDomain(model, values);
     const tolerance = toleranceFrom(values);
@@ -73,81 +61,35 @@ export const pruneCommand: CommandSpec = {
       [{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }, ...(reportPath ? [{ path: reportPath, what: '--report', kind: 'file' as const }] : [])],
       [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])],
     );
-    const f = model.network;
-    const boundsFn = boundsFor(f);
-    // a tolerance wider than the outputs' whole range allows any network: say so before the work, not after
-    const vacuous = vacuity(f, domain, tolerance, boundsFn);
-    if (vacuous && !values.json) process.stderr.write(`nnshrink: warning: the claim would be vacuous: ${vacuous}\n`);
     const progress = makeProgress(!values.json);
-    const writeDomain = boxHull(domain);
-    let bytes: Uint8Array | string = '';
-    const roundTrip = (net: Network): Network => {
-      bytes = modelBytes(net, fmtOut, { domain: writeDomain, precision, inputShape: model.inputShape, ...(source ? { source } : {}) });
-      const back = parseModelBytes(bytes, fmtOut, out).network;
-      // NNet stores linear hidden neurons as ReLU pairs: the same function, checked in the pruned network's shape
-      return fmtOut === 'nnet' ? nnetStoredAs(net, back) : back;
-    };
-    const workers = jobsOpt(values);
-    let r;
+    let run;
     try {
-      const popts: CertifyOptions = {
+      run = await pruneChainRun(model, {
         domain,
         tolerance,
-        boundsFn,
-        outputLinearLower,
-        queryTimeoutMs: timeoutS * 1000,
-        toleranceBudgetMs: timeoutS * 1000 * 10,
-        roundTrip,
+        output: out,
+        certificate: certPath,
         precision,
-        finalTimeoutMs: timeoutS * 1000 * 4,
-        finalSamples: 100_000,
-        sampleWorkers: workers,
-        ...(fmtOut === 'nnet' ? { storedParameters: (net: Network) => sizeMetrics(linearAsReluPairs(net)).parameters } : {}),
+        timeoutMs: timeoutS * 1000,
         seed,
         // a work limit per search: with a generous --timeout the result no longer depends on the machine's pace
         ...(values['max-boxes'] !== undefined ? { maxBoxes: intOpt(values, 'max-boxes', 0, 1) } : {}),
-        onProgress: (p: PruneProgress) =>
-          progress.update(p.phase, Math.round(p.done), Math.round(p.total), [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim(), p.leftS),
-      };
-      // the census's finishing tasks run on the worker pool (each with its own time limit: same verdicts for any N)
-      popts.onProgress?.({ phase: 'phase census', done: 0, total: 1, removed: 0 });
-      const census = await phaseCensusParallel(f, domain, censusOptions(popts), workers);
-      r = await pruneAndCheck(f, { ...popts, census }).catch(finalCheckExit);
+        workers: jobsOpt(values),
+        onWarning: (w) => !values.json && process.stderr.write(`nnshrink: warning: ${w}\n`),
+        onProgress: (p) => progress.update(p.stage, Math.round(p.done), Math.round(p.total), p.detail, p.leftMs === undefined ? undefined : p.leftMs / 1000),
+      }).catch(finalCheckExit);
     } finally {
       progress.done();
     }
-    const linear = hiddenLinearNeurons(r.written);
-    const reluPairs = fmtOut === 'nnet' && linear.some((l) => l.length > 0) ? linear : undefined;
-    // the file's own size when it holds ReLU pairs
-    const stored = reluPairs ? sizeMetrics(linearAsReluPairs(r.written)) : undefined;
-    const cert = buildCertificate({
-      inputPath: pathForCertificate(certPath, model.path),
-      inputView: model.view,
-      original: f,
-      outputPath: pathForCertificate(certPath, out),
-      written: r.written,
-      precision,
-      reluPairs,
-      domain,
-      tolerance: r.tolerance,
-      exactTolerance: r.exactEps,
-      boundWidening: BOUND_WIDENING_TEXT,
-      census: r.result.census,
-      steps: r.result.steps,
-      edits: editsToJSON(r.result.edits),
-      groups: r.result.groups,
-      basisReduced: r.result.basisReduced,
-      finalCheck: r.check,
-      before: r.result.before,
-      after: r.result.after,
-      totalTimeMs: Date.now() - t0,
-      version: VERSION,
-    });
-    const report = reportPath ? [{ path: reportPath, data: pruneReport({ model: model.path, output: out, certificatePath: certPath, cert, toleranceSearch: r.result.toleranceSearch, vacuous: vacuous ?? undefined, version: VERSION }) }] : [];
+    const { certificate: cert, summary, reluPairs, run: r } = run;
+    const vacuous = summary.vacuous;
+    const stored = summary.stored;
+    const report = reportPath ? [{ path: reportPath, data: pruneReport({ model: model.path, output: out, certificatePath: certPath, cert, toleranceSearch: r.result.toleranceSearch, vacuous, version: VERSION }) }] : [];
     // one set: the model, its certificate (and the report), or none of them
-    writeFilesAtomic([{ path: out, data: bytes }, { path: certPath, data: JSON.stringify(cert, null, 1) + '\n' }, ...report]);
+    writeFilesAtomic([...run.files, ...report]);
     if (values.json) {
-      printJson({ output: out, certificate: certPath, ...(vacuous ? { vacuous } : {}), before: r.result.before, after: r.result.after, ...(stored ? { stored } : {}), census: cert.census, ...(r.result.toleranceSearch ? { toleranceSearch: r.result.toleranceSearch } : {}), ...(r.result.keptAsRelu ? { keptAsRelu: r.result.keptAsRelu } : {}), ...(r.result.toleranceDropped ? { toleranceDropped: r.result.toleranceDropped } : {}), finalCheck: r.check, timeMs: cert.totalTimeMs });
+      const { kind: _kind, ...fields } = summary;
+      printJson({ output: out, certificate: certPath, ...fields });
       return 0;
     }
     const ts = r.result.toleranceSearch;
@@ -195,9 +137,11 @@ function toleranceSearchLine(t: ToleranceSearchStats): string {
 
 /**
  * A final check that did not prove the result ends prune with nothing written: refuted (a counterexample) 1, not
- * proved within the limits 3, sampling against a proof (a bug) 4. pruneAndCheck says which in its message only.
+ * proved within the limits 3, sampling against a proof (a bug) 4; the library's NnsError of such an outcome the same.
  */
 export function finalCheckExit(e: unknown): never {
-  if (!(e instanceof FinalCheckFailed)) throw e;
-  throw new ExitError(e.message, e.status === 'refuted' ? EXIT.refuted : e.status === 'contradicted' ? EXIT.internal : EXIT.unknown);
+  if (e instanceof FinalCheckFailed) throw new ExitError(e.message, e.status === 'refuted' ? EXIT.refuted : e.status === 'contradicted' ? EXIT.internal : EXIT.unknown);
+  // the library's outcomes (refuted, not proved, aborted) end the command with their own exit code
+  if (e instanceof NnsError && e.code !== 'bad-input' && !(e instanceof ExitError)) throw new ExitError(e.message, e.exitCode);
+  throw e;
 }

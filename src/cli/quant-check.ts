@@ -1,29 +1,8 @@
-/** `check` of a quantisation certificate (src/simplify/quantize/check.ts): the verdict printed, its exit code. */
-import { QUANT_CERTIFICATE_FORMAT } from '../simplify/quantize/certificate.ts';
-import { checkQuantCertificate, type QuantCheckResult } from '../simplify/quantize/check.ts';
-import { loadMilpSolver } from '../verify/search/milp.ts';
+/** `check` of a quantisation certificate (src/simplify/quantize/check.ts, through the library): the verdict printed. */
+import type { QuantCheckResult } from '../simplify/quantize/check.ts';
 import { fmt, printJson, verdictExit } from './common.ts';
-import type { Progress } from './progress.ts';
 
-/** The parsed certificate when its format field says it is a quantisation's, else undefined. */
-export function quantCertificateJson(text: string): unknown {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    return undefined; // another reader says what is wrong with it
-  }
-  return (obj as { format?: unknown } | null)?.format === QUANT_CERTIFICATE_FORMAT ? obj : undefined;
-}
-
-export async function checkQuant(obj: unknown, path: string, timeoutS: number, progress: Progress, json: boolean): Promise<number> {
-  let r: QuantCheckResult;
-  await loadMilpSolver();
-  try {
-    r = await checkQuantCertificate(obj, path, { timeoutMs: timeoutS * 1000, onProgress: (s, d, t) => progress.update(s, d, t) });
-  } finally {
-    progress.done();
-  }
+export function printQuantCheck(r: QuantCheckResult, path: string, json: boolean): number {
   if (json) printJson({ certificate: path, ok: r.verdict.status === 'proved', check: r });
   else {
     const head = r.verdict.status === 'proved' ? 'PROVED' : r.verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED';

@@ -137,6 +137,11 @@ export function parseCertificate(text: string, path: string): Certificate {
   } catch (e) {
     fail(`${path}: not valid JSON (${(e as Error).message})`);
   }
+  return certificateFromJson(obj, path);
+}
+
+/** A prune certificate from its parsed JSON (`check` parses a file once and dispatches on its format), validated. */
+export function certificateFromJson(obj: unknown, path: string): Certificate {
   const c = obj as Partial<Certificate> | null;
   if (!c || typeof c !== 'object' || c.format !== CERTIFICATE_FORMAT) fail(`${path}: not an nnshrink certificate (format field missing or wrong)`);
   if (c.version !== 1) fail(`${path}: unsupported certificate version ${quote(String(c.version))}`);

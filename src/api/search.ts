@@ -3,29 +3,30 @@
  * MILP solver, start and end worker threads and pick the method the CLI picks, so a program does not repeat what
  * the commands do. Everything else index.ts exports is the functions themselves.
  */
-import type { Network } from './model/network.ts';
-import type { Graph } from './model/graph/types.ts';
-import type { Box } from './model/box.ts';
-import type { NetworkBounds } from './bounds/types.ts';
-import { checkGraphPropertyFits, checkPropertyFits, readVnnlib, type VnnProperty } from './formats/vnnlib.ts';
-import { intervalBounds } from './bounds/interval.ts';
-import { symbolicBounds } from './bounds/symbolic.ts';
-import { crownBounds } from './bounds/backward.ts';
-import { alphaCrownBounds } from './bounds/alpha.ts';
-import { outputLinearLower } from './bounds/objective.ts';
-import { withPool, type WorkerPool } from './pool/pool.ts';
-import { manyInputs } from './verify/search/split.ts';
-import { loadMilpSolver } from './verify/search/milp.ts';
-import { decidePropertyOnPool, type PropertyResult } from './verify/property/property.ts';
-import { decideGraph } from './verify/property/instance.ts';
-import { phaseCensusParallel, type PhaseCensus, type PhaseOptions } from './verify/phase/phase.ts';
-import { graphPhaseCensus, type GraphCensus } from './verify/graph/census.ts';
-import { alignedPair } from './verify/equiv/diff/diff-pair.ts';
-import { checkClass, checkLinf, type ClassResult, type LinfResult } from './verify/equiv/equiv.ts';
-import { checkClassProduct, checkLinfProduct } from './verify/equiv/equiv-product.ts';
+import type { Network } from '../model/network.ts';
+import type { Graph } from '../model/graph/types.ts';
+import type { Box } from '../model/box.ts';
+import type { NetworkBounds } from '../bounds/types.ts';
+import { checkGraphPropertyFits, checkPropertyFits, readVnnlib, type VnnProperty } from '../formats/vnnlib.ts';
+import { intervalBounds } from '../bounds/interval.ts';
+import { symbolicBounds } from '../bounds/symbolic.ts';
+import { crownBounds } from '../bounds/backward.ts';
+import { alphaCrownBounds } from '../bounds/alpha.ts';
+import { outputLinearLower } from '../bounds/objective.ts';
+import { withPool, type WorkerPool } from '../pool/pool.ts';
+import { manyInputs } from '../verify/search/split.ts';
+import { loadMilpSolver } from '../verify/search/milp.ts';
+import { decidePropertyOnPool, type PropertyResult } from '../verify/property/property.ts';
+import { decideGraph } from '../verify/property/instance.ts';
+import { phaseCensusParallel, type PhaseCensus, type PhaseOptions } from '../verify/phase/phase.ts';
+import { graphPhaseCensus, type GraphCensus } from '../verify/graph/census.ts';
+import { alignedPair } from '../verify/equiv/diff/diff-pair.ts';
+import { checkClass, checkLinf, type ClassResult, type LinfResult } from '../verify/equiv/equiv.ts';
+import { checkClassProduct, checkLinfProduct } from '../verify/equiv/equiv-product.ts';
+import { checkpoint, reporter, type RunOptions } from './run.ts';
 
-/** How long a search may take and how many worker threads it may use. */
-export interface SearchOptions {
+/** How long a search may take and how many worker threads it may use; its signal and progress callback. */
+export interface SearchOptions extends RunOptions {
   /** the time limit in milliseconds (default 60,000); reaching it answers "unknown", never "proved" */
   timeoutMs?: number;
   /** worker threads for the input-splitting trees (default 1: this thread); the answer does not depend on it */
@@ -49,12 +50,17 @@ export async function verify(model: Network | Graph, property: VnnProperty | str
   const timeoutMs = opts.timeoutMs ?? 60_000;
   await loadMilpSolver();
   const where = typeof property === 'string' ? property : 'the property';
+  const report = reporter(opts);
+  const onProgress = (stage: string, done: number, open: number, leftMs: number): void => report({ stage, done, total: 0, detail: `${done} bounded, ${open} open`, leftMs });
+  await checkpoint(opts.signal);
   if (isGraph(model)) {
     checkGraphPropertyFits(model, prop, where);
-    return decideGraph(model, prop, { timeoutMs });
+    return decideGraph(model, prop, { timeoutMs, onProgress });
   }
   checkPropertyFits(model, prop, where);
-  return withTreePool(model, opts.workers ?? 1, (pool) => decidePropertyOnPool(model, prop, { timeoutMs }, pool));
+  const r = await withTreePool(model, opts.workers ?? 1, (pool) => decidePropertyOnPool(model, prop, { timeoutMs, onProgress }, pool));
+  await checkpoint(opts.signal);
+  return r;
 }
 
 /** The bounding methods of {@link bounds}, loosest and cheapest first. */
@@ -72,7 +78,7 @@ export function bounds(net: Network, box: Box, method: BoundsMethod = 'crown'): 
 }
 
 /** What {@link census} may do beyond the time limit: the census's own options (PhaseOptions) except its bounds. */
-export type CensusOptions = SearchOptions & Partial<Omit<PhaseOptions, 'boundsFn' | 'timeoutMs'>>;
+export type CensusOptions = SearchOptions & Partial<Omit<PhaseOptions, 'boundsFn' | 'timeoutMs' | 'onProgress'>>;
 
 /**
  * The phase of every hidden ReLU over the domain: `never` or `always` active (proved), `both` (two witnesses
@@ -82,10 +88,15 @@ export type CensusOptions = SearchOptions & Partial<Omit<PhaseOptions, 'boundsFn
 export async function census(model: Network, domain: Box | Box[], opts?: CensusOptions): Promise<PhaseCensus>;
 export async function census(model: Graph, domain: Box | Box[], opts?: SearchOptions): Promise<GraphCensus>;
 export async function census(model: Network | Graph, domain: Box | Box[], opts: CensusOptions = {}): Promise<PhaseCensus | GraphCensus> {
-  const { timeoutMs = 30_000, workers = 1, ...rest } = opts;
+  const { timeoutMs = 30_000, workers = 1, signal, onProgress: _given, ...rest } = opts;
+  const report = reporter(opts);
   await loadMilpSolver();
-  if (isGraph(model)) return graphPhaseCensus(model, boxesOf(domain), { timeoutMs });
-  return phaseCensusParallel(model, boxesOf(domain), { ...rest, boundsFn: crownBounds, timeoutMs }, Math.max(1, Math.floor(workers)));
+  await checkpoint(signal);
+  if (isGraph(model)) return graphPhaseCensus(model, boxesOf(domain), { timeoutMs, onProgress: (stage, done, total, leftMs) => report({ stage, done, total, leftMs }) });
+  const onProgress = (done: number, total: number, boxes: number): void => report({ stage: 'phase census', done, total, detail: `${boxes} boxes` });
+  const r = await phaseCensusParallel(model, boxesOf(domain), { ...rest, boundsFn: crownBounds, timeoutMs, onProgress }, Math.max(1, Math.floor(workers)));
+  await checkpoint(signal);
+  return r;
 }
 
 /** The question {@link equiv} answers: |f - g| within epsilon on every output, or the same winning class. */
@@ -101,14 +112,24 @@ const sameSizes = (f: Network, g: Network): boolean =>
  */
 export async function equiv(f: Network, g: Network, domain: Box | Box[], question: EquivQuestion, opts: SearchOptions = {}): Promise<LinfResult | ClassResult> {
   const boxes = boxesOf(domain);
+  const report = reporter(opts);
+  // the difference method reports boxes done and open; the product method the property search's phase too
+  const onDiff = (done: number, open: number): void => report({ stage: 'equiv: difference', done, total: 0, detail: `${done} bounded, ${open} open` });
+  const onProduct = (stage: string, done: number, open: number, leftMs: number): void => report({ stage, done, total: 0, detail: `${done} bounded, ${open} open`, leftMs });
   const base = { boundsFn: crownBounds, outputLinearLower, timeoutMs: opts.timeoutMs ?? 60_000 };
   await loadMilpSolver();
+  await checkpoint(opts.signal);
   const diff = sameSizes(f, g);
-  if ('epsilon' in question) {
-    if (diff) return checkLinf(alignedPair(f, g), boxes, question.epsilon, base);
-    return withTreePool(f, opts.workers ?? 1, (pool) => checkLinfProduct(f, g, boxes, question.epsilon, { ...base, pool }));
-  }
-  const margin = question.margin ?? 0;
-  if (diff) return checkClass(alignedPair(f, g), boxes, question.sameClass, margin, base);
-  return withTreePool(f, opts.workers ?? 1, (pool) => checkClassProduct(f, g, boxes, question.sameClass, margin, { ...base, pool }));
+  const margin = 'epsilon' in question ? 0 : (question.margin ?? 0);
+  const r = await (diff
+    ? 'epsilon' in question
+      ? checkLinf(alignedPair(f, g), boxes, question.epsilon, { ...base, onProgress: onDiff })
+      : checkClass(alignedPair(f, g), boxes, question.sameClass, margin, { ...base, onProgress: onDiff })
+    : withTreePool(f, opts.workers ?? 1, (pool) =>
+        'epsilon' in question
+          ? checkLinfProduct(f, g, boxes, question.epsilon, { ...base, pool, onProgress: onProduct })
+          : checkClassProduct(f, g, boxes, question.sameClass, margin, { ...base, pool, onProgress: onProduct }),
+      ));
+  await checkpoint(opts.signal);
+  return r;
 }

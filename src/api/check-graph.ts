@@ -9,14 +9,13 @@ import { fail } from '../errors.ts';
 import { readInputFile } from '../formats/read-text.ts';
 import { parseOnnxGraph } from '../formats/onnx-graph/read.ts';
 import { pathFromCertificate } from '../simplify/certificate.ts';
-import { graphCertificateKills, graphCertificateParts, sha256Of, validateGraphCertificate, type GraphFinalCheck } from '../simplify/graph/certificate.ts';
+import { graphCertificateKills, graphCertificateParts, sha256Of, validateGraphCertificate, type GraphCertificate, type GraphFinalCheck } from '../simplify/graph/certificate.ts';
 import { checkGraphPrune } from '../simplify/graph/check.ts';
 import { checkGraphClassPrune } from '../simplify/graph/class-check.ts';
 import { checkGraphEpsPrune, type GraphEpsCheckResult } from '../simplify/graph/eps-check.ts';
 import { graphVacuity } from '../simplify/graph/eps-vacuity.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
-import { GRAPH_CHECK_SAMPLES } from './graph-prune.ts';
-import type { Progress } from './progress.ts';
+import { GRAPH_CHECK_SAMPLES } from './prune-graph.ts';
 
 const CHECK_SEED = 4242;
 
@@ -30,12 +29,17 @@ function readStored(certPath: string, p: string, sha256: string, what: string): 
 
 /** exact: the structure and a fresh census; linf: those about f padded with the kills, and its distance to f;
  * class: both networks' leads proved afresh, no structure assumed. */
-export async function checkGraphCertificate(obj: unknown, certPath: string, timeoutS: number, progress: Progress): Promise<GraphFinalCheck | (GraphEpsCheckResult & { vacuous?: string })> {
+export async function checkGraphCertificate(
+  obj: unknown,
+  certPath: string,
+  timeoutMs: number,
+  onProgress: (stage: string, done: number, total: number) => void,
+): Promise<{ cert: GraphCertificate; result: GraphFinalCheck | (GraphEpsCheckResult & { vacuous?: string }) }> {
   const cert = validateGraphCertificate(obj, certPath);
   const f = readStored(certPath, cert.input.path, cert.input.sha256, 'original');
   const g = readStored(certPath, cert.output.path, cert.output.sha256, 'pruned network');
   const { domain, removed } = graphCertificateParts(cert, f, certPath);
-  const o = { timeoutMs: timeoutS * 1000, samples: GRAPH_CHECK_SAMPLES, seed: CHECK_SEED, onProgress: (s: string, d: number, t: number): void => progress.update(s, d, t) };
+  const o = { timeoutMs, samples: GRAPH_CHECK_SAMPLES, seed: CHECK_SEED, onProgress };
   const t = cert.tolerance;
   const facts = new Set((cert.facts ?? []).map((x) => x.node));
   if (t.kind === 'linf') {
@@ -43,11 +47,11 @@ export async function checkGraphCertificate(obj: unknown, certPath: string, time
     await loadMilpSolver();
     const r = checkGraphEpsPrune(f, g, kills, removed, domain, t.epsilon, o, facts);
     const vacuous = graphVacuity(f, domain, t.epsilon);
-    return vacuous ? { ...r, vacuous } : r;
+    return { cert, result: vacuous ? { ...r, vacuous } : r };
   }
   if (t.kind === 'class') {
     await loadMilpSolver();
-    return checkGraphClassPrune(f, g, domain, t.order, t.margin, o);
+    return { cert, result: checkGraphClassPrune(f, g, domain, t.order, t.margin, o) };
   }
-  return checkGraphPrune(f, g, removed, domain, o, facts);
+  return { cert, result: checkGraphPrune(f, g, removed, domain, o, facts) };
 }
