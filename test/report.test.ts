@@ -14,7 +14,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { cliIn } from './helpers/run-cli.ts';
 import { esc, jsonScript } from '../src/report/html.ts';
 import { censusReport } from '../src/report/census.ts';
-import { graphPruneNodes, graphPruneReport } from '../src/report/graph-prune.ts';
+import { graphPruneNodes } from '../src/report/graph-prune.ts';
 import { pytorchCnn, PRUNABLE_CNN_DEAD, PYTORCH_CNN_INPUT } from '../src/demo/cnn.ts';
 import { readOnnxGraph } from '../src/formats/onnx-graph/read.ts';
 import { sharedPath, SKIP_SHARED } from './helpers/shared.ts';
@@ -279,14 +279,11 @@ test('graph prune and check: the graph prune report (channels per node by reason
   writeFileSync(at('dead.onnx'), pytorchCnn({ dead: PRUNABLE_CNN_DEAD }));
   const n = PYTORCH_CNN_INPUT.reduce((a, b) => a * b, 1);
   const spec = `${new Array(n).fill(0.48).join(',')}:${new Array(n).fill(0.5).join(',')}`;
-  const pr = await run('prune', at('dead.onnx'), '--domain', spec, '-o', at('g.onnx'), '--timeout', '10', '--json');
+  // the report as prune --report writes it, in one set with the pruned file and its certificate
+  const pr = await run('prune', at('dead.onnx'), '--domain', spec, '-o', at('g.onnx'), '--report', at('graph-prune.html'), '--timeout', '10', '--json');
   assert.equal(pr.code, 0, pr.err);
   const j = JSON.parse(pr.out);
   const cert = JSON.parse(readFileSync(at('g.onnx.certificate.json'), 'utf8'));
-  const f = readOnnxGraph(at('dead.onnx'));
-  const removed = new Map<string, number[]>(cert.removed.map((x: { tensor: string; channels: number[] }) => [x.tensor, x.channels]));
-  const nodes = graphPruneNodes(f, { nodes: j.channels, parametersBefore: j.parameters.before, parametersAfter: j.parameters.after }, removed);
-  writeFileSync(at('graph-prune.html'), graphPruneReport({ model: 'dead.onnx', output: 'g.onnx', certificatePath: 'g.onnx.certificate.json', cert, nodes, partlyStable: j.census.partlyStableChannels, version: '0' }));
   await openReport(t, at('graph-prune.html'), 'graph-prune', async (p) => {
     const rows = await p.$$eval('g.node', (es) => es.map((e) => ['node', 'before', 'dead', 'killed', 'after'].map((k) => e.getAttribute(`data-${k}`))));
     assert.deepEqual(rows.map((r) => [r[0], Number(r[1]), Number(r[4])]), j.channels.map((c: { node: string; before: number; after: number }) => [c.node, c.before, c.after]));
