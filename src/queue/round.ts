@@ -28,6 +28,8 @@ const POLL_MS = 1000;
 /** every this many polls, the state of each job still open is looked at */
 const STATE_EVERY = 5;
 const CHUNK = 500;
+/** at most this many job states looked at per look */
+const STATE_BATCH = 200;
 
 export class Round<R> {
   private readonly results: R[];
@@ -37,6 +39,7 @@ export class Round<R> {
   private workers = 0;
   private finish!: { resolve: () => void; reject: (e: Error) => void };
   private texts: string[] = [];
+  private stateCursor = 0;
 
   constructor(
     private readonly runner: QueueRunner,
@@ -138,7 +141,11 @@ export class Round<R> {
     this.workers = workers.length;
     await this.collect([...this.pending.keys()]);
     if (states) {
-      for (const k of [...this.pending.keys()]) {
+      // a share of the open jobs at a time (a run of thousands would otherwise ask for thousands of states each time)
+      const open = [...this.pending.keys()];
+      const from = this.stateCursor % Math.max(1, open.length);
+      this.stateCursor = from + STATE_BATCH;
+      for (const k of open.slice(from, from + STATE_BATCH)) {
         const state = await queue.getJobState(jobId(k));
         if (state === 'failed') this.failed(k, (await queue.getJob(jobId(k)))?.failedReason ?? 'failed');
         else if (state === 'unknown' && this.pending.has(k)) {
