@@ -1,24 +1,29 @@
-// nnshrink from TypeScript: a small network built by hand, saved and loaded back, bounded, its census taken, and the
-// reloaded copy proved equal to it. Compile with tsc (module NodeNext; the types come from the package's `exports`),
-// then run the JavaScript: tsc --outDir out && node out/shrink-check.js.
+// nnshrink from TypeScript: a small network built by hand, saved and loaded back, bounded, its census taken, the
+// reloaded copy proved equal to it, then pruned (its certificate written) and the certificate re-proved from the
+// files. Compile with tsc (module NodeNext; the types come from the package's `exports`), then run the JavaScript:
+// tsc --outDir out && node out/shrink-check.js.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   bounds,
   census,
+  checkCertificate,
   equiv,
   loadModel,
   makeBox,
   makeLayer,
   NnsError,
+  prune,
   saveModel,
   type Box,
+  type Checked,
   type LinfResult,
   type LoadedModel,
   type Network,
   type NetworkBounds,
   type PhaseCensus,
+  type Pruned,
 } from 'nnshrink';
 
 // 2 inputs -> 3 ReLUs -> 1 output; the third ReLU's bias keeps it off on [-1, 1]^2 (|x1 + x2| <= 2 < 5)
@@ -33,7 +38,7 @@ const domain: Box = makeBox([-1, -1], [1, 1]);
 
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-example-'));
 const path = join(dir, 'small.onnx');
-saveModel(net, path, { precision: 'float64' });
+saveModel(net, path, { precision: 'float64', domain });
 const loaded: LoadedModel = loadModel(path);
 
 const b: NetworkBounds = bounds(net, domain, 'crown');
@@ -46,10 +51,19 @@ console.log(`never active: ${never.join(', ') || 'none'}`);
 const same = (await equiv(net, loaded.network, domain, { epsilon: 1e-12 })) as LinfResult;
 console.log(`saved and reloaded: ${same.verdict.status}, proved max |f - g| <= ${same.provedBound}`);
 
+// the prune: the never-active ReLU goes, the smaller file and its certificate are written together
+const pruned: Pruned = await prune(loaded, { output: join(dir, 'small-pruned.onnx'), onProgress: (p) => void p.stage });
+if (pruned.kind !== 'chain') throw new Error('a chain stays a chain');
+console.log(`pruned: ReLUs ${pruned.summary.before.reluNeurons} -> ${pruned.summary.after.reluNeurons}, ${pruned.summary.finalCheck.claim}`);
+
+// check trusts nothing it can recompute: the claim proved again from the two files as stored
+const checked: Checked = await checkCertificate(join(dir, 'small-pruned.onnx.certificate.json'));
+console.log(`check: ${checked.status} (${checked.kind})`);
+
 try {
   loadModel(join(dir, 'missing.nnet'));
 } catch (e) {
   if (!(e instanceof NnsError)) throw e;
-  console.log(`NnsError: ${e.message}`);
+  console.log(`NnsError ${e.code}: ${e.message}`);
 }
-if (same.verdict.status !== 'proved' || never.length !== 1) process.exitCode = 1;
+if (same.verdict.status !== 'proved' || never.length !== 1 || checked.status !== 'proved') process.exitCode = 1;

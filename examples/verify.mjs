@@ -1,6 +1,10 @@
 // nnshrink from plain JavaScript: the embedded default network (5 inputs in [-1, 1], 3 outputs), its phase census,
-// a property decided, and an equivalence proved and refuted. Run: node examples/verify.mjs (after npm install nnshrink).
-import { cloneNetwork, census, defaultModel, equiv, evaluate, NnsError, parseBoxSpec, parseVnnlib, verify } from 'nnshrink';
+// a property decided, an equivalence proved and refuted, and a prune under a time limit (an AbortSignal) that a
+// progress callback can also stop. Run: node examples/verify.mjs (after npm install nnshrink).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cloneNetwork, census, defaultModel, equiv, evaluate, makeBox, NnsError, parseBoxSpec, parseVnnlib, prune, verify } from 'nnshrink';
 
 const { network, domain } = defaultModel();
 console.log(`default network: ${network.inputSize} inputs, layers ${network.layers.map((L) => L.outSize).join(' -> ')}`);
@@ -23,6 +27,21 @@ moved.layers[moved.layers.length - 1].bias[2] += 0.25;
 const near = await equiv(network, moved, domain, { epsilon: 0.5 }, { timeoutMs: 10000 });
 const far = await equiv(network, moved, domain, { epsilon: 0.1 }, { timeoutMs: 10000 });
 console.log(`equiv within 0.5: ${near.verdict.status}; within 0.1: ${far.verdict.status}`);
+
+// prune on a quarter of the domain with at most 2 minutes for the whole call (an abort writes nothing); a second
+// signal, the user's, is stopped from the progress callback: that call rejects with an AbortError at once
+const dir = mkdtempSync(join(tmpdir(), 'nnshrink-example-'));
+const quarter = makeBox([0, 0, 0, 0, 0], [0.5, 0.5, 0.5, 0.5, 0.5]);
+const pruned = await prune(defaultModel(), { domain: quarter, output: join(dir, 'pruned.onnx'), signal: AbortSignal.timeout(120_000) });
+const { before, after } = pruned.summary;
+console.log(`prune: ReLUs ${before.reluNeurons} -> ${after.reluNeurons}, final check ${pruned.summary.finalCheck.verdict.status}`);
+const user = new AbortController();
+try {
+  await prune(defaultModel(), { domain: quarter, output: join(dir, 'stopped.onnx'), signal: AbortSignal.any([AbortSignal.timeout(120_000), user.signal]), onProgress: () => user.abort('stopped by the user') });
+} catch (e) {
+  if (!(e instanceof NnsError) || e.code !== 'aborted') throw e;
+  console.log(`stopped: ${e.name}, code ${e.code}`);
+}
 
 // bad input is an NnsError with a one-line message
 try {

@@ -2,8 +2,10 @@
  * nnshrink as a user installs it (issue 28): the project's files are copied to a temporary folder and built there
  * (the checkout's own dist/ is left alone: other work may be using it), `npm pack`ed, and the tarball installed into
  * a fresh folder with production dependencies only. The installed CLI must run without tsx or TypeScript (worker
- * threads included), the JavaScript example must run against `import 'nnshrink'`, and the TypeScript example must
- * type-check with the project's tsc against the installed package's types (resolved through `exports`) and run.
+ * threads included), the JavaScript example must run against `import 'nnshrink'` (a prune under an AbortSignal's
+ * time limit, and one stopped from its progress callback), and the TypeScript example must type-check with the
+ * project's tsc against the installed package's types (resolved through `exports`) and run (prune, then
+ * checkCertificate, through the API).
  * Needs npm and the registry (or its cache) for the runtime dependencies; not ../shared.
  */
 import { test } from 'node:test';
@@ -47,7 +49,7 @@ const ok = (r: Ran, what: string): Ran => {
   return r;
 };
 
-test('the packed tarball installs with production dependencies only; its CLI, the JS example and the TS example work', { timeout: 170_000 }, async (t) => {
+test('the packed tarball installs with production dependencies only; its CLI, the JS example and the TS example work', { timeout: 900_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'nnshrink-pkg-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -58,7 +60,7 @@ test('the packed tarball installs with production dependencies only; its CLI, th
     if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(copy, f), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
-  ok(await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], copy, 90_000), 'the build');
+  ok(await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], copy, 300_000), 'the build');
 
   const packed = ok(await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], copy, 60_000), 'npm pack');
   const info = (JSON.parse(packed.out) as Array<{ filename: string; files: Array<{ path: string }> }>)[0];
@@ -87,10 +89,13 @@ test('the packed tarball installs with production dependencies only; its CLI, th
   assert.equal((JSON.parse(fam.out) as { slices: number }).slices, 2);
 
   cpSync(join(ROOT, 'examples'), app, { recursive: true });
-  const js = ok(await run(process.execPath, ['verify.mjs'], app, 60_000), 'examples/verify.mjs');
+  const js = ok(await run(process.execPath, ['verify.mjs'], app, 150_000), 'examples/verify.mjs');
   assert.match(js.out, /^verify: unsat/m);
   assert.match(js.out, /^equiv within 0\.5: proved; within 0\.1: refuted$/m);
   assert.match(js.out, /^NnsError: --domain: 'x' is not a number$/m);
+  // prune within a time limit (an AbortSignal): done and proved; stopped from its progress callback: an AbortError
+  assert.match(js.out, /^prune: ReLUs 60 -> \d+, final check proved$/m);
+  assert.match(js.out, /^stopped: AbortError, code aborted$/m);
 
   // the user's TypeScript, strict, declaration files checked too (skipLibCheck off): the package's own types
   const tsconfig = {
@@ -98,8 +103,11 @@ test('the packed tarball installs with production dependencies only; its CLI, th
     files: ['shrink-check.ts'],
   };
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
-  ok(await run(process.execPath, [TSC, '-p', 'tsconfig.json'], app, 90_000), 'tsc on examples/shrink-check.ts');
-  const ts = ok(await run(process.execPath, [join('out', 'shrink-check.js')], app, 60_000), 'the compiled TS example');
+  ok(await run(process.execPath, [TSC, '-p', 'tsconfig.json'], app, 240_000), 'tsc on examples/shrink-check.ts');
+  const ts = ok(await run(process.execPath, [join('out', 'shrink-check.js')], app, 120_000), 'the compiled TS example');
   assert.match(ts.out, /^never active: 0:2$/m, 'the census finds the one ReLU whose bias keeps it off');
   assert.match(ts.out, /^saved and reloaded: proved/m);
+  assert.match(ts.out, /^pruned: ReLUs 3 -> 2, /m, 'prune through the API removes the ReLU that is never active');
+  assert.match(ts.out, /^check: proved \(chain\)$/m, 'checkCertificate re-proves the certificate from the files');
+  assert.match(ts.out, /^NnsError bad-input: /m);
 });
