@@ -302,30 +302,13 @@ export {
 } from './simplify/graph/certificate.ts';
 
 // ---- the types the ones above are made of (named so that a program can spell them) ----
-export type { GraphInput, ConvNode, DenseNode, BinaryNode, AffineNode, BatchNormNode, UnaryNode, LeakyReluNode, PReluNode, ClipNode, MaxPoolNode, AvgPoolNode, GlobalAvgPoolNode, ConcatNode, ReshapeNode, TransposeNode, PadNode, SoftmaxNode } from './model/graph/types.ts';
+export type { ConvNode, DenseNode, BinaryNode, AffineNode, BatchNormNode, PReluNode, ClipNode, GlobalAvgPoolNode, ConcatNode, ReshapeNode, TransposeNode, PadNode } from './model/graph/types.ts';
 export type { OnnxSource } from './formats/model-file.ts';
-export type { Precision } from './formats/onnx-write.ts';
-export type { VnnRegion } from './formats/vnnlib.ts';
-export type { CrownOptions } from './bounds/graph/crown.ts';
 export type { TensorBounds } from './bounds/graph/types.ts';
 export type { BoundsFn, OutputLinearLower } from './verify/bounds-fn.ts';
 export type { SplitStrategy } from './verify/search/input-split.ts';
-export type { AlignedPair } from './verify/equiv/diff/diff-pair.ts';
-export type { ProductEquivOptions } from './verify/equiv/equiv-product.ts';
-export type { Counts, LayerCensus, Work } from './verify/graph/census-tally.ts';
-export type { GraphCensusOptions } from './verify/graph/census.ts';
 export type { ClassOptions } from './verify/graph/equiv-class.ts';
 export type { GraphEquivOptions } from './verify/graph/equiv-linf.ts';
-export type { GraphPropertyOptions } from './verify/graph/property.ts';
-export type { Edits, EditsJSON } from './simplify/edits.ts';
-export type { FinalCheckResult } from './simplify/final-check.ts';
-export type { Step, ToleranceSearchStats } from './simplify/prune.ts';
-export type { GraphFinalCheck, GraphSizes, GraphTolerance } from './simplify/graph/certificate.ts';
-export type { GraphEpsCheckResult } from './simplify/graph/eps-check.ts';
+export type { GraphTolerance } from './simplify/graph/certificate.ts';
 export type { ClassPruneStats } from './simplify/graph/class-prune.ts';
-export type { EpsPruneStats } from './simplify/graph/eps-prune.ts';
-export type { QuantCertificate, QuantTolerance } from './simplify/quantize/certificate.ts';
-export type { QuantCheckResult } from './simplify/quantize/check.ts';
-export type { AutoEpsilon, QuantProof } from './simplify/quantize/prove.ts';
-export type { QuantTarget } from './simplify/quantize/values.ts';
-export type { FamilyManifest } from './slice/family.ts';
+export type { QuantTolerance } from './simplify/quantize/certificate.ts';

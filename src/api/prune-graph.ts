@@ -28,6 +28,7 @@ import { checkpoint, reporter, type Progress, type RunOptions } from './run.ts';
 /** sampled points of the domain where the pruned file is compared with the original, bit for bit */
 export const GRAPH_CHECK_SAMPLES = 1000;
 
+/** What a graph prune's tolerance search did: the class search's figures (with f's proved winner) or the epsilon search's (with the bound proved). */
 export type GraphSearchReport = (ClassPruneStats & { winner: number; reason?: string }) | (EpsPruneStats & { bound: number; reason?: string });
 
 /** What a graph prune is asked (the library's prune options, resolved). */

@@ -4,6 +4,7 @@ import type { Box } from '../model/box.ts';
 import type { NetworkBounds } from './types.ts';
 import { termsVanish, widenHi, widenLo } from './round.ts';
 
+/** Interval bounds of every neuron over a box (the loosest, cheapest), widened outward. */
 export function intervalBounds(net: Network, box: Box): NetworkBounds {
   let lo: Float64Array = box.lo;
   let hi: Float64Array = box.hi;

@@ -17,6 +17,7 @@ import type { Box } from '../model/box.ts';
 import { editsFromJSON, type Edits } from '../simplify/edits.ts';
 import { defaultModel } from '../demo/default-network.ts';
 
+/** A certificate with the two networks it names, loaded and matched by hash, and its domain checked. */
 export interface Certified {
   cert: Certificate;
   /** the original, as the certificate's input names it */

@@ -78,11 +78,13 @@ export function trainDefaultNetwork(): Network {
   return { inputSize: 5, layers };
 }
 
+/** The embedded demo network alone. */
 export function defaultNetwork(): Network {
   if (!cached) cached = trainDefaultNetwork();
   return cached;
 }
 
+/** The embedded demo network (5 inputs in [-1, 1], 3 outputs) with its domain, as a loaded model whose path is `<default>`: what `--default` loads. */
 export function defaultModel(): LoadedModel {
   return {
     network: defaultNetwork(),

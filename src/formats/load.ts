@@ -14,6 +14,7 @@ import { writeFileAtomic } from './atomic.ts';
 
 export const EXTENSIONS = ['.nnet', '.onnx', '.json'];
 
+/** The format a path's extension names (throws NnsError for any other). */
 export function formatOf(path: string): ModelFormat {
   const p = path.toLowerCase();
   if (p.endsWith('.nnet')) return 'nnet';

@@ -2,6 +2,7 @@
 import type { Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
 
+/** A model file format: NNet, ONNX or nnshrink's JSON. */
 export type ModelFormat = 'nnet' | 'onnx' | 'json';
 
 /** NNet normalisation constants, kept so the normalised view and NNet writing can be reproduced. */
@@ -14,6 +15,7 @@ export interface NNetNormalization {
   outputRange: number;
 }
 
+/** A loaded model: its network, the domain the file states (if any), its format and path, and what a file written back needs to replace it. */
 export interface LoadedModel {
   /** the function, from (raw) inputs to (raw) outputs */
   network: Network;
@@ -43,6 +45,7 @@ export interface OnnxSource {
   precision: 'float32' | 'float64';
 }
 
+/** How a network is written: the domain to store, the precision and input shape of ONNX, the source it replaces. */
 export interface SaveOptions {
   /** domain to store where the format has room for it (NNet min/max; ONNX metadata; JSON) */
   domain?: Box;

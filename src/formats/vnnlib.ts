@@ -21,6 +21,7 @@ export interface VnnRegion {
   unsafe: LinearConstraint[][];
 }
 
+/** A VNN-LIB property: its input regions (boxes), each with the output constraints whose satisfaction is a counterexample. */
 export interface VnnProperty {
   nInputs: number;
   nOutputs: number;
@@ -92,6 +93,7 @@ interface Atom {
 
 type Formula = { kind: 'atom'; atom: Atom } | { kind: 'and'; parts: Formula[] } | { kind: 'or'; parts: Formula[] };
 
+/** A VNN-LIB property from its text; `path` names it in messages. */
 export function parseVnnlib(text: string, path: string): VnnProperty {
   const exprs = tokenize(text, path);
   const xs = new Set<number>();
@@ -268,6 +270,7 @@ export function parseVnnlib(text: string, path: string): VnnProperty {
   return { nInputs: nIn, nOutputs: nOut, regions: [...regions.values()] };
 }
 
+/** Reads a VNN-LIB property file: its input regions and output constraints. */
 export function readVnnlib(path: string): VnnProperty {
   return parseVnnlib(readInputFile(path).toString('utf8'), path);
 }

@@ -1,11 +1,13 @@
 /** Input domains: axis-aligned boxes, and unions of boxes (VNN-LIB disjunctions). */
 import { fail, quote } from '../errors.ts';
 
+/** An axis-aligned box of inputs: `lo[i] <= x[i] <= hi[i]` (Float64Array each). */
 export interface Box {
   readonly lo: Float64Array;
   readonly hi: Float64Array;
 }
 
+/** A box from its two corners (copied into Float64Arrays). */
 export function makeBox(lo: ArrayLike<number>, hi: ArrayLike<number>): Box {
   return { lo: Float64Array.from(lo), hi: Float64Array.from(hi) };
 }
@@ -102,6 +104,7 @@ export function containsBox(outer: Box, inner: Box): boolean {
   return true;
 }
 
+/** Whether a point lies in a box (within `tol`). */
 export function containsPoint(box: Box, x: ArrayLike<number>, tol = 0): boolean {
   for (let i = 0; i < box.lo.length; i++) if (x[i] < box.lo[i] - tol || x[i] > box.hi[i] + tol) return false;
   return true;
@@ -130,6 +133,7 @@ export function samplePoints(box: Box, count: number, rng: () => number): Float6
   return out;
 }
 
+/** A box as plain JSON arrays (boxFromJSON reads it back, checked). */
 export function boxToJSON(box: Box): { lo: number[]; hi: number[] } {
   return { lo: Array.from(box.lo), hi: Array.from(box.hi) };
 }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Network } from './network.ts';
 
+/** The SHA-256 of a network's numbers and activations: what certificates name networks by. */
 export function networkHash(net: Network): string {
   const h = createHash('sha256');
   h.update(`nnshrink-network:${net.inputSize}:${net.layers.map((L) => L.outSize).join(',')}|`);

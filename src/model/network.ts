@@ -5,6 +5,7 @@
  */
 import { fail } from '../errors.ts';
 
+/** One dense layer: `weights` out x in row-major, `bias`, and per neuron its activation. */
 export interface Layer {
   readonly inSize: number;
   readonly outSize: number;
@@ -15,11 +16,13 @@ export interface Layer {
   readonly relu: Uint8Array;
 }
 
+/** A feed-forward network of dense layers, each neuron ReLU or identity (`relu[i]` 1 or 0), from raw inputs to raw outputs. */
 export interface Network {
   readonly inputSize: number;
   readonly layers: readonly Layer[];
 }
 
+/** The number of outputs. */
 export function outputSize(net: Network): number {
   return net.layers.length ? net.layers[net.layers.length - 1].outSize : net.inputSize;
 }
@@ -29,6 +32,7 @@ export function sameLayerSizes(a: Network, b: Network): boolean {
   return a.inputSize === b.inputSize && a.layers.length === b.layers.length && a.layers.every((L, k) => L.outSize === b.layers[k].outSize);
 }
 
+/** A dense layer from its sizes, weights, bias and activations (true: all ReLU), its sizes checked. */
 export function makeLayer(
   inSize: number,
   outSize: number,
@@ -166,6 +170,7 @@ export function evaluate(net: Network, input: ArrayLike<number>): Float64Array {
   return forward(net, Float64Array.from(input), 1);
 }
 
+/** A network's sizes: neurons, ReLUs, parameters (and nonzero ones), multiply-adds, layer sizes (what `nnshrink info` prints). */
 export interface SizeMetrics {
   layers: number;
   /** hidden neurons (all layers but the output) */
@@ -181,6 +186,7 @@ export interface SizeMetrics {
   layerSizes: number[];
 }
 
+/** The network's sizes (see SizeMetrics). */
 export function sizeMetrics(net: Network): SizeMetrics {
   let neurons = 0;
   let reluNeurons = 0;

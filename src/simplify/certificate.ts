@@ -19,6 +19,7 @@ import type { PhaseCensus } from '../verify/phase/phase.ts';
 
 export const CERTIFICATE_FORMAT = 'nnshrink-certificate';
 
+/** A prune certificate (docs/certificate.md): the two networks by path and hash, the domain, the claim, the steps and the final check. */
 export interface Certificate {
   format: typeof CERTIFICATE_FORMAT;
   version: 1;

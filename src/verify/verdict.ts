@@ -8,4 +8,5 @@ export type Verdict =
   | { status: 'refuted'; method: string; timeMs: number; witness: Float64Array; detail?: Record<string, unknown> }
   | { status: 'unknown'; method: string; timeMs: number; reason: string; detail?: Record<string, unknown> };
 
+/** proved (licenses a change), refuted (with a re-checked witness) or unknown (keep). */
 export type VerdictStatus = Verdict['status'];

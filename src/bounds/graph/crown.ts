@@ -142,6 +142,7 @@ export function tighten(g: Graph, b: TensorBounds, t: string, idx: Int32Array, c
   return { lo, hi, mag: cur.mag };
 }
 
+/** CROWN bounds of every tensor of a graph over a box (a Map from tensor name to its interval). */
 export function graphCrownBounds(g: Graph, box: Box, opts: CrownOptions = {}): TensorBounds {
   const b = graphSplitBounds(g, box, opts);
   // only split decisions can empty the domain; their callers use graphSplitBounds, which says so

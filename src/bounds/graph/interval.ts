@@ -25,6 +25,7 @@ export function nodeInterval(g: Graph, b: TensorBounds, n: GraphNode): Itv {
   return ruleOf(n.op).interval(viewOf(g, b, n));
 }
 
+/** Interval bounds of every tensor of a graph over a box. */
 export function graphIntervalBounds(g: Graph, box: Box): TensorBounds {
   const b: TensorBounds = new Map([[g.input.name, boxItv(g, box)]]);
   for (const n of g.nodes) b.set(n.output, nodeInterval(g, b, n));

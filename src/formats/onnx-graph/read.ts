@@ -87,10 +87,12 @@ export function modelToGraph(model: OModel & { graph: OGraph }, path: string): G
   return { ...graph, precision };
 }
 
+/** The graph of ONNX bytes; `path` names them in messages. */
 export function parseOnnxGraph(bytes: Uint8Array, path: string): Graph {
   return modelToGraph(decodeOnnx(bytes, path), path);
 }
 
+/** Reads an ONNX file as a graph (constant sub-graphs folded, every shape checked). */
 export function readOnnxGraph(path: string): Graph {
   const buf = readInputFile(path);
   return parseOnnxGraph(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);

@@ -17,6 +17,7 @@ import {
   writeSoftmax, writeTranspose, writeUnary,
 } from './write-layout.ts';
 
+/** How a graph is written: its precision and opset. */
 export interface GraphWriteOptions {
   /** element type of the parameters, input and output (default: the graph's source's, else float32) */
   precision?: Precision;
@@ -74,6 +75,7 @@ function info(name: string, elem: number, batch: number | string, shape: readonl
   return { name, type: { tensor_type: { elem_type: elem, shape: { dim: [first, ...shape.map((d) => ({ dim_value: d }))] } } } };
 }
 
+/** A graph as ONNX bytes (Conv stays Conv; the source's names, batch dimension, opset and precision). */
 export function encodeGraphOnnx(g: Graph, opts: GraphWriteOptions = {}): Uint8Array {
   const precision = opts.precision ?? g.precision ?? 'float32';
   const opset = opts.opset ?? g.opset ?? 17;

@@ -14,6 +14,7 @@ function isMask(n: GraphNode): boolean {
   return n.op !== 'prelu' || n.params.slope.data.every((v) => v === 0 || v === 1);
 }
 
+/** Whether a graph is a chain of dense layers (then graphToChain gives the fast Network form). */
 export function isChain(g: Graph): boolean {
   let cur = g.input.name;
   for (const n of g.nodes) {
@@ -87,6 +88,7 @@ function affineOf(n: GraphNode, g: Graph): [Float64Array, Float64Array] | undefi
   return [s, t];
 }
 
+/** The Network of a chain graph. */
 export function graphToChain(g: Graph): Network {
   if (!isChain(g)) throw new Error('internal: graphToChain on a graph that is not a fully-connected chain');
   const layers: Layer[] = [];

@@ -102,6 +102,7 @@ export type TransposeNode = NodeOf<'transpose', { perm: readonly number[] }, Emp
 export type PadNode = NodeOf<'pad', { pads: readonly number[]; value: number }, Empty>;
 export type SoftmaxNode = NodeOf<'softmax' | 'logsoftmax', SoftmaxAttrs, Empty>;
 
+/** One operator node of a graph: its op, input and output tensors, attributes and parameters. */
 export type GraphNode =
   | ConvNode
   | DenseNode
@@ -131,6 +132,7 @@ export interface GraphInput {
   readonly batch: number | string;
 }
 
+/** A graph network: one input tensor, operator nodes in topological order, one output; shapes are per sample (the batch is dynamic). */
 export interface Graph {
   readonly input: GraphInput;
   readonly output: { readonly name: string; readonly shape: Shape };

@@ -32,6 +32,7 @@ export type GraphTolerance = { kind: 'exact' } | { kind: 'class'; order: 'argmax
 
 export type GraphFinalCheck = GraphCheckResult | GraphClassCheckResult | GraphEpsCheckResult;
 
+/** A graph prune's certificate: the two files by path and sha256, the domain, the removed channels, the facts and the final check. */
 export interface GraphCertificate {
   format: typeof GRAPH_CERTIFICATE_FORMAT;
   version: 1;

@@ -15,6 +15,7 @@ import { splitBox } from '../../model/box.ts';
 import { smearInput } from './diff-smear.ts';
 import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, heldBounds, openCap } from '../search/limits.ts';
 
+/** How an equivalence is decided: bounds, time and box limits, progress. */
 export interface EquivOptions {
   boundsFn: BoundsFn;
   outputLinearLower?: OutputLinearLower;

@@ -17,6 +17,7 @@ import { coverDomain, sampleCoverBox, type DomainCover } from '../search/cover.t
 import { gKeepsWinner, provedUniqueWinner } from './class-relu-split.ts';
 import { boxDiff, center, OpenBoxes, type EquivOptions } from './diff-bab.ts';
 
+/** The answer to "the same winning class": the verdict and the boxes. */
 export interface ClassResult {
   verdict: Verdict;
   boxes: number;

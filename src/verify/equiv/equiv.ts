@@ -19,6 +19,7 @@ export { withPhaseFacts, type BoundsFn, type OutputLinearLower } from '../bounds
 export { checkClass, type ClassResult } from './equiv-class.ts';
 export type { EquivOptions } from './diff-bab.ts';
 
+/** The answer to max |f - g| <= epsilon: the verdict, the bound proved, the largest difference found, the boxes. */
 export interface LinfResult {
   verdict: Verdict;
   /** proved: max |f - g| <= provedBound over the domain (Infinity if nothing was proved) */

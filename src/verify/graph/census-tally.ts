@@ -28,6 +28,7 @@ export interface LayerCensus {
   inactiveAt: Int32Array;
 }
 
+/** A graph's census: per ReLU node its neurons' and channels' phases, totals, and the work it took. */
 export interface GraphCensus {
   layers: LayerCensus[];
   totals: Counts;

@@ -176,6 +176,7 @@ function settle(r: Run, bbs: readonly BoxBounds[]): string | undefined {
   return reason;
 }
 
+/** The phase census of a graph, per ReLU node and per channel. */
 export function graphPhaseCensus(g: Graph, boxes: Box[], opts: GraphCensusOptions): GraphCensus {
   const t0 = Date.now();
   checkBoxes(g, boxes);

@@ -7,8 +7,10 @@ import type { Box } from '../../model/box.ts';
 import type { NetworkBounds } from '../../bounds/types.ts';
 import type { BoundsFn } from '../bounds-fn.ts';
 
+/** never / always active (proved), both (two witnesses evaluated), or unknown within the limits. */
 export type Phase = 'never' | 'always' | 'both' | 'unknown';
 
+/** One neuron's phase and how it was decided. */
 export interface NeuronPhase {
   layer: number;
   index: number;
@@ -21,6 +23,7 @@ export interface NeuronPhase {
   inactiveWitness?: Float64Array;
 }
 
+/** The phase of every hidden ReLU over a domain, with counts and the work it took. */
 export interface PhaseCensus {
   neurons: NeuronPhase[];
   counts: Record<Phase, number>;
@@ -28,6 +31,7 @@ export interface PhaseCensus {
   timeMs: number;
 }
 
+/** How the census runs: bounds, time and box limits, finishing tasks, progress. */
 export interface PhaseOptions {
   boundsFn: BoundsFn;
   timeoutMs: number;
@@ -68,6 +72,7 @@ export interface PhaseOptions {
   splitRule?: 'smear' | 'widest';
   /** refine each open candidate by back-substitution (default on) */
   backSubstitute?: boolean;
+  /** called as the shared tree decides neurons: neurons decided of the total, boxes bounded so far */
   onProgress?: (decided: number, total: number, boxes: number) => void;
   /** finishing tasks done / total, with a bound on the time they have left (all on one worker) */
   onFinishProgress?: (done: number, total: number, leftMs: number) => void;

@@ -7,6 +7,7 @@ import type { NetworkBounds } from '../../bounds/types.ts';
 import type { BoundsFn, OutputLinearLower } from '../bounds-fn.ts';
 import type { SplitStrategy } from '../search/input-split.ts';
 
+/** A property's verdict: sat (with a counterexample re-checked by evaluation), unsat or unknown, and the work it took. */
 export interface PropertyResult {
   result: 'sat' | 'unsat' | 'unknown';
   counterexample?: { x: number[]; y: number[] };
@@ -15,6 +16,7 @@ export interface PropertyResult {
   reason?: string;
 }
 
+/** How a property is decided: bounds, time and box limits, progress. */
 export interface PropertyOptions {
   boundsFn: BoundsFn;
   outputLinearLower: OutputLinearLower;
