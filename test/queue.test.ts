@@ -96,6 +96,20 @@ test('queue: a census whose tree and finishing tasks run on the workers decides 
   assert.ok(jobs > 2, `the tree's two parts and finishing tasks went through the queue (${jobs} jobs)`);
 });
 
+test('queue: bounds --census through the CLI on the workers prints the local census', { skip: NO_REDIS }, async () => {
+  writeFileSync(join(dir, 'c.json'), jsonNetworkText(randomNetwork(2, [3, 24, 24, 24, 2], { weightScale: 1.5, biasScale: 0.6 })));
+  const args = ['bounds', join(dir, 'c.json'), '--domain', '-1,-1,-1:1,1,1', '--census', '--timeout', '60', '--json'];
+  const local = await runCli([...args, '--jobs', '2'], { cwd: dir, timeoutMs: 120_000 });
+  const seen = workers.map((w) => w.log().length);
+  const queued = await runCli([...args, '--redis', redis.url], { cwd: dir, timeoutMs: 120_000 });
+  assert.equal(local.code, 0, local.stderr);
+  assert.equal(queued.code, 0, queued.stderr);
+  assert.ok(workers.some((w, i) => /census-tree \S+: done/.test(w.log().slice(seen[i]))), 'the tree halves ran on the workers');
+  const phases = (t: string) => (JSON.parse(t) as { neurons: Array<{ layer: number; index: number; phase: string; method: string }> }).neurons.map((n) => [n.layer, n.index, n.phase, n.method]);
+  assert.deepEqual(phases(queued.stdout), phases(local.stdout));
+  assert.ok(phases(local.stdout).some(([, , p]) => p === 'never'));
+});
+
 test('queue: verify --instances through the CLI on the workers gives the local verdicts', { skip: NO_REDIS }, async () => {
   const lines: string[] = [];
   for (let i = 0; i < 4; i++) {
