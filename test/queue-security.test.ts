@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { parseRedisUrl } from '../src/queue/url.ts';
-import { encode } from '../src/queue/wire.ts';
+import { blobNames, checkedBlob, decode, encode } from '../src/queue/wire.ts';
 import { QueueRunner } from '../src/queue/coordinator.ts';
 import { NnsError } from '../src/errors.ts';
 import { VERSION } from '../src/cli/version.ts';
@@ -60,6 +60,31 @@ test('queue URLs: what is accepted, and every bad one refused in one line that n
   for (const [url, re] of bad) {
     assert.throws(() => parseRedisUrl(url), (e: unknown) => e instanceof NnsError && re.test(e.message) && !e.message.includes('secretpw') && e.message.startsWith('--redis'), url);
   }
+});
+
+test('queue wire: values arrive bit for bit (-0, NaN, infinities, undefined, every typed array), blobs are checked against their hash', () => {
+  const f = new Float64Array(2048).map((_, i) => Math.sin(i) * 1e-300 * (i % 3 ? 1 : -1));
+  f[0] = -0;
+  f[1] = NaN;
+  const value = { a: -0, b: NaN, c: -Infinity, d: undefined, list: [1, undefined, Infinity], f, small: new Float64Array([0.1, -0]), u8: new Uint8Array([0, 1, 255]), i32: new Int32Array([-5, 7]), f32: new Float32Array([1.5]), sub: f.subarray(3, 6) };
+  const { text, blobs } = encode(value, true);
+  assert.equal(blobs.size, 1, 'the large array went as a blob, its view inline');
+  assert.deepEqual(blobNames(text), [...blobs.keys()]);
+  const back = decode(text, blobs) as typeof value;
+  assert.ok(Object.is(back.a, -0) && Number.isNaN(back.b) && back.c === -Infinity && 'd' in back && back.d === undefined);
+  assert.deepEqual(back.list, [1, undefined, Infinity]);
+  assert.deepEqual(new Uint8Array(back.f.buffer), new Uint8Array(f.buffer));
+  assert.ok(back.small instanceof Float64Array && Object.is(back.small[1], -0));
+  assert.deepEqual([back.u8, back.i32, back.f32, back.sub], [value.u8, value.i32, value.f32, f.slice(3, 6)]);
+  const [name, bytes] = [...blobs][0];
+  assert.throws(() => checkedBlob(name, Buffer.concat([bytes.subarray(8), Buffer.alloc(8)])), /does not match its hash/);
+  assert.throws(() => checkedBlob(name, null), /not in Redis/);
+  assert.throws(() => decode(text), /names blob .* not in Redis/);
+  assert.throws(() => decode('{"$a":"f64","b64":"AAA="}'), /not a whole number of f64 values/);
+  assert.throws(() => decode('{"$a":"fn","b64":""}'), /bad array tag/);
+  assert.throws(() => decode('{"$n":"1e999"}'), /bad number tag/);
+  assert.throws(() => decode('{'), /not valid JSON/);
+  assert.throws(() => encode({ m: new Map() }, false), /cannot send a Map/);
 });
 
 test('queue CLI: bad --redis, --resume alone, --redis with --jobs or without the mode that has jobs: exit 2, one line', async () => {

@@ -75,16 +75,26 @@ export function decode(text: string, blobs: Map<string, Buffer> = new Map(), whe
   if (text.length > MAX_TEXT) fail(`${where}: ${text.length} characters, more than the ${MAX_TEXT} a job may have`);
   let value: unknown;
   try {
-    value = JSON.parse(text, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? revive(v as Record<string, unknown>, blobs, where) : v));
+    value = JSON.parse(text, (_k, v) => (v && typeof v === 'object' ? (Array.isArray(v) ? unhole(v) : revive(v as Record<string, unknown>, blobs, where)) : v));
   } catch (e) {
     if (e instanceof SyntaxError) fail(`${where}: not valid JSON (${e.message.slice(0, 80)})`);
     throw e;
   }
-  return value;
+  return value === UNDEFINED ? undefined : value;
+}
+
+/** stands for undefined until its container is revived: a reviver that returns undefined deletes the entry */
+const UNDEFINED = Symbol('undefined');
+
+/** A list's undefined entries back in place (the reviver sees a list after its entries). */
+function unhole(a: unknown[]): unknown[] {
+  for (let i = 0; i < a.length; i++) if (a[i] === UNDEFINED) a[i] = undefined;
+  return a;
 }
 
 function revive(o: Record<string, unknown>, blobs: Map<string, Buffer>, where: string): unknown {
-  if ('$u' in o) return undefined;
+  if ('$u' in o) return UNDEFINED;
+  for (const k of Object.keys(o)) if (o[k] === UNDEFINED) o[k] = undefined;
   if ('$n' in o) {
     const n = NUMBERS[String(o.$n)];
     if (n === undefined) fail(`${where}: bad number tag ${JSON.stringify(o.$n).slice(0, 20)}`);
