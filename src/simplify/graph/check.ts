@@ -9,8 +9,9 @@
  *    parameters), except folded biases, each a rounding of its exact value (fold-check.ts).
  * Without folds f = g on the domain in exact arithmetic, and bit for bit in forwardGraph (a sum that skips terms
  * w * 0 is the same floating-point sum); with folds |f - g| <= the bound perturb.ts proves for the biases' rounding.
- * f and g are also evaluated on points of the domain: a difference (beyond that bound and float64 evaluation noise)
- * refutes the claim, with the point as a witness.
+ * f and g are also evaluated on points of the domain: a difference (beyond that bound and float64 evaluation noise;
+ * when the structure is not the claimed one, beyond what float32 storage could do) refutes the claim, with the
+ * point as a witness.
  */
 import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
@@ -23,15 +24,28 @@ import { channelCount, deadChannelsOf, missingFrom, unionChannels } from './dead
 import { constantChannels, constantSets } from './constants.ts';
 import { foldPlan } from './fold-check.ts';
 import { droppedRelus } from './linear-relu.ts';
+import { graphIntervalBounds } from '../../bounds/graph/interval.ts';
+
+/** One box holding every box of the domain (the folded weights' rounding needs only a coarse input bound). */
+function hullOf(boxes: readonly Box[]): Box {
+  const lo = Float64Array.from(boxes[0].lo);
+  const hi = Float64Array.from(boxes[0].hi);
+  for (const b of boxes) for (let i = 0; i < lo.length; i++) (lo[i] = Math.min(lo[i], b.lo[i])), (hi[i] = Math.max(hi[i], b.hi[i]));
+  return { lo, hi };
+}
 
 export const EXACT_CLAIM = 'g(x) = f(x) for every x in the domain: g is f without channels that are zero on it (exact arithmetic; bit for bit in nnshrink evaluation)';
 
-/** The exact mode's claim when constant channels were folded into biases: the biases' rounding is all that differs. */
-export const foldClaim = (bound: number, constants: number): string =>
-  `max |f(x) - g(x)| <= ${bound} on every output for every x in the domain: g is f without channels that are zero on it and with ${constants} constant channels folded into biases (exact arithmetic; the bound is the folded biases' rounding)`;
+/** The exact mode's claim when constant channels or batchnorms were folded: their rounding is all that differs. */
+export const foldClaim = (bound: number, constants: number, batchnorms: number): string =>
+  `max |f(x) - g(x)| <= ${bound} on every output for every x in the domain: g is f without channels that are zero on it, with ${constants} constant channels folded into biases and ${batchnorms} batchnorms into the conv or dense before them (exact arithmetic; the bound is the folded parameters' rounding)`;
 
 /** float64 evaluation noise a sampled difference must exceed to refute a folded prune (relative to the outputs) */
 const EVAL_NOISE = 1e-9;
+
+/** When the structure is not the claimed one (so no fold bound is known), what a sampled difference must exceed to
+ * refute: more than storing folded parameters in the file's precision could do (relative to the outputs). */
+const storageSlack = (g: Graph): number => (g.precision === 'float32' ? 1e-5 : 1e-9);
 
 export interface GraphCheckOptions {
   /** the census's time limit (re-proving the facts) */
@@ -50,7 +64,7 @@ export interface GraphCheckResult {
   facts: { claimed: number; reproved: number; timeMs: number };
   sampling: { points: number; maxAbsDiff: number };
   /** constant channels folded into biases: how many, the biases changed, and the proved max |f - g| they make */
-  folds?: { constants: number; biases: number; bound: number };
+  folds?: { constants: number; batchnorms: number; biases: number; bound: number };
   /** ReLU nodes of f that g does not have, each proved always active at every element (the identity there) */
   linearRelus?: string[];
   witness?: number[];
@@ -103,11 +117,11 @@ export function checkGraphPrune(f: Graph, g: Graph, removed: ChannelSets, boxes:
   let folds: GraphCheckResult['folds'];
   let linear: string[] = [];
   const result = (status: GraphCheckResult['verdict']['status'], method: string, reason: string | undefined, reproved: number, factsMs: number, s: ReturnType<typeof compareOnSamples>): GraphCheckResult => ({
-    claim: (folds && folds.constants > 0 ? foldClaim(folds.bound, folds.constants) : EXACT_CLAIM) + (linear.length ? `; ${linear.length} ReLU node(s) always active on it dropped` : ''),
+    claim: (folds ? foldClaim(folds.bound, folds.constants, folds.batchnorms) : EXACT_CLAIM) + (linear.length ? `; ${linear.length} ReLU node(s) always active on it dropped` : ''),
     verdict: { status, method, timeMs: Date.now() - t0, ...(reason ? { reason } : {}) },
     facts: { claimed, reproved, timeMs: factsMs },
     sampling: { points: s.points, maxAbsDiff: s.maxAbsDiff },
-    ...(folds && folds.constants > 0 ? { folds } : {}),
+    ...(folds ? { folds } : {}),
     ...(linear.length ? { linearRelus: linear } : {}),
     ...(s.witness ? { witness: [...s.witness] } : {}),
   });
@@ -126,10 +140,13 @@ export function checkGraphPrune(f: Graph, g: Graph, removed: ChannelSets, boxes:
   const consts = constantChannels(f, zero);
   const factsMs = Date.now() - t1;
   const missing = missingFrom(removed, unionChannels(zero, constantSets(consts)));
-  const plan = foldPlan(f, g, removed, consts, linear);
-  folds = { constants: plan.constants, biases: plan.biases, bound: plan.bound };
-  const folded = !plan.problem && plan.biases > 0;
-  const apart = folded ? (a: number, b: number): boolean => !(Math.abs(a - b) <= plan.bound + EVAL_NOISE * (1 + Math.abs(a) + Math.abs(b))) : undefined;
+  let bounds: ReturnType<typeof graphIntervalBounds> | undefined;
+  const boundsOf = (t: string): { lo: Float64Array; hi: Float64Array } | undefined => (bounds ??= graphIntervalBounds(f, hullOf(boxes))).get(t);
+  const plan = foldPlan(f, g, removed, consts, linear, boundsOf);
+  if (plan.constants > 0 || plan.batchnorms > 0) folds = { constants: plan.constants, batchnorms: plan.batchnorms, biases: plan.biases, bound: plan.bound };
+  const folded = !plan.problem && folds !== undefined;
+  const slack = plan.problem ? storageSlack(g) : EVAL_NOISE;
+  const apart = folded || plan.problem ? (a: number, b: number): boolean => !(Math.abs(a - b) <= (folded ? plan.bound : 0) + slack * (1 + Math.abs(a) + Math.abs(b))) : undefined;
   const s = compareOnSamples(f, g, boxes, o, apart);
   if (s.witness) return result('refuted', 'sampling', `f and g differ at a sampled point (|f-g| up to ${s.maxAbsDiff}${folded ? `, beyond the folds' bound ${plan.bound}` : ''})`, 0, factsMs, s);
   if (plan.problem) return result('unknown', 'structure', plan.problem, 0, factsMs, s);

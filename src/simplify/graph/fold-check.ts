@@ -5,19 +5,24 @@
  * folded network with those biases moved by at most their distance to the exact value, and perturb.ts bounds what
  * that does to the outputs: |f - g| <= bound on the domain, given that the constants hold there (the census's facts).
  */
-import type { Graph, GraphNode, Tensor } from '../../model/graph/types.ts';
+import type { Graph, GraphNode } from '../../model/graph/types.ts';
+import { size } from '../../model/graph/shape.ts';
 import { graphDifference } from '../../model/graph/compare.ts';
 import { quote } from '../../errors.ts';
 import { linksOf } from './channel-links.ts';
 import { droppedWith, removableChannels, removeChannels, type ChannelSets } from './channels.ts';
-import { isZero, type ConstSets, type Interval } from './constants.ts';
+import { exact, isZero, type ConstSets, type Interval } from './constants.ts';
 import { foldedBias } from './fold-constants.ts';
 import { missingFrom } from './dead.ts';
-import { biasPerturbationBound } from './perturb.ts';
+import { perturbationBound, type ParamError } from './perturb.ts';
 import { dropNodes } from './linear-relu.ts';
+import { foldableBatchNorms, foldBatchNorms, foldedParams } from './bn-fold.ts';
+import { selectAxis } from './channel-rewrite.ts';
 
 export interface FoldPlan {
   problem?: string;
+  /** batchnorm nodes folded into the conv or dense before them */
+  batchnorms: number;
   /** output channels whose bias took constant terms */
   biases: number;
   /** removed channels that are constant (not zero) and read by a reducer that took them into its bias */
@@ -47,57 +52,109 @@ function constantsAmong(removed: ChannelSets, consts: ConstSets): Map<string, Ma
   return out;
 }
 
-type Patch = { node: string; bias: Float64Array; err: Float64Array };
+type Producer = Extract<GraphNode, { op: 'conv' | 'dense' }>;
+type BatchNorm = Extract<GraphNode, { op: 'batchnorm' }>;
 
-/** One reducer's folded bias against g's stored one: the stored values to compare with, and each one's error. */
-function patchOf(f: Graph, n: GraphNode, stored: GraphNode | undefined, dropped: ChannelSets, k: ConstSets, precision: 'float32' | 'float64'): Patch | string | null {
-  const fb = foldedBias(n, f.shapes.get(n.inputs[0])!, dropped.get(n.inputs[0]) ?? [], k.get(n.inputs[0]));
-  if (!fb) return null;
-  if (!stored || stored.op !== n.op) return `node ${quote(n.name)} is not in the stored network as a ${n.op}`;
-  const s = (stored.params as { bias: Tensor }).bias.data;
-  const gone = new Set(dropped.get(n.output) ?? []);
-  const kept = fb.exact.filter((_, j) => !gone.has(j));
-  if (kept.length !== s.length) return `node ${quote(n.name)} has ${s.length} biases, not ${kept.length}`;
-  const err = new Float64Array(s.length);
-  for (let q = 0; q < s.length; q++) {
-    const iv = kept[q];
-    if (!(s[q] >= iv.lo - roundingRoom(iv, precision) && s[q] <= iv.hi + roundingRoom(iv, precision))) {
-      return `node ${quote(n.name)} bias[${q}] is ${s[q]}, not the folded value in [${iv.lo}, ${iv.hi}] rounded to ${precision}`;
-    }
-    err[q] = Math.max(s[q] - iv.lo, iv.hi - s[q], 0) * (1 + 1e-12) + 2 ** -1070;
+/** Intervals holding a producer's exact parameters as g should store them (its kept output channels): the bias
+ * when constants were folded into it; weight and bias when a batchnorm was. */
+interface Exact {
+  weight?: { lo: Float64Array; hi: Float64Array };
+  bias: Interval[];
+}
+
+/** The exact parameters of every node whose stored ones are roundings: f's reducers with constant terms folded
+ * (in `expected0`, f after the removal, by name), and the producers of the folded batchnorms `bns`. */
+function exactParams(f: Graph, expected0: Graph, dropped: ChannelSets, k: ConstSets, bns: ReadonlyMap<string, BatchNorm>): Map<string, Exact> {
+  const after = new Map(expected0.nodes.map((n) => [n.name, n]));
+  const out = new Map<string, Exact>();
+  for (const n of f.nodes) {
+    if (n.op !== 'conv' && n.op !== 'dense') continue;
+    const e0 = after.get(n.name) as Producer;
+    const fb = linksOf(f, n).kind === 'reducer' ? foldedBias(n, f.shapes.get(n.inputs[0])!, dropped.get(n.inputs[0]) ?? [], k.get(n.inputs[0])) : null;
+    const bn = bns.get(n.name);
+    if (!fb && !bn) continue;
+    const gone = new Set(dropped.get(n.output) ?? []);
+    const bias = fb ? fb.exact.filter((_, j) => !gone.has(j)) : [...e0.params.bias.data].map(exact);
+    out.set(n.name, bn ? foldedParams(e0, bn, bias) : { bias });
   }
-  return { node: n.name, bias: Float64Array.from(s), err };
+  return out;
 }
 
-/** expected with the patched biases put in (its nodes are f's, by name). */
-function withBiases(expected: Graph, patches: readonly Patch[]): Graph {
-  const by = new Map(patches.map((p) => [p.node, p.bias]));
-  const nodes = expected.nodes.map((n) => (by.has(n.name) ? ({ ...n, params: { ...n.params, bias: { shape: [by.get(n.name)!.length], data: by.get(n.name)! } } } as GraphNode) : n));
-  return { ...expected, nodes };
+/** Each stored value against its exact interval: the distances (each at least the rounding), or why not one. */
+function errorsOf(what: string, stored: Float64Array, lo: ArrayLike<number>, hi: ArrayLike<number>, precision: 'float32' | 'float64'): Float64Array | string {
+  if (stored.length !== lo.length) return `${what} has ${stored.length} values, not ${lo.length}`;
+  const err = new Float64Array(stored.length);
+  for (let q = 0; q < stored.length; q++) {
+    const room = roundingRoom({ lo: lo[q], hi: hi[q] }, precision);
+    if (!(stored[q] >= lo[q] - room && stored[q] <= hi[q] + room)) return `${what}[${q}] is ${stored[q]}, not the folded value in [${lo[q]}, ${hi[q]}] rounded to ${precision}`;
+    err[q] = Math.max(stored[q] - lo[q], hi[q] - stored[q], 0) * (1 + 1e-12) + 2 ** -1070;
+  }
+  return err;
 }
 
-/** Whether g is f without `removed`, with the constant ones folded (consts: f's constant channels, proved) and
- * without the relu nodes `linear` (which the caller proves the identity on the domain). */
-export function foldPlan(f: Graph, g: Graph, removed: ChannelSets, consts: ConstSets, linear: readonly string[] = []): FoldPlan {
+/** per element of f's tensor t (one sample), bounds of its value on the domain */
+export type TensorBoundsOf = (t: string) => { lo: Float64Array; hi: Float64Array } | undefined;
+
+/** A per-element array of f's tensor t restricted to the channels g keeps (those `dropped` does not name). */
+function kept(f: Graph, t: string, dropped: ChannelSets, v: Float64Array): Float64Array {
+  const s = f.shapes.get(t)!;
+  const gone = new Set(dropped.get(t) ?? []);
+  const keep = Array.from({ length: s[0] }, (_, c) => c).filter((c) => !gone.has(c));
+  return selectAxis({ shape: s, data: v }, 0, gone.size ? keep : null).data;
+}
+
+/** |x| <= this per element of f's tensor t's kept channels (Infinity where no bound is known). */
+function keptMagnitude(f: Graph, t: string, dropped: ChannelSets, boundsOf: TensorBoundsOf): Float64Array {
+  const b = boundsOf(t);
+  const m = b ? b.lo.map((l, i) => Math.max(Math.abs(l), Math.abs(b.hi[i]))) : new Float64Array(size(f.shapes.get(t)!)).fill(Infinity);
+  return kept(f, t, dropped, m);
+}
+
+/**
+ * Whether g is f without `removed`, with the constant ones folded (consts: f's constant channels, proved), without
+ * the relu nodes `linear` (which the caller proves the identity on the domain), and with the batchnorms g lacks
+ * folded into their producers. `boundsOf(t)`: bounds of f's tensors on the domain (the folded weights' rounding
+ * scales with the inputs; a ReLU dead by a margin stops a perturbation). Each tensor of g is the same-named one of
+ * f on its kept channels (a folded producer writes its batchnorm's output; a dropped ReLU's readers read its input).
+ */
+export function foldPlan(f: Graph, g: Graph, removed: ChannelSets, consts: ConstSets, linear: readonly string[], boundsOf: TensorBoundsOf): FoldPlan {
   const k = constantsAmong(removed, consts);
-  const none = { biases: 0, constants: 0, bound: Infinity };
+  const none = { biases: 0, constants: 0, batchnorms: 0, bound: Infinity };
   const zeroPart = new Map([...removed].map(([t, chs]) => [t, chs.filter((c) => !k.get(t)?.has(c))] as const).filter(([, chs]) => chs.length));
   const [notTogether] = missingFrom(removed, removableChannels(f, zeroPart, k));
   if (notTogether) return { ...none, problem: `channel ${notTogether} cannot be removed with the others (a producer or consumer needs it)` };
-  const expected = dropNodes(removeChannels(f, removed, k), linear);
+  const expected0 = dropNodes(removeChannels(f, removed, k), linear);
+  const inG = new Set(g.nodes.map((n) => n.name));
+  const bnNames = expected0.nodes.filter((n) => n.op === 'batchnorm' && !inG.has(n.name)).map((n) => n.name);
+  const can = foldableBatchNorms(expected0);
+  const bad = bnNames.find((b) => !can.has(b));
+  if (bad) return { ...none, problem: `batchnorm ${quote(bad)} is not in the stored network and cannot be folded into its producer` };
+  const bns = new Map(bnNames.map((b) => [can.get(b)!.name, expected0.nodes.find((n) => n.name === b) as BatchNorm]));
   const dropped = droppedWith(f, removed);
   const stored = new Map(g.nodes.map((n) => [n.name, n]));
-  const patches: Patch[] = [];
-  for (const n of f.nodes) {
-    if (linksOf(f, n).kind !== 'reducer') continue;
-    const p = patchOf(f, n, stored.get(n.name), dropped, k, g.precision ?? 'float64');
-    if (typeof p === 'string') return { ...none, problem: p };
-    if (p) patches.push(p);
+  const precision = g.precision ?? 'float64';
+  const errs = new Map<string, ParamError>();
+  // per node, the stored parameters taken as they are once their distance to the exact ones is bounded
+  const patched = new Map<string, object>();
+  for (const [name, ex] of exactParams(f, expected0, dropped, k, bns)) {
+    const s = stored.get(name);
+    if (!s || (s.op !== 'conv' && s.op !== 'dense')) return { ...none, problem: `node ${quote(name)} is not in the stored network as a conv or dense` };
+    const eb = errorsOf(`node ${quote(name)} bias`, s.params.bias.data, ex.bias.map((i) => i.lo), ex.bias.map((i) => i.hi), precision);
+    if (typeof eb === 'string') return { ...none, problem: eb };
+    const ew = ex.weight ? errorsOf(`node ${quote(name)} weight`, s.params.weight.data, ex.weight.lo, ex.weight.hi, precision) : null;
+    if (typeof ew === 'string') return { ...none, problem: ew };
+    errs.set(name, { bias: eb, ...(ew ? { weight: { err: ew, inputMag: keptMagnitude(f, s.inputs[0], dropped, boundsOf) } } : {}) });
+    patched.set(name, ex.weight ? { weight: s.params.weight, bias: s.params.bias } : { bias: s.params.bias });
   }
-  const diff = graphDifference(withBiases(expected, patches), g);
-  if (diff) return { ...none, problem: `the stored network is not the original without the named channels${k.size ? ' and with the constant ones folded' : ''}: ${diff}` };
+  const expected = foldBatchNorms(expected0, bnNames);
+  const withStored = { ...expected, nodes: expected.nodes.map((n) => (patched.has(n.name) ? ({ ...n, params: { ...n.params, ...patched.get(n.name) } } as GraphNode) : n)) };
+  const diff = graphDifference(withStored, g);
+  if (diff) return { ...none, problem: `the stored network is not the original without the named channels${k.size || bnNames.length ? ', with the constants and batchnorms folded' : ''}: ${diff}` };
   const folded = new Set(f.nodes.filter((n) => linksOf(f, n).kind === 'reducer').flatMap((n) => [...(k.get(n.inputs[0])?.keys() ?? [])].map((c) => `${n.inputs[0]}[${c}]`)));
-  const constants = folded.size;
-  const biases = patches.reduce((a, p) => a + p.err.length, 0);
-  return { biases, constants, bound: biasPerturbationBound(g, new Map(patches.map((p) => [p.node, p.err]))) };
+  const biases = [...errs.values()].reduce((a, e) => a + (e.bias?.length ?? 0), 0);
+  const upper = (t: string): Float64Array | undefined => {
+    const b = f.shapes.has(t) ? boundsOf(t) : undefined;
+    return b && kept(f, t, dropped, b.hi);
+  };
+  return { biases, constants: folded.size, batchnorms: bnNames.length, bound: perturbationBound(g, errs, upper) };
 }

@@ -3,8 +3,9 @@
  * position; the channels they make zero (through pooling, padding, residual adds, concatenation, flattening) that
  * can go together are removed, each producer losing its filter and each consumer its input slice. Channels proved
  * constant (constants.ts: e.g. a zero filter with a bias) go too where their consumers can take the constant into
- * a bias; ReLU nodes proved always active at every element are dropped (linear-relu.ts). The function is unchanged
- * on the domain, up to the rounding of folded biases (check.ts proves it about the file as written).
+ * a bias; ReLU nodes proved always active at every element are dropped (linear-relu.ts); batchnorms are folded into
+ * the conv before them (bn-fold.ts). The function is unchanged on the domain, up to the rounding of folded
+ * parameters (check.ts proves it about the file as written).
  */
 import type { Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
@@ -13,6 +14,7 @@ import { channelSummary, removableChannels, removeChannels, zeroChannels, type C
 import { deadChannelsOf } from './dead.ts';
 import { constantChannels, type ConstSets } from './constants.ts';
 import { dropNodes, linearReluNodes } from './linear-relu.ts';
+import { foldableBatchNorms, foldBatchNorms } from './bn-fold.ts';
 
 export interface GraphPruneOptions {
   timeoutMs: number;
@@ -31,6 +33,8 @@ export interface GraphPruneResult {
   constants: ConstSets;
   /** ReLU nodes proved the identity on the domain (every element always active), dropped */
   linear: string[];
+  /** batchnorm nodes folded into the conv or dense before them */
+  batchnorms: string[];
   pruned: Graph;
   summary: ReturnType<typeof channelSummary>;
 }
@@ -42,8 +46,11 @@ export function pruneFromCensus(f: Graph, census: GraphCensus): GraphPruneResult
   const constants = constantChannels(f, zero);
   const removed = removableChannels(f, zero, constants);
   const linear = linearReluNodes(f, census);
-  const pruned = dropNodes(removeChannels(f, removed, constants), linear);
-  return { census, dead, zero, removed, constants, linear, pruned, summary: channelSummary(f, pruned) };
+  const unfolded = dropNodes(removeChannels(f, removed, constants), linear);
+  // a fold always stores fewer parameters (the batchnorm's go), so every foldable one is folded
+  const batchnorms = [...foldableBatchNorms(unfolded).keys()];
+  const pruned = foldBatchNorms(unfolded, batchnorms);
+  return { census, dead, zero, removed, constants, linear, batchnorms, pruned, summary: channelSummary(f, pruned) };
 }
 
 export function pruneGraphChannels(f: Graph, boxes: readonly Box[], o: GraphPruneOptions): GraphPruneResult {
