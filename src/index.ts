@@ -294,7 +294,7 @@ export {
   /** Reads a certificate and the two networks it names, matched by hash, its domain checked against the original. */
   readCertified,
   type Certified,
-} from './cli/certified.ts';
+} from './api/certified.ts';
 export {
   /** A graph (channel-pruning) certificate from its parsed JSON, validated. */
   validateGraphCertificate,

@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { fail } from '../errors.ts';
 import { pathFromCertificate } from '../simplify/certificate.ts';
-import { readCertified, writtenPrune, type Certified } from '../cli/certified.ts';
+import { readCertified, writtenPrune, type Certified } from './certified.ts';
 import { finalCheck, type FinalCheckResult } from '../simplify/final-check.ts';
 import { crownBounds } from '../bounds/backward.ts';
 import { outputLinearLower } from '../bounds/objective.ts';

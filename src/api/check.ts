@@ -13,7 +13,7 @@ import { QUANT_CERTIFICATE_FORMAT, validateQuantCertificate, type QuantCertifica
 import { checkQuantCertificate, type QuantCheckResult } from '../simplify/quantize/check.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import type { VerdictStatus } from '../verify/verdict.ts';
-import { readCertified } from '../cli/certified.ts';
+import { readCertified } from './certified.ts';
 import { checkChain, checkFamily, type ChainCheckResult, type SliceCheck } from './check-chain.ts';
 import { checkGraphCertificate } from './check-graph.ts';
 import { checkpoint, reporter, type RunOptions } from './run.ts';

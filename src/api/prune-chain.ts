@@ -11,7 +11,7 @@ import { crownBounds } from '../bounds/backward.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
 import { FinalCheckFailed, pruneAndCheck, type CertifiedPrune, type CertifyOptions } from '../simplify/certify.ts';
-import { censusOptions } from '../simplify/prune.ts';
+import { censusOptions, type PruneProgress } from '../simplify/prune.ts';
 import { buildCertificate, pathForCertificate, type Certificate } from '../simplify/certificate.ts';
 import { editsToJSON } from '../simplify/edits.ts';
 import { vacuity } from '../simplify/vacuity.ts';
@@ -20,7 +20,7 @@ import { phaseCensusParallel } from '../verify/phase/phase.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { NnsError, fail } from '../errors.ts';
 import { VERSION } from '../cli/version.ts';
-import { checkpoint, reporter, type RunOptions } from './run.ts';
+import { checkpoint, reporter, type Progress, type RunOptions } from './run.ts';
 
 /** What a chain prune is asked (the library's prune options, resolved). */
 export interface ChainPruneAsk extends RunOptions {
@@ -71,6 +71,14 @@ function outcome(e: unknown): never {
   throw new NnsError(e.message, { code: e.status === 'refuted' ? 'refuted' : e.status === 'contradicted' ? 'internal' : 'not-proved' });
 }
 
+const asProgress = (p: PruneProgress): Progress => ({
+  stage: p.phase,
+  done: p.done,
+  total: p.total,
+  detail: [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim(),
+  ...(p.leftS !== undefined ? { leftMs: p.leftS * 1000 } : {}),
+});
+
 export async function pruneChainRun(model: LoadedModel, a: ChainPruneAsk): Promise<ChainPruneRun> {
   const t0 = Date.now();
   const fmtOut = formatOf(a.output);
@@ -110,11 +118,13 @@ export async function pruneChainRun(model: LoadedModel, a: ChainPruneAsk): Promi
     seed: a.seed,
     // a work limit per search: with a generous time limit the result no longer depends on the machine's pace
     ...(a.maxBoxes !== undefined ? { maxBoxes: a.maxBoxes } : {}),
-    onProgress: (p) => progress({ stage: p.phase, done: p.done, total: p.total, detail: [p.removed ? `changed ${p.removed}` : '', p.extra ?? ''].join(' ').trim(), ...(p.leftS !== undefined ? { leftMs: p.leftS * 1000 } : {}) }),
+    onProgress: (p) => progress(asProgress(p)),
   };
   // the census's finishing tasks run on the worker pool (each with its own time limit: same verdicts for any N)
   popts.onProgress?.({ phase: 'phase census', done: 0, total: 1, removed: 0 });
-  const census = await phaseCensusParallel(f, a.domain, censusOptions(popts), a.workers);
+  // the census also reports from a timer, where a throw would escape every caller: its abort is seen when it ends
+  const censusOpts = censusOptions({ ...popts, onProgress: (p) => a.onProgress?.(asProgress(p)) });
+  const census = await phaseCensusParallel(f, a.domain, censusOpts, a.workers);
   await checkpoint(a.signal);
   const r = await pruneAndCheck(f, { ...popts, census }).catch(outcome);
   await checkpoint(a.signal);

@@ -51,14 +51,17 @@ export async function verify(model: Network | Graph, property: VnnProperty | str
   await loadMilpSolver();
   const where = typeof property === 'string' ? property : 'the property';
   const report = reporter(opts);
-  const onProgress = (stage: string, done: number, open: number, leftMs: number): void => report({ stage, done, total: 0, detail: `${done} bounded, ${open} open`, leftMs });
+  // a chain's search bounds boxes of inputs, a graph's nodes of its ReLU-splitting tree
+  const onProgress = (unit: string) => (stage: string, done: number, open: number, leftMs: number): void => report({ stage, done, total: 0, detail: `${done} ${unit} bounded, ${open} open`, leftMs });
   await checkpoint(opts.signal);
   if (isGraph(model)) {
     checkGraphPropertyFits(model, prop, where);
-    return decideGraph(model, prop, { timeoutMs, onProgress });
+    const g = decideGraph(model, prop, { timeoutMs, onProgress: onProgress('nodes') });
+    await checkpoint(opts.signal);
+    return g;
   }
   checkPropertyFits(model, prop, where);
-  const r = await withTreePool(model, opts.workers ?? 1, (pool) => decidePropertyOnPool(model, prop, { timeoutMs, onProgress }, pool));
+  const r = await withTreePool(model, opts.workers ?? 1, (pool) => decidePropertyOnPool(model, prop, { timeoutMs, onProgress: onProgress('boxes') }, pool));
   await checkpoint(opts.signal);
   return r;
 }
@@ -93,7 +96,8 @@ export async function census(model: Network | Graph, domain: Box | Box[], opts: 
   await loadMilpSolver();
   await checkpoint(signal);
   if (isGraph(model)) return graphPhaseCensus(model, boxesOf(domain), { timeoutMs, onProgress: (stage, done, total, leftMs) => report({ stage, done, total, leftMs }) });
-  const onProgress = (done: number, total: number, boxes: number): void => report({ stage: 'phase census', done, total, detail: `${boxes} boxes` });
+  // the chain census also reports from a timer, where a throw would escape every caller: its abort is seen at its end
+  const onProgress = (done: number, total: number, boxes: number): void => opts.onProgress?.({ stage: 'phase census', done, total, detail: `${boxes} boxes` });
   const r = await phaseCensusParallel(model, boxesOf(domain), { ...rest, boundsFn: crownBounds, timeoutMs, onProgress }, Math.max(1, Math.floor(workers)));
   await checkpoint(signal);
   return r;

@@ -10,7 +10,7 @@ import { winnerMargins } from '../verify/equiv/class-relu-split.ts';
 import { manyInputs } from '../verify/search/split.ts';
 import type { WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
-import { certificateFor, writtenPrune } from './certified.ts';
+import { certificateFor, writtenPrune } from '../api/certified.ts';
 import { equivThroughEdits } from '../simplify/certified-equiv.ts';
 import { equivGraphs, type EquivAnswer } from './graph-equiv.ts';
 import { anyModelArg, boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';

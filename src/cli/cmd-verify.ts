@@ -1,13 +1,14 @@
 import { fail } from '../errors.ts';
-import { checkGraphPropertyFits, checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
+import { checkPropertyFits, readVnnlib, vnncompResultText, type VnnProperty } from '../formats/vnnlib.ts';
 import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
-import { decidePropertyOnPool, type PropertyResult } from '../verify/property/property.ts';
+import type { PropertyResult } from '../verify/property/property.ts';
 import { makeProgress } from './progress.ts';
-import { anyModelArg, EXIT, jobsOpt, nBoxes, numberOpt, printJson, viewOpt, withTreePool, type CommandSpec } from './common.ts';
+import { anyModelArg, EXIT, jobsOpt, nBoxes, numberOpt, printJson, viewOpt, type CommandSpec } from './common.ts';
 import { verifyInstances } from './verify-instances.ts';
 import { openFamily, type FamilyView } from './family-eval.ts';
 import { verifyFamily } from '../slice/family-verify.ts';
-import { verifyGraph } from './graph-verify.ts';
+import { verify } from '../api/search.ts';
+import { checkAnyPropertyFits } from './graph-verify.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
@@ -54,26 +55,19 @@ export const verifyCommand: CommandSpec = {
     if (fam) return verifyFamilyCommand(fam, propPath, values);
     const any = anyModelArg(values, values.default ? [] : [modelPath], 'verify');
     const timeout = (): number => numberOpt(values, 'timeout', 60, 0.01) * 1000;
-    if (any.kind === 'graph') {
-      // a CNN: ReLU splitting in this thread (one tree); --jobs is read (a bad value fails) but has no threads to give
-      jobsOpt(values);
-      const prop = readPropertyFor((p, path) => checkGraphPropertyFits(any.graph, p, path), any.path, propPath, values);
-      const r = await verifyGraph(any.graph, prop, timeout(), values.json === true);
-      return report(r, values, '', `${r.boxes} ${r.boxes === 1 ? 'node' : 'nodes'}`);
-    }
-    const model = any.model;
-    const prop = readPropertyFor((p, path) => checkPropertyFits(model.network, p, path), modelPath, propPath, values);
+    // a CNN: ReLU splitting in this thread (one tree); --jobs is read (a bad value fails) but has no threads to give;
+    // a chain: the split tree's steps on the workers, the same tree for any number, only sooner
+    const workers = jobsOpt(values);
+    const net = any.kind === 'graph' ? any.graph : any.model.network;
+    const prop = readPropertyFor((p, path) => checkAnyPropertyFits(any, p, path), any.kind === 'graph' ? any.path : modelPath, propPath, values);
     const progress = makeProgress(!values.json);
-    const timeoutMs = timeout();
-    // the split tree's steps on the workers: the same tree for any number (decidePropertyOnPool), only sooner
-    const r = await withTreePool(model.network, values, (pool) =>
-      decidePropertyOnPool(model.network, prop, {
-        timeoutMs,
-        onProgress: (phase, boxes, open, leftMs) => progress.update(phase, 0, 0, `${boxes} boxes bounded, ${open} open`, leftMs / 1000),
-      }, pool),
-    );
-    progress.done();
-    return report(r, values, '');
+    let r;
+    try {
+      r = await verify(net, prop, { timeoutMs: timeout(), workers, onProgress: (p) => progress.update(p.stage, 0, 0, p.detail, p.leftMs === undefined ? undefined : p.leftMs / 1000) });
+    } finally {
+      progress.done();
+    }
+    return any.kind === 'graph' ? report(r, values, '', `${r.boxes} ${r.boxes === 1 ? 'node' : 'nodes'}`) : report(r, values, '');
   },
 };
 
