@@ -1,9 +1,10 @@
 /**
  * Measurements for bench/graph-linear.ts (issue 27's linear simplifications), one function per question:
  * - fcTail: what the chain pruner's linear steps could take from the fully-connected part (dense nodes on a 1-D
- *   input followed by a ReLU): whole layers always active (foldable into the next), always-active neurons whose rows
- *   [w | b] are linearly dependent (the basis reduction: count = k - rank, rank by Gram-Schmidt with the chain's
- *   1e-11 relative residual), and pairs of rows that are positive multiples (merges);
+ *   input followed by a ReLU), beyond the constant neurons (rows of zero weights: the exact prune folds those):
+ *   whole layers always active (foldable into the next), always-active neurons whose rows [w | b] are linearly
+ *   dependent (the basis reduction: count = k - rank, rank by Gram-Schmidt with the chain's 1e-11 relative
+ *   residual), and pairs of rows that are positive multiples (merges);
  * - convChains: Conv -> Conv with only per-channel linear nodes between (batchnorm, affine) or a ReLU proved always
  *   active everywhere, and whether folding each would store fewer parameters;
  * - sameTapChannels: MaxPool channels whose every window is won by the same tap (only then can a channel become a
@@ -59,6 +60,8 @@ export interface FcLayer {
   neurons: number;
   inputs: number;
   never: number;
+  /** live neurons whose weights are all zero (constant: folded by the exact prune, left out of what follows) */
+  constant: number;
   always: number;
   /** always-active neurons the basis reduction would remove */
   dependent: number;
@@ -81,9 +84,11 @@ export function fcTail(g: Graph, census: GraphCensus): FcLayer[] {
       r[k] = n.params.bias.data[i];
       return r;
     };
-    const alive = Array.from({ length: m }, (_, i) => i).filter((i) => L.phases[i] !== 'never');
+    const zeroRow = (i: number): boolean => n.params.weight.data.subarray(i * k, (i + 1) * k).every((w) => w === 0);
+    const live = Array.from({ length: m }, (_, i) => i).filter((i) => L.phases[i] !== 'never');
+    const alive = live.filter((i) => !zeroRow(i));
     const always = alive.filter((i) => L.phases[i] === 'always');
-    out.push({ node: n.name, neurons: m, inputs: k, never: m - alive.length, always: always.length, dependent: always.length - rank(always.map(rowOf)), merges: positiveMultiples(alive.map(rowOf)) });
+    out.push({ node: n.name, neurons: m, inputs: k, never: m - live.length, constant: live.length - alive.length, always: always.length, dependent: always.length - rank(always.map(rowOf)), merges: positiveMultiples(alive.map(rowOf)) });
   }
   return out;
 }

@@ -10,7 +10,7 @@
  * - the fully-connected tail and Conv -> Conv chains (graph-linear-parts.ts).
  * Besides the shared networks: the planted PyTorch-style CNN (src/demo/cnn.ts) on [0, 1], and the trained CNNs
  * bench/cnn-train-prune.ts wrote (bench/out/cnn-train-prune/cnn-*-s*.onnx, not the pruned ones) on [0, 1].
- * Run: node --import tsx bench/graph-linear.ts [censusTimeoutS=30] [benchmarks=all|none]
+ * Run: node --import tsx bench/graph-linear.ts [censusTimeoutS=30] [benchmarks=all|none|oval21,...]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -98,7 +98,7 @@ function networks(): Array<{ name: string; g: Graph; box: Box }> {
 
 function fcLine(name: string, g: Graph, census: ReturnType<typeof graphPhaseCensus>, pools: MaxPoolNode[], b: Map<string, Itv> | null): string {
   const fc = fcTail(g, census);
-  const fcs = fc.map((l) => `${l.node.split('/').filter(Boolean)[0] ?? l.node} ${l.neurons}x${l.inputs}: ${l.never} never, ${l.always} always, ${l.dependent} dependent, ${l.merges} merges${l.always === l.neurons - l.never ? ' (all live linear: foldable)' : ''}`).join('; ');
+  const fcs = fc.map((l) => `${l.node.split('/').filter(Boolean)[0] ?? l.node} ${l.neurons}x${l.inputs}: ${l.never} never, ${l.constant} constant, ${l.always} always, ${l.dependent} dependent, ${l.merges} merges${l.always && l.always === l.neurons - l.never - l.constant ? ' (all live linear: foldable)' : ''}`).join('; ');
   const cc = convChains(g, census);
   const chains = cc.length ? cc.map((c) => `${c.first} -> ${c.second}: ${c.now} -> ${c.folded}`).join('; ') : 'none';
   let same = 0;
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     console.log(`| ${name} | ${wholeNode} / ${relu.length} | ${chAlways} / ${chAll} | ${elAlways} / ${elAll} | ${bn.foldable} / ${bn.bn} | ${pools.length ? `${dec} / ${pos}` : 'no MaxPool'} |`);
     second.push(fcLine(name, g, census, pools, b));
   }
-  console.log('\n| network | fully-connected layers (dense on a 1-D input, before a ReLU): neurons never / always active, always-active rows linearly dependent (basis), positive-multiple pairs (merges) | Conv -> Conv with nothing nonlinear between: parameters now -> folded | MaxPool channels whose every window has the same decided winner tap / all |');
+  console.log('\n| network | fully-connected layers (dense on a 1-D input, before a ReLU): neurons never active / constant / always active (not constant), always-active rows linearly dependent (basis), positive-multiple pairs (merges) | Conv -> Conv with nothing nonlinear between: parameters now -> folded | MaxPool channels whose every window has the same decided winner tap / all |');
   console.log('| --- | --- | --- | --- |');
   for (const l of second) console.log(l);
 }
