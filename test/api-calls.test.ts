@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkCertificate, defaultModel, loadAnyModel, loadModel, makeBox, networkHash, NnsError, prune, quantize, saveModel, slice, type Progress } from '../src/index.ts';
+import { checkCertificate, defaultModel, equiv, loadAnyModel, loadModel, makeBox, networkHash, NnsError, prune, quantize, saveModel, slice, type Progress } from '../src/index.ts';
 import { pytorchCnn, PRUNABLE_CNN_DEAD, PYTORCH_CNN_INPUT } from '../src/demo/cnn.ts';
+import { readOnnxGraph } from '../src/formats/onnx-graph/read.ts';
 import { cliIn } from './helpers/run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-api-'));
@@ -55,6 +56,19 @@ test('prune of a graph (a CNN with dead channels): the same channels removed and
   const checked = await checkCertificate(at('gapi.onnx.certificate.json'), { timeoutMs: 60_000 });
   assert.equal(checked.kind, 'graph');
   assert.equal(checked.status, 'proved');
+});
+
+test('equiv on graphs: a CNN against itself is proved, against a copy with one output bias moved by 1 refuted at 0.5', async () => {
+  const f = readOnnxGraph((writeFileSync(at('eq.onnx'), pytorchCnn()), at('eq.onnx')));
+  const n = PYTORCH_CNN_INPUT.reduce((x, y) => x * y, 1);
+  const box = makeBox(new Array(n).fill(0.49), new Array(n).fill(0.5));
+  const same = await equiv(f, f, box, { epsilon: 1e-6 }, { timeoutMs: 60_000 });
+  assert.equal(same.result, 'proved', JSON.stringify(same));
+  const g = structuredClone(f);
+  const last = [...g.nodes].reverse().find((node) => node.op === 'dense')!;
+  (last.params as { bias: { data: Float64Array } }).bias.data[0] += 1;
+  const off = await equiv(f, g, box, { epsilon: 0.5 }, { timeoutMs: 60_000 });
+  assert.equal(off.result, 'refuted', JSON.stringify(off));
 });
 
 test('quantize: the API writes the CLI\'s file; checkCertificate re-proves the quantisation certificate', async () => {

@@ -24,6 +24,8 @@ import { alignedPair } from '../verify/equiv/diff/diff-pair.ts';
 import { checkClass, checkLinf, type ClassResult, type LinfResult } from '../verify/equiv/equiv.ts';
 import { checkClassProduct, checkLinfProduct } from '../verify/equiv/equiv-product.ts';
 import { checkpoint, reporter, type RunOptions } from './run.ts';
+import { equivGraphPair, type GraphAnswer } from './equiv-graph.ts';
+import { chainAsGraph } from '../model/graph/from-chain.ts';
 
 /** How long a search may take and how many worker threads it may use; its signal and progress callback. */
 export interface SearchOptions extends RunOptions {
@@ -114,8 +116,24 @@ const sameSizes = (f: Network, g: Network): boolean =>
  * `nnshrink equiv` does without a certificate: the layer-by-layer difference when the layer sizes match, else the
  * two side by side as one network. The answer's `verdict.status` is proved, refuted or unknown.
  */
-export async function equiv(f: Network, g: Network, domain: Box | Box[], question: EquivQuestion, opts: SearchOptions = {}): Promise<LinfResult | ClassResult> {
+export async function equiv(f: Network, g: Network, domain: Box | Box[], question: EquivQuestion, opts?: SearchOptions): Promise<LinfResult | ClassResult>;
+/**
+ * A graph on either side (a chain beside it is taken as the graph of its layers): the diff method for two graphs of
+ * the same structure, the product method for any two, as `nnshrink equiv` on graphs; the answer's `result` is
+ * proved, refuted (a witness re-checked by evaluation) or unknown. Runs in this thread.
+ */
+export async function equiv(f: Network | Graph, g: Network | Graph, domain: Box | Box[], question: EquivQuestion, opts?: SearchOptions & { maxNodes?: number }): Promise<GraphAnswer>;
+export async function equiv(f: Network | Graph, g: Network | Graph, domain: Box | Box[], question: EquivQuestion, opts: SearchOptions & { maxNodes?: number } = {}): Promise<LinfResult | ClassResult | GraphAnswer> {
   const boxes = boxesOf(domain);
+  if (isGraph(f) || isGraph(g)) {
+    const shaped = isGraph(f) ? f : (g as Graph);
+    const asGraph = (m: Network | Graph, name: string): Graph => (isGraph(m) ? m : chainAsGraph(m, shaped.input.shape, shaped.output.shape, name));
+    const q = 'epsilon' in question ? { kind: 'linf' as const, epsilon: question.epsilon } : { kind: 'class' as const, order: question.sameClass, margin: question.margin ?? 0 };
+    await checkpoint(opts.signal);
+    const r = await equivGraphPair(asGraph(f, 'f'), asGraph(g, 'g'), boxes, q, { timeoutMs: opts.timeoutMs ?? 60_000, method: 'auto', ...(opts.maxNodes !== undefined ? { maxNodes: opts.maxNodes } : {}) });
+    await checkpoint(opts.signal);
+    return r;
+  }
   const report = reporter(opts);
   // the difference method reports boxes done and open; the product method the property search's phase too
   const onDiff = (done: number, open: number): void => report({ stage: 'equiv: difference', done, total: 0, detail: `${done} bounded, ${open} open` });

@@ -12,7 +12,8 @@ import type { WorkerPool } from '../pool/pool.ts';
 import { makeProgress } from './progress.ts';
 import { certificateFor, writtenPrune } from '../api/certified.ts';
 import { equivThroughEdits } from '../simplify/certified-equiv.ts';
-import { equivGraphs, type EquivAnswer } from './graph-equiv.ts';
+import { equivGraphs } from './graph-equiv.ts';
+import type { EquivAnswer } from '../api/equiv-graph.ts';
 import { anyModelArg, boundsFor, intOpt, jobsOpt, nBoxes, fmt, numberOpt, printJson, resolveDomain, verdictExit, viewOpt, withTreePool, type CommandSpec } from './common.ts';
 import { equivQuestion } from './tolerance-args.ts';
 

@@ -1,34 +1,18 @@
 /**
- * `equiv A B` when A or B is a graph (a CNN's ONNX): the graph equivalence checks (checkGraphLinf / checkGraphClass:
- * the diff method for two graphs of the same structure, the product method for any two). A chain beside a graph
- * is compared as the graph of its dense layers (chainAsGraph), taking the graph's input and output shapes. The
- * answer has the chain path's shape, so cmd-equiv prints both alike; a witness is re-evaluated here by plain
- * evaluation of both graphs, and one that does not re-check leaves the answer unknown.
+ * `equiv A B` when A or B is a graph (a CNN's ONNX): the options read, a chain beside a graph taken as the graph of
+ * its dense layers (chainAsGraph, with the graph's input and output shapes), and the library's graph equivalence
+ * (src/api/equiv-graph.ts: diff or product, a witness re-checked by plain evaluation) called; its answer has the
+ * chain path's shape, so cmd-equiv prints both alike.
  */
 import { fail } from '../errors.ts';
 import type { AnyModel } from '../formats/load.ts';
 import type { Graph } from '../model/graph/types.ts';
 import { size } from '../model/graph/shape.ts';
-import { forwardGraph } from '../model/graph/forward.ts';
-import { containsPoint, type Box } from '../model/box.ts';
 import { outputSize } from '../model/network.ts';
-import { checkGraphClass, checkGraphLinf } from '../verify/graph/equiv.ts';
-import { withoutSoftmax } from '../verify/graph/equiv-class.ts';
-import { classChanged } from '../verify/tolerance.ts';
-import type { Verdict } from '../verify/verdict.ts';
-import { loadMilpSolver } from '../verify/search/milp.ts';
 import { chainAsGraph } from '../model/graph/from-chain.ts';
+import { equivGraphPair, type GraphAnswer } from '../api/equiv-graph.ts';
 import { intOpt, jobsOpt, numberOpt, resolveGraphDomain } from './common.ts';
 import { equivQuestion } from './tolerance-args.ts';
-import type { CertifiedEquivResult } from '../simplify/certified-equiv.ts';
-
-/** What equiv prints, for chains and graphs alike. */
-export type EquivAnswer = Pick<CertifiedEquivResult, 'result' | 'method' | 'reason' | 'witness' | 'provedMaxDiff' | 'foundMaxDiff' | 'boxes' | 'timeMs'>;
-
-export interface GraphAnswer extends EquivAnswer {
-  /** said on stderr (in --json: a field) */
-  note?: string;
-}
 
 /** The two models as graphs of the same input and output sizes (one-line errors naming the files otherwise). */
 function asGraphs(a: AnyModel, b: AnyModel, pa: string, pb: string): [Graph, Graph] {
@@ -61,46 +45,6 @@ export async function equivGraphs(a: AnyModel, b: AnyModel, pa: string, pb: stri
   const domain = resolveGraphDomain(f, pa, values);
   const timeoutMs = numberOpt(values, 'timeout', 60, 0.01) * 1000;
   jobsOpt(values); // read (a bad value fails); the graph searches run in this thread
-  await loadMilpSolver();
-  const opts = { timeoutMs, method, maxNodes };
-  if (q.kind === 'class') {
-    const r = checkGraphClass(f, g, domain, { ...opts, order: q.order, margin: q.margin });
-    // the class of the scores before a final softmax, as the check took it (the margin is on those scores)
-    const [fl, gl] = [withoutSoftmax(f), withoutSoftmax(g)];
-    const answer = confirmed(fromVerdict(r.verdict, r.boxes), (w) => classChanged(forwardGraph(fl, w), forwardGraph(gl, w), q.order, q.margin), domain);
-    const dropped = r.verdict.detail?.softmaxDropped ? 'a final softmax was dropped: the class and the margin are those of the scores before it' : undefined;
-    return { answer: dropped ? { ...answer, note: dropped } : answer, eps: null };
-  }
-  const r = checkGraphLinf(f, g, domain, q.epsilon, opts);
-  const answer = {
-    ...fromVerdict(r.verdict, r.boxes),
-    provedMaxDiff: Number.isFinite(r.provedBound) ? r.provedBound : null,
-    foundMaxDiff: r.foundMax,
-  };
-  return { answer: confirmed(answer, (w) => linfDiff(forwardGraph(f, w), forwardGraph(g, w)) > q.epsilon, domain), eps: q.epsilon };
-}
-
-function fromVerdict(v: Verdict, boxes: number): GraphAnswer {
-  return {
-    result: v.status,
-    method: v.method,
-    reason: v.status === 'unknown' ? v.reason : undefined,
-    witness: v.status === 'refuted' ? Array.from(v.witness) : undefined,
-    boxes,
-    timeMs: v.timeMs,
-  };
-}
-
-/** A refutation stands only when its witness lies in the domain and re-evaluates as one. */
-function confirmed(ans: GraphAnswer, violates: (w: Float64Array) => boolean, domain: Box[]): GraphAnswer {
-  if (ans.result !== 'refuted') return ans;
-  const w = Float64Array.from(ans.witness ?? []);
-  if (w.length === domain[0].lo.length && domain.some((d) => containsPoint(d, w)) && violates(w)) return ans;
-  return { ...ans, result: 'unknown', witness: undefined, reason: 'a witness found did not re-check by plain evaluation' };
-}
-
-export function linfDiff(y: Float64Array, z: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < y.length; i++) m = Math.max(m, Math.abs(y[i] - z[i]));
-  return m;
+  const answer = await equivGraphPair(f, g, domain, q, { timeoutMs, method, maxNodes });
+  return { answer, eps: q.kind === 'class' ? null : q.epsilon };
 }
