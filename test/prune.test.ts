@@ -157,13 +157,14 @@ test('fixpoint: neurons that the tolerance changes make stable are removed too, 
     domain: [makeBox([-1, -1, -1], [1, 1, 1])],
     tolerance: { kind: 'linf', epsilon: eps },
     boundsFn: naiveIntervalBounds,
-    // (300 ms: under the full suite's load too few queries were proved for a neuron to become stable)
-    queryTimeoutMs: 1500,
-    // the search ends when its candidates run out (about 5 s); the default budget (20 queries) ran out first under load
-    toleranceBudgetMs: 60000,
+    // work limits, the clocks only a safety net: with clocks alone, under load too few queries were proved for a
+    // neuron to become stable; the search ends when its candidates run out
+    queryTimeoutMs: 60_000,
+    maxBoxes: 2_000,
+    toleranceBudgetMs: 600_000,
     roundTrip: (n) => n,
     precision: 'float64',
-    finalTimeoutMs: 3000,
+    finalTimeoutMs: 120_000,
     finalSamples: 5000,
   });
   const late = r.result.steps.filter((s) => s.stage === 1);
