@@ -4,9 +4,9 @@
  * certificate as `check` does, an abort from the progress callback rejects with code `aborted` and writes nothing,
  * and errors carry their code, file and place.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCertificate, defaultModel, equiv, loadAnyModel, loadModel, makeBox, networkHash, NnsError, prune, quantize, saveModel, slice, type Progress } from '../src/index.ts';
@@ -15,6 +15,7 @@ import { readOnnxGraph } from '../src/formats/onnx-graph/read.ts';
 import { cliIn } from './helpers/run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-api-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const at = (f: string): string => join(dir, f);
 const cli = cliIn(dir);
 const HALF = '0,0,0,0,0:0.5,0.5,0.5,0.5,0.5';
