@@ -10,7 +10,7 @@ import { randomNetwork } from '../src/demo/random-network.ts';
 import { WorkerPool } from '../src/pool/pool.ts';
 import { QueueRunner } from '../src/queue/coordinator.ts';
 import { parseRedisUrl } from '../src/queue/url.ts';
-import { VERSION } from '../src/cli/version.ts';
+import { VERSION } from '../src/version.ts';
 import type { NeuronTask } from '../src/verify/phase/neuron-task.ts';
 import { startRedis, startWorker } from '../test/helpers/redis-server.ts';
 

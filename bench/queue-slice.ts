@@ -16,7 +16,7 @@ import { loadMilpSolver } from '../src/verify/search/milp.ts';
 import { jsonNetworkText } from '../src/formats/json.ts';
 import { QueueRunner } from '../src/queue/coordinator.ts';
 import { parseRedisUrl } from '../src/queue/url.ts';
-import { VERSION } from '../src/cli/version.ts';
+import { VERSION } from '../src/version.ts';
 import { acasNnet } from '../test/helpers/shared.ts';
 import { startRedis, startWorker, type TestWorker } from '../test/helpers/redis-server.ts';
 

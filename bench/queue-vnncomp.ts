@@ -12,7 +12,7 @@ import type { PropertyResult } from '../src/verify/property/property.ts';
 import type { InstanceJob } from '../src/verify/property/instance.ts';
 import { QueueRunner } from '../src/queue/coordinator.ts';
 import { parseRedisUrl } from '../src/queue/url.ts';
-import { VERSION } from '../src/cli/version.ts';
+import { VERSION } from '../src/version.ts';
 import { SHARED_NETS } from '../test/helpers/shared.ts';
 import { startRedis, startWorker } from '../test/helpers/redis-server.ts';
 

@@ -22,7 +22,7 @@ export {
 export {
   /** The package's version, as `nnshrink --version` prints it. */
   VERSION,
-} from './cli/version.ts';
+} from './version.ts';
 
 // ---- the commands as calls: async, with an options object, an AbortSignal and progress ----
 export {

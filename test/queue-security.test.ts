@@ -17,7 +17,7 @@ import { parseRedisUrl } from '../src/queue/url.ts';
 import { blobNames, checkedBlob, decode, encode } from '../src/queue/wire.ts';
 import { QueueRunner } from '../src/queue/coordinator.ts';
 import { NnsError } from '../src/errors.ts';
-import { VERSION } from '../src/cli/version.ts';
+import { VERSION } from '../src/version.ts';
 import { jsonNetworkText } from '../src/formats/json.ts';
 import { plantedNetwork } from '../src/demo/planted.ts';
 import { randomNetwork } from './helpers/nets.ts';

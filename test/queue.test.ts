@@ -19,7 +19,7 @@ import { QueueRunner, type QueueStatus } from '../src/queue/coordinator.ts';
 import { parseRedisUrl } from '../src/queue/url.ts';
 import { loadMilpSolver } from '../src/verify/search/milp.ts';
 import { jsonNetworkText } from '../src/formats/json.ts';
-import { VERSION } from '../src/cli/version.ts';
+import { VERSION } from '../src/version.ts';
 import { runCli } from './helpers/run-cli.ts';
 import { WorkerPool } from '../src/pool/pool.ts';
 import { randomNetwork } from './helpers/nets.ts';

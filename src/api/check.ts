@@ -5,7 +5,7 @@
  */
 import { fail } from '../errors.ts';
 import { readInputFile } from '../formats/read-text.ts';
-import { isFamilyDirectory } from '../cli/family-eval.ts';
+import { isFamilyDirectory } from '../slice/family.ts';
 import { certificateFromJson, type Certificate } from '../simplify/certificate.ts';
 import { GRAPH_CERTIFICATE_FORMAT, type GraphCertificate, type GraphFinalCheck } from '../simplify/graph/certificate.ts';
 import type { GraphEpsCheckResult } from '../simplify/graph/eps-check.ts';

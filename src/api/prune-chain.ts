@@ -19,7 +19,7 @@ import { loadMilpSolver } from '../verify/search/milp.ts';
 import { phaseCensusParallel } from '../verify/phase/phase.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { NnsError, fail } from '../errors.ts';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../version.ts';
 import { checkpoint, reporter, type Progress, type RunOptions } from './run.ts';
 
 /** What a chain prune is asked (the library's prune options, resolved). */

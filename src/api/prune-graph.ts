@@ -22,7 +22,7 @@ import { buildGraphCertificate, type GraphCertificate, type GraphFinalCheck, typ
 import { channelCount, partlyDeadChannels } from '../simplify/graph/dead.ts';
 import { pathForCertificate } from '../simplify/certificate.ts';
 import { NnsError, fail } from '../errors.ts';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../version.ts';
 import { checkpoint, reporter, type Progress, type RunOptions } from './run.ts';
 
 /** sampled points of the domain where the pruned file is compared with the original, bit for bit */

@@ -20,8 +20,8 @@ import { DEFAULT_PATH, readChain } from '../simplify/quantize/read.ts';
 import { storeNetwork, storedNetwork, type QuantSpec } from '../simplify/quantize/values.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import { NnsError, fail } from '../errors.ts';
-import { VERSION } from '../cli/version.ts';
-import { fmt } from '../cli/common.ts';
+import { VERSION } from '../version.ts';
+import { fmt } from '../errors.ts';
 import { checkpoint, reporter, type RunOptions } from './run.ts';
 import type { Model } from './prune.ts';
 

@@ -17,7 +17,7 @@ import { sliceNetwork, type SliceRun } from '../slice/slicer.ts';
 import { writeFamily, type FamilyManifest } from '../slice/family.ts';
 import { buildFamily, familyOnnx } from '../slice/family-build.ts';
 import { fail } from '../errors.ts';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../version.ts';
 import { checkpoint, reporter, type RunOptions } from './run.ts';
 
 /** The options of {@link slice}. */

@@ -15,7 +15,7 @@ import { graphBounds } from './graph-bounds.ts';
 import { graphCensus } from './graph-census.ts';
 import { checkOutputs, writeFileAtomic } from '../formats/atomic.ts';
 import { censusReport } from '../report/census.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 /** the longest list of neuron indices the census's text output prints */
 const LIST_MAX = 24;

@@ -10,7 +10,7 @@ import { checkCertificate } from '../api/check.ts';
 import type { ChainCheckResult, SliceCheck } from '../api/check-chain.ts';
 import { printQuantCheck } from './quant-check.ts';
 import { makeProgress } from './progress.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 import { EXIT, nBoxes, fmt, numberOpt, printJson, verdictExit, type CommandSpec } from './common.ts';
 
 export const checkCommand: CommandSpec = {

@@ -7,7 +7,7 @@ import { describeTolerance } from '../verify/tolerance.ts';
 import { anyModelArg, EXIT, ExitError, intOpt, jobsOpt, precisionOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 import { pruneGraph } from './graph-prune.ts';
 import { pruneReport } from '../report/prune.ts';
 import { pruneChainRun } from '../api/prune-chain.ts';

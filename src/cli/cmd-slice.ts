@@ -16,7 +16,7 @@ import { boundsFor, intOpt, modelArg, numberOpt, printJson, resolveDomain, type 
 import { makeProgress } from './progress.ts';
 import { withRunner } from './queue-run.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 import { sliceReport } from '../report/slice.ts';
 
 /** The most slices a family may have (--max-slices, and 2^(inputs x levels) for --levels). */

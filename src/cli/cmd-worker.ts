@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultWorkers } from '../pool/pool.ts';
 import { intOpt, numberOpt, type CommandSpec } from './common.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 import { fail } from '../errors.ts';
 
 export const workerCommand: CommandSpec = {

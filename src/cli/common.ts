@@ -1,6 +1,8 @@
 /** Shared pieces of the commands: loading the model or the default, resolving the domain, printing. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { codeOfExit, fail, NnsError } from '../errors.ts';
+// fmt lives with the other message helpers (errors.ts); the commands take it from here with the rest
+export { fmt } from '../errors.ts';
 import { loadAnyModel, loadModel, type AnyModel } from '../formats/load.ts';
 import type { Graph } from '../model/graph/types.ts';
 import { size } from '../model/graph/shape.ts';
@@ -11,7 +13,7 @@ import { readVnnlib } from '../formats/vnnlib.ts';
 import { outputSize, type Network } from '../model/network.ts';
 import type { NetworkBounds } from '../bounds/types.ts';
 import { crownBounds } from '../bounds/backward.ts';
-import { isFamilyDirectory } from './family-eval.ts';
+import { isFamilyDirectory } from '../slice/family.ts';
 import { defaultWorkers, withPool, type WorkerPool } from '../pool/pool.ts';
 import { manyInputs } from '../verify/search/split.ts';
 import { didYouMean } from './suggest.ts';
@@ -294,12 +296,6 @@ export function viewOpt(values: Record<string, unknown>): 'raw' | 'normalized' {
   fail(`--view: '${String(v)}' (expected raw or normalized)`);
 }
 
-export function fmt(x: number, digits = 4): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e5 || a < 1e-3 ? x.toExponential(digits - 1) : Number(x.toPrecision(digits)).toString();
-}
 
 /** "1 box", "2 boxes": counts in messages read as English. */
 export function nBoxes(n: number): string {

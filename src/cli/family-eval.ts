@@ -1,10 +1,8 @@
 /** A slice family as the command line meets it: a family directory or the single ONNX file, read the same way. */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadModel } from '../formats/load.ts';
 import { forward, type Network } from '../model/network.ts';
 import type { Box } from '../model/box.ts';
-import { readFamily, type FamilyManifest } from '../slice/family.ts';
+import { isFamilyDirectory, readFamily, type FamilyManifest } from '../slice/family.ts';
 import { readFamilyOnnx } from '../slice/family-onnx.ts';
 import { locate } from '../slice/dispatch.ts';
 import type { SplitTree } from '../slice/partition.ts';
@@ -21,10 +19,6 @@ export interface FamilyView {
   net(i: number): Network;
   /** the directory's manifest (sizes of the source network and the slices, certificates) */
   manifest?: FamilyManifest;
-}
-
-export function isFamilyDirectory(p: string): boolean {
-  return existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'family.json'));
 }
 
 /** The slice family at `p` (a family directory or its single ONNX file), or null when `p` is anything else. */

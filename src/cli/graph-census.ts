@@ -10,7 +10,7 @@ import { makeProgress } from './progress.ts';
 import { EXIT, nBoxes, numberOpt, printJson } from './common.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
 import { censusReport } from '../report/census.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 /** default seconds for a graph's census: the goal per input ball is a minute */
 const DEFAULT_TIMEOUT_S = 30;

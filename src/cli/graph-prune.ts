@@ -10,7 +10,7 @@ import { describeTolerance } from '../verify/tolerance.ts';
 import { toleranceFrom } from './tolerance-args.ts';
 import { channelCount, partlyDeadChannels } from '../simplify/graph/dead.ts';
 import { makeProgress } from './progress.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 import { pruneGraphRun, type GraphSearchReport } from '../api/prune-graph.ts';
 import { graphPruneNodes, graphPruneReport } from '../report/graph-prune.ts';
 import { finalCheckExit } from './cmd-prune.ts';

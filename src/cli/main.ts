@@ -6,7 +6,7 @@
  */
 import { NnsError } from '../errors.ts';
 import { EXIT, ExitError, parse, type CommandSpec } from './common.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 import { didYouMean } from './suggest.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 

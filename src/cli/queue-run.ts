@@ -6,7 +6,7 @@
 import type { JobRunner } from '../pool/pool.ts';
 import { NnsError } from '../errors.ts';
 import { ExitError, EXIT, jobsOpt } from './common.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 const NO_WORKER_NOTE_MS = 10_000;
 

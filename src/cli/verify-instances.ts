@@ -19,7 +19,7 @@ import { numberOpt, printJson, viewOpt } from './common.ts';
 import { withRunner } from './queue-run.ts';
 import { checkAnyPropertyFits } from './graph-verify.ts';
 import { instancesReport } from '../report/instances.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 const stem = (p: string): string => basename(p, extname(p));
 

@@ -3,7 +3,7 @@
  * certificate file) and one network + certificate per slice. Written to a temporary sibling directory and renamed
  * into place, so a failed run never leaves half a family.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFilesAtomic, type Output } from '../formats/atomic.ts';
 import { fail, NnsError } from '../errors.ts';
@@ -12,6 +12,11 @@ import { leafBoxes } from './partition.ts';
 import type { SizeMetrics } from '../model/network.ts';
 import { boxFromJSON, boxToJSON, type Box } from '../model/box.ts';
 import type { SplitTree } from './partition.ts';
+
+/** Whether `p` is a slice family's directory (it holds a family.json). */
+export function isFamilyDirectory(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'family.json'));
+}
 
 export const FAMILY_FORMAT = 'nnshrink-family';
 
