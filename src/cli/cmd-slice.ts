@@ -1,16 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.ts';
-import { jsonNetworkText } from '../formats/json.ts';
-import { networkHash } from '../model/hash.ts';
-import { boxToJSON } from '../model/box.ts';
 import { sizeMetrics } from '../model/network.ts';
-import { BOUND_WIDENING_TEXT } from '../bounds/round.ts';
-import { buildCertificate, pathForCertificate } from '../simplify/certificate.ts';
-import { editsToJSON } from '../simplify/edits.ts';
-import { sliceDomain, sliceNetwork } from '../slice/slicer.ts';
-import { writeFamily, FAMILY_FORMAT, type FamilyManifest } from '../slice/family.ts';
-import { familyOnnxBytes } from '../slice/family-onnx.ts';
+import { sliceNetwork } from '../slice/slicer.ts';
+import { writeFamily } from '../slice/family.ts';
+import { buildFamily, familyOnnx } from '../slice/family-build.ts';
 import { checkOutputs } from '../formats/atomic.ts';
 import { boundsFor, intOpt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
@@ -104,55 +98,7 @@ export const sliceCommand: CommandSpec = {
       progress.done();
     }
     const before = sizeMetrics(f);
-    const manifest: FamilyManifest = {
-      format: FAMILY_FORMAT,
-      version: 1,
-      source: { path: model.path, sha256: networkHash(f), sizes: before },
-      tolerance,
-      strategy,
-      root: boxToJSON(run.partition.root),
-      ...(run.partition.regions ? { regions: run.partition.regions.map(boxToJSON) } : {}),
-      tree: run.partition.tree,
-      slices: [],
-      check: { ...run.familyCheck, perSlice: 'each slice certificate holds a proved end-to-end bound against the original on its box (with several domain boxes: on the parts of them it holds)' },
-    };
-    const files = run.slices.map((s, i) => {
-      const name = `slice-${String(i).padStart(5, '0')}`;
-      const certPath = join(out, `${name}.certificate.json`);
-      const proved = sliceDomain(run.partition, i);
-      const cert = buildCertificate({
-        inputPath: pathForCertificate(certPath, model.path),
-        inputView: model.view,
-        original: f,
-        outputPath: `${name}.json`,
-        written: s.written,
-        precision: 'float64',
-        domain: proved,
-        tolerance: s.tolerance,
-        exactTolerance: s.exactEps,
-        boundWidening: BOUND_WIDENING_TEXT,
-        census: s.result.census,
-        steps: s.result.steps,
-        edits: editsToJSON(s.result.edits),
-        groups: s.result.groups,
-        basisReduced: s.result.basisReduced,
-        finalCheck: s.check,
-        before,
-        after: s.result.after,
-        totalTimeMs: s.timeMs,
-        version: VERSION,
-        fallback: s.fallback,
-      });
-      manifest.slices.push({
-        box: boxToJSON(run.partition.boxes[i]),
-        network: `${name}.json`,
-        certificate: `${name}.certificate.json`,
-        sizes: s.result.after,
-        ...(s.fallback ? { fallback: s.fallback } : {}),
-      });
-      // the network file states the domain it was proved on when that is one box (the certificate lists the parts)
-      return { networkText: jsonNetworkText(s.written, proved.length === 1 ? { domain: proved[0] } : {}), certificateText: JSON.stringify(cert) + '\n' };
-    });
+    const { manifest, files } = buildFamily(f, model.path, model.view, run, tolerance, strategy, out, VERSION);
     const report = typeof values.report === 'string'
       ? [{
           path: values.report,
@@ -164,7 +110,7 @@ export const sliceCommand: CommandSpec = {
         }]
       : [];
     // one set: the family directory, the single ONNX file and the report, or none of them
-    writeFamily(out, manifest, files, [...(typeof values.onnx === 'string' ? [{ path: values.onnx, data: familyOnnxBytes(run.partition, run.slices.map((s) => s.written), 'float64') }] : []), ...report]);
+    writeFamily(out, manifest, files, [...(typeof values.onnx === 'string' ? [{ path: values.onnx, data: familyOnnx(run) }] : []), ...report]);
     const relu = stats(run.slices.map((s) => s.result.after.reluNeurons / Math.max(1, before.reluNeurons)));
     const par = stats(run.slices.map((s) => s.result.after.parameters / before.parameters));
     const summary = {

@@ -14,12 +14,13 @@ export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'decide a VNN-LIB property of a model or a slice family, or a VNN-COMP instance list: sat (with a checked counterexample), unsat, or unknown',
   usage: 'nnshrink verify MODEL|FAMILY|--default PROPERTY.vnnlib [--timeout S] [--results FILE] [--view raw|normalized] [--jobs N] [--json]\n' +
-    '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--report R.html] [--jobs N] [--json]\n' +
+    '       nnshrink verify --instances LIST.csv [--model-dir D] [--property-dir D] [--timeout S] [--results-dir DIR] [--report R.html] [--jobs N | --redis URL [--resume RUN_ID]] [--json]\n' +
     '    (--results FILE: the verdict in the VNN-COMP result format: sat / unsat / unknown / timeout, and for sat the\n' +
     '     counterexample as ((X_0 v) .. (Y_0 v) ..);\n' +
     '     --instances: a VNN-COMP instance list, lines model,property[,timeout seconds], paths relative to the list\'s\n' +
     '     directory (or --model-dir / --property-dir); --timeout replaces the listed limits; instances run side by side\n' +
     '     on N worker threads (default: the cores), each with its own limit; --results-dir gets one result file each;\n' +
+    '     --redis: the instances as jobs for nnshrink worker processes on any machine (docs/distributed.md);\n' +
     '     MODEL: with few inputs, each step of the input-splitting tree spreads its 8 most open boxes over N worker\n' +
     '     threads (default: the cores); the tree does not depend on N;\n' +
     '     GRAPH (a convolutional or residual ONNX network): ReLU splitting with branch and bound, MILP for the last\n' +
