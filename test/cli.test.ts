@@ -739,7 +739,7 @@ test('exit codes of bounds --max: 0 within the precision, 3 when the time runs o
 });
 
 test("exit codes of prune's final check: refuted 1, not proved 3, a contradicting sample (a bug) 4, nothing else changed", async () => {
-  const { finalCheckExit } = await import('../src/cli/cmd-prune.ts');
+  const { finalCheckExit } = await import('../src/cli/common.ts');
   const { FinalCheckFailed } = await import('../src/simplify/certify.ts');
   const { NnsError } = await import('../src/errors.ts');
   const codeOf = (e: Error): number => {

@@ -1,10 +1,9 @@
-import { fail, NnsError } from '../errors.ts';
+import { fail } from '../errors.ts';
 import { formatOf } from '../formats/load.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
-import { FinalCheckFailed } from '../simplify/certify.ts';
 import type { ToleranceSearchStats } from '../simplify/prune.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { anyModelArg, EXIT, ExitError, intOpt, jobsOpt, precisionOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { anyModelArg, finalCheckExit, intOpt, jobsOpt, precisionOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from '../version.ts';
@@ -133,15 +132,4 @@ function toleranceSearchLine(t: ToleranceSearchStats): string {
     `  tolerance search: ${t.accepted} of ${t.candidates} candidate changes kept, ${t.queries} queries (${t.provedQueries} proved, ` +
     `${t.refutedQueries} refuted, ${open} undecided) in ${(t.timeMs / 1000).toFixed(1)} s${tail}`
   );
-}
-
-/**
- * A final check that did not prove the result ends prune with nothing written: refuted (a counterexample) 1, not
- * proved within the limits 3, sampling against a proof (a bug) 4; the library's NnsError of such an outcome the same.
- */
-export function finalCheckExit(e: unknown): never {
-  if (e instanceof FinalCheckFailed) throw new ExitError(e.message, e.status === 'refuted' ? EXIT.refuted : e.status === 'contradicted' ? EXIT.internal : EXIT.unknown);
-  // the library's outcomes (refuted, not proved, aborted) end the command with their own exit code
-  if (e instanceof NnsError && e.code !== 'bad-input' && !(e instanceof ExitError)) throw new ExitError(e.message, e.exitCode);
-  throw e;
 }

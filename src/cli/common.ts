@@ -1,6 +1,7 @@
 /** Shared pieces of the commands: loading the model or the default, resolving the domain, printing. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { codeOfExit, fail, NnsError } from '../errors.ts';
+import { FinalCheckFailed } from '../simplify/certify.ts';
 // fmt lives with the other message helpers (errors.ts); the commands take it from here with the rest
 export { fmt } from '../errors.ts';
 import { loadAnyModel, loadModel, type AnyModel } from '../formats/load.ts';
@@ -305,4 +306,15 @@ export function nBoxes(n: number): string {
 /** What NNet output did with linear hidden neurons (it has no way to state them); `pairs[k]`: layer k's. */
 export function reluPairsNote(pairs: number[][]): string {
   return `NNet has no linear hidden neurons: ${pairs.reduce((t, l) => t + l.length, 0)} stored as ReLU pairs, relu(z) - relu(-z)`;
+}
+
+/**
+ * A final check that did not prove the result ends prune with nothing written: refuted (a counterexample) 1, not
+ * proved within the limits 3, sampling against a proof (a bug) 4; the library's NnsError of such an outcome the same.
+ */
+export function finalCheckExit(e: unknown): never {
+  if (e instanceof FinalCheckFailed) throw new ExitError(e.message, e.status === 'refuted' ? EXIT.refuted : e.status === 'contradicted' ? EXIT.internal : EXIT.unknown);
+  // the library's outcomes (refuted, not proved, aborted) end the command with their own exit code
+  if (e instanceof NnsError && e.code !== 'bad-input' && !(e instanceof ExitError)) throw new ExitError(e.message, e.exitCode);
+  throw e;
 }

@@ -3,7 +3,7 @@
  * called, the result printed and written (with --report, one HTML page of channels per node by reason) as one set.
  */
 import { fail } from '../errors.ts';
-import { fmt, nBoxes, numberOpt, intOpt, precisionOpt, printJson, resolveGraphDomain, EXIT } from './common.ts';
+import { finalCheckExit, fmt, nBoxes, numberOpt, intOpt, precisionOpt, printJson, resolveGraphDomain, EXIT } from './common.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
 import type { Graph } from '../model/graph/types.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
@@ -13,7 +13,6 @@ import { makeProgress } from './progress.ts';
 import { VERSION } from '../version.ts';
 import { pruneGraphRun, type GraphSearchReport } from '../api/prune-graph.ts';
 import { graphPruneNodes, graphPruneReport } from '../report/graph-prune.ts';
-import { finalCheckExit } from './cmd-prune.ts';
 
 /** Options of prune that graphs do not take yet, with why. */
 const NOT_ON_GRAPHS: Record<string, string> = {

@@ -7,7 +7,8 @@
  */
 import { fail, NnsError } from '../errors.ts';
 import type { JobKind } from './kinds.ts';
-import type { QueueRunner } from './coordinator.ts';
+import type { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { checkVersions, liveWorkers } from './redis.ts';
 
 export interface QueueStatus {
@@ -31,6 +32,15 @@ const CHUNK = 500;
 /** at most this many job states looked at per look */
 const STATE_BATCH = 200;
 
+/** What a round takes from its coordinator (coordinator.ts's QueueRunner is one), so the two import one way. */
+export interface RoundHost {
+  readonly run_id: string;
+  readonly opts: { resume?: string; attempts?: number; version: string; onStatus?: (s: QueueStatus) => void };
+  readonly keepSeconds: number;
+  readonly parts: { redis: Redis; queue: Queue; events: QueueEvents; results: string; jobId: (key: string) => string };
+  decodeResult<R>(kind: JobKind, text: string): R;
+}
+
 export class Round<R> {
   private readonly results: R[];
   private readonly pending = new Map<string, number[]>();
@@ -42,7 +52,7 @@ export class Round<R> {
   private stateCursor = 0;
 
   constructor(
-    private readonly runner: QueueRunner,
+    private readonly runner: RoundHost,
     private readonly kind: JobKind,
     private readonly jobs: unknown[],
     keys: string[],
