@@ -221,6 +221,7 @@ test('an unsupported operator: one line naming the file, node and operator, exit
     run('bounds', div, '--domain', '0:1', '--json'),
     run('bounds', cnnPath, '--domain', '0:1', '--max', '1:0'),
     run('bounds', cnnPath),
+    run('slice', cnnPath, '--domain', '0:1', '--max-slices', '4', '-o', join(dir, 'never-family')),
   ]);
   for (const r of runs.slice(0, 2)) oneLineError(r, 2, /^nnshrink: error: .*erf\.onnx: node '\/act\/Erf' \(Erf\): unsupported operator Erf/);
   oneLineError(runs[2], 3, /^nnshrink: .*div\.onnx: no bounds: node '\/gate\/Div' \(div\): the divisor's element 0 lies in \[-1\.5\d*, 2\.5\d*\], which contains 0/);
@@ -232,6 +233,9 @@ test('an unsupported operator: one line naming the file, node and operator, exit
   ok.output.lo.forEach((l: number, i: number) => assert.ok(l <= 0 && ok.output.hi[i] >= 2 / 3 - 1e-12 && ok.output.hi[i] < 100));
   oneLineError(runs[5], 2, /--max: not available on graph networks/);
   oneLineError(runs[6], 2, /cnn\.onnx: the model states no input domain; give one with --domain .*768 values/);
+  // an image network is not sliced, and says why (a box cut in 768 dimensions), nothing written
+  oneLineError(runs[7], 2, /cnn\.onnx: a graph network of 768 inputs \(an image network\): slice splits the input box/);
+  assert.ok(!existsSync(join(dir, 'never-family')));
 });
 
 const SHARED_CNN = sharedPath('cnn', 'marabou-cifar10', 'nets', 'cifar10_small.onnx');

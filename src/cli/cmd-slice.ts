@@ -6,8 +6,9 @@ import { sliceNetwork } from '../slice/slicer.ts';
 import { writeFamily } from '../slice/family.ts';
 import { buildFamily, familyOnnx } from '../slice/family-build.ts';
 import { checkOutputs } from '../formats/atomic.ts';
-import { boundsFor, intOpt, modelArg, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { anyModelArg, boundsFor, intOpt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
+import { size } from '../model/graph/shape.ts';
 import { withRunner } from './queue-run.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from '../version.ts';
@@ -15,6 +16,17 @@ import { sliceReport } from '../report/slice.ts';
 
 /** The most slices a family may have (--max-slices, and 2^(inputs x levels) for --levels). */
 export const MAX_SLICES = 65_536;
+
+/**
+ * Why a graph network is not sliced. A slice is a box of the input space; for an image network of thousands of
+ * inputs even one cut per input would be 2^n boxes, and the few-input graphs met so far are all chains (which are
+ * sliced). Slicing a graph of few inputs would need the graph pruner per slice and a graph dispatcher: not built.
+ */
+function graphSliceRefusal(path: string, inputs: number): string {
+  return inputs > 64
+    ? `${path}: a graph network of ${inputs} inputs (an image network): slice splits the input box, and cutting ${inputs} dimensions is not a family anyone could store; prune it on its domain instead (nnshrink prune, channels)`
+    : `${path}: a graph network (not a chain of dense layers): slice takes fully-connected networks; prune it on its domain instead (nnshrink prune, channels)`;
+}
 
 function stats(xs: number[]): { mean: number; median: number; max: number; min: number } {
   const s = [...xs].sort((a, b) => a - b);
@@ -51,7 +63,9 @@ export const sliceCommand: CommandSpec = {
   maxPositionals: 1,
   exits: '0 written (a slice not proved in time keeps the original network, as its certificate says)',
   async run(values, positionals) {
-    const model = modelArg(values, positionals, 'slice');
+    const any = anyModelArg(values, positionals, 'slice');
+    if (any.kind === 'graph') fail(graphSliceRefusal(any.path, size(any.graph.input.shape)));
+    const model = any.model;
     const domain = resolveDomain(model, values);
     const out = values.output;
     if (typeof out !== 'string') fail('slice: missing -o FAMILY_DIR');
