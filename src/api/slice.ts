@@ -3,8 +3,6 @@
  * the original on its box, the family checked through its dispatcher, and the family directory (and, if asked, its
  * single ONNX file) written as one set, as `nnshrink slice` does.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { checkOutputs } from '../formats/atomic.ts';
 import type { LoadedModel } from '../formats/model-file.ts';
 import type { Box } from '../model/box.ts';
@@ -14,8 +12,8 @@ import type { Certificate } from '../simplify/certificate.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import { sliceNetwork, type SliceRun } from '../slice/slicer.ts';
-import { writeFamily, type FamilyManifest } from '../slice/family.ts';
-import { buildFamily, familyOnnx } from '../slice/family-build.ts';
+import { checkFamilyTarget, writeFamily, type FamilyManifest } from '../slice/family.ts';
+import { buildFamily, familyOnnx, sliceLimits } from '../slice/family-build.ts';
 import { fail } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { checkpoint, reporter, type RunOptions } from './run.ts';
@@ -64,7 +62,7 @@ export async function slice(model: LoadedModel, options: SliceOptions): Promise<
   const write = options.write !== false;
   if (write) {
     checkOutputs([{ path: out, what: '-o', kind: 'dir' }, ...(options.onnx ? [{ path: options.onnx, what: '--onnx', kind: 'file' as const }] : [])], model.path === '<default>' ? [] : [{ path: model.path, what: 'MODEL' }]);
-    if (existsSync(out) && statSync(out).isDirectory() && !existsSync(join(out, 'family.json'))) fail(`-o ${out}: exists and is not a slice family; not overwriting it`);
+    checkFamilyTarget(out);
   }
   const strategy = options.strategy ?? 'adaptive';
   const tolerance = options.tolerance ?? { kind: 'exact' as const };
@@ -78,10 +76,7 @@ export async function slice(model: LoadedModel, options: SliceOptions): Promise<
     tolerance,
     boundsFn: crownBounds,
     bounds: 'crown',
-    queryTimeoutMs: timeoutMs,
-    toleranceBudgetMs: timeoutMs * 5,
-    finalTimeoutMs: timeoutMs * 4,
-    finalSamples: 5000,
+    ...sliceLimits(timeoutMs),
     workers: Math.max(1, Math.floor(options.workers ?? 1)),
     onProgress: (done, total, mean) => report({ stage: 'slicing', done, total, detail: `mean ReLUs ${mean.toFixed(1)}` }),
   });

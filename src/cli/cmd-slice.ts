@@ -1,10 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fail } from '../errors.ts';
 import { sizeMetrics } from '../model/network.ts';
 import { sliceNetwork } from '../slice/slicer.ts';
-import { writeFamily } from '../slice/family.ts';
-import { buildFamily, familyOnnx } from '../slice/family-build.ts';
+import { checkFamilyTarget, writeFamily } from '../slice/family.ts';
+import { buildFamily, familyOnnx, sliceLimits } from '../slice/family-build.ts';
 import { checkOutputs } from '../formats/atomic.ts';
 import { anyModelArg, boundsFor, intOpt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
@@ -97,10 +95,7 @@ export const sliceCommand: CommandSpec = {
           tolerance,
           boundsFn: boundsFor(f),
           bounds: 'crown',
-          queryTimeoutMs: timeoutS * 1000,
-          toleranceBudgetMs: timeoutS * 1000 * 5,
-          finalTimeoutMs: timeoutS * 4000,
-          finalSamples: 5000,
+          ...sliceLimits(timeoutS * 1000),
           workers,
           onProgress: (d, t, mean) => {
             shown = [d, t, `mean ReLUs ${mean.toFixed(1)}`];
@@ -177,5 +172,5 @@ function checkSliceOutputs(out: string, onnx: unknown, report: unknown, inputs: 
   const file = (p: unknown, what: string) => (typeof p === 'string' ? [{ path: p, what, kind: 'file' as const }] : []);
   const outputs = [{ path: out, what: '-o', kind: 'dir' as const }, ...file(onnx, '--onnx'), ...file(report, '--report')];
   checkOutputs(outputs, inputs);
-  if (existsSync(out) && statSync(out).isDirectory() && !existsSync(join(out, 'family.json'))) fail(`-o ${out}: exists and is not a slice family; not overwriting it`);
+  checkFamilyTarget(out);
 }

@@ -79,6 +79,11 @@ export function buildFamily(f: Network, modelPath: string, view: 'raw' | 'normal
   return { manifest, files, certificates };
 }
 
+/** The per-slice limits the command and the library both derive from one query time limit. */
+export function sliceLimits(queryTimeoutMs: number): { queryTimeoutMs: number; toleranceBudgetMs: number; finalTimeoutMs: number; finalSamples: number } {
+  return { queryTimeoutMs, toleranceBudgetMs: queryTimeoutMs * 5, finalTimeoutMs: queryTimeoutMs * 4, finalSamples: 5000 };
+}
+
 /** The family as one ONNX file: every slice and the dispatcher that picks one per input. */
 export function familyOnnx(run: SliceRun): Uint8Array {
   return familyOnnxBytes(run.partition, run.slices.map((s) => s.written), 'float64');

@@ -18,6 +18,11 @@ export function isFamilyDirectory(p: string): boolean {
   return existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'family.json'));
 }
 
+/** A family is written over nothing or over an earlier family, never over another directory. */
+export function checkFamilyTarget(out: string): void {
+  if (existsSync(out) && statSync(out).isDirectory() && !existsSync(join(out, 'family.json'))) fail(`-o ${out}: exists and is not a slice family; not overwriting it`);
+}
+
 export const FAMILY_FORMAT = 'nnshrink-family';
 
 export interface FamilySliceEntry {
