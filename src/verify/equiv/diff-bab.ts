@@ -40,8 +40,8 @@ export interface EquivOptions {
   /** linf mode: an amount each box adds to its bound of |f - g| (quantize: g's float32 evaluation error on that box,
    * from f's bounds and the difference's there); what is proved is then max |f - g| + slack <= epsilon */
   boxSlack?: (box: Box, fb: NetworkBounds, d: DiffBounds) => number;
-  /** called now and then with the number of boxes processed and the open ones */
-  onProgress?: (done: number, open: number) => void;
+  /** called now and then with the number of boxes processed, the open ones and the worst open box's score */
+  onProgress?: (done: number, open: number, top?: number) => void;
 }
 
 /**
@@ -186,7 +186,7 @@ export class OpenBoxes {
     }
     if (this.opts.onProgress && this.count >= this.nextReport) {
       this.nextReport = this.count + 256;
-      this.opts.onProgress(this.count, this.heap.size);
+      this.opts.onProgress(this.count, this.heap.size, this.heap.size ? this.heap.peekKey() : 0);
     }
   }
 

@@ -14,9 +14,15 @@
 import type { Box } from '../../../model/box.ts';
 import type { NetworkBounds } from '../../../bounds/types.ts';
 import { widenLo } from '../../../bounds/round.ts';
-import { addRows } from '../../../bounds/backward.ts';
 import type { DiffPlan } from './diff-plan.ts';
 import { relaxDelta, type DeltaRelax } from './diff-activation.ts';
+import { addRowsPair, gather, liveDelta, liveF, placesOf } from './diff-live.ts';
+
+/** A layer's g weights (on the live differences below) and E (on f's live activations below; null: E is sparse). */
+interface LiveRows {
+  g: Float64Array;
+  e: Float64Array | null;
+}
 
 /** Where the layer's sources stand on the box: f's activations feeding it, merge residuals, rounding of E. */
 interface LayerSources {
@@ -31,6 +37,13 @@ interface LayerSources {
 export class BackwardDifference {
   private readonly sources: LayerSources[] = [];
   private readonly relax: DeltaRelax[] = [];
+  /** per layer: the neurons whose activation difference is not exactly 0 (from its relaxation) */
+  private readonly dLive: Int32Array[] = [];
+  /** per layer l + 1: f's live neurons of layer l and their places; per layer: matrices on the live parts */
+  private readonly fLiveAt: Int32Array[] = [];
+  private readonly fPosAt: Int32Array[] = [];
+  private readonly below: LiveRows[] = [];
+  private readonly fW: Float64Array[] = [];
 
   constructor(
     private readonly plan: DiffPlan,
@@ -52,6 +65,7 @@ export class BackwardDifference {
   /** Layer k's activation difference relaxed from the final bounds of its D (called before tighten(k + 1)). */
   activate(k: number, dLo: Float64Array, dHi: Float64Array): void {
     this.relax[k] = relaxDelta(this.plan, k, this.fb, dLo, dHi);
+    this.dLive[k] = liveDelta(this.relax[k]);
   }
 
   /**
@@ -74,20 +88,52 @@ export class BackwardDifference {
     });
   }
 
-  /** Sound lower bounds of +D_(k,j) and -D_(k,j) for the listed neurons (interleaved). */
+  /** f's live neurons of layer l (l = -1: the inputs), their places, and layer l's matrices on the live ones. */
+  private fLive(l: number): Int32Array {
+    return (this.fLiveAt[l + 1] ??= liveF(this.plan.pair.f, this.fb, l));
+  }
+
+  private fPlaces(l: number): Int32Array {
+    return (this.fPosAt[l + 1] ??= placesOf(this.fLive(l), this.plan.layers[l + 1].inp));
+  }
+
+  /** Layer l's g weights and E on the given rows, columns: the live differences / f's live activations below. */
+  private rowsOf(l: number, rows: Int32Array): LiveRows {
+    const P = this.plan.layers[l];
+    const dense = P.eCols.length === P.inp;
+    return {
+      g: l > 0 ? gather(this.plan.pair.g.layers[l].weights, P.inp, rows, this.dLive[l - 1]) : new Float64Array(0),
+      e: dense ? gather(P.E, P.inp, rows, this.fLive(l - 1)) : null,
+    };
+  }
+
+  /** The same, on the rows of layer l's live differences (layer l below the tightened one), kept for the box. */
+  private belowRows(l: number): LiveRows {
+    return (this.below[l] ??= this.rowsOf(l, this.dLive[l]));
+  }
+
+  /** f's weights of layer l on its live neurons, columns: the live activations below. */
+  private fWeights(l: number): Float64Array {
+    return (this.fW[l] ??= gather(this.plan.pair.f.layers[l].weights, this.plan.layers[l].inp, this.fLive(l), this.fLive(l - 1)));
+  }
+
+  /**
+   * Sound lower bounds of +D_(k,j) and -D_(k,j) for the listed neurons (interleaved). A: coefficients on the live
+   * D of layer l (neurons `rows`); F: on f's live activations feeding layer l (the sources' E terms, carried down
+   * through f's own relaxation so that sources of different layers and neurons are bounded jointly).
+   */
   private lowerBounds(k: number, J: number[]): Float64Array {
-    const { plan, fb, box } = this;
-    const { f, g } = plan.pair;
+    const { plan, box } = this;
+    const { f } = plan.pair;
     const u = 2 * J.length;
-    let m = plan.layers[k].out;
-    // A: coefficients on D of layer l; F: on f's activations feeding layer l (the sources' E terms, carried down
-    // through f's own relaxation so that sources of different layers and neurons are bounded jointly)
-    let A = new Float64Array(u * m);
-    let F = new Float64Array(u * plan.layers[k].inp);
-    J.forEach((j, i) => {
-      A[2 * i * m + j] = 1;
-      A[(2 * i + 1) * m + j] = -1;
-    });
+    let rows: Int32Array = Int32Array.from(J);
+    let m = rows.length;
+    let A: Float64Array = new Float64Array(u * m);
+    for (let i = 0; i < J.length; i++) {
+      A[2 * i * m + i] = 1;
+      A[(2 * i + 1) * m + i] = -1;
+    }
+    let F: Float64Array = new Float64Array(u * this.fLive(k - 1).length);
     const cst = new Float64Array(u);
     const mag = new Float64Array(u);
     const nzIdx = new Int32Array(Math.max(f.inputSize, ...plan.layers.map((P) => P.out)));
@@ -97,33 +143,39 @@ export class BackwardDifference {
       const inp = P.inp;
       const nm = P.merged.length;
       const ec = P.eCols;
+      const mats = l === k ? this.rowsOf(l, rows) : this.belowRows(l);
+      const fc = this.fLive(l - 1);
+      const nF = fc.length;
+      const posF = mats.e ? null : this.fPlaces(l - 1);
       const H = new Float64Array(nm);
       let anyF = false;
       for (let r = 0; r < u; r++) {
         const ao = r * m;
-        const fo = r * inp;
+        const fo = r * nF;
         let c = 0;
         let mg = 0;
         let err = 0;
         if (nm > 0) H.fill(0);
         let nz = 0;
-        for (let j = 0; j < m; j++) {
-          const a = A[ao + j];
+        for (let p = 0; p < m; p++) {
+          const a = A[ao + p];
           if (a === 0) continue;
-          nzIdx[nz++] = j;
+          const j = rows[p];
+          nzIdx[nz++] = p;
           c += a * P.bd[j];
           mg += Math.abs(a * P.bd[j]);
           err += Math.abs(a) * (P.bdErr[j] + S.eErr[j]);
           for (let t = 0; t < nm; t++) H[t] += a * P.rhoCoef[j * nm + t];
         }
-        // F += E^T a: every column when all have residual weights (rounded copies), else the listed ones
-        if (ec.length === inp) addRows(F, fo, P.E, inp, A, ao, nzIdx, nz);
-        else {
+        // F += E^T a: every column when all have residual weights (rounded copies: after this loop), else the listed
+        if (!mats.e) {
           for (let q = 0; q < nz; q++) {
-            const j = nzIdx[q];
-            const a = A[ao + j];
-            const row = j * inp;
-            for (let t = 0; t < ec.length; t++) F[fo + ec[t]] += a * P.E[row + ec[t]];
+            const a = A[ao + nzIdx[q]];
+            const row = rows[nzIdx[q]] * inp;
+            for (let t = 0; t < ec.length; t++) {
+              const at = posF![ec[t]];
+              if (at >= 0) F[fo + at] += a * P.E[row + ec[t]];
+            }
           }
         }
         for (let t = 0; t < nm; t++) {
@@ -134,10 +186,11 @@ export class BackwardDifference {
         }
         cst[r] += c - err;
         mag[r] += mg + err;
-        if (!anyF) for (let t = 0; t < inp && !anyF; t++) anyF = F[fo + t] !== 0;
       }
+      if (mats.e) for (let r = 0; r < u; r += 2) addRowsPair(F, r * nF, (r + 1) * nF, mats.e, nF, A, r * m, (r + 1) * m, m);
+      for (let t = 0; t < u * nF && !anyF; t++) anyF = F[t] !== 0;
       if (l === 0) {
-        // f's activations below layer 0 are the inputs
+        // f's activations below layer 0 are the inputs (all live: F's places are the inputs)
         for (let r = 0; r < u; r++) {
           let c = 0;
           let mg = 0;
@@ -152,66 +205,26 @@ export class BackwardDifference {
         }
         break;
       }
-      const below = plan.layers[l - 1].inp;
-      // f's part: through f's activation of layer l-1 (CROWN's relaxation) and its affine map
-      const Fn = new Float64Array(u * below);
-      if (anyF) {
-        const Lf = f.layers[l - 1];
-        const zl = fb[l - 1].lo;
-        const zh = fb[l - 1].hi;
-        for (let r = 0; r < u; r++) {
-          const fo = r * inp;
-          let c = 0;
-          let mg = 0;
-          let nz = 0;
-          for (let t = 0; t < inp; t++) {
-            let w = F[fo + t];
-            if (w === 0) continue;
-            if (Lf.relu[t]) {
-              const lo = zl[t];
-              const hi = zh[t];
-              if (hi <= 0) w = 0;
-              else if (lo < 0) {
-                if (w < 0) {
-                  // the chord above relu over [lo, hi]
-                  const lam = hi / (hi - lo);
-                  c -= w * lam * lo;
-                  mg += Math.abs(w * lam * lo);
-                  w *= lam;
-                } else if (!(hi > -lo)) w = 0;
-              }
-            }
-            F[fo + t] = w;
-            if (w === 0) continue;
-            c += w * Lf.bias[t];
-            mg += Math.abs(w * Lf.bias[t]);
-            nzIdx[nz++] = t;
-          }
-          addRows(Fn, r * below, Lf.weights, below, F, fo, nzIdx, nz);
-          cst[r] += c;
-          mag[r] += mg;
-        }
-      }
-      // the difference's part: through g's weights to layer l-1's activation difference, then its relaxation
-      const W = g.layers[l].weights;
+      F = anyF ? this.fDown(l - 1, F, u, cst, mag) : new Float64Array(u * this.fLive(l - 2).length);
+      // the difference's part: through g's weights to layer l-1's live activation differences, then their relaxation
+      const dc = this.dLive[l - 1];
+      const nD = dc.length;
       const R = this.relax[l - 1];
-      const B = new Float64Array(u * inp);
+      const B = new Float64Array(u * nD);
+      for (let r = 0; r < u; r += 2) addRowsPair(B, r * nD, (r + 1) * nD, mats.g, nD, A, r * m, (r + 1) * m, m);
       for (let r = 0; r < u; r++) {
-        const ao = r * m;
-        let nz = 0;
-        for (let j = 0; j < m; j++) if (A[ao + j] !== 0) nzIdx[nz++] = j;
-        addRows(B, r * inp, W, inp, A, ao, nzIdx, nz);
-        const bo = r * inp;
+        const bo = r * nD;
         let c = 0;
         let mg = 0;
-        for (let t = 0; t < inp; t++) {
-          const b = B[bo + t];
+        for (let q = 0; q < nD; q++) {
+          const b = B[bo + q];
           if (b === 0) continue;
+          const t = dc[q];
           if (b > 0) {
-            B[bo + t] = b * R.lamL[t];
+            B[bo + q] = b * R.lamL[t];
             c += b * R.muL[t];
           } else {
-            B[bo + t] = b * R.lamU[t];
+            B[bo + q] = b * R.lamU[t];
             c += b * R.muU[t];
           }
           mg += Math.abs(b) * R.mag[t];
@@ -220,11 +233,54 @@ export class BackwardDifference {
         mag[r] += mg;
       }
       A = B;
-      m = inp;
-      F = Fn;
+      rows = dc;
+      m = nD;
     }
     const out = new Float64Array(u);
     for (let r = 0; r < u; r++) out[r] = Number.isFinite(cst[r]) ? widenLo(cst[r], mag[r] * (k + 2)) : -Infinity;
     return out;
+  }
+
+  /** F (on f's live activations of layer l) through their relaxation (CROWN's) and f's affine map of layer l. */
+  private fDown(l: number, F: Float64Array, u: number, cst: Float64Array, mag: Float64Array): Float64Array {
+    const Lf = this.plan.pair.f.layers[l];
+    const zl = this.fb[l].lo;
+    const zh = this.fb[l].hi;
+    const fc = this.fLive(l);
+    const nF = fc.length;
+    const nB = this.fLive(l - 1).length;
+    const W = this.fWeights(l);
+    const Fn = new Float64Array(u * nB);
+    for (let r = 0; r < u; r++) {
+      const fo = r * nF;
+      let c = 0;
+      let mg = 0;
+      for (let q = 0; q < nF; q++) {
+        let w = F[fo + q];
+        if (w === 0) continue;
+        const t = fc[q];
+        if (Lf.relu[t]) {
+          const lo = zl[t];
+          const hi = zh[t];
+          if (lo < 0) {
+            if (w < 0) {
+              // the chord above relu over [lo, hi] (hi > 0: the dead are not live)
+              const lam = hi / (hi - lo);
+              c -= w * lam * lo;
+              mg += Math.abs(w * lam * lo);
+              w *= lam;
+            } else if (!(hi > -lo)) w = 0;
+          }
+        }
+        F[fo + q] = w;
+        if (w === 0) continue;
+        c += w * Lf.bias[t];
+        mg += Math.abs(w * Lf.bias[t]);
+      }
+      cst[r] += c;
+      mag[r] += mg;
+    }
+    for (let r = 0; r < u; r += 2) addRowsPair(Fn, r * nB, (r + 1) * nB, W, nB, F, r * nF, (r + 1) * nF, nF);
+    return Fn;
   }
 }

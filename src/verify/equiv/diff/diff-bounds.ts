@@ -31,6 +31,13 @@ export interface DiffBounds {
   hi: Float64Array[];
 }
 
+/** Which bounds differenceBounds combines (see there). */
+export interface DiffHow {
+  symbolic?: boolean;
+  backward?: boolean;
+  hidden?: boolean;
+}
+
 /** Bounds of a layer's post-activations: f's (a) and the activation difference a_g - a_f (d). */
 interface Activations {
   aLo: Float64Array;
@@ -44,7 +51,7 @@ interface Activations {
  * arithmetic, and where asked also by `symbolic` (D as linear functions of the input, diff-symbolic.ts; for few
  * inputs) and `backward` bounds (diff-backward.ts; the outputs only), keeping the tightest at every layer.
  */
-export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, how: { symbolic?: boolean; backward?: boolean; hidden?: boolean } = {}): DiffBounds {
+export function differenceBounds(plan: DiffPlan, box: Box, fb: NetworkBounds, how: DiffHow = {}): DiffBounds {
   const sym = how.symbolic ? new SymbolicDifference(plan, box, fb) : null;
   const back = how.backward ? new BackwardDifference(plan, box, fb) : null;
   const { f, g } = plan.pair;
@@ -181,18 +188,25 @@ function rowDifference(P: LayerPlan, Lg: Layer, j: number, act: Activations, rLo
     }
     const e = P.E[row + q];
     const ee = P.Eerr[row + q];
-    if (e !== 0 || ee !== 0) {
-      const x0 = act.aLo[q];
-      const x1 = act.aHi[q];
+    const x0 = act.aLo[q];
+    const x1 = act.aHi[q];
+    if ((e !== 0 || ee !== 0) && (x0 !== 0 || x1 !== 0)) {
       const e0 = e - ee;
       const e1 = e + ee;
-      const p00 = e0 * x0;
-      const p01 = e0 * x1;
-      const p10 = e1 * x0;
-      const p11 = e1 * x1;
-      l += Math.min(p00, p01, p10, p11);
-      h += Math.max(p00, p01, p10, p11);
-      mag += Math.max(Math.abs(e0), Math.abs(e1)) * Math.max(Math.abs(x0), Math.abs(x1));
+      if (x0 >= 0) {
+        // an activation (x >= 0): the product grows with e, so the ends are e0 and e1 (the same products as below)
+        l += e0 >= 0 ? e0 * x0 : e0 * x1;
+        h += e1 >= 0 ? e1 * x1 : e1 * x0;
+        mag += Math.max(Math.abs(e0), Math.abs(e1)) * x1;
+      } else {
+        const p00 = e0 * x0;
+        const p01 = e0 * x1;
+        const p10 = e1 * x0;
+        const p11 = e1 * x1;
+        l += Math.min(p00, p01, p10, p11);
+        h += Math.max(p00, p01, p10, p11);
+        mag += Math.max(Math.abs(e0), Math.abs(e1)) * Math.max(Math.abs(x0), Math.abs(x1));
+      }
     }
   }
   for (let m = 0; m < nm; m++) {
