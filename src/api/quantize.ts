@@ -1,5 +1,5 @@
 /**
- * `quantize(model, options)`: a chain stored in float16 or int8 ONNX (weights; activations stay float32), its claim
+ * `quantize(model, options)`: a chain stored in float16 or int8 ONNX (weights; activations float32 unless asked), its claim
  * proved about the network read back from the bytes to be written, evaluated in float32, before anything is written.
  */
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
@@ -18,6 +18,8 @@ import { autoEpsilon, proveQuantized, proveQuantizedClass, type AutoEpsilon, typ
 import { blameLayers, type Blame } from '../simplify/quantize/blame.ts';
 import { DEFAULT_PATH, readChain } from '../simplify/quantize/read.ts';
 import { storeNetwork, storedNetwork, type QuantSpec } from '../simplify/quantize/values.ts';
+import { actClaim, calibrateScheme, quantizesActivations, schemeRecord, type ActScheme, type ActTarget } from '../simplify/quantize/activations.ts';
+import { readStoredActivations } from '../simplify/quantize/read-act.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import { NnsError, fail } from '../errors.ts';
 import { VERSION } from '../version.ts';
@@ -39,6 +41,10 @@ export interface QuantizeOptions extends RunOptions {
   tolerance: QuantAsk;
   /** the input domain (default: the model file's own) */
   domain?: Box | Box[];
+  /** how the hidden outputs are stored: float32 (default), int8 (uint8 QuantizeLinear / DequantizeLinear after each
+   * hidden ReLU, one scale per layer calibrated on domain samples) or float16 (Cast and back); a layer kept float32
+   * keeps its output float32 */
+  activations?: ActTarget;
   /** where the quantised ONNX goes */
   output: string;
   /** its certificate (default `${output}.certificate.json`) */
@@ -70,17 +76,26 @@ export interface QuantNotProved {
   message: string;
 }
 
-/** The bytes to write and the network read back from them (what the proof is about), bit for bit what was meant. */
-function writtenFile(model: LoadedModel, spec: QuantSpec, domain: Box[], out: string): { bytes: Uint8Array; g: Network; float32Bytes: number } {
+/**
+ * The bytes to write and the network read back from them (what the proof is about), bit for bit what was meant;
+ * with its stored activations' scheme as read back (scales calibrated on g, the network of the stored weights).
+ */
+function writtenFile(model: LoadedModel, spec: QuantSpec, domain: Box[], out: string, target: ActTarget): { bytes: Uint8Array; g: Network; act: ActScheme; float32Bytes: number } {
   const f = model.network;
   const stored = storeNetwork(f, spec);
-  const save = { domain: domain.length === 1 ? domain[0] : undefined, inputShape: model.inputShape, source: model.onnx };
-  const bytes = quantOnnxBytes(f, stored, save, { to: spec.to, perChannel: spec.perChannel, keepFloat: spec.keepFloat.map((k) => k + 1) });
-  const g = parseOnnx(bytes, out).network;
   const meant = storedNetwork(f, stored);
   const same = g.layers.every((L, k) => L.weights.every((w, i) => Object.is(w, meant.layers[k].weights[i])) && L.bias.every((b, i) => Object.is(b, meant.layers[k].bias[i])));
-  if (!same) throw new Error('the quantised file does not read back as the stored numbers');
-  return { bytes, g, float32Bytes: onnxBytes(f, { ...save, precision: 'float32' }).length };
+  // the scheme the proof takes is the one read back (it adds what the file implies, e.g. the fused kernel's bias step)
+  const read = back?.act ?? act;
+  const sameAct = act.every((a, k) => a.kind === read[k].kind && (a.kind !== 'uint8' || (read[k] as { scale: number }).scale === a.scale));
+  if (!same || !sameAct) throw new Error('the quantised file does not read back as the stored numbers');
+  return { bytes, g, act: read, float32Bytes: onnxBytes(f, { ...save, precision: 'float32' }).length };
+  const act = calibrateScheme(meant, domain, target, spec.keepFloat);
+  const save = { domain: domain.length === 1 ? domain[0] : undefined, inputShape: model.inputShape, source: model.onnx };
+  const meta = { to: spec.to, perChannel: spec.perChannel, keepFloat: spec.keepFloat.map((k) => k + 1), activations: target };
+  const bytes = quantOnnxBytes(f, stored, save, meta, quantizesActivations(act) ? act : undefined);
+  const back = quantizesActivations(act) ? readStoredActivations(bytes, out) : null;
+  const g = back ? back.model.network : parseOnnx(bytes, out).network;
 }
 
 function proveAsked(f: Network, g: Network, domain: Box[], ask: QuantAsk, opts: ProveOptions): { proof: QuantProof; epsilon: number; auto?: AutoEpsilon } {
@@ -120,7 +135,9 @@ export async function quantizeRun(
   const opts: ProveOptions = { boundsFn: crownBounds, outputLinearLower, timeoutMs: o.timeoutMs ?? 60_000, maxBoxes: o.maxBoxes ?? 2000, seed: 1 };
   const t0 = Date.now();
   reporter(o)({ stage: `quantize: ${spec.to}`, done: 0, total: 0 });
-  const written = writtenFile(model, spec, domain, o.output);
+  const target = o.activations ?? 'float32';
+  const written = writtenFile(model, spec, domain, o.output, target);
+  if (quantizesActivations(written.act)) opts.act = written.act;
   const answer = proveAsked(f, written.g, domain, o.tolerance, opts);
   await checkpoint(o.signal);
   if (answer.proof.status !== 'proved') return { notProved: notProved(f, spec, domain, o.tolerance, answer.proof, opts) };
@@ -134,8 +151,14 @@ export async function quantizeRun(
     output: { path: pathForCertificate(o.certificate, o.output), sha256: sha256Of(written.bytes) },
     domain: domainToJSON(domain),
     tolerance,
-    claim: claimText(tolerance),
-    quantized: { to: spec.to, perChannel: spec.perChannel, keepFloat: spec.keepFloat.map((k) => k + 1), activations: 'float32' },
+    claim: claimText(tolerance) + actClaim(written.act),
+    quantized: {
+      to: spec.to,
+      perChannel: spec.perChannel,
+      keepFloat: spec.keepFloat.map((k) => k + 1),
+      activations: target,
+      ...(quantizesActivations(written.act) ? { storedActivations: schemeRecord(written.act) } : {}),
+    },
     proof: { ...withoutWitness(answer.proof), method: 'quantized diff', maxBoxes: opts.maxBoxes },
     ...(answer.auto ? { auto: { lowerEnd: answer.auto.lowerEnd, lowerTried: answer.auto.lowerTried, steps: answer.auto.steps } } : {}),
     totalTimeMs: Date.now() - t0,

@@ -6,6 +6,7 @@ import { fail } from '../errors.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
 import { DEFAULT_PATH } from '../simplify/quantize/read.ts';
 import type { QuantSpec } from '../simplify/quantize/values.ts';
+import type { ActTarget } from '../simplify/quantize/activations.ts';
 import { quantizeRun, withoutWitness, type QuantAsk } from '../api/quantize.ts';
 import { EXIT, ExitError, fmt, intOpt, numberOpt, printJson, resolveDomain, viewOpt, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
@@ -15,12 +16,15 @@ type Values = Record<string, string | boolean | undefined>;
 export const quantizeCommand: CommandSpec = {
   name: 'quantize',
   summary: 'store a network in float16 or int8 ONNX, proved within a tolerance of the original on a domain',
-  usage: 'nnshrink quantize MODEL|--default --to float16|int8 [--per-channel] [--keep-float L,..] [--domain lo,..:hi,.. | --vnnlib F]\n' +
+  usage: 'nnshrink quantize MODEL|--default --to float16|int8 [--per-channel] [--activations float32|int8|float16] [--keep-float L,..]\n' +
+    '    [--domain lo,..:hi,.. | --vnnlib F]\n' +
     '    (--epsilon E | --epsilon auto | --preserve-class argmax|argmin [--margin M]) -o OUT.onnx [--certificate C]\n' +
     '    [--timeout S] [--max-boxes N] [--view raw|normalized] [--json]\n' +
     '    (weights and biases as float16, each Cast to float32; int8: weights in QDQ form (int8, a float32 scale per\n' +
-    '    tensor or, --per-channel, per output row, zero point 0), biases float32; activations stay float32;\n' +
-    '    --keep-float: layers (from 1) kept in float32. The claim is proved about the file read back, evaluated in\n' +
+    '    tensor or, --per-channel, per output row, zero point 0), biases float32; --activations int8: each hidden ReLU\n' +
+    '    output through QuantizeLinear / DequantizeLinear (uint8, zero point 0, one scale per layer calibrated on 10,000\n' +
+    '    domain samples), float16: Cast to float16 and back (default float32: none);\n' +
+    '    --keep-float: layers (from 1) kept in float32, weights and output. The claim is proved about the file read back, evaluated in\n' +
     '    float32 as onnxruntime runs it; nothing is written unless it is. --epsilon auto: bisection for the smallest\n' +
     '    E proved within --max-boxes per proof (default 2000); certificate: OUT.certificate.json unless given)',
   options: {
@@ -28,6 +32,7 @@ export const quantizeCommand: CommandSpec = {
     to: { type: 'string' },
     'per-channel': { type: 'boolean' },
     'keep-float': { type: 'string' },
+    activations: { type: 'string' },
     domain: { type: 'string' },
     vnnlib: { type: 'string' },
     epsilon: { type: 'string' },
@@ -58,6 +63,7 @@ export const quantizeCommand: CommandSpec = {
         tolerance: ask,
         output: out,
         certificate: certPath,
+        activations: activationsOf(values),
         timeoutMs: numberOpt(values, 'timeout', 60, 0.01) * 1000,
         maxBoxes: intOpt(values, 'max-boxes', 2000, 1),
         onProgress: (p) => progress.update(p.stage, p.done, p.total),
@@ -76,8 +82,8 @@ export const quantizeCommand: CommandSpec = {
     if (values.json) printJson({ result: 'proved', output: out, certificate: certPath, tolerance, claim: cert.claim, proof: cert.proof, auto: cert.auto, sizes });
     else {
       process.stdout.write(
-        `PROVED: ${cert.claim}\n  ${spec.to}${spec.perChannel ? ' per channel' : ''}${spec.keepFloat.length ? `, layers ${cert.quantized.keepFloat.join(',')} kept float32` : ''}: ${out} ${sizes.bytes} bytes (float32: ${sizes.float32Bytes}); ` +
-          `${tolerance.kind === 'linf' ? `proved |g - f| <= ${fmt(proof.provedBound)} (float32 rounding ${fmt(proof.rounding)}), largest found ${fmt(proof.foundMax)}` : `class kept with g's scores known within ${fmt(proof.rounding)} (float32 rounding)`}; ${(cert.totalTimeMs / 1000).toFixed(1)} s\n` +
+        `PROVED: ${cert.claim}\n  ${spec.to}${spec.perChannel ? ' per channel' : ''}${spec.keepFloat.length ? `, layers ${cert.quantized.keepFloat.join(',')} kept float32` : ''}${cert.quantized.activations !== 'float32' ? `, activations ${cert.quantized.activations}` : ''}: ${out} ${sizes.bytes} bytes (float32: ${sizes.float32Bytes}); ` +
+          `${tolerance.kind === 'linf' ? `proved |g - f| <= ${fmt(proof.provedBound)} (float32 rounding${cert.quantized.activations !== 'float32' ? ' and stored activations' : ''} ${fmt(proof.rounding)}), largest found ${fmt(proof.foundMax)}` : `class kept with g's scores known within ${fmt(proof.rounding)} (float32 rounding)`}; ${(cert.totalTimeMs / 1000).toFixed(1)} s\n` +
           (auto ? `  --epsilon auto: ${fmt(r.proved.epsilon)} proved, ${fmt(auto.lowerEnd)} not (${auto.steps.length} proofs of at most ${cert.proof.maxBoxes} boxes)\n` : '') +
           `  certificate: ${certPath}\n`,
       );
@@ -114,4 +120,10 @@ function toleranceOf(values: Values): QuantAsk {
   if (pc === undefined) fail('quantize: give --epsilon E, --epsilon auto or --preserve-class argmax|argmin');
   if (pc !== 'argmax' && pc !== 'argmin') fail(`--preserve-class: '${String(pc)}' (expected argmax or argmin)`);
   return { kind: 'class', order: pc, margin: numberOpt(values, 'margin', 0, 0) };
+}
+
+function activationsOf(values: Values): ActTarget {
+  const a = values.activations ?? 'float32';
+  if (a !== 'float32' && a !== 'int8' && a !== 'float16') fail(`--activations: '${String(a)}' (expected float32, int8 or float16)`);
+  return a;
 }

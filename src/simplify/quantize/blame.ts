@@ -2,13 +2,15 @@
  * When the tolerance is not proved: which layers hold it back, and a mixed choice that passes. Each layer in turn is
  * left in float32 (the others quantised) and the bound proved for that network is reported (class: whether the class
  * claim is proved); then layers are kept in float32, those whose float32 copy helped most first, until the claim is
- * proved or every layer has been tried.
+ * proved or every layer has been tried. A layer kept float32 keeps its stored activation float32 too (with the
+ * scale calibrated for the fully quantised network: the advice is re-proved when it is taken).
  */
 import type { Box } from '../../model/box.ts';
 import type { Network } from '../../model/network.ts';
 import type { QuantTolerance } from './certificate.ts';
 import { proveQuantized, proveQuantizedClass, type ProveOptions, type QuantProof } from './prove.ts';
 import { storeNetwork, storedNetwork, type QuantSpec } from './values.ts';
+import { keepingFloat } from './activations.ts';
 
 export interface Blame {
   /** per layer (0-based): the bound proved with that layer alone (and those the user kept) in float32 */
@@ -17,8 +19,10 @@ export interface Blame {
   mixed: number[] | null;
 }
 
-function prove(f: Network, spec: QuantSpec, domain: Box[], t: QuantTolerance, opts: ProveOptions, boundOnly: boolean): QuantProof {
+function prove(f: Network, spec: QuantSpec, domain: Box[], t: QuantTolerance, o: ProveOptions, boundOnly: boolean): QuantProof {
   const g = storedNetwork(f, storeNetwork(f, spec));
+  // a layer kept float32 keeps its output float32 too (its next layer's input is the layer's own)
+  const opts = o.act ? { ...o, act: keepingFloat(o.act, spec.keepFloat) } : o;
   if (t.kind === 'class') return proveQuantizedClass(f, g, domain, t.order, t.margin, opts);
   return proveQuantized(f, g, domain, boundOnly ? 0 : t.epsilon, opts);
 }

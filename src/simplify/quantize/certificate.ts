@@ -7,6 +7,7 @@ import { Ajv } from 'ajv';
 import { fail, quote } from '../../errors.ts';
 import { boxFromJSON, boxToJSON, type Box } from '../../model/box.ts';
 import { MAX_DOMAIN_BOXES, MAX_DOMAIN_VALUES, MAX_INPUTS } from '../certificate-schema.ts';
+import type { ActTarget, schemeRecord } from './activations.ts';
 import type { QuantProof } from './prove.ts';
 import type { QuantTarget } from './values.ts';
 
@@ -26,8 +27,8 @@ export interface QuantCertificate {
   domain: Array<{ lo: number[]; hi: number[] }>;
   tolerance: QuantTolerance;
   claim: string;
-  /** layers are numbered from 1; activations stay float32 */
-  quantized: { to: QuantTarget; perChannel: boolean; keepFloat: number[]; activations: 'float32' };
+  /** layers are numbered from 1; activations: how the hidden outputs are stored (storedActivations: where, a record) */
+  quantized: { to: QuantTarget; perChannel: boolean; keepFloat: number[]; activations: ActTarget; storedActivations?: ReturnType<typeof schemeRecord> };
   proof: Omit<QuantProof, 'witness'> & { method: string; maxBoxes?: number };
   /** --epsilon auto: the bisection's lower end (not proved) and its steps */
   auto?: { lowerEnd: number; lowerTried: boolean; steps: Array<{ epsilon: number; status: string }> };

@@ -11,6 +11,7 @@ import { alignedPair } from '../../verify/equiv/diff/diff-pair.ts';
 import { float32Rounding, roundingFromDiff } from './rounding.ts';
 import { winnerMargins } from '../../verify/equiv/class-relu-split.ts';
 import { manyInputs } from '../../verify/search/split.ts';
+import type { ActScheme } from './activations.ts';
 
 export interface ProveOptions {
   boundsFn: BoundsFn;
@@ -19,6 +20,8 @@ export interface ProveOptions {
   /** the work limit of one proof (boxes bounded); its answer then does not depend on the machine's pace */
   maxBoxes?: number;
   seed?: number;
+  /** how g's hidden outputs are stored (activations.ts; default: float32): their errors join the rounding bound */
+  act?: ActScheme;
 }
 
 export interface QuantProof {
@@ -44,14 +47,14 @@ export interface QuantProof {
  */
 export function proveQuantized(f: Network, g: Network, domain: Box[], epsilon: number, opts: ProveOptions, rounding?: number): QuantProof {
   const t0 = Date.now();
-  const R = rounding ?? float32Rounding(g, domain, opts.boundsFn);
+  const R = rounding ?? float32Rounding(g, domain, opts.boundsFn, opts.act);
   const r = checkLinf(alignedPair(f, g), domain, epsilon, {
     boundsFn: opts.boundsFn,
     outputLinearLower: opts.outputLinearLower,
     timeoutMs: opts.timeoutMs,
     maxBoxes: opts.maxBoxes,
     seed: opts.seed,
-    boxSlack: (box, fb, d) => Math.min(R, roundingFromDiff(g, box, fb, d)),
+    boxSlack: (box, fb, d) => Math.min(R, roundingFromDiff(g, box, fb, d, opts.act)),
   });
   const v = r.verdict;
   const common = { epsilon, rounding: r.slack ?? R, foundMax: r.foundMax, boxes: r.boxes, timeMs: Date.now() - t0 };
@@ -89,7 +92,7 @@ export interface AutoEpsilon {
  * work limit. When not even the first claim is proved: `failed`, the bound-finding run's proof marked unknown.
  */
 export function autoEpsilon(f: Network, g: Network, domain: Box[], opts: ProveOptions, steps = 8): AutoEpsilon | { failed: QuantProof } {
-  const R = float32Rounding(g, domain, opts.boundsFn);
+  const R = float32Rounding(g, domain, opts.boundsFn, opts.act);
   const first = proveQuantized(f, g, domain, 0, opts, R);
   const failed = { failed: { ...first, status: 'unknown' as const, reason: 'no bound proved within the work limit' } };
   if (!Number.isFinite(first.provedBound)) return failed;
@@ -128,7 +131,7 @@ export function autoEpsilon(f: Network, g: Network, domain: Box[], opts: ProveOp
  */
 export function proveQuantizedClass(f: Network, g: Network, domain: Box[], order: 'argmax' | 'argmin', margin: number, opts: ProveOptions, rounding?: number): QuantProof {
   const t0 = Date.now();
-  const R = rounding ?? float32Rounding(g, domain, opts.boundsFn);
+  const R = rounding ?? float32Rounding(g, domain, opts.boundsFn, opts.act);
   const eq = { boundsFn: opts.boundsFn, outputLinearLower: opts.outputLinearLower, timeoutMs: opts.timeoutMs, maxBoxes: opts.maxBoxes, seed: opts.seed };
   const margins = manyInputs(f.inputSize) && opts.outputLinearLower ? winnerMargins(f, domain, order, { ...eq, outputLinearLower: opts.outputLinearLower }) : null;
   const r = checkClass(alignedPair(f, g), domain, order, margin, { ...eq, timeoutMs: Math.max(1, opts.timeoutMs - (Date.now() - t0)), gSlack: 2 * R, fLower: margins?.lower });
