@@ -41,7 +41,7 @@ const path = join(dir, 'small.onnx');
 saveModel(net, path, { precision: 'float64', domain });
 const loaded: LoadedModel = loadModel(path);
 
-const b: NetworkBounds = bounds(net, domain, 'crown');
+const b: NetworkBounds = (await bounds(net, domain, { method: 'crown' })).layers;
 console.log(`layer 1 pre-activation bounds: ${Array.from(b[0].lo, (lo, i) => `[${lo}, ${b[0].hi[i]}]`).join(' ')}`);
 
 const c: PhaseCensus = await census(net, domain, { timeoutMs: 5000 });

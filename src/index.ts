@@ -1,7 +1,7 @@
 /**
  * nnshrink as a library: `import { loadModel, prune, checkCertificate } from 'nnshrink'`. The async calls do what
  * the commands do (the CLI is a thin layer over them: it parses, calls, prints): {@link prune}, {@link quantize},
- * {@link slice}, {@link checkCertificate}, {@link verify}, {@link census}, {@link equiv}; each takes an
+ * {@link slice}, {@link checkCertificate}, {@link verify}, {@link bounds}, {@link census}, {@link equiv}; each takes an
  * AbortSignal and a progress callback ({@link RunOptions}). Under them, the typed functions they are made of.
  *
  * Units: a network maps raw inputs to raw outputs; an NNet file is read in raw units unless `view: 'normalized'`.
@@ -63,17 +63,33 @@ export type {
 export {
   /** Decides a VNN-LIB property of a network or graph: sat (with a re-checked counterexample), unsat or unknown. */
   verify,
-  /** Sound per-neuron pre-activation bounds over a box: interval, symbolic, CROWN (default) or alpha-CROWN. */
-  bounds,
-  /** The phase of every hidden ReLU over a domain: never / always active (proved), both (witnessed), unknown. */
-  census,
   /** Proves two networks equivalent (|f - g| <= epsilon, or the same class) on a domain, or refutes it. */
   equiv,
   type SearchOptions,
-  type CensusOptions,
-  type BoundsMethod,
   type EquivQuestion,
 } from './api/search.ts';
+export {
+  /** Sound bounds over a domain: a chain's every neuron (interval, symbolic, CROWN, alpha-CROWN), a graph's outputs and ReLU inputs. */
+  bounds,
+  /** The maximum or minimum of a linear function of one layer over a domain: a witness's value and a proved bound. */
+  optimize,
+  /** One hidden neuron's phase over a domain: never / always active (proved), both (witnessed), unknown. */
+  neuronPhase,
+  type BoundsMethod,
+  type BoundsOptions,
+  type ChainBounds,
+  type GraphBounds,
+  type GraphMethod,
+  type ActivationBounds,
+  type Objective,
+  type OptimizeOptions,
+} from './api/bounds.ts';
+export {
+  /** The phase of every hidden ReLU over a domain: never / always active (proved), both (witnessed), unknown. */
+  census,
+  type CensusOptions,
+} from './api/census.ts';
+export type { MaximizeResult, NeuronPhaseAnswer } from './verify/property/maximize.ts';
 
 // ---- networks ----
 export {

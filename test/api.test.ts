@@ -26,11 +26,11 @@ test('index.ts exports what the examples use, as functions and classes', () => {
   assert.match(nnshrink.VERSION, /^\d+\.\d+\.\d+/);
 });
 
-test('bounds by every method contain the pre-activations of 2,000 evaluated points', () => {
+test('bounds by every method contain the pre-activations of 2,000 evaluated points', async () => {
   const xs = samplePointsFor(box, 2000, 11);
   const tr = forwardTrace(net, xs, 2000);
   for (const method of ['interval', 'symbolic', 'crown', 'alpha'] as const) {
-    const b = bounds(net, box, method);
+    const b = (await bounds(net, box, { method })).layers;
     assert.equal(b.length, net.layers.length, method);
     net.layers.forEach((L, k) => {
       for (let s = 0; s < 2000; s++) {

@@ -1,25 +1,19 @@
 /**
- * The library's few conveniences over the typed functions: async entry points with an options object that load the
- * MILP solver, start and end worker threads and pick the method the CLI picks, so a program does not repeat what
- * the commands do. Everything else index.ts exports is the functions themselves.
+ * The library's verify and equiv: async entry points with an options object that load the MILP solver, start and
+ * end worker threads and pick the method the CLI picks, so a program does not repeat what the commands do (bounds
+ * and census: bounds.ts, census.ts).
  */
 import type { Network } from '../model/network.ts';
 import type { Graph } from '../model/graph/types.ts';
 import type { Box } from '../model/box.ts';
-import type { NetworkBounds } from '../bounds/types.ts';
 import { checkGraphPropertyFits, checkPropertyFits, readVnnlib, type VnnProperty } from '../formats/vnnlib.ts';
-import { intervalBounds } from '../bounds/interval.ts';
-import { symbolicBounds } from '../bounds/symbolic.ts';
 import { crownBounds } from '../bounds/backward.ts';
-import { alphaCrownBounds } from '../bounds/alpha.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { withPool, type WorkerPool } from '../pool/pool.ts';
 import { manyInputs } from '../verify/search/split.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import { decidePropertyOnPool, type PropertyResult } from '../verify/property/property.ts';
 import { decideGraph } from '../verify/property/instance.ts';
-import { phaseCensusParallel, type PhaseCensus, type PhaseOptions } from '../verify/phase/phase.ts';
-import { graphPhaseCensus, type GraphCensus } from '../verify/graph/census.ts';
 import { alignedPair } from '../verify/equiv/diff/diff-pair.ts';
 import { checkClass, checkLinf, type ClassResult, type LinfResult } from '../verify/equiv/equiv.ts';
 import { checkClassProduct, checkLinfProduct } from '../verify/equiv/equiv-product.ts';
@@ -65,43 +59,6 @@ export async function verify(model: Network | Graph, property: VnnProperty | str
   checkPropertyFits(model, prop, where);
   const r = await withTreePool(model, opts.workers ?? 1, (pool) => decidePropertyOnPool(model, prop, { timeoutMs, onProgress: onProgress('boxes') }, pool));
   await checkpoint(opts.signal);
-  return r;
-}
-
-/** The bounding methods of {@link bounds}, loosest and cheapest first. */
-export type BoundsMethod = 'interval' | 'symbolic' | 'crown' | 'alpha';
-
-/**
- * Sound bounds of every neuron's pre-activation over a box (`result[k]` is layer k's, lo and hi per neuron), widened
- * outward: `nnshrink bounds` without a search. 'crown' (the default) is what the verifiers use.
- */
-export function bounds(net: Network, box: Box, method: BoundsMethod = 'crown'): NetworkBounds {
-  if (method === 'interval') return intervalBounds(net, box);
-  if (method === 'symbolic') return symbolicBounds(net, box);
-  const crown = crownBounds(net, box);
-  return method === 'alpha' ? alphaCrownBounds(net, box, crown) : crown;
-}
-
-/** What {@link census} may do beyond the time limit: the census's own options (PhaseOptions) except its bounds. */
-export type CensusOptions = SearchOptions & Partial<Omit<PhaseOptions, 'boundsFn' | 'timeoutMs' | 'onProgress'>>;
-
-/**
- * The phase of every hidden ReLU over the domain: `never` or `always` active (proved), `both` (two witnesses
- * evaluated), or `unknown` within the limits, as `nnshrink bounds --census` computes it. A graph gets the census per
- * ReLU node (GraphCensus).
- */
-export async function census(model: Network, domain: Box | Box[], opts?: CensusOptions): Promise<PhaseCensus>;
-export async function census(model: Graph, domain: Box | Box[], opts?: SearchOptions): Promise<GraphCensus>;
-export async function census(model: Network | Graph, domain: Box | Box[], opts: CensusOptions = {}): Promise<PhaseCensus | GraphCensus> {
-  const { timeoutMs = 30_000, workers = 1, signal, onProgress: _given, ...rest } = opts;
-  const report = reporter(opts);
-  await loadMilpSolver();
-  await checkpoint(signal);
-  if (isGraph(model)) return graphPhaseCensus(model, boxesOf(domain), { timeoutMs, onProgress: (stage, done, total, leftMs) => report({ stage, done, total, leftMs }) });
-  // the chain census also reports from a timer, where a throw would escape every caller: its abort is seen at its end
-  const onProgress = (done: number, total: number, boxes: number): void => opts.onProgress?.({ stage: 'phase census', done, total, detail: `${boxes} boxes` });
-  const r = await phaseCensusParallel(model, boxesOf(domain), { ...rest, boundsFn: crownBounds, timeoutMs, onProgress }, Math.max(1, Math.floor(workers)));
-  await checkpoint(signal);
   return r;
 }
 

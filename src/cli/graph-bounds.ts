@@ -1,155 +1,29 @@
 /**
- * `bounds` on a graph network: sound bounds of the output and of every ReLU-like node's input over the domain
- * (interval, CROWN, or CROWN with optimised slopes for each output), summarised per activation node.
+ * `bounds` on a graph network: the library's bounds (src/api/bounds-graph.ts: the output and every ReLU-like
+ * node's input over the domain, by interval, CROWN, or CROWN with optimised slopes for each output) printed.
  */
-import { fail } from '../errors.ts';
 import type { Graph } from '../model/graph/types.ts';
 import type { Box } from '../model/box.ts';
-import { size } from '../model/graph/shape.ts';
-import { BoundRefused, type Itv, type TensorBounds } from '../bounds/graph/types.ts';
-import { graphIntervalBounds } from '../bounds/graph/interval.ts';
-import { graphCrownBounds } from '../bounds/graph/crown.ts';
-import { graphObjectiveBound } from '../bounds/graph/objective.ts';
+import { bounds, type BoundsMethod } from '../api/bounds.ts';
 import { makeProgress } from './progress.ts';
-import { EXIT, ExitError, fmt, printJson } from './common.ts';
-import { channelsOf } from './graph-info.ts';
+import { showing } from './api-progress.ts';
+import { fmt, printJson } from './common.ts';
 
-export type GraphMethod = 'interval' | 'crown' | 'alpha';
+/** the most output elements the text lists (--json lists all) */
+const SHOW_OUTPUTS = 32;
 
-/** The method names of the chain's `bounds` on a graph: symbolic (forward symbolic) is a chain engine only. */
-export function graphMethod(v: unknown, path: string): GraphMethod {
-  const m = v === undefined ? 'crown' : String(v);
-  if (m === 'interval' || m === 'crown' || m === 'alpha') return m;
-  if (m === 'symbolic') fail(`--method symbolic: forward symbolic bounds are for fully-connected chains, and ${path} is a graph network (use interval, crown or alpha)`);
-  fail(`--method: '${m}' (expected interval, crown or alpha)`);
-}
-
-/** The point where a ReLU-like node's input changes phase (clip: its lower bound, else its upper one), as the census takes it. */
-function kinkOf(node: Graph['nodes'][number]): number | undefined {
-  if (node.op === 'relu' || node.op === 'leakyrelu' || node.op === 'prelu') return 0;
-  if (node.op !== 'clip') return undefined;
-  const k = Number.isFinite(node.attrs.min) ? node.attrs.min : node.attrs.max;
-  return Number.isFinite(k) ? k : undefined;
-}
-
-/** Per-element hull of the tensors we report, over the domain's boxes. */
-interface Hull {
-  lo: Float64Array;
-  hi: Float64Array;
-}
-
-function widen(h: Hull | undefined, x: Itv): Hull {
-  if (!h) return { lo: Float64Array.from(x.lo), hi: Float64Array.from(x.hi) };
-  for (let i = 0; i < h.lo.length; i++) {
-    if (x.lo[i] < h.lo[i]) h.lo[i] = x.lo[i];
-    if (x.hi[i] > h.hi[i]) h.hi[i] = x.hi[i];
-  }
-  return h;
-}
-
-/** CROWN, then each output element's lower and upper bound by optimised slopes (kept where tighter). */
-function alphaOutputs(g: Graph, box: Box, b: TensorBounds): void {
-  const out = b.get(g.output.name)!;
-  const n = out.lo.length;
-  const lo = Float64Array.from(out.lo);
-  const hi = Float64Array.from(out.hi);
-  const c = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    c[i] = 1;
-    lo[i] = Math.max(lo[i], graphObjectiveBound(g, box, { node: g.output.name, coeffs: c }, { bounds: b, alpha: true }));
-    c[i] = -1;
-    hi[i] = Math.min(hi[i], -graphObjectiveBound(g, box, { node: g.output.name, coeffs: c }, { bounds: b, alpha: true }));
-    c[i] = 0;
-  }
-  b.set(g.output.name, { lo, hi, mag: out.mag });
-}
-
-function boundsOn(g: Graph, box: Box, method: GraphMethod): TensorBounds {
-  if (method === 'interval') return graphIntervalBounds(g, box);
-  const b = graphCrownBounds(g, box);
-  if (method === 'alpha') alphaOutputs(g, box, b);
-  return b;
-}
-
-export interface ActivationBounds {
-  node: string;
-  op: string;
-  /** its input's (pre-activation) shape */
-  shape: readonly number[];
-  neurons: number;
-  /** proved below the kink (a ReLU never active), above it, neither */
-  inactive: number;
-  active: number;
-  unstable: number;
-  /** channels (axis 0) with an unstable element */
-  unstableChannels: number;
-  channels: number;
-  meanWidth: number;
-}
-
-function summarise(g: Graph, hulls: Map<string, Hull>): ActivationBounds[] {
-  const out: ActivationBounds[] = [];
-  for (const n of g.nodes) {
-    const kink = kinkOf(n);
-    if (kink === undefined) continue;
-    const shape = g.shapes.get(n.inputs[0])!;
-    const h = hulls.get(n.inputs[0])!;
-    const channels = channelsOf(shape);
-    const per = size(shape) / channels;
-    const openChannel = new Uint8Array(channels);
-    let inactive = 0;
-    let active = 0;
-    let width = 0;
-    for (let i = 0; i < h.lo.length; i++) {
-      width += h.hi[i] - h.lo[i];
-      if (h.hi[i] <= kink) inactive++;
-      else if (h.lo[i] >= kink) active++;
-      else openChannel[Math.floor(i / per)] = 1;
-    }
-    const unstable = h.lo.length - inactive - active;
-    out.push({ node: n.name, op: n.op, shape, neurons: h.lo.length, inactive, active, unstable, unstableChannels: openChannel.reduce((a, v) => a + v, 0), channels, meanWidth: width / h.lo.length });
-  }
-  return out;
-}
-
-/** The bounds of every box, hulled; a bound a rule refuses (a divisor's interval containing 0) is "unknown" (exit 3). */
-function hullBounds(g: Graph, path: string, domain: Box[], method: GraphMethod, json: boolean): Map<string, Hull> {
-  const wanted = new Set([g.output.name, ...g.nodes.filter((n) => kinkOf(n) !== undefined).map((n) => n.inputs[0])]);
-  const hulls = new Map<string, Hull>();
-  const progress = makeProgress(!json);
-  try {
-    domain.forEach((box, k) => {
-      progress.update(`${method} bounds`, k, domain.length, domain.length > 1 ? `box ${k + 1}` : '');
-      let b: TensorBounds;
-      try {
-        b = boundsOn(g, box, method);
-      } catch (e) {
-        if (!(e instanceof BoundRefused)) throw e;
-        throw new ExitError(`${path}: no bounds${domain.length > 1 ? ` on box ${k + 1}` : ''}: ${e.message}`, EXIT.unknown);
-      }
-      for (const t of wanted) hulls.set(t, widen(hulls.get(t), b.get(t)!));
-    });
-  } finally {
-    progress.done();
-  }
-  return hulls;
-}
-
-export function graphBounds(g: Graph, path: string, domain: Box[], values: Record<string, unknown>): number {
-  const method = graphMethod(values.method, path);
+export async function graphBounds(g: Graph, path: string, domain: Box[], values: Record<string, unknown>): Promise<number> {
   const json = values.json === true;
-  const t0 = Date.now();
-  const hulls = hullBounds(g, path, domain, method, json);
-  const ms = Date.now() - t0;
-  const outs = hulls.get(g.output.name)!;
-  const acts = summarise(g, hulls);
+  const progress = makeProgress(!json);
+  const r = await bounds(g, domain, { method: values.method as BoundsMethod | undefined, name: path, onProgress: showing(progress) }).finally(() => progress.done());
+  const { method, output: outs, activations: acts } = r;
   if (json) {
-    printJson({ method, timeMs: ms, boxes: domain.length, output: { name: g.output.name, shape: g.output.shape, lo: outs.lo, hi: outs.hi }, activations: acts });
+    printJson({ method, timeMs: r.timeMs, boxes: r.boxes, output: outs, activations: acts });
     return 0;
   }
   const w = process.stdout;
-  w.write(`output '${g.output.name}' [${g.output.shape.join(', ')}]:\n`);
-  const show = Math.min(outs.lo.length, 32);
+  w.write(`output '${outs.name}' [${outs.shape.join(', ')}]:\n`);
+  const show = Math.min(outs.lo.length, SHOW_OUTPUTS);
   for (let i = 0; i < show; i++) w.write(`  ${i}: [${fmt(outs.lo[i], 6)}, ${fmt(outs.hi[i], 6)}]\n`);
   if (show < outs.lo.length) w.write(`  (${outs.lo.length - show} more: --json lists them)\n`);
   let unstable = 0;
@@ -160,6 +34,6 @@ export function graphBounds(g: Graph, path: string, domain: Box[], values: Recor
     w.write(`${a.node} (${a.op}) input [${a.shape.join(', ')}]: ${a.neurons} neurons, unstable ${a.unstable} (in ${a.unstableChannels} of ${a.channels} channels), never active ${a.inactive}, always active ${a.active}, mean width ${fmt(a.meanWidth)}\n`);
   }
   if (acts.length) w.write(`all: ${neurons} neurons, unstable ${unstable}\n`);
-  w.write(`(${method}${method === 'alpha' ? ': CROWN, then optimised slopes for each output' : ''}, ${ms} ms)\n`);
+  w.write(`(${method}${method === 'alpha' ? ': CROWN, then optimised slopes for each output' : ''}, ${r.timeMs} ms)\n`);
   return 0;
 }

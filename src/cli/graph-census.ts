@@ -1,12 +1,15 @@
 /**
- * `bounds --census` on a graph network: every ReLU-like node's input elements never / always above the kink
- * (proved on every box), both (witnessed by evaluated points), or unknown; and per channel (axis 0 of [C, H, W]).
+ * `bounds --census` on a graph network: the library's census (src/api/census.ts) printed: every ReLU-like node's
+ * input elements never / always above the kink (proved on every box), both (witnessed by evaluated points), or
+ * unknown; and per channel (axis 0 of [C, H, W]).
  */
 import { fail } from '../errors.ts';
 import type { Graph } from '../model/graph/types.ts';
 import type { Box } from '../model/box.ts';
-import { graphPhaseCensus, type Counts, type GraphCensus, type LayerCensus } from '../verify/graph/census.ts';
+import type { Counts, GraphCensus, LayerCensus } from '../verify/graph/census.ts';
+import { census } from '../api/census.ts';
 import { makeProgress } from './progress.ts';
+import { showing } from './api-progress.ts';
 import { EXIT, nBoxes, numberOpt, printJson } from './common.ts';
 import { writeFileAtomic } from '../formats/atomic.ts';
 import { censusReport } from '../report/census.ts';
@@ -56,18 +59,13 @@ function reportOf(c: GraphCensus, path: string, boxes: number): string {
   return censusReport({ model: path, kind: 'graph', layers, counts: c.totals, channelCounts: c.channelTotals, boxes, timeMs: c.timeMs, ...(c.reason ? { reason: c.reason } : {}), version: VERSION });
 }
 
-export function graphCensus(g: Graph, path: string, domain: Box[], values: Record<string, unknown>): number {
+export async function graphCensus(g: Graph, path: string, domain: Box[], values: Record<string, unknown>): Promise<number> {
   if (values.method !== undefined) fail('--census takes no --method (it uses CROWN and optimised slopes itself)');
   if (values.redis !== undefined) fail(`--redis: the census of a graph network (${path}) runs in this process (the job queue takes chain networks' censuses)`);
   if (values['task-timeout'] !== undefined) fail(`--task-timeout: the census of a graph network (${path}) has one time limit, --timeout S`);
   const timeoutMs = numberOpt(values, 'timeout', DEFAULT_TIMEOUT_S, 0.01) * 1000;
   const progress = makeProgress(values.json !== true);
-  let c: GraphCensus;
-  try {
-    c = graphPhaseCensus(g, domain, { timeoutMs, onProgress: (phase, done, total, leftMs) => progress.update(`phase census (${phase})`, done, total, '', leftMs / 1000) });
-  } finally {
-    progress.done();
-  }
+  const c = await census(g, domain, { timeoutMs, onProgress: showing(progress) }).finally(() => progress.done());
   // a bound refused (a divisor's interval containing 0) leaves every proof out: what stands is the witnesses
   const refused = c.reason?.startsWith('bound refused') === true;
   // the path was checked before the census (cmd-bounds.ts)

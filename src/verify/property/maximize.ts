@@ -63,6 +63,7 @@ export interface MaximizeOptions {
   batch?: number;
 }
 
+/** An enclosure of the optimum: `value` at a witness input (plain evaluation) and a sound `bound` on the other side. */
 export interface MaximizeResult {
   /** proved: |bound - value| is within the precision asked (with a threshold: the question is settled) */
   status: 'proved' | 'unknown';
@@ -500,6 +501,7 @@ function negated(r: MaximizeResult): MaximizeResult {
   return { ...r, value: -r.value, bound: -r.bound };
 }
 
+/** One neuron's phase over a domain, with the witnesses found and the proved range of its pre-activation. */
 export interface NeuronPhaseAnswer {
   phase: 'never' | 'always' | 'both' | 'unknown';
   /** inputs where the pre-activation is > 0 / < 0 (plain evaluation), when found */
