@@ -39,12 +39,12 @@ export interface QuantizeOptions extends RunOptions {
   /** layers (from 0) kept in float32 */
   keepFloat?: readonly number[];
   tolerance: QuantAsk;
-  /** the input domain (default: the model file's own) */
-  domain?: Box | Box[];
   /** how the hidden outputs are stored: float32 (default), int8 (uint8 QuantizeLinear / DequantizeLinear after each
    * hidden ReLU, one scale per layer calibrated on domain samples) or float16 (Cast and back); a layer kept float32
    * keeps its output float32 */
   activations?: ActTarget;
+  /** the input domain (default: the model file's own) */
+  domain?: Box | Box[];
   /** where the quantised ONNX goes */
   output: string;
   /** its certificate (default `${output}.certificate.json`) */
@@ -84,18 +84,18 @@ function writtenFile(model: LoadedModel, spec: QuantSpec, domain: Box[], out: st
   const f = model.network;
   const stored = storeNetwork(f, spec);
   const meant = storedNetwork(f, stored);
-  const same = g.layers.every((L, k) => L.weights.every((w, i) => Object.is(w, meant.layers[k].weights[i])) && L.bias.every((b, i) => Object.is(b, meant.layers[k].bias[i])));
-  // the scheme the proof takes is the one read back (it adds what the file implies, e.g. the fused kernel's bias step)
-  const read = back?.act ?? act;
-  const sameAct = act.every((a, k) => a.kind === read[k].kind && (a.kind !== 'uint8' || (read[k] as { scale: number }).scale === a.scale));
-  if (!same || !sameAct) throw new Error('the quantised file does not read back as the stored numbers');
-  return { bytes, g, act: read, float32Bytes: onnxBytes(f, { ...save, precision: 'float32' }).length };
   const act = calibrateScheme(meant, domain, target, spec.keepFloat);
   const save = { domain: domain.length === 1 ? domain[0] : undefined, inputShape: model.inputShape, source: model.onnx };
   const meta = { to: spec.to, perChannel: spec.perChannel, keepFloat: spec.keepFloat.map((k) => k + 1), activations: target };
   const bytes = quantOnnxBytes(f, stored, save, meta, quantizesActivations(act) ? act : undefined);
   const back = quantizesActivations(act) ? readStoredActivations(bytes, out) : null;
   const g = back ? back.model.network : parseOnnx(bytes, out).network;
+  const same = g.layers.every((L, k) => L.weights.every((w, i) => Object.is(w, meant.layers[k].weights[i])) && L.bias.every((b, i) => Object.is(b, meant.layers[k].bias[i])));
+  // the scheme the proof takes is the one read back (it adds what the file implies, e.g. the fused kernel's bias step)
+  const read = back?.act ?? act;
+  const sameAct = act.every((a, k) => a.kind === read[k].kind && (a.kind !== 'uint8' || (read[k] as { scale: number }).scale === a.scale));
+  if (!same || !sameAct) throw new Error('the quantised file does not read back as the stored numbers');
+  return { bytes, g, act: read, float32Bytes: onnxBytes(f, { ...save, precision: 'float32' }).length };
 }
 
 function proveAsked(f: Network, g: Network, domain: Box[], ask: QuantAsk, opts: ProveOptions): { proof: QuantProof; epsilon: number; auto?: AutoEpsilon } {
