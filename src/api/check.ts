@@ -11,6 +11,7 @@ import { GRAPH_CERTIFICATE_FORMAT, type GraphCertificate, type GraphFinalCheck }
 import type { GraphEpsCheckResult } from '../simplify/graph/eps-check.ts';
 import { QUANT_CERTIFICATE_FORMAT, validateQuantCertificate, type QuantCertificate } from '../simplify/quantize/certificate.ts';
 import { checkQuantCertificate, type QuantCheckResult } from '../simplify/quantize/check.ts';
+import { checkGraphQuantCertificate, isGraphQuantCertificate } from '../simplify/quantize/graph-check.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import type { VerdictStatus } from '../verify/verdict.ts';
 import { readCertified } from './certified.ts';
@@ -69,7 +70,8 @@ export async function checkCertificate(path: string, options: CheckOptions = {})
     return { kind: 'graph', status: result.verdict.status, claim: result.claim, certificate: cert, result };
   }
   if (format === QUANT_CERTIFICATE_FORMAT) {
-    const result = await checkQuantCertificate(obj, path, { timeoutMs: a.timeoutMs, onProgress });
+    const check = isGraphQuantCertificate(obj) ? checkGraphQuantCertificate : checkQuantCertificate;
+    const result = await check(obj, path, { timeoutMs: a.timeoutMs, onProgress });
     await checkpoint(a.signal);
     return { kind: 'quantize', status: result.verdict.status, claim: result.claim, certificate: validateQuantCertificate(obj, path), result };
   }

@@ -31,6 +31,8 @@ import { inBox, proverOf, type GraphEquivOptions } from './equiv-linf.ts';
 export interface ClassOptions extends GraphEquivOptions {
   order?: 'argmax' | 'argmin';
   margin?: number;
+  /** g's winner must lead by this much more (g's scores known within gSlack / 2: quantize's float32 rounding) */
+  gSlack?: number;
 }
 
 /** g without a last softmax / log-softmax that normalises its whole output (the winner is the logits' winner). */
@@ -49,7 +51,7 @@ interface Rows {
   pairs: Array<[number, number]>;
 }
 
-function classRows(m: number, s: number, margin: number): Rows {
+function classRows(m: number, s: number, margin: number, slack = 0): Rows {
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < m; i++) for (let w = 0; w < m; w++) if (i !== w) pairs.push([i, w]);
   const A = new Float64Array(3 * pairs.length * 2 * m);
@@ -60,8 +62,8 @@ function classRows(m: number, s: number, margin: number): Rows {
       rhs[3 * p + r] = b;
     };
     row(0, [[w, s], [i, -s]], -margin);
-    row(1, [[m + i, s], [m + w, -s]], 0);
-    row(2, [[w, s], [i, -s], [m + i, s], [m + w, -s]], -margin);
+    row(1, [[m + i, s], [m + w, -s]], slack);
+    row(2, [[w, s], [i, -s], [m + i, s], [m + w, -s]], slack - margin);
   });
   return { A, rhs, pairs };
 }
@@ -79,7 +81,7 @@ function classOnBox(p: EquivPair, box: Box, order: 'argmax' | 'argmin', margin: 
     }
   }
   const hb = graphCrownBounds(p.h, box);
-  const rows = classRows(m, s, margin);
+  const rows = classRows(m, s, margin, o.gSlack ?? 0);
   const R = rows.rhs.length;
   const low = lowerRows(p.h, hb, p.h.output.name, rows.A, R);
   if (o.method !== 'product') diffRowC(p, hb, rows, low, s);
