@@ -21,6 +21,7 @@ import { size } from '../../model/graph/shape.ts';
 import { graphCrownBounds } from '../../bounds/graph/crown.ts';
 import { graphIntervalBounds } from '../../bounds/graph/interval.ts';
 import type { TensorBounds } from '../../bounds/graph/types.ts';
+import { backwardRounding, type State } from './graph-rounding-back.ts';
 
 const U = 2 ** -24;
 const gamma = (m: number): number => (m * U) / (1 - m * U);
@@ -29,11 +30,7 @@ const WIDEN = 1 + 1e-9;
 /** float32 underflow: each operation may err by 2^-150 absolutely; this covers 2^30 of them per element */
 const TINY = 1e-36;
 
-interface State {
-  e: Float64Array;
-  M: Float64Array;
-  F: number;
-}
+
 
 const absT = (t: Tensor): Tensor => ({ shape: t.shape, data: t.data.map(Math.abs) });
 const zeroT = (t: Tensor): Tensor => ({ shape: t.shape, data: new Float64Array(t.data.length) });
@@ -67,25 +64,22 @@ function step(g: Graph, n: GraphNode, ins: State[], b: TensorBounds): State {
     case 'conv':
     case 'dense': {
       const M = widened(run(absNode(n, false), [plus(x.M, x.e)]));
-      const c = gamma(fanIn(g, n) + 1);
-      const e = run(absNode(n, true), [x.e]).map((v, i) => v + c * M[i]);
-      return { e: widened(e), M, F: fanIn(g, n) + 1 };
+      const fresh = M.map((v) => gamma(fanIn(g, n) + 1) * v);
+      return { e: widened(run(absNode(n, true), [x.e]).map((v, i) => v + fresh[i])), M, F: fanIn(g, n) + 1, fresh };
     }
     case 'affine':
     case 'batchnorm': {
       const M = widened(run(absNode(n, false), [plus(x.M, x.e)]));
-      const c = gamma(x.F + 3);
-      const e = run(absNode(n, true), [x.e]).map((v, i) => v + c * M[i]);
-      return { e: widened(e), M, F: x.F + 2 };
+      const fresh = M.map((v) => gamma(x.F + 3) * v);
+      return { e: widened(run(absNode(n, true), [x.e]).map((v, i) => v + fresh[i])), M, F: x.F + 2, fresh };
     }
     case 'add':
     case 'sub': {
       const add = { ...n, op: 'add' } as GraphNode;
       const [y] = ins.slice(1);
       const M = widened(run(add, [plus(x.M, x.e), plus(y.M, y.e)]));
-      const c = gamma(Math.max(x.F, y.F) + 2);
-      const e = run(add, [x.e, y.e]).map((v, i) => v + c * M[i]);
-      return { e: widened(e), M, F: Math.max(x.F, y.F) + 1 };
+      const fresh = M.map((v) => gamma(Math.max(x.F, y.F) + 2) * v);
+      return { e: widened(run(add, [x.e, y.e]).map((v, i) => v + fresh[i])), M, F: Math.max(x.F, y.F) + 1, fresh };
     }
     case 'mul': {
       const [y] = ins.slice(1);
@@ -105,38 +99,42 @@ function step(g: Graph, n: GraphNode, ins: State[], b: TensorBounds): State {
     }
     case 'clip':
     case 'maxpool':
+      return plain(n.op === 'clip' ? x.e : run(n, [x.e]));
+    // exact moves of values: no rounding of their own
     case 'reshape':
     case 'transpose':
-      return plain(n.op === 'clip' ? x.e : run(n, [x.e]));
+      return { ...plain(run(n, [x.e])), fresh: new Float64Array(x.e.length) };
     case 'concat':
-      return plain(run(n, ins.map((s) => s.e)));
+      return { ...plain(run(n, ins.map((s) => s.e))), fresh: new Float64Array(size(g.shapes.get(n.output)!)) };
     case 'pad':
-      return plain(run({ ...n, attrs: { ...n.attrs, value: 0 } } as GraphNode, [x.e]));
+      return { ...plain(run({ ...n, attrs: { ...n.attrs, value: 0 } } as GraphNode, [x.e])), fresh: new Float64Array(size(g.shapes.get(n.output)!)) };
     case 'averagepool':
     case 'globalaveragepool': {
       const xs = g.shapes.get(n.inputs[0])! as Shape;
       const K = n.op === 'averagepool' ? n.attrs.kernel[0] * n.attrs.kernel[1] : xs[1] * xs[2];
       const ai = magOf(b, n.inputs[0]);
-      const mean = run(n, [plus(ai, x.e)]);
-      return plain(run(n, [x.e]).map((v, i) => v + gamma(K + 1) * mean[i]));
+      const fresh = run(n, [plus(ai, x.e)]).map((v) => gamma(K + 1) * v);
+      return { ...plain(run(n, [x.e]).map((v, i) => v + fresh[i])), fresh };
     }
     default:
       fail(`node '${n.name}' (${n.op}): float32 evaluation of ${n.op} has no proved rounding bound in nnshrink; quantize takes graphs of conv, dense, batchnorm, add, relu, pooling and reshaping nodes`);
   }
 }
 
-/** Per output element: the bound of |float32 g(x) - exact g(x)| over the box. */
-export function roundingOnBox(g: Graph, box: Box, how: 'interval' | 'crown' = 'interval'): Float64Array {
+/** Per output element: the bound of |float32 g(x) - exact g(x)| over the box (the tighter of both passes). */
+export function roundingOnBox(g: Graph, box: Box, how: 'interval' | 'crown' = 'crown'): Float64Array {
   const b = how === 'crown' ? graphCrownBounds(g, box) : graphIntervalBounds(g, box);
   const a0 = box.lo.map((l, i) => Math.max(Math.abs(l), Math.abs(box.hi[i])));
   const e0 = a0.map((v) => U * v + TINY);
-  const st = new Map<string, State>([[g.input.name, { e: e0, M: plus(a0, e0), F: 0 }]]);
+  const st = new Map<string, State>([[g.input.name, { e: e0, M: plus(a0, e0), F: 0, fresh: e0 }]]);
   for (const n of g.nodes) st.set(n.output, step(g, n, n.inputs.map((t) => st.get(t)!), b));
-  return st.get(g.output.name)!.e;
+  const forward = st.get(g.output.name)!.e;
+  const back = backwardRounding(g, b, st);
+  return forward.map((v, k) => Math.min(v, back[k]));
 }
 
 /** The largest bound over the outputs and the boxes of the domain. */
-export function graphFloat32Rounding(g: Graph, domain: readonly Box[], how: 'interval' | 'crown' = 'interval'): number {
+export function graphFloat32Rounding(g: Graph, domain: readonly Box[], how: 'interval' | 'crown' = 'crown'): number {
   let r = 0;
   for (const box of domain) for (const v of roundingOnBox(g, box, how)) r = Math.max(r, v);
   return r;
