@@ -19,6 +19,7 @@ import { loadMilpSolver } from '../verify/search/milp.ts';
 import { phaseCensusParallel } from '../verify/phase/phase.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
 import { NnsError, fail } from '../errors.ts';
+import type { JobRunner } from '../pool/pool.ts';
 import { VERSION } from '../version.ts';
 import { checkpoint, reporter, type Progress, type RunOptions } from './run.ts';
 
@@ -32,7 +33,8 @@ export interface ChainPruneAsk extends RunOptions {
   timeoutMs: number;
   seed: number;
   maxBoxes?: number;
-  workers: number;
+  /** threads for the census and the sampling, or a runner (the job queue) that runs their jobs elsewhere */
+  workers: number | JobRunner;
   /** said before the work (the claim would be vacuous) */
   onWarning?: (message: string) => void;
 }
@@ -120,7 +122,8 @@ export async function pruneChainRun(model: LoadedModel, a: ChainPruneAsk): Promi
     ...(a.maxBoxes !== undefined ? { maxBoxes: a.maxBoxes } : {}),
     onProgress: (p) => progress(asProgress(p)),
   };
-  // the census's finishing tasks run on the worker pool (each with its own time limit: same verdicts for any N)
+  // the census's tree parts and finishing tasks run on the worker pool or the queue (each with its own limits: the
+  // same verdicts for any number of workers)
   popts.onProgress?.({ phase: 'phase census', done: 0, total: 1, removed: 0 });
   // the census also reports from a timer, where a throw would escape every caller: its abort is seen when it ends
   const censusOpts = censusOptions({ ...popts, onProgress: (p) => a.onProgress?.(asProgress(p)) });

@@ -12,6 +12,7 @@ import type { Tolerance } from '../verify/tolerance.ts';
 import type { Certificate } from '../simplify/certificate.ts';
 import type { GraphCertificate } from '../simplify/graph/certificate.ts';
 import { fail } from '../errors.ts';
+import type { JobRunner } from '../pool/pool.ts';
 import { pruneChainRun, type ChainPruneSummary } from './prune-chain.ts';
 import { pruneGraphRun, type GraphPruneSummary } from './prune-graph.ts';
 import { throwIfAborted, type RunOptions } from './run.ts';
@@ -37,8 +38,9 @@ export interface PruneOptions extends RunOptions {
   maxBoxes?: number;
   /** the seed of the sampling (default 1) */
   seed?: number;
-  /** chains: worker threads for the census and the sampling (default 1; the verdicts do not depend on it) */
-  workers?: number;
+  /** chains: worker threads for the census and the sampling (default 1; the verdicts do not depend on it), or a
+   * JobRunner that runs those jobs elsewhere (the job queue; its owner closes it) */
+  workers?: number | JobRunner;
   /** false: prove and return the result without writing the files (default true) */
   write?: boolean;
   /** told what the CLI prints as a warning before the work (a vacuous claim) */
@@ -78,7 +80,7 @@ export async function prune(model: Model, options: PruneOptions): Promise<Pruned
     if (write) writeFilesAtomic(r.files);
     return { kind: 'graph', graph: r.graph, certificate: r.certificate, summary: r.summary };
   }
-  const r = await pruneChainRun(m.model, { ...base, workers: Math.max(1, Math.floor(options.workers ?? 1)) });
+  const r = await pruneChainRun(m.model, { ...base, workers: typeof options.workers === 'object' ? options.workers : Math.max(1, Math.floor(options.workers ?? 1)) });
   throwIfAborted(options.signal);
   if (write) writeFilesAtomic(r.files);
   return { kind: 'chain', network: r.network, certificate: r.certificate, summary: r.summary };

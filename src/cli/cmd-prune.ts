@@ -3,20 +3,21 @@ import { formatOf } from '../formats/load.ts';
 import { checkOutputs, writeFilesAtomic } from '../formats/atomic.ts';
 import type { ToleranceSearchStats } from '../simplify/prune.ts';
 import { describeTolerance } from '../verify/tolerance.ts';
-import { anyModelArg, finalCheckExit, intOpt, jobsOpt, precisionOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { anyModelArg, finalCheckExit, intOpt, precisionOpt, nBoxes, reluPairsNote, fmt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from '../version.ts';
 import { pruneGraph } from './graph-prune.ts';
 import { pruneReport } from '../report/prune.ts';
 import { pruneChainRun } from '../api/prune-chain.ts';
+import { withRunner } from './queue-run.ts';
 
 export const pruneCommand: CommandSpec = {
   name: 'prune',
   summary: 'remove provably redundant neurons; writes the smaller network and a certificate',
   usage:
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
-    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--report R.html] [--precision float32|float64] [--jobs N] [--timeout S] [--max-boxes N] [--json]\n' +
+    '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--report R.html] [--precision float32|float64] [--jobs N | --redis URL [--resume RUN_ID]] [--timeout S] [--max-boxes N] [--json]\n' +
     '    (--report: one self-contained HTML page: neurons per layer by reason, sizes, the claim and its proof, hashes, times)\n' +
     '    (a graph network, a CNN\'s ONNX: channels pruned, exactly, with --epsilon E or with --preserve-class; no --jobs or --max-boxes there)',
   options: {
@@ -39,7 +40,10 @@ export const pruneCommand: CommandSpec = {
   async run(values, positionals) {
     const any = anyModelArg(values, positionals, 'prune');
     // a CNN's ONNX: the channel prune of graph networks
-    if (any.kind === 'graph') return pruneGraph(any, values);
+    if (any.kind === 'graph') {
+      if (values.redis !== undefined) fail("prune --redis: a graph network's channel prune runs in this process (it has no queue jobs); drop --redis");
+      return pruneGraph(any, values);
+    }
     const model = any.model;
     const domain = resolveDomain(model, values);
     const tolerance = toleranceFrom(values);
@@ -63,7 +67,8 @@ export const pruneCommand: CommandSpec = {
     const progress = makeProgress(!values.json);
     let run;
     try {
-      run = await pruneChainRun(model, {
+      // the census's jobs and the sampling's chunks on --jobs threads, or with --redis on the queue's workers
+      run = await withRunner(values, ({ workers, status }) => pruneChainRun(model, {
         domain,
         tolerance,
         output: out,
@@ -73,10 +78,10 @@ export const pruneCommand: CommandSpec = {
         seed,
         // a work limit per search: with a generous --timeout the result no longer depends on the machine's pace
         ...(values['max-boxes'] !== undefined ? { maxBoxes: intOpt(values, 'max-boxes', 0, 1) } : {}),
-        workers: jobsOpt(values),
+        workers,
         onWarning: (w) => !values.json && process.stderr.write(`nnshrink: warning: ${w}\n`),
-        onProgress: (p) => progress.update(p.stage, Math.round(p.done), Math.round(p.total), p.detail, p.leftMs === undefined ? undefined : p.leftMs / 1000),
-      }).catch(finalCheckExit);
+        onProgress: (p) => progress.update(p.stage, Math.round(p.done), Math.round(p.total), [p.detail, status()].filter(Boolean).join('; '), p.leftMs === undefined ? undefined : p.leftMs / 1000),
+      }).catch(finalCheckExit));
     } finally {
       progress.done();
     }

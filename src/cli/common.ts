@@ -101,6 +101,8 @@ export const QUEUE_OPTIONS = { redis: { type: 'string' }, resume: { type: 'strin
 /** The commands that take QUEUE_OPTIONS, and the mode each needs for them (none: any). */
 const QUEUE_MODES: Record<string, { option?: string; text: string }> = {
   slice: { text: '' },
+  prune: { text: '' },
+  equiv: { option: 'method', text: '--method product' },
   bounds: { option: 'census', text: '--census' },
   verify: { option: 'instances', text: '--instances LIST.csv' },
 };

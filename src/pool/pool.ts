@@ -39,6 +39,22 @@ export interface JobRunner {
   close(): Promise<void>;
 }
 
+/**
+ * Where a search's tree steps run, a batch at a time, each step given state the whole search shares (its network
+ * and question): a WorkerPool's threads (the state made once on each), or a job queue's workers (queue/sessions.ts:
+ * each job carries what makes the state). The trees do not depend on which, nor on how many run at once.
+ */
+export interface SessionPool {
+  /** 1: the steps run in this thread (the caller then skips the batching) */
+  readonly size: number;
+  session(sourceUrl: string, makeExport: string, job: unknown): Session;
+}
+
+export interface Session {
+  run<J, R>(exportName: string, jobs: J[]): Promise<R[]>;
+  close(): Promise<void>;
+}
+
 /** What the worker loop is sent: a job, or a session's opening (its state made) or closing (its state dropped). */
 interface JobMessage {
   id: number;
@@ -79,7 +95,7 @@ function startThread(): Thread {
  * Worker threads kept for several rounds of jobs (each worker starts in a few hundred ms: TypeScript is compiled on
  * the fly), started when the pool is made, so the caller's own work meanwhile hides the start. `close` ends them.
  */
-export class WorkerPool implements JobRunner {
+export class WorkerPool implements JobRunner, SessionPool {
   private readonly workers: Thread[] = [];
   /** runOne's bookkeeping: the threads free now, and the callers waiting for one */
   private readonly idle: number[] = [];
@@ -218,7 +234,7 @@ export class WorkerPool implements JobRunner {
 }
 
 /** See WorkerPool.session. */
-export class WorkerSession {
+export class WorkerSession implements Session {
   private static count = 0;
   private readonly id = `${process.pid}-${WorkerSession.count++}`;
   /** made on the workers (or, with one worker, here: the state itself) */

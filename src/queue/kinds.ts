@@ -14,6 +14,8 @@ import type { InstanceJob } from '../verify/property/instance.ts';
 import type { PropertyResult } from '../verify/property/types.ts';
 import { boxes, box, int, list, ms, network, networkBounds, neuron, num, obj, oneOf, optional, tolerance, type Obj } from './validate.ts';
 import { cachedFile } from './files.ts';
+import { sampleKind } from './kinds-prune.ts';
+import { SEARCH_KINDS } from './kinds-search.ts';
 
 export interface JobKind {
   name: string;
@@ -157,7 +159,7 @@ function flags(o: Obj, required: string[], opt: string[], where: string): void {
   for (const k of opt) if (o[k] !== undefined && typeof o[k] !== 'boolean') fail1(`${where}: ${k} must be true or false`);
 }
 
-export const KINDS: readonly JobKind[] = [sliceKind, censusTreeKind, censusTaskKind, instanceKind];
+export const KINDS: readonly JobKind[] = [sliceKind, censusTreeKind, censusTaskKind, instanceKind, sampleKind, ...SEARCH_KINDS];
 
 const stem = (url: string): string => url.replace(/\.(ts|js)$/, '');
 

@@ -10,6 +10,7 @@ import { assemble, prune, type PruneOptions, type PruneResult } from './prune.ts
 import { exactSlack, finalCheck, type FinalCheckResult } from './final-check.ts';
 import { sampleCompareParallel } from './sample-compare.ts';
 import { KEEP, LINEAR, cloneEdits, editsToJSON } from './edits.ts';
+import type { JobRunner } from '../pool/pool.ts';
 
 /** The pruned network's final check did not prove its claim, so nothing may be written: how it ended (a refuted
  * claim; not proved in time; or a proof that sampling contradicts, a bug). */
@@ -42,7 +43,7 @@ export interface CertifyOptions extends PruneOptions {
   finalTimeoutMs: number;
   finalSamples: number;
   /** threads for the final check's sample comparison (used only where it pays: many inputs, large networks) */
-  sampleWorkers?: number;
+  sampleWorkers?: number | JobRunner;
   /** the parameters the output format needs for a network (NNet stores a linear hidden neuron as two ReLUs) */
   storedParameters?: (net: Network) => number;
 }

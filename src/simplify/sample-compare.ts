@@ -7,7 +7,7 @@
 import { forward, type Network } from '../model/network.ts';
 import { samplePoints, type Box } from '../model/box.ts';
 import { mulberry32 } from '../model/rng.ts';
-import { WorkerPool } from '../pool/pool.ts';
+import { WorkerPool, type JobRunner } from '../pool/pool.ts';
 import { classChanged, type Tolerance } from '../verify/tolerance.ts';
 
 export interface SamplingResult {
@@ -132,9 +132,11 @@ export function sampleCompare(req: SampleRequest): SamplingResult {
 }
 
 /** The same points and figures, on `workers` threads when the work is large enough to repay starting them. */
-export async function sampleCompareParallel(req: SampleRequest, workers: number, minWork = POOL_WORK): Promise<SamplingResult> {
-  if (workers <= 1 || req.count * (macs(req.f) + macs(req.g)) < minWork) return sampleCompare(req);
+export async function sampleCompareParallel(req: SampleRequest, workers: number | JobRunner, minWork = POOL_WORK): Promise<SamplingResult> {
+  if ((typeof workers === 'number' && workers <= 1) || req.count * (macs(req.f) + macs(req.g)) < minWork) return sampleCompare(req);
   const { jobs, tick } = plan(req);
+  // a runner given (the job queue): the same chunks there
+  if (typeof workers !== 'number') return combine(jobs, await workers.run<SampleJob, ChunkResult>(import.meta.url, 'sampleChunk', jobs, tick), req.tolerance);
   const pool = new WorkerPool(Math.min(workers, jobs.length, MAX_SAMPLE_WORKERS));
   try {
     const results = await pool.run<SampleJob, ChunkResult>(import.meta.url, 'sampleChunk', jobs, tick);

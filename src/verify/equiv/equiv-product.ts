@@ -12,7 +12,7 @@ import type { LinearConstraint, VnnProperty } from '../../formats/vnnlib.ts';
 import { decideProperty, decidePropertyOnPool, type PropertyOptions, type PropertyResult } from '../property/property.ts';
 import { manyInputs } from '../search/split.ts';
 import { maximizeLinear, maximizeLinearOnPool, minimizeLinear, minimizeLinearOnPool } from '../property/maximize.ts';
-import type { WorkerPool } from '../../pool/pool.ts';
+import type { SessionPool } from '../../pool/pool.ts';
 import { differenceNetwork, stackedNetwork } from './product-network.ts';
 import { worstPoint, type LinfResult } from './equiv.ts';
 import type { ClassResult } from './equiv-class.ts';
@@ -30,7 +30,7 @@ export interface ProductEquivOptions {
    * worker threads for the input-splitting trees' steps (the trees do not depend on how many; they bound with
    * crownBounds there, whatever boundsFn says); none: this thread, with boundsFn
    */
-  pool?: WorkerPool;
+  pool?: SessionPool;
   /**
    * a work limit: input splitting gets INPUT_SPLIT_SHARE of these boxes (as of the time), ReLU splitting and each
    * maximisation all of them; with a generous time limit the answers are then the same on any machine

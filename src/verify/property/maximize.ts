@@ -25,7 +25,7 @@ import { MaxHeap } from '../search/heap.ts';
 import { maximizeByRegions } from '../search/search.ts';
 import { ReluBab } from '../search/relu-bab.ts';
 import { manyInputs, widestInput } from '../search/split.ts';
-import type { WorkerPool } from '../../pool/pool.ts';
+import type { SessionPool } from '../../pool/pool.ts';
 import { boundsBytes, boxBytes, heldBounds, openCap } from '../search/limits.ts';
 
 export interface MaximizeOptions {
@@ -248,7 +248,7 @@ export async function maximizeLinearOnPool(
   c: Float64Array,
   d: number,
   opts: Omit<MaximizeOptions, 'boundsFn'>,
-  pool: WorkerPool,
+  pool: SessionPool,
 ): Promise<MaximizeResult> {
   const o: MaximizeOptions = { ...opts, boundsFn: crownBounds, batch: opts.batch ?? 8 };
   if (pool.size <= 1) return maximizeLinear(net, domain, k, c, d, o);
@@ -484,7 +484,7 @@ export function minimizeLinear(net: Network, domain: Box[], k: number, c: Float6
   return negated(maximizeLinear(net, domain, k, c.map((v) => -v), -d, negatedOptions(opts)));
 }
 
-export async function minimizeLinearOnPool(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: Omit<MaximizeOptions, 'boundsFn'>, pool: WorkerPool): Promise<MaximizeResult> {
+export async function minimizeLinearOnPool(net: Network, domain: Box[], k: number, c: Float64Array, d: number, opts: Omit<MaximizeOptions, 'boundsFn'>, pool: SessionPool): Promise<MaximizeResult> {
   return negated(await maximizeLinearOnPool(net, domain, k, c.map((v) => -v), -d, negatedOptions(opts), pool));
 }
 
@@ -520,7 +520,7 @@ export interface NeuronPhaseAnswer {
  * active (>= 0, proved), both (two witnesses) or unknown. Two threshold questions at 0, half the time each, their
  * trees' steps on the pool's workers (the trees do not depend on how many).
  */
-export async function neuronPhase(net: Network, domain: Box[], layer: number, index: number, opts: Omit<MaximizeOptions, 'boundsFn'>, pool: WorkerPool): Promise<NeuronPhaseAnswer> {
+export async function neuronPhase(net: Network, domain: Box[], layer: number, index: number, opts: Omit<MaximizeOptions, 'boundsFn'>, pool: SessionPool): Promise<NeuronPhaseAnswer> {
   const t0 = Date.now();
   const c = new Float64Array(net.layers[layer].outSize);
   c[index] = 1;

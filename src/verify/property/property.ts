@@ -15,7 +15,7 @@ import { MaxHeap } from '../search/heap.ts';
 import { manyInputs } from '../search/split.ts';
 import { crownBounds } from '../../bounds/backward.ts';
 import { outputLinearLower as crownOutputLower } from '../../bounds/objective.ts';
-import { WorkerPool } from '../../pool/pool.ts';
+import type { SessionPool } from '../../pool/pool.ts';
 import { BOX_LIMIT, MEMORY_LIMIT, boundsBytes, boxBytes, heldBounds, openCap } from '../search/limits.ts';
 import { descend, violation } from '../search/counterexample.ts';
 import { decideManyInputs } from './many-inputs.ts';
@@ -86,7 +86,7 @@ export async function decidePropertyOnPool(
   net: Network,
   prop: VnnProperty,
   opts: Omit<PropertyOptions, 'boundsFn' | 'outputLinearLower'>,
-  pool: WorkerPool,
+  pool: SessionPool,
 ): Promise<PropertyResult> {
   const o: PropertyOptions = { ...opts, boundsFn: crownBounds, outputLinearLower: crownOutputLower, batch: opts.batch ?? 8 };
   if (pool.size <= 1) return decideProperty(net, prop, o);
