@@ -3,8 +3,8 @@
  * node's own rounding `fresh`). The error of a tensor is a linear function of the errors before it wherever the
  * path is linear: through conv, dense, batchnorm, affine, add / sub, average pools and reshapes (each adding its
  * own rounding delta, |delta| <= fresh), and through a ReLU whose exact and computed inputs are both >= 0 (slope 1)
- * or both <= 0 (slope 0). Elsewhere (an unstable ReLU, MaxPool, leaky ReLU, Mul ...) the path is cut: that tensor's
- * error enters as a free variable bounded by its forward bound e. So, per output k, with the rows carried back by
+ * or both <= 0 (slope 0); an unstable ReLU passes half its error and cuts the other half. Elsewhere (MaxPool, leaky
+ * ReLU, Mul ...) the path is cut: that tensor's error enters as a free variable bounded by its forward bound e. So, per output k, with the rows carried back by
  * the nodes' own backward rules (the signed weights: their cancellations are kept, where the forward |W| e loses
  * them): |error_k| <= sum over linear tensors T of |A_T| fresh_T + sum over cut tensors C of |A_C| e_C.
  */
@@ -42,7 +42,10 @@ function add(acc: Map<string, Float64Array>, t: string, B: Float64Array): void {
   else for (let i = 0; i < cur.length; i++) cur[i] += B[i];
 }
 
-/** The ReLU's input rows: its output's where the slope is 1 for exact and computed inputs alike, else 0. */
+/**
+ * The ReLU's input rows: its output's where the slope is 1 for exact and computed inputs alike, none where 0; an
+ * unstable one's error is s d_in with s in [0, 1], = d_in / 2 + (s - 1/2) d_in: half passes, half is cut.
+ */
 function reluRows(A: Float64Array, S: number, lo: Float64Array, hi: Float64Array, e: Float64Array): { pass: Float64Array; cut: Float64Array } {
   const n = lo.length;
   const pass = new Float64Array(A.length);
@@ -53,7 +56,7 @@ function reluRows(A: Float64Array, S: number, lo: Float64Array, hi: Float64Array
     for (let s = 0; s < S; s++) {
       const i = s * n + j;
       if (active) pass[i] = A[i];
-      else if (!dead) cut[i] = A[i];
+      else if (!dead) pass[i] = cut[i] = A[i] / 2;
     }
   }
   return { pass, cut };
