@@ -35,6 +35,13 @@ export {
 export type { ChainPruneSummary } from './api/prune-chain.ts';
 export type { GraphPruneSummary, GraphSearchReport } from './api/prune-graph.ts';
 export {
+  /** Decides equiv for two loaded models as `nnshrink equiv` does: certificate, diff or product method (its trees on threads or the job queue), or the graph checks. */
+  equivModels,
+  type EquivModelsOptions,
+  type EquivResult,
+  type EquivMethod,
+} from './api/equiv.ts';
+export {
   /** Re-proves a certificate (chain prune, graph prune, quantisation) or a slice family from the files as stored. */
   checkCertificate,
   type CheckOptions,
