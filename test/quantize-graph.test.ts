@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PYTORCH_CNN_INPUT, pytorchCnn } from '../src/demo/cnn.ts';
@@ -97,6 +97,14 @@ test('a tampered weight scale: refused with the old hash, refuted with the new o
   writeFileSync(certPath, JSON.stringify(cert));
   const c = await checkCertificate(certPath, { timeoutMs: 30_000 });
   assert.equal(c.status, 'refuted');
+});
+
+test('not proved: nothing written, and each node kept float32 in turn is reported', async () => {
+  await assert.rejects(
+    quantize(src, { to: 'int8', tolerance: { kind: 'linf', epsilon: 1e-4 }, domain: ball, maxBoxes: 5, timeoutMs: 5000, output: at('tight.onnx') }),
+    (e: unknown) => e instanceof NnsError && e.code === 'not-proved' && /node 1 \(n0\) float32: <= /.test(e.message) && /node 4 \(n11\) float32/.test(e.message),
+  );
+  assert.ok(!existsSync(at('tight.onnx')));
 });
 
 test('the float32 rounding bound covers onnxruntime on the demo PyTorch-style CNN (BatchNormalization fused by onnxruntime)', async () => {

@@ -3,7 +3,7 @@
  * (graph-store.ts, write-quant.ts), the claim proved about the graph read back from the bytes to be written,
  * evaluated in float32 (graph-prove.ts), before anything is written. quantizeRun (quantize.ts) calls it for a graph.
  */
-import { fail } from '../errors.ts';
+import { fail, fmt } from '../errors.ts';
 import { readInputFile } from '../formats/read-text.ts';
 import { parseAnyOnnx } from '../formats/load.ts';
 import type { LoadedModel } from '../formats/model-file.ts';
@@ -19,7 +19,9 @@ import { pathForCertificate } from '../simplify/certificate.ts';
 import { claimText, domainToJSON, QUANT_CERTIFICATE_FORMAT, type QuantCertificate, type QuantTolerance } from '../simplify/quantize/certificate.ts';
 import type { AutoEpsilon, QuantProof } from '../simplify/quantize/prove.ts';
 import type { QuantSpec } from '../simplify/quantize/values.ts';
-import { storeGraph } from '../simplify/quantize/graph-store.ts';
+import { storeGraph, weightedNodes } from '../simplify/quantize/graph-store.ts';
+import { blameGraphNodes } from '../simplify/quantize/graph-blame.ts';
+import type { Blame } from '../simplify/quantize/blame.ts';
 import { autoGraphEpsilon, proveGraphQuantized, proveGraphQuantizedClass, type GraphProveOptions } from '../simplify/quantize/graph-prove.ts';
 import { loadMilpSolver } from '../verify/search/milp.ts';
 import { VERSION } from '../version.ts';
@@ -96,7 +98,18 @@ const noWitness = (p: QuantProof): Omit<QuantProof, 'witness'> => {
   return rest;
 };
 
-type Run = { proved: GraphQuantized; files: Array<{ path: string; data: Uint8Array | string }> } | { notProved: { proof: QuantProof; blame: null; message: string } };
+type Run = { proved: GraphQuantized; files: Array<{ path: string; data: Uint8Array | string }> } | { notProved: { proof: QuantProof; blame: Blame | null; message: string } };
+
+/** What holds a claim back: each conv / dense node's bound when it alone stays float32, and a mixed choice. */
+function notProved(f: Graph, spec: QuantSpec, domain: Box[], ask: GraphQuantAsk, proof: QuantProof, po: GraphProveOptions): { proof: QuantProof; blame: Blame | null; message: string } {
+  const head = `not proved (${proof.reason ?? proof.status}); nothing written (float32 rounding alone: ${fmt(proof.rounding)})`;
+  if (ask.kind === 'auto') return { proof, blame: null, message: head };
+  const blame = blameGraphNodes(f, spec, domain, ask, po);
+  const names = weightedNodes(f).map((n) => n.name);
+  const nodes = blame.perLayer.map((p) => `node ${p.layer + 1} (${names[p.layer]}) float32: ${ask.kind === 'class' ? p.status : Number.isFinite(p.provedBound) ? `<= ${fmt(p.provedBound)}` : 'nothing proved'}`).join(', ');
+  const mixed = blame.mixed ? `--keep-float ${blame.mixed.map((k) => k + 1).join(',')} passes` : 'no mixed choice passes';
+  return { proof, blame, message: `${head}; ${nodes}; ${mixed}` };
+}
 
 /** The graph run: proved (the files to write, as one set) or not (why). */
 export async function quantizeGraphRun(
@@ -117,10 +130,7 @@ export async function quantizeGraphRun(
   const written = writtenGraph(f, spec, o.output);
   const answer = proveAsked(f, written.g, domain, o.tolerance, po);
   await checkpoint(o.signal);
-  if (answer.proof.status !== 'proved') {
-    const p = answer.proof;
-    return { notProved: { proof: p, blame: null, message: `not proved (${p.reason ?? p.status}); nothing written (float32 rounding alone: ${p.rounding}; --keep-float N keeps conv / dense node N in float32)` } };
-  }
+  if (answer.proof.status !== 'proved') return { notProved: notProved(f, spec, domain, o.tolerance, answer.proof, po) };
   const tolerance: QuantTolerance = o.tolerance.kind === 'auto' ? { kind: 'linf', epsilon: answer.epsilon } : o.tolerance;
   const cert: GraphQuantCertificate = {
     format: QUANT_CERTIFICATE_FORMAT,
