@@ -51,6 +51,30 @@ export function actError(st: ActStore, mag: number): number {
   return (Math.max(s / 2, mag - 255 * s) * (1 + 2 * U32) + 4 * U32 * mag) * (1 + 1e-9) + 1e-300;
 }
 
+/**
+ * A bound on |stored(x~) - x| for the exact activation x in [0, mag] (uint8) and the computed x~ within err of it:
+ * clipping is a contraction, so stored(x~) = round(clip(x~)) is within the rounding of clip(x~), which is within err
+ * of clip(x), which is within max(0, x - 255 s) of x. Unlike err + actError(st, mag + err), the error carried in does
+ * not also count as clipping (the two would compound layer after layer).
+ */
+export function actTotal(st: ActStore, mag: number, err: number): number {
+  const additive = err + actError(st, mag + err);
+  if (st.kind !== 'uint8') return additive;
+  const s = st.scale;
+  const contracted = err + ((s / 2) * (1 + 2 * U32) + 4 * U32 * (mag + err) + Math.max(0, mag - 255 * s)) * (1 + 1e-9) + 1e-300;
+  return Math.min(additive, contracted);
+}
+
+/**
+ * The stored value's own error for rounding-back.ts (the deviation carried in goes through the neuron's factor):
+ * uint8 the rounding of clip(x~) and clip(x) - x, <= max(0, mag - 255 s); float16 its rounding of x~.
+ */
+export function actOwn(st: ActStore, mag: number, err: number): number {
+  if (st.kind !== 'uint8') return actError(st, mag + err);
+  const s = st.scale;
+  return ((s / 2) * (1 + 2 * U32) + 4 * U32 * (mag + err) + Math.max(0, mag - 255 * s)) * (1 + 1e-9) + 1e-300;
+}
+
 /** The uint8 scale that maps [0, max] onto [0, 255]: fl(max / 255), raised to the next float32 if it falls short. */
 function uint8Scale(max: number): number {
   if (!(max > 0)) return 1 / 255; // never active on the samples: any scale; the proof uses proved bounds

@@ -17,7 +17,8 @@ import type { NetworkBounds } from '../../bounds/types.ts';
 import { coverDomain } from '../../verify/search/cover.ts';
 import { propagatedRounding } from './rounding-diff.ts';
 import { widenHi, widenLo } from '../../bounds/round.ts';
-import { actError, fusedBiasError, quantizesActivations, type ActScheme } from './activations.ts';
+import { actError, actOwn, actTotal, fusedBiasError, quantizesActivations, type ActScheme } from './activations.ts';
+import { preDeviation, type LayerErrors } from './rounding-back.ts';
 import { propagatedActRounding } from './rounding-act.ts';
 
 const U32 = 2 ** -24;
@@ -31,6 +32,7 @@ const gamma = (m: number): number => (m * U32) / (1 - m * U32);
 export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act?: ActScheme): { out: number; fresh: Float64Array[]; acts: Float64Array[] } {
   const fresh: Float64Array[] = [];
   const acts: Float64Array[] = [];
+  const back: LayerErrors[] = [];
   const n0 = net.inputSize;
   // the input as fed: rounded to float32 (relative u)
   let a = new Float64Array(n0);
@@ -49,6 +51,8 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act
     const own = new Float64Array(L.outSize);
     const stored = act?.[k];
     const q = new Float64Array(L.outSize);
+    const factor = new Uint8Array(L.outSize);
+    const ownAct = new Float64Array(L.outSize);
     for (let j = 0; j < L.outSize; j++) {
       let carried = 0;
       let mag = Math.abs(L.bias[j]);
@@ -60,16 +64,24 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act
       }
       // widened for this float64 computation's own rounding
       const fused = fusedIn ? fusedBiasError(act?.[k - 1], L.inSize, L.bias[j]) : 0;
-      const err = (carried + g * mag + fused) * (1 + 1e-9) + 1e-300;
       own[j] = (k === 0 ? carried + g * mag : g * mag + fused) * (1 + 1e-9) + 1e-300;
+      // the interval bound, or the backward one (signs of the weights kept) where it is smaller
+      let err = (carried + g * mag + fused) * (1 + 1e-9) + 1e-300;
+      if (k > 0 && err > own[j]) err = Math.min(err, preDeviation(net, back, k, j, own[j]));
       const dead = L.relu[j] === 1 && hi[j] + err <= 0;
       na[j] = L.relu[j] ? Math.max(0, hi[j]) : Math.max(Math.abs(lo[j]), Math.abs(hi[j]));
-      // a stored activation: its magnitude as computed is at most the exact one plus the error so far
+      // a stored activation: its own error as a perturbation (its magnitude as computed is at most the exact one
+      // plus the error so far), for rounding-act.ts; the error carried on, with clipping as a contraction
       q[j] = dead || !stored ? 0 : actError(stored, na[j] + err);
-      ne[j] = dead ? 0 : err + q[j];
+      ne[j] = dead ? 0 : stored ? actTotal(stored, na[j], err) : err;
+      // for the backward bound: whether the deviation passes (active on both sides, not clipped), or is scaled by [0, 1]
+      const clips = stored?.kind === 'uint8' && na[j] + err > 255 * stored.scale;
+      factor[j] = dead ? 0 : L.relu[j] === 0 || (lo[j] - err >= 0 && !clips) ? 1 : 2;
+      ownAct[j] = dead || !stored ? 0 : L.relu[j] ? actOwn(stored, na[j], err) : q[j];
     }
     fresh.push(own);
     acts.push(q);
+    back.push({ factor, fresh: own, own: ownAct });
     a = na;
     e = ne;
   }
