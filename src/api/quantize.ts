@@ -25,6 +25,8 @@ import { NnsError, fail } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { fmt } from '../errors.ts';
 import { checkpoint, reporter, type RunOptions } from './run.ts';
+import { quantizeGraphRun, readGraphModel } from './quantize-graph.ts';
+import type { Graph } from '../model/graph/types.ts';
 import type { Model } from './prune.ts';
 
 /** What to prove: |g - f| <= epsilon, the smallest epsilon bisection proves (`auto`), or the same class. */
@@ -59,7 +61,8 @@ export interface QuantizeOptions extends RunOptions {
 
 /** What {@link quantize} gives back: the network as the file holds it, its certificate, the sizes. */
 export interface Quantized {
-  network: Network;
+  /** the chain, or the graph (a CNN's ONNX), as the file holds it */
+  network: Network | Graph;
   certificate: QuantCertificate;
   /** the epsilon proved (auto: the bisection's) or 0 for a class claim */
   epsilon: number;
@@ -127,6 +130,9 @@ export async function quantizeRun(
   domainOf: (m: LoadedModel) => Box[],
   o: Omit<QuantizeOptions, 'domain' | 'certificate'> & { certificate: string },
 ): Promise<{ proved: Quantized; files: Array<{ path: string; data: Uint8Array | string }> } | { notProved: QuantNotProved }> {
+  // a graph network (a CNN's ONNX): its own run (quantize-graph.ts)
+  const graph = path === DEFAULT_PATH ? undefined : readGraphModel(path);
+  if (graph) return quantizeGraphRun(path, graph, domainOf, o);
   const { model, sha256 } = readChain(path, view);
   const f = model.network;
   const domain = domainOf(model);
