@@ -13,7 +13,7 @@ import type { Verdict } from '../verdict.ts';
 import type { AlignedPair } from './diff/diff-pair.ts';
 import { planDifference } from './diff/diff-plan.ts';
 import { coverDomain, sampleCoverBox, type DomainCover } from '../search/cover.ts';
-import { center, linfScore, OpenBoxes, type EquivOptions } from './diff-bab.ts';
+import { center, linfQuick, linfScore, OpenBoxes, SKIP_FACTOR, type EquivOptions } from './diff-bab.ts';
 
 export { withPhaseFacts, type BoundsFn, type OutputLinearLower } from '../bounds-fn.ts';
 export { checkClass, type ClassResult } from './equiv-class.ts';
@@ -112,6 +112,8 @@ export function checkLinf(pair: AlignedPair, domain: Box[], epsilon: number, opt
     (v) => (closedMax = Math.max(closedMax, v)),
     f,
     opts,
+    epsilon > 0 && opts.split !== 'trial' && opts.skipFactor !== 0 ? (opts.skipFactor ?? SKIP_FACTOR) * epsilon : Infinity,
+    (b, parent, out) => linfQuick(plan, b, opts, parent, out),
   );
   open.addAll(boxes);
   if (epsilon > 0 && open.heap.size === 0) {
