@@ -9,6 +9,7 @@ import { checkReport, type CheckSubject } from '../report/check.ts';
 import { checkCertificate } from '../api/check.ts';
 import type { ChainCheckResult, SliceCheck } from '../api/check-chain.ts';
 import { printQuantCheck } from './quant-check.ts';
+import { checkedQuantFiles } from './quant-report.ts';
 import { makeProgress } from './progress.ts';
 import { VERSION } from '../version.ts';
 import { EXIT, nBoxes, fmt, numberOpt, printJson, verdictExit, type CommandSpec } from './common.ts';
@@ -17,7 +18,8 @@ export const checkCommand: CommandSpec = {
   name: 'check',
   summary: "re-prove a prune certificate's claim about the networks as stored (or every slice certificate of a family)",
   usage: 'nnshrink check CERTIFICATE.json|FAMILY_DIR [--timeout S] [--report R.html] [--json]\n' +
-    '    (--report: one self-contained HTML page: the claim, the verdict, how it was proved, the times, the hashes)\n' +
+    '    (--report: one self-contained HTML page: the claim, the verdict, how it was proved, the times, the hashes;\n' +
+    '     of a quantisation also each layer\'s stored type and the file sizes)\n' +
     '    (FAMILY_DIR: every slice certificate re-proved, and the parts of the domain they were proved on shown to cover\n' +
     "     the family's domain as its dispatcher splits it)",
   options: { timeout: { type: 'string' }, report: { type: 'string' } },
@@ -46,7 +48,10 @@ export const checkCommand: CommandSpec = {
       report({ kind: 'family', source: c.source, ok: c.status === 'proved', slices: c.slices });
       return printFamily(path, c.source, c.slices, json);
     }
-    if (c.kind === 'quantize') return printQuantCheck(c.result, path, json);
+    if (c.kind === 'quantize') {
+      if (reportPath) report({ kind: 'quantize', cert: c.certificate, result: c.result, ...checkedQuantFiles(path, c.certificate) });
+      return printQuantCheck(c.result, path, json);
+    }
     if (c.kind === 'graph') {
       report({ kind: 'graph', cert: c.certificate, result: c.result });
       return printGraph(c.result, path, json);

@@ -10,6 +10,7 @@ import type { ActTarget } from '../simplify/quantize/activations.ts';
 import { quantizeRun, withoutWitness, type QuantAsk } from '../api/quantize.ts';
 import { EXIT, ExitError, fmt, intOpt, numberOpt, printJson, resolveDomain, viewOpt, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
+import { quantizeReportFile } from './quant-report.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -19,7 +20,7 @@ export const quantizeCommand: CommandSpec = {
   usage: 'nnshrink quantize MODEL|--default --to float16|int8 [--per-channel] [--activations float32|int8|float16] [--keep-float L,..]\n' +
     '    [--domain lo,..:hi,.. | --vnnlib F]\n' +
     '    (--epsilon E | --epsilon auto | --preserve-class argmax|argmin [--margin M]) -o OUT.onnx [--certificate C]\n' +
-    '    [--timeout S] [--max-boxes N] [--view raw|normalized] [--json]\n' +
+    '    [--timeout S] [--max-boxes N] [--view raw|normalized] [--report R.html] [--json]\n' +
     '    (weights and biases as float16, each Cast to float32; int8: weights in QDQ form (int8, a float32 scale per\n' +
     '    tensor or, --per-channel, per output row, zero point 0), biases float32; --activations int8: each hidden ReLU\n' +
     '    output through QuantizeLinear / DequantizeLinear (uint8, zero point 0, one scale per layer calibrated on 10,000\n' +
@@ -43,6 +44,7 @@ export const quantizeCommand: CommandSpec = {
     timeout: { type: 'string' },
     'max-boxes': { type: 'string' },
     view: { type: 'string' },
+    report: { type: 'string' },
   },
   maxPositionals: 1,
   exits: '0 written (the claim proved), 3 not proved (nothing written; the layers that hold it back and a --keep-float that passes, if one does)',
@@ -54,7 +56,7 @@ export const quantizeCommand: CommandSpec = {
     const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
     const inPath = inputPath(values, positionals);
     const view = viewOpt(values);
-    checkOutputs([{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }], inPath === DEFAULT_PATH ? [] : [{ path: inPath, what: 'MODEL' }]);
+    checkOutputs([{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }, ...(typeof values.report === 'string' ? [{ path: values.report, what: '--report', kind: 'file' as const }] : [])], inPath === DEFAULT_PATH ? [] : [{ path: inPath, what: 'MODEL' }]);
     const progress = makeProgress(!values.json);
     let r;
     try {
@@ -76,7 +78,7 @@ export const quantizeCommand: CommandSpec = {
       if (values.json) printJson({ result: 'unknown', reason: proof.reason, proof: withoutWitness(proof), blame });
       throw new ExitError(message, EXIT.unknown);
     }
-    writeFilesAtomic(r.files);
+    writeFilesAtomic([...r.files, ...quantizeReportFile(values.report, r.proved, certPath, inPath)]);
     const { certificate: cert, proof, auto, sizes } = r.proved;
     const tolerance = cert.tolerance;
     if (values.json) printJson({ result: 'proved', output: out, certificate: certPath, tolerance, claim: cert.claim, proof: cert.proof, auto: cert.auto, sizes });

@@ -1,6 +1,7 @@
 /**
  * The report of `check`: the claim proved afresh (or not), the verdict, how it was proved, the times, and the
- * hashes of the two files the certificate names; for a slice family, one row per slice certificate.
+ * hashes of the two files the certificate names; for a slice family, one row per slice certificate; for a
+ * quantisation, also its layers' stored types and the file sizes (quantize.ts).
  */
 import type { Certificate } from '../simplify/certificate.ts';
 import type { FinalCheckResult } from '../simplify/final-check.ts';
@@ -8,7 +9,9 @@ import type { GraphCertificate } from '../simplify/graph/certificate.ts';
 import type { GraphCheckResult } from '../simplify/graph/check.ts';
 import type { GraphClassCheckResult } from '../simplify/graph/class-check.ts';
 import { badge, code, count, dur, facts, num, optRow, page, section, table, type FactRow } from './html.ts';
+import type { QuantCheckResult } from '../simplify/quantize/check.ts';
 import { stageBars } from './svg.ts';
+import { quantCheckedSections, type QuantReportInput } from './quantize.ts';
 
 type Status = 'proved' | 'refuted' | 'unknown';
 
@@ -16,7 +19,8 @@ type Status = 'proved' | 'refuted' | 'unknown';
 export type CheckSubject =
   | { kind: 'chain'; cert: Certificate; result: FinalCheckResult & { vacuous?: string } }
   | { kind: 'graph'; cert: GraphCertificate; result: GraphCheckResult | GraphClassCheckResult }
-  | { kind: 'family'; source: string; ok: boolean; slices: Array<{ slice: number; ok: boolean; covers: boolean; claim: string; check: FinalCheckResult }> };
+  | { kind: 'family'; source: string; ok: boolean; slices: Array<{ slice: number; ok: boolean; covers: boolean; claim: string; check: FinalCheckResult }> }
+  | ({ kind: 'quantize'; result: QuantCheckResult } & Omit<QuantReportInput, 'certificatePath' | 'version'>);
 
 export type CheckReportInput = { certificate: string; timeMs: number; version: string } & CheckSubject;
 
@@ -86,12 +90,18 @@ function family(o: CheckReportInput & { kind: 'family' }): { status: Status; cla
   };
 }
 
+function quantized(o: CheckReportInput & { kind: 'quantize' }): { status: Status; claim: string; body: string[] } {
+  return { status: o.result.verdict.status, claim: o.result.claim, body: quantCheckedSections({ ...o, certificatePath: o.certificate }, o.result, o.timeMs) };
+}
+
+const KIND_NAMES = { family: 'slice family', graph: 'graph prune certificate', chain: 'prune certificate', quantize: 'quantisation certificate' } as const;
+
 export function checkReport(o: CheckReportInput): string {
-  const r = o.kind === 'family' ? family(o) : single(o);
+  const r = o.kind === 'family' ? family(o) : o.kind === 'quantize' ? quantized(o) : single(o);
   return page({
     kind: 'check',
     title: `nnshrink check: ${o.certificate}`,
-    subtitle: `${o.kind === 'family' ? 'slice family' : o.kind === 'graph' ? 'graph prune certificate' : 'prune certificate'}: ${r.status.toUpperCase()}`,
+    subtitle: `${KIND_NAMES[o.kind]}: ${r.status.toUpperCase()}`,
     sections: r.body,
     data: { kind: 'check', certificateKind: o.kind, status: r.status, claim: r.claim },
     version: o.version,
