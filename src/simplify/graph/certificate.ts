@@ -3,10 +3,9 @@
  * the domain, the removed channels, the facts that licensed them and the final check. `nnshrink check` recomputes
  * the proof from the two files and the domain; the removed channels say what to compare, the facts are hints.
  */
-import { Ajv } from 'ajv';
 import { createHash } from 'node:crypto';
 import { fail, quote } from '../../errors.ts';
-import { boxFromJSON, boxToJSON, type Box } from '../../model/box.ts';
+import { boxToJSON, type Box } from '../../model/box.ts';
 import type { Graph } from '../../model/graph/types.ts';
 import { size } from '../../model/graph/shape.ts';
 import { graphParameters } from '../../model/graph/params.ts';
@@ -16,7 +15,7 @@ import { killSites, whyNotKillable } from './kill.ts';
 import type { GraphCheckResult } from './check.ts';
 import type { GraphClassCheckResult } from './class-check.ts';
 import type { GraphEpsCheckResult } from './eps-check.ts';
-import { MAX_DOMAIN_BOXES, MAX_DOMAIN_VALUES, MAX_INPUTS } from '../certificate-schema.ts';
+import { CLASS_TOLERANCE, certificateDomain, certificateValidator, DOMAIN_SCHEMA, EXACT_TOLERANCE, FILE_SCHEMA, linfTolerance } from '../certificate-parts.ts';
 
 export const GRAPH_CERTIFICATE_FORMAT = 'nnshrink-graph-certificate';
 
@@ -110,49 +109,27 @@ const named = (key: string) => ({
   maxItems: 100_000,
   items: { type: 'object', required: [key, 'channels'], properties: { [key]: { type: 'string' }, channels: { type: 'array', items: nonNegInt, maxItems: 1 << 20 } } },
 });
-const side = { type: 'object', required: ['path', 'sha256'], properties: { path: { type: 'string', minLength: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } };
-const numbers = { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: MAX_INPUTS };
 const SCHEMA = {
   type: 'object',
   required: ['format', 'version', 'input', 'output', 'domain', 'tolerance', 'removed'],
   properties: {
-    input: side,
-    output: side,
-    domain: { type: 'array', minItems: 1, maxItems: MAX_DOMAIN_BOXES, items: { type: 'object', required: ['lo', 'hi'], additionalProperties: false, properties: { lo: numbers, hi: numbers } } },
-    tolerance: {
-      oneOf: [
-        { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind: { const: 'exact' } } },
-        { type: 'object', required: ['kind', 'order', 'margin'], additionalProperties: false, properties: { kind: { const: 'class' }, order: { enum: ['argmax', 'argmin'] }, margin: { type: 'number', minimum: 0 } } },
-        { type: 'object', required: ['kind', 'epsilon'], additionalProperties: false, properties: { kind: { const: 'linf' }, epsilon: { type: 'number', minimum: 0 } } },
-      ],
-    },
+    input: FILE_SCHEMA,
+    output: FILE_SCHEMA,
+    domain: DOMAIN_SCHEMA,
+    tolerance: { oneOf: [EXACT_TOLERANCE, CLASS_TOLERANCE, linfTolerance({ minimum: 0 })] },
     removed: named('tensor'),
     kills: named('node'),
     facts: named('node'),
   },
 } as const;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-
 /** A parsed graph certificate checked against the schema: a one-line error naming the field, before any work. */
-export function validateGraphCertificate(obj: unknown, path: string): GraphCertificate {
-  validator ??= new Ajv({ allErrors: false, strict: false }).compile(SCHEMA);
-  if (!validator(obj)) {
-    const e = validator.errors?.[0];
-    const field = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
-    fail(`${path}: malformed certificate: ${field} ${e?.message ?? 'does not fit the schema'}`);
-  }
-  const c = obj as GraphCertificate;
-  if (c.version !== 1) fail(`${path}: unsupported certificate version ${quote(String(c.version))}`);
-  return c;
-}
+export const validateGraphCertificate: (obj: unknown, path: string) => GraphCertificate = certificateValidator<GraphCertificate>(SCHEMA);
 
 /** The certificate's domain for f (one finite interval per input, lo <= hi) and its removed channels checked against
  * f's tensors (each named tensor exists, each channel within its first axis, no repeats). */
 export function graphCertificateParts(c: GraphCertificate, f: Graph, path: string): { domain: Box[]; removed: Map<string, number[]> } {
-  const n = size(f.input.shape);
-  if (2 * n * c.domain.length > MAX_DOMAIN_VALUES) fail(`${path}: domain has ${c.domain.length} boxes of ${n} inputs, more than ${MAX_DOMAIN_VALUES} values in all`);
-  const domain = c.domain.map((b, k) => boxFromJSON(b, n, `${path}: domain[${k}]`));
+  const domain = certificateDomain(c.domain, size(f.input.shape), path);
   const removed = new Map<string, number[]>();
   c.removed.forEach((r, k) => {
     const at = `${path}: removed[${k}]`;

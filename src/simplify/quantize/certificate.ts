@@ -3,10 +3,8 @@
  * network by the hash of its numbers), the domain, the tolerance, what was quantised and the proof's figures.
  * `nnshrink check` re-proves the claim from the two files and the domain alone (check.ts): the figures are a record.
  */
-import { Ajv } from 'ajv';
-import { fail, quote } from '../../errors.ts';
-import { boxFromJSON, boxToJSON, type Box } from '../../model/box.ts';
-import { MAX_DOMAIN_BOXES, MAX_DOMAIN_VALUES, MAX_INPUTS } from '../certificate-schema.ts';
+import { boxToJSON, type Box } from '../../model/box.ts';
+import { CLASS_TOLERANCE, certificateDomain, certificateValidator, DOMAIN_SCHEMA, FILE_SCHEMA, linfTolerance } from '../certificate-parts.ts';
 import type { ActTarget, schemeRecord } from './activations.ts';
 import type { QuantProof } from './prove.ts';
 import type { QuantTarget } from './values.ts';
@@ -41,12 +39,8 @@ export function claimText(t: QuantTolerance): string {
     : `g (evaluated in float32) has f's ${t.order} class wherever f's winner leads by at least ${t.margin}`;
 }
 
-const numbers = { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: MAX_INPUTS };
-const side = {
-  type: 'object',
-  required: ['path', 'sha256'],
-  properties: { path: { type: 'string', minLength: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, view: { enum: ['raw', 'normalized'] } },
-};
+// the original also says how an NNet file is read
+const side = { ...FILE_SCHEMA, properties: { ...FILE_SCHEMA.properties, view: { enum: ['raw', 'normalized'] } } };
 const SCHEMA = {
   type: 'object',
   required: ['format', 'version', 'input', 'output', 'domain', 'tolerance', 'quantized'],
@@ -55,13 +49,8 @@ const SCHEMA = {
     version: { type: 'integer' },
     input: side,
     output: side,
-    domain: { type: 'array', minItems: 1, maxItems: MAX_DOMAIN_BOXES, items: { type: 'object', required: ['lo', 'hi'], additionalProperties: false, properties: { lo: numbers, hi: numbers } } },
-    tolerance: {
-      oneOf: [
-        { type: 'object', required: ['kind', 'epsilon'], additionalProperties: false, properties: { kind: { const: 'linf' }, epsilon: { type: 'number', exclusiveMinimum: 0 } } },
-        { type: 'object', required: ['kind', 'order', 'margin'], additionalProperties: false, properties: { kind: { const: 'class' }, order: { enum: ['argmax', 'argmin'] }, margin: { type: 'number', minimum: 0 } } },
-      ],
-    },
+    domain: DOMAIN_SCHEMA,
+    tolerance: { oneOf: [linfTolerance({ exclusiveMinimum: 0 }), CLASS_TOLERANCE] },
     quantized: {
       type: 'object',
       required: ['to', 'perChannel', 'keepFloat'],
@@ -71,25 +60,10 @@ const SCHEMA = {
   },
 } as const;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-
 /** A parsed quantisation certificate checked against the schema: a one-line error naming the field, before any work. */
-export function validateQuantCertificate(obj: unknown, path: string): QuantCertificate {
-  validator ??= new Ajv({ allErrors: false, strict: false }).compile(SCHEMA);
-  if (!validator(obj)) {
-    const e = validator.errors?.[0];
-    const field = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
-    fail(`${path}: malformed certificate: ${field} ${e?.message ?? 'does not fit the schema'}`);
-  }
-  const c = obj as QuantCertificate;
-  if (c.version !== 1) fail(`${path}: unsupported certificate version ${quote(String(c.version))}`);
-  return c;
-}
+export const validateQuantCertificate: (obj: unknown, path: string) => QuantCertificate = certificateValidator<QuantCertificate>(SCHEMA);
 
 /** The certificate's domain for a network of n inputs (one finite interval per input, lo <= hi). */
-export function quantDomain(c: QuantCertificate, n: number, path: string): Box[] {
-  if (2 * n * c.domain.length > MAX_DOMAIN_VALUES) fail(`${path}: domain has ${c.domain.length} boxes of ${n} inputs, more than ${MAX_DOMAIN_VALUES} values in all`);
-  return c.domain.map((b, k) => boxFromJSON(b, n, `${path}: domain[${k}]`));
-}
+export const quantDomain = (c: QuantCertificate, n: number, path: string): Box[] => certificateDomain(c.domain, n, path);
 
 export const domainToJSON = (d: readonly Box[]): QuantCertificate['domain'] => d.map(boxToJSON);
