@@ -1,16 +1,10 @@
 import { fail } from '../errors.ts';
-import { sizeMetrics } from '../model/network.ts';
-import { sliceNetwork } from '../slice/slicer.ts';
-import { checkFamilyTarget, writeFamily } from '../slice/family.ts';
-import { buildFamily, familyOnnx, sliceLimits } from '../slice/family-build.ts';
-import { checkOutputs } from '../formats/atomic.ts';
-import { anyModelArg, boundsFor, intOpt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
+import { anyModelArg, intOpt, numberOpt, printJson, resolveDomain, type CommandSpec } from './common.ts';
 import { makeProgress } from './progress.ts';
 import { size } from '../model/graph/shape.ts';
 import { withRunner } from './queue-run.ts';
 import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
-import { VERSION } from '../version.ts';
-import { sliceReport } from '../report/slice.ts';
+import { slice, type Sliced } from '../api/slice.ts';
 
 /** The most slices a family may have (--max-slices, and 2^(inputs x levels) for --levels). */
 export const MAX_SLICES = 65_536;
@@ -36,11 +30,13 @@ export const sliceCommand: CommandSpec = {
   summary: 'split the domain into boxes and prune each: a family of small networks with a dispatcher',
   usage:
     'nnshrink slice MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--strategy uniform|adaptive] [--levels K | --max-slices N]\n' +
-    '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--report R.html [--report-dims I,J]] [--jobs N] [--timeout S] [--json]\n' +
-    '    [--redis redis://[:PASSWORD@]HOST[:PORT] [--resume RUN_ID]]  (slices as jobs for nnshrink worker processes on any\n' +
+    '    [--epsilon E | --preserve-class argmax|argmin] -o FAMILY_DIR [--onnx FAMILY.onnx] [--report R.html [--report-dims I,J]] [--jobs N] [--timeout S]\n' +
+    '    [--max-boxes N] [--json] [--redis redis://[:PASSWORD@]HOST[:PORT] [--resume RUN_ID]]  (slices as jobs for nnshrink worker processes on any\n' +
     '     machines, in place of --jobs threads: the same family; docs/distributed.md)\n' +
     '    (--report: one self-contained HTML page, the slice boxes drawn in inputs X_I and X_J, from 0; default the two\n' +
     '     the split tree cuts most, coloured by ReLU neurons per slice, and a histogram of them)\n' +
+    '    (--max-boxes N: at most N boxes in every search of every slice; with a generous --timeout the family is then\n' +
+    '     the same on any machine and for any --jobs or workers)\n' +
     `    (--levels K: whole, from 1; --max-slices N: whole, 1 to ${MAX_SLICES}, and 2^(inputs x K) at most that too)`,
   options: {
     default: { type: 'boolean' },
@@ -56,6 +52,7 @@ export const sliceCommand: CommandSpec = {
     report: { type: 'string' },
     'report-dims': { type: 'string' },
     timeout: { type: 'string' },
+    'max-boxes': { type: 'string' },
     jobs: { type: 'string' },
   },
   maxPositionals: 1,
@@ -77,28 +74,31 @@ export const sliceCommand: CommandSpec = {
     if (strategy === 'uniform' && maxSlices !== undefined) fail('--max-slices goes with --strategy adaptive (uniform takes --levels)');
     const tolerance = toleranceFrom(values);
     const timeoutS = numberOpt(values, 'timeout', 10, 0.1);
-    const f = model.network;
+    const maxBoxes = values['max-boxes'] !== undefined ? intOpt(values, 'max-boxes', 0, 1) : undefined;
     const progress = makeProgress(!values.json);
     const reportDims = reportDimsOpt(values, n);
-    checkSliceOutputs(out, values.onnx, values.report, [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])]);
-    let run;
+    let run: Sliced;
     let shown: [number, number, string] = [0, 0, ''];
     let queue: () => string = () => '';
     const show = (): void => progress.update('slicing', shown[0], shown[1], [shown[2], queue()].filter(Boolean).join('  '));
     try {
       run = await withRunner(values, ({ workers, status }) => {
         queue = status;
-        return sliceNetwork(f, domain, {
+        return slice(model, {
+          output: out,
+          ...(typeof values.onnx === 'string' ? { onnx: values.onnx } : {}),
+          ...(typeof values.report === 'string' ? { report: values.report, ...(reportDims ? { reportDims } : {}) } : {}),
+          ...(typeof values.vnnlib === 'string' ? { domainFile: values.vnnlib } : {}),
+          domain,
           strategy,
-          levels,
-          maxSlices,
+          ...(levels !== undefined ? { levels } : {}),
+          ...(maxSlices !== undefined ? { maxSlices } : {}),
           tolerance,
-          boundsFn: boundsFor(f),
-          bounds: 'crown',
-          ...sliceLimits(timeoutS * 1000),
+          timeoutMs: timeoutS * 1000,
+          ...(maxBoxes !== undefined ? { maxBoxes } : {}),
           workers,
-          onProgress: (d, t, mean) => {
-            shown = [d, t, `mean ReLUs ${mean.toFixed(1)}`];
+          onProgress: (p) => {
+            shown = [p.done, p.total, p.detail ?? ''];
             show();
           },
         });
@@ -106,22 +106,9 @@ export const sliceCommand: CommandSpec = {
     } finally {
       progress.done();
     }
-    const before = sizeMetrics(f);
-    const { manifest, files } = buildFamily(f, model.path, model.view, run, tolerance, strategy, out, VERSION);
-    const report = typeof values.report === 'string'
-      ? [{
-          path: values.report,
-          data: sliceReport({
-            model: model.path, family: out, strategy, boxes: run.partition.boxes, relu: run.slices.map((s) => s.result.after.reluNeurons), parameters: run.slices.map((s) => s.result.after.parameters),
-            sourceRelu: before.reluNeurons, sourceParameters: before.parameters, root: run.partition.root, tree: run.partition.tree, ...(reportDims ? { dims: reportDims } : {}),
-            familyCheck: run.familyCheck, fallbackSlices: run.slices.filter((s) => s.fallback).length, timeMs: run.timeMs, version: VERSION,
-          }),
-        }]
-      : [];
-    // one set: the family directory, the single ONNX file and the report, or none of them
-    writeFamily(out, manifest, files, [...(typeof values.onnx === 'string' ? [{ path: values.onnx, data: familyOnnx(run) }] : []), ...report]);
-    const relu = stats(run.slices.map((s) => s.result.after.reluNeurons / Math.max(1, before.reluNeurons)));
-    const par = stats(run.slices.map((s) => s.result.after.parameters / before.parameters));
+    const before = run.before;
+    const relu = stats(run.slices.map((s) => s.reluNeurons / Math.max(1, before.reluNeurons)));
+    const par = stats(run.slices.map((s) => s.parameters / before.parameters));
     const summary = {
       family: out,
       slices: run.slices.length,
@@ -165,12 +152,4 @@ function reportDimsOpt(values: Record<string, unknown>, n: number): [number, num
   const dims = m ? [Number(m[1]), Number(m[2])] : [];
   if (!m || dims.some((d) => d >= n) || (dims[0] === dims[1] && n > 1)) fail(`--report-dims: '${String(v)}' (expected I,J: two different inputs from 0 to ${n - 1})`);
   return [dims[0], dims[1]];
-}
-
-/** -o DIR (a new directory or a family to replace), --onnx FILE and --report FILE, checked before any slicing. */
-function checkSliceOutputs(out: string, onnx: unknown, report: unknown, inputs: Array<{ path: string; what: string }>): void {
-  const file = (p: unknown, what: string) => (typeof p === 'string' ? [{ path: p, what, kind: 'file' as const }] : []);
-  const outputs = [{ path: out, what: '-o', kind: 'dir' as const }, ...file(onnx, '--onnx'), ...file(report, '--report')];
-  checkOutputs(outputs, inputs);
-  checkFamilyTarget(out);
 }

@@ -25,6 +25,8 @@ export interface SliceJob {
   finalSamples: number;
   seed: number;
   finishTasks?: number;
+  /** a work limit of every search (prune's maxBoxes): the slice then does not depend on the pace */
+  maxBoxes?: number;
 }
 
 /** One slice's share of a property (family-verify.ts). */
@@ -68,5 +70,6 @@ function pruneSlice(job: SliceJob, keepEverything: boolean): Promise<CertifiedPr
     finalSamples: job.finalSamples,
     seed: job.seed,
     finishTasks: job.finishTasks,
+    ...(job.maxBoxes !== undefined ? { maxBoxes: job.maxBoxes } : {}),
   });
 }

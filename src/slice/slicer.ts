@@ -32,6 +32,8 @@ export interface SliceOptions {
   finalSamples: number;
   /** per slice: at most this many MILP queries in the census (default 16) */
   finishTasks?: number;
+  /** a work limit (boxes bounded) of every search of every slice: the family then does not depend on the pace */
+  maxBoxes?: number;
   /** worker threads (1 = in this thread), or a runner (another machine's, src/queue); the family does not depend on it */
   workers?: number | JobRunner;
   onProgress?: (done: number, total: number, meanRelu: number) => void;
@@ -98,6 +100,7 @@ export async function sliceNetwork(f: Network, domain: Box[], opts: SliceOptions
     finalSamples: opts.finalSamples,
     seed: 1 + i,
     finishTasks: opts.finishTasks,
+    ...(opts.maxBoxes !== undefined ? { maxBoxes: opts.maxBoxes } : {}),
   }));
   const slices = await runPool<SliceJob, CertifiedPrune>(new URL('./jobs.ts', import.meta.url).href, 'pruneSliceJob', jobs, opts.workers ?? 1, (_i, r) => {
     reluSum += sizeMetrics(r.written).reluNeurons;

@@ -100,6 +100,9 @@ function reluSplitTask(t: NeuronTask, deadline: number): NeuronTaskResult | null
 }
 
 /** Building the MILP of an MNIST 10x20 neuron (784 inputs) takes about 150 ms, whatever its time limit. */
+/** The safety net of one MILP under a work limit (the node limit decides; 60 s is far above what it allows). */
+const WORK_LIMITED_MILP_MS = 60_000;
+
 const MIN_MILP_MS = 200;
 
 /** Runs one task in this thread (MILP only when the solver is loaded). */
@@ -131,11 +134,15 @@ export function runNeuronTask(t: NeuronTask): NeuronTaskResult {
   if (boxes.length === 0) return { status: 'unknown' };
   // fresh bounds (the whole domain) need only the layers up to the neuron
   const below = { inputSize: t.net.inputSize, layers: t.net.layers.slice(0, t.layer + 1) };
+  // under a work limit (maxBoxes) no step may depend on the clock: the slopes get all their iterations and each
+  // MILP ends on its node limit (MILP_MAX_NODES), its time limit only a safety net, not what the search left over
+  const workLimited = t.maxBoxes !== undefined;
   for (const [i, b] of boxes.entries()) {
     const known = t.milpBoxes ? undefined : t.bounds?.[i];
     // slopes optimised per neuron give tighter big-M constants, for little time next to the MILP
-    const bounds = known ?? alphaCrownBounds(below, b, crownBounds(below, b), 8, Date.now() + 0.25 * left);
-    const r = milpNeuronSign(t.net, b, bounds, t.layer, t.index, t.sign < 0 ? 1 : -1, Math.max(0, t.timeMs - (Date.now() - t0)) / (boxes.length - i));
+    const bounds = known ?? alphaCrownBounds(below, b, crownBounds(below, b), 8, workLimited ? Infinity : Date.now() + 0.25 * left);
+    const milpMs = workLimited ? WORK_LIMITED_MILP_MS : Math.max(0, t.timeMs - (Date.now() - t0)) / (boxes.length - i);
+    const r = milpNeuronSign(t.net, b, bounds, t.layer, t.index, t.sign < 0 ? 1 : -1, milpMs);
     if (r.status === 'refuted' && r.witness) return { status: 'refuted', witness: r.witness, method: 'milp' };
     if (r.status !== 'proved') return { status: 'unknown' };
   }
