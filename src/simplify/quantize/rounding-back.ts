@@ -6,7 +6,9 @@
  * (after it), through the weights and, at each neuron, a factor c in [0, 1]: 1 where both the exact and the
  * computed value are on the ReLU's active side and not clipped, 0 where both are <= 0, unknown in [0, 1] elsewhere
  * (ReLU and clipping are monotone and 1-Lipschitz). Per output, the coefficient of every source is bounded by
- * interval arithmetic backward through the layers, and |coefficient| x the source's bound summed.
+ * interval arithmetic backward through the layers, and |coefficient| x the source's bound summed. An unknown factor
+ * lambda in [0, 1] is written lambda d = d / 2 + (lambda - 1/2) d: the first part keeps d's signs (its sources'
+ * cancellations further back), the second is a source of its own, at most half the proved bound of |d|.
  */
 import type { Network } from '../../model/network.ts';
 
@@ -18,6 +20,8 @@ export interface LayerErrors {
   fresh: Float64Array;
   /** per neuron: the stored value's own error (rounding and clipping, not the deviation carried in) */
   own: Float64Array;
+  /** per neuron: the proved bound of its pre-activation deviation */
+  dev: Float64Array;
 }
 
 /**
@@ -34,8 +38,9 @@ export function backwardFrom(net: Network, layers: readonly LayerErrors[], m: nu
       // through the activation: the pre-activation deviation's coefficient
       if (e.factor[j] === 0) lo[j] = hi[j] = 0;
       else if (e.factor[j] === 2) {
-        lo[j] = Math.min(0, lo[j]);
-        hi[j] = Math.max(0, hi[j]);
+        total += 0.5 * Math.max(Math.abs(lo[j]), Math.abs(hi[j])) * e.dev[j];
+        lo[j] *= 0.5;
+        hi[j] *= 0.5;
       }
       total += Math.max(Math.abs(lo[j]), Math.abs(hi[j])) * e.fresh[j];
     }

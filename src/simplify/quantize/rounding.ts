@@ -53,6 +53,7 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act
     const q = new Float64Array(L.outSize);
     const factor = new Uint8Array(L.outSize);
     const ownAct = new Float64Array(L.outSize);
+    const dev = new Float64Array(L.outSize);
     for (let j = 0; j < L.outSize; j++) {
       let carried = 0;
       let mag = Math.abs(L.bias[j]);
@@ -68,6 +69,7 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act
       // the interval bound, or the backward one (signs of the weights kept) where it is smaller
       let err = (carried + g * mag + fused) * (1 + 1e-9) + 1e-300;
       if (k > 0 && err > own[j]) err = Math.min(err, preDeviation(net, back, k, j, own[j]));
+      dev[j] = err;
       const dead = L.relu[j] === 1 && hi[j] + err <= 0;
       na[j] = L.relu[j] ? Math.max(0, hi[j]) : Math.max(Math.abs(lo[j]), Math.abs(hi[j]));
       // a stored activation: its own error as a perturbation (its magnitude as computed is at most the exact one
@@ -81,7 +83,7 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act
     }
     fresh.push(own);
     acts.push(q);
-    back.push({ factor, fresh: own, own: ownAct });
+    back.push({ factor, fresh: own, own: ownAct, dev });
     a = na;
     e = ne;
   }
