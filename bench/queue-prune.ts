@@ -34,6 +34,12 @@ const ownCpu = (): number => {
 };
 const text = (p: Pruned): string => (p.kind === 'chain' ? jsonNetworkText(p.network) : '');
 const timeless = (p: Pruned): string => JSON.stringify(p.certificate, (k, v) => (/time|createdAt/i.test(k) ? undefined : v));
+/** the certificate's fields (one level down) that differ between two runs */
+function differs(a: Pruned, b: Pruned): string[] {
+  const flat = (p: Pruned): Record<string, string> => Object.fromEntries(Object.entries(JSON.parse(timeless(p)) as Record<string, unknown>).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v).map(([k2, v2]) => [`${k}.${k2}`, JSON.stringify(v2)]) : [[k, JSON.stringify(v)]])));
+  const [x, y] = [flat(a), flat(b)];
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => x[k] !== y[k]);
+}
 
 async function local(): Promise<{ p: Pruned; wall: number; cpu: number }> {
   const [t0, c0] = [Date.now(), ownCpu()];
@@ -50,18 +56,26 @@ const w0 = pids.map(procCpu);
 const runner = await QueueRunner.open({ target: parseRedisUrl(redis.url), version: VERSION });
 const [t0, c0] = [Date.now(), ownCpu()];
 let q: Pruned;
+let qWorkers = 0;
 try {
   q = await prune(model, { ...opts, workers: runner });
+  qWorkers = pids.map((p, k) => procCpu(p) - w0[k]).reduce((a, b) => a + b, 0);
 } finally {
+  // the workers and the server go whatever happened (a failed run would otherwise leave them running)
   await runner.close();
+  await Promise.all(workers.map((w) => w.stop()));
+  await redis.stop();
 }
 const qWall = (Date.now() - t0) / 1000;
 const qOwn = ownCpu() - c0;
-const qWorkers = pids.map((p, k) => procCpu(p) - w0[k]).reduce((a, b) => a + b, 0);
-const jobs = workers.flatMap((w) => Array.from(w.log().matchAll(/job (\S+) \S+: done in ([\d.]+) s/g), (x) => `${x[1]} ${x[2]}`));
-await Promise.all(workers.map((w) => w.stop()));
-await redis.stop();
+// per kind: jobs and their summed time on the workers
+const perKind = new Map<string, [number, number]>();
+for (const w of workers) for (const x of w.log().matchAll(/job (\S+) \S+: done in ([\d.]+) s/g)) {
+  const [n, t] = perKind.get(x[1]) ?? [0, 0];
+  perKind.set(x[1], [n + 1, t + Number(x[2])]);
+}
+const jobs = [...perKind].map(([k, [n, t]]) => `${n} ${k} (${t.toFixed(1)} s)`);
 const l2 = await local();
-console.log(`queue, 2 worker processes: ${qWall.toFixed(1)} s wall, CPU ${(qOwn + qWorkers).toFixed(1)} s (coordinator ${qOwn.toFixed(1)}, workers ${qWorkers.toFixed(1)}); ${jobs.length} jobs: ${jobs.join(', ')}`);
+console.log(`queue, 2 worker processes: ${qWall.toFixed(1)} s wall, CPU ${(qOwn + qWorkers).toFixed(1)} s (coordinator ${qOwn.toFixed(1)}, workers ${qWorkers.toFixed(1)}); jobs: ${jobs.join(', ')}`);
 console.log(`local again: ${l2.wall.toFixed(1)} s wall, ${l2.cpu.toFixed(1)} s CPU`);
-console.log(`queue against the mean of the local walls: ${((200 * qWall) / (l1.wall + l2.wall) - 100).toFixed(1)}%; network as local: ${text(q) === text(l1.p)}, certificate as local (times aside): ${timeless(q) === timeless(l1.p)}; the two local runs alike: ${text(l1.p) === text(l2.p)}`);
+console.log(`queue against the mean of the local walls: ${((200 * qWall) / (l1.wall + l2.wall) - 100).toFixed(1)}%; network as local: ${text(q) === text(l1.p)}, certificate as local (times aside): ${timeless(q) === timeless(l1.p)} (fields that differ: ${differs(q, l1.p).join(', ') || 'none'}; between the two local runs: ${differs(l1.p, l2.p).join(', ') || 'none'}); the two local networks alike: ${text(l1.p) === text(l2.p)}`);

@@ -14,6 +14,7 @@ import { makeBox } from '../src/model/box.ts';
 import { jsonNetworkText } from '../src/formats/json.ts';
 import { sampleCompare, sampleCompareParallel, type SampleRequest } from '../src/simplify/sample-compare.ts';
 import { QueueRunner } from '../src/queue/coordinator.ts';
+import { kindNamed } from '../src/queue/kinds.ts';
 import { parseRedisUrl } from '../src/queue/url.ts';
 import { VERSION } from '../src/version.ts';
 import { randomNetwork } from './helpers/nets.ts';
@@ -90,4 +91,12 @@ test('queue: prune --redis with a bad URL or no server is refused in one line, n
     assert.match(r.stderr, /^nnshrink: .*redis/i);
   }
   assert.equal(existsSync(join(dir, 'bad.json')), false);
+});
+
+test('queue: a census task with no boxes left for MILP is a valid job (prune of ACAS Xu 1_1 sends them)', () => {
+  const net = randomNetwork(7, [3, 6, 2]);
+  const task = { net, boxes: [makeBox([-1, -1, -1], [1, 1, 1])], layer: 0, index: 2, sign: 1, timeMs: 1000, milpBoxes: [] };
+  const kind = kindNamed('census-task')!;
+  assert.doesNotThrow(() => kind.accept(task, dir));
+  assert.throws(() => kind.accept({ ...task, milpBoxes: [makeBox([-1, -1], [1, 1])] }, dir), /census task: MILP box 1/);
 });

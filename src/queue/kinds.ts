@@ -50,6 +50,7 @@ const sliceKind: JobKind = {
       finalSamples: int(o.finalSamples, 'slice job: finalSamples', 0, 1e7),
       seed: int(o.seed, 'slice job: seed', -(2 ** 31), 2 ** 32),
       finishTasks: optional(o.finishTasks, (x) => int(x, 'slice job: finishTasks', 0, 1e6)),
+      maxBoxes: optional(o.maxBoxes, (x) => int(x, 'slice job: maxBoxes', 1, 1e9)),
     };
     return job;
   },
@@ -105,7 +106,8 @@ const censusTaskKind: JobKind = {
       if (per.length !== bs.length) fail1(`census task: ${per.length} bounds for ${bs.length} boxes`);
       per.forEach((b, i) => networkBounds(b, net, `census task: bounds ${i + 1}`));
     });
-    optional(o.milpBoxes, (x) => boxes(x, net.inputSize, 'census task: MILP box'));
+    // the boxes left for MILP: none at all is a valid list
+    optional(o.milpBoxes, (x) => list(x, 'census task: MILP boxes').forEach((b, i) => box(b, net.inputSize, `census task: MILP box ${i + 1}`)));
     optional(o.splitScale, (x) => box(x, net.inputSize, 'census task: splitScale'));
     optional(o.splitShare, (x) => num(x, 'census task: splitShare', 0, 1));
     optional(o.maxBoxes, (x) => int(x, 'census task: maxBoxes', 0, 1e9));
