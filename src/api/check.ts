@@ -18,6 +18,8 @@ import { readCertified } from './certified.ts';
 import { checkChain, checkFamily, type ChainCheckResult, type SliceCheck } from './check-chain.ts';
 import { checkGraphCertificate } from './check-graph.ts';
 import { checkpoint, reporter, type RunOptions } from './run.ts';
+import { PRUNE_QUANT_FORMAT, type PruneQuantCertificate } from './prune-quantize.ts';
+import { checkPruneQuant, type PruneQuantCheck } from './prune-quantize-check.ts';
 
 /** The options of {@link checkCertificate}. */
 export interface CheckOptions extends RunOptions {
@@ -34,7 +36,8 @@ export type Checked =
   | { kind: 'chain'; status: VerdictStatus; claim: string; certificate: Certificate; result: ChainCheckResult }
   | { kind: 'graph'; status: VerdictStatus; claim: string; certificate: GraphCertificate; result: GraphFinalCheck | (GraphEpsCheckResult & { vacuous?: string }) }
   | { kind: 'quantize'; status: VerdictStatus; claim: string; certificate: QuantCertificate; result: QuantCheckResult }
-  | { kind: 'family'; status: VerdictStatus; claim: string; source: string; slices: SliceCheck[] };
+  | { kind: 'family'; status: VerdictStatus; claim: string; source: string; slices: SliceCheck[] }
+  | { kind: 'prune-quantize'; status: VerdictStatus; claim: string; certificate: PruneQuantCertificate; result: PruneQuantCheck };
 
 /** The certificate file's JSON, parsed once. */
 function parsed(path: string): unknown {
@@ -74,6 +77,12 @@ export async function checkCertificate(path: string, options: CheckOptions = {})
     const result = await check(obj, path, { timeoutMs: a.timeoutMs, onProgress });
     await checkpoint(a.signal);
     return { kind: 'quantize', status: result.verdict.status, claim: result.claim, certificate: validateQuantCertificate(obj, path), result };
+  }
+  if (format === PRUNE_QUANT_FORMAT) {
+    // prune --quantize: both parts re-proved, and checked to chain
+    const { cert, result } = await checkPruneQuant(obj, path, a, onProgress);
+    await checkpoint(a.signal);
+    return { kind: 'prune-quantize', status: result.verdict.status, claim: result.claim, certificate: cert, result };
   }
   const certified = readCertified(path, certificateFromJson(obj, path));
   const result = await checkChain(certified, a);

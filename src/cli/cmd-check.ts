@@ -52,6 +52,13 @@ export const checkCommand: CommandSpec = {
       if (reportPath) report({ kind: 'quantize', cert: c.certificate, result: c.result, ...checkedQuantFiles(path, c.certificate) });
       return printQuantCheck(c.result, path, json);
     }
+    if (c.kind === 'prune-quantize') {
+      // prune --quantize: the end-to-end claim and its two parts (no report page for it yet)
+      const { prune: pr, quantize: qr, verdict } = c.result;
+      if (json) printJson({ certificate: path, ok: verdict.status === 'proved', check: c.result });
+      else process.stdout.write(`${verdict.status === 'proved' ? 'PROVED' : verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED'}: ${c.claim}\n  prune part: ${verdictLines(pr).replace(/\n(?=.)/g, '\n  ')}  quantisation part: ${qr.verdict.status}: ${qr.claim}\n`);
+      return verdictExit(verdict.status);
+    }
     if (c.kind === 'graph') {
       report({ kind: 'graph', cert: c.certificate, result: c.result });
       return printGraph(c.result, path, json);

@@ -9,7 +9,8 @@ import { TOLERANCE_OPTIONS, toleranceFrom } from './tolerance-args.ts';
 import { VERSION } from '../version.ts';
 import { pruneGraph } from './graph-prune.ts';
 import { pruneReport } from '../report/prune.ts';
-import { pruneChainRun } from '../api/prune-chain.ts';
+import { pruneChainRun, type ChainPruneAsk, type ChainPruneRun } from '../api/prune-chain.ts';
+import { prunedPath, pruneQuantizeRun, type PruneQuantRun, type QuantizeAsk } from '../api/prune-quantize.ts';
 import { withRunner } from './queue-run.ts';
 
 export const pruneCommand: CommandSpec = {
@@ -18,6 +19,8 @@ export const pruneCommand: CommandSpec = {
   usage:
     'nnshrink prune MODEL|--default [--domain lo,..:hi,.. | --vnnlib F] [--epsilon E | --preserve-class argmax|argmin [--margin M]]\n' +
     '    -o OUT.(onnx|nnet|json) [--certificate C.json] [--report R.html] [--precision float32|float64] [--jobs N | --redis URL [--resume RUN_ID]] [--timeout S] [--max-boxes N] [--json]\n' +
+    '    [--quantize float16|int8 [--per-channel]] (then the pruned network, written as OUT.pruned.onnx, quantised to OUT.onnx,\n' +
+    '    with one claim max |f-q| <= D + E: the prune\'s bound plus the quantisation\'s smallest proved one; one certificate)\n' +
     '    (--report: one self-contained HTML page: neurons per layer by reason, sizes, the claim and its proof, hashes, times)\n' +
     '    (a graph network, a CNN\'s ONNX: channels pruned, exactly, with --epsilon E or with --preserve-class; no --jobs or --max-boxes there)',
   options: {
@@ -34,6 +37,8 @@ export const pruneCommand: CommandSpec = {
     'max-boxes': { type: 'string' },
     seed: { type: 'string' },
     jobs: { type: 'string' },
+    quantize: { type: 'string' },
+    'per-channel': { type: 'boolean' },
   },
   maxPositionals: 1,
   exits: '0 written and proved, 1 final check refuted, 3 final check not proved within the limits (nothing written)',
@@ -41,6 +46,7 @@ export const pruneCommand: CommandSpec = {
     const any = anyModelArg(values, positionals, 'prune');
     // a CNN's ONNX: the channel prune of graph networks
     if (any.kind === 'graph') {
+      if (values.quantize !== undefined) fail('prune --quantize: chains only (a graph network: prune it, then nnshrink quantize the result)');
       if (values.redis !== undefined) fail("prune --redis: a graph network's channel prune runs in this process (it has no queue jobs); drop --redis");
       return pruneGraph(any, values);
     }
@@ -59,16 +65,19 @@ export const pruneCommand: CommandSpec = {
     const seed = intOpt(values, 'seed', 1, 0);
     const certPath = typeof values.certificate === 'string' ? values.certificate : `${out}.certificate.json`;
     const reportPath = typeof values.report === 'string' ? values.report : undefined;
+    const quant = quantizeOpt(values, reportPath);
     // every output writable, none an input or the other, before any work
     checkOutputs(
-      [{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }, ...(reportPath ? [{ path: reportPath, what: '--report', kind: 'file' as const }] : [])],
+      [{ path: out, what: '-o', kind: 'file' }, { path: certPath, what: '--certificate', kind: 'file' }, ...(quant ? [{ path: prunedPath(out), what: 'the pruned network', kind: 'file' as const }] : []), ...(reportPath ? [{ path: reportPath, what: '--report', kind: 'file' as const }] : [])],
       [...positionals.slice(0, 1).map((p) => ({ path: p, what: 'MODEL' })), ...(typeof values.vnnlib === 'string' ? [{ path: values.vnnlib, what: '--vnnlib' }] : [])],
     );
     const progress = makeProgress(!values.json);
-    let run;
+    let run: ChainPruneRun;
+    let both: PruneQuantRun | undefined;
     try {
       // the census's jobs and the sampling's chunks on --jobs threads, or with --redis on the queue's workers
-      run = await withRunner(values, ({ workers, status }) => pruneChainRun(model, {
+      run = await withRunner(values, async ({ workers, status }) => {
+        const ask: ChainPruneAsk = {
         domain,
         tolerance,
         output: out,
@@ -81,7 +90,12 @@ export const pruneCommand: CommandSpec = {
         workers,
         onWarning: (w) => !values.json && process.stderr.write(`nnshrink: warning: ${w}\n`),
         onProgress: (p) => progress.update(p.stage, Math.round(p.done), Math.round(p.total), [p.detail, status()].filter(Boolean).join('; '), p.leftMs === undefined ? undefined : p.leftMs / 1000),
-      }).catch(finalCheckExit));
+        };
+        if (!quant) return pruneChainRun(model, ask).catch(finalCheckExit);
+        // then the pruned network quantised, with one claim about f and the file written
+        both = await pruneQuantizeRun(model, ask, quant).catch(finalCheckExit);
+        return both.prune;
+      });
     } finally {
       progress.done();
     }
@@ -90,10 +104,11 @@ export const pruneCommand: CommandSpec = {
     const stored = summary.stored;
     const report = reportPath ? [{ path: reportPath, data: pruneReport({ model: model.path, output: out, certificatePath: certPath, cert, toleranceSearch: r.result.toleranceSearch, vacuous, version: VERSION }) }] : [];
     // one set: the model, its certificate (and the report), or none of them
-    writeFilesAtomic([...run.files, ...report]);
+    writeFilesAtomic([...(both ? both.files : run.files), ...report]);
+    const quantized = both ? { to: quant!.to, perChannel: quant!.perChannel, pruned: both.pruned, quantizationEpsilon: both.quant.epsilon, epsilon: both.certificate.epsilon, bytes: both.quant.sizes.bytes } : undefined;
     if (values.json) {
       const { kind: _kind, ...fields } = summary;
-      printJson({ output: out, certificate: certPath, ...fields });
+      printJson({ output: out, certificate: certPath, ...fields, ...(quantized ? { quantized } : {}) });
       return 0;
     }
     const ts = r.result.toleranceSearch;
@@ -116,12 +131,31 @@ export const pruneCommand: CommandSpec = {
         (r.check.provedBound !== undefined ? `; proved max |f-g| <= ${fmt(r.check.provedBound)}` : ''),
       `  sampling: ${r.check.sampling.points} points, largest |f-g| ${fmt(r.check.sampling.maxAbsDiff)}` +
         (r.check.sampling.classDisagreements !== undefined ? `, ${r.check.sampling.classDisagreements} class disagreements` : ''),
+      ...(both && quantized
+        ? [
+            `  pruned network (float): ${both.pruned}; quantised to ${quantized.to}${quantized.perChannel ? ' per channel' : ''}: proved max |g-q| <= ${fmt(quantized.quantizationEpsilon)} (${quantized.bytes} bytes)`,
+            `  end to end: PROVED max |f-q| <= ${fmt(quantized.epsilon)} (the prune's bound plus the quantisation's)`,
+          ]
+        : []),
       `  certificate: ${certPath}   (re-check: nnshrink check ${certPath})`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
   },
 };
+
+/** --quantize float16|int8 [--per-channel]: quantise the pruned network too (ONNX output, no report page). */
+function quantizeOpt(values: Record<string, unknown>, reportPath: string | undefined): QuantizeAsk | undefined {
+  const to = values.quantize;
+  if (to === undefined) {
+    if (values['per-channel']) fail('prune: --per-channel goes with --quantize int8');
+    return undefined;
+  }
+  if (to !== 'float16' && to !== 'int8') fail(`--quantize: '${String(to)}' (expected float16 or int8)`);
+  if (values['per-channel'] && to !== 'int8') fail('prune: --per-channel goes with --quantize int8');
+  if (reportPath) fail('prune: --report goes without --quantize (the report page shows a prune alone)');
+  return { to, perChannel: values['per-channel'] === true };
+}
 
 /** What the tolerance search did, so a run that changed nothing within the tolerance says why (time or proofs). */
 function toleranceSearchLine(t: ToleranceSearchStats): string {
