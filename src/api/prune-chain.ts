@@ -121,6 +121,8 @@ export async function pruneChainRun(model: LoadedModel, a: ChainPruneAsk): Promi
     // a work limit per search: with a generous time limit the result no longer depends on the machine's pace
     ...(a.maxBoxes !== undefined ? { maxBoxes: a.maxBoxes } : {}),
     onProgress: (p) => progress(asProgress(p)),
+    // between tolerance queries: a timer's abort fires and is seen there, not only when the stage ends
+    pause: () => checkpoint(a.signal),
   };
   // the census's tree parts and finishing tasks run on the worker pool or the queue (each with its own limits: the
   // same verdicts for any number of workers)

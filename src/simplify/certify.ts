@@ -6,7 +6,7 @@
 import { sizeMetrics, type Network } from '../model/network.ts';
 import { NnsError } from '../errors.ts';
 import type { Tolerance } from '../verify/tolerance.ts';
-import { assemble, prune, type PruneOptions, type PruneResult } from './prune.ts';
+import { assemble, prunePaused, type PruneOptions, type PruneResult } from './prune.ts';
 import { exactSlack, finalCheck, type FinalCheckResult } from './final-check.ts';
 import { sampleCompareParallel } from './sample-compare.ts';
 import { KEEP, LINEAR, cloneEdits, editsToJSON } from './edits.ts';
@@ -86,7 +86,7 @@ export async function pruneAndCheck(f: Network, opts: CertifyOptions): Promise<C
   }
   const tol: Tolerance =
     opts.tolerance.kind === 'linf' ? { kind: 'linf', epsilon: opts.tolerance.epsilon * 0.98 } : opts.tolerance;
-  let result = prune(f, { ...opts, tolerance: tol });
+  let result = await prunePaused(f, { ...opts, tolerance: tol });
   if (opts.storedParameters) result = cheaperAsStored(f, result, opts.storedParameters);
   let written = opts.roundTrip(result.network);
   opts.onProgress?.({ phase: 'final check', done: 0, total: 1, removed: 0 });

@@ -75,6 +75,9 @@ export interface PruneOptions {
   /** a work limit (boxes bounded) of every search: the census's tree, each of its finishing tasks, each tolerance
    * query; with generous time limits the result is then the same on any machine (default: the searches' own) */
   maxBoxes?: number;
+  /** prunePaused: awaited between two tolerance queries once PAUSE_MS of work has passed since the last, so the
+   * event loop turns (a timer's abort fires there); it may throw to end the prune (the library's AbortSignal) */
+  pause?: () => Promise<void>;
 }
 
 /** The census prune makes for itself: 3 x the query limit for the shared tree, as much for the finishing tasks. */
@@ -143,7 +146,34 @@ export interface ToleranceSearchStats {
   ended: 'budget' | 'done' | 'no-winner';
 }
 
+/** The least work between two pauses of prunePaused: a timer's abort is seen within this, or one query, of firing. */
+const PAUSE_MS = 50;
+
+/** The prune in this thread, synchronously (without pauses). */
 export function prune(f: Network, opts: PruneOptions): PruneResult {
+  const run = pruneSteps(f, opts);
+  let s = run.next();
+  while (!s.done) s = run.next();
+  return s.value;
+}
+
+/** The prune with `opts.pause` awaited between tolerance queries, at most every PAUSE_MS: the same result. */
+export async function prunePaused(f: Network, opts: PruneOptions): Promise<PruneResult> {
+  const run = pruneSteps(f, opts);
+  let last = Date.now();
+  let s = run.next();
+  while (!s.done) {
+    if (opts.pause && Date.now() - last >= PAUSE_MS) {
+      await opts.pause();
+      last = Date.now();
+    }
+    s = run.next();
+  }
+  return s.value;
+}
+
+/** The prune as a generator: it yields where it may pause (between two tolerance queries). */
+function* pruneSteps(f: Network, opts: PruneOptions): Generator<void, PruneResult, void> {
   const progress = opts.onProgress ?? (() => {});
   const steps: Step[] = [];
   const edits = emptyEdits(f);
@@ -182,7 +212,7 @@ export function prune(f: Network, opts: PruneOptions): PruneResult {
   }
   let toleranceSearchStats: ToleranceSearchStats | undefined;
   if (opts.tolerance.kind !== 'exact') {
-    toleranceSearchStats = toleranceSearch(f, edits, steps, opts);
+    toleranceSearchStats = yield* toleranceSearch(f, edits, steps, opts);
     if (steps.some((s) => s.kind.startsWith('tolerance'))) phaseAfterChanges(f, edits, steps, opts);
   }
   return { ...assemble(f, edits, steps), census, toleranceSearch: toleranceSearchStats };
@@ -299,7 +329,7 @@ const QUERY_SLACK = 4;
  * Greedy tolerance search. Candidates are ordered by estimated effect and tried in batches; a batch that cannot be
  * proved is halved, down to single candidates, and a single one that fails is dropped.
  */
-function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): ToleranceSearchStats {
+function* toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOptions): Generator<void, ToleranceSearchStats, void> {
   const tol = opts.tolerance;
   // the census's phase facts tighten f's bounds on every box: without them a neuron it proved never active by
   // ReLU splitting keeps CROWN's positive upper bound, and the difference bounds charge its removal to every query
@@ -435,6 +465,8 @@ function toleranceSearch(f: Network, edits: Edits, steps: Step[], opts: PruneOpt
   let batch = Math.max(1, Math.ceil(queue.length / 8));
   let accepted = 0;
   while (queue.length > 0 && Date.now() - t0 < budget) {
+    // a pause point: between two queries
+    yield;
     queue = queue.filter(applicable);
     if (!queue.length) break;
     const chunk: Candidate[] = [];

@@ -1,0 +1,46 @@
+/**
+ * A timer's abort ends a long library prune inside its tolerance search, not when the stage (or the whole prune)
+ * ends: the search pauses between its queries (prunePaused) so that the timer fires, and the signal is checked
+ * there. The assertion is about work, not clocks: after the timer fires, at most the query then running and the
+ * next are reported, and the prune never reaches its later stages (the census after the changes, the final check).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultModel, makeBox, NnsError, prune } from '../src/index.ts';
+
+test('an abort from a timer during the tolerance search ends the prune at the next query, before its later stages', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nnshrink-abort-'));
+  const ctl = new AbortController();
+  const stages: string[] = [];
+  let armed = false;
+  let fired = false;
+  let afterAbort = 0;
+  // the default network on the unit box within 0.1: about 25 tolerance queries in its 10 s budget, one at a time
+  const run = prune(defaultModel(), {
+    output: join(dir, 'p.onnx'),
+    domain: makeBox([0, 0, 0, 0, 0], [1, 1, 1, 1, 1]),
+    tolerance: { kind: 'linf', epsilon: 0.1 },
+    timeoutMs: 1000,
+    signal: ctl.signal,
+    onProgress: (p) => {
+      if (!stages.includes(p.stage)) stages.push(p.stage);
+      if (!p.stage.startsWith('tolerance search')) return;
+      if (fired) afterAbort++;
+      // the abort comes from a timer (the event loop), 300 ms into the search, as AbortSignal.timeout's would
+      else if (!armed) {
+        armed = true;
+        setTimeout(() => {
+          fired = true;
+          ctl.abort(new Error('timer'));
+        }, 300);
+      }
+    },
+  });
+  await assert.rejects(run, (e: unknown) => e instanceof NnsError && e.code === 'aborted' && e.name === 'AbortError');
+  assert.ok(fired, 'the timer fired while the prune ran');
+  assert.ok(afterAbort <= 2, `${afterAbort} tolerance queries reported after the abort`);
+  assert.ok(!stages.some((s) => s.startsWith('final check') || s.startsWith('phase census after')), `no later stage: ${stages.join(', ')}`);
+});
