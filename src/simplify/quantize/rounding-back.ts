@@ -6,9 +6,9 @@
  * (after it), through the weights and, at each neuron, a factor c in [0, 1]: 1 where both the exact and the
  * computed value are on the ReLU's active side and not clipped, 0 where both are <= 0, unknown in [0, 1] elsewhere
  * (ReLU and clipping are monotone and 1-Lipschitz). Per output, the coefficient of every source is bounded by
- * interval arithmetic backward through the layers, and |coefficient| x the source's bound summed. An unknown factor
- * lambda in [0, 1] is written lambda d = d / 2 + (lambda - 1/2) d: the first part keeps d's signs (its sources'
- * cancellations further back), the second is a source of its own, at most half the proved bound of |d|.
+ * interval arithmetic backward through the layers, and |coefficient| x the source's bound summed. An unknown
+ * factor's product with d is written lam d + r (unknownFactor): the first part keeps d's signs (its sources'
+ * cancellations further back), the second is a source of its own.
  */
 import type { Network } from '../../model/network.ts';
 
@@ -20,8 +20,23 @@ export interface LayerErrors {
   fresh: Float64Array;
   /** per neuron: the stored value's own error (rounding and clipping, not the deviation carried in) */
   own: Float64Array;
-  /** per neuron: the proved bound of its pre-activation deviation */
-  dev: Float64Array;
+  /** per neuron with an unknown factor: lam and the bound of r (unknownFactor) */
+  lam: Float64Array;
+  res: Float64Array;
+}
+
+/**
+ * relu(z + d) - relu(z) = lam d + r for z in [lo, hi], |d| <= D, with |r| <= res: exactly active (lo >= 0, lo < D):
+ * lam = (D + lo) / 2D, res = (D - lo) / 2 (where z + d < 0, d < -z: r = -z - lam d lies in ((lam - 1) D, lam D - lo]);
+ * exactly inactive (hi <= 0): relu(z + d) in [0, D + hi], lam 0, unless D / 2 is less; else (and where clipping may
+ * also act, another factor in [0, 1]): lam 1/2, res D / 2.
+ */
+export function unknownFactor(lo: number, hi: number, D: number, clips: boolean): { lam: number; res: number } {
+  const half = { lam: 0.5, res: 0.5 * D };
+  if (clips || !(D > 0)) return half;
+  if (lo >= 0 && lo < D) return { lam: (D + lo) / (2 * D), res: ((D - lo) / 2) * (1 + 1e-12) };
+  if (hi <= 0 && D + hi < 0.5 * D) return { lam: 0, res: Math.max(0, D + hi) * (1 + 1e-12) };
+  return half;
 }
 
 /**
@@ -38,9 +53,9 @@ export function backwardFrom(net: Network, layers: readonly LayerErrors[], m: nu
       // through the activation: the pre-activation deviation's coefficient
       if (e.factor[j] === 0) lo[j] = hi[j] = 0;
       else if (e.factor[j] === 2) {
-        total += 0.5 * Math.max(Math.abs(lo[j]), Math.abs(hi[j])) * e.dev[j];
-        lo[j] *= 0.5;
-        hi[j] *= 0.5;
+        total += Math.max(Math.abs(lo[j]), Math.abs(hi[j])) * e.res[j];
+        lo[j] *= e.lam[j];
+        hi[j] *= e.lam[j];
       }
       total += Math.max(Math.abs(lo[j]), Math.abs(hi[j])) * e.fresh[j];
     }

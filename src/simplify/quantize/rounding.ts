@@ -18,7 +18,7 @@ import { coverDomain } from '../../verify/search/cover.ts';
 import { propagatedRounding } from './rounding-diff.ts';
 import { widenHi, widenLo } from '../../bounds/round.ts';
 import { actError, actOwn, actTotal, fusedBiasError, quantizesActivations, type ActScheme } from './activations.ts';
-import { preDeviation, type LayerErrors } from './rounding-back.ts';
+import { preDeviation, unknownFactor, type LayerErrors } from './rounding-back.ts';
 import { propagatedActRounding } from './rounding-act.ts';
 
 const U32 = 2 ** -24;
@@ -53,7 +53,8 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act
     const q = new Float64Array(L.outSize);
     const factor = new Uint8Array(L.outSize);
     const ownAct = new Float64Array(L.outSize);
-    const dev = new Float64Array(L.outSize);
+    const lam = new Float64Array(L.outSize);
+    const res = new Float64Array(L.outSize);
     for (let j = 0; j < L.outSize; j++) {
       let carried = 0;
       let mag = Math.abs(L.bias[j]);
@@ -69,7 +70,6 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act
       // the interval bound, or the backward one (signs of the weights kept) where it is smaller
       let err = (carried + g * mag + fused) * (1 + 1e-9) + 1e-300;
       if (k > 0 && err > own[j]) err = Math.min(err, preDeviation(net, back, k, j, own[j]));
-      dev[j] = err;
       const dead = L.relu[j] === 1 && hi[j] + err <= 0;
       na[j] = L.relu[j] ? Math.max(0, hi[j]) : Math.max(Math.abs(lo[j]), Math.abs(hi[j]));
       // a stored activation: its own error as a perturbation (its magnitude as computed is at most the exact one
@@ -79,11 +79,12 @@ export function roundingOnBox(net: Network, box: Box, bounds: NetworkBounds, act
       // for the backward bound: whether the deviation passes (active on both sides, not clipped), or is scaled by [0, 1]
       const clips = stored?.kind === 'uint8' && na[j] + err > 255 * stored.scale;
       factor[j] = dead ? 0 : L.relu[j] === 0 || (lo[j] - err >= 0 && !clips) ? 1 : 2;
+      if (factor[j] === 2) ({ lam: lam[j], res: res[j] } = unknownFactor(lo[j], hi[j], err, clips));
       ownAct[j] = dead || !stored ? 0 : L.relu[j] ? actOwn(stored, na[j], err) : q[j];
     }
     fresh.push(own);
     acts.push(q);
-    back.push({ factor, fresh: own, own: ownAct, dev });
+    back.push({ factor, fresh: own, own: ownAct, lam, res });
     a = na;
     e = ne;
   }
