@@ -1,15 +1,17 @@
 /**
  * A timer's abort ends a long library prune inside its tolerance search, not when the stage (or the whole prune)
  * ends: the search pauses between its queries (prunePaused) so that the timer fires, and the signal is checked
- * there. The assertion is about work, not clocks: after the timer fires, at most the query then running and the
- * next are reported, and the prune never reaches its later stages (the census after the changes, the final check).
+ * there; a census sees it between its rounds. The assertions are about work, not clocks: after the timer fires, at
+ * most the query then running and the next are reported, and the prune never reaches its later stages (the census
+ * after the changes, the final check); the census never starts the finishing tasks the same census runs unaborted.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultModel, makeBox, NnsError, prune } from '../src/index.ts';
+import { census, defaultModel, makeBox, NnsError, prune } from '../src/index.ts';
+import { randomNetwork } from './helpers/nets.ts';
 
 test('an abort from a timer during the tolerance search ends the prune at the next query, before its later stages', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nnshrink-abort-'));
@@ -43,4 +45,25 @@ test('an abort from a timer during the tolerance search ends the prune at the ne
   assert.ok(fired, 'the timer fired while the prune ran');
   assert.ok(afterAbort <= 2, `${afterAbort} tolerance queries reported after the abort`);
   assert.ok(!stages.some((s) => s.startsWith('final check') || s.startsWith('phase census after')), `no later stage: ${stages.join(', ')}`);
+});
+
+test('an abort from a timer during a census\'s shared tree ends it before its finishing tasks', async () => {
+  const network = randomNetwork(3, [5, 32, 32, 32, 3]);
+  const box = makeBox([0, 0, 0, 0, 0], [1, 1, 1, 1, 1]);
+  // a short tree leaves neurons open (about 20 of 96): unaborted, the census finishes three of them with tasks
+  const opts = { timeoutMs: 1000, finishTasks: 3, finishTaskMs: 500 };
+  const stagesOf = async (signal?: AbortSignal): Promise<{ stages: Set<string>; error?: unknown }> => {
+    const stages = new Set<string>();
+    try {
+      await census(network, box, { ...opts, ...(signal ? { signal } : {}), onProgress: (p) => stages.add(p.stage) });
+      return { stages };
+    } catch (error) {
+      return { stages, error };
+    }
+  };
+  const whole = await stagesOf();
+  assert.ok(whole.stages.has('phase census (finishing open neurons)'), 'unaborted, the census runs finishing tasks');
+  const cut = await stagesOf(AbortSignal.timeout(300));
+  assert.ok(cut.error instanceof NnsError && cut.error.code === 'aborted', String(cut.error));
+  assert.ok(!cut.stages.has('phase census (finishing open neurons)'), 'aborted, no finishing task starts');
 });

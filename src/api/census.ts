@@ -18,7 +18,7 @@ import { checkpoint, reporter, type RunOptions } from './run.ts';
  * tree's parts and the tasks (default 1), and the census's own work limits (PhaseOptions). A graph's census takes
  * only `timeoutMs`, the signal and the progress callback.
  */
-export interface CensusOptions extends RunOptions, Partial<Omit<PhaseOptions, 'boundsFn' | 'timeoutMs' | 'onProgress' | 'onFinishProgress'>> {
+export interface CensusOptions extends RunOptions, Partial<Omit<PhaseOptions, 'boundsFn' | 'timeoutMs' | 'onProgress' | 'onFinishProgress' | 'pause'>> {
   /** the time limit in milliseconds (default 30,000); reaching it leaves neurons unknown, never proved */
   timeoutMs?: number;
   /** worker threads (default 1), or a job runner (the job queue's, which its owner closes) */
@@ -53,6 +53,8 @@ export async function census(model: Network | Graph, domain: Box | Box[], opts: 
     ...rest,
     boundsFn: crownBounds,
     timeoutMs,
+    // between the census's rounds a timer's abort is seen (a round itself runs to its end)
+    pause: () => checkpoint(signal),
     onProgress: (done, total, boxes) => onProgress?.({ stage: 'phase census (neurons decided)', done, total, detail: `${boxes} boxes`, leftMs: Math.max(0, timeoutMs - (Date.now() - t0)) }),
     // the tasks' time left as if on one worker: shared by the runner's
     onFinishProgress: (done, total, leftMs) => onProgress?.({ stage: 'phase census (finishing open neurons)', done, total, leftMs: leftMs / size }),

@@ -43,7 +43,9 @@ export function throwIfAborted(signal?: AbortSignal): void {
 export async function checkpoint(signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
   if (!signal) return;
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  // a timer, not setImmediate: an immediate can run before the timers phase, so before a timer already due (the
+  // abort's) has fired; timers due earlier run before this one
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
   throwIfAborted(signal);
 }
 

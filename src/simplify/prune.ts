@@ -95,6 +95,7 @@ export function censusOptions(opts: PruneOptions): PhaseOptions {
     finishTasks: opts.finishTasks,
     finishTaskMs: opts.finishTaskMs,
     ...(opts.maxBoxes !== undefined ? { maxBoxes: opts.maxBoxes, finishMaxBoxes: opts.maxBoxes } : {}),
+    ...(opts.pause ? { pause: opts.pause } : {}),
     onProgress: (d, t, boxes) =>
       progress({ phase: 'phase census (neurons decided)', done: d, total: t, removed: 0, extra: `${boxes} boxes`, leftS: (treeMs + finishMs - (Date.now() - t0)) / 1000 }),
     onFinishProgress: (d, t, leftMs) => progress({ phase: 'phase census (finishing open neurons)', done: d, total: t, removed: 0, leftS: leftMs / 1000 }),

@@ -199,6 +199,8 @@ async function censusOnPool(net: Network, domain: Box[], opts: PhaseOptions, poo
   }
   let next: PhaseCensus | CensusRound = fin;
   while (!('neurons' in next)) {
+    // between rounds (no job in flight): the caller may end the census here (a timer's abort)
+    await opts.pause?.();
     const round: CensusRound = next;
     const report = finishReporter(round.tasks, opts);
     const results = round.tasks.length ? await pool.run<NeuronTask, NeuronTaskResult>(new URL('./neuron-task.ts', import.meta.url).href, 'neuronTaskJob', round.tasks, (i) => report(round.tasks[i])) : [];

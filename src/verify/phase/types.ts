@@ -76,6 +76,9 @@ export interface PhaseOptions {
   onProgress?: (decided: number, total: number, boxes: number) => void;
   /** finishing tasks done / total, with a bound on the time they have left (all on one worker) */
   onFinishProgress?: (done: number, total: number, leftMs: number) => void;
+  /** phaseCensusParallel: awaited between its rounds (the tree's parts, each round of finishing tasks), when no job
+   * is in flight; it may throw to end the census (the library's AbortSignal) */
+  pause?: () => Promise<void>;
 }
 
 /** Candidate neuron still open: layer, index, and the sign we try to prove (+1 always active, -1 never active). */
