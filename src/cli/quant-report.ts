@@ -10,6 +10,7 @@ import { boxFromJSON } from '../model/box.ts';
 import { pathFromCertificate } from '../simplify/certificate.ts';
 import type { QuantCertificate } from '../simplify/quantize/certificate.ts';
 import { DEFAULT_PATH, readChain } from '../simplify/quantize/read.ts';
+import { isGraphQuantCertificate } from '../simplify/quantize/graph-check.ts';
 import type { Quantized } from '../api/quantize.ts';
 import { quantizeReport, type QuantReportInput } from '../report/quantize.ts';
 import { VERSION } from '../version.ts';
@@ -31,6 +32,8 @@ export function quantizeReportFile(report: unknown, q: Quantized, certPath: stri
 /** `check --report` of a quantisation certificate: the layer sizes and bytes of the files it names, as stored. */
 export function checkedQuantFiles(certPath: string, cert: QuantCertificate): Pick<QuantReportInput, 'layerSizes' | 'files'> {
   const at = (p: string): string => pathFromCertificate(certPath, p);
+  // a graph's page has the two files' sizes and no layer table
+  if (isGraphQuantCertificate(cert)) return { layerSizes: [], files: { original: statSync(at(cert.input.path)).size, stored: statSync(at(cert.output.path)).size } };
   const { model } = readChain(at(cert.input.path), cert.input.view);
   const domain = cert.domain.length === 1 ? { domain: boxFromJSON(cert.domain[0], model.network.inputSize, certPath) } : {};
   // as quantize measures it: the original's numbers written as float32 ONNX with its names and shape

@@ -137,8 +137,15 @@ export function quantSections(o: QuantReportInput): string[] {
   ];
 }
 
-const subtitleOf = (c: QuantCertificate): string =>
-  `${c.input.path} → ${c.output.path}: ${c.quantized.to}${c.quantized.perChannel ? ' per channel' : ''}${c.quantized.keepFloat.length ? `, layer${c.quantized.keepFloat.length > 1 ? 's' : ''} ${c.quantized.keepFloat.join(', ')} kept float32` : ''}; ${tolText(c)}`;
+/** What the certificate's keepFloat numbers (from 1): a chain's layers, a graph's conv / dense nodes. */
+const keptText = (c: QuantCertificate): string => {
+  const k = c.quantized.keepFloat;
+  if (!k.length) return '';
+  const what = (c as { network?: string }).network === 'graph' ? 'conv / dense node' : 'layer';
+  return `, ${what}${k.length > 1 ? 's' : ''} ${k.join(', ')} kept float32`;
+};
+
+const subtitleOf = (c: QuantCertificate): string => `${c.input.path} → ${c.output.path}: ${c.quantized.to}${c.quantized.perChannel ? ' per channel' : ''}${keptText(c)}; ${tolText(c)}`;
 
 /** The data the page was drawn from, for a reader's tools (and the tests). */
 const dataOf = (o: QuantReportInput, extra: object = {}): object => ({ kind: 'quantize', tolerance: o.cert.tolerance, quantized: o.cert.quantized, proof: o.cert.proof, files: o.files, layers: layerStores(o.cert, o.layerSizes), ...extra });
