@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliIn } from './helpers/run-cli.ts';
@@ -15,6 +15,9 @@ import { dataOf, openReport, SKIP_BROWSER, textsOf } from './helpers/report-brow
 import { defaultModel } from '../src/demo/default-network.ts';
 import { saveModel } from '../src/api/models.ts';
 import { layerStores } from '../src/report/quantize.ts';
+import { encodeGraphOnnx } from '../src/formats/onnx-graph/write.ts';
+import { mulberry32 } from '../src/model/rng.ts';
+import { GraphBuilder } from './helpers/graph-build.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-report-q-'));
 const run = cliIn(dir);
@@ -73,4 +76,29 @@ test('quantize --report to a path that cannot be written: one line, exit 2, noth
   assert.match(r.err, /^nnshrink: error: .*--report/);
   assert.equal(r.err.trim().split('\n').length, 1);
   assert.ok(!existsSync(at('n.onnx')) && !existsSync(at('n.onnx.certificate.json')), 'nothing written');
+});
+
+test('quantize --report and check --report of a graph (a small CNN): the files\' sizes and hashes, no layer table', { skip: SKIP_BROWSER }, async (t) => {
+  const b = new GraphBuilder(mulberry32(5), { convWeight: 0.4, bias: 0.2 });
+  const h = b.add('relu', [b.conv('x', 2, 3)]);
+  const y = b.dense(b.add('relu', [b.dense(b.add('reshape', [h], { shape: [108] }), 108, 8)]), 8, 4);
+  const cnn = at('cnn.onnx');
+  writeFileSync(cnn, encodeGraphOnnx(b.build([2, 6, 6], y), { precision: 'float32', opset: 17 }));
+  const r = mulberry32(6);
+  const centre = Array.from({ length: 72 }, () => 0.2 + 0.6 * r());
+  const domain = `${centre.map((c) => c - 0.01).join(',')}:${centre.map((c) => c + 0.01).join(',')}`;
+  const q = await run('quantize', cnn, '--to', 'float16', '--domain', domain, '--epsilon', '1', '--max-boxes', '10', '-o', at('cq.onnx'), '--report', at('quantize-graph.html'), '--json');
+  assert.equal(q.code, 0, q.err);
+  const cert = JSON.parse(readFileSync(at('cq.onnx.certificate.json'), 'utf8'));
+  const c = await run('check', at('cq.onnx.certificate.json'), '--report', at('check-quantize-graph.html'));
+  assert.equal(c.code, 0, c.err);
+  for (const [file, name] of [[at('quantize-graph.html'), 'quantize-graph'], [at('check-quantize-graph.html'), 'check-quantize-graph']]) {
+    await openReport(t, file, name, async (p) => {
+      assert.deepEqual(await dataOf(p, '#files tr[data-what="stored"]', 'bytes'), [statSync(at('cq.onnx')).size]);
+      assert.deepEqual(await dataOf(p, '#files tr[data-what="original"]', 'bytes'), [statSync(cnn).size]);
+      assert.deepEqual(await textsOf(p, 'code.hash'), [cert.input.sha256, cert.output.sha256]);
+      assert.equal(await p.$$eval('#layers', (es) => es.length), 0, 'no layer table for a graph');
+      assert.equal(await p.$eval('#claim .badge', (e) => e.getAttribute('data-status')), 'proved');
+    });
+  }
 });

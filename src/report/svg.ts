@@ -74,7 +74,8 @@ export function stackedBars(rows: BarRow[], keys: Key[], o: { cls?: string; unit
       let x = labelW;
       const segs = r.values
         .map((v, k) => {
-          const w = (v / max) * plotW;
+          // a positive value stays visible (and can be pointed at) however small against the largest row
+          const w = v > 0 ? Math.max(1, (v / max) * plotW) : 0;
           const rect = v > 0 ? `<rect x="${x.toFixed(2)}" y="${y + 3}" width="${w.toFixed(2)}" height="${rowH - 8}" fill="${keys[k].color}"${dataAttrs({ key: keys[k].name, value: v })} data-tip="${esc(`${r.label}: ${keys[k].name} ${num(v)}${o.unit ?? ''}`)}"/>` : '';
           x += w;
           return rect;
