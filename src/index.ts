@@ -42,6 +42,12 @@ export {
   type EquivMethod,
 } from './api/equiv.ts';
 export {
+  /** prune --quantize: prunes, quantises the pruned network, and certifies max |f - q| <= D + E in one certificate. */
+  pruneAndQuantize,
+  type PruneQuantizeOptions,
+  type PruneQuantCertificate,
+} from './api/prune-quantize.ts';
+export {
   /** Re-proves a certificate (chain prune, graph prune, quantisation) or a slice family from the files as stored. */
   checkCertificate,
   type CheckOptions,

@@ -16,6 +16,9 @@ import { makeBox, samplePoints } from '../src/model/box.ts';
 import { mulberry32 } from '../src/model/rng.ts';
 import { ortSession } from './helpers/ort.ts';
 import { runCli } from './helpers/run-cli.ts';
+import { loadModel } from '../src/formats/load.ts';
+import { pruneAndQuantize } from '../src/api/prune-quantize.ts';
+import { checkCertificate } from '../src/api/check.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-prune-quant-'));
 const { net } = plantedNetwork(25, [3, 12, 12, 10, 2]);
@@ -71,4 +74,14 @@ test('prune --quantize refuses a class claim in one line, writing nothing', asyn
   assert.equal(cls.code, 2, cls.stderr);
   assert.match(cls.stderr, /a class claim does not add up/);
   assert.equal(existsSync(at('c.onnx')) || existsSync(at('c.pruned.onnx')), false);
+});
+
+test('pruneAndQuantize (the library): float16, and checkCertificate re-proves the end-to-end claim', async () => {
+  writeFileSync(at('s.json'), jsonNetworkText(plantedNetwork(26, [3, 8, 8, 6, 2]).net));
+  const r = await pruneAndQuantize(loadModel(at('s.json')), { output: at('s.onnx'), domain: makeBox([-1, -1, -1], [1, 1, 1]), maxBoxes: 2000, quantize: { to: 'float16' } });
+  assert.ok(r.epsilon > 0 && r.epsilon === r.certificate.epsilon);
+  assert.ok(existsSync(r.pruned) && existsSync(at('s.onnx.certificate.json')));
+  const c = await checkCertificate(at('s.onnx.certificate.json'));
+  assert.equal(c.kind, 'prune-quantize');
+  assert.equal(c.status, 'proved');
 });

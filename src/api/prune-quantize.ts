@@ -16,6 +16,8 @@ import { NnsError, fail } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { pruneChainRun, type ChainPruneAsk, type ChainPruneRun } from './prune-chain.ts';
 import { quantizeRun, type Quantized } from './quantize.ts';
+import { chainPruneAsk, type PruneOptions } from './prune.ts';
+import { throwIfAborted } from './run.ts';
 
 export const PRUNE_QUANT_FORMAT = 'nnshrink-prune-quantize-certificate';
 
@@ -97,4 +99,22 @@ export async function pruneQuantizeRun(model: LoadedModel, a: ChainPruneAsk, ask
     rmSync(pruned, { force: true });
     throw e;
   }
+}
+
+/** The options of {@link pruneAndQuantize}: prune's (it always writes: the quantisation reads the pruned file), and the target. */
+export interface PruneQuantizeOptions extends Omit<PruneOptions, 'write'> {
+  quantize: QuantizeAsk;
+}
+
+/**
+ * Prunes a chain, writes the float pruned network as OUT.pruned.onnx, quantises it to `output` and writes the
+ * certificate of max |f - q| <= D + E (`check` re-proves it). Rejects with an NnsError: `not-proved` or `refuted`
+ * (nothing left written: the pruned file is removed again), `bad-input` (a class tolerance among them), or `aborted`.
+ */
+export async function pruneAndQuantize(model: LoadedModel, options: PruneQuantizeOptions): Promise<{ certificate: PruneQuantCertificate; epsilon: number; pruned: string; bytes: number }> {
+  const ask = chainPruneAsk(model, options, [{ path: prunedPath(options.output), what: 'the pruned network' }]);
+  const r = await pruneQuantizeRun(model, ask, options.quantize);
+  throwIfAborted(options.signal);
+  writeFilesAtomic(r.files);
+  return { certificate: r.certificate, epsilon: r.certificate.epsilon, pruned: r.pruned, bytes: r.quant.sizes.bytes };
 }

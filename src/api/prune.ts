@@ -13,7 +13,7 @@ import type { Certificate } from '../simplify/certificate.ts';
 import type { GraphCertificate } from '../simplify/graph/certificate.ts';
 import { fail } from '../errors.ts';
 import type { JobRunner } from '../pool/pool.ts';
-import { pruneChainRun, type ChainPruneSummary } from './prune-chain.ts';
+import { pruneChainRun, type ChainPruneAsk, type ChainPruneSummary } from './prune-chain.ts';
 import { pruneGraphRun, type GraphPruneSummary } from './prune-graph.ts';
 import { throwIfAborted, type RunOptions } from './run.ts';
 
@@ -68,20 +68,41 @@ function domainOf(m: AnyModel, d: Box | Box[] | undefined): Box[] {
  */
 export async function prune(model: Model, options: PruneOptions): Promise<Pruned> {
   const m = asAny(model);
-  const certificate = options.certificate ?? `${options.output}.certificate.json`;
-  const domain = domainOf(m, options.domain);
   const write = options.write !== false;
-  const input = m.kind === 'chain' ? m.model.path : m.path;
-  if (write) checkOutputs([{ path: options.output, what: '-o', kind: 'file' }, { path: certificate, what: '--certificate', kind: 'file' }], input === '<default>' ? [] : [{ path: input, what: 'MODEL' }]);
-  const base = { ...options, domain, certificate, tolerance: options.tolerance ?? { kind: 'exact' as const }, timeoutMs: options.timeoutMs ?? 30_000, seed: options.seed ?? 1 };
+  const base = resolved(m, options, write ? [] : undefined);
   if (m.kind === 'graph') {
     const r = await pruneGraphRun(m, base);
     throwIfAborted(options.signal);
     if (write) writeFilesAtomic(r.files);
     return { kind: 'graph', graph: r.graph, certificate: r.certificate, summary: r.summary };
   }
-  const r = await pruneChainRun(m.model, { ...base, workers: typeof options.workers === 'object' ? options.workers : Math.max(1, Math.floor(options.workers ?? 1)) });
+  const r = await pruneChainRun(m.model, chainAsk(base, options));
   throwIfAborted(options.signal);
   if (write) writeFilesAtomic(r.files);
   return { kind: 'chain', network: r.network, certificate: r.certificate, summary: r.summary };
+}
+
+/**
+ * The options with their defaults and the domain resolved; with `outputs` (more files the run writes), every output
+ * checked writable and none an input, before any work.
+ */
+function resolved(m: AnyModel, options: PruneOptions, outputs?: Array<{ path: string; what: string }>) {
+  const certificate = options.certificate ?? `${options.output}.certificate.json`;
+  const domain = domainOf(m, options.domain);
+  const input = m.kind === 'chain' ? m.model.path : m.path;
+  if (outputs) {
+    const files = [{ path: options.output, what: '-o' }, { path: certificate, what: '--certificate' }, ...outputs].map((o) => ({ ...o, kind: 'file' as const }));
+    checkOutputs(files, input === '<default>' ? [] : [{ path: input, what: 'MODEL' }]);
+  }
+  return { ...options, domain, certificate, tolerance: options.tolerance ?? { kind: 'exact' as const }, timeoutMs: options.timeoutMs ?? 30_000, seed: options.seed ?? 1 };
+}
+
+const chainAsk = (base: ReturnType<typeof resolved>, options: PruneOptions): ChainPruneAsk => ({
+  ...base,
+  workers: typeof options.workers === 'object' ? options.workers : Math.max(1, Math.floor(options.workers ?? 1)),
+});
+
+/** A chain prune's options resolved as {@link prune} resolves them, its outputs and `more` checked first. */
+export function chainPruneAsk(model: LoadedModel, options: PruneOptions, more: Array<{ path: string; what: string }>): ChainPruneAsk {
+  return chainAsk(resolved({ kind: 'chain', model }, options, more), options);
 }
