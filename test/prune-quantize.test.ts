@@ -56,11 +56,17 @@ test('prune --quantize int8: the file onnxruntime runs is within the end-to-end 
 });
 
 test('check re-proves both parts of a prune --quantize certificate and refuses one whose claim is tighter than them', async () => {
-  const ok = await runCli(['check', at('q.onnx.certificate.json'), '--json'], { cwd: dir, timeoutMs: 180_000 });
+  const ok = await runCli(['check', at('q.onnx.certificate.json'), '--json', '--report', at('e2e.html')], { cwd: dir, timeoutMs: 180_000 });
   assert.equal(ok.code, 0, ok.stderr);
-  const r = JSON.parse(ok.stdout) as { check: { prune: { verdict: { status: string } }; quantize: { verdict: { status: string } } } };
+  const r = JSON.parse(ok.stdout) as { check: { claim: string; prune: { claim: string; verdict: { status: string } }; quantize: { verdict: { status: string } } } };
   assert.equal(r.check.prune.verdict.status, 'proved');
   assert.equal(r.check.quantize.verdict.status, 'proved');
+  // the report: the end-to-end claim first, then each part with its own verdict (the page's data says the same)
+  const html = readFileSync(at('e2e.html'), 'utf8');
+  for (const id of ['claim', 'prune-part', 'quantize-claim']) assert.match(html, new RegExp(`<section id="${id}">`));
+  assert.ok(html.includes(r.check.prune.claim.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')), 'the prune part names its claim');
+  assert.match(html, /prune and quantise certificate: PROVED/);
+  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=/, 'self-contained');
   const cert = JSON.parse(readFileSync(at('q.onnx.certificate.json'), 'utf8')) as { epsilon: number };
   writeFileSync(at('tight.certificate.json'), JSON.stringify({ ...cert, epsilon: cert.epsilon / 2 }));
   const tight = await runCli(['check', at('tight.certificate.json')], { cwd: dir, timeoutMs: 60_000 });

@@ -53,8 +53,9 @@ export const checkCommand: CommandSpec = {
       return printQuantCheck(c.result, path, json);
     }
     if (c.kind === 'prune-quantize') {
-      // prune --quantize: the end-to-end claim and its two parts (no report page for it yet)
+      // prune --quantize: the end-to-end claim and its two parts
       const { prune: pr, quantize: qr, verdict } = c.result;
+      if (reportPath) report({ kind: 'prune-quantize', pruneCert: c.certificate.prune, result: c.result, cert: c.certificate.quantize, ...checkedQuantFiles(path, c.certificate.quantize) });
       if (json) printJson({ certificate: path, ok: verdict.status === 'proved', check: c.result });
       else process.stdout.write(`${verdict.status === 'proved' ? 'PROVED' : verdict.status === 'refuted' ? 'REFUTED' : 'NOT PROVED'}: ${c.claim}\n  prune part: ${verdictLines(pr).replace(/\n(?=.)/g, '\n  ')}  quantisation part: ${qr.verdict.status}: ${qr.claim}\n`);
       return verdictExit(verdict.status);

@@ -20,7 +20,16 @@ export type CheckSubject =
   | { kind: 'chain'; cert: Certificate; result: FinalCheckResult & { vacuous?: string } }
   | { kind: 'graph'; cert: GraphCertificate; result: GraphCheckResult | GraphClassCheckResult }
   | { kind: 'family'; source: string; ok: boolean; slices: Array<{ slice: number; ok: boolean; covers: boolean; claim: string; check: FinalCheckResult }> }
-  | ({ kind: 'quantize'; result: QuantCheckResult } & Omit<QuantReportInput, 'certificatePath' | 'version'>);
+  | ({ kind: 'quantize'; result: QuantCheckResult } & Omit<QuantReportInput, 'certificatePath' | 'version'>)
+  | ({ kind: 'prune-quantize'; pruneCert: Certificate; result: EndToEndResult } & Omit<QuantReportInput, 'certificatePath' | 'version'>);
+
+/** prune --quantize's check: the end-to-end claim max |f - q| <= D + E and its two parts, each re-proved. */
+export interface EndToEndResult {
+  claim: string;
+  verdict: { status: Status; method: string; timeMs: number };
+  prune: FinalCheckResult & { vacuous?: string };
+  quantize: QuantCheckResult;
+}
 
 export type CheckReportInput = { certificate: string; timeMs: number; version: string } & CheckSubject;
 
@@ -94,10 +103,26 @@ function quantized(o: CheckReportInput & { kind: 'quantize' }): { status: Status
   return { status: o.result.verdict.status, claim: o.result.claim, body: quantCheckedSections({ ...o, certificatePath: o.certificate }, o.result, o.timeMs) };
 }
 
-const KIND_NAMES = { family: 'slice family', graph: 'graph prune certificate', chain: 'prune certificate', quantize: 'quantisation certificate' } as const;
+/** The end-to-end verdict first, then the prune part (f against the pruned p), then the quantisation part (p against q). */
+function endToEnd(o: CheckReportInput & { kind: 'prune-quantize' }): { status: Status; claim: string; body: string[] } {
+  const r = o.result;
+  const top: FactRow[] = [
+    ['claim', r.claim],
+    ['verdict', { html: badge(r.verdict.status) }],
+    ['how', r.verdict.method],
+    ['prune part', { html: `${badge(r.prune.verdict.status)} ${r.prune.claim}` }],
+    ['quantisation part', { html: `${badge(r.quantize.verdict.status)} ${r.quantize.claim}` }],
+  ];
+  const prunePart = facts([['claim', r.prune.claim], ['verdict', { html: badge(r.prune.verdict.status) }], ...chainFacts(r.prune), ...hashes(o.pruneCert)]);
+  // the quantisation part's own sections, with ids of their own (the page's first section is the end-to-end claim)
+  const quant = quantCheckedSections({ ...o, certificatePath: o.certificate }, r.quantize, o.timeMs).map((h) => h.replace(/id="(\w+)"/, 'id="quantize-$1"'));
+  return { status: r.verdict.status, claim: r.claim, body: [section('End-to-end claim', facts(top), 'claim'), section('Prune part: f against the pruned network', prunePart, 'prune-part'), ...quant] };
+}
+
+const KIND_NAMES = { family: 'slice family', graph: 'graph prune certificate', chain: 'prune certificate', quantize: 'quantisation certificate', 'prune-quantize': 'prune and quantise certificate' } as const;
 
 export function checkReport(o: CheckReportInput): string {
-  const r = o.kind === 'family' ? family(o) : o.kind === 'quantize' ? quantized(o) : single(o);
+  const r = o.kind === 'family' ? family(o) : o.kind === 'quantize' ? quantized(o) : o.kind === 'prune-quantize' ? endToEnd(o) : single(o);
   return page({
     kind: 'check',
     title: `nnshrink check: ${o.certificate}`,
