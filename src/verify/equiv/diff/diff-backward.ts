@@ -16,7 +16,7 @@ import type { NetworkBounds } from '../../../bounds/types.ts';
 import { widenLo } from '../../../bounds/round.ts';
 import type { DiffPlan } from './diff-plan.ts';
 import { relaxDelta, type DeltaRelax } from './diff-activation.ts';
-import { addRowsPair, gather, liveDelta, liveF, placesOf } from './diff-live.ts';
+import { addRowsPair, fDown, gather, liveDelta, liveF, placesOf } from './diff-live.ts';
 
 /** A layer's g weights (on the live differences below) and E (on f's live activations below; null: E is sparse). */
 interface LiveRows {
@@ -205,7 +205,7 @@ export class BackwardDifference {
         }
         break;
       }
-      F = anyF ? this.fDown(l - 1, F, u, cst, mag) : new Float64Array(u * this.fLive(l - 2).length);
+      F = anyF ? fDown(f.layers[l - 1], this.fb[l - 1], this.fLive(l - 1), this.fWeights(l - 1), this.fLive(l - 2).length, F, u, cst, mag) : new Float64Array(u * this.fLive(l - 2).length);
       // the difference's part: through g's weights to layer l-1's live activation differences, then their relaxation
       const dc = this.dLive[l - 1];
       const nD = dc.length;
@@ -239,48 +239,5 @@ export class BackwardDifference {
     const out = new Float64Array(u);
     for (let r = 0; r < u; r++) out[r] = Number.isFinite(cst[r]) ? widenLo(cst[r], mag[r] * (k + 2)) : -Infinity;
     return out;
-  }
-
-  /** F (on f's live activations of layer l) through their relaxation (CROWN's) and f's affine map of layer l. */
-  private fDown(l: number, F: Float64Array, u: number, cst: Float64Array, mag: Float64Array): Float64Array {
-    const Lf = this.plan.pair.f.layers[l];
-    const zl = this.fb[l].lo;
-    const zh = this.fb[l].hi;
-    const fc = this.fLive(l);
-    const nF = fc.length;
-    const nB = this.fLive(l - 1).length;
-    const W = this.fWeights(l);
-    const Fn = new Float64Array(u * nB);
-    for (let r = 0; r < u; r++) {
-      const fo = r * nF;
-      let c = 0;
-      let mg = 0;
-      for (let q = 0; q < nF; q++) {
-        let w = F[fo + q];
-        if (w === 0) continue;
-        const t = fc[q];
-        if (Lf.relu[t]) {
-          const lo = zl[t];
-          const hi = zh[t];
-          if (lo < 0) {
-            if (w < 0) {
-              // the chord above relu over [lo, hi] (hi > 0: the dead are not live)
-              const lam = hi / (hi - lo);
-              c -= w * lam * lo;
-              mg += Math.abs(w * lam * lo);
-              w *= lam;
-            } else if (!(hi > -lo)) w = 0;
-          }
-        }
-        F[fo + q] = w;
-        if (w === 0) continue;
-        c += w * Lf.bias[t];
-        mg += Math.abs(w * Lf.bias[t]);
-      }
-      cst[r] += c;
-      mag[r] += mg;
-    }
-    for (let r = 0; r < u; r += 2) addRowsPair(Fn, r * nB, (r + 1) * nB, W, nB, F, r * nF, (r + 1) * nF, nF);
-    return Fn;
   }
 }

@@ -6,7 +6,7 @@
  * those of the full matrices (but for rounding slack that the zero terms would have added).
  */
 import type { NetworkBounds } from '../../../bounds/types.ts';
-import type { Network } from '../../../model/network.ts';
+import type { Layer, Network } from '../../../model/network.ts';
 import type { DeltaRelax } from './diff-activation.ts';
 
 /** The indices 0..n-1 (the inputs: all live). */
@@ -91,4 +91,45 @@ export function addRowsPair(B: Float64Array, b0: number, b1: number, W: Float64A
       B[b1 + t] += y * w;
     }
   }
+}
+
+/**
+ * F (u rows on f's live activations `fc` of a layer: Lf, its pre-activation bounds zb) through their relaxation
+ * (CROWN's) and f's affine map of that layer (W: its weights on the live parts, nB live columns below); the
+ * constants go to cst and their magnitudes to mag.
+ */
+export function fDown(Lf: Layer, zb: { lo: Float64Array; hi: Float64Array }, fc: Int32Array, W: Float64Array, nB: number, F: Float64Array, u: number, cst: Float64Array, mag: Float64Array): Float64Array {
+  const nF = fc.length;
+  const Fn = new Float64Array(u * nB);
+  for (let r = 0; r < u; r++) {
+    const fo = r * nF;
+    let c = 0;
+    let mg = 0;
+    for (let q = 0; q < nF; q++) {
+      let w = F[fo + q];
+      if (w === 0) continue;
+      const t = fc[q];
+      if (Lf.relu[t]) {
+        const lo = zb.lo[t];
+        const hi = zb.hi[t];
+        if (lo < 0) {
+          if (w < 0) {
+            // the chord above relu over [lo, hi] (hi > 0: the dead are not live)
+            const lam = hi / (hi - lo);
+            c -= w * lam * lo;
+            mg += Math.abs(w * lam * lo);
+            w *= lam;
+          } else if (!(hi > -lo)) w = 0;
+        }
+      }
+      F[fo + q] = w;
+      if (w === 0) continue;
+      c += w * Lf.bias[t];
+      mg += Math.abs(w * Lf.bias[t]);
+    }
+    cst[r] += c;
+    mag[r] += mg;
+  }
+  for (let r = 0; r < u; r += 2) addRowsPair(Fn, r * nB, (r + 1) * nB, W, nB, F, r * nF, (r + 1) * nF, nF);
+  return Fn;
 }
