@@ -48,10 +48,11 @@ test('an abort from a timer during the tolerance search ends the prune at the ne
 });
 
 test('an abort from a timer during a census\'s shared tree ends it before its finishing tasks', async () => {
-  const network = randomNetwork(3, [5, 32, 32, 32, 3]);
+  const network = randomNetwork(3, [5, 64, 64, 64, 64, 3]);
   const box = makeBox([0, 0, 0, 0, 0], [1, 1, 1, 1, 1]);
-  // a short tree leaves neurons open (about 20 of 96): unaborted, the census finishes three of them with tasks
-  const opts = { timeoutMs: 1000, finishTasks: 3, finishTaskMs: 500 };
+  // a tree cut by a work limit (2,000 boxes: about 2 s of work, 45 of 256 neurons still open after 400) leaves
+  // neurons open on any machine, so unaborted the census runs finishing tasks; the 300 ms timer fires inside the tree
+  const opts = { timeoutMs: 120_000, maxBoxes: 2000, finishTasks: 2, finishTaskMs: 300 };
   const stagesOf = async (signal?: AbortSignal): Promise<{ stages: Set<string>; error?: unknown }> => {
     const stages = new Set<string>();
     try {

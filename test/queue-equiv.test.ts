@@ -19,10 +19,9 @@ import { parseRedisUrl } from '../src/queue/url.ts';
 import { VERSION } from '../src/version.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { runCli } from './helpers/run-cli.ts';
-import { NO_REDIS, startRedis, startWorker, type TestRedis, type TestWorker } from './helpers/redis-server.ts';
+import { NO_REDIS, useRedisWithWorkers } from './helpers/redis-server.ts';
 
-let redis: TestRedis;
-let workers: TestWorker[] = [];
+const q = useRedisWithWorkers(2);
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-queue-equiv-'));
 const [fPath, gPath] = [join(dir, 'f.json'), join(dir, 'g.json')];
 
@@ -30,14 +29,9 @@ before(async () => {
   // two networks of different shapes: the product method
   writeFileSync(fPath, jsonNetworkText(randomNetwork(41, [3, 12, 12, 2])));
   writeFileSync(gPath, jsonNetworkText(randomNetwork(42, [3, 10, 10, 10, 2])));
-  if (NO_REDIS) return;
-  redis = await startRedis();
-  workers = await Promise.all([startWorker(redis.url), startWorker(redis.url)]);
 });
 
 after(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -47,7 +41,7 @@ const timeless = ({ timeMs: _t, ...rest }: EquivResult) => rest;
 async function bothWays(o: Omit<EquivModelsOptions, 'workers'>): Promise<[EquivResult, EquivResult]> {
   const [f, g] = [loadModel(fPath), loadModel(gPath)];
   const local = await equivModels(f, g, { ...o, workers: 1 });
-  const r = await QueueRunner.open({ target: parseRedisUrl(redis.url), version: VERSION });
+  const r = await QueueRunner.open({ target: parseRedisUrl(q.redis.url), version: VERSION });
   try {
     return [local, await equivModels(f, g, { ...o, workers: r })];
   } finally {
@@ -58,7 +52,7 @@ async function bothWays(o: Omit<EquivModelsOptions, 'workers'>): Promise<[EquivR
 const domain = makeBox([-1, -1, -1], [1, 1, 1]);
 
 test('queue: equiv --epsilon 0 by the product method steps its maximisations on the workers, soundly', { skip: NO_REDIS }, async () => {
-  const seen = workers.map((w) => w.log().length);
+  const seen = q.workers.map((w) => w.log().length);
   // the maximisations' witness walks are limited by clocks, so their bounds differ from run to run even on one thread
   // (measured: 2.186 and 2.389 in two local runs): not compared here, only checked against what evaluation found
   const [local, queued] = await bothWays({ question: { epsilon: 0 }, domain, method: 'product', maxBoxes: 40, timeoutMs: 20_000 });
@@ -66,24 +60,24 @@ test('queue: equiv --epsilon 0 by the product method steps its maximisations on 
     assert.equal(r.method, 'product-maximise');
     assert.ok(typeof r.provedMaxDiff === 'number' && r.provedMaxDiff >= (r.foundMaxDiff ?? Infinity), JSON.stringify(r));
   }
-  assert.ok(workers.some((w, i) => /max-step \S+: done/.test(w.log().slice(seen[i]))), 'the maximisations stepped on the workers');
+  assert.ok(q.workers.some((w, i) => /max-step \S+: done/.test(w.log().slice(seen[i]))), 'the maximisations stepped on the workers');
 });
 
 test('queue: equiv --epsilon E by the product method on two workers gives the local verdict and boxes', { skip: NO_REDIS }, async () => {
-  const seen = workers.map((w) => w.log().length);
+  const seen = q.workers.map((w) => w.log().length);
   // above the largest difference found (1.72): the input-splitting tree proves it in about 50 boxes
   const [local, queued] = await bothWays({ question: { epsilon: 2.6 }, domain, method: 'product', maxBoxes: 400, timeoutMs: 600_000 });
   assert.equal(local.result, 'proved');
   assert.deepEqual(timeless(queued), timeless(local));
-  assert.ok(workers.some((w, i) => /split-step \S+: done/.test(w.log().slice(seen[i]))), 'the property search stepped on the workers');
+  assert.ok(q.workers.some((w, i) => /split-step \S+: done/.test(w.log().slice(seen[i]))), 'the property search stepped on the workers');
 });
 
 test('queue: equiv --redis goes with --method product on chains, said in one line', { skip: NO_REDIS }, async () => {
-  const r = await runCli(['equiv', fPath, gPath, '--domain', '-1,-1,-1:1,1,1', '--epsilon', '1', '--redis', redis.url], { cwd: dir, timeoutMs: 60_000 });
+  const r = await runCli(['equiv', fPath, gPath, '--domain', '-1,-1,-1:1,1,1', '--epsilon', '1', '--redis', q.redis.url], { cwd: dir, timeoutMs: 60_000 });
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /--redis and --resume go with --method product/);
-  const diff = await runCli(['equiv', fPath, fPath, '--domain', '-1,-1,-1:1,1,1', '--epsilon', '1', '--method', 'diff', '--redis', redis.url], { cwd: dir, timeoutMs: 60_000 });
+  const diff = await runCli(['equiv', fPath, fPath, '--domain', '-1,-1,-1:1,1,1', '--epsilon', '1', '--method', 'diff', '--redis', q.redis.url], { cwd: dir, timeoutMs: 60_000 });
   assert.equal(diff.code, 2, diff.stderr);
   assert.match(diff.stderr, /equiv --redis goes with --method product/);
 });
@@ -91,7 +85,7 @@ test('queue: equiv --redis goes with --method product on chains, said in one lin
 test('queue: equiv --method product --redis through the CLI prints the local answer', { skip: NO_REDIS }, async () => {
   const args = ['equiv', fPath, gPath, '--domain', '-1,-1,-1:1,1,1', '--epsilon', '2.6', '--method', 'product', '--max-boxes', '400', '--timeout', '600', '--json'];
   const local = await runCli([...args, '--jobs', '1'], { cwd: dir, timeoutMs: 120_000 });
-  const queued = await runCli([...args, '--redis', redis.url], { cwd: dir, timeoutMs: 120_000 });
+  const queued = await runCli([...args, '--redis', q.redis.url], { cwd: dir, timeoutMs: 120_000 });
   assert.equal(local.code, 0, local.stderr);
   assert.equal(queued.code, 0, queued.stderr);
   const answer = (t: string) => {

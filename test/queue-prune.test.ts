@@ -4,7 +4,7 @@
  * pruned network and its certificate are the local run's, bit for bit (work limits, not clocks, stop the searches);
  * a bad URL is refused in one line before any work.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,21 +19,12 @@ import { parseRedisUrl } from '../src/queue/url.ts';
 import { VERSION } from '../src/version.ts';
 import { randomNetwork } from './helpers/nets.ts';
 import { runCli } from './helpers/run-cli.ts';
-import { NO_REDIS, startRedis, startWorker, type TestRedis, type TestWorker } from './helpers/redis-server.ts';
+import { NO_REDIS, useRedisWithWorkers } from './helpers/redis-server.ts';
 
-let redis: TestRedis;
-let workers: TestWorker[] = [];
+const q = useRedisWithWorkers(2);
 const dir = mkdtempSync(join(tmpdir(), 'nnshrink-queue-prune-'));
 
-before(async () => {
-  if (NO_REDIS) return;
-  redis = await startRedis();
-  workers = await Promise.all([startWorker(redis.url), startWorker(redis.url)]);
-});
-
 after(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -49,11 +40,11 @@ test('queue: prune --redis on two workers writes the local network and certifica
   const args = (out: string) => ['prune', join(dir, 'p.json'), '--domain', '-1,-1,-1:1,1,1', '-o', join(dir, out), '--max-boxes', '4', '--timeout', '60', '--json'];
   const local = await runCli([...args('local.json'), '--jobs', '1'], { cwd: dir, timeoutMs: 120_000 });
   assert.equal(local.code, 0, local.stderr);
-  const seen = workers.map((w) => w.log().length);
-  const queued = await runCli([...args('queued.json'), '--redis', redis.url], { cwd: dir, timeoutMs: 120_000 });
+  const seen = q.workers.map((w) => w.log().length);
+  const queued = await runCli([...args('queued.json'), '--redis', q.redis.url], { cwd: dir, timeoutMs: 120_000 });
   assert.equal(queued.code, 0, queued.stderr);
   assert.match(queued.stderr, /queue run [0-9a-f]{16} on redis:\/\/127\.0\.0\.1/);
-  const logs = workers.map((w, i) => w.log().slice(seen[i])).join('\n');
+  const logs = q.workers.map((w, i) => w.log().slice(seen[i])).join('\n');
   assert.match(logs, /census-tree \S+: done/);
   assert.equal(readFileSync(join(dir, 'queued.json'), 'utf8'), readFileSync(join(dir, 'local.json'), 'utf8'));
   const cert = (f: string) => timeless(readFileSync(join(dir, `${f}.certificate.json`), 'utf8'));
@@ -68,23 +59,23 @@ test('queue: the final check\'s sample chunks on the workers give the figures of
   const g = randomNetwork(6, [4, 16, 16, 3]);
   const req: SampleRequest = { f, g, domain: [makeBox([-1, -1, -1, -1], [1, 1, 1, 1]), makeBox([0, 0, 0, 0], [2, 1, 1, 1])], tolerance: { kind: 'class', order: 'argmax', margin: 0 }, count: 10_000, seed: 7 };
   const here = sampleCompare(req);
-  const r = await QueueRunner.open({ target: parseRedisUrl(redis.url), version: VERSION });
-  let q;
+  const r = await QueueRunner.open({ target: parseRedisUrl(q.redis.url), version: VERSION });
+  let queued;
   try {
     // minWork 0: the chunks go to the queue however small the networks
-    q = await sampleCompareParallel(req, r, 0);
+    queued = await sampleCompareParallel(req, r, 0);
   } finally {
     await r.close();
   }
-  assert.deepEqual(q, here);
+  assert.deepEqual(queued, here);
   assert.ok((here.classDisagreements ?? 0) > 0 && here.worst, 'two unrelated networks disagree somewhere');
-  assert.ok(workers.some((w) => /sample-chunk \S+: done/.test(w.log())));
+  assert.ok(q.workers.some((w) => /sample-chunk \S+: done/.test(w.log())));
 });
 
 test('queue: prune --redis with a bad URL or no server is refused in one line, nothing written', { skip: NO_REDIS }, async () => {
   writeFileSync(join(dir, 'b.json'), jsonNetworkText(randomNetwork(24, [3, 8, 8, 2])));
   const args = ['prune', join(dir, 'b.json'), '--domain', '-1,-1,-1:1,1,1', '-o', join(dir, 'bad.json')];
-  for (const url of ['http://127.0.0.1:6379', `redis://127.0.0.1:${redis.port + 1}`]) {
+  for (const url of ['http://127.0.0.1:6379', `redis://127.0.0.1:${q.redis.port + 1}`]) {
     const r = await runCli([...args, '--redis', url], { cwd: dir, timeoutMs: 60_000 });
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -11,9 +11,16 @@ import { fail } from '../errors.ts';
 import type { Network } from '../model/network.ts';
 import type { SaveOptions } from './model-file.ts';
 import { ONNX_INT8, ONNX_UINT8 } from './onnx-schema.ts';
-import type { ActStore } from '../simplify/quantize/activations.ts';
 import { floatTensor, irVersionFor, onnxBytes } from './onnx-write.ts';
 import { ATTR_INT, decodeModel, encodeModel, ONNX_FLOAT, ONNX_FLOAT16, type ONode, type OTensor } from './onnx-schema.ts';
+
+/**
+ * The output of one layer as the file stores it: float32 (nothing), uint8 QDQ of scale s, or float16. uint8 into a
+ * Gemm whose weights are DequantizeLinear of integers: onnxruntime fuses the two into one integer kernel (QGemm)
+ * that rounds the float32 bias to an integer multiple of s times the weights' scale; biasStep is the largest such
+ * step (read from the file, simplify/quantize/read-act.ts), whose half the next layer's rounding bound adds.
+ */
+export type ActStore = { kind: 'float32' } | { kind: 'uint8'; scale: number; biasStep?: number } | { kind: 'float16' };
 
 /** One layer as stored: float32 kept, float16 bit patterns, or int8 values with their scales. */
 export type StoredLayer =

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { BIN } from './run-cli.ts';
 
 export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
@@ -113,4 +114,28 @@ export function makeTlsFiles(dir: string): { ca: string; cert: string; key: stri
 /** redis-cli against a test server (for the tests' own looks at the keys). */
 export function redisCli(port: number, ...args: string[]): string {
   return spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout;
+}
+
+/** A test file's own Redis and worker processes, filled in by its before() hook and stopped by its after(). */
+export interface QueueFixture {
+  redis: TestRedis;
+  workers: TestWorker[];
+}
+
+/**
+ * Registers before() / after() hooks that start a redis-server and `count` worker processes for the file's tests
+ * and stop them afterwards (nothing at all where redis-server is absent: the tests skip with NO_REDIS).
+ */
+export function useRedisWithWorkers(count = 2): QueueFixture {
+  const q = { workers: [] } as unknown as QueueFixture;
+  before(async () => {
+    if (NO_REDIS) return;
+    q.redis = await startRedis();
+    q.workers = await Promise.all(Array.from({ length: count }, () => startWorker(q.redis.url)));
+  });
+  after(async () => {
+    await Promise.all(q.workers.map((w) => w.stop()));
+    await q.redis?.stop();
+  });
+  return q;
 }

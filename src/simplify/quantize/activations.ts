@@ -8,19 +8,15 @@
  * negative values that never occur, and a non-zero point would add a subtraction to the arithmetic. One scale per
  * layer (per tensor): what QDQ kernels take for activations. float16: Cast to float16 and back.
  */
+import type { ActStore } from '../../formats/onnx-quant-write.ts';
 import type { Box } from '../../model/box.ts';
 import { samplePoints } from '../../model/box.ts';
 import { forwardTrace, type Network } from '../../model/network.ts';
 import { mulberry32 } from '../../model/rng.ts';
 import { fail } from '../../errors.ts';
 
-/**
- * The output of one layer as the file stores it: float32 (nothing), uint8 QDQ of scale s, or float16. uint8 into a
- * Gemm whose weights are DequantizeLinear of integers: onnxruntime fuses the two into one integer kernel (QGemm)
- * that rounds the float32 bias to an integer multiple of s times the weights' scale; biasStep is the largest such
- * step (read from the file, read-act.ts), whose half the next layer's rounding bound adds (rounding.ts).
- */
-export type ActStore = { kind: 'float32' } | { kind: 'uint8'; scale: number; biasStep?: number } | { kind: 'float16' };
+/** The output of one layer as the file stores it (the file format's own type, formats/onnx-quant-write.ts). */
+export type { ActStore };
 /** Per layer k (0-based), how its output goes to layer k + 1; the last layer's is always float32. */
 export type ActScheme = ActStore[];
 export type ActTarget = 'float32' | 'int8' | 'float16';
