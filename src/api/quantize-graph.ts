@@ -16,7 +16,7 @@ import { size } from '../model/graph/shape.ts';
 import { graphDifference } from '../model/graph/compare.ts';
 import { sha256Of } from '../simplify/graph/certificate.ts';
 import { pathForCertificate } from '../simplify/certificate.ts';
-import { claimText, domainToJSON, QUANT_CERTIFICATE_FORMAT, type QuantCertificate, type QuantTolerance } from '../simplify/quantize/certificate.ts';
+import { claimText, domainToJSON, QUANT_CERTIFICATE_FORMAT, type QuantAsk, type QuantCertificate, type QuantTolerance } from '../simplify/quantize/certificate.ts';
 import type { AutoEpsilon, QuantProof } from '../simplify/quantize/prove.ts';
 import type { QuantSpec } from '../simplify/quantize/values.ts';
 import { storeGraph, weightedNodes } from '../simplify/quantize/graph-store.ts';
@@ -30,16 +30,13 @@ import { checkpoint, reporter, type RunOptions } from './run.ts';
 /** The certificate of a graph quantisation: the chain's, marked as about graphs (check reads both files as graphs). */
 export type GraphQuantCertificate = QuantCertificate & { network: 'graph' };
 
-/** What to prove (as quantize's QuantAsk): |g - f| <= epsilon, the smallest epsilon proved, or the same class. */
-export type GraphQuantAsk = QuantTolerance | { kind: 'auto' };
-
 /** quantizeRun's options as a graph run takes them (quantize.ts's QuantizeOptions, the certificate path resolved). */
 export interface GraphQuantizeRun extends RunOptions {
   to: QuantSpec['to'];
   perChannel?: boolean;
   /** conv / dense nodes (from 0, in the graph's order) kept in float32 */
   keepFloat?: readonly number[];
-  tolerance: GraphQuantAsk;
+  tolerance: QuantAsk;
   output: string;
   certificate: string;
   timeoutMs?: number;
@@ -75,7 +72,7 @@ function domainView(g: Graph, path: string): LoadedModel {
   return { network: { inputSize: n, layers: [layer] }, format: 'onnx', path } as LoadedModel;
 }
 
-function proveAsked(f: Graph, g: Graph, domain: Box[], ask: GraphQuantAsk, o: GraphProveOptions): { proof: QuantProof; epsilon: number; auto?: AutoEpsilon } {
+function proveAsked(f: Graph, g: Graph, domain: Box[], ask: QuantAsk, o: GraphProveOptions): { proof: QuantProof; epsilon: number; auto?: AutoEpsilon } {
   if (ask.kind === 'class') return { proof: proveGraphQuantizedClass(f, g, domain, ask.order, ask.margin, o), epsilon: 0 };
   if (ask.kind === 'linf') return { proof: proveGraphQuantized(f, g, domain, ask.epsilon, o), epsilon: ask.epsilon };
   const auto = autoGraphEpsilon(f, g, domain, o);
@@ -101,7 +98,7 @@ const noWitness = (p: QuantProof): Omit<QuantProof, 'witness'> => {
 type Run = { proved: GraphQuantized; files: Array<{ path: string; data: Uint8Array | string }> } | { notProved: { proof: QuantProof; blame: Blame | null; message: string } };
 
 /** What holds a claim back: each conv / dense node's bound when it alone stays float32, and a mixed choice. */
-function notProved(f: Graph, spec: QuantSpec, domain: Box[], ask: GraphQuantAsk, proof: QuantProof, po: GraphProveOptions): { proof: QuantProof; blame: Blame | null; message: string } {
+function notProved(f: Graph, spec: QuantSpec, domain: Box[], ask: QuantAsk, proof: QuantProof, po: GraphProveOptions): { proof: QuantProof; blame: Blame | null; message: string } {
   const head = `not proved (${proof.reason ?? proof.status}); nothing written (float32 rounding alone: ${fmt(proof.rounding)})`;
   if (ask.kind === 'auto') return { proof, blame: null, message: head };
   const blame = blameGraphNodes(f, spec, domain, ask, po);

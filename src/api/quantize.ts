@@ -13,7 +13,7 @@ import { crownBounds } from '../bounds/backward.ts';
 import { outputLinearLower } from '../bounds/objective.ts';
 import { sha256Of } from '../simplify/graph/certificate.ts';
 import { pathForCertificate } from '../simplify/certificate.ts';
-import { claimText, domainToJSON, QUANT_CERTIFICATE_FORMAT, type QuantCertificate, type QuantTolerance } from '../simplify/quantize/certificate.ts';
+import { claimText, domainToJSON, QUANT_CERTIFICATE_FORMAT, type QuantAsk, type QuantCertificate, type QuantTolerance } from '../simplify/quantize/certificate.ts';
 import { autoEpsilon, proveQuantized, proveQuantizedClass, type AutoEpsilon, type ProveOptions, type QuantProof } from '../simplify/quantize/prove.ts';
 import { blameLayers, type Blame } from '../simplify/quantize/blame.ts';
 import { DEFAULT_PATH, readChain } from '../simplify/quantize/read.ts';
@@ -29,8 +29,7 @@ import { quantizeGraphRun, readGraphModel } from './quantize-graph.ts';
 import type { Graph } from '../model/graph/types.ts';
 import type { Model } from './prune.ts';
 
-/** What to prove: |g - f| <= epsilon, the smallest epsilon bisection proves (`auto`), or the same class. */
-export type QuantAsk = QuantTolerance | { kind: 'auto' };
+export type { QuantAsk };
 
 /** The options of {@link quantize}. */
 export interface QuantizeOptions extends RunOptions {

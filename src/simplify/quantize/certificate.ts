@@ -13,6 +13,8 @@ export const QUANT_CERTIFICATE_FORMAT = 'nnshrink-quant-certificate';
 
 /** linf: |ORT(g)(x) - f(x)| <= epsilon on every output; class: g's winner is f's wherever f leads by the margin */
 export type QuantTolerance = { kind: 'linf'; epsilon: number } | { kind: 'class'; order: 'argmax' | 'argmin'; margin: number };
+/** What a quantisation is asked to prove: |g - f| <= epsilon, the smallest epsilon bisection proves (`auto`), or the same class. */
+export type QuantAsk = QuantTolerance | { kind: 'auto' };
 
 export interface QuantCertificate {
   format: typeof QUANT_CERTIFICATE_FORMAT;
